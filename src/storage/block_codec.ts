@@ -1,0 +1,189 @@
+/**
+ * The block: lines of one stream in time order, encoded column by column and
+ * compressed as one independent zstd frame, so a reader can fetch and decode a
+ * single block through a byte range.
+ *
+ * Raw layout (before compression):
+ * ```
+ * u8      flags          bit 0: lines carry metadata; bit 1: every line is ASCII
+ * uvarint count
+ * i64     first timestamp (unix ns)
+ * uvarint timestamp deltas × (count − 1)   (non-negative: lines are sorted)
+ * uvarint line byte lengths × count
+ * uvarint metadata byte lengths × count     (only with bit 0; 0 = none)
+ * bytes   lines, concatenated
+ * bytes   metadata JSON objects, concatenated (only with bit 0)
+ * ```
+ *
+ * @module
+ */
+
+import { ByteReader, ByteWriter } from "./byte_buffer.ts";
+import { addLineTerms } from "./content_filter.ts";
+
+const HAS_METADATA = 1;
+const ALL_ASCII = 2;
+
+/** A decoded block: parallel columns over `count` lines. */
+export interface Block {
+  /** Timestamps in unix nanoseconds, ascending. */
+  readonly ts: BigInt64Array;
+  /** UTF-8 bytes of all lines, concatenated. */
+  readonly lines: Uint8Array;
+  /** `ends[i]` is where line `i` ends in `lines`; it starts at `ends[i - 1]` (or 0). */
+  readonly ends: Uint32Array;
+  /** Metadata JSON bytes per line, concatenated, when any line has some. */
+  readonly metadata?: Uint8Array;
+  /** End offsets into `metadata`, like `ends`. */
+  readonly metadataEnds?: Uint32Array;
+  /** Whether every line is ASCII, so byte offsets equal string offsets. */
+  readonly ascii: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Accumulates lines of one stream (added in timestamp order) and encodes them
+ * as a raw block, collecting the block's content-filter terms on the way.
+ *
+ * @example
+ * ```ts
+ * import { BlockBuilder, decodeBlock } from "./block_codec.ts";
+ * const b = new BlockBuilder();
+ * b.addString(1n, "hello");
+ * b.addString(5n, "world");
+ * const block = decodeBlock(b.finish().raw);
+ * console.log(block.ts); // BigInt64Array [1n, 5n]
+ * ```
+ */
+export class BlockBuilder {
+  #ts: bigint[] = [];
+  #lines = new ByteWriter(64 * 1024);
+  #ends: number[] = [];
+  #metadata = new ByteWriter(256);
+  #metadataEnds: number[] = [];
+  #hasMetadata = false;
+  #ascii = true;
+  #terms = new Set<number>();
+
+  /** Lines added since the last {@linkcode finish}. */
+  get count(): number {
+    return this.#ts.length;
+  }
+
+  /** Bytes of line text (and metadata) added since the last {@linkcode finish}. */
+  get size(): number {
+    return this.#lines.length + this.#metadata.length;
+  }
+
+  /** Adds a line given as UTF-8 bytes; `ts` must not be below the previous one. */
+  add(ts: bigint, line: Uint8Array, metadata?: Uint8Array): void {
+    const start = this.#lines.length;
+    this.#lines.bytes(line);
+    this.#endLine(ts, start, metadata);
+  }
+
+  /** Adds a line given as a string; `ts` must not be below the previous one. */
+  addString(ts: bigint, line: string, metadata?: string): void {
+    const start = this.#lines.length;
+    const at = this.#lines.reserve(line.length * 3);
+    const { written } = encoder.encodeInto(line, this.#lines.bytes().subarray(at));
+    this.#lines.reserve(written - line.length * 3);
+    this.#endLine(ts, start, metadata === undefined ? undefined : encoder.encode(metadata));
+  }
+
+  #endLine(ts: bigint, start: number, metadata: Uint8Array | undefined): void {
+    const bytes = this.#lines.bytes();
+    const end = bytes.length;
+    if (this.#ascii) {
+      for (let i = start; i < end; i++) {
+        if (bytes[i] >= 0x80) {
+          this.#ascii = false;
+          break;
+        }
+      }
+    }
+    addLineTerms(bytes, start, end, this.#terms);
+    this.#ts.push(ts);
+    this.#ends.push(end);
+    if (metadata !== undefined && metadata.length > 0) {
+      this.#hasMetadata = true;
+      this.#metadata.bytes(metadata);
+    }
+    this.#metadataEnds.push(this.#metadata.length);
+  }
+
+  /**
+   * Encodes the lines added so far and starts a new block.
+   *
+   * @returns the raw (uncompressed) block, its time bounds and its filter terms.
+   */
+  finish(): { raw: Uint8Array; minTs: bigint; maxTs: bigint; count: number; terms: Set<number> } {
+    const count = this.#ts.length;
+    if (count === 0) throw new Error("Cannot finish an empty block");
+    const out = new ByteWriter(this.size + count * 4 + 32);
+    out.u8((this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0));
+    out.uvarint(count);
+    out.i64(this.#ts[0]);
+    for (let i = 1; i < count; i++) out.bigUvarint(this.#ts[i] - this.#ts[i - 1]);
+    let prev = 0;
+    for (const end of this.#ends) {
+      out.uvarint(end - prev);
+      prev = end;
+    }
+    if (this.#hasMetadata) {
+      prev = 0;
+      for (const end of this.#metadataEnds) {
+        out.uvarint(end - prev);
+        prev = end;
+      }
+    }
+    out.bytes(this.#lines.bytes());
+    if (this.#hasMetadata) out.bytes(this.#metadata.bytes());
+    const result = {
+      raw: out.bytes(),
+      minTs: this.#ts[0],
+      maxTs: this.#ts[count - 1],
+      count,
+      terms: this.#terms,
+    };
+    this.#ts = [];
+    this.#lines = new ByteWriter(64 * 1024);
+    this.#ends = [];
+    this.#metadata = new ByteWriter(256);
+    this.#metadataEnds = [];
+    this.#hasMetadata = false;
+    this.#ascii = true;
+    this.#terms = new Set();
+    return result;
+  }
+}
+
+function readEnds(r: ByteReader, count: number): Uint32Array {
+  const ends = new Uint32Array(count);
+  let at = 0;
+  for (let i = 0; i < count; i++) ends[i] = at += r.uvarint();
+  return ends;
+}
+
+/**
+ * Decodes a raw block. The returned columns are views into `raw`.
+ *
+ * @throws {RangeError} when `raw` is truncated.
+ */
+export function decodeBlock(raw: Uint8Array): Block {
+  const r = new ByteReader(raw);
+  const flags = r.u8();
+  const count = r.uvarint();
+  const ts = new BigInt64Array(count);
+  if (count > 0) {
+    let t = r.i64();
+    ts[0] = t;
+    for (let i = 1; i < count; i++) ts[i] = t += r.bigUvarint();
+  }
+  const ends = readEnds(r, count);
+  const metadataEnds = flags & HAS_METADATA ? readEnds(r, count) : undefined;
+  const lines = r.bytes(count > 0 ? ends[count - 1] : 0);
+  const metadata = metadataEnds ? r.bytes(count > 0 ? metadataEnds[count - 1] : 0) : undefined;
+  return { ts, lines, ends, metadata, metadataEnds, ascii: (flags & ALL_ASCII) !== 0 };
+}

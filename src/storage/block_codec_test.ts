@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { BlockBuilder, decodeBlock } from "./block_codec.ts";
+
+const dec = new TextDecoder();
+
+Deno.test("a block round-trips timestamps, lines and metadata", () => {
+  const b = new BlockBuilder();
+  b.addString(1_700_000_000_000_000_000n, "first line");
+  b.addString(1_700_000_000_000_000_000n, "second — ünïcode", '{"trace":"abc"}');
+  b.add(9_000_000_000_000_000_000n, new TextEncoder().encode("a far future line"));
+  const { raw, minTs, maxTs, count } = b.finish();
+  assert.equal(count, 3);
+  assert.equal(minTs, 1_700_000_000_000_000_000n);
+  assert.equal(maxTs, 9_000_000_000_000_000_000n);
+  const block = decodeBlock(raw);
+  assert.deepEqual([...block.ts], [minTs, minTs, maxTs]);
+  const lines = [...block.ends].map((end, i) => dec.decode(block.lines.subarray(i ? block.ends[i - 1] : 0, end)));
+  assert.deepEqual(lines, ["first line", "second — ünïcode", "a far future line"]);
+  assert.equal(block.ascii, false);
+  assert.deepEqual([...block.metadataEnds!], [0, 15, 15]);
+  assert.equal(dec.decode(block.metadata!), '{"trace":"abc"}');
+});
+
+Deno.test("a block without metadata has no metadata column and is flagged ASCII", () => {
+  const b = new BlockBuilder();
+  b.addString(5n, "x");
+  const block = decodeBlock(b.finish().raw);
+  assert.equal(block.metadata, undefined);
+  assert.equal(block.ascii, true);
+  assert.equal(b.count, 0);
+});
+
+Deno.test("a truncated block throws a RangeError", () => {
+  const b = new BlockBuilder();
+  b.addString(5n, "hello world");
+  const { raw } = b.finish();
+  assert.throws(() => decodeBlock(raw.subarray(0, raw.length - 3)), RangeError);
+});

@@ -1,0 +1,163 @@
+/**
+ * Content filters: which search terms a block (or a whole segment) may contain,
+ * so a line search skips blocks without decompressing them.
+ *
+ * Lines are split into tokens: maximal runs of `[0-9A-Za-z_]` and non-ASCII
+ * bytes. A token of 3 to 23 bytes is recorded whole. A longer token (trace ids,
+ * hashes) is recorded by *winnowing*: of every window of 17 consecutive 8-byte
+ * grams, the gram with the smallest hash. Any substring of such a token that
+ * spans a whole window selects the same gram, so a needle that is only part of
+ * a line token (`|= "4bf92f35…"` inside `trace=4bf92f35…`) still prunes, and the
+ * filter never claims a line filter cannot match when it can. Line filters are
+ * substring matches, so a short term with no separator around it (`|= "time"`)
+ * prunes nothing: it may sit inside any token.
+ *
+ * Terms are hashed to 32 bits and kept in a Bloom filter of ~10 bits per term
+ * (false-positive rate under 1%).
+ *
+ * @module
+ */
+
+const WORD_MIN = 3;
+const LONG_TOKEN = 24;
+const GRAM = 8;
+const WINDOW = LONG_TOKEN - GRAM + 1;
+const PROBES = 6;
+
+function isWordByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
+    b === 0x5f || b >= 0x80;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
+  let h = seed;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return fmix(h);
+}
+
+const WORD_SEED = 0x811c9dc5;
+const GRAM_SEED = 0x2c1b3c6d;
+
+function addWinnowed(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
+  const grams = end - start - GRAM + 1;
+  const hashes = new Uint32Array(grams);
+  for (let i = 0; i < grams; i++) hashes[i] = hashBytes(bytes, start + i, start + i + GRAM, GRAM_SEED);
+  for (let w = 0; w + WINDOW <= grams; w++) {
+    let min = hashes[w];
+    for (let i = w + 1; i < w + WINDOW; i++) if (hashes[i] < min) min = hashes[i];
+    out.add(min);
+  }
+}
+
+function addToken(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
+  const len = end - start;
+  if (len >= LONG_TOKEN) addWinnowed(bytes, start, end, out);
+  else if (len >= WORD_MIN) out.add(hashBytes(bytes, start, end, WORD_SEED));
+}
+
+/**
+ * Adds the term hashes of the UTF-8 line `bytes[start:end]` to `out`.
+ *
+ * @example
+ * ```ts
+ * import { addLineTerms, termsOf } from "./content_filter.ts";
+ * const line = new TextEncoder().encode("GET /users status=200");
+ * const terms = new Set<number>();
+ * addLineTerms(line, 0, line.length, terms);
+ * console.log(termsOf("/users ").every((t) => terms.has(t))); // true
+ * ```
+ */
+export function addLineTerms(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
+  let tokenStart = -1;
+  for (let i = start; i < end; i++) {
+    if (isWordByte(bytes[i])) {
+      if (tokenStart < 0) tokenStart = i;
+    } else if (tokenStart >= 0) {
+      addToken(bytes, tokenStart, i, out);
+      tokenStart = -1;
+    }
+  }
+  if (tokenStart >= 0) addToken(bytes, tokenStart, end, out);
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The term hashes that every line containing `needle` as a substring must
+ * have. An empty result means the needle cannot prune.
+ *
+ * @example
+ * ```ts
+ * import { termsOf } from "./content_filter.ts";
+ * console.log(termsOf("timeout").length); // 0: it may sit inside a longer token
+ * console.log(termsOf(" timeout ").length); // 1
+ * ```
+ */
+export function termsOf(needle: string): number[] {
+  const bytes = encoder.encode(needle);
+  const out = new Set<number>();
+  let tokenStart = -1;
+  const take = (end: number) => {
+    const bounded = tokenStart > 0 && end < bytes.length;
+    const len = end - tokenStart;
+    if (len >= LONG_TOKEN) addWinnowed(bytes, tokenStart, end, out);
+    else if (bounded && len >= WORD_MIN) out.add(hashBytes(bytes, tokenStart, end, WORD_SEED));
+  };
+  for (let i = 0; i < bytes.length; i++) {
+    if (isWordByte(bytes[i])) {
+      if (tokenStart < 0) tokenStart = i;
+    } else if (tokenStart >= 0) {
+      take(i);
+      tokenStart = -1;
+    }
+  }
+  if (tokenStart >= 0) take(bytes.length);
+  return [...out];
+}
+
+/**
+ * Builds a Bloom filter holding `terms` at `bitsPerTerm` bits each.
+ *
+ * @example
+ * ```ts
+ * import { bloomFilter, bloomHasAll } from "./content_filter.ts";
+ * const filter = bloomFilter(new Set([1, 2, 3]));
+ * console.log(bloomHasAll(filter, [2, 3])); // true
+ * ```
+ */
+export function bloomFilter(terms: Set<number>, bitsPerTerm = 10): Uint8Array {
+  const bytes = Math.max(8, Math.ceil((terms.size * bitsPerTerm) / 8));
+  const filter = new Uint8Array(bytes);
+  const bits = bytes * 8;
+  for (const h of terms) {
+    const step = (fmix(h ^ 0x9e3779b9) | 1) >>> 0;
+    let at = h % bits;
+    for (let i = 0; i < PROBES; i++) {
+      filter[at >>> 3] |= 1 << (at & 7);
+      at = (at + step) % bits;
+    }
+  }
+  return filter;
+}
+
+/** Whether `filter` may hold every term of `terms` (always true for no terms). */
+export function bloomHasAll(filter: Uint8Array, terms: readonly number[]): boolean {
+  const bits = filter.length * 8;
+  for (const h of terms) {
+    const step = (fmix(h ^ 0x9e3779b9) | 1) >>> 0;
+    let at = h % bits;
+    for (let i = 0; i < PROBES; i++) {
+      if ((filter[at >>> 3] & (1 << (at & 7))) === 0) return false;
+      at = (at + step) % bits;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,108 @@
+/**
+ * The segment file: the one on-disk format of loge, shared by flush files
+ * (level 0) and compacted segments (level 1).
+ *
+ * ```
+ * "LOGE" u32 version                      header, 8 bytes
+ * zstd frame × blocks                     one independent frame per block
+ * zstd(SQLite database)                   the index: meta, streams, blocks
+ * u64 index offset, u32 index length,     footer, 24 bytes
+ * u32 CRC-32 of the index bytes, u32 version, "LOGE"
+ * ```
+ *
+ * A reader fetches the footer, then the index, then exactly the block frames a
+ * query needs, each through one byte range (`pread` locally, a range GET from
+ * object storage), never decompressing the whole file.
+ *
+ * @module
+ */
+
+/** The format version this build writes and reads. */
+export const SEGMENT_VERSION = 1;
+/** File name suffix of segment files. */
+export const SEGMENT_SUFFIX = ".loge";
+/** Size of the fixed header. */
+export const HEADER_SIZE = 8;
+/** Size of the fixed footer. */
+export const FOOTER_SIZE = 24;
+const MAGIC = 0x45474f4c; // "LOGE" little-endian
+
+/** The index SQLite schema: one row per stream and per block. */
+export const INDEX_SCHEMA = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) STRICT, WITHOUT ROWID;
+  CREATE TABLE streams (id INTEGER PRIMARY KEY, labels TEXT NOT NULL) STRICT;
+  CREATE TABLE blocks (
+    stream_id INTEGER NOT NULL, min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL,
+    count INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+    raw_length INTEGER NOT NULL, filter BLOB NOT NULL
+  ) STRICT;
+`;
+
+/** A file that is not a segment, or is one of a version this build cannot read. */
+export class SegmentFormatError extends Error {
+  /** Creates the error for the file `name`. */
+  constructor(name: string, reason: string) {
+    super(`Cannot read segment ${name}: ${reason}`);
+    this.name = "SegmentFormatError";
+  }
+}
+
+/** Encodes the header. */
+export function encodeHeader(): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, SEGMENT_VERSION, true);
+  return out;
+}
+
+/** Where the index lies, as the footer tells. */
+export interface Footer {
+  indexOffset: number;
+  indexLength: number;
+  indexCrc: number;
+}
+
+/** Encodes the footer. */
+export function encodeFooter(footer: Footer): Uint8Array {
+  const out = new Uint8Array(FOOTER_SIZE);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(footer.indexOffset), true);
+  view.setUint32(8, footer.indexLength, true);
+  view.setUint32(12, footer.indexCrc, true);
+  view.setUint32(16, SEGMENT_VERSION, true);
+  view.setUint32(20, MAGIC, true);
+  return out;
+}
+
+/**
+ * Decodes the footer of the file `name` of `size` bytes.
+ *
+ * @throws {SegmentFormatError} on a foreign file, an unknown version or bounds
+ * outside the file.
+ */
+export function decodeFooter(name: string, bytes: Uint8Array, size: number): Footer {
+  if (bytes.length !== FOOTER_SIZE) throw new SegmentFormatError(name, "file too short");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(20, true) !== MAGIC) {
+    throw new SegmentFormatError(name, "no segment footer (torn or foreign file)");
+  }
+  const version = view.getUint32(16, true);
+  if (version !== SEGMENT_VERSION) {
+    throw new SegmentFormatError(
+      name,
+      `format version ${version} is not supported (this build reads version ${SEGMENT_VERSION})`,
+    );
+  }
+  const footer = {
+    indexOffset: Number(view.getBigUint64(0, true)),
+    indexLength: view.getUint32(8, true),
+    indexCrc: view.getUint32(12, true),
+  };
+  if (
+    footer.indexOffset < HEADER_SIZE || footer.indexOffset + footer.indexLength + FOOTER_SIZE !== size
+  ) {
+    throw new SegmentFormatError(name, "index bounds do not match the file size");
+  }
+  return footer;
+}

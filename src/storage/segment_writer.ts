@@ -1,0 +1,226 @@
+/**
+ * Writes a segment file (see `segment_format.ts`) atomically: to a temporary
+ * name, fsynced, renamed, and the directory fsynced, so a file under its final
+ * name is always whole. Runs inside workers, so it uses synchronous I/O.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { constants, crc32, zstdCompressSync } from "node:zlib";
+import { join } from "node:path";
+import type { BlockBuilder } from "./block_codec.ts";
+import { bloomFilter } from "./content_filter.ts";
+import { encodeFooter, encodeHeader, INDEX_SCHEMA, SEGMENT_VERSION } from "./segment_format.ts";
+import type { SeqRanges } from "./seq_ranges.ts";
+
+/** What the catalog records of a segment file. */
+export interface SegmentInfo {
+  /** File name inside the data folder. */
+  name: string;
+  /** 0 for a flush file, 1 for a compacted segment. */
+  level: number;
+  minTs: bigint;
+  maxTs: bigint;
+  rows: number;
+  /** File size in bytes. */
+  bytes: number;
+  /** Uncompressed size of the blocks. */
+  rawBytes: number;
+  /** Canonical label JSON of each stream in the file. */
+  streams: string[];
+  /** Bloom filter over the content terms of every line in the file. */
+  filter: Uint8Array;
+  /** WAL sequences whose lines the file holds. */
+  seqs: SeqRanges;
+}
+
+/** zstd levels by the `--flush-compression` names. */
+export const COMPRESSION_LEVELS = { fastest: 1, default: 3, better: 7, best: 11 } as const;
+
+/** Flushes a directory's entries (a rename) to disk. */
+export function syncDir(dir: string): void {
+  const f = Deno.openSync(dir, { read: true });
+  try {
+    f.syncSync();
+  } finally {
+    f.close();
+  }
+}
+
+const SEGMENT_FILTER_BITS = 8;
+
+/**
+ * Streams blocks into a new segment file.
+ *
+ * @example
+ * ```ts ignore
+ * import { BlockBuilder } from "./block_codec.ts";
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * const w = new SegmentWriter("tmp", "l0-1.loge", { level: 0, zstdLevel: 3 });
+ * const b = new BlockBuilder();
+ * b.addString(1n, "hello");
+ * w.writeBlock(w.stream('{"app":"web"}'), b);
+ * const info = w.finish([[1, 1]]);
+ * ```
+ */
+export class SegmentWriter {
+  readonly #dir: string;
+  readonly #name: string;
+  readonly #level: number;
+  readonly #zstdLevel: number;
+  readonly #file: Deno.FsFile;
+  #offset = 0;
+  #streams = new Map<string, number>();
+  #blocks: {
+    stream: number;
+    minTs: bigint;
+    maxTs: bigint;
+    count: number;
+    offset: number;
+    length: number;
+    rawLength: number;
+    filter: Uint8Array;
+  }[] = [];
+  #terms = new Uint32Array(1024);
+  #termCount = 0;
+
+  /** Starts writing `dir/name` (under a temporary name until {@linkcode finish}). */
+  constructor(dir: string, name: string, options: { level: number; zstdLevel: number }) {
+    this.#dir = dir;
+    this.#name = name;
+    this.#level = options.level;
+    this.#zstdLevel = options.zstdLevel;
+    this.#file = Deno.openSync(this.#tempPath, { write: true, create: true, truncate: true });
+    this.#write(encodeHeader());
+  }
+
+  get #tempPath(): string {
+    return join(this.#dir, `${this.#name}.tmp`);
+  }
+
+  #write(bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
+    this.#offset += bytes.length;
+  }
+
+  #compress(raw: Uint8Array): Uint8Array {
+    return zstdCompressSync(raw, {
+      params: {
+        [constants.ZSTD_c_compressionLevel]: this.#zstdLevel,
+        [constants.ZSTD_c_checksumFlag]: 1,
+      },
+    });
+  }
+
+  /** The id of the stream with canonical label JSON `labels`, added on first use. */
+  stream(labels: string): number {
+    let id = this.#streams.get(labels);
+    if (id === undefined) this.#streams.set(labels, id = this.#streams.size);
+    return id;
+  }
+
+  /** Compresses the lines in `builder` as one block of `stream` and appends it. */
+  writeBlock(stream: number, builder: BlockBuilder): void {
+    const { raw, minTs, maxTs, count, terms } = builder.finish();
+    const frame = this.#compress(raw);
+    this.#blocks.push({
+      stream,
+      minTs,
+      maxTs,
+      count,
+      offset: this.#offset,
+      length: frame.length,
+      rawLength: raw.length,
+      filter: bloomFilter(terms),
+    });
+    this.#write(frame);
+    if (this.#termCount + terms.size > this.#terms.length) {
+      const grown = new Uint32Array(Math.max(this.#terms.length * 2, this.#termCount + terms.size));
+      grown.set(this.#terms.subarray(0, this.#termCount));
+      this.#terms = grown;
+    }
+    for (const t of terms) this.#terms[this.#termCount++] = t;
+  }
+
+  #segmentFilter(): Uint8Array {
+    const terms = this.#terms.subarray(0, this.#termCount).sort();
+    const distinct = new Set<number>();
+    for (let i = 0; i < terms.length; i++) if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
+    return bloomFilter(distinct, SEGMENT_FILTER_BITS);
+  }
+
+  /**
+   * Writes the index and footer, makes the file durable under its final name
+   * and returns what the catalog records of it.
+   */
+  finish(seqs: SeqRanges): SegmentInfo {
+    if (this.#blocks.length === 0) throw new Error(`Cannot finish segment ${this.#name} without blocks`);
+    const filter = this.#segmentFilter();
+    let minTs = this.#blocks[0].minTs;
+    let maxTs = this.#blocks[0].maxTs;
+    let rows = 0;
+    let rawBytes = 0;
+    for (const b of this.#blocks) {
+      if (b.minTs < minTs) minTs = b.minTs;
+      if (b.maxTs > maxTs) maxTs = b.maxTs;
+      rows += b.count;
+      rawBytes += b.rawLength;
+    }
+    const db = new DatabaseSync(":memory:");
+    try {
+      db.exec(INDEX_SCHEMA);
+      const meta = db.prepare("INSERT INTO meta VALUES (?, ?)");
+      const facts: [string, string | number | bigint | Uint8Array][] = [
+        ["version", SEGMENT_VERSION],
+        ["level", this.#level],
+        ["min_ts", minTs],
+        ["max_ts", maxTs],
+        ["rows", rows],
+        ["raw_bytes", rawBytes],
+        ["seqs", JSON.stringify(seqs)],
+        ["filter", filter],
+      ];
+      db.exec("BEGIN");
+      for (const [k, v] of facts) meta.run(k, v);
+      const stream = db.prepare("INSERT INTO streams VALUES (?, ?)");
+      for (const [labels, id] of this.#streams) stream.run(id, labels);
+      const block = db.prepare("INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      for (const b of this.#blocks) {
+        block.run(b.stream, b.minTs, b.maxTs, b.count, b.offset, b.length, b.rawLength, b.filter);
+      }
+      db.exec("COMMIT");
+      const index = this.#compress(db.serialize());
+      const indexOffset = this.#offset;
+      this.#write(index);
+      this.#write(encodeFooter({ indexOffset, indexLength: index.length, indexCrc: crc32(index) }));
+    } finally {
+      db.close();
+    }
+    this.#file.syncSync();
+    this.#file.close();
+    Deno.renameSync(this.#tempPath, join(this.#dir, this.#name));
+    syncDir(this.#dir);
+    return {
+      name: this.#name,
+      level: this.#level,
+      minTs,
+      maxTs,
+      rows,
+      bytes: this.#offset,
+      rawBytes,
+      streams: [...this.#streams.keys()],
+      filter,
+      seqs,
+    };
+  }
+
+  /** Abandons the file and removes its temporary name. */
+  abort(): void {
+    try {
+      this.#file.close();
+    } catch { /* already closed */ }
+    Deno.removeSync(this.#tempPath);
+  }
+}
