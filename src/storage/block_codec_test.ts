@@ -14,7 +14,9 @@ Deno.test("a block round-trips timestamps, lines and metadata", () => {
   assert.equal(maxTs, 9_000_000_000_000_000_000n);
   const block = decodeBlock(raw);
   assert.deepEqual([...block.ts], [minTs, minTs, maxTs]);
-  const lines = [...block.ends].map((end, i) => dec.decode(block.lines.subarray(i ? block.ends[i - 1] : 0, end)));
+  const lines = [...block.ends].map((end, i) =>
+    dec.decode(block.lines.subarray(i ? block.ends[i - 1] : 0, end))
+  );
   assert.deepEqual(lines, ["first line", "second — ünïcode", "a far future line"]);
   assert.equal(block.ascii, false);
   assert.deepEqual([...block.metadataEnds!], [0, 15, 15]);

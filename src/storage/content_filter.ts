@@ -49,7 +49,9 @@ const GRAM_SEED = 0x2c1b3c6d;
 function addWinnowed(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
   const grams = end - start - GRAM + 1;
   const hashes = new Uint32Array(grams);
-  for (let i = 0; i < grams; i++) hashes[i] = hashBytes(bytes, start + i, start + i + GRAM, GRAM_SEED);
+  for (let i = 0; i < grams; i++) {
+    hashes[i] = hashBytes(bytes, start + i, start + i + GRAM, GRAM_SEED);
+  }
   for (let w = 0; w + WINDOW <= grams; w++) {
     let min = hashes[w];
     for (let i = w + 1; i < w + WINDOW; i++) if (hashes[i] < min) min = hashes[i];
@@ -75,7 +77,12 @@ function addToken(bytes: Uint8Array, start: number, end: number, out: Set<number
  * console.log(termsOf("/users ").every((t) => terms.has(t))); // true
  * ```
  */
-export function addLineTerms(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
+export function addLineTerms(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: Set<number>,
+): void {
   let tokenStart = -1;
   for (let i = start; i < end; i++) {
     if (isWordByte(bytes[i])) {

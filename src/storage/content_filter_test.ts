@@ -29,7 +29,10 @@ Deno.test("words bounded by separators are checked whole", () => {
 });
 
 Deno.test("an absent long needle is rejected by the filter", () => {
-  const lines = Array.from({ length: 2000 }, (_, i) => `trace_id=${i.toString(16).padStart(32, "a")}`);
+  const lines = Array.from(
+    { length: 2000 },
+    (_, i) => `trace_id=${i.toString(16).padStart(32, "a")}`,
+  );
   const filter = filterOf(lines);
   let falsePositives = 0;
   for (let i = 0; i < 1000; i++) {

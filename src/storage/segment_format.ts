@@ -100,7 +100,8 @@ export function decodeFooter(name: string, bytes: Uint8Array, size: number): Foo
     indexCrc: view.getUint32(12, true),
   };
   if (
-    footer.indexOffset < HEADER_SIZE || footer.indexOffset + footer.indexLength + FOOTER_SIZE !== size
+    footer.indexOffset < HEADER_SIZE ||
+    footer.indexOffset + footer.indexLength + FOOTER_SIZE !== size
   ) {
     throw new SegmentFormatError(name, "index bounds do not match the file size");
   }

@@ -147,7 +147,9 @@ export class SegmentWriter {
   #segmentFilter(): Uint8Array {
     const terms = this.#terms.subarray(0, this.#termCount).sort();
     const distinct = new Set<number>();
-    for (let i = 0; i < terms.length; i++) if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
+    for (let i = 0; i < terms.length; i++) {
+      if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
+    }
     return bloomFilter(distinct, SEGMENT_FILTER_BITS);
   }
 
@@ -156,7 +158,9 @@ export class SegmentWriter {
    * and returns what the catalog records of it.
    */
   finish(seqs: SeqRanges): SegmentInfo {
-    if (this.#blocks.length === 0) throw new Error(`Cannot finish segment ${this.#name} without blocks`);
+    if (this.#blocks.length === 0) {
+      throw new Error(`Cannot finish segment ${this.#name} without blocks`);
+    }
     const filter = this.#segmentFilter();
     let minTs = this.#blocks[0].minTs;
     let maxTs = this.#blocks[0].maxTs;

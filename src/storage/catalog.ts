@@ -1,0 +1,315 @@
+/**
+ * The catalog (`catalog.sqlite`, WAL mode): one row per segment file with its
+ * time bounds, rows, bytes, streams, label keys, WAL sequences and content
+ * filter. The query planner prunes with it before opening any file. It is
+ * mirrored in memory, and rebuilt from the files themselves when it is missing
+ * or corrupt.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { openFileSource } from "./byte_source.ts";
+import { SEGMENT_SUFFIX } from "./segment_format.ts";
+import { readSegmentIndex } from "./segment_reader.ts";
+import type { SegmentInfo } from "./segment_writer.ts";
+import { SeqSet } from "./seq_ranges.ts";
+
+/** The catalog file name inside the data folder. */
+export const CATALOG_FILE = "catalog.sqlite";
+const CATALOG_VERSION = 1;
+
+/** A stream: its canonical label JSON and the parsed labels. */
+export interface StreamLabels {
+  readonly key: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** A catalog row, as mirrored in memory. */
+export interface CatalogEntry extends Omit<SegmentInfo, "streams" | "filter"> {
+  readonly id: number;
+  readonly streams: readonly StreamLabels[];
+  /** Where the file lives; `local` for now, remote tiers later. */
+  readonly location: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value ANY) STRICT;
+  CREATE TABLE IF NOT EXISTS streams (id INTEGER PRIMARY KEY, labels TEXT UNIQUE NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, level INTEGER NOT NULL,
+    location TEXT NOT NULL DEFAULT 'local',
+    min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, seqs TEXT NOT NULL,
+    label_keys TEXT NOT NULL, stream_ids BLOB NOT NULL, filter BLOB NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS files_time ON files (min_ts, max_ts);
+`;
+
+/**
+ * The catalog of segment files in a data folder.
+ *
+ * @example
+ * ```ts ignore
+ * import { Catalog } from "./catalog.ts";
+ * const catalog = await Catalog.open("tmp");
+ * for (const e of catalog.entries()) console.log(e.name, e.rows);
+ * catalog.close();
+ * ```
+ */
+export class Catalog {
+  readonly dir: string;
+  readonly #db: DatabaseSync;
+  readonly #entries = new Map<number, CatalogEntry>();
+  readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
+  readonly #streamsById = new Map<number, StreamLabels>();
+  readonly #filters = new Map<number, Uint8Array>();
+  #covered = new SeqSet();
+
+  private constructor(dir: string, db: DatabaseSync) {
+    this.dir = dir;
+    this.#db = db;
+  }
+
+  /**
+   * Opens the catalog of `dir`, creating or rebuilding it as needed, and
+   * reconciles it with the segment files present (see {@linkcode reconcile}).
+   */
+  static async open(dir: string): Promise<Catalog> {
+    await Deno.mkdir(dir, { recursive: true });
+    const catalog = new Catalog(dir, openDatabase(join(dir, CATALOG_FILE)));
+    catalog.#load();
+    await catalog.#reconcile();
+    return catalog;
+  }
+
+  #load(): void {
+    for (const r of this.#db.prepare("SELECT id, labels FROM streams").all()) {
+      this.#internStream(r.labels as string, r.id as number);
+    }
+    const rows = this.#db.prepare(
+      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids FROM files",
+    );
+    rows.setReadBigInts(true);
+    for (const r of rows.all()) {
+      const ids = new Uint32Array((r.stream_ids as Uint8Array).slice().buffer);
+      const entry: CatalogEntry = {
+        id: Number(r.id),
+        name: r.name as string,
+        level: Number(r.level),
+        location: r.location as string,
+        minTs: r.min_ts as bigint,
+        maxTs: r.max_ts as bigint,
+        rows: Number(r.rows),
+        bytes: Number(r.bytes),
+        rawBytes: Number(r.raw_bytes),
+        seqs: JSON.parse(r.seqs as string),
+        streams: [...ids].map((id) => this.#streamsById.get(id)!),
+      };
+      this.#entries.set(entry.id, entry);
+      this.#covered.addRanges(entry.seqs);
+    }
+  }
+
+  /**
+   * Makes the catalog agree with the files: a row whose file is gone is
+   * dropped; a file without a row is added, unless every WAL sequence it holds
+   * is already held by cataloged files (a compaction's leftover source or
+   * unfinished output), in which case it is deleted so no line shows twice.
+   * Temporary files of interrupted writes are deleted.
+   */
+  async #reconcile(): Promise<void> {
+    const present = new Set<string>();
+    for await (const e of Deno.readDir(this.dir)) {
+      if (!e.isFile) continue;
+      if (e.name.endsWith(`${SEGMENT_SUFFIX}.tmp`)) await Deno.remove(join(this.dir, e.name));
+      else if (e.name.endsWith(SEGMENT_SUFFIX)) present.add(e.name);
+    }
+    for (const entry of [...this.#entries.values()]) {
+      if (entry.location !== "local") continue;
+      if (present.delete(entry.name)) continue;
+      console.error(`loge: catalog row for missing file ${entry.name} dropped`);
+      this.#remove([entry]);
+      this.#covered = new SeqSet();
+      for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
+    }
+    const orphans: SegmentInfo[] = [];
+    for (const name of present) {
+      const source = await openFileSource(join(this.dir, name));
+      try {
+        const index = await readSegmentIndex(source);
+        orphans.push({ ...index, name, bytes: source.size, streams: [...index.streams] });
+      } catch (error) {
+        console.error(`loge: ${(error as Error).message}; removed`);
+        await Deno.remove(join(this.dir, name));
+      } finally {
+        await source.close();
+      }
+    }
+    // Larger levels first: a compacted segment supersedes its sources.
+    orphans.sort((a, b) => b.level - a.level || a.name.localeCompare(b.name));
+    for (const info of orphans) {
+      if (info.seqs.length > 0 && this.#covered.coversAll(info.seqs)) {
+        await Deno.remove(join(this.dir, info.name));
+      } else {
+        this.add(info);
+      }
+    }
+  }
+
+  #internStream(key: string, id?: number): { id: number; stream: StreamLabels } {
+    let known = this.#streams.get(key);
+    if (!known) {
+      if (id === undefined) {
+        id = Number(
+          this.#db.prepare("INSERT INTO streams (labels) VALUES (?)").run(key).lastInsertRowid,
+        );
+      }
+      known = { id, stream: { key, labels: JSON.parse(key) } };
+      this.#streams.set(key, known);
+      this.#streamsById.set(id, known.stream);
+    }
+    return known;
+  }
+
+  /** Every cataloged file. */
+  entries(): IterableIterator<CatalogEntry> {
+    return this.#entries.values();
+  }
+
+  /** Every WAL sequence held by a cataloged file. */
+  get covered(): SeqSet {
+    return this.#covered;
+  }
+
+  /** Records a new durable file. */
+  add(info: SegmentInfo): CatalogEntry {
+    this.#db.exec("BEGIN");
+    try {
+      const entry = this.#insert(info);
+      this.#db.exec("COMMIT");
+      return entry;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Atomically records `info` and drops the rows of `sources` it replaces. */
+  replace(sources: readonly CatalogEntry[], info: SegmentInfo): CatalogEntry {
+    this.#db.exec("BEGIN");
+    try {
+      this.#remove(sources);
+      const entry = this.#insert(info);
+      this.#db.exec("COMMIT");
+      return entry;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #insert(info: SegmentInfo): CatalogEntry {
+    const streams = info.streams.map((key) => this.#internStream(key));
+    const keys = new Set<string>();
+    for (const s of streams) for (const k of Object.keys(s.stream.labels)) keys.add(k);
+    const ids = Uint32Array.from(streams, (s) => s.id);
+    const id = Number(
+      this.#db.prepare(
+        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        info.name,
+        info.level,
+        info.minTs,
+        info.maxTs,
+        info.rows,
+        info.bytes,
+        info.rawBytes,
+        JSON.stringify(info.seqs),
+        JSON.stringify([...keys].sort()),
+        new Uint8Array(ids.buffer),
+        info.filter,
+      ).lastInsertRowid,
+    );
+    const entry: CatalogEntry = {
+      id,
+      name: info.name,
+      level: info.level,
+      location: "local",
+      minTs: info.minTs,
+      maxTs: info.maxTs,
+      rows: info.rows,
+      bytes: info.bytes,
+      rawBytes: info.rawBytes,
+      seqs: info.seqs,
+      streams: streams.map((s) => s.stream),
+    };
+    this.#entries.set(id, entry);
+    this.#covered.addRanges(info.seqs);
+    return entry;
+  }
+
+  #remove(entries: readonly CatalogEntry[]): void {
+    const del = this.#db.prepare("DELETE FROM files WHERE id = ?");
+    for (const e of entries) {
+      del.run(e.id);
+      this.#entries.delete(e.id);
+      this.#filters.delete(e.id);
+    }
+  }
+
+  /** The content filter of a cataloged file (loaded on first use). */
+  filterOf(entry: CatalogEntry): Uint8Array {
+    let filter = this.#filters.get(entry.id);
+    if (!filter) {
+      const row = this.#db.prepare("SELECT filter FROM files WHERE id = ?").get(entry.id);
+      filter = (row?.filter as Uint8Array | undefined) ?? new Uint8Array(8).fill(255);
+      this.#filters.set(entry.id, filter);
+    }
+    return filter;
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+}
+
+function openDatabase(path: string): DatabaseSync {
+  const tryOpen = () => {
+    const db = new DatabaseSync(path);
+    try {
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+      const ok = db.prepare("PRAGMA quick_check").get()?.quick_check;
+      if (ok !== "ok") throw new Error(`integrity check failed: ${ok}`);
+      db.exec(SCHEMA);
+      const version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
+      if (version === undefined) {
+        db.prepare("INSERT INTO meta VALUES ('version', ?)").run(CATALOG_VERSION);
+      } else if (version !== CATALOG_VERSION) {
+        throw new Error(`catalog version ${version} is not supported`);
+      }
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  };
+  try {
+    return tryOpen();
+  } catch (error) {
+    // The files are the truth: set the unreadable catalog aside and rebuild.
+    const aside = `${path}.corrupt-${Date.now()}`;
+    console.error(
+      `loge: catalog unreadable (${(error as Error).message}); rebuilding, old copy at ${aside}`,
+    );
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        Deno.renameSync(path + suffix, aside + suffix);
+      } catch { /* not there */ }
+    }
+    return tryOpen();
+  }
+}

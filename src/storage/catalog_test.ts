@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { BlockBuilder } from "./block_codec.ts";
+import { Catalog, CATALOG_FILE } from "./catalog.ts";
+import type { SeqRanges } from "./seq_ranges.ts";
+import { SegmentWriter } from "./segment_writer.ts";
+
+function write(dir: string, name: string, level: number, seqs: SeqRanges) {
+  const w = new SegmentWriter(dir, name, { level, zstdLevel: 1 });
+  const b = new BlockBuilder();
+  b.addString(BigInt(seqs[0][0]), `line ${name}`);
+  w.writeBlock(w.stream('{"app":"web","env":"prod"}'), b);
+  return w.finish(seqs);
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const names = (c: Catalog) => [...c.entries()].map((e) => e.name).sort();
+
+Deno.test("the catalog persists rows and replaces sources atomically", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const a = catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
+    const b = catalog.add(write(dir, "l0-b.loge", 0, [[3, 3]]));
+    assert.deepEqual(a.streams[0].labels, { app: "web", env: "prod" });
+    catalog.replace([a, b], write(dir, "l1-c.loge", 1, [[1, 3]]));
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    // The sources are still on disk (not yet unlinked) but hold nothing new.
+    assert.deepEqual(names(catalog), ["l1-c.loge"]);
+    assert.deepEqual(
+      await Array.fromAsync(Deno.readDir(dir), (e) => e.name).then((n) =>
+        n.filter((x) => x.endsWith(".loge")).sort()
+      ),
+      ["l1-c.loge"],
+    );
+    assert.ok(catalog.covered.coversRange(1, 3));
+    catalog.close();
+  }));
+
+Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
+    catalog.add(write(dir, "l0-b.loge", 0, [[3, 3]]));
+    write(dir, "l1-c.loge", 1, [[1, 2]]); // unfinished compaction of l0-a alone
+    catalog.close();
+    await Deno.writeTextFile(join(dir, CATALOG_FILE), "this is not a database".repeat(100));
+    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(names(catalog), ["l0-b.loge", "l1-c.loge"]);
+    assert.equal([...catalog.entries()].reduce((n, e) => n + e.rows, 0), 2);
+    catalog.close();
+  }));
+
+Deno.test("a file that is not in the catalog and holds new sequences is added", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
+    catalog.close();
+    write(dir, "l0-b.loge", 0, [[3, 4]]);
+    await Deno.writeTextFile(join(dir, "l0-x.loge.tmp"), "half");
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(names(catalog), ["l0-a.loge", "l0-b.loge"]);
+    await assert.rejects(() => Deno.stat(join(dir, "l0-x.loge.tmp")), Deno.errors.NotFound);
+    catalog.close();
+  }));
