@@ -1,0 +1,62 @@
+/**
+ * Push body formats: which decoder a `Content-Type` selects, and decoding a
+ * body into a validated {@linkcode PushPayload}.
+ *
+ * @module
+ */
+
+import { decode as decodeMsgpack } from "@msgpack/msgpack";
+import { type PushPayload, PushError, validatePush } from "./payload.ts";
+import { decodePushProtobuf } from "./protobuf.ts";
+
+/** Push body formats; the number is stored with each WAL record. */
+export enum PushFormat {
+  Json = 1,
+  Msgpack = 2,
+  Protobuf = 3,
+}
+
+const FORMATS: Record<string, PushFormat> = {
+  "application/json": PushFormat.Json,
+  "application/msgpack": PushFormat.Msgpack,
+  "application/x-msgpack": PushFormat.Msgpack,
+  "application/vnd.msgpack": PushFormat.Msgpack,
+  "application/protobuf": PushFormat.Protobuf,
+  "application/x-protobuf": PushFormat.Protobuf,
+};
+
+/** The media types accepted by the push endpoint. */
+export const PUSH_MEDIA_TYPES: readonly string[] = Object.keys(FORMATS);
+
+/**
+ * The format for a `Content-Type` header value, or `undefined` when unsupported.
+ *
+ * @example
+ * ```ts
+ * import { formatOf, PushFormat } from "./decode.ts";
+ * console.log(formatOf("application/json; charset=utf-8") === PushFormat.Json); // true
+ * ```
+ */
+export function formatOf(contentType: string | null): PushFormat | undefined {
+  const media = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  return FORMATS[media];
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes and validates a push body.
+ *
+ * @throws {PushError} when the bytes do not decode or the payload is invalid.
+ */
+export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
+  let raw: unknown;
+  try {
+    if (format === PushFormat.Json) raw = JSON.parse(utf8.decode(body));
+    else if (format === PushFormat.Msgpack) raw = decodeMsgpack(body);
+    else raw = decodePushProtobuf(body);
+  } catch (error) {
+    throw new PushError(`cannot decode ${PushFormat[format].toLowerCase()} body: ${(error as Error).message}`);
+  }
+  return validatePush(raw);
+}
