@@ -1,0 +1,372 @@
+import assert from "node:assert/strict";
+import { type LabelMatcher, type LineFilter, LogQLParseError, parseLogQL } from "./logql.ts";
+import { InvalidRegexError } from "./matchers.ts";
+
+function lf(op: LineFilter["op"], value: string): LineFilter {
+  return { kind: "line_filter", op, value };
+}
+
+function parseError(input: string): LogQLParseError {
+  try {
+    parseLogQL(input);
+  } catch (e) {
+    if (e instanceof LogQLParseError) return e;
+    throw e;
+  }
+  throw new Error(`Expected ${JSON.stringify(input)} to fail`);
+}
+
+/** Asserts the exact message and that `position` agrees with it. */
+function assertParseError(input: string, message: string): void {
+  const e = parseError(input);
+  assert.equal(e.message, message, `for input ${JSON.stringify(input)}`);
+  assert.equal(e.name, "LogQLParseError");
+  assert.equal(`Cannot parse query at ${e.position}: ${e.reason}`, message);
+}
+
+Deno.test("parseLogQL() parses every label operator", () => {
+  const expr = parseLogQL('{a="1", b!="2", c=~"3.*", d!~"4|5"}');
+  const want: LabelMatcher[] = [
+    { name: "a", op: "=", value: "1" },
+    { name: "b", op: "!=", value: "2" },
+    { name: "c", op: "=~", value: "3.*" },
+    { name: "d", op: "!~", value: "4|5" },
+  ];
+  assert.deepEqual(expr, { kind: "log", matchers: want, pipeline: [] });
+});
+
+Deno.test("parseLogQL() parses every line filter operator in order", () => {
+  const expr = parseLogQL('{app="web"} |= "a" != "b" |~ "c+" !~ "d?"');
+  assert.deepEqual(expr.pipeline, [lf("|=", "a"), lf("!=", "b"), lf("|~", "c+"), lf("!~", "d?")]);
+});
+
+Deno.test("parseLogQL() accepts the spec examples", () => {
+  assert.deepEqual(parseLogQL('{app="web", level=~"err.*"} |= "timeout"'), {
+    kind: "log",
+    matchers: [{ name: "app", op: "=", value: "web" }, {
+      name: "level",
+      op: "=~",
+      value: "err.*",
+    }],
+    pipeline: [lf("|=", "timeout")],
+  });
+  assert.deepEqual(parseLogQL('{level=~"err.*"} |= "connection refused"').pipeline, [
+    lf("|=", "connection refused"),
+  ]);
+});
+
+Deno.test("parseLogQL() matches everything for empty input, blanks and {}", () => {
+  const everything = { kind: "log", matchers: [], pipeline: [] };
+  assert.deepEqual(parseLogQL(""), everything);
+  assert.deepEqual(parseLogQL("  \n\t "), everything);
+  assert.deepEqual(parseLogQL("{}"), everything);
+  assert.deepEqual(parseLogQL(" { \n } "), everything);
+});
+
+Deno.test("parseLogQL() accepts line filters without braces or with {}", () => {
+  assert.deepEqual(parseLogQL('|= "panic"'), {
+    kind: "log",
+    matchers: [],
+    pipeline: [lf("|=", "panic")],
+  });
+  assert.deepEqual(parseLogQL('!~"x" |="y"').pipeline, [lf("!~", "x"), lf("|=", "y")]);
+  assert.deepEqual(parseLogQL('{} |= "panic"').pipeline, [lf("|=", "panic")]);
+  assert.deepEqual(parseLogQL('{}|="panic"').pipeline, [lf("|=", "panic")]);
+});
+
+Deno.test("parseLogQL() allows whitespace anywhere between tokens", () => {
+  const want = parseLogQL('{app="web",env!="dev"}|="x"!~"y"');
+  for (
+    const input of [
+      ' { app = "web" , env != "dev" } |= "x" !~ "y" ',
+      '\n{\n\tapp\t=\t"web",\r\n env!=  "dev"\n}\n|=\n"x"\n!~\n"y"\n',
+    ]
+  ) {
+    assert.deepEqual(parseLogQL(input), want, JSON.stringify(input));
+  }
+});
+
+Deno.test("parseLogQL() skips # comments like Loki", () => {
+  assert.deepEqual(
+    parseLogQL('# all web errors\n{app="web"} # the app\n|= "error" # keyword'),
+    {
+      kind: "log",
+      matchers: [{ name: "app", op: "=", value: "web" }],
+      pipeline: [lf("|=", "error")],
+    },
+  );
+  assert.deepEqual(parseLogQL('{app="#web"} |= `#`').pipeline, [lf("|=", "#")]);
+});
+
+Deno.test("parseLogQL() accepts label names of every allowed shape", () => {
+  const expr = parseLogQL('{_="1", a_B9="2", __name__="3", Z="4"}');
+  assert.deepEqual(expr.matchers.map((m) => m.name), ["_", "a_B9", "__name__", "Z"]);
+});
+
+Deno.test("parseLogQL() decodes Go escapes in double-quoted strings", () => {
+  const cases: [string, string][] = [
+    [String.raw`"a\"b"`, 'a"b'],
+    [String.raw`"a\\b"`, "a\\b"],
+    [String.raw`"\n\t\r"`, "\n\t\r"],
+    [String.raw`"\a\b\f\v"`, "\x07\b\f\v"],
+    [String.raw`"\u00e9\u4e16"`, "é世"],
+    [String.raw`"\U0001F600"`, "😀"],
+    [String.raw`"\x41\101"`, "AA"],
+    [String.raw`"\xc3\xa9t\303\251"`, "été"],
+    [String.raw`"'single'"`, "'single'"],
+    [`"é世😀"`, "é世😀"],
+    [`""`, ""],
+  ];
+  for (const [literal, want] of cases) {
+    assert.equal(parseLogQL(`{a=${literal}}`).matchers[0].value, want, literal);
+    assert.deepEqual(parseLogQL(`|= ${literal}`).pipeline, [lf("|=", want)], literal);
+  }
+});
+
+Deno.test("parseLogQL() keeps backtick strings raw", () => {
+  assert.deepEqual(parseLogQL('{a=`x\\.y\\n"z"`}').matchers[0].value, 'x\\.y\\n"z"');
+  assert.deepEqual(parseLogQL("|~ `\\d+\\.\\d+`").pipeline, [lf("|~", "\\d+\\.\\d+")]);
+  assert.deepEqual(parseLogQL("|= `multi\nline`").pipeline, [lf("|=", "multi\nline")]);
+  assert.deepEqual(parseLogQL("|= ``").pipeline, [lf("|=", "")]);
+});
+
+Deno.test("parseLogQL() keeps regex sources as written", () => {
+  const expr = parseLogQL(String.raw`{a=~"err\\..*"} |~ "(?i)time\\s*out"`);
+  assert.equal(expr.matchers[0].value, String.raw`err\..*`);
+  assert.deepEqual(expr.pipeline, [lf("|~", String.raw`(?i)time\s*out`)]);
+});
+
+Deno.test("parseLogQL() reports a missing , or } one past the end", () => {
+  assertParseError('{app="web"', 'Cannot parse query at 11: expected "," or "}"');
+  assertParseError('{app="web"   ', 'Cannot parse query at 14: expected "," or "}"');
+  assertParseError(
+    '{app="web" env="x"}',
+    'Cannot parse query at 12: expected "," or "}", found "env"',
+  );
+  assertParseError(
+    '{app="web"; env="x"}',
+    'Cannot parse query at 11: expected "," or "}", found ";"',
+  );
+});
+
+Deno.test("parseLogQL() rejects a trailing comma like Loki", () => {
+  assertParseError('{app="web",}', 'Cannot parse query at 12: expected label name, found "}"');
+  assertParseError('{app="web", }', 'Cannot parse query at 13: expected label name, found "}"');
+  assertParseError('{app="web",', "Cannot parse query at 12: expected label name");
+});
+
+Deno.test("parseLogQL() reports missing and invalid label names", () => {
+  assertParseError("{", 'Cannot parse query at 2: expected label name or "}"');
+  assertParseError('{="x"}', 'Cannot parse query at 2: expected label name or "}", found "="');
+  assertParseError("{,}", 'Cannot parse query at 2: expected label name or "}", found ","');
+  assertParseError(
+    '{1app="x"}',
+    'Cannot parse query at 2: invalid label name "1app": must match [a-zA-Z_][a-zA-Z0-9_]*',
+  );
+  assertParseError(
+    '{a="b", app-name="x"}',
+    'Cannot parse query at 9: invalid label name "app-name": must match [a-zA-Z_][a-zA-Z0-9_]*',
+  );
+  assertParseError(
+    '{service.name="x"}',
+    'Cannot parse query at 2: invalid label name "service.name": must match [a-zA-Z_][a-zA-Z0-9_]*',
+  );
+  assertParseError(
+    '{nämé="x"}',
+    'Cannot parse query at 2: invalid label name "nämé": must match [a-zA-Z_][a-zA-Z0-9_]*',
+  );
+});
+
+Deno.test("parseLogQL() reports missing and unknown label operators", () => {
+  assertParseError(
+    '{app "x"}',
+    'Cannot parse query at 6: expected operator "=", "!=", "=~" or "!~", found string',
+  );
+  assertParseError("{app", 'Cannot parse query at 5: expected operator "=", "!=", "=~" or "!~"');
+  assertParseError(
+    "{app}",
+    'Cannot parse query at 5: expected operator "=", "!=", "=~" or "!~", found "}"',
+  );
+  for (const op of ["==", "~=", "=!", "<", ">=", "=~~", "|="]) {
+    assertParseError(
+      `{app${op}"x"}`,
+      `Cannot parse query at 5: unknown operator "${op}", expected "=", "!=", "=~" or "!~"`,
+    );
+  }
+});
+
+Deno.test("parseLogQL() reports missing string values", () => {
+  assertParseError(
+    "{app=web}",
+    'Cannot parse query at 6: expected quoted string ("..." or `...`), found "web"',
+  );
+  assertParseError(
+    "{app='web'}",
+    `Cannot parse query at 6: expected quoted string ("..." or \`...\`), found "'"`,
+  );
+  assertParseError("{app=", 'Cannot parse query at 6: expected quoted string ("..." or `...`)');
+  assertParseError(
+    '|= "a" |=',
+    'Cannot parse query at 10: expected quoted string ("..." or `...`)',
+  );
+  assertParseError(
+    "|= panic",
+    'Cannot parse query at 4: expected quoted string ("..." or `...`), found "panic"',
+  );
+});
+
+Deno.test("parseLogQL() reports unterminated strings at their opening quote", () => {
+  assertParseError(
+    '{app="web}',
+    'Cannot parse query at 6: unterminated string: expected closing "',
+  );
+  assertParseError('|= "abc\\', 'Cannot parse query at 4: unterminated string: expected closing "');
+  assertParseError(
+    '|= "abc\\"',
+    'Cannot parse query at 4: unterminated string: expected closing "',
+  );
+  assertParseError(
+    "{app=`web}",
+    "Cannot parse query at 6: unterminated raw string: expected closing backtick",
+  );
+  assertParseError(
+    '|= "a\nb"',
+    'Cannot parse query at 6: newline in string: expected closing " (use \\n or a backtick string)',
+  );
+});
+
+Deno.test("parseLogQL() reports invalid escapes at the backslash", () => {
+  assertParseError(
+    String.raw`|= "a\.b"`,
+    String
+      .raw`Cannot parse query at 6: unknown escape sequence "\." (write "\\." for a literal backslash, or use a backtick string)`,
+  );
+  assertParseError(
+    String.raw`{a="\'"}`,
+    String
+      .raw`Cannot parse query at 5: unknown escape sequence "\'" (write "\\'" for a literal backslash, or use a backtick string)`,
+  );
+  assertParseError(
+    String.raw`|= "\u12G4"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\u12G": expected 4 hex digits`,
+  );
+  assertParseError(
+    String.raw`|= "\u12"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\u12": expected 4 hex digits`,
+  );
+  assertParseError(
+    String.raw`|= "\U0001F60"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\U0001F60": expected 8 hex digits`,
+  );
+  assertParseError(
+    String.raw`|= "\xZ1"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\xZ": expected 2 hex digits`,
+  );
+  assertParseError(
+    String.raw`|= "\12"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\12": expected 3 octal digits`,
+  );
+  assertParseError(
+    String.raw`|= "\400"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\400": octal value above \377`,
+  );
+  assertParseError(
+    String.raw`|= "\uD800"`,
+    String.raw`Cannot parse query at 5: invalid escape sequence "\uD800": surrogate half`,
+  );
+  assertParseError(
+    String.raw`|= "\U00110000"`,
+    String
+      .raw`Cannot parse query at 5: invalid escape sequence "\U00110000": code point above U+10FFFF`,
+  );
+  assertParseError(
+    String.raw`|= "ok\xff\xfe!"`,
+    String.raw`Cannot parse query at 7: invalid UTF-8 in byte escapes "\xff\xfe"`,
+  );
+});
+
+Deno.test("parseLogQL() reports what may follow the selector", () => {
+  const filters = 'line filter ("|=", "!=", "|~" or "!~")';
+  assertParseError(
+    '{app="web"} error',
+    `Cannot parse query at 13: expected ${filters} or end of query, found "error"`,
+  );
+  assertParseError(
+    '{app="web"}{env="x"}',
+    `Cannot parse query at 12: expected ${filters} or end of query, found "{"`,
+  );
+  assertParseError(
+    '{app="web"} |= "x" "y"',
+    `Cannot parse query at 20: expected ${filters} or end of query, found string`,
+  );
+  assertParseError(
+    '|= "x" }',
+    `Cannot parse query at 8: expected ${filters} or end of query, found "}"`,
+  );
+  assertParseError(
+    'app="web"',
+    `Cannot parse query at 1: expected "{" or ${filters}, found "app"`,
+  );
+  assertParseError('"web"', `Cannot parse query at 1: expected "{" or ${filters}, found string`);
+  assertParseError("}", `Cannot parse query at 1: expected "{" or ${filters}, found "}"`);
+});
+
+Deno.test("parseLogQL() reports unknown line filter operators and pipeline stages", () => {
+  const list = '"|=", "!=", "|~" or "!~"';
+  for (const op of ["|>", "!>", "||", "|=~", "=", "~", "!"]) {
+    assertParseError(
+      `{app="web"} ${op} "x"`,
+      `Cannot parse query at 13: unknown line filter operator "${op}", expected ${list}`,
+    );
+  }
+  assertParseError(
+    '{app="web"} |',
+    `Cannot parse query at 13: unknown line filter operator "|", expected ${list}`,
+  );
+  assertParseError(
+    '{app="web"} | json',
+    'Cannot parse query at 13: unsupported pipeline stage "| json": only line filters ("|=", "!=", "|~", "!~") are supported',
+  );
+  assertParseError(
+    '{app="web"} |= "x" |logfmt',
+    'Cannot parse query at 20: unsupported pipeline stage "| logfmt": only line filters ("|=", "!=", "|~", "!~") are supported',
+  );
+});
+
+Deno.test("parseLogQL() reports invalid regexes at the string, with the engine's reason", () => {
+  const e = parseError('{app=~"a("}');
+  assert.equal(e.message, 'Cannot parse query at 7: invalid regex "a(": Unterminated group');
+  assert.equal(e.position, 7);
+  assert.ok(e.cause instanceof InvalidRegexError);
+  assertParseError(
+    '{app!~"[a"}',
+    'Cannot parse query at 7: invalid regex "[a": Unterminated character class',
+  );
+  assertParseError('|~ "a)"', "Cannot parse query at 4: invalid regex \"a)\": Unmatched ')'");
+  assertParseError(
+    '{a="b"} != "(" !~ "*x"',
+    'Cannot parse query at 19: invalid regex "*x": Nothing to repeat',
+  );
+  assertParseError(
+    "|~ `(?U)a+`",
+    'Cannot parse query at 4: invalid regex "(?U)a+": unsupported flag "U" in "(?U)" (supported: i, m, s)',
+  );
+  // Equality operators take the value literally: no regex check.
+  assert.deepEqual(parseLogQL('{a="("} |= "(" != "["').pipeline, [lf("|=", "("), lf("!=", "[")]);
+});
+
+Deno.test("parseLogQL() counts positions in UTF-16 code units", () => {
+  assertParseError(
+    '|= "é😀" x',
+    'Cannot parse query at 10: expected line filter ("|=", "!=", "|~" or "!~") or end of query, found "x"',
+  );
+});
+
+Deno.test("LogQLParseError carries position and reason", () => {
+  const e = new LogQLParseError(3, "expected x");
+  assert.ok(e instanceof Error);
+  assert.equal(e.name, "LogQLParseError");
+  assert.equal(e.position, 3);
+  assert.equal(e.reason, "expected x");
+  assert.equal(e.message, "Cannot parse query at 3: expected x");
+});

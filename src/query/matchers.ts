@@ -1,0 +1,555 @@
+/**
+ * Compiles LogQL label matchers and line filters into predicates, validates
+ * structured matchers from the HTTP API, and translates RE2 regex syntax
+ * (what LogQL users write) into JavaScript regexes.
+ *
+ * Regex semantics follow Loki: label regexes (`=~`, `!~`) are fully
+ * anchored (`^(?:…)$`), line filter regexes (`|~`, `!~`) search anywhere in
+ * the line. Patterns are compiled with the `u` flag so that they work on
+ * code points like RE2 does (`.` matches one character, not half a
+ * surrogate pair; `\p{L}` works; `(?i)` folds Unicode case). Because `u`
+ * makes JavaScript strict about escapes, {@linkcode compileRegex} first
+ * rewrites the RE2 constructs that differ:
+ *
+ * - a leading flag group `(?i)`, `(?s)`, `(?m)` (or a combination) becomes
+ *   the JS flag; `(?U)` is rejected;
+ * - escaped punctuation (`\-`, `\_`, `\:`, `\"`, …) and literal `{`, `}`,
+ *   `]` that are not part of a quantifier or class are escaped the way `u`
+ *   accepts;
+ * - `.` without `(?s)` becomes `[^\n]` (RE2 excludes only `\n`; JS would also
+ *   exclude `\r`, U+2028 and U+2029);
+ * - `\A`, `\z`, `\Q…\E`, `\x{…}`, `\pL`, `\p{Greek}` (scripts), `(?P<name>…)`
+ *   and POSIX classes such as `[[:alpha:]]` map to their JS equivalents.
+ *
+ * Everything else is JavaScript regex syntax. Remaining differences from RE2:
+ * JS has backreferences and lookaround (RE2 rejects them), flag groups in
+ * the middle of a pattern must be written `(?i:…)` (and `(?s:…)` does not
+ * widen `.`, which is already translated), `\s` also matches
+ * Unicode spaces, and octal escapes like `\123` are not supported. JS
+ * regexes backtrack, so pathological patterns can be slow.
+ *
+ * @module
+ */
+
+import type { LabelMatcher, LabelMatchOp, LineFilter } from "./logql.ts";
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const LABEL_OPS: readonly LabelMatchOp[] = ["=", "!=", "=~", "!~"];
+
+/**
+ * Reports whether `name` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+ *
+ * @example Usage
+ * ```ts
+ * import { isValidLabelName } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isValidLabelName("service_name"), true);
+ * assert.equal(isValidLabelName("service-name"), false);
+ * ```
+ *
+ * @param name The candidate label name.
+ * @returns `true` if the name is valid.
+ */
+export function isValidLabelName(name: string): boolean {
+  return LABEL_NAME.test(name);
+}
+
+/**
+ * Thrown when a regex cannot be compiled. The message reads
+ * `Invalid regex "<pattern>": <detail>`.
+ *
+ * @example Usage
+ * ```ts
+ * import { compileRegex, InvalidRegexError } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => compileRegex("a("), (e: unknown) =>
+ *   e instanceof InvalidRegexError && e.pattern === "a(" &&
+ *   e.message === 'Invalid regex "a(": Unterminated group');
+ * ```
+ */
+export class InvalidRegexError extends Error {
+  /** The pattern as the user wrote it. */
+  readonly pattern: string;
+  /** Why it is invalid (the JavaScript engine's reason, or ours). */
+  readonly detail: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param pattern The pattern as written.
+   * @param detail Why it is invalid.
+   * @param options Standard error options, e.g. a `cause`.
+   */
+  constructor(pattern: string, detail: string, options?: ErrorOptions) {
+    super(`Invalid regex "${pattern}": ${detail}`, options);
+    this.name = "InvalidRegexError";
+    this.pattern = pattern;
+    this.detail = detail;
+  }
+}
+
+/** Options for {@linkcode compileRegex}. */
+export interface CompileRegexOptions {
+  /**
+   * Match the whole string (`^(?:…)$`), as label regexes do in LogQL,
+   * instead of searching anywhere in it, as line filter regexes do.
+   *
+   * @default {false}
+   */
+  anchored?: boolean;
+}
+
+/**
+ * Compiles an RE2-style pattern into a JavaScript `RegExp` (with the `u`
+ * flag, without `g`, so `test` is stateless). See the module documentation
+ * for the translated constructs.
+ *
+ * @example Usage
+ * ```ts
+ * import { compileRegex } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(compileRegex("err.*", { anchored: true }).test("xerror"), false);
+ * assert.equal(compileRegex("(?i)timeout").test("read TIMEOUT after 5s"), true);
+ * assert.equal(compileRegex(String.raw`\d+\-\d+`).test("1-2"), true); // RE2 escapes work
+ * ```
+ *
+ * @param pattern The pattern in RE2 syntax.
+ * @param options Whether to anchor the pattern.
+ * @returns The compiled regex.
+ * @throws {InvalidRegexError} If the pattern is invalid or uses an unsupported feature.
+ */
+export function compileRegex(pattern: string, options: CompileRegexOptions = {}): RegExp {
+  const { source, flags } = translateRe2(pattern);
+  const body = options.anchored ? `^(?:${source})$` : source;
+  try {
+    return new RegExp(body, flags);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // V8: "Invalid regular expression: /<source>/<flags>: <reason>"; keep the reason,
+    // since <source> is our translation, not what the user wrote.
+    const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+    throw new InvalidRegexError(pattern, detail, { cause: e });
+  }
+}
+
+/** The ASCII punctuation that `u`-mode JS accepts after a backslash outside a class. */
+const JS_SYNTAX_CHARS = "^$\\.*+?()[]{}|/";
+
+const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
+};
+
+/** Escapes one ASCII punctuation character so `u`-mode JS reads it literally. */
+function escapePunct(c: string, inClass: boolean): string {
+  if (JS_SYNTAX_CHARS.includes(c) || (inClass && c === "-")) return "\\" + c;
+  return "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0");
+}
+
+/** Escapes text quoted with `\Q…\E`. */
+function escapeLiteral(text: string, inClass: boolean): string {
+  let out = "";
+  for (const c of text) {
+    out += /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(c) ? escapePunct(c, inClass) : c;
+  }
+  return out;
+}
+
+/** Maps an RE2 Unicode class name to a JS property name (scripts need `Script=`). */
+function unicodeProperty(name: string): string {
+  try {
+    new RegExp(`\\p{${name}}`, "u");
+    return name;
+  } catch {
+    return `Script=${name}`;
+  }
+}
+
+/** Rewrites RE2 syntax into `u`-mode JavaScript syntax (see the module docs). */
+function translateRe2(pattern: string): { source: string; flags: string } {
+  let flags = "u";
+  let i = 0;
+  const lead = /^\(\?([a-zA-Z]+)\)/.exec(pattern);
+  if (lead) {
+    for (const f of lead[1]) {
+      if (f !== "i" && f !== "m" && f !== "s") {
+        throw new InvalidRegexError(
+          pattern,
+          `unsupported flag "${f}" in "${lead[0]}" (supported: i, m, s)`,
+        );
+      }
+      if (!flags.includes(f)) flags += f;
+    }
+    i = lead[0].length;
+  }
+  const dotAll = flags.includes("s");
+  let out = "";
+  let inClass = false;
+  while (i < pattern.length) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d === undefined) {
+        throw new InvalidRegexError(pattern, "trailing backslash");
+      }
+      if (d === "Q") {
+        const end = pattern.indexOf("\\E", i + 2);
+        const stop = end < 0 ? pattern.length : end;
+        out += escapeLiteral(pattern.slice(i + 2, stop), inClass);
+        i = end < 0 ? pattern.length : end + 2;
+      } else if (d === "A" && !inClass) {
+        out += "(?<![\\s\\S])";
+        i += 2;
+      } else if (d === "z" && !inClass) {
+        out += "(?![\\s\\S])";
+        i += 2;
+      } else if (d === "x" && pattern[i + 2] === "{") {
+        const end = pattern.indexOf("}", i + 3);
+        if (end < 0) throw new InvalidRegexError(pattern, 'missing "}" after "\\x{"');
+        out += `\\u{${pattern.slice(i + 3, end)}}`;
+        i = end + 1;
+      } else if ((d === "p" || d === "P") && pattern[i + 2] !== undefined) {
+        let name: string;
+        if (pattern[i + 2] === "{") {
+          const end = pattern.indexOf("}", i + 3);
+          if (end < 0) throw new InvalidRegexError(pattern, `missing "}" after "\\${d}{"`);
+          name = pattern.slice(i + 3, end);
+          i = end + 1;
+        } else {
+          name = pattern[i + 2];
+          i += 3;
+        }
+        out += `\\${d}{${unicodeProperty(name)}}`;
+      } else if (/[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(d)) {
+        out += escapePunct(d, inClass);
+        i += 2;
+      } else {
+        out += "\\" + d;
+        i += 2;
+      }
+      continue;
+    }
+    if (inClass) {
+      if (c === "[" && pattern[i + 1] === ":") {
+        const posix = /^\[:([a-z]+):\]/.exec(pattern.slice(i));
+        if (posix && posix[1] in POSIX_CLASSES) {
+          out += POSIX_CLASSES[posix[1]];
+          i += posix[0].length;
+          continue;
+        }
+      }
+      if (c === "]") inClass = false;
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      out += "[";
+      i++;
+      if (pattern[i] === "^") {
+        out += "^";
+        i++;
+      }
+      if (pattern[i] === "]") {
+        // RE2: a "]" right after "[" or "[^" is a literal.
+        out += "\\]";
+        i++;
+      }
+      continue;
+    }
+    if (c === "{") {
+      const quantifier = /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(i));
+      if (quantifier) {
+        out += quantifier[0];
+        i += quantifier[0].length;
+      } else {
+        out += "\\{";
+        i++;
+      }
+      continue;
+    }
+    if (c === "(" && pattern.startsWith("(?P<", i)) {
+      out += "(?<";
+      i += 4;
+      continue;
+    }
+    if (c === "." && !dotAll) out += "[^\\n]";
+    else if (c === "}" || c === "]") out += "\\" + c;
+    else out += c;
+    i++;
+  }
+  return { source: out, flags };
+}
+
+/**
+ * Compiles stream label matchers into one predicate that holds when every
+ * matcher holds. A label missing from the stream counts as the empty
+ * string, so `env=""` matches streams without `env` and `env!=""` requires it.
+ * No matchers: every stream matches.
+ *
+ * @example Usage
+ * ```ts
+ * import { compileLabelMatchers } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * const match = compileLabelMatchers([{ name: "level", op: "=~", value: "err.*" }]);
+ * assert.equal(match({ level: "error" }), true);
+ * assert.equal(match({ level: "xerror" }), false); // label regexes are anchored
+ * ```
+ *
+ * @param matchers The matchers, e.g. from `parseLogQL(...).matchers`.
+ * @returns A predicate over a stream's labels.
+ * @throws {InvalidRegexError} If a regex matcher does not compile.
+ */
+export function compileLabelMatchers(
+  matchers: LabelMatcher[],
+): (labels: Record<string, string>) => boolean {
+  const tests = matchers.map(compileLabelMatcher);
+  if (tests.length === 0) return () => true;
+  if (tests.length === 1) return tests[0];
+  return (labels) => {
+    for (const test of tests) if (!test(labels)) return false;
+    return true;
+  };
+}
+
+function compileLabelMatcher(m: LabelMatcher): (labels: Record<string, string>) => boolean {
+  const { name, value } = m;
+  // Object.hasOwn: a stream without a "constructor" label must not see Object.prototype's.
+  const get = (labels: Record<string, string>) => Object.hasOwn(labels, name) ? labels[name] : "";
+  switch (m.op) {
+    case "=":
+      return (labels) => get(labels) === value;
+    case "!=":
+      return (labels) => get(labels) !== value;
+    case "=~": {
+      const re = compileRegex(value, { anchored: true });
+      return (labels) => re.test(get(labels));
+    }
+    case "!~": {
+      const re = compileRegex(value, { anchored: true });
+      return (labels) => !re.test(get(labels));
+    }
+    default:
+      throw new TypeError(`Cannot compile label matcher: unknown operator "${m.op as string}"`);
+  }
+}
+
+/**
+ * Compiles line filters into one predicate that holds when every filter
+ * holds. `|=` and `!=` are case-sensitive substring tests; `|~` and `!~`
+ * search the line with an unanchored regex (use `(?i)` for case-insensitive).
+ *
+ * @example Usage
+ * ```ts
+ * import { compileLineFilters } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * const keep = compileLineFilters([
+ *   { kind: "line_filter", op: "|=", value: "timeout" },
+ *   { kind: "line_filter", op: "!~", value: "(?i)retrying" },
+ * ]);
+ * assert.equal(keep?.("db timeout, giving up"), true);
+ * assert.equal(keep?.("db timeout, Retrying"), false);
+ * assert.equal(compileLineFilters([]), undefined);
+ * ```
+ *
+ * @param filters The line filters, in query order.
+ * @returns A predicate over a log line, or `undefined` when there are no filters.
+ * @throws {InvalidRegexError} If a regex filter does not compile.
+ */
+export function compileLineFilters(
+  filters: LineFilter[],
+): ((line: string) => boolean) | undefined {
+  if (filters.length === 0) return undefined;
+  const tests = filters.map(compileLineFilter);
+  if (tests.length === 1) return tests[0];
+  return (line) => {
+    for (const test of tests) if (!test(line)) return false;
+    return true;
+  };
+}
+
+function compileLineFilter(f: LineFilter): (line: string) => boolean {
+  const { value } = f;
+  switch (f.op) {
+    case "|=":
+      return (line) => line.includes(value);
+    case "!=":
+      return (line) => !line.includes(value);
+    case "|~": {
+      const re = compileRegex(value);
+      return (line) => re.test(line);
+    }
+    case "!~": {
+      const re = compileRegex(value);
+      return (line) => !re.test(line);
+    }
+    default:
+      throw new TypeError(`Cannot compile line filter: unknown operator "${f.op as string}"`);
+  }
+}
+
+/**
+ * Returns the substrings every matching line must contain: the values of
+ * all `|=` filters, without duplicates and without the empty string (which
+ * every line contains). Useful to prune blocks with content filters.
+ *
+ * @example Usage
+ * ```ts
+ * import { requiredLineTerms } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * const terms = requiredLineTerms([
+ *   { kind: "line_filter", op: "|=", value: "timeout" },
+ *   { kind: "line_filter", op: "!=", value: "debug" },
+ * ]);
+ * assert.deepEqual(terms, ["timeout"]);
+ * ```
+ *
+ * @param filters The line filters.
+ * @returns The required substrings, in query order.
+ */
+export function requiredLineTerms(filters: LineFilter[]): string[] {
+  const terms = new Set<string>();
+  for (const f of filters) if (f.op === "|=" && f.value !== "") terms.add(f.value);
+  return [...terms];
+}
+
+/**
+ * Thrown by {@linkcode validateLabelMatcher} for an invalid structured
+ * matcher. The message reads `Invalid matcher at index <i>: <reason>`.
+ *
+ * @example Usage
+ * ```ts
+ * import { LabelMatcherError, validateLabelMatcher } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => validateLabelMatcher({ name: "app", value: "web", type: "==" }, 2),
+ *   (e: unknown) =>
+ *     e instanceof LabelMatcherError && e.index === 2 &&
+ *     e.message === 'Invalid matcher at index 2: "type" must be one of "=", "!=", "=~", "!~", got "=="',
+ * );
+ * ```
+ */
+export class LabelMatcherError extends Error {
+  /** Index of the offending matcher in the request's `matchers` array. */
+  readonly index: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param index Index of the matcher.
+   * @param reason What is wrong with it.
+   * @param options Standard error options, e.g. a `cause`.
+   */
+  constructor(index: number, reason: string, options?: ErrorOptions) {
+    super(`Invalid matcher at index ${index}: ${reason}`, options);
+    this.name = "LabelMatcherError";
+    this.index = index;
+  }
+}
+
+/**
+ * Validates one structured matcher from the HTTP API,
+ * `{ "name": "app", "value": "web", "type": "=" }`, and converts it to a
+ * {@linkcode LabelMatcher}. Regexes are compiled to check them.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateLabelMatcher } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   validateLabelMatcher({ name: "level", value: "err.*", type: "=~" }, 0),
+ *   { name: "level", op: "=~", value: "err.*" },
+ * );
+ * ```
+ *
+ * @param input The decoded JSON value.
+ * @param index Its index in the request's `matchers` array, for the error message.
+ * @returns The matcher.
+ * @throws {LabelMatcherError} If the shape, name, type or regex is invalid.
+ */
+export function validateLabelMatcher(input: unknown, index: number): LabelMatcher {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new LabelMatcherError(
+      index,
+      `expected an object {"name", "value", "type"}, got ${describeJson(input)}`,
+    );
+  }
+  const { name, value, type } = input as Record<string, unknown>;
+  if (typeof name !== "string") {
+    throw new LabelMatcherError(index, `"name" must be a string, got ${describeJson(name)}`);
+  }
+  if (!isValidLabelName(name)) {
+    throw new LabelMatcherError(
+      index,
+      `invalid label name ${JSON.stringify(name)}: must match [a-zA-Z_][a-zA-Z0-9_]*`,
+    );
+  }
+  if (typeof value !== "string") {
+    throw new LabelMatcherError(index, `"value" must be a string, got ${describeJson(value)}`);
+  }
+  if (typeof type !== "string" || !(LABEL_OPS as readonly string[]).includes(type)) {
+    throw new LabelMatcherError(
+      index,
+      `"type" must be one of "=", "!=", "=~", "!~", got ${describeJson(type)}`,
+    );
+  }
+  const op = type as LabelMatchOp;
+  if (op === "=~" || op === "!~") {
+    try {
+      compileRegex(value, { anchored: true });
+    } catch (e) {
+      if (!(e instanceof InvalidRegexError)) throw e;
+      throw new LabelMatcherError(index, `invalid regex "${value}": ${e.detail}`, { cause: e });
+    }
+  }
+  return { name, op, value };
+}
+
+/**
+ * Validates the `matchers` field of a query request: an array of structured
+ * matchers (see {@linkcode validateLabelMatcher}); `undefined` means none.
+ *
+ * @example Usage
+ * ```ts
+ * import { validateLabelMatchers } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   validateLabelMatchers([{ name: "app", value: "web", type: "=" }]),
+ *   [{ name: "app", op: "=", value: "web" }],
+ * );
+ * ```
+ *
+ * @param input The decoded JSON value of `matchers`.
+ * @returns The matchers.
+ * @throws {TypeError} If `input` is neither an array nor `undefined`.
+ * @throws {LabelMatcherError} If a matcher is invalid.
+ */
+export function validateLabelMatchers(input: unknown): LabelMatcher[] {
+  if (input === undefined) return [];
+  if (!Array.isArray(input)) {
+    throw new TypeError(`Invalid matchers: expected an array, got ${describeJson(input)}`);
+  }
+  return input.map(validateLabelMatcher);
+}
+
+function describeJson(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return "an object";
+  if (typeof v === "string") return JSON.stringify(v);
+  return `${typeof v} ${String(v)}`;
+}
