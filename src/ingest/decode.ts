@@ -6,7 +6,7 @@
  */
 
 import { decode as decodeMsgpack } from "@msgpack/msgpack";
-import { type PushPayload, PushError, validatePush } from "./payload.ts";
+import { PushError, type PushPayload, validatePush } from "./payload.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
 
 /** Push body formats; the number is stored with each WAL record. */
@@ -56,7 +56,9 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
     else if (format === PushFormat.Msgpack) raw = decodeMsgpack(body);
     else raw = decodePushProtobuf(body);
   } catch (error) {
-    throw new PushError(`cannot decode ${PushFormat[format].toLowerCase()} body: ${(error as Error).message}`);
+    throw new PushError(
+      `cannot decode ${PushFormat[format].toLowerCase()} body: ${(error as Error).message}`,
+    );
   }
   return validatePush(raw);
 }

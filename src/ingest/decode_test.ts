@@ -6,7 +6,10 @@ import { PushError } from "./payload.ts";
 
 const payload = {
   streams: [
-    { stream: { env: "prod", app: "web" }, values: [["1700000000000000001", "GET /", { trace: "a1" }], ["1700000000000000002", "ünï"]] },
+    {
+      stream: { env: "prod", app: "web" },
+      values: [["1700000000000000001", "GET /", { trace: "a1" }], ["1700000000000000002", "ünï"]],
+    },
     { stream: { app: "api", empty: "" }, values: [["5", "x"]] },
   ],
 };
@@ -49,12 +52,41 @@ Deno.test("each invalid payload names its first problem and where it is", () => 
     [{ streams: [{ values: [["1", "x"]] }] }, /^stream 0: stream has no labels$/, 0],
     [{ streams: [{ stream: {}, values: [["1", "x"]] }] }, /^stream 0: stream has no labels$/, 0],
     [{ streams: [{ stream: { a: "b" }, values: [] }] }, /^stream 0: stream has no values$/, 0],
-    [{ streams: [{ stream: { "1a": "b" }, values: [["1", "x"]] }] }, /label name "1a" must match/, 0],
-    [{ streams: [{ stream: { a: "b" }, values: [["1", "x"], ["1.5", "y"]] }] }, /^stream 0, value 1: timestamp must be an integer nanosecond string, got "1.5"$/, 0, 1],
-    [{ streams: [{ stream: { a: "b" }, values: [[1, "x"]] }] }, /timestamp must be an integer nanosecond string, got number 1/, 0, 0],
-    [{ streams: [{ stream: { a: "b" }, values: [["99999999999999999999", "x"]] }] }, /timestamp must be/, 0, 0],
-    [{ streams: [{ stream: { a: "b" }, values: [["1", 5]] }] }, /^stream 0, value 0: line must be a string, got number 5$/, 0, 0],
-    [{ streams: [{ stream: { a: "b" }, values: [["1", "x", { k: 1 }]] }] }, /metadata k must be a string/, 0, 0],
+    [
+      { streams: [{ stream: { "1a": "b" }, values: [["1", "x"]] }] },
+      /label name "1a" must match/,
+      0,
+    ],
+    [
+      { streams: [{ stream: { a: "b" }, values: [["1", "x"], ["1.5", "y"]] }] },
+      /^stream 0, value 1: timestamp must be an integer nanosecond string, got "1.5"$/,
+      0,
+      1,
+    ],
+    [
+      { streams: [{ stream: { a: "b" }, values: [[1, "x"]] }] },
+      /timestamp must be an integer nanosecond string, got number 1/,
+      0,
+      0,
+    ],
+    [
+      { streams: [{ stream: { a: "b" }, values: [["99999999999999999999", "x"]] }] },
+      /timestamp must be/,
+      0,
+      0,
+    ],
+    [
+      { streams: [{ stream: { a: "b" }, values: [["1", 5]] }] },
+      /^stream 0, value 0: line must be a string, got number 5$/,
+      0,
+      0,
+    ],
+    [
+      { streams: [{ stream: { a: "b" }, values: [["1", "x", { k: 1 }]] }] },
+      /metadata k must be a string/,
+      0,
+      0,
+    ],
   ];
   for (const [raw, message, stream, value] of cases) {
     assert.throws(
@@ -71,8 +103,20 @@ Deno.test("each invalid payload names its first problem and where it is", () => 
 });
 
 Deno.test("undecodable bytes are a PushError", () => {
-  assert.throws(() => decodePush(PushFormat.Json, new TextEncoder().encode("{nope")), /cannot decode json body/);
-  assert.throws(() => decodePush(PushFormat.Json, new Uint8Array([0x22, 0xff, 0x22])), /cannot decode json body/);
-  assert.throws(() => decodePush(PushFormat.Msgpack, new Uint8Array([0xc1])), /cannot decode msgpack body/);
-  assert.throws(() => decodePush(PushFormat.Protobuf, new Uint8Array([0x0a, 0x05, 0x01])), /cannot decode protobuf body/);
+  assert.throws(
+    () => decodePush(PushFormat.Json, new TextEncoder().encode("{nope")),
+    /cannot decode json body/,
+  );
+  assert.throws(
+    () => decodePush(PushFormat.Json, new Uint8Array([0x22, 0xff, 0x22])),
+    /cannot decode json body/,
+  );
+  assert.throws(
+    () => decodePush(PushFormat.Msgpack, new Uint8Array([0xc1])),
+    /cannot decode msgpack body/,
+  );
+  assert.throws(
+    () => decodePush(PushFormat.Protobuf, new Uint8Array([0x0a, 0x05, 0x01])),
+    /cannot decode protobuf body/,
+  );
 });

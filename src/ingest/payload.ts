@@ -61,7 +61,10 @@ function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
   const labels: [string, string][] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (!LABEL_NAME.test(name)) {
-      throw new PushError(`label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`, stream);
+      throw new PushError(
+        `label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`,
+        stream,
+      );
     }
     if (typeof value !== "string") {
       throw new PushError(`label ${name} must be a string, got ${describe(value)}`, stream);
@@ -76,7 +79,11 @@ function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
 
 function metadataJson(raw: unknown, stream: number, value: number): string | undefined {
   if (!isObject(raw)) {
-    throw new PushError(`metadata must be an object of strings, got ${describe(raw)}`, stream, value);
+    throw new PushError(
+      `metadata must be an object of strings, got ${describe(raw)}`,
+      stream,
+      value,
+    );
   }
   const keys = Object.keys(raw);
   for (const k of keys) {
@@ -109,11 +116,15 @@ export function validatePush(raw: unknown): PushPayload {
   let lines = 0;
   for (let s = 0; s < rawStreams.length; s++) {
     const entry = rawStreams[s];
-    if (!isObject(entry)) throw new PushError(`stream must be an object, got ${describe(entry)}`, s);
+    if (!isObject(entry)) {
+      throw new PushError(`stream must be an object, got ${describe(entry)}`, s);
+    }
     if (!isObject(entry.stream)) throw new PushError("stream has no labels", s);
     const key = canonicalLabels(entry.stream, s);
     const values = entry.values;
-    if (!Array.isArray(values) || values.length === 0) throw new PushError("stream has no values", s);
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new PushError("stream has no values", s);
+    }
     const ts: bigint[] = new Array(values.length);
     const texts: string[] = new Array(values.length);
     let metadata: (string | undefined)[] | undefined;

@@ -116,7 +116,9 @@ export class Wal {
     await Deno.mkdir(dir, { recursive: true });
     const wal = new Wal(dir, options.segmentBytes ?? 64 * 1024 * 1024);
     const names: string[] = [];
-    for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(SUFFIX)) names.push(e.name);
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(SUFFIX)) names.push(e.name);
+    }
     names.sort();
     for (const name of names) {
       const path = join(dir, name);
@@ -155,7 +157,9 @@ export class Wal {
     if (this.#failed) return Promise.reject(this.#failed);
     const record = encodeRecord(seq, format, body);
     this.lastSeq = seq;
-    const done = new Promise<void>((resolve, reject) => this.#queue.push({ record, seq, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) =>
+      this.#queue.push({ record, seq, resolve, reject })
+    );
     this.#writing ??= this.#drain();
     return done;
   }
@@ -229,7 +233,9 @@ export class Wal {
     }
     this.#sealed = keep;
     const active = this.#active?.segment;
-    if (active && active.last !== 0 && stored.coversRange(active.first, active.last)) this.#rotate = true;
+    if (active && active.last !== 0 && stored.coversRange(active.first, active.last)) {
+      this.#rotate = true;
+    }
     return deleted;
   }
 

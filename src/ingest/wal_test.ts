@@ -24,7 +24,9 @@ async function replayAll(dir: string) {
 Deno.test("concurrent appends are replayed in order after reopening", () =>
   withDir(async (dir) => {
     const wal = await Wal.open(dir);
-    await Promise.all(Array.from({ length: 50 }, (_, i) => wal.append(i + 1, 1, enc.encode(`body ${i + 1}`))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => wal.append(i + 1, 1, enc.encode(`body ${i + 1}`))),
+    );
     await wal.close(new SeqSet());
     const { wal: again, seen } = await replayAll(dir);
     assert.equal(seen.length, 50);

@@ -1,0 +1,134 @@
+/**
+ * The compactor: every interval, when enough flush files exist, merges them
+ * (oldest first, in groups bounded by size) into time-local level-1 segments
+ * on a worker. The new segment and its catalog row are durable before the
+ * sources' rows go (one transaction) and before their files are deleted.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { Catalog, CatalogEntry } from "./catalog.ts";
+import type { CompactJob } from "./compact_worker.ts";
+import type { SegmentInfo } from "./segment_writer.ts";
+import { WorkerPool } from "./worker_pool.ts";
+import { segmentName } from "./segment_name.ts";
+
+/** Compactor settings. */
+export interface CompactorOptions {
+  /** Milliseconds between passes; 0 disables compaction. */
+  intervalMs: number;
+  /** Flush files needed before a pass merges anything. */
+  minFiles: number;
+  /** zstd level of compacted segments. */
+  zstdLevel: number;
+  /** Target uncompressed bytes per block. */
+  blockBytes: number;
+  /** Upper bound on uncompressed bytes merged into one segment. */
+  segmentBytes: number;
+}
+
+/** Default compaction settings besides interval and minimum file count. */
+export const COMPACTION_DEFAULTS = {
+  zstdLevel: 9,
+  blockBytes: 512 * 1024,
+  segmentBytes: 512 * 1024 * 1024,
+} as const;
+
+/**
+ * Runs compaction passes in the background.
+ *
+ * @example
+ * ```ts ignore
+ * const compactor = new Compactor(catalog, { intervalMs: 30_000, minFiles: 8, ...COMPACTION_DEFAULTS });
+ * compactor.start();
+ * await compactor.stop();
+ * ```
+ */
+export class Compactor {
+  readonly #catalog: Catalog;
+  readonly #options: CompactorOptions;
+  #pool?: WorkerPool<CompactJob, SegmentInfo>;
+  #timer?: ReturnType<typeof setInterval>;
+  #running?: Promise<number>;
+  #stopped = false;
+  /** Compaction passes that merged something. */
+  merges = 0;
+
+  /** Creates a compactor over `catalog`. */
+  constructor(catalog: Catalog, options: CompactorOptions) {
+    this.#catalog = catalog;
+    this.#options = options;
+  }
+
+  /** Starts the timer (unless compaction is disabled). */
+  start(): void {
+    if (this.#options.intervalMs <= 0) return;
+    this.#timer = setInterval(() => {
+      if (!this.#running) {
+        this.compactNow().catch((e) => console.error(`loge: compaction failed: ${e.message}`));
+      }
+    }, this.#options.intervalMs);
+  }
+
+  /**
+   * Runs one pass now: merges flush files if at least `minFiles` exist.
+   *
+   * @returns how many source files were merged.
+   */
+  compactNow(): Promise<number> {
+    this.#running ??= this.#pass().finally(() => this.#running = undefined);
+    return this.#running;
+  }
+
+  #groups(): CatalogEntry[][] {
+    const level0 = [...this.#catalog.entries()].filter((e) =>
+      e.level === 0 && e.location === "local"
+    );
+    if (level0.length < this.#options.minFiles) return [];
+    level0.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
+    const groups: CatalogEntry[][] = [[]];
+    let bytes = 0;
+    for (const e of level0) {
+      if (bytes + e.rawBytes > this.#options.segmentBytes && groups.at(-1)!.length > 0) {
+        groups.push([]);
+        bytes = 0;
+      }
+      groups.at(-1)!.push(e);
+      bytes += e.rawBytes;
+    }
+    return groups;
+  }
+
+  async #pass(): Promise<number> {
+    let merged = 0;
+    for (const sources of this.#groups()) {
+      if (this.#stopped) break;
+      this.#pool ??= new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
+      const info = await this.#pool.run({
+        dir: this.#catalog.dir,
+        sources: sources.map((s) => s.name),
+        name: segmentName(1),
+        zstdLevel: this.#options.zstdLevel,
+        blockBytes: this.#options.blockBytes,
+      });
+      this.#catalog.replace(sources, info);
+      for (const s of sources) {
+        await Deno.remove(join(this.#catalog.dir, s.name)).catch((e) => {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        });
+      }
+      merged += sources.length;
+    }
+    if (merged > 0) this.merges++;
+    return merged;
+  }
+
+  /** Stops the timer, lets a running pass finish its current merge, and stops the worker. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#running?.catch(() => {});
+    this.#pool?.terminate();
+  }
+}
