@@ -101,6 +101,11 @@ export async function serve(args: string[]): Promise<void> {
     const { UsageError } = await import("./flags.ts");
     throw new UsageError(`unexpected argument "${positionals[0]}" for serve`);
   }
+  // Listen for signals first: a stop requested during start-up waits for it.
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const onSignal = () => stop();
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
   const buckets = flags.buckets as number;
   const catalog = await Catalog.open(flags["output-path"] as string);
   const ingester = await Ingester.open(catalog, {
@@ -128,10 +133,6 @@ export async function serve(args: string[]): Promise<void> {
       console.log(`loge listening on http://localhost:${port} (data in ${catalog.dir})`),
   }, handler);
 
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<string>();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const onSignal = () => stop("signal");
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
   await stopped;
   for (const s of signals) Deno.removeSignalListener(s, onSignal);
   // A second signal during shutdown ends the process at once.

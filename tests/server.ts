@@ -1,0 +1,122 @@
+/**
+ * Test helpers: run the real `loge serve` process on port 0 in a temp folder
+ * and talk to it over HTTP, as a user would.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** A running server process. */
+export interface TestServer {
+  readonly url: string;
+  readonly dir: string;
+  readonly process: Deno.ChildProcess;
+  /** Everything the process wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then waits; returns the exit code. */
+  stop(): Promise<number>;
+  /** SIGKILL, then waits. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `deno run -A main.ts serve --port 0 --output-path <dir> ...args` and
+ * waits for its listening line.
+ */
+export async function startServer(
+  options: { dir?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const dir = options.dir ?? await Deno.makeTempDir({ prefix: "loge-test-" });
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      "--port",
+      "0",
+      "--output-path",
+      dir,
+      ...(options.args ?? []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+  let err = "";
+  const errDone = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (err += chunk) }),
+  );
+  const lines = process.stdout.pipeThrough(new TextDecoderStream());
+  const reader = lines.getReader();
+  let out = "";
+  let url: string | undefined;
+  while (!url) {
+    const { done, value } = await reader.read();
+    if (done) {
+      await errDone;
+      await process.status;
+      throw new Error(`server exited before listening:\n${out}${err}`);
+    }
+    out += value;
+    url = /listening on (http:\/\/localhost:\d+)/.exec(out)?.[1];
+  }
+  const outDone = (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  const finished = async () => {
+    const status = await process.status;
+    await Promise.all([errDone, outDone]);
+    return status.code;
+  };
+  return {
+    url: url.replace("localhost", "127.0.0.1"),
+    dir,
+    process,
+    stderr: () => err,
+    async stop() {
+      process.kill("SIGTERM");
+      return await finished();
+    },
+    async kill() {
+      process.kill("SIGKILL");
+      await finished();
+    },
+  };
+}
+
+/** Runs `fn` with a fresh server, stopping it and removing its folder after. */
+export async function withServer(
+  fn: (server: TestServer) => Promise<void>,
+  options: { args?: string[] } = {},
+): Promise<void> {
+  const server = await startServer(options);
+  try {
+    await fn(server);
+  } finally {
+    await server.stop().catch(() => {});
+    await Deno.remove(server.dir, { recursive: true });
+  }
+}
+
+/** POSTs a JSON push payload; returns the status and parsed JSON body (if any). */
+export async function pushJson(
+  url: string,
+  payload: unknown,
+): Promise<{ status: number; body: Record<string, unknown> | null }> {
+  const res = await fetch(`${url}/api/v1/push`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A WAL directory path inside a data folder. */
+export function walDir(dir: string): string {
+  return join(dir, "wal");
+}

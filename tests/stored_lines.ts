@@ -1,0 +1,59 @@
+/**
+ * Reads every stored line of a (stopped) server's data folder through the
+ * storage reader: catalog, segment index, blocks.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { openFileSource } from "../src/storage/byte_source.ts";
+import { Catalog } from "../src/storage/catalog.ts";
+import { readBlock, readSegmentIndex } from "../src/storage/segment_reader.ts";
+
+/** One stored line. */
+export interface StoredLine {
+  ts: bigint;
+  labels: string;
+  line: string;
+  metadata?: string;
+}
+
+/** Every line in the cataloged files of `dir`. */
+export async function storedLines(dir: string): Promise<StoredLine[]> {
+  const catalog = await Catalog.open(dir);
+  const out: StoredLine[] = [];
+  const dec = new TextDecoder();
+  try {
+    for (const entry of catalog.entries()) {
+      const source = await openFileSource(join(dir, entry.name));
+      try {
+        const index = await readSegmentIndex(source);
+        for (const ref of index.blocks) {
+          const block = await readBlock(source, ref);
+          let start = 0;
+          let metaStart = 0;
+          for (let i = 0; i < block.ts.length; i++) {
+            const line: StoredLine = {
+              ts: block.ts[i],
+              labels: index.streams[ref.stream],
+              line: dec.decode(block.lines.subarray(start, block.ends[i])),
+            };
+            start = block.ends[i];
+            if (block.metadataEnds && block.metadataEnds[i] > metaStart) {
+              line.metadata = dec.decode(
+                block.metadata!.subarray(metaStart, block.metadataEnds[i]),
+              );
+            }
+            metaStart = block.metadataEnds?.[i] ?? 0;
+            out.push(line);
+          }
+        }
+      } finally {
+        await source.close();
+      }
+    }
+  } finally {
+    catalog.close();
+  }
+  return out;
+}
