@@ -6,7 +6,9 @@
 
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
+import { QueryEngine } from "../query/engine.ts";
 import { Catalog } from "../storage/catalog.ts";
+import { SegmentCache } from "../storage/segment_cache.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_writer.ts";
 import { flagHelp, type FlagSpec, parseFlags } from "./flags.ts";
@@ -74,6 +76,18 @@ export const SERVE_FLAGS = {
     help:
       "drop pushes (503) instead of waiting when the flush pipeline is full (ignored when --durable)",
   },
+  "query-concurrency": {
+    kind: "int",
+    default: "8",
+    help: "files opened and blocks read in parallel by a query",
+  },
+  "api-key": {
+    kind: "string",
+    default: "",
+    env: "LOGE_API_KEY",
+    help:
+      "bearer token required by the read endpoints and the UI's data calls; empty disables auth",
+  },
   "max-body-size": {
     kind: "bytes",
     default: "10MiB",
@@ -120,13 +134,26 @@ export async function serve(args: string[]): Promise<void> {
     checkpointIntervalMs: flags["checkpoint-interval"] as number,
     dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
   });
+  const cache = new SegmentCache(catalog.dir);
   const compactor = new Compactor(catalog, {
     intervalMs: flags["compact-interval"] as number,
     minFiles: flags["compact-min-files"] as number,
     ...COMPACTION_DEFAULTS,
-  });
+  }, cache);
   compactor.start();
-  const handler = createHandler({ ingester, maxBodyBytes: flags["max-body-size"] as number });
+  const engine = new QueryEngine({
+    catalog,
+    cache,
+    head: () => ingester.head(),
+    concurrency: flags["query-concurrency"] as number,
+  });
+  const handler = createHandler({
+    ingester,
+    engine,
+    dir: catalog.dir,
+    maxBodyBytes: flags["max-body-size"] as number,
+    apiKey: flags["api-key"] as string,
+  });
   const server = Deno.serve({
     port: flags.port as number,
     onListen: ({ port }) =>
@@ -141,6 +168,7 @@ export async function serve(args: string[]): Promise<void> {
   await server.shutdown();
   await compactor.stop();
   await ingester.close();
+  await cache.close();
   catalog.close();
   console.error("loge: stopped");
 }

@@ -4,29 +4,57 @@
  * @module
  */
 
+import { join } from "node:path";
 import type { Ingester } from "../ingest/ingester.ts";
+import type { QueryEngine } from "../query/engine.ts";
 import page from "../../web/index.html" with { type: "text" };
-import { errorResponse, HttpError } from "./errors.ts";
+import { bearerCheck } from "./auth.ts";
+import { errorResponse, HttpError, json } from "./errors.ts";
 import { handlePush } from "./push.ts";
+import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 
 /** What the routes need. */
 export interface AppOptions {
   ingester: Ingester;
+  engine: QueryEngine;
+  /** The data folder, for bytes on disk. */
+  dir: string;
   maxBodyBytes: number;
+  /** Bearer token required by the read endpoints; "" disables auth. */
+  apiKey: string;
 }
 
-type Handler = (req: Request, params: Record<string, string>) => Promise<Response> | Response;
+type Handler = (
+  req: Request,
+  params: Record<string, string | undefined>,
+) => Promise<Response> | Response;
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) total += await folderBytes(path);
+    else if (e.isFile) total += (await Deno.stat(path).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
+}
 
 /**
  * Creates the request handler.
  *
  * @example
  * ```ts ignore
- * const handler = createHandler({ ingester, maxBodyBytes: 10 << 20 });
+ * const handler = createHandler({ ingester, engine, dir: "tmp", maxBodyBytes: 10 << 20, apiKey: "" });
  * Deno.serve({ port: 3000 }, handler);
  * ```
  */
 export function createHandler(options: AppOptions): (req: Request) => Promise<Response> {
+  const { ingester, engine } = options;
+  const authorize = bearerCheck(options.apiKey);
+  const guarded = (handler: Handler): Handler => (req, params) => {
+    authorize(req);
+    return handler(req, params);
+  };
   const routes: [string, URLPattern, Handler][] = [
     [
       "GET",
@@ -36,7 +64,39 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "POST",
       new URLPattern({ pathname: "/api/v1/push" }),
-      (req) => handlePush(req, options.ingester, options.maxBodyBytes),
+      (req) => handlePush(req, ingester, options.maxBodyBytes),
+    ],
+    [
+      "POST",
+      new URLPattern({ pathname: "/api/v1/query" }),
+      guarded((req) => handleQuery(req, engine)),
+    ],
+    [
+      "POST",
+      new URLPattern({ pathname: "/api/v1/volume" }),
+      guarded((req) => handleVolume(req, engine)),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/api/v1/labels" }),
+      guarded((req) => handleLabels(req, engine)),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/api/v1/label/:name/values" }),
+      guarded((req, p) => handleLabelValues(req, engine, p.name!)),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/api/v1/stats" }),
+      guarded(async () =>
+        json({
+          status: "success",
+          ...engine.stats(),
+          bytes_on_disk: await folderBytes(options.dir),
+          ingest: ingester.counters,
+        })
+      ),
     ],
   ];
   return async (req) => {
@@ -47,7 +107,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
         const match = pattern.exec({ pathname: url.pathname });
         if (!match) continue;
         if (method === req.method || (method === "GET" && req.method === "HEAD")) {
-          return await handler(req, match.pathname.groups as Record<string, string>);
+          return await handler(req, match.pathname.groups);
         }
         allowed.push(method);
       }

@@ -7,23 +7,41 @@
 
 import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
+import { QueryError } from "../query/query_request.ts";
 
 /** An error with an HTTP status, thrown by handlers. */
 export class HttpError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown>;
+  readonly headers: Record<string, string>;
 
   /** Creates the error; `details` are merged into the JSON body. */
-  constructor(status: number, message: string, details: Record<string, unknown> = {}) {
+  constructor(
+    status: number,
+    message: string,
+    details: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.details = details;
+    this.headers = headers;
   }
 }
 
+const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+
 /**
- * A JSON response.
+ * Serializes `value` as JSON, writing bigints (nanosecond times) as exact
+ * integers.
+ */
+export function stringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v));
+}
+
+/**
+ * A JSON response; bigints are written as exact integers.
  *
  * @example
  * ```ts
@@ -33,7 +51,7 @@ export class HttpError extends Error {
  * ```
  */
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return new Response(stringify(body), {
     status,
     headers: { "content-type": "application/json", ...headers },
   });
@@ -42,7 +60,11 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
 /** Maps a thrown error to its response: `{"status":"error","error":"…", …details}`. */
 export function errorResponse(error: unknown): Response {
   if (error instanceof HttpError) {
-    return json({ status: "error", error: error.message, ...error.details }, error.status);
+    return json(
+      { status: "error", error: error.message, ...error.details },
+      error.status,
+      error.headers,
+    );
   }
   if (error instanceof PushError) {
     return json(
@@ -53,10 +75,8 @@ export function errorResponse(error: unknown): Response {
   if (error instanceof ShuttingDownError) {
     return json({ status: "error", error: error.message }, 503, { "retry-after": "1" });
   }
-  // Errors a client can cause carry a `status` (e.g. query errors); the rest are ours.
-  const status = (error as { status?: unknown })?.status;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    return json({ status: "error", error: (error as Error).message }, status);
+  if (error instanceof QueryError) {
+    return json({ status: "error", error: error.message, position: error.position }, error.status);
   }
   console.error("loge: internal error:", error);
   return json(

@@ -65,7 +65,11 @@ export class Catalog {
   readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
   readonly #streamsById = new Map<number, StreamLabels>();
   readonly #filters = new Map<number, Uint8Array>();
+  /** Streams seen in memory before any file holds them. */
+  readonly #uncataloged = new Map<string, StreamLabels>();
   #covered = new SeqSet();
+  readonly #leases = new Map<number, number>();
+  readonly #unused = new Map<number, () => void>();
 
   private constructor(dir: string, db: DatabaseSync) {
     this.dir = dir;
@@ -166,11 +170,22 @@ export class Catalog {
           this.#db.prepare("INSERT INTO streams (labels) VALUES (?)").run(key).lastInsertRowid,
         );
       }
-      known = { id, stream: { key, labels: JSON.parse(key) } };
+      const stream = this.#uncataloged.get(key) ?? { key, labels: JSON.parse(key) };
+      this.#uncataloged.delete(key);
+      known = { id, stream };
       this.#streams.set(key, known);
       this.#streamsById.set(id, known.stream);
     }
     return known;
+  }
+
+  /** The interned stream of canonical label JSON `key`, cataloged or not. */
+  stream(key: string): StreamLabels {
+    const known = this.#streams.get(key);
+    if (known) return known.stream;
+    let stream = this.#uncataloged.get(key);
+    if (!stream) this.#uncataloged.set(key, stream = { key, labels: JSON.parse(key) });
+    return stream;
   }
 
   /** Every cataloged file. */
@@ -269,6 +284,31 @@ export class Catalog {
       this.#filters.set(entry.id, filter);
     }
     return filter;
+  }
+
+  /** Marks `entries` as being read: their files stay until {@linkcode release}. */
+  acquire(entries: readonly CatalogEntry[]): void {
+    for (const e of entries) this.#leases.set(e.id, (this.#leases.get(e.id) ?? 0) + 1);
+  }
+
+  /** Ends a read begun with {@linkcode acquire}. */
+  release(entries: readonly CatalogEntry[]): void {
+    for (const e of entries) {
+      const left = (this.#leases.get(e.id) ?? 1) - 1;
+      if (left > 0) {
+        this.#leases.set(e.id, left);
+        continue;
+      }
+      this.#leases.delete(e.id);
+      this.#unused.get(e.id)?.();
+      this.#unused.delete(e.id);
+    }
+  }
+
+  /** Resolves once no reader holds `entry`, so its file can be deleted. */
+  whenUnused(entry: CatalogEntry): Promise<void> {
+    if (!this.#leases.has(entry.id)) return Promise.resolve();
+    return new Promise((resolve) => this.#unused.set(entry.id, resolve));
   }
 
   /** Closes the database. */

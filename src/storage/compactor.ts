@@ -13,6 +13,7 @@ import type { CompactJob } from "./compact_worker.ts";
 import type { SegmentInfo } from "./segment_writer.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { segmentName } from "./segment_name.ts";
+import type { SegmentCache } from "./segment_cache.ts";
 
 /** Compactor settings. */
 export interface CompactorOptions {
@@ -48,6 +49,7 @@ export const COMPACTION_DEFAULTS = {
 export class Compactor {
   readonly #catalog: Catalog;
   readonly #options: CompactorOptions;
+  readonly #cache?: SegmentCache;
   #pool?: WorkerPool<CompactJob, SegmentInfo>;
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
@@ -55,10 +57,11 @@ export class Compactor {
   /** Compaction passes that merged something. */
   merges = 0;
 
-  /** Creates a compactor over `catalog`. */
-  constructor(catalog: Catalog, options: CompactorOptions) {
+  /** Creates a compactor over `catalog`; `cache` is told of files it deletes. */
+  constructor(catalog: Catalog, options: CompactorOptions, cache?: SegmentCache) {
     this.#catalog = catalog;
     this.#options = options;
+    this.#cache = cache;
   }
 
   /** Starts the timer (unless compaction is disabled). */
@@ -114,6 +117,9 @@ export class Compactor {
       });
       this.#catalog.replace(sources, info);
       for (const s of sources) {
+        // Queries that planned with a source finish reading it first.
+        await this.#catalog.whenUnused(s);
+        this.#cache?.evict(s.name);
         await Deno.remove(join(this.#catalog.dir, s.name)).catch((e) => {
           if (!(e instanceof Deno.errors.NotFound)) throw e;
         });

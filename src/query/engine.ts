@@ -1,0 +1,399 @@
+/**
+ * The query engine: plans a query against the catalog and the in-memory head,
+ * then reads only what can contribute.
+ *
+ * Planning prunes files by time, by their streams' labels and by their content
+ * filter, without opening them; then, inside each surviving file (opened in
+ * parallel, at most `concurrency` at once), blocks by stream, time and block
+ * filter. The surviving blocks are read newest first, `concurrency` at a time,
+ * and reading stops as soon as no remaining block can hold a line newer than
+ * the oldest of the `limit` lines found: a limit-100 query never decompresses
+ * what it does not need.
+ *
+ * @module
+ */
+
+import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
+import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
+import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
+import type { SegmentCache } from "../storage/segment_cache.ts";
+import { type BlockRef, readBlock } from "../storage/segment_reader.ts";
+import type { Block } from "../storage/block_codec.ts";
+import type { ByteSource } from "../storage/byte_source.ts";
+import { type LogEntry, NewestEntries } from "./log_entry.ts";
+import { type LineMatcher, lineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
+import type { LabelMatcher, LineFilter } from "./logql.ts";
+import { compileLabelMatchers, requiredLineTerms } from "./matchers.ts";
+import type { LogQuery } from "./query_request.ts";
+
+const MAX_TS = 9_223_372_036_854_775_807n;
+
+/** What the engine reads from. */
+export interface EngineOptions {
+  catalog: Catalog;
+  cache: SegmentCache;
+  /** The in-memory batches not yet in cataloged files. */
+  head: () => MemBatch[];
+  /** Files opened and blocks read at once. */
+  concurrency: number;
+}
+
+/** Selection shared by every read: time bounds (0n = unbounded), matchers, filters. */
+export interface Selection {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly matchers: LabelMatcher[];
+  readonly filters: LineFilter[];
+}
+
+/** A unit of reading: one block of a file, or one stream of a head batch. */
+type Unit =
+  | { kind: "block"; source: ByteSource; ref: BlockRef; stream: StreamLabels; maxTs: bigint }
+  | { kind: "memory"; mem: MemStream; stream: StreamLabels; maxTs: bigint };
+
+/** Log counts per time bucket, one series per value of the `level` label. */
+export interface Volume {
+  start: bigint;
+  end: bigint;
+  step: bigint;
+  series: { labels: Record<string, string>; counts: [bigint, number][] }[];
+}
+
+/** Figures of `/api/v1/stats`. */
+export interface StorageStats {
+  segments_total: number;
+  segments_local: number;
+  segments_remote: number;
+  flush_files: number;
+  compacted_segments: number;
+  rows_total: number;
+  rows_in_memory: number;
+  min_timestamp: bigint;
+  max_timestamp: bigint;
+  bytes_on_disk: number;
+  bytes_raw: number;
+}
+
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/**
+ * Answers log queries.
+ *
+ * @example
+ * ```ts ignore
+ * const engine = new QueryEngine({ catalog, cache, head: () => ingester.head(), concurrency: 8 });
+ * const lines = await engine.select({ start: 0n, end: 0n, matchers: [], filters: [], limit: 100 });
+ * ```
+ */
+export class QueryEngine {
+  readonly #o: EngineOptions;
+
+  /** Creates an engine. */
+  constructor(options: EngineOptions) {
+    this.#o = options;
+  }
+
+  #bounds(sel: Selection): [bigint, bigint] {
+    return [sel.start, sel.end === 0n ? MAX_TS : sel.end];
+  }
+
+  /** A per-query memo of which streams the matchers select. */
+  #streamFilter(matchers: LabelMatcher[]): (s: StreamLabels) => boolean {
+    const match = compileLabelMatchers(matchers);
+    const memo = new Map<StreamLabels, boolean>();
+    return (s) => {
+      let ok = memo.get(s);
+      if (ok === undefined) memo.set(s, ok = match(s.labels));
+      return ok;
+    };
+  }
+
+  #streamOf(key: string): StreamLabels {
+    return this.#o.catalog.stream(key);
+  }
+
+  /**
+   * Finds the units that may hold matching lines, holding leases on the files
+   * involved; `done` must be called once reading ends.
+   */
+  async #plan(sel: Selection): Promise<{ units: Unit[]; done: () => void }> {
+    const [lo, hi] = this.#bounds(sel);
+    const wanted = this.#streamFilter(sel.matchers);
+    const terms = requiredLineTerms(sel.filters).flatMap(termsOf);
+    const { catalog, cache } = this.#o;
+    const entries: CatalogEntry[] = [];
+    for (const e of catalog.entries()) {
+      if (e.maxTs < lo || e.minTs > hi) continue;
+      if (!e.streams.some(wanted)) continue;
+      if (terms.length > 0 && !bloomHasAll(catalog.filterOf(e), terms)) continue;
+      entries.push(e);
+    }
+    const units: Unit[] = [];
+    for (const batch of this.#o.head()) {
+      if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
+      for (const mem of batch.streams.values()) {
+        const stream = this.#streamOf(mem.key);
+        if (wanted(stream)) units.push({ kind: "memory", mem, stream, maxTs: batch.maxTs });
+      }
+    }
+    catalog.acquire(entries);
+    try {
+      await inParallel(entries, this.#o.concurrency, async (entry) => {
+        const { source, index } = await cache.open(entry.name);
+        const streams = index.streams.map((key) => this.#streamOf(key));
+        for (const ref of index.blocks) {
+          if (ref.maxTs < lo || ref.minTs > hi) continue;
+          const stream = streams[ref.stream];
+          if (!wanted(stream)) continue;
+          if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
+          units.push({ kind: "block", source, ref, stream, maxTs: ref.maxTs });
+        }
+      });
+    } catch (error) {
+      catalog.release(entries);
+      throw error;
+    }
+    return { units, done: () => catalog.release(entries) };
+  }
+
+  /** Reads a unit's lines as ascending columns. */
+  async #read(unit: Unit): Promise<Columns> {
+    if (unit.kind === "block") return blockColumns(await readBlock(unit.source, unit.ref));
+    return memColumns(unit.mem);
+  }
+
+  /**
+   * The newest `limit` lines matching `query`, newest first (ties ordered by
+   * stream labels, then line).
+   */
+  async select(query: LogQuery): Promise<LogEntry[]> {
+    const [lo, hi] = this.#bounds(query);
+    const matcher = lineMatcher(query.filters);
+    const { units, done } = await this.#plan(query);
+    try {
+      units.sort((a, b) => (a.maxTs > b.maxTs ? -1 : a.maxTs < b.maxTs ? 1 : 0));
+      const top = new NewestEntries(query.limit);
+      for (let at = 0; at < units.length;) {
+        const floor = top.floor;
+        if (floor !== undefined && units[at].maxTs < floor) break;
+        const wave = units.slice(at, at + this.#o.concurrency);
+        at += wave.length;
+        const read = await Promise.all(wave.map((u) => this.#read(u)));
+        for (let w = 0; w < wave.length; w++) {
+          scanColumns(
+            read[w],
+            lo,
+            hi,
+            top.floor,
+            matcher,
+            (ts, line, metadata) => top.offer({ ts, line, stream: wave[w].stream, metadata }),
+          );
+          top.settle();
+        }
+      }
+      return top.sorted();
+    } finally {
+      done();
+    }
+  }
+
+  /**
+   * Counts matching lines per `step` over `[start, end]`, one series per
+   * `level` label value. Blocks wholly inside one bucket are counted from the
+   * index when no line filter applies, without decompressing them.
+   */
+  async volume(sel: Selection & { step: bigint }): Promise<Volume> {
+    const [lo, hi] = this.#bounds(sel);
+    const { step } = sel;
+    const buckets = Number((hi - lo) / step) + 1;
+    const matcher = lineMatcher(sel.filters);
+    const series = new Map<string, number[]>();
+    const countsOf = (stream: StreamLabels) => {
+      const level = stream.labels.level ?? "";
+      let counts = series.get(level);
+      if (!counts) series.set(level, counts = new Array(buckets).fill(0));
+      return counts;
+    };
+    const bucketOf = (ts: bigint) => Number((ts - lo) / step);
+    const { units, done } = await this.#plan(sel);
+    try {
+      const toRead: Unit[] = [];
+      for (const u of units) {
+        if (
+          u.kind === "block" && !matcher.test && u.ref.minTs >= lo && u.ref.maxTs <= hi &&
+          bucketOf(u.ref.minTs) === bucketOf(u.ref.maxTs)
+        ) {
+          countsOf(u.stream)[bucketOf(u.ref.minTs)] += u.ref.count;
+        } else toRead.push(u);
+      }
+      await inParallel(toRead, this.#o.concurrency, async (u) => {
+        const counts = countsOf(u.stream);
+        scanColumns(
+          await this.#read(u),
+          lo,
+          hi,
+          undefined,
+          matcher,
+          (ts) => counts[bucketOf(ts)]++,
+        );
+      });
+    } finally {
+      done();
+    }
+    return {
+      start: lo,
+      end: hi,
+      step,
+      series: [...series].sort(([a], [b]) => (a < b ? -1 : 1)).map(([level, counts]) => ({
+        labels: level === "" ? {} : { level } as Record<string, string>,
+        counts: counts.map((n, i): [bigint, number] => [lo + BigInt(i) * step, n]),
+      })),
+    };
+  }
+
+  /** The streams with lines in `[start, end]` (bounds 0n = unbounded). */
+  #streamsIn(start: bigint, end: bigint): Set<StreamLabels> {
+    const [lo, hi] = this.#bounds({ start, end, matchers: [], filters: [] });
+    const out = new Set<StreamLabels>();
+    for (const e of this.#o.catalog.entries()) {
+      if (e.maxTs < lo || e.minTs > hi) continue;
+      for (const s of e.streams) out.add(s);
+    }
+    for (const batch of this.#o.head()) {
+      if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
+      for (const key of batch.streams.keys()) out.add(this.#streamOf(key));
+    }
+    return out;
+  }
+
+  /** Label names, sorted. */
+  labels(start: bigint, end: bigint): string[] {
+    const names = new Set<string>();
+    for (const s of this.#streamsIn(start, end)) {
+      for (const k of Object.keys(s.labels)) names.add(k);
+    }
+    return [...names].sort();
+  }
+
+  /** Values of label `name`, sorted. */
+  labelValues(name: string, start: bigint, end: bigint): string[] {
+    const values = new Set<string>();
+    for (const s of this.#streamsIn(start, end)) {
+      const v = s.labels[name];
+      if (v !== undefined) values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  /** Storage figures (bytes on disk count segment files only; see the stats route). */
+  stats(): StorageStats {
+    const stats: StorageStats = {
+      segments_total: 0,
+      segments_local: 0,
+      segments_remote: 0,
+      flush_files: 0,
+      compacted_segments: 0,
+      rows_total: 0,
+      rows_in_memory: 0,
+      min_timestamp: 0n,
+      max_timestamp: 0n,
+      bytes_on_disk: 0,
+      bytes_raw: 0,
+    };
+    const span = (min: bigint, max: bigint) => {
+      if (stats.min_timestamp === 0n || min < stats.min_timestamp) stats.min_timestamp = min;
+      if (max > stats.max_timestamp) stats.max_timestamp = max;
+    };
+    for (const e of this.#o.catalog.entries()) {
+      stats.segments_total++;
+      if (e.location === "local") {
+        stats.segments_local++;
+        stats.bytes_on_disk += e.bytes;
+      } else stats.segments_remote++;
+      if (e.level === 0) stats.flush_files++;
+      else stats.compacted_segments++;
+      stats.rows_total += e.rows;
+      stats.bytes_raw += e.rawBytes;
+      span(e.minTs, e.maxTs);
+    }
+    for (const batch of this.#o.head()) {
+      if (batch.rows === 0) continue;
+      stats.rows_in_memory += batch.rows;
+      span(batch.minTs, batch.maxTs);
+    }
+    stats.rows_total += stats.rows_in_memory;
+    return stats;
+  }
+}
+
+/** A unit's lines as ascending columns. */
+interface Columns {
+  ts: BigInt64Array | bigint[];
+  count: number;
+  /** Scans lines `[from, to)` with `matcher`. */
+  scan(
+    from: number,
+    to: number,
+    matcher: LineMatcher,
+    emit: (i: number, line: string) => void,
+  ): void;
+  metadata(i: number): string | undefined;
+}
+
+const utf8 = new TextDecoder();
+
+function blockColumns(block: Block): Columns {
+  return {
+    ts: block.ts,
+    count: block.ts.length,
+    scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
+    metadata(i) {
+      const ends = block.metadataEnds;
+      if (!ends) return undefined;
+      const start = i === 0 ? 0 : ends[i - 1];
+      return ends[i] > start ? utf8.decode(block.metadata!.subarray(start, ends[i])) : undefined;
+    },
+  };
+}
+
+function memColumns(mem: MemStream): Columns {
+  // Head lines are in arrival order: sort a snapshot of indices by time.
+  const n = mem.ts.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => (mem.ts[a] < mem.ts[b] ? -1 : mem.ts[a] > mem.ts[b] ? 1 : a - b));
+  const ts = order.map((i) => mem.ts[i]);
+  return {
+    ts,
+    count: n,
+    scan(from, to, matcher, emit) {
+      for (let k = from; k < to; k++) {
+        const line = mem.lines[order[k]];
+        if (!matcher.test || matcher.test(line)) emit(k, line);
+      }
+    },
+    metadata: (k) => mem.metadata?.[order[k]],
+  };
+}
+
+function scanColumns(
+  cols: Columns,
+  lo: bigint,
+  hi: bigint,
+  floor: bigint | undefined,
+  matcher: LineMatcher,
+  emit: (ts: bigint, line: string, metadata: string | undefined) => void,
+): void {
+  const from = lowerBound(cols.ts, floor !== undefined && floor > lo ? floor : lo);
+  const to = upperBound(cols.ts, hi);
+  cols.scan(from, to, matcher, (i, line) => emit(cols.ts[i], line, cols.metadata(i)));
+}

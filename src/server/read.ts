@@ -1,0 +1,100 @@
+/**
+ * The read endpoints: `POST /api/v1/query`, `POST /api/v1/volume`,
+ * `GET /api/v1/labels`, `GET /api/v1/label/{name}/values`, `GET /api/v1/stats`.
+ *
+ * @module
+ */
+
+import type { QueryEngine } from "../query/engine.ts";
+import {
+  parseBounds,
+  parseJsonBody,
+  parseSelector,
+  QueryError,
+  toLogQuery,
+} from "../query/query_request.ts";
+import { readBody } from "./body.ts";
+import { json } from "./errors.ts";
+
+const MAX_QUERY_BODY = 1024 * 1024;
+const VOLUME_BUCKETS = 60;
+const MAX_VOLUME_BUCKETS = 2000;
+
+async function jsonBody(req: Request): Promise<Record<string, unknown>> {
+  return parseJsonBody(new TextDecoder().decode(await readBody(req, MAX_QUERY_BODY)));
+}
+
+function searchBounds(req: Request): { start: bigint; end: bigint } {
+  const params = new URL(req.url).searchParams;
+  return parseBounds({
+    start: params.get("start") ?? undefined,
+    end: params.get("end") ?? undefined,
+  });
+}
+
+/** `POST /api/v1/query`: matching lines, newest first. */
+export async function handleQuery(req: Request, engine: QueryEngine): Promise<Response> {
+  const entries = await engine.select(toLogQuery(await jsonBody(req)));
+  return json({
+    status: "success",
+    data: entries.map((e) => ({
+      timestamp: e.ts,
+      line: e.line,
+      labels: e.stream.labels,
+      ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
+    })),
+  });
+}
+
+/**
+ * `POST /api/v1/volume`: line counts per time bucket over `[start, end]`, by
+ * `level`; `step` (ns) defaults to a 60th of the range. Unbounded ends take
+ * the stored data's span.
+ */
+export async function handleVolume(req: Request, engine: QueryEngine): Promise<Response> {
+  const body = await jsonBody(req);
+  const bounds = parseBounds(body);
+  const selector = typeof body.query === "string"
+    ? parseSelector(body.query)
+    : { matchers: [], filters: [] };
+  if (body.query !== undefined && typeof body.query !== "string") {
+    throw new QueryError("query must be a string");
+  }
+  const stats = engine.stats();
+  const start = bounds.start || stats.min_timestamp;
+  const end = bounds.end || (stats.max_timestamp > start ? stats.max_timestamp : start);
+  let step: bigint;
+  if (body.step === undefined || body.step === null) {
+    step = (end - start) / BigInt(VOLUME_BUCKETS) + 1n;
+  } else {
+    const text = String(body.step);
+    if (!/^[1-9][0-9]{0,18}$/.test(text)) {
+      throw new QueryError(
+        `step must be a positive integer of nanoseconds, got ${JSON.stringify(text)}`,
+      );
+    }
+    step = BigInt(text);
+  }
+  if ((end - start) / step + 1n > BigInt(MAX_VOLUME_BUCKETS)) {
+    throw new QueryError(
+      `step ${step} makes more than ${MAX_VOLUME_BUCKETS} buckets over the range; use a larger step`,
+    );
+  }
+  const volume = await engine.volume({ start, end, step, ...selector });
+  return json({ status: "success", data: volume });
+}
+
+/** `GET /api/v1/labels`: label names. */
+export function handleLabels(req: Request, engine: QueryEngine): Response {
+  const { start, end } = searchBounds(req);
+  return json({ status: "success", data: engine.labels(start, end) });
+}
+
+/** `GET /api/v1/label/{name}/values`: values of one label. */
+export function handleLabelValues(req: Request, engine: QueryEngine, name: string): Response {
+  const { start, end } = searchBounds(req);
+  return json({
+    status: "success",
+    data: engine.labelValues(decodeURIComponent(name), start, end),
+  });
+}
