@@ -7,26 +7,29 @@
  */
 
 import { UsageError } from "./src/cli/flags.ts";
+import { search, SEARCH_HELP, SearchError } from "./src/cli/search.ts";
 import { serve, SERVE_HELP } from "./src/cli/serve.ts";
 
 const HELP = `loge: log storage with a Loki-style push API
 
 Usage:
-  loge [serve] [flags]      run the server (the default command)
-  loge help                 show this help
+  loge [serve] [flags]          run the server (the default command)
+  loge search '<selector>'      query a running server
+  loge help                     show this help
 
-Run "loge serve --help" for the server's flags.
+Run "loge serve --help" or "loge search --help" for their flags.
 `;
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   serve,
+  search,
 };
 
 async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
   try {
     if (first === "help" || first === "--help" || first === "-h") {
-      console.log(rest[0] === "serve" ? SERVE_HELP : HELP);
+      console.log(rest[0] === "serve" ? SERVE_HELP : rest[0] === "search" ? SEARCH_HELP : HELP);
       return 0;
     }
     if (first === undefined || first.startsWith("-")) await serve(args);
@@ -37,6 +40,10 @@ async function main(args: string[]): Promise<number> {
     if (error instanceof UsageError) {
       console.error(`loge: ${error.message}`);
       return 2;
+    }
+    if (error instanceof SearchError) {
+      console.error(`loge: ${error.message}`);
+      return 1;
     }
     console.error(`loge: ${(error as Error).message ?? error}`);
     return 1;

@@ -90,6 +90,8 @@ export function parseBytes(text: string): number | undefined {
 }
 
 function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
+  // A flag whose default is empty stays unset (""), whatever its kind.
+  if (raw === "" && spec.default === "") return "";
   const bad = (what: string) => new UsageError(`invalid value "${raw}" for --${name}: ${what}`);
   switch (spec.kind) {
     case "string":
