@@ -444,14 +444,8 @@ Deno.test("results are newest first across memory, flush files and segments, tie
     const all = await query(server.url, { query: '{app="mix"}' });
     assert.equal(all.entries.length, 36);
     // Newest first; equal times by stream labels, then line (documented in log_entry.ts).
-    const key = (l: Labels) => JSON.stringify(Object.fromEntries(Object.entries(l).sort()));
-    const sorted = [...all.entries].sort((x, y) =>
-      x.timestamp !== y.timestamp
-        ? (x.timestamp > y.timestamp ? -1 : 1)
-        : key(x.labels) !== key(y.labels)
-        ? (key(x.labels) < key(y.labels) ? -1 : 1)
-        : (x.line < y.line ? -1 : x.line > y.line ? 1 : 0)
-    );
+    const key = canonical;
+    const sorted = [...all.entries].sort(newestFirst);
     assert.deepEqual(all.entries, sorted);
     assert.deepEqual(
       all.entries.filter((e) => e.timestamp === TIE).map((e) => `${key(e.labels)} ${e.line}`),
@@ -582,9 +576,14 @@ function prng(seed: number): () => number {
   };
 }
 
+/** A label set as canonical JSON (sorted keys), as streams are keyed. */
+function canonical(labels: Labels): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(labels).sort()));
+}
+
 /** Newest first; equal times by canonical stream labels, then line. */
 function newestFirst(x: Entry, y: Entry): number {
-  const key = (l: Labels) => JSON.stringify(Object.fromEntries(Object.entries(l).sort()));
+  const key = canonical;
   if (x.timestamp !== y.timestamp) return x.timestamp > y.timestamp ? -1 : 1;
   if (key(x.labels) !== key(y.labels)) return key(x.labels) < key(y.labels) ? -1 : 1;
   return x.line < y.line ? -1 : x.line > y.line ? 1 : 0;
