@@ -54,41 +54,46 @@ export class ByteWriter {
   bytes(data: Uint8Array): void;
   bytes(data?: Uint8Array): Uint8Array | void {
     if (data === undefined) return this.#buf.subarray(0, this.#len);
-    this.#buf.set(data, this.reserve(data.length));
+    // Reserve first: it may replace the buffer.
+    const at = this.reserve(data.length);
+    this.#buf.set(data, at);
   }
 
   /** Appends one byte. */
   u8(value: number): void {
-    this.#buf[this.reserve(1)] = value;
+    const at = this.reserve(1);
+    this.#buf[at] = value;
   }
 
   /** Appends a little-endian unsigned 32-bit integer. */
   u32(value: number): void {
-    this.#view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.#view.setUint32(at, value, true);
   }
 
   /** Appends a little-endian signed 64-bit integer. */
   i64(value: bigint): void {
-    this.#view.setBigInt64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.#view.setBigInt64(at, value, true);
   }
 
   /** Appends an unsigned LEB128 varint; `value` must be a safe non-negative integer. */
   uvarint(value: number): void {
     while (value >= 0x80) {
-      this.#buf[this.reserve(1)] = (value % 0x80) | 0x80;
+      this.u8((value % 0x80) | 0x80);
       value = Math.floor(value / 0x80);
     }
-    this.#buf[this.reserve(1)] = value;
+    this.u8(value);
   }
 
   /** Appends a non-negative bigint as an unsigned LEB128 varint. */
   bigUvarint(value: bigint): void {
     if (value <= 0xffff_ffffn) return this.uvarint(Number(value));
     while (value >= 0x80n) {
-      this.#buf[this.reserve(1)] = Number(value & 0x7fn) | 0x80;
+      this.u8(Number(value & 0x7fn) | 0x80);
       value >>= 7n;
     }
-    this.#buf[this.reserve(1)] = Number(value);
+    this.u8(Number(value));
   }
 }
 
