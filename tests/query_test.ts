@@ -778,9 +778,6 @@ Deno.test("labels and label values, with and without time bounds", () =>
 
 Deno.test({
   name: "label values bounded by time leave out streams with no lines in the window",
-  // BUG: bounds are applied per file / in-memory batch, not per stream: a stream whose lines
-  // all lie outside [start, end] is listed when it shares a batch or file with one inside.
-  ignore: true,
   fn: () =>
     withServer(async ({ url }) => {
       const HOUR = 3_600_000_000_000n;
@@ -806,10 +803,6 @@ Deno.test({
 
 Deno.test({
   name: "integers beyond 2^53 and malformed escapes in requests are never a 500",
-  // BUG: {"limit": 99999999999999999999} answers 500 "internal error: Do not know how to
-  // serialize a BigInt" (parseLimit JSON.stringify()s the bigint), where {"limit": 1e30} is
-  // capped at 5000; GET /api/v1/label/%ZZ/values answers 500 "internal error: URI malformed".
-  ignore: true,
   fn: () =>
     withServer(async ({ url }) => {
       await push(url, [[{ app: "x" }, T0, "only line"]]);

@@ -261,34 +261,57 @@ export class QueryEngine {
     };
   }
 
-  /** The streams with lines in `[start, end]` (bounds 0n = unbounded). */
-  #streamsIn(start: bigint, end: bigint): Set<StreamLabels> {
+  /**
+   * The streams with lines in `[start, end]` (bounds 0n = unbounded): a file
+   * or batch wholly inside the window counts with all its streams; one that
+   * straddles it is looked into, by block or by line.
+   */
+  async #streamsIn(start: bigint, end: bigint): Promise<Set<StreamLabels>> {
     const [lo, hi] = this.#bounds({ start, end, matchers: [], filters: [] });
     const out = new Set<StreamLabels>();
+    const straddling: CatalogEntry[] = [];
     for (const e of this.#o.catalog.entries()) {
       if (e.maxTs < lo || e.minTs > hi) continue;
-      for (const s of e.streams) out.add(s);
+      if (e.minTs >= lo && e.maxTs <= hi) { for (const s of e.streams) out.add(s); }
+      else straddling.push(e);
     }
     for (const batch of this.#o.head()) {
       if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
-      for (const key of batch.streams.keys()) out.add(this.#streamOf(key));
+      const inside = batch.minTs >= lo && batch.maxTs <= hi;
+      for (const mem of batch.streams.values()) {
+        if (inside || mem.ts.some((t) => t >= lo && t <= hi)) out.add(this.#streamOf(mem.key));
+      }
+    }
+    const { catalog, cache } = this.#o;
+    catalog.acquire(straddling);
+    try {
+      await inParallel(straddling, this.#o.concurrency, async (entry) => {
+        const { index } = await cache.open(entry.name);
+        for (const ref of index.blocks) {
+          if (ref.maxTs >= lo && ref.minTs <= hi) {
+            out.add(this.#streamOf(index.streams[ref.stream]));
+          }
+        }
+      });
+    } finally {
+      catalog.release(straddling);
     }
     return out;
   }
 
   /** Label names, sorted. */
-  labels(start: bigint, end: bigint): string[] {
+  async labels(start: bigint, end: bigint): Promise<string[]> {
     const names = new Set<string>();
-    for (const s of this.#streamsIn(start, end)) {
+    for (const s of await this.#streamsIn(start, end)) {
       for (const k of Object.keys(s.labels)) names.add(k);
     }
     return [...names].sort();
   }
 
   /** Values of label `name`, sorted. */
-  labelValues(name: string, start: bigint, end: bigint): string[] {
+  async labelValues(name: string, start: bigint, end: bigint): Promise<string[]> {
     const values = new Set<string>();
-    for (const s of this.#streamsIn(start, end)) {
+    for (const s of await this.#streamsIn(start, end)) {
       const v = s.labels[name];
       if (v !== undefined) values.add(v);
     }

@@ -64,9 +64,12 @@ export function parseTimeBound(value: unknown, field: string): bigint {
 /** Parses `limit`: absent → 100; above 5000 → 5000; not a positive integer → error. */
 export function parseLimit(value: unknown): number {
   if (value === undefined || value === null || value === "") return DEFAULT_LIMIT;
-  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  const n = typeof value === "bigint" || (typeof value === "string" && /^\d+$/.test(value))
+    ? Number(value)
+    : value;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new QueryError(`limit must be a positive integer, got ${JSON.stringify(value)}`);
+    const shown = typeof value === "bigint" ? String(value) : JSON.stringify(value);
+    throw new QueryError(`limit must be a positive integer, got ${shown}`);
   }
   return Math.min(n, MAX_LIMIT);
 }

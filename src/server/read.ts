@@ -85,16 +85,23 @@ export async function handleVolume(req: Request, engine: QueryEngine): Promise<R
 }
 
 /** `GET /api/v1/labels`: label names. */
-export function handleLabels(req: Request, engine: QueryEngine): Response {
+export async function handleLabels(req: Request, engine: QueryEngine): Promise<Response> {
   const { start, end } = searchBounds(req);
-  return json({ status: "success", data: engine.labels(start, end) });
+  return json({ status: "success", data: await engine.labels(start, end) });
 }
 
 /** `GET /api/v1/label/{name}/values`: values of one label. */
-export function handleLabelValues(req: Request, engine: QueryEngine, name: string): Response {
+export async function handleLabelValues(
+  req: Request,
+  engine: QueryEngine,
+  name: string,
+): Promise<Response> {
   const { start, end } = searchBounds(req);
-  return json({
-    status: "success",
-    data: engine.labelValues(decodeURIComponent(name), start, end),
-  });
+  let label: string;
+  try {
+    label = decodeURIComponent(name);
+  } catch {
+    throw new QueryError(`label name ${JSON.stringify(name)} is not valid percent-encoding`);
+  }
+  return json({ status: "success", data: await engine.labelValues(label, start, end) });
 }
