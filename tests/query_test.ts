@@ -674,7 +674,8 @@ Deno.test("queries running while files are compacted see every line exactly once
     }
     assert.equal(await server.stop(), 0);
     const before = (await segmentFiles(dir)).length;
-    assert.ok(before >= 10, `flush files: ${before}`);
+    // Busy flush workers merge queued batches, so there may be fewer files than pushes.
+    assert.ok(before >= 2, `flush files: ${before}`);
     server = await startServer({
       dir,
       args: ["--compact-interval", "100ms", "--compact-min-files", "2"],

@@ -48,7 +48,7 @@ export const SERVE_FLAGS = {
     kind: "int",
     default: "0",
     min: 0,
-    help: "flushes in flight before pushes wait (0 = buckets)",
+    help: "batches waiting to be written before pushes wait (0 = 4 × buckets)",
   },
   "compact-interval": {
     kind: "duration",
@@ -129,7 +129,7 @@ export async function serve(args: string[]): Promise<void> {
     flushZstdLevel:
       COMPRESSION_LEVELS[flags["flush-compression"] as keyof typeof COMPRESSION_LEVELS],
     flushWorkers: (flags["flush-workers"] as number) || Math.max(Math.floor(buckets / 2), 2),
-    flushQueue: (flags["flush-queue"] as number) || buckets,
+    flushQueue: (flags["flush-queue"] as number) || 4 * buckets,
     durable: flags.durable as boolean,
     checkpointIntervalMs: flags["checkpoint-interval"] as number,
     dropOnBackpressure: flags["drop-on-backpressure"] as boolean,

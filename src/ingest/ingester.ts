@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import type { Catalog } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
-import { MemBatch } from "../storage/mem_batch.ts";
+import { encodeStream, MemBatch } from "../storage/mem_batch.ts";
 import { segmentName } from "../storage/segment_name.ts";
 import type { SegmentInfo } from "../storage/segment_writer.ts";
 import { toRanges } from "../storage/seq_ranges.ts";
@@ -37,7 +37,7 @@ export interface IngestOptions {
 }
 
 /** What became of a push. */
-export type PushOutcome = "stored" | "accepted" | "dropped";
+export type PushOutcome = "stored" | "accepted";
 
 /** A push refused because the server is shutting down. */
 export class ShuttingDownError extends Error {
@@ -48,6 +48,7 @@ export class ShuttingDownError extends Error {
 }
 
 const FLUSH_BLOCK_BYTES = 256 * 1024;
+const MAX_FILE_ROWS = 20_000;
 const RETRY_MS = 1000;
 
 /**
@@ -65,9 +66,14 @@ export class Ingester {
   readonly #options: IngestOptions;
   readonly #wal?: Wal;
   readonly #buckets: MemBatch[];
+  /** Batches handed to flushing, until their file is cataloged. */
   readonly #flushing = new Set<MemBatch>();
+  /** Flushing batches no worker has taken yet. */
+  #queued: MemBatch[] = [];
+  #busyWorkers = 0;
   readonly #pool: WorkerPool<FlushJob, SegmentInfo>;
   #waiters: (() => void)[] = [];
+  #admitted = 0;
   #next = 0;
   #nextSeq: number;
   #closing = false;
@@ -116,20 +122,47 @@ export class Ingester {
   }
 
   /**
-   * Stores a validated payload (`body` is its decoded-from bytes, logged as is).
-   * Resolves `stored` once it is fsynced in the WAL, `accepted` when not
-   * durable, or `dropped` when the flush queue is full and dropping is allowed.
+   * Waits for room for one more push, before its body is even read, so waiting
+   * pushes hold no decoded payloads: at most `2 × buckets` pushes are past
+   * this point at once, and none while the flush queue is full. Resolves
+   * false when the push must be dropped instead (`--drop-on-backpressure`,
+   * not durable). Every true must be paired with {@linkcode release}.
+   */
+  async admit(): Promise<boolean> {
+    for (;;) {
+      if (this.#closing) throw new ShuttingDownError();
+      const full = this.#flushing.size >= this.#options.flushQueue;
+      if (!full && this.#admitted < 2 * this.#buckets.length) {
+        this.#admitted++;
+        return true;
+      }
+      if (full && this.#options.dropOnBackpressure && !this.#wal) {
+        this.counters.dropped++;
+        return false;
+      }
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  /** Ends an admission. */
+  release(): void {
+    this.#admitted--;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Stores a validated payload of an admitted push (`body` is what it was
+   * decoded from, logged as is). Resolves `stored` once it is fsynced in the
+   * WAL, or `accepted` when not durable.
    */
   async push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome> {
     if (this.#closing) throw new ShuttingDownError();
-    if (this.#flushing.size >= this.#options.flushQueue) {
-      if (this.#options.dropOnBackpressure && !this.#wal) {
-        this.counters.dropped++;
-        return "dropped";
-      }
-      await this.#roomToFlush();
-      if (this.#closing) throw new ShuttingDownError();
-    }
     const seq = this.#nextSeq++;
     if (this.#wal) await this.#wal.append(seq, format, body);
     this.#add(seq, payload);
@@ -159,32 +192,57 @@ export class Ingester {
     const batch = this.#buckets[index];
     this.#buckets[index] = new MemBatch();
     this.#flushing.add(batch);
-    this.#write(batch);
+    this.#queued.push(batch);
+    this.#dispatch();
   }
 
-  #write(batch: MemBatch): void {
+  /**
+   * Gives queued batches to free workers. A worker takes every batch queued
+   * (up to a row bound) as one file: under load files grow instead of
+   * multiplying, so per-file and per-block costs shrink as ingest speeds up.
+   */
+  #dispatch(): void {
+    while (this.#busyWorkers < this.#options.flushWorkers && this.#queued.length > 0) {
+      const batches: MemBatch[] = [];
+      let rows = 0;
+      while (
+        this.#queued.length > 0 &&
+        (batches.length === 0 || rows + this.#queued[0].rows <= MAX_FILE_ROWS)
+      ) {
+        const batch = this.#queued.shift()!;
+        batches.push(batch);
+        rows += batch.rows;
+      }
+      this.#busyWorkers++;
+      this.#write(batches);
+    }
+  }
+
+  #write(batches: MemBatch[]): void {
     const job: FlushJob = {
       dir: this.#catalog.dir,
       name: segmentName(0),
       zstdLevel: this.#options.flushZstdLevel,
       blockBytes: FLUSH_BLOCK_BYTES,
-      streams: [...batch.streams.values()],
-      seqs: toRanges(batch.seqs),
+      streams: batches.flatMap((b) => [...b.streams.values()].map(encodeStream)),
+      seqs: toRanges(batches.flatMap((b) => b.seqs)),
     };
-    this.#pool.run(job).then(
+    const transfer = job.streams.flatMap((s) =>
+      [s.ts.buffer, s.lines.buffer, s.ends.buffer] as ArrayBuffer[]
+    );
+    this.#pool.run(job, transfer).then(
       (info) => {
         // Cataloging and leaving the head happen in one turn: never both, never neither.
         this.#catalog.add(info);
-        this.#flushing.delete(batch);
+        for (const b of batches) this.#flushing.delete(b);
         this.counters.flushes++;
-        const waiters = this.#waiters;
-        this.#waiters = [];
-        for (const wake of waiters) wake();
+        this.#busyWorkers--;
+        this.#dispatch();
+        this.#wake();
       },
       (error) => {
-        if (this.#closing && !this.#flushing.has(batch)) return;
         console.error(`loge: flush failed, retrying: ${error.message}`);
-        setTimeout(() => this.#write(batch), RETRY_MS);
+        setTimeout(() => this.#write(batches), RETRY_MS);
       },
     );
   }
@@ -210,9 +268,7 @@ export class Ingester {
   async close(): Promise<void> {
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+    this.#wake();
     this.#flushAll();
     while (this.#flushing.size > 0) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));

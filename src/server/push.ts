@@ -28,17 +28,19 @@ export async function handlePush(
       }`,
     );
   }
-  const body = await readBody(req, maxBodyBytes);
-  const payload = decodePush(format, body);
-  const outcome = await ingester.push(payload, format, body);
-  if (outcome === "dropped") {
+  if (!(await ingester.admit())) {
+    await req.body?.cancel();
     throw new HttpError(
       503,
       "payload dropped: the flush pipeline is saturated (--drop-on-backpressure)",
-      {
-        dropped: true,
-      },
+      { dropped: true },
     );
   }
-  return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+  try {
+    const body = await readBody(req, maxBodyBytes);
+    const outcome = await ingester.push(decodePush(format, body), format, body);
+    return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+  } finally {
+    ingester.release();
+  }
 }

@@ -65,6 +65,15 @@ export class BlockBuilder {
   #hasMetadata = false;
   #ascii = true;
   #terms = new Set<number>();
+  readonly #collectTerms: boolean;
+
+  /**
+   * Creates a builder; without `collectTerms` the block gets no content-filter
+   * terms (level-0 files skip filters to keep flushing cheap).
+   */
+  constructor(options: { collectTerms?: boolean } = {}) {
+    this.#collectTerms = options.collectTerms ?? true;
+  }
 
   /** Lines added since the last {@linkcode finish}. */
   get count(): number {
@@ -103,7 +112,7 @@ export class BlockBuilder {
         }
       }
     }
-    addLineTerms(bytes, start, end, this.#terms);
+    if (this.#collectTerms) addLineTerms(bytes, start, end, this.#terms);
     this.#ts.push(ts);
     this.#ends.push(end);
     if (metadata !== undefined && metadata.length > 0) {
@@ -148,9 +157,9 @@ export class BlockBuilder {
       terms: this.#terms,
     };
     this.#ts = [];
-    this.#lines = new ByteWriter(64 * 1024);
+    this.#lines.clear();
     this.#ends = [];
-    this.#metadata = new ByteWriter(256);
+    this.#metadata.clear();
     this.#metadataEnds = [];
     this.#hasMetadata = false;
     this.#ascii = true;

@@ -33,6 +33,11 @@ export class ByteWriter {
     return this.#len;
   }
 
+  /** Forgets what was written, keeping the memory for reuse. */
+  clear(): void {
+    this.#len = 0;
+  }
+
   /** Makes room for `n` more bytes and returns the offset to write them at. */
   reserve(n: number): number {
     const need = this.#len + n;

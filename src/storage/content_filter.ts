@@ -3,9 +3,9 @@
  * so a line search skips blocks without decompressing them.
  *
  * Lines are split into tokens: maximal runs of `[0-9A-Za-z_]` and non-ASCII
- * bytes. A token of 3 to 23 bytes is recorded whole. A longer token (trace ids,
- * hashes) is recorded by *winnowing*: of every window of 17 consecutive 8-byte
- * grams, the gram with the smallest hash. Any substring of such a token that
+ * bytes. A token of 3 to 31 bytes is recorded whole. A longer token (trace ids,
+ * hashes) is recorded by *winnowing*: of every window of 25 consecutive 8-byte
+ * grams, the gram with the smallest hash (one term for a 32-hex trace id). Any substring of such a token that
  * spans a whole window selects the same gram, so a needle that is only part of
  * a line token (`|= "4bf92f35…"` inside `trace=4bf92f35…`) still prunes, and the
  * filter never claims a line filter cannot match when it can. Line filters are
@@ -19,14 +19,20 @@
  */
 
 const WORD_MIN = 3;
-const LONG_TOKEN = 24;
+const LONG_TOKEN = 32;
 const GRAM = 8;
 const WINDOW = LONG_TOKEN - GRAM + 1;
 const PROBES = 6;
 
+const WORD_BYTES = new Uint8Array(256).map((_, b) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
+    b === 0x5f || b >= 0x80
+    ? 1
+    : 0
+);
+
 function isWordByte(b: number): boolean {
-  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
-    b === 0x5f || b >= 0x80;
+  return WORD_BYTES[b] === 1;
 }
 
 function fmix(h: number): number {
@@ -85,10 +91,10 @@ export function addLineTerms(
 ): void {
   let tokenStart = -1;
   for (let i = start; i < end; i++) {
-    if (isWordByte(bytes[i])) {
+    if (WORD_BYTES[bytes[i]] === 1) {
       if (tokenStart < 0) tokenStart = i;
     } else if (tokenStart >= 0) {
-      addToken(bytes, tokenStart, i, out);
+      if (i - tokenStart >= WORD_MIN) addToken(bytes, tokenStart, i, out);
       tokenStart = -1;
     }
   }
@@ -140,30 +146,40 @@ export function termsOf(needle: string): number[] {
  * console.log(bloomHasAll(filter, [2, 3])); // true
  * ```
  */
-export function bloomFilter(terms: Set<number>, bitsPerTerm = 10): Uint8Array {
+export function bloomFilter(
+  terms: Iterable<number> & { size: number },
+  bitsPerTerm = 10,
+): Uint8Array {
   const bytes = Math.max(8, Math.ceil((terms.size * bitsPerTerm) / 8));
   const filter = new Uint8Array(bytes);
   const bits = bytes * 8;
   for (const h of terms) {
-    const step = (fmix(h ^ 0x9e3779b9) | 1) >>> 0;
+    // Double hashing: probe i is (h + i·step) mod bits, kept in range by subtraction.
+    const step = ((fmix(h ^ 0x9e3779b9) | 1) >>> 0) % bits;
     let at = h % bits;
     for (let i = 0; i < PROBES; i++) {
       filter[at >>> 3] |= 1 << (at & 7);
-      at = (at + step) % bits;
+      at += step;
+      if (at >= bits) at -= bits;
     }
   }
   return filter;
 }
 
-/** Whether `filter` may hold every term of `terms` (always true for no terms). */
+/**
+ * Whether `filter` may hold every term of `terms`: always true for no terms,
+ * or for an empty filter (a file whose blocks carry none).
+ */
 export function bloomHasAll(filter: Uint8Array, terms: readonly number[]): boolean {
+  if (filter.length === 0) return true;
   const bits = filter.length * 8;
   for (const h of terms) {
-    const step = (fmix(h ^ 0x9e3779b9) | 1) >>> 0;
+    const step = ((fmix(h ^ 0x9e3779b9) | 1) >>> 0) % bits;
     let at = h % bits;
     for (let i = 0; i < PROBES; i++) {
       if ((filter[at >>> 3] & (1 << (at & 7))) === 0) return false;
-      at = (at + step) % bits;
+      at += step;
+      if (at >= bits) at -= bits;
     }
   }
   return true;

@@ -36,8 +36,12 @@ export class MemBatch {
   maxTs = 0n;
 
   /** Adds the streams of payload `seq`. */
-  add(seq: number, streams: readonly MemStream[]): void {
+  add(seq: number, streams: Iterable<MemStream>): void {
     this.seqs.push(seq);
+    this.#addStreams(streams);
+  }
+
+  #addStreams(streams: Iterable<MemStream>): void {
     for (const s of streams) {
       let into = this.streams.get(s.key);
       if (!into) this.streams.set(s.key, into = { key: s.key, ts: [], lines: [] });
@@ -58,4 +62,57 @@ export class MemBatch {
       this.rows += s.ts.length;
     }
   }
+}
+
+/** A stream's lines as transferable columns: UTF-8 bytes, end offsets, times. */
+export interface EncodedStream {
+  readonly key: string;
+  readonly ts: BigInt64Array;
+  /** UTF-8 of every line, concatenated; line `i` ends at `ends[i]`. */
+  readonly lines: Uint8Array;
+  readonly ends: Uint32Array;
+  readonly metadata?: (string | undefined)[];
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Encodes a stream for a worker; the buffers can be transferred rather than
+ * copied, so the worker's heap never holds the lines as strings.
+ *
+ * @example
+ * ```ts
+ * import { encodeStream } from "./mem_batch.ts";
+ * const e = encodeStream({ key: "{}", ts: [1n], lines: ["hé"] });
+ * console.log(e.ends[0]); // 3
+ * ```
+ */
+export function encodeStream(mem: MemStream): EncodedStream {
+  let chars = 0;
+  for (const line of mem.lines) chars += line.length;
+  let bytes = new Uint8Array(chars + 16);
+  const ends = new Uint32Array(mem.lines.length);
+  let at = 0;
+  for (let i = 0; i < mem.lines.length; i++) {
+    const line = mem.lines[i];
+    for (;;) {
+      const { read, written } = encoder.encodeInto(line, bytes.subarray(at));
+      if (read === line.length) {
+        at += written;
+        break;
+      }
+      // Non-ASCII text takes more bytes than characters: grow and redo the line.
+      const grown = new Uint8Array(Math.max(bytes.length * 2, at + line.length * 3));
+      grown.set(bytes.subarray(0, at));
+      bytes = grown;
+    }
+    ends[i] = at;
+  }
+  return {
+    key: mem.key,
+    ts: BigInt64Array.from(mem.ts),
+    lines: bytes.subarray(0, at),
+    ends,
+    metadata: mem.metadata,
+  };
 }

@@ -8,7 +8,7 @@ import { readBlock, readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 
 function writeSample(dir: string) {
-  const w = new SegmentWriter(dir, "l0-1.loge", { level: 0, zstdLevel: 3 });
+  const w = new SegmentWriter(dir, "l0-1.loge", { level: 1, zstdLevel: 3 });
   const b = new BlockBuilder();
   for (let i = 0; i < 100; i++) {
     b.addString(1_000n + BigInt(i), `web line ${i} trace=${"f".repeat(28)}${i + 1000}`);

@@ -10,6 +10,7 @@ import { DatabaseSync } from "node:sqlite";
 import { constants, crc32, zstdCompressSync } from "node:zlib";
 import { join } from "node:path";
 import type { BlockBuilder } from "./block_codec.ts";
+import { ByteWriter } from "./byte_buffer.ts";
 import { bloomFilter } from "./content_filter.ts";
 import { encodeFooter, encodeHeader, INDEX_SCHEMA, SEGMENT_VERSION } from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
@@ -49,6 +50,7 @@ export function syncDir(dir: string): void {
 }
 
 const SEGMENT_FILTER_BITS = 8;
+const WRITE_BUFFER = 1024 * 1024;
 
 /**
  * Streams blocks into a new segment file.
@@ -83,6 +85,7 @@ export class SegmentWriter {
     filter: Uint8Array;
   }[] = [];
   #terms = new Uint32Array(1024);
+  readonly #pending = new ByteWriter(WRITE_BUFFER + 64 * 1024);
   #termCount = 0;
 
   /** Starts writing `dir/name` (under a temporary name until {@linkcode finish}). */
@@ -99,10 +102,18 @@ export class SegmentWriter {
     return join(this.#dir, `${this.#name}.tmp`);
   }
 
+  /** Appends to the file through a buffer: one write per megabyte, not per block. */
   #write(bytes: Uint8Array): void {
+    this.#pending.bytes(bytes);
+    this.#offset += bytes.length;
+    if (this.#pending.length >= WRITE_BUFFER) this.#drain();
+  }
+
+  #drain(): void {
+    const bytes = this.#pending.bytes();
     let done = 0;
     while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
-    this.#offset += bytes.length;
+    this.#pending.clear();
   }
 
   #compress(raw: Uint8Array): Uint8Array {
@@ -133,7 +144,7 @@ export class SegmentWriter {
       offset: this.#offset,
       length: frame.length,
       rawLength: raw.length,
-      filter: bloomFilter(terms),
+      filter: terms.size === 0 ? new Uint8Array() : bloomFilter(terms),
     });
     this.#write(frame);
     if (this.#termCount + terms.size > this.#terms.length) {
@@ -146,6 +157,7 @@ export class SegmentWriter {
 
   #segmentFilter(): Uint8Array {
     const terms = this.#terms.subarray(0, this.#termCount).sort();
+    if (terms.length === 0) return new Uint8Array();
     const distinct = new Set<number>();
     for (let i = 0; i < terms.length; i++) {
       if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
@@ -202,6 +214,7 @@ export class SegmentWriter {
     } finally {
       db.close();
     }
+    this.#drain();
     this.#file.syncSync();
     this.#file.close();
     Deno.renameSync(this.#tempPath, join(this.#dir, this.#name));
