@@ -30,15 +30,13 @@ export async function storedLines(dir: string): Promise<StoredLine[]> {
         const index = await readSegmentIndex(source);
         for (const ref of index.blocks) {
           const block = await readBlock(source, ref);
-          let start = 0;
           let metaStart = 0;
           for (let i = 0; i < block.ts.length; i++) {
             const line: StoredLine = {
               ts: block.ts[i],
               labels: index.streams[ref.stream],
-              line: dec.decode(block.lines.subarray(start, block.ends[i])),
+              line: dec.decode(block.lines.subarray(block.starts[i], block.ends[i])),
             };
-            start = block.ends[i];
             if (block.metadataEnds && block.metadataEnds[i] > metaStart) {
               line.metadata = dec.decode(
                 block.metadata!.subarray(metaStart, block.metadataEnds[i]),

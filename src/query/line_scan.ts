@@ -78,15 +78,14 @@ export function scanBlock(
   emit: (index: number, line: string) => void,
 ): void {
   if (from >= to) return;
-  const { lines, ends } = block;
-  const startOf = (i: number) => (i === 0 ? 0 : ends[i - 1]);
+  const { lines, starts, ends } = block;
   // An ASCII block decodes once; slicing by byte offsets is then exact.
-  const text = block.ascii ? utf8.decode(lines.subarray(startOf(from), ends[to - 1])) : undefined;
-  const base = startOf(from);
+  const base = starts[from];
+  const text = block.ascii ? utf8.decode(lines.subarray(base, ends[to - 1])) : undefined;
   const lineAt = (i: number) =>
     text !== undefined
-      ? text.slice(startOf(i) - base, ends[i] - base)
-      : utf8.decode(lines.subarray(startOf(i), ends[i]));
+      ? text.slice(starts[i] - base, ends[i] - base)
+      : utf8.decode(lines.subarray(starts[i], ends[i]));
   const check = (i: number) => {
     const line = lineAt(i);
     if (!matcher.test || matcher.test(line)) emit(i, line);
@@ -96,7 +95,7 @@ export function scanBlock(
     return;
   }
   const haystack = Buffer.from(lines.buffer, lines.byteOffset, ends[to - 1]);
-  let at = startOf(from);
+  let at = base;
   let i = from;
   for (;;) {
     const hit = haystack.indexOf(matcher.needle, at);

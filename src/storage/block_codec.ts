@@ -5,14 +5,19 @@
  *
  * Raw layout (before compression):
  * ```
- * u8      flags          bit 0: lines carry metadata; bit 1: every line is ASCII
+ * u8      flags          bit 0: lines carry metadata; bit 1: every line is ASCII;
+ *                        bit 2: lines are newline-terminated (no line holds one)
  * uvarint count
  * i64     first timestamp (unix ns)
  * uvarint timestamp deltas × (count − 1)   (non-negative: lines are sorted)
- * uvarint line byte lengths × count
+ * uvarint line byte lengths × count         (only without bit 2)
  * uvarint metadata byte lengths × count     (only with bit 0; 0 = none)
- * bytes   lines, concatenated
+ * bytes   lines, concatenated (each followed by "\n" with bit 2)
  * bytes   metadata JSON objects, concatenated (only with bit 0)
+ * ```
+ *
+ * Newline-terminated lines need no length column: the separators cost less
+ * after compression than the lengths would.
  * ```
  *
  * @module
@@ -23,6 +28,8 @@ import { addLineTerms } from "./content_filter.ts";
 
 const HAS_METADATA = 1;
 const ALL_ASCII = 2;
+const NEWLINE_TERMINATED = 4;
+const NEWLINE = 0x0a;
 
 /** A decoded block: parallel columns over `count` lines. */
 export interface Block {
@@ -30,7 +37,8 @@ export interface Block {
   readonly ts: BigInt64Array;
   /** UTF-8 bytes of all lines, concatenated. */
   readonly lines: Uint8Array;
-  /** `ends[i]` is where line `i` ends in `lines`; it starts at `ends[i - 1]` (or 0). */
+  /** Line `i` is `lines[starts[i]:ends[i]]`. */
+  readonly starts: Uint32Array;
   readonly ends: Uint32Array;
   /** Metadata JSON bytes per line, concatenated, when any line has some. */
   readonly metadata?: Uint8Array;
@@ -64,6 +72,7 @@ export class BlockBuilder {
   #metadataEnds: number[] = [];
   #hasMetadata = false;
   #ascii = true;
+  #newlines = false;
   #terms = new Set<number>();
   readonly #collectTerms: boolean;
 
@@ -104,13 +113,10 @@ export class BlockBuilder {
   #endLine(ts: bigint, start: number, metadata: Uint8Array | undefined): void {
     const bytes = this.#lines.bytes();
     const end = bytes.length;
-    if (this.#ascii) {
-      for (let i = start; i < end; i++) {
-        if (bytes[i] >= 0x80) {
-          this.#ascii = false;
-          break;
-        }
-      }
+    for (let i = start; i < end; i++) {
+      const b = bytes[i];
+      if (b >= 0x80) this.#ascii = false;
+      else if (b === NEWLINE) this.#newlines = true;
     }
     if (this.#collectTerms) addLineTerms(bytes, start, end, this.#terms);
     this.#ts.push(ts);
@@ -131,14 +137,20 @@ export class BlockBuilder {
     const count = this.#ts.length;
     if (count === 0) throw new Error("Cannot finish an empty block");
     const out = new ByteWriter(this.size + count * 4 + 32);
-    out.u8((this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0));
+    const terminated = !this.#newlines;
+    out.u8(
+      (this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0) |
+        (terminated ? NEWLINE_TERMINATED : 0),
+    );
     out.uvarint(count);
     out.i64(this.#ts[0]);
     for (let i = 1; i < count; i++) out.bigUvarint(this.#ts[i] - this.#ts[i - 1]);
     let prev = 0;
-    for (const end of this.#ends) {
-      out.uvarint(end - prev);
-      prev = end;
+    if (!terminated) {
+      for (const end of this.#ends) {
+        out.uvarint(end - prev);
+        prev = end;
+      }
     }
     if (this.#hasMetadata) {
       prev = 0;
@@ -147,7 +159,15 @@ export class BlockBuilder {
         prev = end;
       }
     }
-    out.bytes(this.#lines.bytes());
+    const lines = this.#lines.bytes();
+    if (terminated) {
+      prev = 0;
+      for (const end of this.#ends) {
+        out.bytes(lines.subarray(prev, end));
+        out.u8(NEWLINE);
+        prev = end;
+      }
+    } else out.bytes(lines);
     if (this.#hasMetadata) out.bytes(this.#metadata.bytes());
     const result = {
       raw: out.bytes(),
@@ -163,6 +183,7 @@ export class BlockBuilder {
     this.#metadataEnds = [];
     this.#hasMetadata = false;
     this.#ascii = true;
+    this.#newlines = false;
     this.#terms = new Set();
     return result;
   }
@@ -190,9 +211,29 @@ export function decodeBlock(raw: Uint8Array): Block {
     ts[0] = t;
     for (let i = 1; i < count; i++) ts[i] = t += r.bigUvarint();
   }
-  const ends = readEnds(r, count);
+  const terminated = (flags & NEWLINE_TERMINATED) !== 0;
+  const lengths = terminated ? undefined : readEnds(r, count);
   const metadataEnds = flags & HAS_METADATA ? readEnds(r, count) : undefined;
-  const lines = r.bytes(count > 0 ? ends[count - 1] : 0);
+  const starts = new Uint32Array(count);
+  let ends: Uint32Array;
+  let lines: Uint8Array;
+  if (lengths) {
+    ends = lengths;
+    for (let i = 1; i < count; i++) starts[i] = ends[i - 1];
+    lines = r.bytes(count > 0 ? ends[count - 1] : 0);
+  } else {
+    const rest = raw.subarray(r.pos);
+    ends = new Uint32Array(count);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const nl = rest.indexOf(NEWLINE, at);
+      if (nl < 0) throw new RangeError(`Block truncated in line ${i} of ${count}`);
+      starts[i] = at;
+      ends[i] = nl;
+      at = nl + 1;
+    }
+    lines = r.bytes(at);
+  }
   const metadata = metadataEnds ? r.bytes(count > 0 ? metadataEnds[count - 1] : 0) : undefined;
-  return { ts, lines, ends, metadata, metadataEnds, ascii: (flags & ALL_ASCII) !== 0 };
+  return { ts, lines, starts, ends, metadata, metadataEnds, ascii: (flags & ALL_ASCII) !== 0 };
 }

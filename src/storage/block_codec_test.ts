@@ -15,7 +15,7 @@ Deno.test("a block round-trips timestamps, lines and metadata", () => {
   const block = decodeBlock(raw);
   assert.deepEqual([...block.ts], [minTs, minTs, maxTs]);
   const lines = [...block.ends].map((end, i) =>
-    dec.decode(block.lines.subarray(i ? block.ends[i - 1] : 0, end))
+    dec.decode(block.lines.subarray(block.starts[i], end))
   );
   assert.deepEqual(lines, ["first line", "second — ünïcode", "a far future line"]);
   assert.equal(block.ascii, false);
@@ -37,4 +37,21 @@ Deno.test("a truncated block throws a RangeError", () => {
   b.addString(5n, "hello world");
   const { raw } = b.finish();
   assert.throws(() => decodeBlock(raw.subarray(0, raw.length - 3)), RangeError);
+});
+
+Deno.test("lines holding newlines fall back to a length column", () => {
+  const b = new BlockBuilder();
+  b.addString(1n, "stack trace:\n  at main()");
+  b.addString(2n, "");
+  b.addString(3n, "next");
+  const block = decodeBlock(b.finish().raw);
+  const lines = [...block.ends].map((end, i) =>
+    dec.decode(block.lines.subarray(block.starts[i], end))
+  );
+  assert.deepEqual(lines, ["stack trace:\n  at main()", "", "next"]);
+  b.addString(1n, "");
+  b.addString(2n, "plain");
+  const plain = decodeBlock(b.finish().raw);
+  assert.deepEqual([...plain.starts], [0, 1]);
+  assert.deepEqual([...plain.ends], [0, 6]);
 });

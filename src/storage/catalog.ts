@@ -143,7 +143,15 @@ export class Catalog {
       const source = await openFileSource(join(this.dir, name));
       try {
         const index = await readSegmentIndex(source);
-        orphans.push({ ...index, name, bytes: source.size, streams: [...index.streams] });
+        // The file filter lives in the catalog alone; a rebuilt row goes without
+        // (block filters still prune once the file is open).
+        orphans.push({
+          ...index,
+          name,
+          bytes: source.size,
+          streams: [...index.streams],
+          filter: new Uint8Array(),
+        });
       } catch (error) {
         console.error(`loge: ${(error as Error).message}; removed`);
         await Deno.remove(join(this.dir, name));
@@ -280,7 +288,7 @@ export class Catalog {
     let filter = this.#filters.get(entry.id);
     if (!filter) {
       const row = this.#db.prepare("SELECT filter FROM files WHERE id = ?").get(entry.id);
-      filter = (row?.filter as Uint8Array | undefined) ?? new Uint8Array(8).fill(255);
+      filter = (row?.filter as Uint8Array | undefined) ?? new Uint8Array();
       this.#filters.set(entry.id, filter);
     }
     return filter;
@@ -311,8 +319,9 @@ export class Catalog {
     return new Promise((resolve) => this.#unused.set(entry.id, resolve));
   }
 
-  /** Closes the database. */
+  /** Closes the database, folding its WAL back into the file. */
   close(): void {
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.#db.close();
   }
 }
@@ -321,7 +330,9 @@ function openDatabase(path: string): DatabaseSync {
   const tryOpen = () => {
     const db = new DatabaseSync(path);
     try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+      db.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 1048576;",
+      );
       const ok = db.prepare("PRAGMA quick_check").get()?.quick_check;
       if (ok !== "ok") throw new Error(`integrity check failed: ${ok}`);
       db.exec(SCHEMA);

@@ -68,12 +68,12 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
       for (let r = 0; r < refs.length; r++) {
         const block = await readBlock(refs[r].source, refs[r].ref);
         const lines: Line[] = new Array(block.ts.length);
-        let start = 0;
         let metaStart = 0;
         for (let i = 0; i < block.ts.length; i++) {
-          const end = block.ends[i];
-          lines[i] = { ts: block.ts[i], line: block.lines.subarray(start, end) };
-          start = end;
+          lines[i] = {
+            ts: block.ts[i],
+            line: block.lines.subarray(block.starts[i], block.ends[i]),
+          };
           if (block.metadataEnds) {
             const metaEnd = block.metadataEnds[i];
             if (metaEnd > metaStart) {

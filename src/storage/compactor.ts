@@ -21,8 +21,11 @@ export interface CompactorOptions {
   intervalMs: number;
   /** Flush files needed before a pass merges anything. */
   minFiles: number;
-  /** zstd level of compacted segments. */
-  zstdLevel: number;
+  /**
+   * zstd level of compacted segments, by backlog: the first level whose
+   * backlog bound (uncompressed bytes of flush files waiting) is not exceeded.
+   */
+  zstdLevels: readonly { upTo: number; level: number }[];
   /** Target uncompressed bytes per block. */
   blockBytes: number;
   /** Upper bound on uncompressed bytes merged into one segment. */
@@ -31,8 +34,14 @@ export interface CompactorOptions {
 
 /** Default compaction settings besides interval and minimum file count. */
 export const COMPACTION_DEFAULTS = {
-  zstdLevel: 9,
-  blockBytes: 512 * 1024,
+  // The strongest level costs ~2 MB/s of one core: worth it while the backlog
+  // is small, too slow to keep up with a large one.
+  zstdLevels: [
+    { upTo: 256 * 1024 * 1024, level: 19 },
+    { upTo: 1024 * 1024 * 1024, level: 12 },
+    { upTo: Infinity, level: 6 },
+  ],
+  blockBytes: 256 * 1024,
   segmentBytes: 512 * 1024 * 1024,
 } as const;
 
@@ -105,14 +114,17 @@ export class Compactor {
 
   async #pass(): Promise<number> {
     let merged = 0;
-    for (const sources of this.#groups()) {
+    const groups = this.#groups();
+    const backlog = groups.flat().reduce((n, e) => n + e.rawBytes, 0);
+    const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
+    for (const sources of groups) {
       if (this.#stopped) break;
       this.#pool ??= new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
       const info = await this.#pool.run({
         dir: this.#catalog.dir,
         sources: sources.map((s) => s.name),
         name: segmentName(1),
-        zstdLevel: this.#options.zstdLevel,
+        zstdLevel,
         blockBytes: this.#options.blockBytes,
       });
       this.#catalog.replace(sources, info);

@@ -3,7 +3,8 @@
  * so a line search skips blocks without decompressing them.
  *
  * Lines are split into tokens: maximal runs of `[0-9A-Za-z_]` and non-ASCII
- * bytes. A token of 3 to 31 bytes is recorded whole. A longer token (trace ids,
+ * bytes. A token of 8 to 31 bytes (identifiers, not words: a line filter
+ * can only rely on a word it brackets with separators) is recorded whole. A longer token (trace ids,
  * hashes) is recorded by *winnowing*: of every window of 25 consecutive 8-byte
  * grams, the gram with the smallest hash (one term for a 32-hex trace id). Any substring of such a token that
  * spans a whole window selects the same gram, so a needle that is only part of
@@ -18,7 +19,7 @@
  * @module
  */
 
-const WORD_MIN = 3;
+const WORD_MIN = 8;
 const LONG_TOKEN = 32;
 const GRAM = 8;
 const WINDOW = LONG_TOKEN - GRAM + 1;

@@ -34,8 +34,6 @@ export interface SegmentIndex {
   readonly rows: number;
   readonly rawBytes: number;
   readonly seqs: SeqRanges;
-  /** Bloom filter over the content terms of the whole file. */
-  readonly filter: Uint8Array;
   /** Canonical label JSON per stream id. */
   readonly streams: readonly string[];
   /** Blocks, grouped by stream and in time order within a stream. */
@@ -90,7 +88,6 @@ export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex
       rows: Number(facts.get("rows")),
       rawBytes: Number(facts.get("raw_bytes")),
       seqs: JSON.parse(facts.get("seqs") as string),
-      filter: facts.get("filter") as Uint8Array,
       streams,
       blocks,
     };

@@ -30,7 +30,10 @@ export interface SegmentInfo {
   rawBytes: number;
   /** Canonical label JSON of each stream in the file. */
   streams: string[];
-  /** Bloom filter over the content terms of every line in the file. */
+  /**
+   * Bloom filter over the content terms of every line in the file, for the
+   * catalog only (empty when unknown: then it passes every term).
+   */
   filter: Uint8Array;
   /** WAL sequences whose lines the file holds. */
   seqs: SeqRanges;
@@ -49,7 +52,8 @@ export function syncDir(dir: string): void {
   }
 }
 
-const SEGMENT_FILTER_BITS = 8;
+// Coarser than block filters: it only spares opening files that cannot match.
+const SEGMENT_FILTER_BITS = 6;
 const WRITE_BUFFER = 1024 * 1024;
 
 /**
@@ -144,7 +148,8 @@ export class SegmentWriter {
       offset: this.#offset,
       length: frame.length,
       rawLength: raw.length,
-      filter: terms.size === 0 ? new Uint8Array() : bloomFilter(terms),
+      // Flush files carry no filters (an empty filter passes every term).
+      filter: this.#level === 0 ? new Uint8Array() : bloomFilter(terms),
     });
     this.#write(frame);
     if (this.#termCount + terms.size > this.#terms.length) {
@@ -156,8 +161,8 @@ export class SegmentWriter {
   }
 
   #segmentFilter(): Uint8Array {
+    if (this.#level === 0) return new Uint8Array();
     const terms = this.#terms.subarray(0, this.#termCount).sort();
-    if (terms.length === 0) return new Uint8Array();
     const distinct = new Set<number>();
     for (let i = 0; i < terms.length; i++) {
       if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
@@ -196,7 +201,6 @@ export class SegmentWriter {
         ["rows", rows],
         ["raw_bytes", rawBytes],
         ["seqs", JSON.stringify(seqs)],
-        ["filter", filter],
       ];
       db.exec("BEGIN");
       for (const [k, v] of facts) meta.run(k, v);
