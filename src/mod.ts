@@ -1,0 +1,35 @@
+/**
+ * loge: log storage with a Loki-style push API and LogQL search.
+ *
+ * The folders, in the order data flows through them:
+ * - `cli/` — the `loge` commands (`serve`, `search`), each owning its flags and help;
+ * - `server/` — HTTP routes, errors → responses, auth;
+ * - `ingest/` — push decoding and validation, the write-ahead log, buckets and flushing;
+ * - `query/` — the LogQL parser, matchers and the query engine;
+ * - `storage/` — block codec, content filters, segment files, catalog, compactor, workers.
+ *
+ * A stage only calls the ones below it: server → ingest / query → storage.
+ *
+ * @example Open the storage of a data folder and read its catalog
+ * ```ts ignore
+ * import { Catalog } from "./mod.ts";
+ * const catalog = await Catalog.open("tmp");
+ * for (const e of catalog.entries()) console.log(e.name, e.rows);
+ * catalog.close();
+ * ```
+ *
+ * @module
+ */
+
+export { Catalog, type CatalogEntry, type StreamLabels } from "./storage/catalog.ts";
+export { COMPACTION_DEFAULTS, Compactor } from "./storage/compactor.ts";
+export { readBlock, readSegmentIndex, type SegmentIndex } from "./storage/segment_reader.ts";
+export { openFileSource } from "./storage/byte_source.ts";
+export { SegmentCache } from "./storage/segment_cache.ts";
+export { Ingester, type IngestOptions } from "./ingest/ingester.ts";
+export { decodePush, formatOf, PushFormat } from "./ingest/decode.ts";
+export { PushError, validatePush } from "./ingest/payload.ts";
+export { type LogQuery, toLogQuery } from "./query/query_request.ts";
+export { QueryEngine } from "./query/engine.ts";
+export { parseLogQL } from "./query/logql.ts";
+export { createHandler } from "./server/app.ts";
