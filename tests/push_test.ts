@@ -229,3 +229,35 @@ Deno.test("compaction merges flush files into one segment with the same lines", 
     await Deno.remove(server.dir, { recursive: true });
   }
 });
+
+Deno.test("--drop-on-backpressure answers 503 when the flush queue is full, and counts it", () =>
+  withServer(async (server) => {
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 40 },
+        (_, p) => pushJson(server.url, payload(`p${p}`, 2000)).then((r) => r),
+      ),
+    );
+    const dropped = statuses.filter((r) => r.status === 503);
+    const accepted = statuses.filter((r) => r.status === 202);
+    assert.equal(dropped.length + accepted.length, 40);
+    assert.ok(dropped.length > 0, "nothing was dropped");
+    assert.ok(accepted.length > 0, "nothing was accepted");
+    assert.match(String(dropped[0].body?.error), /dropped: the flush pipeline is saturated/);
+    const stats = await (await fetch(`${server.url}/api/v1/stats`)).json();
+    assert.equal(stats.ingest.dropped, dropped.length);
+    assert.equal(stats.ingest.lines, accepted.length * 2000);
+  }, {
+    args: [
+      "--durable=false",
+      "--drop-on-backpressure",
+      "--flush-queue",
+      "1",
+      "--flush-workers",
+      "1",
+      "--payload-size",
+      "1",
+      "--buckets",
+      "1",
+    ],
+  }));
