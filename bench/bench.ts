@@ -1,0 +1,677 @@
+/**
+ * `deno task bench`: the benchmark harness of loge. One run, one generated corpus, fresh server
+ * processes in a temp folder, and the baseline tools on the same data, in this order:
+ *
+ * 1. corpus: `lines.txt` (raw lines) and `corpus.ndjson` (lines with labels), the last line
+ *    stamped now; `zstd -3` of both, the inputs of the `zstd -dc | rg` baselines;
+ * 2. durable ingest (server defaults) from separate client processes that encode their payloads
+ *    before the clock starts, until every line is in a file; peak server RSS meanwhile; SIGTERM;
+ * 3. a server on the same folder with `--compact-interval 1s --compact-min-files 1`, until no
+ *    flush file is left;
+ * 4. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
+ *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
+ * 5. restart (default flags) on the compacted folder, to the first answer holding the needle;
+ * 6. ingest with `--durable=false` into a second fresh server;
+ * 7. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ *
+ * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
+ * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
+ * produced; missed targets and missing baseline tools are printed but do not change the exit code.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { basename, join } from "node:path";
+import {
+  BASELINE_TOOLS,
+  type BaselineCommand,
+  findTool,
+  INSTALL_HINT,
+  type Missing,
+  runOnce,
+  timeBaseline,
+  type Tool,
+} from "./baselines.ts";
+import { makeCorpus } from "./corpus.ts";
+import { dataDirUsage } from "./data_dir.ts";
+import { type Environment, environment } from "./environment.ts";
+import {
+  type CorpusFigure,
+  emptyFigures,
+  type Figures,
+  type IngestFigure,
+  missingFigures,
+  type QueryFigure,
+  reportRows,
+  type RestartFigure,
+  type SizeFigure,
+} from "./figures.ts";
+import { readProcMemory, RssSampler } from "./proc_status.ts";
+import { type FleetResult, runPushFleet } from "./push_fleet.ts";
+import { QUERY_LIMIT, queryBody, querySpecs, runQuery } from "./queries.ts";
+import { formatInt, formatMB, markdownTable, type ReportRow, reportTable } from "./report.ts";
+import {
+  killAllServers,
+  killServer,
+  launchServer,
+  stderrLines,
+  type Stopped,
+  stopServer,
+  waitCompacted,
+  waitFlushed,
+} from "./server_control.ts";
+import { summarize } from "./stats.ts";
+
+/** Timed runs per query in a `--quick` run. */
+const QUICK_RUNS = 5;
+/** Corpus lines of a `--quick` run. */
+const QUICK_LINES = 50_000;
+
+const HELP = `Usage: deno task bench [flags]
+
+Measures loge beside rg, grep and zstd on one generated corpus, with fresh server processes in a
+temp folder: ingest throughput (durable and --durable=false) and push latency, bytes on disk per
+line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
+restart to first query. Prints a Markdown table, writes JSON under bench/results/, and exits 1 if
+a figure could not be produced (never because of a missed target).
+
+Baseline tools: rg, grep, zstd; a missing one is reported as missing.
+Install them with: ${INSTALL_HINT}
+
+Flags:
+  --lines N         corpus lines (default 1000000; ${formatInt(QUICK_LINES)} with --quick)
+  --quick           smoke run of under a minute: small corpus, ${QUICK_RUNS} runs per query
+  --runs N          timed runs per query and baseline (default 20)
+  --clients N       push client processes (default 2)
+  --concurrency N   requests in flight per client (default 4)
+  --batch N         lines per push request (default 1000)
+  --seed N          corpus seed (default 42)
+  --keep            keep the temp folder (corpus and data folder) and print its path
+  --json            print the JSON result instead of the table
+  -h, --help        show this help`;
+
+const REPO = new URL("../", import.meta.url).pathname;
+const RESULTS = new URL("./results/", import.meta.url).pathname;
+/** Flags of the server that restarts on the ingested folder: compact everything, soon. */
+const COMPACT_ARGS = ["--compact-interval", "1s", "--compact-min-files", "1"];
+
+/** Command-line options. */
+interface Options {
+  lines: number;
+  quick: boolean;
+  runs: number;
+  warmup: number;
+  clients: number;
+  concurrency: number;
+  batch: number;
+  seed: number;
+  keep: boolean;
+  json: boolean;
+}
+
+/** A command-line mistake: exit code 2. */
+class UsageError extends Error {}
+
+function parseOptions(args: string[]): Options | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        lines: { type: "string" },
+        quick: { type: "boolean" },
+        runs: { type: "string" },
+        clients: { type: "string" },
+        concurrency: { type: "string" },
+        batch: { type: "string" },
+        seed: { type: "string" },
+        keep: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    // Node's messages end with advice about "--" that does not apply here.
+    throw new UsageError(messageOf(err).replace(/\. To specify a positional argument.*$/s, ""));
+  }
+  if (values.help) return undefined;
+  const int = (flag: string, value: string | undefined, fallback: number, min = 1) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+      throw new UsageError(`Invalid --${flag} "${value}": expected an integer >= ${min}`);
+    }
+    return n;
+  };
+  const quick = values.quick === true;
+  return {
+    lines: int("lines", values.lines, quick ? QUICK_LINES : 1_000_000, 1000),
+    quick,
+    runs: int("runs", values.runs, quick ? QUICK_RUNS : 20),
+    warmup: quick ? 1 : 2,
+    clients: int("clients", values.clients, 2),
+    concurrency: int("concurrency", values.concurrency, 4),
+    batch: int("batch", values.batch, 1000),
+    seed: int("seed", values.seed, 42, Number.MIN_SAFE_INTEGER),
+    keep: values.keep === true,
+    json: values.json === true,
+  };
+}
+
+const started = performance.now();
+
+/** A progress line on stderr, with the time since start. */
+function progress(message: string): void {
+  const s = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
+  console.error(`[${s}s] ${message}`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** KiB → MB (10^6 bytes), two decimals. */
+const toMB = (kib: number) => Math.round((kib * 1024) / 1e4) / 100;
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** What a run gathers besides figures. */
+class Run {
+  readonly errors: string[] = [];
+  readonly serverStderr: string[] = [];
+  readonly figures: Figures = emptyFigures();
+  readonly tools: Record<string, Tool | Missing> = {};
+
+  constructor(readonly options: Options, readonly tmp: string) {}
+
+  /** Runs `fn`; on failure records the error and returns `null`. */
+  async attempt<T>(what: string, fn: () => Promise<T>): Promise<T | null> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.errors.push(`${what}: ${messageOf(err)}`);
+      progress(`${what} FAILED: ${messageOf(err)}`);
+      return null;
+    }
+  }
+
+  has(...names: string[]): boolean {
+    return names.every((n) => this.tools[n] !== undefined && !("missing" in this.tools[n]));
+  }
+
+  tool(name: string): Tool {
+    const t = this.tools[name];
+    if (t === undefined || "missing" in t) throw new Error(`Baseline tool ${name} is missing`);
+    return t;
+  }
+
+  /** Replaces tool names by their paths (found once, at the start). */
+  resolve(command: BaselineCommand): BaselineCommand {
+    const one = (argv: string[]) => [this.tool(argv[0]).path, ...argv.slice(1)];
+    return typeof command[0] === "string"
+      ? one(command as string[])
+      : (command as string[][]).map(one);
+  }
+
+  /** Shows tool paths as the bare names a user types. */
+  unresolve(text: string): string {
+    for (const [name, t] of Object.entries(this.tools)) {
+      if ("path" in t) text = text.replaceAll(t.path, name);
+    }
+    return text;
+  }
+}
+
+/** `zstd -<level> -T1` of `input`; the size and time of the output. */
+async function zstdSize(
+  run: Run,
+  level: number,
+  input: string,
+  output: string,
+): Promise<SizeFigure> {
+  const t0 = performance.now();
+  await runOnce([run.tool("zstd").path, `-${level}`, "-T1", "-q", "-f", input, "-o", output]);
+  const seconds = (performance.now() - t0) / 1000;
+  const bytes = (await Deno.stat(output)).size;
+  return {
+    command: `zstd -${level} -T1 ${basename(input)}`,
+    bytes,
+    bytesPerLine: round(bytes / run.options.lines, 2),
+    seconds: round(seconds, 2),
+  };
+}
+
+/** Pushes the corpus from the client processes, then waits until every line is in a file. */
+async function pushAndFlush(
+  url: string,
+  label: string,
+  o: Options,
+  corpus: CorpusFigure,
+): Promise<{ fleet: FleetResult; flushSeconds: number }> {
+  progress(
+    `ingest (${label}): ${o.clients} clients encode ${formatInt(o.lines)} lines, then push them`,
+  );
+  const fleet = await runPushFleet({
+    addr: url,
+    seed: o.seed,
+    start: BigInt(corpus.start),
+    rate: corpus.rate,
+    lines: o.lines,
+    batch: o.batch,
+    clients: o.clients,
+    concurrency: o.concurrency,
+    format: "json",
+    timeoutMs: 120_000,
+  });
+  progress(
+    `ingest (${label}): ${formatInt(fleet.linesPerSec)} lines/s in ${fleet.seconds} s, ` +
+      `${fleet.errors} errors; waiting until every line is in a file`,
+  );
+  if (fleet.lines !== o.lines) {
+    throw new Error(`only ${fleet.lines} of ${o.lines} lines acknowledged: ${fleet.firstError}`);
+  }
+  return { fleet, flushSeconds: await waitFlushed(url, o.lines) };
+}
+
+/** One ingest measurement against a fresh server on `dir`, stopped after. */
+async function ingest(
+  run: Run,
+  label: string,
+  dir: string,
+  serverArgs: string[],
+  corpus: CorpusFigure,
+): Promise<{ figure: IngestFigure; peakMB: number }> {
+  const server = await launchServer(dir, serverArgs);
+  try {
+    const sampler = new RssSampler(server.process.pid);
+    sampler.start();
+    const outcome = await pushAndFlush(server.url, label, run.options, corpus).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const peak = await sampler.stop();
+    if ("error" in outcome) throw outcome.error;
+    const stopped = await stopServer(server);
+    if (stopped.code !== 0) run.errors.push(`server ${label} exited with code ${stopped.code}`);
+    return {
+      figure: {
+        ...outcome.value.fleet,
+        flushSeconds: round(outcome.value.flushSeconds, 3),
+        serverArgs,
+        shutdownCode: stopped.code,
+        shutdownMs: Math.round(stopped.ms),
+      },
+      peakMB: toMB(peak.peakKiB),
+    };
+  } finally {
+    run.serverStderr.push(...stderrLines(`server ${label}`, server));
+    await killServer(server);
+  }
+}
+
+/** Phases 3–4: compaction, queries and baselines, bytes on disk. Returns how the server stopped. */
+async function compactAndQuery(
+  run: Run,
+  dataDir: string,
+  corpus: CorpusFigure,
+): Promise<Stopped> {
+  const o = run.options;
+  const f = run.figures;
+  const needle = corpus.needle.traceId;
+  progress(`compaction: a server on the same folder with ${COMPACT_ARGS.join(" ")}`);
+  const server = await launchServer(dataDir, COMPACT_ARGS);
+  try {
+    progress("compaction: waiting until no flush file is left");
+    const compactionSeconds = await waitCompacted(server.url, dataDir, o.lines);
+    const running = await dataDirUsage(dataDir);
+    progress(
+      `compaction: done ${compactionSeconds.toFixed(1)} s after the restart; ` +
+        `${running.segments} segments, ${formatMB(running.totalBytes)} in the folder`,
+    );
+
+    const files = {
+      lines: join(run.tmp, "lines.txt"),
+      ndjson: join(run.tmp, "corpus.ndjson"),
+      linesZst: join(run.tmp, "lines.txt.zst"),
+      ndjsonZst: join(run.tmp, "corpus.ndjson.zst"),
+    };
+    const specs = querySpecs(needle, files);
+    const sampler = new RssSampler(server.process.pid);
+    sampler.start();
+    const timed = new Map<string, { ms: number[]; hits: number }>();
+    for (const spec of specs) {
+      progress(`query ${spec.key}: ${spec.query} (${o.warmup} warm-up + ${o.runs} runs)`);
+      await run.attempt(`query ${spec.key}`, async () => {
+        const ms: number[] = [];
+        let hits = 0;
+        for (let i = 0; i < o.warmup + o.runs; i++) {
+          const answer = await runQuery(server.url, queryBody(spec));
+          hits = answer.hits;
+          if (hits !== spec.expectHits) {
+            throw new Error(`answered ${hits} lines, expected ${spec.expectHits}`);
+          }
+          if (spec.expectText !== undefined && !answer.firstLine?.includes(spec.expectText)) {
+            throw new Error(`the answer does not hold ${spec.expectText}`);
+          }
+          if (i >= o.warmup) ms.push(answer.ms);
+        }
+        timed.set(spec.key, { ms, hits });
+      });
+    }
+    const peak = await run.attempt("RSS during queries", () => sampler.stop());
+    f.rss.queriesMB = peak === null ? null : toMB(peak.peakKiB);
+    const memory = await readProcMemory(server.process.pid);
+    f.rss.queryServerLifetimeMB = memory === undefined ? null : toMB(memory.hwmKiB);
+
+    for (const spec of specs) {
+      const baselines: QueryFigure["baselines"] = {};
+      for (const b of spec.baselines) {
+        const absent = b.tools.find((t) => !run.has(t));
+        if (absent !== undefined) {
+          baselines[b.name] = run.tools[absent] as Missing;
+          continue;
+        }
+        progress(`baseline ${spec.key}: ${b.name}`);
+        const result = await run.attempt(
+          `baseline ${spec.key}: ${b.name}`,
+          () => timeBaseline(run.resolve(b.command), o.runs, o.warmup, run.tmp),
+        );
+        if (result === null) {
+          baselines[b.name] = { error: run.errors.at(-1)! };
+        } else {
+          result.command = run.unresolve(result.command);
+          baselines[b.name] = result;
+        }
+      }
+      const t = timed.get(spec.key);
+      f.queries[spec.key] = t === undefined ? null : {
+        title: spec.title,
+        query: spec.query,
+        window: spec.window === "all" ? "no time bound" : "last 5 minutes",
+        limit: QUERY_LIMIT,
+        hits: t.hits,
+        expectHits: spec.expectHits,
+        ms: summarize(t.ms),
+        baselines,
+        targetP50Ms: spec.targetP50Ms,
+        targetSpeedup: spec.targetSpeedup,
+        note: spec.note,
+      };
+    }
+
+    const stopped = await stopServer(server);
+    if (stopped.code !== 0) run.errors.push(`query server exited with code ${stopped.code}`);
+    const atRest = await dataDirUsage(dataDir);
+    f.storage = {
+      atRest,
+      running,
+      bytesPerLine: round(atRest.totalBytes / o.lines, 2),
+      compactionSeconds: round(compactionSeconds, 1),
+      zstd3: null,
+      zstd19: null,
+      ratioToZstd19: null,
+      ratioToZstd3: null,
+    };
+    return stopped;
+  } finally {
+    run.serverStderr.push(...stderrLines("query server", server));
+    await killServer(server);
+  }
+}
+
+/**
+ * Phase 5: a server with default flags restarts on the compacted folder and is asked for the
+ * needle at once; measures spawn → `listening on` and spawn → first answer holding the needle.
+ */
+async function restart(
+  run: Run,
+  dataDir: string,
+  corpus: CorpusFigure,
+  previous: Stopped,
+): Promise<RestartFigure> {
+  const needle = corpus.needle.traceId;
+  progress("restart: a server on the compacted folder, asked for the needle at once");
+  const t0 = performance.now();
+  const server = await launchServer(dataDir, []);
+  try {
+    const toListeningMs = performance.now() - t0;
+    for (let empty = 0;; empty++) {
+      const answer = await runQuery(server.url, { query: `|= "${needle}"`, limit: QUERY_LIMIT });
+      if (answer.hits > 0) {
+        const figure: RestartFigure = {
+          shutdownMs: Math.round(previous.ms),
+          shutdownCode: previous.code,
+          toListeningMs: round(toListeningMs, 1),
+          toFirstQueryMs: round(performance.now() - t0, 1),
+          emptyAnswersBeforeHit: empty,
+        };
+        const stopped = await stopServer(server);
+        if (stopped.code !== 0) {
+          run.errors.push(`restarted server exited with code ${stopped.code}`);
+        }
+        return figure;
+      }
+      if (performance.now() - t0 > 60_000) {
+        throw new Error(`the needle was not found within 60 s of the restart`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    run.serverStderr.push(...stderrLines("restarted server", server));
+    await killServer(server);
+  }
+}
+
+async function measure(run: Run): Promise<void> {
+  const o = run.options;
+  const f = run.figures;
+  for (const name of BASELINE_TOOLS) {
+    const tool = await findTool(name);
+    run.tools[name] = tool;
+    progress(`baseline tool ${"missing" in tool ? tool.missing : `${name}: ${tool.version}`}`);
+  }
+  const linesFile = join(run.tmp, "lines.txt");
+  const ndjsonFile = join(run.tmp, "corpus.ndjson");
+  const dataDir = join(run.tmp, "data");
+  const nonDurableDir = join(run.tmp, "data-nondurable");
+
+  progress(`corpus: ${formatInt(o.lines)} lines, ending now`);
+  const corpus = await run.attempt("corpus", () =>
+    makeCorpus({
+      lines: o.lines,
+      seed: o.seed,
+      endNs: BigInt(Date.now()) * 1_000_000n,
+      linesFile,
+      ndjsonFile,
+    }));
+  if (corpus === null) return;
+  f.corpus = corpus;
+
+  let zstd3: SizeFigure | Missing | null = run.tools.zstd as Missing;
+  if (run.has("zstd")) {
+    progress("zstd -3 of lines.txt and corpus.ndjson");
+    zstd3 = await run.attempt("zstd -3", () => zstdSize(run, 3, linesFile, `${linesFile}.zst`));
+    await run.attempt(
+      "zstd -3 of corpus.ndjson",
+      () => zstdSize(run, 3, ndjsonFile, `${ndjsonFile}.zst`),
+    );
+  }
+
+  const durable = await run.attempt(
+    "ingest, durable",
+    () => ingest(run, "durable", dataDir, [], corpus),
+  );
+  if (durable !== null) {
+    f.ingest.durable = durable.figure;
+    f.rss.ingestDurableMB = durable.peakMB;
+    const stopped = await run.attempt(
+      "compaction and queries",
+      () => compactAndQuery(run, dataDir, corpus),
+    );
+    if (stopped !== null) {
+      f.restart = await run.attempt(
+        "restart to first query",
+        () => restart(run, dataDir, corpus, stopped),
+      );
+    }
+    if (f.storage !== null) {
+      f.storage.zstd3 = zstd3;
+      if (zstd3 !== null && "bytes" in zstd3) {
+        f.storage.ratioToZstd3 = round(f.storage.atRest.totalBytes / zstd3.bytes, 3);
+      }
+    }
+  }
+
+  const nonDurable = await run.attempt(
+    "ingest, --durable=false",
+    () => ingest(run, "--durable=false", nonDurableDir, ["--durable=false"], corpus),
+  );
+  if (nonDurable !== null) {
+    f.ingest.nonDurable = nonDurable.figure;
+    f.rss.ingestNonDurableMB = nonDurable.peakMB;
+  }
+  await Deno.remove(nonDurableDir, { recursive: true }).catch(() => {});
+
+  let zstd19: SizeFigure | Missing | null = run.tools.zstd as Missing;
+  if (run.has("zstd")) {
+    progress("zstd -19 -T1 of lines.txt (one thread, for a fair comparison; slow)");
+    const out = `${linesFile}.19.zst`;
+    zstd19 = await run.attempt("zstd -19", () => zstdSize(run, 19, linesFile, out));
+    await Deno.remove(out).catch(() => {});
+  }
+  if (f.storage !== null) {
+    f.storage.zstd19 = zstd19;
+    if (zstd19 !== null && "bytes" in zstd19) {
+      f.storage.ratioToZstd19 = round(f.storage.atRest.totalBytes / zstd19.bytes, 3);
+    }
+  }
+}
+
+function renderHeader(env: Environment, run: Run, seconds: number, command: string): string {
+  const o = run.options;
+  const tools = Object.entries(run.tools)
+    .map(([name, t]) => ("missing" in t ? t.missing : `${name}: ${t.version}`))
+    .join("; ");
+  const corpus = run.figures.corpus;
+  return markdownTable(["run", ""], [
+    ["command", command],
+    ["commit", `${env.commit.slice(0, 12)}${env.dirty ? " (with uncommitted changes)" : ""}`],
+    ["machine", `${env.cpus} CPUs (${env.cpuModel}), ${env.memTotalMiB} MiB, ${env.os}`],
+    ["deno", env.deno],
+    [
+      "corpus",
+      `${formatInt(o.lines)} lines, seed ${o.seed}` +
+      (corpus === null
+        ? ""
+        : `, ${formatMB(corpus.rawBytes)} raw, ${corpus.rate.toFixed(1)} lines/s of log time`),
+    ],
+    ["queries", `${o.runs} timed runs each after ${o.warmup} warm-up; baselines the same`],
+    ["tools", tools],
+    ["total time", `${seconds.toFixed(1)} s`],
+  ]);
+}
+
+/** Server stderr lines that are not the routine shutdown messages. */
+function unusualStderr(lines: string[]): string[] {
+  return lines.filter((l) => !/: loge: (shutting down|stopped)$/.test(l));
+}
+
+async function main(args: string[]): Promise<number> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`bench: ${err.message}\nRun "deno task bench --help" for usage.`);
+    return 2;
+  }
+  if (options === undefined) {
+    console.log(HELP);
+    return 0;
+  }
+  const o = options;
+  const env = await environment(REPO);
+  const tmp = await Deno.makeTempDir({ prefix: "loge-bench-" });
+  const run = new Run(o, tmp);
+  const onSignal = () => {
+    console.error("bench: interrupted; killing servers");
+    killAllServers()
+      .then(() => o.keep ? undefined : Deno.remove(tmp, { recursive: true }))
+      .finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    await run.attempt("benchmark", () => measure(run));
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    await killAllServers();
+    if (o.keep) progress(`kept ${tmp}`);
+    else await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const absent = missingFigures(run.figures);
+  const rows: ReportRow[] = reportRows(
+    run.figures,
+    `${o.clients} clients × ${o.concurrency} in flight, ${o.batch}-line JSON batches`,
+  );
+  const date = new Date();
+  const result = {
+    commit: env.commit,
+    dirty: env.dirty,
+    cpus: env.cpus,
+    lines: o.lines,
+    quick: o.quick,
+    date: date.toISOString(),
+    seconds: round(seconds, 1),
+    command: `deno task bench ${args.join(" ")}`.trim(),
+    environment: env,
+    options: o,
+    tools: run.tools,
+    figures: run.figures,
+    targets: rows.filter((r) => r.target !== undefined).map((r) => ({
+      figure: r.figure.trim(),
+      value: r.value || r.ratio || "",
+      target: r.target,
+      pass: r.pass ?? null,
+    })),
+    missingFigures: absent,
+    errors: run.errors,
+    serverStderr: run.serverStderr,
+  };
+  const stamp = result.date.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const file = join(RESULTS, `${stamp}-${env.commit.slice(0, 7)}.json`);
+  await Deno.mkdir(RESULTS, { recursive: true });
+  await Deno.writeTextFile(file, JSON.stringify(result, null, 2) + "\n");
+
+  if (o.json) {
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    const parts = [renderHeader(env, run, seconds, result.command), reportTable(rows)];
+    const notes = Object.values(run.figures.queries)
+      .filter((q) => q?.note !== undefined)
+      .map((q) => `- ${q!.title}: ${q!.note}.`);
+    if (notes.length > 0) parts.push(`Baseline notes:\n\n${notes.join("\n")}`);
+    const stderr = unusualStderr(run.serverStderr);
+    if (stderr.length > 0) {
+      parts.push(
+        `Server stderr (${stderr.length} lines):\n\n` +
+          stderr.slice(0, 20).map((l) => `    ${l}`).join("\n"),
+      );
+    }
+    if (run.errors.length > 0) {
+      parts.push(`Errors:\n\n${run.errors.map((e) => `- ${e}`).join("\n")}`);
+    }
+    console.log(parts.join("\n\n"));
+  }
+  progress(`wrote ${file}`);
+  if (absent.length > 0) {
+    console.error(`bench: figures not produced: ${absent.join(", ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,369 @@
+/**
+ * The figures of one benchmark run (the `figures` object of the JSON result), the check that
+ * every one of them was produced, and their rows in the report table beside baselines and
+ * targets.
+ *
+ * A figure that could not be produced is `null`; a baseline whose tool is not installed is a
+ * {@linkcode Missing}, which is reported but does not count as a figure not produced.
+ *
+ * @module
+ */
+
+import type { BaselineResult, Missing } from "./baselines.ts";
+import type { DataDirUsage } from "./data_dir.ts";
+import type { FleetResult } from "./push_fleet.ts";
+import { QUERIES } from "./queries.ts";
+import {
+  formatInt,
+  formatMB,
+  formatMs,
+  formatRatio,
+  formatSpeedup,
+  type ReportRow,
+} from "./report.ts";
+import type { Summary } from "./stats.ts";
+
+/** The generated corpus. */
+export interface CorpusFigure {
+  lines: number;
+  seed: number;
+  /** Unix ns of the first line, as a decimal string. */
+  start: string;
+  /** Unix ns at which the corpus ends (generation time). */
+  end: string;
+  /** Lines per second of log time. */
+  rate: number;
+  /** Bytes of `lines.txt`. */
+  rawBytes: number;
+  rawBytesPerLine: number;
+  /** Bytes of `corpus.ndjson`. */
+  ndjsonBytes: number;
+  /** The trace id that occurs in exactly one line. */
+  needle: { index: number; traceId: string; ts: string };
+  /** Time to generate both files. */
+  seconds: number;
+}
+
+/** One ingest run, from the client processes' reports and the server's stats. */
+export interface IngestFigure extends FleetResult {
+  /** Seconds from the last acknowledgement until every line was in a file. */
+  flushSeconds: number;
+  /** Flags given to `loge serve` besides port and folder. */
+  serverArgs: string[];
+  /** Exit code after SIGTERM. */
+  shutdownCode: number;
+  /** Milliseconds from SIGTERM to exit. */
+  shutdownMs: number;
+}
+
+/** A compressed copy of `lines.txt`. */
+export interface SizeFigure {
+  /** The command, e.g. `zstd -19 -T1 lines.txt`. */
+  command: string;
+  bytes: number;
+  bytesPerLine: number;
+  /** Time it took. */
+  seconds: number;
+}
+
+/** Bytes on disk after compaction. */
+export interface StorageFigure {
+  /** Every file of the data folder after the server's clean shutdown. */
+  atRest: DataDirUsage;
+  /** The same while the server ran, right after compaction finished. */
+  running: DataDirUsage;
+  /** `atRest.totalBytes / lines`. */
+  bytesPerLine: number;
+  /** Seconds from the start of the compacting server until no flush file was left. */
+  compactionSeconds: number;
+  zstd3: SizeFigure | Missing | null;
+  zstd19: SizeFigure | Missing | null;
+  /** `atRest.totalBytes / zstd19.bytes`. */
+  ratioToZstd19: number | null;
+  /** `atRest.totalBytes / zstd3.bytes`. */
+  ratioToZstd3: number | null;
+}
+
+/** One timed query and its baselines. */
+export interface QueryFigure {
+  title: string;
+  query: string;
+  /** `no time bound` or `last 5 minutes`. */
+  window: string;
+  limit: number;
+  /** Lines answered (checked against `expectHits` on every run). */
+  hits: number;
+  expectHits: number;
+  /** Round-trip latency, warm. */
+  ms: Summary;
+  /** By baseline name, `rg` first. */
+  baselines: Record<string, BaselineResult | Missing | { error: string }>;
+  targetP50Ms?: number;
+  targetSpeedup?: number;
+  note?: string;
+}
+
+/** Restart of a server (default flags) on the compacted folder holding the whole corpus. */
+export interface RestartFigure {
+  /** Milliseconds from SIGTERM to exit of the previous (query) server. */
+  shutdownMs: number;
+  /** Its exit code. */
+  shutdownCode: number;
+  /** Milliseconds from spawn to the `listening on` line. */
+  toListeningMs: number;
+  /** Milliseconds from spawn to the first answer that holds the needle. */
+  toFirstQueryMs: number;
+  /** Successful answers without the needle before it (should be 0). */
+  emptyAnswersBeforeHit: number;
+}
+
+/** Peak resident set size of the server process, by phase, in MB (10^6 bytes). */
+export interface RssFigure {
+  ingestDurableMB: number | null;
+  ingestNonDurableMB: number | null;
+  queriesMB: number | null;
+  /** `VmHWM` of the query server before its shutdown: lifetime peak, compaction included. */
+  queryServerLifetimeMB: number | null;
+}
+
+/** Everything measured. `null` marks a figure that could not be produced. */
+export interface Figures {
+  corpus: CorpusFigure | null;
+  ingest: { durable: IngestFigure | null; nonDurable: IngestFigure | null };
+  storage: StorageFigure | null;
+  queries: Record<string, QueryFigure | null>;
+  rss: RssFigure;
+  restart: RestartFigure | null;
+}
+
+/**
+ * Figures with nothing measured yet.
+ *
+ * @example
+ * ```ts
+ * import { emptyFigures, missingFigures } from "./figures.ts";
+ * console.log(missingFigures(emptyFigures()).length > 0); // true
+ * ```
+ */
+export function emptyFigures(): Figures {
+  return {
+    corpus: null,
+    ingest: { durable: null, nonDurable: null },
+    storage: null,
+    queries: Object.fromEntries(QUERIES.map((q) => [q.key, null])),
+    rss: {
+      ingestDurableMB: null,
+      ingestNonDurableMB: null,
+      queriesMB: null,
+      queryServerLifetimeMB: null,
+    },
+    restart: null,
+  };
+}
+
+/**
+ * Paths of the figures that were not produced: `null`s, and baselines that failed. Baselines
+ * whose tool is missing are not listed (they are reported as missing).
+ *
+ * @example
+ * ```ts
+ * import { emptyFigures, missingFigures } from "./figures.ts";
+ * console.log(missingFigures(emptyFigures())[0]); // corpus
+ * ```
+ */
+export function missingFigures(f: Figures): string[] {
+  const absent: string[] = [];
+  const need = (path: string, value: unknown) => {
+    if (value === null || value === undefined) absent.push(path);
+  };
+  need("corpus", f.corpus);
+  need("ingest.durable", f.ingest.durable);
+  need("ingest.nonDurable", f.ingest.nonDurable);
+  need("storage", f.storage);
+  if (f.storage !== null) {
+    need("storage.zstd3", f.storage.zstd3);
+    need("storage.zstd19", f.storage.zstd19);
+  }
+  for (const { key } of QUERIES) {
+    const q = f.queries[key];
+    need(`queries.${key}`, q);
+    for (const [name, b] of Object.entries(q?.baselines ?? {})) {
+      if ("error" in b) absent.push(`queries.${key}.baselines.${name}`);
+    }
+  }
+  need("rss.ingestDurableMB", f.rss.ingestDurableMB);
+  need("rss.ingestNonDurableMB", f.rss.ingestNonDurableMB);
+  need("rss.queriesMB", f.rss.queriesMB);
+  need("restart", f.restart);
+  return absent;
+}
+
+/** Targets from the issues, checked by {@linkcode reportRows}. */
+export const TARGETS = {
+  /** Durable ingest, lines per second. */
+  durableLinesPerSec: 300_000,
+  /** Peak server RSS in any phase, MB. */
+  peakRssMB: 200,
+  /** Stored bytes over `zstd -19` bytes. */
+  storedOverZstd19: 1.1,
+  /** Restart to first answered query, ms. */
+  restartMs: 1000,
+} as const;
+
+/** Cell of a figure that could not be produced. */
+export const NOT_MEASURED = "not measured (see errors)";
+
+function sizeCell(z: SizeFigure | Missing | null | undefined, name: string): string {
+  if (z === null || z === undefined) return `${name}: ${NOT_MEASURED}`;
+  if ("missing" in z) return z.missing;
+  return `${name}: ${z.bytesPerLine.toFixed(1)} B/line (took ${z.seconds.toFixed(1)} s)`;
+}
+
+function baselineCell(q: QueryFigure, name: string): { text?: string; p50?: number } {
+  const b = q.baselines[name];
+  if (b === undefined) return {};
+  if ("missing" in b) return { text: b.missing };
+  if ("error" in b) return { text: `${name}: failed (see errors)` };
+  return { text: `${name}: ${formatMs(b.ms.p50)}`, p50: b.ms.p50 };
+}
+
+/**
+ * The report rows of `f`: figure, loge's value, baseline, ratio, target and pass/fail.
+ * `ingestSetup` describes the clients, e.g. `2 clients × 4 in flight, 1000-line JSON batches`.
+ *
+ * @example
+ * ```ts
+ * import { emptyFigures, reportRows } from "./figures.ts";
+ * import { reportTable } from "./report.ts";
+ * console.log(reportTable(reportRows(emptyFigures(), "2 clients")));
+ * ```
+ */
+export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
+  const rows: ReportRow[] = [];
+
+  const ingest = (label: string, i: IngestFigure | null, target?: number) => {
+    const targetText = target === undefined ? undefined : `≥ ${formatInt(target)} lines/s`;
+    if (i === null) {
+      rows.push({ figure: `ingest, ${label}`, value: NOT_MEASURED, target: targetText });
+      return;
+    }
+    rows.push({
+      figure: `ingest, ${label} (${ingestSetup})`,
+      value: `${formatInt(i.linesPerSec)} lines/s (${i.mbPerSec.toFixed(1)} MB/s of JSON)`,
+      target: targetText,
+      pass: target === undefined ? undefined : i.linesPerSec >= target,
+    });
+    rows.push({
+      figure: `push latency, ${label}`,
+      value: `${formatMs(i.latencyMs.p50)} p50 · ${formatMs(i.latencyMs.p99)} p99`,
+    });
+    rows.push({
+      figure: `last ack → every line in a file, ${label}`,
+      value: formatMs(i.flushSeconds * 1000),
+    });
+  };
+  ingest("durable", f.ingest.durable, TARGETS.durableLinesPerSec);
+  ingest("--durable=false", f.ingest.nonDurable);
+
+  const rss = (label: string, value: number | null) =>
+    rows.push({
+      figure: `peak server RSS, ${label}`,
+      value: value === null ? NOT_MEASURED : `${value.toFixed(1)} MB`,
+      target: `≤ ${TARGETS.peakRssMB} MB`,
+      pass: value === null ? undefined : value <= TARGETS.peakRssMB,
+    });
+  rss("durable ingest", f.rss.ingestDurableMB);
+  rss("--durable=false ingest", f.rss.ingestNonDurableMB);
+  rss("queries", f.rss.queriesMB);
+
+  const s = f.storage;
+  const sizeTarget = `≤ ${TARGETS.storedOverZstd19}× zstd -19`;
+  if (s === null) {
+    rows.push({
+      figure: "stored bytes/line after compaction",
+      value: NOT_MEASURED,
+      target: sizeTarget,
+    });
+  } else {
+    const z19 = s.zstd19 !== null && "bytes" in s.zstd19 ? s.zstd19 : undefined;
+    const n = s.atRest.segments;
+    rows.push({
+      figure: "stored bytes/line after compaction (every file)",
+      value: `${s.bytesPerLine.toFixed(1)} B/line (${formatMB(s.atRest.totalBytes)}, ${n} ${
+        n === 1 ? "segment" : "segments"
+      })`,
+      baseline: sizeCell(s.zstd19, "zstd -19 -T1"),
+      ratio: s.ratioToZstd19 === null ? undefined : formatRatio(s.ratioToZstd19),
+      target: sizeTarget,
+      pass: z19 === undefined
+        ? undefined
+        : s.atRest.totalBytes <= TARGETS.storedOverZstd19 * z19.bytes,
+    });
+    rows.push({
+      figure: "  ↳ beside zstd -3",
+      value: "",
+      baseline: sizeCell(s.zstd3, "zstd -3 -T1"),
+      ratio: s.ratioToZstd3 === null ? undefined : formatRatio(s.ratioToZstd3),
+    });
+    if (f.corpus !== null) {
+      rows.push({
+        figure: "  ↳ beside the raw lines.txt",
+        value: "",
+        baseline: `${f.corpus.rawBytesPerLine.toFixed(1)} B/line (${formatMB(f.corpus.rawBytes)})`,
+        ratio: formatRatio(s.atRest.totalBytes / f.corpus.rawBytes),
+      });
+    }
+  }
+
+  for (const info of QUERIES) {
+    const q = f.queries[info.key];
+    const latencyTarget = info.targetP50Ms === undefined
+      ? undefined
+      : `≤ ${info.targetP50Ms} ms p50`;
+    if (q === null || q === undefined) {
+      rows.push({ figure: `query: ${info.title}`, value: NOT_MEASURED, target: latencyTarget });
+      continue;
+    }
+    const names = Object.keys(q.baselines);
+    const first = names.length > 0 ? baselineCell(q, names[0]) : {};
+    const speedup = first.p50 === undefined ? undefined : first.p50 / q.ms.p50;
+    rows.push({
+      figure: `query: ${info.title}`,
+      value: `${formatMs(q.ms.p50)} p50 · ${formatMs(q.ms.p95)} p95`,
+      baseline: first.text,
+      ratio: speedup === undefined ? undefined : formatSpeedup(speedup),
+      target: latencyTarget,
+      pass: info.targetP50Ms === undefined ? undefined : q.ms.p50 <= info.targetP50Ms,
+    });
+    if (info.targetSpeedup !== undefined) {
+      rows.push({
+        figure: `  ↳ speedup over ${names[0] ?? "rg"}`,
+        value: "",
+        baseline: first.text,
+        ratio: speedup === undefined ? undefined : formatSpeedup(speedup),
+        target: `≥ ${info.targetSpeedup}× faster`,
+        pass: speedup === undefined ? undefined : speedup >= info.targetSpeedup,
+      });
+    }
+    for (const name of names.slice(1)) {
+      const b = baselineCell(q, name);
+      rows.push({
+        figure: `  ↳ beside ${name}`,
+        value: "",
+        baseline: b.text,
+        ratio: b.p50 === undefined ? undefined : formatSpeedup(b.p50 / q.ms.p50),
+      });
+    }
+  }
+
+  const r = f.restart;
+  rows.push({
+    figure: "restart → first answered query",
+    value: r === null
+      ? NOT_MEASURED
+      : `${formatMs(r.toFirstQueryMs)} (listening after ${formatMs(r.toListeningMs)})`,
+    target: `≤ ${TARGETS.restartMs / 1000} s`,
+    pass: r === null ? undefined : r.toFirstQueryMs <= TARGETS.restartMs,
+  });
+  return rows;
+}

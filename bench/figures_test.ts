@@ -1,0 +1,197 @@
+import assert from "node:assert/strict";
+import { missing } from "./baselines.ts";
+import type { DataDirUsage } from "./data_dir.ts";
+import {
+  emptyFigures,
+  type Figures,
+  type IngestFigure,
+  missingFigures,
+  NOT_MEASURED,
+  type QueryFigure,
+  reportRows,
+} from "./figures.ts";
+import { QUERIES } from "./queries.ts";
+import type { Summary } from "./stats.ts";
+
+const ms = (p50: number): Summary => ({
+  runs: 20,
+  min: p50,
+  p50,
+  p95: p50 * 1.5,
+  p99: p50 * 2,
+  max: p50 * 2,
+  mean: p50,
+});
+
+const usage: DataDirUsage = {
+  totalBytes: 45_000_000,
+  files: 3,
+  segmentBytes: 44_000_000,
+  segments: 1,
+  flushBytes: 0,
+  flushFiles: 0,
+  catalogBytes: 1_000_000,
+  walBytes: 0,
+  otherBytes: 0,
+};
+
+function ingestFigure(linesPerSec: number): IngestFigure {
+  return {
+    lines: 1_000_000,
+    requests: 1000,
+    errors: 0,
+    firstError: null,
+    statuses: { "200": 1000 },
+    seconds: 1_000_000 / linesPerSec,
+    linesPerSec,
+    bytes: 280_000_000,
+    mbPerSec: 80,
+    latencyMs: ms(20),
+    encodeSeconds: 3,
+    clients: 2,
+    concurrency: 4,
+    batch: 1000,
+    format: "json",
+    flushSeconds: 0.5,
+    serverArgs: [],
+    shutdownCode: 0,
+    shutdownMs: 300,
+  };
+}
+
+function query(p50: number, rgP50: number): QueryFigure {
+  return {
+    title: "t",
+    query: "q",
+    window: "no time bound",
+    limit: 100,
+    hits: 100,
+    expectHits: 100,
+    ms: ms(p50),
+    baselines: {
+      "rg -F": { command: "rg -F x lines.txt", hits: 100, ms: ms(rgP50) },
+      "grep -F": missing("grep"),
+      "zstd -dc | rg -F": { command: "zstd -dc | rg", hits: 100, ms: ms(rgP50 * 3) },
+    },
+  };
+}
+
+function complete(): Figures {
+  const f = emptyFigures();
+  f.corpus = {
+    lines: 1_000_000,
+    seed: 42,
+    start: "1",
+    end: "2",
+    rate: 200,
+    rawBytes: 227_000_000,
+    rawBytesPerLine: 227,
+    ndjsonBytes: 375_000_000,
+    needle: { index: 5, traceId: "ab", ts: "3" },
+    seconds: 4,
+  };
+  f.ingest.durable = ingestFigure(350_000);
+  f.ingest.nonDurable = ingestFigure(250_000);
+  f.storage = {
+    atRest: usage,
+    running: usage,
+    bytesPerLine: 45,
+    compactionSeconds: 3,
+    zstd3: { command: "zstd -3", bytes: 55_000_000, bytesPerLine: 55, seconds: 1 },
+    zstd19: { command: "zstd -19", bytes: 40_000_000, bytesPerLine: 40, seconds: 90 },
+    ratioToZstd19: 1.125,
+    ratioToZstd3: 0.818,
+  };
+  f.queries = {
+    needle: query(10, 100),
+    common: query(60, 5),
+    label: query(5, 2),
+    regex: query(8, 4),
+  };
+  f.rss = {
+    ingestDurableMB: 150,
+    ingestNonDurableMB: 250,
+    queriesMB: 100,
+    queryServerLifetimeMB: 260,
+  };
+  f.restart = {
+    shutdownMs: 300,
+    shutdownCode: 0,
+    toListeningMs: 100,
+    toFirstQueryMs: 400,
+    emptyAnswersBeforeHit: 0,
+  };
+  return f;
+}
+
+Deno.test("missingFigures() lists nothing for a complete run, missing tools included", () => {
+  assert.deepEqual(missingFigures(complete()), []);
+  const f = complete();
+  f.storage!.zstd19 = missing("zstd");
+  assert.deepEqual(missingFigures(f), []);
+});
+
+Deno.test("missingFigures() lists every figure not produced", () => {
+  const f = complete();
+  f.ingest.nonDurable = null;
+  f.queries.label = null;
+  f.queries.needle!.baselines["rg -F"] = { error: "exit code 2" };
+  f.rss.queriesMB = null;
+  f.storage!.zstd19 = null;
+  assert.deepEqual(missingFigures(f), [
+    "ingest.nonDurable",
+    "storage.zstd19",
+    "queries.needle.baselines.rg -F",
+    "queries.label",
+    "rss.queriesMB",
+  ]);
+  const empty = missingFigures(emptyFigures());
+  for (const path of ["corpus", "storage", "restart", ...QUERIES.map((q) => `queries.${q.key}`)]) {
+    assert.ok(empty.includes(path), path);
+  }
+});
+
+Deno.test("reportRows() checks every target", () => {
+  const rows = reportRows(complete(), "2 clients");
+  const judged = rows.filter((r) => r.target !== undefined).map((r) => [r.figure, r.pass]);
+  assert.deepEqual(judged, [
+    ["ingest, durable (2 clients)", true],
+    ["peak server RSS, durable ingest", true],
+    ["peak server RSS, --durable=false ingest", false],
+    ["peak server RSS, queries", true],
+    ["stored bytes/line after compaction (every file)", false],
+    ["query: needle trace id, no time bound", true],
+    ["  ↳ speedup over rg -F", true],
+    [`query: |= "timeout", limit 100`, false],
+    [`query: {app="web"}, limit 100, last 5 minutes`, true],
+    ["restart → first answered query", true],
+  ]);
+  const needle = rows.find((r) => r.figure === "  ↳ speedup over rg -F")!;
+  assert.equal(needle.ratio, "10× faster");
+  assert.equal(needle.target, "≥ 5× faster");
+  const grep = rows.filter((r) => r.figure === "  ↳ beside grep -F");
+  assert.equal(grep.length, 4);
+  assert.equal(grep[0].baseline, missing("grep").missing);
+  assert.equal(grep[0].ratio, undefined);
+  const size = rows.find((r) => r.figure.startsWith("stored bytes/line"))!;
+  assert.equal(size.value, "45.0 B/line (45.0 MB, 1 segment)");
+  assert.equal(size.baseline, "zstd -19 -T1: 40.0 B/line (took 90.0 s)");
+  assert.equal(size.ratio, "1.1×");
+});
+
+Deno.test("reportRows() marks figures not produced and judges nothing about them", () => {
+  const rows = reportRows(emptyFigures(), "2 clients");
+  const unmeasured = rows.filter((r) => r.value === NOT_MEASURED);
+  assert.ok(unmeasured.length >= 10);
+  assert.ok(rows.every((r) => r.pass === undefined));
+  assert.ok(rows.some((r) => r.figure === "restart → first answered query"));
+});
+
+Deno.test("reportRows() shows a missing zstd and leaves the size target unjudged", () => {
+  const f = complete();
+  f.storage!.zstd19 = missing("zstd");
+  f.storage!.ratioToZstd19 = null;
+  const size = reportRows(f, "x").find((r) => r.figure.startsWith("stored bytes/line"))!;
+  assert.equal(size.baseline, "zstd missing (apt-get install -y ripgrep zstd)");
+  assert.equal(size.pass, undefined);
+});

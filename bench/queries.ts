@@ -1,0 +1,223 @@
+/**
+ * The queries the benchmark times, their targets, the baseline commands that do the same work on
+ * the raw corpus files, and the client of `POST /api/v1/query`.
+ *
+ * - `needle`: `|= "<trace id>"`, no time bound; one line matches. Baselines: `rg -F <trace id>`,
+ *   `grep -F`, `zstd -dc | rg -F` over `lines.txt`, whole file.
+ * - `common`: `|= "timeout"`, limit 100, no time bound. Baselines: `-F -m 100 timeout`.
+ * - `label`: `{app="web"}`, limit 100, the last 5 minutes. Baselines: `-F -m 100 '"app":"web"'`
+ *   over `corpus.ndjson`.
+ * - `regex`: `{app=~"web|api"}` with the line regex {@linkcode STATUS_5XX} (5xx access lines),
+ *   limit 100. Baselines: `rg -m 100 -e <regex>`, `grep -E -m 100 -e <regex>`.
+ *
+ * Labels are not in `lines.txt`, so the label query's baselines search `corpus.ndjson`, where
+ * each line carries its labels. With `-m 100` the tools stop at the first (oldest) 100 matches,
+ * while loge answers the newest 100: the same amount of output, found from the other end.
+ *
+ * @module
+ */
+
+import type { BaselineCommand } from "./baselines.ts";
+
+/** `limit` of every query. */
+export const QUERY_LIMIT = 100;
+
+/** Width of the label query's window: 5 minutes, in nanoseconds. */
+export const WINDOW_NS = 5n * 60n * 1_000_000_000n;
+
+/** The line regex of the `regex` query: the status field of 5xx access lines. */
+export const STATUS_5XX = `" 5[0-9]{2} `;
+
+/** A query's identity and targets. */
+export interface QueryInfo {
+  /** Key in the JSON figures. */
+  key: string;
+  /** What it is, for the table. */
+  title: string;
+  /** Target on the p50 latency, in milliseconds. */
+  targetP50Ms?: number;
+  /** Target on the speedup over the first baseline (`rg`). */
+  targetSpeedup?: number;
+}
+
+/** The queries, in report order. */
+export const QUERIES: readonly QueryInfo[] = [
+  {
+    key: "needle",
+    title: "needle trace id, no time bound",
+    targetP50Ms: 50,
+    targetSpeedup: 5,
+  },
+  { key: "common", title: `|= "timeout", limit ${QUERY_LIMIT}`, targetP50Ms: 50 },
+  { key: "label", title: `{app="web"}, limit ${QUERY_LIMIT}, last 5 minutes`, targetP50Ms: 20 },
+  { key: "regex", title: `regex |~ \`${STATUS_5XX}\` on {app=~"web|api"}, limit ${QUERY_LIMIT}` },
+];
+
+/** One baseline of a query. */
+export interface BaselineSpec {
+  /** Name in the report, e.g. `rg -F`. */
+  name: string;
+  /** The command; tools by bare name. */
+  command: BaselineCommand;
+  /** Tools it needs. */
+  tools: string[];
+}
+
+/** A query with its request and baselines. */
+export interface QuerySpec extends QueryInfo {
+  /** LogQL. */
+  query: string;
+  /** `all`: no time bound; `last5m`: the 5 minutes before the request. */
+  window: "all" | "last5m";
+  /** Lines in a correct answer. */
+  expectHits: number;
+  /** Text that must be in the first answered line, if any. */
+  expectText?: string;
+  /** The baselines, `rg` first. */
+  baselines: BaselineSpec[];
+  /** How the baselines differ from the query, if they do. */
+  note?: string;
+}
+
+/** The corpus files the baselines read. */
+export interface CorpusFiles {
+  /** Raw lines, one per line. */
+  lines: string;
+  /** NDJSON lines with labels. */
+  ndjson: string;
+  /** `zstd -3` of {@linkcode CorpusFiles.lines}. */
+  linesZst: string;
+  /** `zstd -3` of {@linkcode CorpusFiles.ndjson}. */
+  ndjsonZst: string;
+}
+
+/** `rg`, `grep` and `zstd -dc | rg` with the same arguments (`-E` added to grep's for `-e`). */
+function threeTools(args: string[], file: string, zfile: string): BaselineSpec[] {
+  const grepArgs = args.includes("-e") ? ["-E", ...args] : args;
+  const flags = (argv: string[]) => argv.filter((a) => a.startsWith("-") || /^\d+$/.test(a));
+  return [
+    { name: `rg ${flags(args).join(" ")}`, command: ["rg", ...args, file], tools: ["rg"] },
+    {
+      name: `grep ${flags(grepArgs).join(" ")}`,
+      command: ["grep", ...grepArgs, file],
+      tools: ["grep"],
+    },
+    {
+      name: `zstd -dc | rg ${flags(args).join(" ")}`,
+      command: [["zstd", "-dc", zfile], ["rg", ...args]],
+      tools: ["zstd", "rg"],
+    },
+  ];
+}
+
+/**
+ * The timed queries of a corpus whose needle trace id is `needle`.
+ *
+ * @example
+ * ```ts
+ * import { querySpecs } from "./queries.ts";
+ * const files = { lines: "l", ndjson: "n", linesZst: "l.zst", ndjsonZst: "n.zst" };
+ * console.log(querySpecs("ab12", files)[0].baselines[0].command); // ["rg", "-F", "ab12", "l"]
+ * ```
+ */
+export function querySpecs(needle: string, files: CorpusFiles): QuerySpec[] {
+  const info = (key: string) => QUERIES.find((q) => q.key === key)!;
+  const m = String(QUERY_LIMIT);
+  return [
+    {
+      ...info("needle"),
+      query: `|= "${needle}"`,
+      window: "all",
+      expectHits: 1,
+      expectText: needle,
+      baselines: threeTools(["-F", needle], files.lines, files.linesZst),
+    },
+    {
+      ...info("common"),
+      query: `|= "timeout"`,
+      window: "all",
+      expectHits: QUERY_LIMIT,
+      baselines: threeTools(["-F", "-m", m, "timeout"], files.lines, files.linesZst),
+      note: "the baselines stop at the oldest 100 matches; loge answers the newest 100",
+    },
+    {
+      ...info("label"),
+      query: `{app="web"}`,
+      window: "last5m",
+      expectHits: QUERY_LIMIT,
+      baselines: threeTools(["-F", "-m", m, `"app":"web"`], files.ndjson, files.ndjsonZst),
+      note: "labels are not in lines.txt: the baselines search corpus.ndjson (lines with " +
+        "labels) for the oldest 100 lines of app web, without a time bound",
+    },
+    {
+      ...info("regex"),
+      query: `{app=~"web|api"} |~ \`${STATUS_5XX}\``,
+      window: "all",
+      expectHits: QUERY_LIMIT,
+      baselines: threeTools(["-m", m, "-e", STATUS_5XX], files.lines, files.linesZst),
+      note: "only access lines (apps web and api) have a quoted request followed by a status; " +
+        "the baselines scan every line, oldest first",
+    },
+  ];
+}
+
+/**
+ * The JSON body of `POST /api/v1/query` for `spec`; `nowMs` ends the window of `last5m`.
+ *
+ * @example
+ * ```ts
+ * import { queryBody } from "./queries.ts";
+ * const body = queryBody({ query: "{app=\"web\"}", window: "last5m" }, 1_000_000);
+ * console.log(body.start, body.end); // 700000000000 1000000000000
+ * ```
+ */
+export function queryBody(
+  spec: Pick<QuerySpec, "query" | "window">,
+  nowMs: number = Date.now(),
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { query: spec.query, limit: QUERY_LIMIT };
+  if (spec.window === "last5m") {
+    const end = BigInt(Math.round(nowMs)) * 1_000_000n;
+    body.start = (end - WINDOW_NS).toString();
+    body.end = end.toString();
+  }
+  return body;
+}
+
+/** An answer of the read API. */
+export interface QueryAnswer {
+  /** Round trip: request sent to response body parsed, in milliseconds. */
+  ms: number;
+  /** Lines answered. */
+  hits: number;
+  /** The first line, or `undefined` if none. */
+  firstLine?: string;
+}
+
+/**
+ * Sends one query and times it, including reading and parsing the answer.
+ *
+ * @throws {Error} On a non-2xx status or an answer that is not `{"status":"success","data":[…]}`.
+ */
+export async function runQuery(url: string, body: Record<string, unknown>): Promise<QueryAnswer> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: { status?: unknown; data?: { line?: unknown }[] } | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Reported below.
+  }
+  const ms = performance.now() - t0;
+  if (!res.ok) throw new Error(`POST /api/v1/query: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  if (json?.status !== "success" || !Array.isArray(json.data)) {
+    throw new Error(`POST /api/v1/query: unexpected answer ${text.slice(0, 300)}`);
+  }
+  const first = json.data[0]?.line;
+  return { ms, hits: json.data.length, firstLine: first === undefined ? undefined : String(first) };
+}
