@@ -261,3 +261,31 @@ Deno.test("--drop-on-backpressure answers 503 when the flush queue is full, and 
       "1",
     ],
   }));
+
+Deno.test("small segments are merged into larger ones", async () => {
+  const server = await startServer({
+    args: ["--compact-interval", "100ms", "--compact-min-files", "2", "--payload-size", "10"],
+  });
+  try {
+    // Each push is compacted alone into a small segment; the small segments then merge.
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await pushJson(server.url, payload("web", 10, i * 10))).status, 200);
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    const deadline = Date.now() + 10_000;
+    let names: string[] = [];
+    while (Date.now() < deadline) {
+      names = (await Array.fromAsync(Deno.readDir(server.dir), (e) => e.name)).filter((n) =>
+        n.endsWith(".loge")
+      );
+      if (names.length === 1 && names[0].startsWith("l1-")) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(names.length, 1, `files: ${names}`);
+    assert.equal(await server.stop(), 0);
+    const lines = await storedLines(server.dir);
+    assert.equal(lines.length, 40);
+  } finally {
+    await Deno.remove(server.dir, { recursive: true });
+  }
+});

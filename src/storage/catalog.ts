@@ -159,8 +159,10 @@ export class Catalog {
         await source.close();
       }
     }
-    // Larger levels first: a compacted segment supersedes its sources.
-    orphans.sort((a, b) => b.level - a.level || a.name.localeCompare(b.name));
+    // Files holding more sequences first: a compacted segment supersedes its
+    // sources, and what is left of the sources is then found covered.
+    const held = (info: SegmentInfo) => info.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
+    orphans.sort((a, b) => held(b) - held(a) || b.level - a.level || a.name.localeCompare(b.name));
     for (const info of orphans) {
       if (info.seqs.length > 0 && this.#covered.coversAll(info.seqs)) {
         await Deno.remove(join(this.dir, info.name));

@@ -72,3 +72,18 @@ Deno.test("a file that is not in the catalog and holds new sequences is added", 
     await assert.rejects(() => Deno.stat(join(dir, "l0-x.loge.tmp")), Deno.errors.NotFound);
     catalog.close();
   }));
+
+Deno.test("after a crash amid deleting merged sources, the merged segment wins", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l1-a.loge", 1, [[1, 5]]));
+    catalog.add(write(dir, "l1-b.loge", 1, [[6, 9]]));
+    write(dir, "l1-c.loge", 1, [[1, 9]]); // their merge, finished but not yet cataloged
+    catalog.close();
+    await Deno.remove(join(dir, CATALOG_FILE));
+    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    await Deno.remove(join(dir, "l1-a.loge")); // one source already unlinked
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(names(catalog), ["l1-c.loge"]);
+    catalog.close();
+  }));

@@ -93,21 +93,36 @@ export class Compactor {
     return this.#running;
   }
 
+  /**
+   * What to merge now: flush files, once at least `minFiles` exist; and small
+   * segments (under an eighth of the segment bound), once as many exist, so
+   * segments made while ingest was slow grow into large, better-compressed ones.
+   * Each kind is merged oldest first, in groups bounded by size.
+   */
   #groups(): CatalogEntry[][] {
-    const level0 = [...this.#catalog.entries()].filter((e) =>
-      e.level === 0 && e.location === "local"
-    );
-    if (level0.length < this.#options.minFiles) return [];
-    level0.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
-    const groups: CatalogEntry[][] = [[]];
-    let bytes = 0;
-    for (const e of level0) {
-      if (bytes + e.rawBytes > this.#options.segmentBytes && groups.at(-1)!.length > 0) {
-        groups.push([]);
-        bytes = 0;
+    const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
+    const small = this.#options.segmentBytes / 8;
+    const candidates = [
+      local.filter((e) => e.level === 0),
+      local.filter((e) => e.level === 1 && e.rawBytes < small),
+    ];
+    const groups: CatalogEntry[][] = [];
+    for (const entries of candidates) {
+      if (entries.length < this.#options.minFiles) continue;
+      entries.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
+      let group: CatalogEntry[] = [];
+      let bytes = 0;
+      for (const e of entries) {
+        if (bytes + e.rawBytes > this.#options.segmentBytes && group.length > 0) {
+          groups.push(group);
+          group = [];
+          bytes = 0;
+        }
+        group.push(e);
+        bytes += e.rawBytes;
       }
-      groups.at(-1)!.push(e);
-      bytes += e.rawBytes;
+      // A lone small segment has nothing to merge with.
+      if (group.length > 1 || group[0]?.level === 0) groups.push(group);
     }
     return groups;
   }
