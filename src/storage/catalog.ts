@@ -134,7 +134,8 @@ export class Catalog {
       if (entry.location !== "local") continue;
       if (present.delete(entry.name)) continue;
       console.error(`loge: catalog row for missing file ${entry.name} dropped`);
-      this.#remove([entry]);
+      this.#db.prepare("DELETE FROM files WHERE id = ?").run(entry.id);
+      this.#forget([entry]);
       this.#covered = new SeqSet();
       for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
     }
@@ -210,54 +211,48 @@ export class Catalog {
 
   /** Records a new durable file. */
   add(info: SegmentInfo): CatalogEntry {
-    this.#db.exec("BEGIN");
-    try {
-      const entry = this.#insert(info);
-      this.#db.exec("COMMIT");
-      return entry;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return this.replace([], info);
   }
 
-  /** Atomically records `info` and drops the rows of `sources` it replaces. */
+  /**
+   * Atomically records `info` and drops the rows of `sources` it replaces. The
+   * in-memory mirror changes only once the transaction has committed.
+   */
   replace(sources: readonly CatalogEntry[], info: SegmentInfo): CatalogEntry {
-    this.#db.exec("BEGIN");
-    try {
-      this.#remove(sources);
-      const entry = this.#insert(info);
-      this.#db.exec("COMMIT");
-      return entry;
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-  }
-
-  #insert(info: SegmentInfo): CatalogEntry {
+    // Streams first, outside the transaction: a stream row without files is harmless.
     const streams = info.streams.map((key) => this.#internStream(key));
     const keys = new Set<string>();
     for (const s of streams) for (const k of Object.keys(s.stream.labels)) keys.add(k);
-    const ids = Uint32Array.from(streams, (s) => s.id);
-    const id = Number(
-      this.#db.prepare(
-        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        info.name,
-        info.level,
-        info.minTs,
-        info.maxTs,
-        info.rows,
-        info.bytes,
-        info.rawBytes,
-        JSON.stringify(info.seqs),
-        JSON.stringify([...keys].sort()),
-        new Uint8Array(ids.buffer),
-        info.filter,
-      ).lastInsertRowid,
+    const del = this.#db.prepare("DELETE FROM files WHERE id = ?");
+    const insert = this.#db.prepare(
+      `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    let id: number;
+    this.#db.exec("BEGIN");
+    try {
+      for (const e of sources) del.run(e.id);
+      id = Number(
+        insert.run(
+          info.name,
+          info.level,
+          info.minTs,
+          info.maxTs,
+          info.rows,
+          info.bytes,
+          info.rawBytes,
+          JSON.stringify(info.seqs),
+          JSON.stringify([...keys].sort()),
+          new Uint8Array(Uint32Array.from(streams, (s) => s.id).buffer),
+          info.filter,
+        ).lastInsertRowid,
+      );
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#forget(sources);
     const entry: CatalogEntry = {
       id,
       name: info.name,
@@ -276,10 +271,8 @@ export class Catalog {
     return entry;
   }
 
-  #remove(entries: readonly CatalogEntry[]): void {
-    const del = this.#db.prepare("DELETE FROM files WHERE id = ?");
+  #forget(entries: readonly CatalogEntry[]): void {
     for (const e of entries) {
-      del.run(e.id);
       this.#entries.delete(e.id);
       this.#filters.delete(e.id);
     }
