@@ -128,14 +128,32 @@ export class Compactor {
   }
 
   async #pass(): Promise<number> {
-    let merged = 0;
     const groups = this.#groups();
+    if (groups.length === 0) return 0;
     const backlog = groups.flat().reduce((n, e) => n + e.rawBytes, 0);
     const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
+    // A worker per pass: its heap is gone between passes.
+    const pool = this.#pool = new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
+    let merged: number;
+    try {
+      merged = await this.#merge(groups, pool, zstdLevel);
+    } finally {
+      pool.terminate();
+      this.#pool = undefined;
+    }
+    if (merged > 0) this.merges++;
+    return merged;
+  }
+
+  async #merge(
+    groups: CatalogEntry[][],
+    pool: WorkerPool<CompactJob, SegmentInfo>,
+    zstdLevel: number,
+  ): Promise<number> {
+    let merged = 0;
     for (const sources of groups) {
       if (this.#stopped) break;
-      this.#pool ??= new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
-      const info = await this.#pool.run({
+      const info = await pool.run({
         dir: this.#catalog.dir,
         sources: sources.map((s) => s.name),
         name: segmentName(1),
@@ -153,15 +171,17 @@ export class Compactor {
       }
       merged += sources.length;
     }
-    if (merged > 0) this.merges++;
     return merged;
   }
 
-  /** Stops the timer, lets a running pass finish its current merge, and stops the worker. */
+  /**
+   * Stops: no new pass or merge starts, and a merge under way is abandoned
+   * (its temporary file is removed at the next start; its sources stay).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    await this.#running?.catch(() => {});
     this.#pool?.terminate();
+    await this.#running?.catch(() => {});
   }
 }
