@@ -324,10 +324,19 @@ async function compactAndQuery(
   const server = await launchServer(dataDir, COMPACT_ARGS);
   try {
     progress("compaction: waiting until no flush file is left");
-    const compactionSeconds = await waitCompacted(server.url, dataDir, o.lines);
+    const compactionSampler = new RssSampler(server.process.pid);
+    compactionSampler.start();
+    const compacted = await waitCompacted(server.url, dataDir, o.lines).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const compactionPeak = await compactionSampler.stop();
+    if ("error" in compacted) throw compacted.error;
+    const compactionSeconds = compacted.value;
+    f.rss.compactionMB = toMB(compactionPeak.peakKiB);
     const running = await dataDirUsage(dataDir);
     progress(
-      `compaction: done ${compactionSeconds.toFixed(1)} s after the restart; ` +
+      `compaction: done ${compactionSeconds.toFixed(1)} s after the server started; ` +
         `${running.segments} segments, ${formatMB(running.totalBytes)} in the folder`,
     );
 

@@ -121,6 +121,8 @@ export interface RestartFigure {
 export interface RssFigure {
   ingestDurableMB: number | null;
   ingestNonDurableMB: number | null;
+  /** From the start of the compacting server until no flush file is left. */
+  compactionMB: number | null;
   queriesMB: number | null;
   /** `VmHWM` of the query server before its shutdown: lifetime peak, compaction included. */
   queryServerLifetimeMB: number | null;
@@ -154,6 +156,7 @@ export function emptyFigures(): Figures {
     rss: {
       ingestDurableMB: null,
       ingestNonDurableMB: null,
+      compactionMB: null,
       queriesMB: null,
       queryServerLifetimeMB: null,
     },
@@ -193,6 +196,7 @@ export function missingFigures(f: Figures): string[] {
   }
   need("rss.ingestDurableMB", f.rss.ingestDurableMB);
   need("rss.ingestNonDurableMB", f.rss.ingestNonDurableMB);
+  need("rss.compactionMB", f.rss.compactionMB);
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
   return absent;
@@ -274,6 +278,7 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
     });
   rss("durable ingest", f.rss.ingestDurableMB);
   rss("--durable=false ingest", f.rss.ingestNonDurableMB);
+  rss("compaction", f.rss.compactionMB);
   rss("queries", f.rss.queriesMB);
 
   const s = f.storage;
@@ -298,6 +303,10 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
       pass: z19 === undefined
         ? undefined
         : s.atRest.totalBytes <= TARGETS.storedOverZstd19 * z19.bytes,
+    });
+    rows.push({
+      figure: "  ↳ time to compact every flush file",
+      value: formatMs(s.compactionSeconds * 1000),
     });
     rows.push({
       figure: "  ↳ beside zstd -3",

@@ -111,6 +111,7 @@ function complete(): Figures {
   f.rss = {
     ingestDurableMB: 150,
     ingestNonDurableMB: 250,
+    compactionMB: 180,
     queriesMB: 100,
     queryServerLifetimeMB: 260,
   };
@@ -158,6 +159,7 @@ Deno.test("reportRows() checks every target", () => {
     ["ingest, durable (2 clients)", true],
     ["peak server RSS, durable ingest", true],
     ["peak server RSS, --durable=false ingest", false],
+    ["peak server RSS, compaction", true],
     ["peak server RSS, queries", true],
     ["stored bytes/line after compaction (every file)", false],
     ["query: needle trace id, no time bound", true],
