@@ -16,7 +16,7 @@
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
 import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
-import type { SegmentCache } from "../storage/segment_cache.ts";
+import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { type BlockRef, readBlock } from "../storage/segment_reader.ts";
 import type { Block } from "../storage/block_codec.ts";
 import type { ByteSource } from "../storage/byte_source.ts";
@@ -147,9 +147,16 @@ export class QueryEngine {
       }
     }
     catalog.acquire(entries);
+    const opened: OpenSegment[] = [];
+    const done = () => {
+      for (const o of opened) o.release();
+      catalog.release(entries);
+    };
     try {
       await inParallel(entries, this.#o.concurrency, async (entry) => {
-        const { source, index } = await cache.open(entry.name);
+        const segment = await cache.open(entry.name);
+        opened.push(segment);
+        const { source, index } = segment;
         const streams = index.streams.map((key) => this.#streamOf(key));
         for (const ref of index.blocks) {
           if (ref.maxTs < lo || ref.minTs > hi) continue;
@@ -160,10 +167,10 @@ export class QueryEngine {
         }
       });
     } catch (error) {
-      catalog.release(entries);
+      done();
       throw error;
     }
-    return { units, done: () => catalog.release(entries) };
+    return { units, done };
   }
 
   /** Reads a unit's lines as ascending columns. */
@@ -286,11 +293,15 @@ export class QueryEngine {
     catalog.acquire(straddling);
     try {
       await inParallel(straddling, this.#o.concurrency, async (entry) => {
-        const { index } = await cache.open(entry.name);
-        for (const ref of index.blocks) {
-          if (ref.maxTs >= lo && ref.minTs <= hi) {
-            out.add(this.#streamOf(index.streams[ref.stream]));
+        const { index, release } = await cache.open(entry.name);
+        try {
+          for (const ref of index.blocks) {
+            if (ref.maxTs >= lo && ref.minTs <= hi) {
+              out.add(this.#streamOf(index.streams[ref.stream]));
+            }
           }
+        } finally {
+          release();
         }
       });
     } finally {

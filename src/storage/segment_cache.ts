@@ -1,6 +1,8 @@
 /**
  * Open segment files with their decoded indexes, kept for reuse (segments are
- * immutable) up to a bound, least recently used first out.
+ * immutable) up to a bound, least recently used first out. A segment in use
+ * is never closed under its reader: eviction only drops it from the cache,
+ * and the file closes when its last reader releases it.
  *
  * @module
  */
@@ -9,10 +11,18 @@ import { join } from "node:path";
 import { type ByteSource, openFileSource } from "./byte_source.ts";
 import { readSegmentIndex, type SegmentIndex } from "./segment_reader.ts";
 
-/** An open segment. */
+/** An open segment, held until {@linkcode OpenSegment.release}. */
 export interface OpenSegment {
   readonly source: ByteSource;
   readonly index: SegmentIndex;
+  /** Ends this use; the file may close once nobody uses it and it left the cache. */
+  release(): void;
+}
+
+interface Slot {
+  readonly opening: Promise<{ source: ByteSource; index: SegmentIndex }>;
+  users: number;
+  cached: boolean;
 }
 
 /**
@@ -21,54 +31,97 @@ export interface OpenSegment {
  * @example
  * ```ts ignore
  * const cache = new SegmentCache("tmp", 256);
- * const { index } = await cache.open("l1-abc-00000001.loge");
+ * const segment = await cache.open("l1-abc-00000001.loge");
+ * try {
+ *   console.log(segment.index.rows);
+ * } finally {
+ *   segment.release();
+ * }
  * ```
  */
 export class SegmentCache {
   readonly #dir: string;
   readonly #max: number;
-  readonly #open = new Map<string, Promise<OpenSegment>>();
+  readonly #slots = new Map<string, Slot>();
 
-  /** Keeps at most `max` segments open in `dir`. */
+  /** Keeps at most `max` unused segments open in `dir`. */
   constructor(dir: string, max = 256) {
     this.#dir = dir;
     this.#max = max;
   }
 
-  /** Opens `name` (or returns it from the cache). */
-  open(name: string): Promise<OpenSegment> {
-    let segment = this.#open.get(name);
-    if (segment) {
-      this.#open.delete(name);
-      this.#open.set(name, segment);
-      return segment;
+  /** Opens `name` (or takes it from the cache); call `release()` when done. */
+  async open(name: string): Promise<OpenSegment> {
+    let slot = this.#slots.get(name);
+    if (slot) {
+      this.#slots.delete(name);
+      this.#slots.set(name, slot);
+    } else {
+      slot = { opening: this.#load(name), users: 0, cached: true };
+      this.#slots.set(name, slot);
+      this.#trim();
     }
-    segment = (async () => {
-      const source = await openFileSource(join(this.#dir, name));
-      try {
-        return { source, index: await readSegmentIndex(source) };
-      } catch (error) {
-        await source.close();
-        throw error;
-      }
-    })();
-    segment.catch(() => this.#open.delete(name));
-    this.#open.set(name, segment);
-    while (this.#open.size > this.#max) this.evict(this.#open.keys().next().value!);
-    return segment;
+    slot.users++;
+    const taken = slot;
+    try {
+      const { source, index } = await taken.opening;
+      let released = false;
+      return {
+        source,
+        index,
+        release: () => {
+          if (released) return;
+          released = true;
+          this.#unuse(taken);
+        },
+      };
+    } catch (error) {
+      if (this.#slots.get(name) === taken) this.#slots.delete(name);
+      taken.users--;
+      throw error;
+    }
   }
 
-  /** Closes `name` if open (its file is going away). */
+  async #load(name: string): Promise<{ source: ByteSource; index: SegmentIndex }> {
+    const source = await openFileSource(join(this.#dir, name));
+    try {
+      return { source, index: await readSegmentIndex(source) };
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+  }
+
+  #unuse(slot: Slot): void {
+    slot.users--;
+    if (slot.users === 0 && !slot.cached) this.#close(slot);
+  }
+
+  #close(slot: Slot): Promise<void> {
+    return slot.opening.then((s) => s.source.close(), () => {});
+  }
+
+  #trim(): void {
+    for (const [name, slot] of this.#slots) {
+      if (this.#slots.size <= this.#max) break;
+      this.#drop(name, slot);
+    }
+  }
+
+  #drop(name: string, slot: Slot): Promise<void> {
+    this.#slots.delete(name);
+    slot.cached = false;
+    return slot.users === 0 ? this.#close(slot) : Promise.resolve();
+  }
+
+  /** Drops `name` from the cache (its file is going away); readers keep it until they release. */
   evict(name: string): void {
-    const segment = this.#open.get(name);
-    this.#open.delete(name);
-    segment?.then((s) => s.source.close(), () => {});
+    const slot = this.#slots.get(name);
+    if (slot) this.#drop(name, slot);
   }
 
-  /** Closes every open segment. */
+  /** Closes every cached segment (readers still holding one close it on release). */
   async close(): Promise<void> {
-    const all = [...this.#open.values()];
-    this.#open.clear();
-    for (const s of all) await s.then((o) => o.source.close(), () => {});
+    await Promise.all([...this.#slots].map(([name, slot]) => this.#drop(name, slot)));
   }
 }
