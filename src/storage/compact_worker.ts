@@ -1,14 +1,14 @@
 /**
  * Worker: merges segment files into one larger, time-local segment. Each
  * stream's blocks from all sources are read in order of their first timestamp
- * and merged by a sweep, so memory holds only the lines of blocks that overlap
+ * and k-way merged by time, so memory holds only the blocks that overlap
  * in time, never a whole stream.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { BlockBuilder } from "./block_codec.ts";
+import { type Block, BlockBuilder } from "./block_codec.ts";
 import { type ByteSource, openFileSource } from "./byte_source.ts";
 import { type BlockRef, readBlock, readSegmentIndex } from "./segment_reader.ts";
 import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
@@ -24,19 +24,54 @@ export interface CompactJob {
   blockBytes: number;
 }
 
-interface Line {
-  ts: bigint;
-  line: Uint8Array;
-  metadata?: Uint8Array;
+/** A decoded block being merged, and the next line to take from it. */
+interface Cursor {
+  block: Block;
+  at: number;
+  /** Position of the block in the stream's source order: ties go to the earlier. */
+  order: number;
 }
 
-function mergeSorted(a: Line[], b: Line[]): Line[] {
-  const out: Line[] = new Array(a.length + b.length);
-  let i = 0, j = 0, k = 0;
-  while (i < a.length && j < b.length) out[k++] = b[j].ts < a[i].ts ? b[j++] : a[i++];
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
-  return out;
+function before(a: Cursor, b: Cursor): boolean {
+  const ta = a.block.ts[a.at];
+  const tb = b.block.ts[b.at];
+  return ta < tb || (ta === tb && a.order < b.order);
+}
+
+/** A binary min-heap of cursors by their next line's time. */
+class CursorHeap {
+  readonly items: Cursor[] = [];
+
+  push(c: Cursor): void {
+    const h = this.items;
+    h.push(c);
+    for (let i = h.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
+    }
+  }
+
+  /** Restores order after the top cursor advanced, or removes it when spent. */
+  fixTop(): void {
+    const h = this.items;
+    if (h[0].at >= h[0].block.ts.length) {
+      const last = h.pop()!;
+      if (h.length === 0) return;
+      h[0] = last;
+    }
+    for (let i = 0;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l], h[m])) m = l;
+      if (r < h.length && before(h[r], h[m])) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
 }
 
 /** Merges the sources of `job` into one segment and returns its catalog facts. */
@@ -64,35 +99,32 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
         a.ref.minTs < b.ref.minTs ? -1 : a.ref.minTs > b.ref.minTs ? 1 : 0
       );
       const id = writer.stream(key);
-      let pending: Line[] = [];
-      for (let r = 0; r < refs.length; r++) {
-        const block = await readBlock(refs[r].source, refs[r].ref);
-        const lines: Line[] = new Array(block.ts.length);
-        let metaStart = 0;
-        for (let i = 0; i < block.ts.length; i++) {
-          lines[i] = {
-            ts: block.ts[i],
-            line: block.lines.subarray(block.starts[i], block.ends[i]),
-          };
-          if (block.metadataEnds) {
-            const metaEnd = block.metadataEnds[i];
-            if (metaEnd > metaStart) {
-              lines[i].metadata = block.metadata!.subarray(metaStart, metaEnd);
-            }
-            metaStart = metaEnd;
-          }
+      // Blocks are loaded in order of their first time, only once the merge
+      // reaches it: memory holds the blocks that overlap in time, not the stream.
+      const heap = new CursorHeap();
+      let next = 0;
+      while (next < refs.length || heap.items.length > 0) {
+        while (
+          next < refs.length &&
+          (heap.items.length === 0 ||
+            refs[next].ref.minTs <= heap.items[0].block.ts[heap.items[0].at])
+        ) {
+          const block = await readBlock(refs[next].source, refs[next].ref);
+          heap.push({ block, at: 0, order: next++ });
         }
-        pending = mergeSorted(pending, lines);
-        // Every later block starts at or after `bound`: lines before it are final.
-        const bound = r + 1 < refs.length ? refs[r + 1].ref.minTs : undefined;
-        let emitted = 0;
-        for (; emitted < pending.length; emitted++) {
-          const l = pending[emitted];
-          if (bound !== undefined && l.ts >= bound) break;
-          builder.add(l.ts, l.line, l.metadata);
-          if (builder.size >= job.blockBytes) writer.writeBlock(id, builder);
-        }
-        pending = pending.slice(emitted);
+        const top = heap.items[0];
+        const { block, at } = top;
+        const metaEnds = block.metadataEnds;
+        builder.add(
+          block.ts[at],
+          block.lines.subarray(block.starts[at], block.ends[at]),
+          metaEnds && metaEnds[at] > (at === 0 ? 0 : metaEnds[at - 1])
+            ? block.metadata!.subarray(at === 0 ? 0 : metaEnds[at - 1], metaEnds[at])
+            : undefined,
+        );
+        if (builder.size >= job.blockBytes) writer.writeBlock(id, builder);
+        top.at++;
+        heap.fixTop();
       }
       if (builder.count > 0) writer.writeBlock(id, builder);
     }
