@@ -330,6 +330,8 @@ function openDatabase(path: string): DatabaseSync {
       );
       const ok = db.prepare("PRAGMA quick_check").get()?.quick_check;
       if (ok !== "ok") throw new Error(`integrity check failed: ${ok}`);
+      // Rows of compacted flush files come and go: give their pages back to the disk.
+      db.exec("PRAGMA auto_vacuum = FULL");
       db.exec(SCHEMA);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
       if (version === undefined) {

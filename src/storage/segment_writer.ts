@@ -53,7 +53,7 @@ export function syncDir(dir: string): void {
 }
 
 // Coarser than block filters: it only spares opening files that cannot match.
-const SEGMENT_FILTER_BITS = 6;
+const SEGMENT_FILTER_BITS = 4;
 const WRITE_BUFFER = 1024 * 1024;
 
 /**
