@@ -96,9 +96,14 @@ export class BlockBuilder {
 
   /** Adds a line given as UTF-8 bytes; `ts` must not be below the previous one. */
   add(ts: bigint, line: Uint8Array, metadata?: Uint8Array): void {
-    const start = this.#lines.length;
-    this.#lines.bytes(line);
-    this.#endLine(ts, start, metadata);
+    this.addSlice(ts, line, 0, line.length, metadata);
+  }
+
+  /** Adds the line `bytes[start:end]` (no view is made); `ts` must not be below the previous one. */
+  addSlice(ts: bigint, bytes: Uint8Array, start: number, end: number, metadata?: Uint8Array): void {
+    const at = this.#lines.length;
+    this.#lines.append(bytes, start, end);
+    this.#endLine(ts, at, metadata);
   }
 
   /** Adds a line given as a string; `ts` must not be below the previous one. */

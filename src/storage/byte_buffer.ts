@@ -64,6 +64,12 @@ export class ByteWriter {
     this.#buf.set(data, at);
   }
 
+  /** Appends `data[start:end]`. */
+  append(data: Uint8Array, start: number, end: number): void {
+    const at = this.reserve(end - start);
+    this.#buf.set(data.subarray(start, end), at);
+  }
+
   /** Appends one byte. */
   u8(value: number): void {
     const at = this.reserve(1);

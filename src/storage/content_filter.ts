@@ -148,7 +148,10 @@ export function termsOf(needle: string): number[] {
  * console.log(bloomHasAll(filter, [2, 3])); // true
  * ```
  */
-export function bloomFilter(terms: Iterable<number> & { size: number }, bitsPerTerm = 12): Uint8Array {
+export function bloomFilter(
+  terms: Iterable<number> & { size: number },
+  bitsPerTerm = 12,
+): Uint8Array {
   const bytes = Math.max(8, Math.ceil((terms.size * bitsPerTerm) / 8));
   const filter = new Uint8Array(1 + bytes);
   const probes = filter[0] = Math.max(1, Math.round(bitsPerTerm * Math.LN2));

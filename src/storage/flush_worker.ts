@@ -37,15 +37,39 @@ export function writeBatch(job: FlushJob): SegmentInfo {
     const builder = new BlockBuilder({ collectTerms: false });
     for (const [key, parts] of byKey) {
       const id = writer.stream(key);
-      const lines: [EncodedStream, number][] = [];
-      for (const s of parts) for (let i = 0; i < s.ts.length; i++) lines.push([s, i]);
-      // Stable: lines of equal time keep their arrival order.
-      lines.sort(([a, i], [b, j]) => (a.ts[i] < b.ts[j] ? -1 : a.ts[i] > b.ts[j] ? 1 : 0));
-      for (const [s, i] of lines) {
+      // Lines as (part, index) pairs in time order; equal times keep arrival order.
+      const count = parts.reduce((n, p) => n + p.ts.length, 0);
+      const partOf = new Uint16Array(count);
+      const indexIn = new Uint32Array(count);
+      let k = 0;
+      let sorted = true;
+      let last = -(2n ** 63n);
+      for (let p = 0; p < parts.length; p++) {
+        const ts = parts[p].ts;
+        for (let i = 0; i < ts.length; i++, k++) {
+          partOf[k] = p;
+          indexIn[k] = i;
+          if (ts[i] < last) sorted = false;
+          last = ts[i];
+        }
+      }
+      let order: ArrayLike<number> | undefined;
+      if (!sorted) {
+        const o = Array.from({ length: count }, (_, j) => j);
+        const tsOf = (j: number) => parts[partOf[j]].ts[indexIn[j]];
+        o.sort((a, b) => (tsOf(a) < tsOf(b) ? -1 : tsOf(a) > tsOf(b) ? 1 : a - b));
+        order = o;
+      }
+      for (let j = 0; j < count; j++) {
+        const n = order ? order[j] : j;
+        const s = parts[partOf[n]];
+        const i = indexIn[n];
         const meta = s.metadata?.[i];
-        builder.add(
+        builder.addSlice(
           s.ts[i],
-          s.lines.subarray(i === 0 ? 0 : s.ends[i - 1], s.ends[i]),
+          s.lines,
+          i === 0 ? 0 : s.ends[i - 1],
+          s.ends[i],
           meta === undefined ? undefined : encoder.encode(meta),
         );
         if (builder.size >= job.blockBytes) writer.writeBlock(id, builder);

@@ -88,31 +88,19 @@ const encoder = new TextEncoder();
  * ```
  */
 export function encodeStream(mem: MemStream): EncodedStream {
-  let chars = 0;
-  for (const line of mem.lines) chars += line.length;
-  let bytes = new Uint8Array(chars + 16);
   const ends = new Uint32Array(mem.lines.length);
+  // One native encode of all lines; when every byte is ASCII, ends follow
+  // from the string lengths, which is the common case.
+  let lines = encoder.encode(mem.lines.join(""));
   let at = 0;
-  for (let i = 0; i < mem.lines.length; i++) {
-    const line = mem.lines[i];
-    for (;;) {
-      const { read, written } = encoder.encodeInto(line, bytes.subarray(at));
-      if (read === line.length) {
-        at += written;
-        break;
-      }
-      // Non-ASCII text takes more bytes than characters: grow and redo the line.
-      const grown = new Uint8Array(Math.max(bytes.length * 2, at + line.length * 3));
-      grown.set(bytes.subarray(0, at));
-      bytes = grown;
+  for (let i = 0; i < mem.lines.length; i++) ends[i] = at += mem.lines[i].length;
+  if (at !== lines.length) {
+    at = 0;
+    for (let i = 0; i < mem.lines.length; i++) {
+      const { written } = encoder.encodeInto(mem.lines[i], lines.subarray(at));
+      ends[i] = at += written;
     }
-    ends[i] = at;
+    lines = lines.subarray(0, at);
   }
-  return {
-    key: mem.key,
-    ts: BigInt64Array.from(mem.ts),
-    lines: bytes.subarray(0, at),
-    ends,
-    metadata: mem.metadata,
-  };
+  return { key: mem.key, ts: BigInt64Array.from(mem.ts), lines, ends, metadata: mem.metadata };
 }
