@@ -6,15 +6,14 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Block } from "../storage/block_codec.ts";
 import type { LineFilter } from "./logql.ts";
 import { compileLineFilters, requiredLineTerms } from "./matchers.ts";
 
 /** Line filters prepared for scanning. */
 export interface LineMatcher {
-  /** UTF-8 bytes of the longest required substring, searched natively. */
-  readonly needle?: Uint8Array;
+  /** The longest required substring, searched natively. */
+  readonly needle?: string;
   /** All filters; `undefined` when every line matches. */
   readonly test?: (line: string) => boolean;
 }
@@ -23,7 +22,7 @@ export interface LineMatcher {
 export function lineMatcher(filters: LineFilter[]): LineMatcher {
   const longest = requiredLineTerms(filters).sort((a, b) => b.length - a.length)[0];
   return {
-    needle: longest ? new TextEncoder().encode(longest) : undefined,
+    needle: longest,
     test: compileLineFilters(filters),
   };
 }
@@ -79,33 +78,39 @@ export function scanBlock(
 ): void {
   if (from >= to) return;
   const { lines, starts, ends } = block;
-  // An ASCII block decodes once; slicing by byte offsets is then exact.
+  if (!block.ascii) {
+    // Rare: byte and string offsets differ, so each line is decoded alone.
+    for (let i = from; i < to; i++) {
+      const line = utf8.decode(lines.subarray(starts[i], ends[i]));
+      if (
+        (matcher.needle === undefined || line.includes(matcher.needle)) &&
+        (!matcher.test || matcher.test(line))
+      ) emit(i, line);
+    }
+    return;
+  }
+  // An ASCII block decodes once; byte offsets are then string offsets, and
+  // a required term is found by the native string search.
   const base = starts[from];
-  const text = block.ascii ? utf8.decode(lines.subarray(base, ends[to - 1])) : undefined;
-  const lineAt = (i: number) =>
-    text !== undefined
-      ? text.slice(starts[i] - base, ends[i] - base)
-      : utf8.decode(lines.subarray(starts[i], ends[i]));
+  const text = utf8.decode(lines.subarray(base, ends[to - 1]));
   const check = (i: number) => {
-    const line = lineAt(i);
+    const line = text.slice(starts[i] - base, ends[i] - base);
     if (!matcher.test || matcher.test(line)) emit(i, line);
   };
-  if (!matcher.needle) {
+  if (matcher.needle === undefined) {
     for (let i = from; i < to; i++) check(i);
     return;
   }
-  const haystack = Buffer.from(lines.buffer, lines.byteOffset, ends[to - 1]);
-  let at = base;
-  let i = from;
-  for (;;) {
-    const hit = haystack.indexOf(matcher.needle, at);
+  const needle = matcher.needle;
+  let at = 0;
+  for (let i = from;;) {
+    const hit = text.indexOf(needle, at);
     if (hit < 0) return;
-    i = lineEndsIndex(ends, hit, i);
+    i = lineEndsIndex(ends, hit + base, i);
     if (i >= to) return;
     // A needle crossing into the next line is no hit of this one.
-    if (hit + matcher.needle.length <= ends[i]) check(i);
-    at = ends[i];
-    i++;
-    if (i >= to) return;
+    if (hit + base + needle.length <= ends[i]) check(i);
+    at = ends[i] - base;
+    if (++i >= to) return;
   }
 }

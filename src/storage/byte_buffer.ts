@@ -170,6 +170,19 @@ export class ByteReader {
 
   /** Reads an unsigned LEB128 varint of any size as a bigint. */
   bigUvarint(): bigint {
+    // Most values fit 7 bytes (49 bits): read those as numbers, no bigint steps.
+    let small = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      const byte = this.buf[this.pos + i];
+      if (byte === undefined) break;
+      small += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        this.pos += i + 1;
+        return BigInt(small);
+      }
+      scale *= 0x80;
+    }
     let result = 0n;
     let shift = 0n;
     for (;;) {

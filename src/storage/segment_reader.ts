@@ -108,7 +108,9 @@ export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Bloc
   const frame = await source.read(ref.offset, ref.length);
   let raw: Uint8Array;
   try {
-    raw = zstdDecompressSync(frame);
+    const buf = zstdDecompressSync(frame);
+    // A plain view: typed-array methods are native, Buffer's are not here.
+    raw = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } catch (error) {
     throw new SegmentFormatError(
       source.name,
