@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import type { Catalog } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
-import { encodeStream, MemBatch } from "../storage/mem_batch.ts";
+import { encodeBatches, MemBatch } from "../storage/mem_batch.ts";
 import { segmentName } from "../storage/segment_name.ts";
 import type { SegmentInfo } from "../storage/segment_writer.ts";
 import { toRanges } from "../storage/seq_ranges.ts";
@@ -224,12 +224,11 @@ export class Ingester {
       name: segmentName(0),
       zstdLevel: this.#options.flushZstdLevel,
       blockBytes: FLUSH_BLOCK_BYTES,
-      streams: batches.flatMap((b) => [...b.streams.values()].map(encodeStream)),
+      batch: encodeBatches(batches),
       seqs: toRanges(batches.flatMap((b) => b.seqs)),
     };
-    const transfer = job.streams.flatMap((s) =>
-      [s.ts.buffer, s.lines.buffer, s.ends.buffer] as ArrayBuffer[]
-    );
+    const { ts, lines, ends } = job.batch;
+    const transfer = [ts.buffer, lines.buffer, ends.buffer] as ArrayBuffer[];
     this.#pool.run(job, transfer).then(
       (info) => {
         // Cataloging and leaving the head happen in one turn: never both, never neither.

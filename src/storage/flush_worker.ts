@@ -5,7 +5,7 @@
  */
 
 import { BlockBuilder } from "./block_codec.ts";
-import type { EncodedStream } from "./mem_batch.ts";
+import type { EncodedBatch } from "./mem_batch.ts";
 import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 import { serveJobs } from "./worker_pool.ts";
@@ -16,61 +16,58 @@ export interface FlushJob {
   name: string;
   zstdLevel: number;
   blockBytes: number;
-  streams: EncodedStream[];
+  batch: EncodedBatch;
   seqs: SeqRanges;
 }
 
 /**
  * Writes `job` as one segment file: per stream, its lines in time order.
- * `job.streams` may hold a stream more than once (several batches merged).
+ * A stream may appear more than once in the batch (several batches merged).
  */
 export function writeBatch(job: FlushJob): SegmentInfo {
   const writer = new SegmentWriter(job.dir, job.name, { level: 0, zstdLevel: job.zstdLevel });
   try {
-    const byKey = new Map<string, EncodedStream[]>();
-    for (const s of job.streams) {
+    const { ts, lines, ends } = job.batch;
+    // Each stream's parts: where its lines start in the columns, and its metadata.
+    const byKey = new Map<
+      string,
+      { first: number; count: number; metadata?: (string | undefined)[] }[]
+    >();
+    let first = 0;
+    for (const s of job.batch.streams) {
+      const part = { first, count: s.count, metadata: s.metadata };
       const parts = byKey.get(s.key);
-      if (parts) parts.push(s);
-      else byKey.set(s.key, [s]);
+      if (parts) parts.push(part);
+      else byKey.set(s.key, [part]);
+      first += s.count;
     }
     // No content filters: level-0 files are small and soon compacted.
     const builder = new BlockBuilder({ collectTerms: false });
     for (const [key, parts] of byKey) {
       const id = writer.stream(key);
-      // Lines as (part, index) pairs in time order; equal times keep arrival order.
-      const count = parts.reduce((n, p) => n + p.ts.length, 0);
-      const partOf = new Uint16Array(count);
-      const indexIn = new Uint32Array(count);
-      let k = 0;
+      // Column positions of the stream's lines, in time order; equal times keep arrival order.
+      const order: number[] = [];
       let sorted = true;
-      let last = -(2n ** 63n);
-      for (let p = 0; p < parts.length; p++) {
-        const ts = parts[p].ts;
-        for (let i = 0; i < ts.length; i++, k++) {
-          partOf[k] = p;
-          indexIn[k] = i;
-          if (ts[i] < last) sorted = false;
-          last = ts[i];
+      for (const p of parts) {
+        for (let g = p.first; g < p.first + p.count; g++) {
+          if (order.length > 0 && ts[g] < ts[order[order.length - 1]]) sorted = false;
+          order.push(g);
         }
       }
-      let order: ArrayLike<number> | undefined;
-      if (!sorted) {
-        const o = Array.from({ length: count }, (_, j) => j);
-        const tsOf = (j: number) => parts[partOf[j]].ts[indexIn[j]];
-        o.sort((a, b) => (tsOf(a) < tsOf(b) ? -1 : tsOf(a) > tsOf(b) ? 1 : a - b));
-        order = o;
-      }
-      for (let j = 0; j < count; j++) {
-        const n = order ? order[j] : j;
-        const s = parts[partOf[n]];
-        const i = indexIn[n];
-        const meta = s.metadata?.[i];
+      if (!sorted) order.sort((a, b) => (ts[a] < ts[b] ? -1 : ts[a] > ts[b] ? 1 : a - b));
+      const metadataOf = (g: number) => {
+        const p = parts.find((p) => g >= p.first && g < p.first + p.count)!;
+        const meta = p.metadata?.[g - p.first];
+        return meta === undefined ? undefined : encoder.encode(meta);
+      };
+      const anyMetadata = parts.some((p) => p.metadata);
+      for (const g of order) {
         builder.addSlice(
-          s.ts[i],
-          s.lines,
-          i === 0 ? 0 : s.ends[i - 1],
-          s.ends[i],
-          meta === undefined ? undefined : encoder.encode(meta),
+          ts[g],
+          lines,
+          g === 0 ? 0 : ends[g - 1],
+          ends[g],
+          anyMetadata ? metadataOf(g) : undefined,
         );
         if (builder.size >= job.blockBytes) writer.writeBlock(id, builder);
       }

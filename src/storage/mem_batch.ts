@@ -64,43 +64,60 @@ export class MemBatch {
   }
 }
 
-/** A stream's lines as transferable columns: UTF-8 bytes, end offsets, times. */
-export interface EncodedStream {
-  readonly key: string;
+/**
+ * Lines of several batches as three transferable columns (times, UTF-8 bytes,
+ * end offsets), stream after stream: what a flush worker gets, so its heap
+ * never holds the lines as strings and a job moves as three buffers.
+ */
+export interface EncodedBatch {
+  /** Streams in column order; stream `k` holds the next `count` lines. */
+  readonly streams: { key: string; count: number; metadata?: (string | undefined)[] }[];
   readonly ts: BigInt64Array;
   /** UTF-8 of every line, concatenated; line `i` ends at `ends[i]`. */
   readonly lines: Uint8Array;
   readonly ends: Uint32Array;
-  readonly metadata?: (string | undefined)[];
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Encodes a stream for a worker; the buffers can be transferred rather than
- * copied, so the worker's heap never holds the lines as strings.
+ * Encodes the streams of `batches` for a worker (a stream may appear once
+ * per batch).
  *
  * @example
  * ```ts
- * import { encodeStream } from "./mem_batch.ts";
- * const e = encodeStream({ key: "{}", ts: [1n], lines: ["hé"] });
- * console.log(e.ends[0]); // 3
+ * import { encodeBatches, MemBatch } from "./mem_batch.ts";
+ * const batch = new MemBatch();
+ * batch.add(1, [{ key: "{}", ts: [1n], lines: ["hé"] }]);
+ * console.log(encodeBatches([batch]).ends[0]); // 3
  * ```
  */
-export function encodeStream(mem: MemStream): EncodedStream {
-  const ends = new Uint32Array(mem.lines.length);
+export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {
+  const streams: EncodedBatch["streams"] = [];
+  const texts: string[] = [];
+  const times: bigint[] = [];
+  for (const batch of batches) {
+    for (const s of batch.streams.values()) {
+      streams.push({ key: s.key, count: s.lines.length, metadata: s.metadata });
+      for (let i = 0; i < s.lines.length; i++) {
+        texts.push(s.lines[i]);
+        times.push(s.ts[i]);
+      }
+    }
+  }
+  const ends = new Uint32Array(texts.length);
   // One native encode of all lines; when every byte is ASCII, ends follow
   // from the string lengths, which is the common case.
-  let lines = encoder.encode(mem.lines.join(""));
+  let lines = encoder.encode(texts.join(""));
   let at = 0;
-  for (let i = 0; i < mem.lines.length; i++) ends[i] = at += mem.lines[i].length;
+  for (let i = 0; i < texts.length; i++) ends[i] = at += texts[i].length;
   if (at !== lines.length) {
     at = 0;
-    for (let i = 0; i < mem.lines.length; i++) {
-      const { written } = encoder.encodeInto(mem.lines[i], lines.subarray(at));
+    for (let i = 0; i < texts.length; i++) {
+      const { written } = encoder.encodeInto(texts[i], lines.subarray(at));
       ends[i] = at += written;
     }
     lines = lines.subarray(0, at);
   }
-  return { key: mem.key, ts: BigInt64Array.from(mem.ts), lines, ends, metadata: mem.metadata };
+  return { streams, ts: BigInt64Array.from(times), lines, ends };
 }
