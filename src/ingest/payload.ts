@@ -43,7 +43,7 @@ export class PushError extends Error {
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const MAX_TS = 9_223_372_036_854_775_807n;
+const MAX_TS_DIGITS = "9223372036854775807";
 
 /** Whether `t` is 1–19 decimal digits within int64 (a loop: this runs per line). */
 function isTimestamp(t: string): boolean {
@@ -52,7 +52,8 @@ function isTimestamp(t: string): boolean {
     const c = t.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  return t.length < 19 || BigInt(t) <= MAX_TS;
+  // Equal-length digit strings compare like their numbers.
+  return t.length < 19 || t <= MAX_TS_DIGITS;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -66,7 +67,25 @@ function describe(v: unknown): string {
   return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
 }
 
+/**
+ * Canonical keys of label sets seen lately, by their JSON as sent: the same
+ * few hundred streams arrive in every payload, so most are validated once.
+ */
+const canonicalCache = new Map<string, string>();
+const CANONICAL_CACHE_SIZE = 10_000;
+
 function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
+  const sent = JSON.stringify(raw);
+  let key = canonicalCache.get(sent);
+  if (key === undefined) {
+    key = validateLabels(raw, stream);
+    if (canonicalCache.size >= CANONICAL_CACHE_SIZE) canonicalCache.clear();
+    canonicalCache.set(sent, key);
+  }
+  return key;
+}
+
+function validateLabels(raw: Record<string, unknown>, stream: number): string {
   const labels: [string, string][] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (!LABEL_NAME.test(name)) {
