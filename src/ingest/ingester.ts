@@ -227,8 +227,8 @@ export class Ingester {
       batch: encodeBatches(batches),
       seqs: toRanges(batches.flatMap((b) => b.seqs)),
     };
-    const { ts, lines, ends } = job.batch;
-    const transfer = [ts.buffer, lines.buffer, ends.buffer] as ArrayBuffer[];
+    const { ts, lines, ends, counts } = job.batch;
+    const transfer = [ts.buffer, lines.buffer, ends.buffer, counts.buffer] as ArrayBuffer[];
     this.#pool.run(job, transfer).then(
       (info) => {
         // Cataloging and leaving the head happen in one turn: never both, never neither.

@@ -27,19 +27,19 @@ export interface FlushJob {
 export function writeBatch(job: FlushJob): SegmentInfo {
   const writer = new SegmentWriter(job.dir, job.name, { level: 0, zstdLevel: job.zstdLevel });
   try {
-    const { ts, lines, ends } = job.batch;
+    const { ts, lines, ends, counts, metadata } = job.batch;
     // Each stream's parts: where its lines start in the columns, and its metadata.
     const byKey = new Map<
       string,
       { first: number; count: number; metadata?: (string | undefined)[] }[]
     >();
     let first = 0;
-    for (const s of job.batch.streams) {
-      const part = { first, count: s.count, metadata: s.metadata };
-      const parts = byKey.get(s.key);
+    for (const [k, key] of job.batch.keys.split("\n").entries()) {
+      const part = { first, count: counts[k], metadata: metadata[k] };
+      const parts = byKey.get(key);
       if (parts) parts.push(part);
-      else byKey.set(s.key, [part]);
-      first += s.count;
+      else byKey.set(key, [part]);
+      first += counts[k];
     }
     // No content filters: level-0 files are small and soon compacted.
     const builder = new BlockBuilder({ collectTerms: false });

@@ -65,13 +65,18 @@ export class MemBatch {
 }
 
 /**
- * Lines of several batches as three transferable columns (times, UTF-8 bytes,
- * end offsets), stream after stream: what a flush worker gets, so its heap
- * never holds the lines as strings and a job moves as three buffers.
+ * Lines of several batches as transferable columns (times, UTF-8 bytes, end
+ * offsets, per-stream counts), stream after stream: what a flush worker gets,
+ * so its heap never holds the lines as strings and a job moves as a handful
+ * of buffers and one string.
  */
 export interface EncodedBatch {
-  /** Streams in column order; stream `k` holds the next `count` lines. */
-  readonly streams: { key: string; count: number; metadata?: (string | undefined)[] }[];
+  /** Canonical label JSON of each stream, joined by "\n" (which label JSON never holds). */
+  readonly keys: string;
+  /** Lines per stream, in column order. */
+  readonly counts: Uint32Array;
+  /** Metadata JSON per line, by stream index, for the streams that have some. */
+  readonly metadata: Record<number, (string | undefined)[]>;
   readonly ts: BigInt64Array;
   /** UTF-8 of every line, concatenated; line `i` ends at `ends[i]`. */
   readonly lines: Uint8Array;
@@ -93,12 +98,16 @@ const encoder = new TextEncoder();
  * ```
  */
 export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {
-  const streams: EncodedBatch["streams"] = [];
+  const keys: string[] = [];
+  const counts: number[] = [];
+  const metadata: Record<number, (string | undefined)[]> = {};
   const texts: string[] = [];
   const times: bigint[] = [];
   for (const batch of batches) {
     for (const s of batch.streams.values()) {
-      streams.push({ key: s.key, count: s.lines.length, metadata: s.metadata });
+      if (s.metadata) metadata[keys.length] = s.metadata;
+      keys.push(s.key);
+      counts.push(s.lines.length);
       for (let i = 0; i < s.lines.length; i++) {
         texts.push(s.lines[i]);
         times.push(s.ts[i]);
@@ -119,5 +128,12 @@ export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {
     }
     lines = lines.subarray(0, at);
   }
-  return { streams, ts: BigInt64Array.from(times), lines, ends };
+  return {
+    keys: keys.join("\n"),
+    counts: Uint32Array.from(counts),
+    metadata,
+    ts: BigInt64Array.from(times),
+    lines,
+    ends,
+  };
 }
