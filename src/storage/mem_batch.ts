@@ -27,7 +27,7 @@ export interface MemStream {
  * ```
  */
 export class MemBatch {
-  readonly streams = new Map<string, MemStream>();
+  readonly streams: Map<string, MemStream> = new Map();
   readonly seqs: number[] = [];
   rows = 0;
   /** Approximate bytes of line text held. */
