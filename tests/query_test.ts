@@ -511,6 +511,10 @@ Deno.test("time bounds are exact nanoseconds; bad bounds are 400", () =>
       [{ start: -1 }, 'start must be a non-negative integer of unix nanoseconds, got "-1"'],
       [{ end: 1.5 }, 'end must be a non-negative integer of unix nanoseconds, got "1.5"'],
       [
+        '{"end": 1700000000000000000.5}',
+        'end must be a non-negative integer of unix nanoseconds, got "1700000000000000000.5"',
+      ],
+      [
         { start: "yesterday" },
         'start must be a non-negative integer of unix nanoseconds, got "yesterday"',
       ],

@@ -108,10 +108,16 @@ export function parseJsonBody(text: string): Record<string, unknown> {
   try {
     body = JSON.parse(
       text,
+      // A number that is not a safe integer keeps its exact source: digits
+      // become a bigint, and a fraction such as "1700000000000000000.5" (a
+      // whole float once parsed) stays text that validation refuses.
       (_key, value, context?: { source?: string }) =>
-        typeof value === "number" && Number.isInteger(value) && context?.source &&
-          /^[0-9]+$/.test(context.source) && !Number.isSafeInteger(value)
+        typeof value !== "number" || Number.isSafeInteger(value) || !context?.source
+          ? value
+          : /^[0-9]+$/.test(context.source)
           ? BigInt(context.source)
+          : context.source.includes(".")
+          ? context.source
           : value,
     );
   } catch (error) {
