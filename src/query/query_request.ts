@@ -116,7 +116,7 @@ export function parseJsonBody(text: string): Record<string, unknown> {
           ? value
           : /^[0-9]+$/.test(context.source)
           ? BigInt(context.source)
-          : context.source.includes(".")
+          : Number.isInteger(value) && context.source.includes(".")
           ? context.source
           : value,
     );
