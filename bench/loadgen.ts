@@ -13,6 +13,7 @@
  * @module
  */
 
+import { parseDuration } from "../src/cli/flags.ts";
 import { parseArgs } from "node:util";
 import { DEFAULT_START_NS, LogGenerator, pickNeedle } from "./log_generator.ts";
 import {
@@ -104,18 +105,10 @@ function rateOf(value: string | undefined, fallback: number, allowZero: boolean)
   return n;
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Milliseconds of a duration like `500ms`, `2s`, `1.5m`, `1h` (a bare number is seconds). */
+/** Milliseconds of a duration like `500ms`, `2s`, `1m30s`, `1h` (a bare number is seconds). */
 function durationOf(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
-  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? "s"] : NaN;
+  const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : parseDuration(value) ?? NaN;
   if (!(ms > 0)) {
     throw new UsageError(
       `Invalid --${flag} "${value}": expected a positive duration like 500ms, 2s, 1m`,

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { percentile } from "./stats.ts";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import type { LogEntry, LogGenerator } from "./log_generator.ts";
@@ -256,13 +257,6 @@ export interface PushSummary {
   latencyMs: { p50: number; p99: number; max: number };
 }
 
-/** Percentile of sorted numbers (nearest rank); 0 for none. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
-}
-
 /** An error's message with its causes ("fetch failed" alone says little). */
 function describe(err: unknown): string {
   const parts: string[] = [];
@@ -404,9 +398,9 @@ export async function runPush(options: PushOptions): Promise<PushSummary> {
     networkErrors,
     firstError,
     latencyMs: {
-      p50: round(percentile(sorted, 50), 2),
-      p99: round(percentile(sorted, 99), 2),
-      max: round(percentile(sorted, 100), 2),
+      p50: sorted.length ? round(percentile(sorted, 50), 2) : 0,
+      p99: sorted.length ? round(percentile(sorted, 99), 2) : 0,
+      max: sorted.length ? round(percentile(sorted, 100), 2) : 0,
     },
   };
 }
