@@ -5,8 +5,6 @@
  * @module
  */
 
-import { join } from "node:path";
-
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** A running server process. */
@@ -114,9 +112,4 @@ export async function pushJson(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-/** A WAL directory path inside a data folder. */
-export function walDir(dir: string): string {
-  return join(dir, "wal");
 }

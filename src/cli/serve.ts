@@ -11,7 +11,7 @@ import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_writer.ts";
-import { flagHelp, type FlagSpec, parseFlags } from "./flags.ts";
+import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 /** The flags of `loge serve`. */
 export const SERVE_FLAGS = {
@@ -112,7 +112,6 @@ export async function serve(args: string[]): Promise<void> {
   const { flags, positionals, help } = parseFlags(args, SERVE_FLAGS);
   if (help) return void console.log(SERVE_HELP);
   if (positionals.length > 0) {
-    const { UsageError } = await import("./flags.ts");
     throw new UsageError(`unexpected argument "${positionals[0]}" for serve`);
   }
   // Listen for signals first: a stop requested during start-up waits for it.

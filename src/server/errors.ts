@@ -36,7 +36,7 @@ const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
  * Serializes `value` as JSON, writing bigints (nanosecond times) as exact
  * integers.
  */
-export function stringify(value: unknown): string {
+function stringify(value: unknown): string {
   return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v));
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { openFileSource } from "./byte_source.ts";
 import { SEGMENT_SUFFIX } from "./segment_format.ts";
@@ -71,9 +71,26 @@ export class Catalog {
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, () => void>();
 
+  /** Statements run per flush or per query, prepared once. */
+  readonly #sql: {
+    insertFile: StatementSync;
+    deleteFile: StatementSync;
+    insertStream: StatementSync;
+    fileFilter: StatementSync;
+  };
+
   private constructor(dir: string, db: DatabaseSync) {
     this.dir = dir;
     this.#db = db;
+    this.#sql = {
+      insertFile: db.prepare(
+        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteFile: db.prepare("DELETE FROM files WHERE id = ?"),
+      insertStream: db.prepare("INSERT INTO streams (labels) VALUES (?)"),
+      fileFilter: db.prepare("SELECT filter FROM files WHERE id = ?"),
+    };
   }
 
   /**
@@ -134,7 +151,7 @@ export class Catalog {
       if (entry.location !== "local") continue;
       if (present.delete(entry.name)) continue;
       console.error(`loge: catalog row for missing file ${entry.name} dropped`);
-      this.#db.prepare("DELETE FROM files WHERE id = ?").run(entry.id);
+      this.#sql.deleteFile.run(entry.id);
       this.#forget([entry]);
       this.#covered = new SeqSet();
       for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
@@ -178,7 +195,7 @@ export class Catalog {
     if (!known) {
       if (id === undefined) {
         id = Number(
-          this.#db.prepare("INSERT INTO streams (labels) VALUES (?)").run(key).lastInsertRowid,
+          this.#sql.insertStream.run(key).lastInsertRowid,
         );
       }
       const stream = this.#uncataloged.get(key) ?? { key, labels: JSON.parse(key) };
@@ -223,17 +240,13 @@ export class Catalog {
     const streams = info.streams.map((key) => this.#internStream(key));
     const keys = new Set<string>();
     for (const s of streams) for (const k of Object.keys(s.stream.labels)) keys.add(k);
-    const del = this.#db.prepare("DELETE FROM files WHERE id = ?");
-    const insert = this.#db.prepare(
-      `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const { deleteFile, insertFile } = this.#sql;
     let id: number;
     this.#db.exec("BEGIN");
     try {
-      for (const e of sources) del.run(e.id);
+      for (const e of sources) deleteFile.run(e.id);
       id = Number(
-        insert.run(
+        insertFile.run(
           info.name,
           info.level,
           info.minTs,
@@ -282,7 +295,7 @@ export class Catalog {
   filterOf(entry: CatalogEntry): Uint8Array {
     let filter = this.#filters.get(entry.id);
     if (!filter) {
-      const row = this.#db.prepare("SELECT filter FROM files WHERE id = ?").get(entry.id);
+      const row = this.#sql.fileFilter.get(entry.id);
       filter = (row?.filter as Uint8Array | undefined) ?? new Uint8Array();
       this.#filters.set(entry.id, filter);
     }

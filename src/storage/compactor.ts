@@ -65,8 +65,6 @@ export class Compactor {
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
-  /** Compaction passes that merged something. */
-  merges = 0;
 
   /** Creates a compactor over `catalog`; `cache` is told of files it deletes. */
   constructor(catalog: Catalog, options: CompactorOptions, cache?: SegmentCache) {
@@ -143,7 +141,6 @@ export class Compactor {
       pool.terminate();
       this.#pool = undefined;
     }
-    if (merged > 0) this.merges++;
     return merged;
   }
 

@@ -30,8 +30,6 @@ export class MemBatch {
   readonly streams: Map<string, MemStream> = new Map();
   readonly seqs: number[] = [];
   rows = 0;
-  /** Approximate bytes of line text held. */
-  bytes = 0;
   minTs = 0n;
   maxTs = 0n;
 
@@ -53,7 +51,6 @@ export class MemBatch {
         else if (t > this.maxTs) this.maxTs = t;
         into.ts.push(t);
         into.lines.push(s.lines[i]);
-        this.bytes += s.lines[i].length;
       }
       if (s.metadata || into.metadata) {
         into.metadata ??= new Array(before).fill(undefined);

@@ -58,11 +58,6 @@ export class WorkerPool<Job, Result> {
     }
   }
 
-  /** Jobs waiting or running. */
-  get pending(): number {
-    return this.#queue.length + this.#running.size;
-  }
-
   /** Runs `job` on the next free worker; `transfer` moves buffers instead of copying. */
   run(job: Job, transfer: Transferable[] = []): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
