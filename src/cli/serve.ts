@@ -9,6 +9,7 @@ import { createHandler } from "../server/app.ts";
 import { QueryEngine } from "../query/engine.ts";
 import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
+import { Quarantine } from "../storage/quarantine.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_writer.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
@@ -134,17 +135,24 @@ export async function serve(args: string[]): Promise<void> {
     dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
   });
   const cache = new SegmentCache(catalog.dir);
-  const compactor = new Compactor(catalog, {
-    intervalMs: flags["compact-interval"] as number,
-    minFiles: flags["compact-min-files"] as number,
-    ...COMPACTION_DEFAULTS,
-  }, cache);
+  const quarantine = new Quarantine(catalog, cache);
+  const compactor = new Compactor(
+    catalog,
+    {
+      intervalMs: flags["compact-interval"] as number,
+      minFiles: flags["compact-min-files"] as number,
+      ...COMPACTION_DEFAULTS,
+    },
+    cache,
+    quarantine,
+  );
   compactor.start();
   const engine = new QueryEngine({
     catalog,
     cache,
     head: () => ingester.head(),
     concurrency: flags["query-concurrency"] as number,
+    quarantine,
   });
   const handler = createHandler({
     ingester,
@@ -166,6 +174,7 @@ export async function serve(args: string[]): Promise<void> {
   console.error("loge: shutting down");
   await server.shutdown();
   await compactor.stop();
+  await quarantine.close();
   await ingester.close();
   await cache.close();
   catalog.close();

@@ -16,7 +16,9 @@
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
 import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
+import type { Quarantine, QuarantineStats } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
+import { SegmentFormatError } from "../storage/segment_format.ts";
 import { type BlockRef, readBlock } from "../storage/segment_reader.ts";
 import type { Block } from "../storage/block_codec.ts";
 import type { ByteSource } from "../storage/byte_source.ts";
@@ -36,6 +38,8 @@ export interface EngineOptions {
   head: () => MemBatch[];
   /** Files opened and blocks read at once. */
   concurrency: number;
+  /** Told of files that fail a read (without it, a damaged file is only skipped). */
+  quarantine?: Quarantine;
 }
 
 /** Selection shared by every read: time bounds (0n = unbounded), matchers, filters. */
@@ -48,7 +52,14 @@ export interface Selection {
 
 /** A unit of reading: one block of a file, or one stream of a head batch. */
 type Unit =
-  | { kind: "block"; source: ByteSource; ref: BlockRef; stream: StreamLabels; maxTs: bigint }
+  | {
+    kind: "block";
+    entry: CatalogEntry;
+    source: ByteSource;
+    ref: BlockRef;
+    stream: StreamLabels;
+    maxTs: bigint;
+  }
   | { kind: "memory"; mem: MemStream; stream: StreamLabels; maxTs: bigint };
 
 /** Log counts per time bucket, one series per value of the `level` label. */
@@ -59,8 +70,15 @@ export interface Volume {
   series: { labels: Record<string, string>; counts: [bigint, number][] }[];
 }
 
+/** The lines of a log query, and what could not be read. */
+export interface SelectResult {
+  entries: LogEntry[];
+  /** One message per damaged file skipped; the answer lacks its lines. */
+  warnings: string[];
+}
+
 /** Figures of `/api/v1/stats`. */
-export interface StorageStats {
+export interface StorageStats extends Partial<QuarantineStats> {
   segments_total: number;
   segments_local: number;
   segments_remote: number;
@@ -123,10 +141,28 @@ export class QueryEngine {
   }
 
   /**
-   * Finds the units that may hold matching lines, holding leases on the files
-   * involved; `done` must be called once reading ends.
+   * Records that `entry` failed a read: the query goes on without what it
+   * could not read, says so in `warnings` (once per file), and the file is
+   * handed to the quarantine.
    */
-  async #plan(sel: Selection): Promise<{ units: Unit[]; done: () => void }> {
+  #damaged(entry: CatalogEntry, error: unknown, warnings: string[]): void {
+    if (!(error instanceof SegmentFormatError)) throw error;
+    const warning = `segment ${entry.name} is damaged (${error.reason}); ` +
+      (this.#o.quarantine
+        ? "it is being quarantined and its readable blocks salvaged"
+        : "its unreadable part was skipped");
+    if (!warnings.some((w) => w.startsWith(`segment ${entry.name} `))) warnings.push(warning);
+    this.#o.quarantine?.report(entry, error.reason);
+  }
+
+  /**
+   * Finds the units that may hold matching lines, holding leases on the files
+   * involved; `done` must be called once reading ends. Files whose index
+   * cannot be read are skipped with a warning.
+   */
+  async #plan(
+    sel: Selection,
+  ): Promise<{ units: Unit[]; warnings: string[]; done: () => void }> {
     const [lo, hi] = this.#bounds(sel);
     const wanted = this.#streamFilter(sel.matchers);
     const terms = requiredLineTerms(sel.filters).flatMap(termsOf);
@@ -147,6 +183,7 @@ export class QueryEngine {
       }
     }
     catalog.acquire(entries);
+    const warnings: string[] = [];
     const opened: OpenSegment[] = [];
     const done = () => {
       for (const o of opened) o.release();
@@ -154,7 +191,12 @@ export class QueryEngine {
     };
     try {
       await inParallel(entries, this.#o.concurrency, async (entry) => {
-        const segment = await cache.open(entry.name);
+        let segment: OpenSegment;
+        try {
+          segment = await cache.open(entry.name);
+        } catch (error) {
+          return this.#damaged(entry, error, warnings);
+        }
         opened.push(segment);
         const { source, index } = segment;
         const streams = index.streams.map((key) => this.#streamOf(key));
@@ -163,30 +205,35 @@ export class QueryEngine {
           const stream = streams[ref.stream];
           if (!wanted(stream)) continue;
           if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
-          units.push({ kind: "block", source, ref, stream, maxTs: ref.maxTs });
+          units.push({ kind: "block", entry, source, ref, stream, maxTs: ref.maxTs });
         }
       });
     } catch (error) {
       done();
       throw error;
     }
-    return { units, done };
+    return { units, warnings, done };
   }
 
-  /** Reads a unit's lines as ascending columns. */
-  async #read(unit: Unit): Promise<Columns> {
-    if (unit.kind === "block") return blockColumns(await readBlock(unit.source, unit.ref));
-    return memColumns(unit.mem);
+  /** Reads a unit's lines as ascending columns; a damaged block reads as none, with a warning. */
+  async #read(unit: Unit, warnings: string[]): Promise<Columns> {
+    if (unit.kind === "memory") return memColumns(unit.mem);
+    try {
+      return blockColumns(await readBlock(unit.source, unit.ref));
+    } catch (error) {
+      this.#damaged(unit.entry, error, warnings);
+      return NO_COLUMNS;
+    }
   }
 
   /**
    * The newest `limit` lines matching `query`, newest first (ties ordered by
    * stream labels, then line).
    */
-  async select(query: LogQuery): Promise<LogEntry[]> {
+  async select(query: LogQuery): Promise<SelectResult> {
     const [lo, hi] = this.#bounds(query);
     const matcher = lineMatcher(query.filters);
-    const { units, done } = await this.#plan(query);
+    const { units, warnings, done } = await this.#plan(query);
     try {
       units.sort((a, b) => (a.maxTs > b.maxTs ? -1 : a.maxTs < b.maxTs ? 1 : 0));
       const top = new NewestEntries(query.limit);
@@ -195,7 +242,7 @@ export class QueryEngine {
         if (floor !== undefined && units[at].maxTs < floor) break;
         const wave = units.slice(at, at + this.#o.concurrency);
         at += wave.length;
-        const read = await Promise.all(wave.map((u) => this.#read(u)));
+        const read = await Promise.all(wave.map((u) => this.#read(u, warnings)));
         for (let w = 0; w < wave.length; w++) {
           scanColumns(
             read[w],
@@ -208,7 +255,7 @@ export class QueryEngine {
           top.settle();
         }
       }
-      return top.sorted();
+      return { entries: top.sorted(), warnings };
     } finally {
       done();
     }
@@ -232,7 +279,7 @@ export class QueryEngine {
       return counts;
     };
     const bucketOf = (ts: bigint) => Number((ts - lo) / step);
-    const { units, done } = await this.#plan(sel);
+    const { units, warnings, done } = await this.#plan(sel);
     try {
       const toRead: Unit[] = [];
       for (const u of units) {
@@ -246,7 +293,7 @@ export class QueryEngine {
       await inParallel(toRead, this.#o.concurrency, async (u) => {
         const counts = countsOf(u.stream);
         scanColumns(
-          await this.#read(u),
+          await this.#read(u, warnings),
           lo,
           hi,
           undefined,
@@ -366,7 +413,7 @@ export class QueryEngine {
       span(batch.minTs, batch.maxTs);
     }
     stats.rows_total += stats.rows_in_memory;
-    return stats;
+    return { ...stats, ...this.#o.quarantine?.stats };
   }
 }
 
@@ -385,6 +432,13 @@ interface Columns {
 }
 
 const utf8 = new TextDecoder();
+
+const NO_COLUMNS: Columns = {
+  ts: [],
+  count: 0,
+  scan: () => {},
+  metadata: () => undefined,
+};
 
 function blockColumns(block: Block): Columns {
   return {

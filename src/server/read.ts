@@ -34,7 +34,7 @@ function searchBounds(req: Request): { start: bigint; end: bigint } {
 
 /** `POST /api/v1/query`: matching lines, newest first. */
 export async function handleQuery(req: Request, engine: QueryEngine): Promise<Response> {
-  const entries = await engine.select(toLogQuery(await jsonBody(req)));
+  const { entries, warnings } = await engine.select(toLogQuery(await jsonBody(req)));
   return json({
     status: "success",
     data: entries.map((e) => ({
@@ -43,6 +43,7 @@ export async function handleQuery(req: Request, engine: QueryEngine): Promise<Re
       labels: e.stream.labels,
       ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
     })),
+    ...(warnings.length > 0 ? { warnings } : {}),
   });
 }
 

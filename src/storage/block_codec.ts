@@ -106,6 +106,19 @@ export class BlockBuilder {
     this.#endLine(ts, at, metadata);
   }
 
+  /** Adds line `i` of a decoded block, with its metadata; `ts` must not be below the previous one. */
+  addFrom(block: Block, i: number): void {
+    const ends = block.metadataEnds;
+    const metaStart = i === 0 || !ends ? 0 : ends[i - 1];
+    this.addSlice(
+      block.ts[i],
+      block.lines,
+      block.starts[i],
+      block.ends[i],
+      ends && ends[i] > metaStart ? block.metadata!.subarray(metaStart, ends[i]) : undefined,
+    );
+  }
+
   /** Adds a line given as a string; `ts` must not be below the previous one. */
   addString(ts: bigint, line: string, metadata?: string): void {
     const start = this.#lines.length;

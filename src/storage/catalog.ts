@@ -11,10 +11,12 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { openFileSource } from "./byte_source.ts";
-import { SEGMENT_SUFFIX } from "./segment_format.ts";
-import { readSegmentIndex } from "./segment_reader.ts";
+import { FOOTER_SIZE, HEADER_SIZE, SEGMENT_SUFFIX, SegmentFormatError } from "./segment_format.ts";
+import { segmentLevel } from "./segment_name.ts";
+import { moveToQuarantine } from "./quarantine.ts";
+import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
 import type { SegmentInfo } from "./segment_writer.ts";
-import { SeqSet } from "./seq_ranges.ts";
+import { type SeqRanges, SeqSet } from "./seq_ranges.ts";
 
 /** The catalog file name inside the data folder. */
 export const CATALOG_FILE = "catalog.sqlite";
@@ -69,7 +71,12 @@ export class Catalog {
   readonly #uncataloged = new Map<string, StreamLabels>();
   #covered = new SeqSet();
   readonly #leases = new Map<number, number>();
-  readonly #unused = new Map<number, () => void>();
+  readonly #unused = new Map<number, (() => void)[]>();
+  /**
+   * Damaged files moved into the quarantine folder by {@linkcode Catalog.open},
+   * with the lines their rows counted (0 for files without a row).
+   */
+  readonly quarantined: { name: string; rows: number }[] = [];
 
   /** Statements run per flush or per query, prepared once. */
   readonly #sql: {
@@ -96,41 +103,90 @@ export class Catalog {
   /**
    * Opens the catalog of `dir`, creating or rebuilding it as needed, and
    * reconciles it with the segment files present (see {@linkcode reconcile}).
+   * A catalog whose rows do not make sense (see {@linkcode load}) or that
+   * SQLite finds malformed while loading is set aside and rebuilt from the
+   * files, like an unreadable one.
    */
   static async open(dir: string): Promise<Catalog> {
     await Deno.mkdir(dir, { recursive: true });
-    const catalog = new Catalog(dir, openDatabase(join(dir, CATALOG_FILE)));
-    catalog.#load();
-    await catalog.#reconcile();
-    return catalog;
+    const path = join(dir, CATALOG_FILE);
+    const catalog = new Catalog(dir, openDatabase(path));
+    try {
+      catalog.#load();
+      await catalog.#reconcile();
+      return catalog;
+    } catch (error) {
+      catalog.#db.close();
+      if (!(error instanceof CatalogRowError) && !isSqliteCorruption(error)) throw error;
+      setAside(path, (error as Error).message);
+    }
+    const rebuilt = new Catalog(dir, openDatabase(path));
+    rebuilt.quarantined.push(...catalog.quarantined);
+    rebuilt.#load();
+    await rebuilt.#reconcile();
+    return rebuilt;
   }
 
+  /**
+   * Mirrors the rows in memory, checking that each makes sense: SQLite's
+   * checks see pages, not meaning.
+   *
+   * @throws {CatalogRowError} naming the first row that does not.
+   */
   #load(): void {
     for (const r of this.#db.prepare("SELECT id, labels FROM streams").all()) {
-      this.#internStream(r.labels as string, r.id as number);
+      const labels = r.labels as string;
+      if (!isLabelJson(labels)) throw new CatalogRowError(`streams row ${r.id}`, "bad labels");
+      this.#internStream(labels, r.id as number);
     }
     const rows = this.#db.prepare(
       "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids FROM files",
     );
     rows.setReadBigInts(true);
     for (const r of rows.all()) {
-      const ids = new Uint32Array((r.stream_ids as Uint8Array).slice().buffer);
-      const entry: CatalogEntry = {
-        id: Number(r.id),
-        name: r.name as string,
-        level: Number(r.level),
-        location: r.location as string,
-        minTs: r.min_ts as bigint,
-        maxTs: r.max_ts as bigint,
-        rows: Number(r.rows),
-        bytes: Number(r.bytes),
-        rawBytes: Number(r.raw_bytes),
-        seqs: JSON.parse(r.seqs as string),
-        streams: [...ids].map((id) => this.#streamsById.get(id)!),
-      };
+      const entry = this.#entryOf(r);
       this.#entries.set(entry.id, entry);
       this.#covered.addRanges(entry.seqs);
     }
+  }
+
+  #entryOf(r: Record<string, unknown>): CatalogEntry {
+    const row = `files row ${r.id}`;
+    const bad = (what: string) => new CatalogRowError(row, what);
+    const count = (v: unknown, what: string, min = 0) => {
+      if (typeof v !== "bigint" || v < min || v > Number.MAX_SAFE_INTEGER) throw bad(`bad ${what}`);
+      return Number(v);
+    };
+    const name = r.name as string;
+    const level = count(r.level, "level");
+    if (segmentLevel(name) !== level) throw bad(`bad file name ${JSON.stringify(name)}`);
+    const minTs = r.min_ts as bigint;
+    const maxTs = r.max_ts as bigint;
+    if (minTs > maxTs) throw bad("min_ts above max_ts");
+    const seqs = parseSeqs(r.seqs as string);
+    if (!seqs) throw bad("seqs are not sorted, disjoint ranges of positive integers");
+    const idBytes = r.stream_ids as Uint8Array;
+    if (idBytes.length === 0 || idBytes.length % 4 !== 0) throw bad("bad stream_ids");
+    const streams = [...new Uint32Array(idBytes.slice().buffer)].map((id) => {
+      const stream = this.#streamsById.get(id);
+      if (!stream) throw bad(`unknown stream id ${id}`);
+      return stream;
+    });
+    const location = r.location as string;
+    if (location === "") throw bad("empty location");
+    return {
+      id: Number(r.id),
+      name,
+      level,
+      location,
+      minTs,
+      maxTs,
+      rows: count(r.rows, "rows", 1),
+      bytes: count(r.bytes, "bytes", HEADER_SIZE + FOOTER_SIZE),
+      rawBytes: count(r.raw_bytes, "raw_bytes"),
+      seqs,
+      streams,
+    };
   }
 
   /**
@@ -138,27 +194,39 @@ export class Catalog {
    * dropped; a file without a row is added, unless every WAL sequence it holds
    * is already held by cataloged files (a compaction's leftover source or
    * unfinished output), in which case it is deleted so no line shows twice.
-   * Temporary files of interrupted writes are deleted.
+   * Temporary files of interrupted writes are deleted. A cataloged file whose
+   * size differs from its row's or whose footer or index checksum fails, and
+   * a file without a row whose index is unreadable, are damaged: they are
+   * moved into the quarantine folder (their blocks are verified only when a
+   * read fails: reading every block here would slow the start of large
+   * folders). Files not named like segments are left alone.
    */
   async #reconcile(): Promise<void> {
     const present = new Set<string>();
     for await (const e of Deno.readDir(this.dir)) {
       if (!e.isFile) continue;
       if (e.name.endsWith(`${SEGMENT_SUFFIX}.tmp`)) await Deno.remove(join(this.dir, e.name));
-      else if (e.name.endsWith(SEGMENT_SUFFIX)) present.add(e.name);
+      else if (segmentLevel(e.name) !== undefined) present.add(e.name);
     }
-    for (const entry of [...this.#entries.values()]) {
+    const gone: CatalogEntry[] = [];
+    for (const entry of this.#entries.values()) {
       if (entry.location !== "local") continue;
-      if (present.delete(entry.name)) continue;
-      console.error(`loge: catalog row for missing file ${entry.name} dropped`);
-      this.#sql.deleteFile.run(entry.id);
-      this.#forget([entry]);
-      this.#covered = new SeqSet();
-      for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
+      if (!present.delete(entry.name)) {
+        console.error(`loge: catalog row for missing file ${entry.name} dropped`);
+        gone.push(entry);
+        continue;
+      }
+      const damage = await this.#damageOf(entry);
+      if (damage !== undefined) {
+        await this.#quarantine(entry.name, entry.rows, damage);
+        gone.push(entry);
+      }
     }
+    if (gone.length > 0) this.remove(gone);
     const orphans: SegmentInfo[] = [];
     for (const name of present) {
       const source = await openFileSource(join(this.dir, name));
+      let damage: string | undefined;
       try {
         const index = await readSegmentIndex(source);
         // The file filter lives in the catalog alone; a rebuilt row goes without
@@ -171,11 +239,12 @@ export class Catalog {
           filter: new Uint8Array(),
         });
       } catch (error) {
-        console.error(`loge: ${(error as Error).message}; removed`);
-        await Deno.remove(join(this.dir, name));
+        if (!(error instanceof SegmentFormatError)) throw error;
+        damage = error.reason;
       } finally {
         await source.close();
       }
+      if (damage !== undefined) await this.#quarantine(name, 0, damage);
     }
     // Files holding more sequences first: a compacted segment supersedes its
     // sources, and what is left of the sources is then found covered.
@@ -188,6 +257,32 @@ export class Catalog {
         this.add(info);
       }
     }
+  }
+
+  /** Why the local file of `entry` is damaged, by the cheap checks; `undefined` when sound. */
+  async #damageOf(entry: CatalogEntry): Promise<string | undefined> {
+    const source = await openFileSource(join(this.dir, entry.name));
+    try {
+      if (source.size !== entry.bytes) {
+        return `${source.size} bytes where the catalog says ${entry.bytes}`;
+      }
+      await readIndexBytes(source);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof SegmentFormatError)) throw error;
+      return error.reason;
+    } finally {
+      await source.close();
+    }
+  }
+
+  async #quarantine(name: string, rows: number, reason: string): Promise<void> {
+    const aside = await moveToQuarantine(this.dir, name);
+    this.quarantined.push({ name, rows });
+    console.error(
+      `loge: segment ${name} is damaged (${reason}); moved to ${aside}, nothing salvaged ` +
+        `(its lines are lost unless the write-ahead log still holds them)`,
+    );
   }
 
   #internStream(key: string, id?: number): { id: number; stream: StreamLabels } {
@@ -224,6 +319,29 @@ export class Catalog {
   /** Every WAL sequence held by a cataloged file. */
   get covered(): SeqSet {
     return this.#covered;
+  }
+
+  /** Whether `entry` is still cataloged (not replaced nor removed). */
+  has(entry: CatalogEntry): boolean {
+    return this.#entries.get(entry.id) === entry;
+  }
+
+  /**
+   * Drops the rows of `entries` in one transaction; the WAL sequences only they
+   * held are no longer covered.
+   */
+  remove(entries: readonly CatalogEntry[]): void {
+    this.#db.exec("BEGIN");
+    try {
+      for (const e of entries) this.#sql.deleteFile.run(e.id);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#forget(entries);
+    this.#covered = new SeqSet();
+    for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
   }
 
   /** Records a new durable file. */
@@ -316,7 +434,7 @@ export class Catalog {
         continue;
       }
       this.#leases.delete(e.id);
-      this.#unused.get(e.id)?.();
+      for (const resolve of this.#unused.get(e.id) ?? []) resolve();
       this.#unused.delete(e.id);
     }
   }
@@ -324,7 +442,11 @@ export class Catalog {
   /** Resolves once no reader holds `entry`, so its file can be deleted. */
   whenUnused(entry: CatalogEntry): Promise<void> {
     if (!this.#leases.has(entry.id)) return Promise.resolve();
-    return new Promise((resolve) => this.#unused.set(entry.id, resolve));
+    return new Promise((resolve) => {
+      const waiting = this.#unused.get(entry.id);
+      if (waiting) waiting.push(resolve);
+      else this.#unused.set(entry.id, [resolve]);
+    });
   }
 
   /** Closes the database, folding its WAL back into the file. */
@@ -348,7 +470,11 @@ function openDatabase(path: string): DatabaseSync {
       db.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 1048576;",
       );
-      const ok = db.prepare("PRAGMA quick_check").get()?.quick_check;
+      // Not quick_check: it misses an index entry that disagrees with its row
+      // (a flipped byte in a file name), which SQLite then reports as a
+      // malformed image at the first write. The catalog holds a row per file:
+      // checking its indexes costs little beyond reading its pages.
+      const ok = db.prepare("PRAGMA integrity_check").get()?.integrity_check;
       if (ok !== "ok") throw new Error(`integrity check failed: ${ok}`);
       // Rows of compacted flush files come and go: give their pages back to the disk.
       db.exec("PRAGMA auto_vacuum = FULL");
@@ -368,16 +494,73 @@ function openDatabase(path: string): DatabaseSync {
   try {
     return tryOpen();
   } catch (error) {
-    // The files are the truth: set the unreadable catalog aside and rebuild.
-    const aside = `${path}.corrupt-${Date.now()}`;
-    console.error(
-      `loge: catalog unreadable (${(error as Error).message}); rebuilding, old copy at ${aside}`,
-    );
-    for (const suffix of ["", "-wal", "-shm"]) {
-      try {
-        Deno.renameSync(path + suffix, aside + suffix);
-      } catch { /* not there */ }
-    }
+    setAside(path, (error as Error).message);
     return tryOpen();
   }
+}
+
+/**
+ * Moves the catalog at `path` (with its WAL files) aside, so that it is
+ * rebuilt from the files, which are the truth; `reason` is logged.
+ */
+function setAside(path: string, reason: string): void {
+  const aside = `${path}.corrupt-${Date.now()}`;
+  console.error(
+    `loge: catalog ${path} unreadable (${reason}); rebuilding from the segment files, old copy at ${aside}`,
+  );
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      Deno.renameSync(path + suffix, aside + suffix);
+    } catch { /* not there */ }
+  }
+}
+
+/** A catalog row that does not make sense. */
+class CatalogRowError extends Error {
+  constructor(row: string, reason: string) {
+    super(`${row}: ${reason}`);
+    this.name = "CatalogRowError";
+  }
+}
+
+/**
+ * Whether `error` is SQLite finding the database corrupt (a malformed page met
+ * while reading rows, say), not another failure such as a full disk, which a
+ * rebuild would not cure. Deno's node:sqlite gives no result code: SQLite's
+ * own messages for SQLITE_CORRUPT and SQLITE_NOTADB tell.
+ */
+function isSqliteCorruption(error: unknown): boolean {
+  return (error as { code?: unknown })?.code === "ERR_SQLITE_ERROR" &&
+    /database disk image is malformed|file is not a database/.test((error as Error).message);
+}
+
+/** Whether `text` is a JSON object of string label values. */
+function isLabelJson(text: string): boolean {
+  try {
+    const labels = JSON.parse(text);
+    return typeof labels === "object" && labels !== null && !Array.isArray(labels) &&
+      Object.values(labels).every((v) => typeof v === "string");
+  } catch {
+    return false;
+  }
+}
+
+/** WAL sequence ranges from their JSON, or `undefined` unless sorted, disjoint and positive. */
+function parseSeqs(text: string): SeqRanges | undefined {
+  let seqs: unknown;
+  try {
+    seqs = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(seqs)) return undefined;
+  let last = 0;
+  for (const r of seqs) {
+    if (
+      !Array.isArray(r) || r.length !== 2 || !Number.isSafeInteger(r[0]) ||
+      !Number.isSafeInteger(r[1]) || r[0] <= last || r[1] < r[0]
+    ) return undefined;
+    last = r[1];
+  }
+  return seqs as SeqRanges;
 }

@@ -7,13 +7,15 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { CompactJob } from "./compact_worker.ts";
 import type { SegmentInfo } from "./segment_writer.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { segmentName } from "./segment_name.ts";
 import type { SegmentCache } from "./segment_cache.ts";
+import type { Quarantine } from "./quarantine.ts";
+import { parseSegmentFormatError } from "./segment_format.ts";
 
 /** Compactor settings. */
 export interface CompactorOptions {
@@ -61,16 +63,23 @@ export class Compactor {
   readonly #catalog: Catalog;
   readonly #options: CompactorOptions;
   readonly #cache?: SegmentCache;
+  readonly #quarantine?: Quarantine;
   #pool?: WorkerPool<CompactJob, SegmentInfo>;
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
 
   /** Creates a compactor over `catalog`; `cache` is told of files it deletes. */
-  constructor(catalog: Catalog, options: CompactorOptions, cache?: SegmentCache) {
+  constructor(
+    catalog: Catalog,
+    options: CompactorOptions,
+    cache?: SegmentCache,
+    quarantine?: Quarantine,
+  ) {
     this.#catalog = catalog;
     this.#options = options;
     this.#cache = cache;
+    this.#quarantine = quarantine;
   }
 
   /** Starts the timer (unless compaction is disabled). */
@@ -152,13 +161,27 @@ export class Compactor {
     let merged = 0;
     for (const sources of groups) {
       if (this.#stopped) break;
-      const info = await pool.run({
-        dir: this.#catalog.dir,
-        sources: sources.map((s) => s.name),
-        name: segmentName(1),
-        zstdLevel,
-        blockBytes: this.#options.blockBytes,
-      });
+      let info: SegmentInfo;
+      try {
+        info = await pool.run({
+          dir: this.#catalog.dir,
+          sources: sources.map((s) => s.name),
+          name: segmentName(1),
+          zstdLevel,
+          blockBytes: this.#options.blockBytes,
+        });
+      } catch (error) {
+        // A source quarantined meanwhile (moved away under the worker): the
+        // next pass regroups without it.
+        if (sources.some((s) => !this.#catalog.has(s))) continue;
+        // A damaged source would fail every pass: it goes to the quarantine,
+        // and its unit waits for a later pass.
+        const damage = parseSegmentFormatError((error as Error).message);
+        const source = damage && sources.find((s) => s.name === basename(damage.file));
+        if (!source || !this.#quarantine) throw error;
+        this.#quarantine.report(source, damage.reason);
+        continue;
+      }
       this.#catalog.replace(sources, info);
       for (const s of sources) {
         // Queries that planned with a source finish reading it first.

@@ -38,13 +38,43 @@ export const INDEX_SCHEMA = `
   ) STRICT;
 `;
 
-/** A file that is not a segment, or is one of a version this build cannot read. */
+const FORMAT_ERROR_PREFIX = "Cannot read segment ";
+
+/** A file that is not a segment, is damaged, or is of a version this build cannot read. */
 export class SegmentFormatError extends Error {
+  /** The file's name. */
+  readonly file: string;
+  /** What is wrong with it. */
+  readonly reason: string;
+
   /** Creates the error for the file `name`. */
   constructor(name: string, reason: string) {
-    super(`Cannot read segment ${name}: ${reason}`);
+    super(`${FORMAT_ERROR_PREFIX}${name}: ${reason}`);
     this.name = "SegmentFormatError";
+    this.file = name;
+    this.reason = reason;
   }
+}
+
+/**
+ * The file and reason of a {@linkcode SegmentFormatError} from its message,
+ * for errors that crossed a worker boundary as text only; `undefined` for
+ * other messages.
+ *
+ * @example
+ * ```ts
+ * import { parseSegmentFormatError, SegmentFormatError } from "./segment_format.ts";
+ * const { message } = new SegmentFormatError("/d/l0-a-00000001.loge", "index checksum mismatch");
+ * console.log(parseSegmentFormatError(message)?.file); // "/d/l0-a-00000001.loge"
+ * ```
+ */
+export function parseSegmentFormatError(
+  message: string,
+): { file: string; reason: string } | undefined {
+  if (!message.startsWith(FORMAT_ERROR_PREFIX)) return undefined;
+  const end = message.indexOf(": ", FORMAT_ERROR_PREFIX.length);
+  if (end < 0) return undefined;
+  return { file: message.slice(FORMAT_ERROR_PREFIX.length, end), reason: message.slice(end + 2) };
 }
 
 /** Encodes the header. */

@@ -22,3 +22,22 @@ const boot = Date.now().toString(36);
 export function segmentName(level: number): string {
   return `l${level}-${boot}-${(counter++).toString().padStart(8, "0")}${SEGMENT_SUFFIX}`;
 }
+
+// What segmentName makes, loosely: `l<level>-` then lowercase letters, digits
+// and dashes. Files not named so are no segments of ours.
+const NAME = /^l(\d+)-[0-9a-z][0-9a-z-]*\.loge$/;
+
+/**
+ * The level a segment file name carries, or `undefined` when `name` is not
+ * shaped like one {@linkcode segmentName} makes.
+ *
+ * @example
+ * ```ts
+ * import { segmentLevel } from "./segment_name.ts";
+ * console.log(segmentLevel("l1-abc-00000001.loge"), segmentLevel("notes.loge")); // 1 undefined
+ * ```
+ */
+export function segmentLevel(name: string): number | undefined {
+  const match = NAME.exec(name);
+  return match ? Number(match[1]) : undefined;
+}

@@ -41,12 +41,14 @@ export interface SegmentIndex {
 }
 
 /**
- * Reads and verifies the index of the segment in `source`.
+ * Reads the footer and the compressed index of the segment in `source` and
+ * verifies the index checksum: the cheap check of a file's soundness, without
+ * decoding the index.
  *
  * @throws {SegmentFormatError} when the file is torn, foreign, of an unknown
  * version or its index fails its checksum.
  */
-export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex> {
+export async function readIndexBytes(source: ByteSource): Promise<Uint8Array> {
   if (source.size < FOOTER_SIZE) throw new SegmentFormatError(source.name, "file too short");
   const footer = decodeFooter(
     source.name,
@@ -57,6 +59,17 @@ export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex
   if (crc32(compressed) !== footer.indexCrc) {
     throw new SegmentFormatError(source.name, "index checksum mismatch");
   }
+  return compressed;
+}
+
+/**
+ * Reads and verifies the index of the segment in `source`.
+ *
+ * @throws {SegmentFormatError} when the file is torn, foreign, of an unknown
+ * version or its index fails its checksum or does not decode.
+ */
+export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex> {
+  const compressed = await readIndexBytes(source);
   const db = new DatabaseSync(":memory:");
   try {
     db.deserialize(zstdDecompressSync(compressed));
@@ -102,20 +115,23 @@ export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex
 /**
  * Reads, decompresses and decodes one block.
  *
- * @throws {SegmentFormatError} when the frame fails its checksum.
+ * @throws {SegmentFormatError} when the frame fails its checksum or the block
+ * does not decode to the line count the index gives.
  */
 export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Block> {
-  const frame = await source.read(ref.offset, ref.length);
-  let raw: Uint8Array;
   try {
-    const buf = zstdDecompressSync(frame);
+    // A short read (the file shrank) is damage like a bad checksum.
+    const buf = zstdDecompressSync(await source.read(ref.offset, ref.length));
     // A plain view: typed-array methods are native, Buffer's are not here.
-    raw = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    const block = decodeBlock(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    if (block.ts.length !== ref.count) {
+      throw new Error(`${block.ts.length} lines where the index says ${ref.count}`);
+    }
+    return block;
   } catch (error) {
     throw new SegmentFormatError(
       source.name,
       `block at ${ref.offset} is corrupt (${(error as Error).message})`,
     );
   }
-  return decodeBlock(raw);
 }
