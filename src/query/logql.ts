@@ -17,12 +17,18 @@
  * queries like `rate(...)` or `sum by (x) (...)`) can be added beside them.
  *
  * Regular expressions are validated while parsing (see {@linkcode compileRegex}
- * in `matchers.ts` for the RE2 → JavaScript translation).
+ * in `matchers.ts` for the engines, the RE2 → JavaScript translation and the
+ * length limit).
  *
  * @module
  */
 
-import { compileRegex, InvalidRegexError, isValidLabelName } from "./matchers.ts";
+import {
+  abbreviatePattern,
+  compileRegex,
+  InvalidRegexError,
+  isValidLabelName,
+} from "./matchers.ts";
 
 /** A label matcher operator: equality, inequality, regex match, regex non-match. */
 export type LabelMatchOp = "=" | "!=" | "=~" | "!~";
@@ -438,7 +444,9 @@ class Parser {
       compileRegex(pattern, { anchored });
     } catch (e) {
       if (!(e instanceof InvalidRegexError)) throw e;
-      this.#fail(start, `invalid regex ${quote(pattern)}: ${e.detail}`, { cause: e });
+      this.#fail(start, `invalid regex ${quote(abbreviatePattern(pattern))}: ${e.detail}`, {
+        cause: e,
+      });
     }
   }
 

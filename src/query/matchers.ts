@@ -1,15 +1,33 @@
 /**
  * Compiles LogQL label matchers and line filters into predicates, validates
- * structured matchers from the HTTP API, and translates RE2 regex syntax
- * (what LogQL users write) into JavaScript regexes.
+ * structured matchers from the HTTP API, and compiles RE2 regexes (what
+ * LogQL users write) without ever backtracking without bound.
  *
  * Regex semantics follow Loki: label regexes (`=~`, `!~`) are fully
  * anchored (`^(?:…)$`), line filter regexes (`|~`, `!~`) search anywhere in
- * the line. Patterns are compiled with the `u` flag so that they work on
- * code points like RE2 does (`.` matches one character, not half a
- * surrogate pair; `\p{L}` works; `(?i)` folds Unicode case). Because `u`
- * makes JavaScript strict about escapes, {@linkcode compileRegex} first
- * rewrites the RE2 constructs that differ:
+ * the line. {@linkcode compileRegex} runs each pattern on one of two engines:
+ *
+ * - V8's `RegExp` (fast, but backtracking), only for patterns whose
+ *   backtracking is provably bounded: without `*`, `+` or `{n,}`, and with at
+ *   most {@linkcode MAX_BACKTRACKING_PATHS} ways through the pattern (each
+ *   `|` and `?` multiplies the ways). From each start position V8 then tries
+ *   at most that many paths, each no longer than the pattern, so matching
+ *   takes time linear in the line. `timeout`, `(?i)error|warn` and
+ *   `" 5[0-9]{2} "` run here.
+ * - `re2js`, a port of RE2 (linear time whatever the pattern), for every
+ *   other pattern, such as `err.*timeout` or `(a+)+$`.
+ *
+ * Every pattern must compile on both engines, so that both give the same
+ * answers: RE2 rejects backreferences and lookaround, and the translation
+ * to V8 syntax (below) rejects the RE2 constructs it cannot express.
+ * Patterns longer than {@linkcode MAX_REGEX_LENGTH} are refused before
+ * compiling, and error messages quote at most the first 100 characters of a
+ * pattern.
+ *
+ * For V8, patterns are compiled with the `u` flag so that they work on code
+ * points like RE2 does (`.` matches one character, not half a surrogate pair;
+ * `\p{L}` works; `(?i)` folds Unicode case). Because `u` makes JavaScript
+ * strict about escapes, RE2 constructs that differ are first rewritten:
  *
  * - a leading flag group `(?i)`, `(?s)`, `(?m)` (or a combination) becomes
  *   the JS flag; `(?U)` is rejected;
@@ -21,16 +39,15 @@
  * - `\A`, `\z`, `\Q…\E`, `\x{…}`, `\pL`, `\p{Greek}` (scripts), `(?P<name>…)`
  *   and POSIX classes such as `[[:alpha:]]` map to their JS equivalents.
  *
- * Everything else is JavaScript regex syntax. Remaining differences from RE2:
- * JS has backreferences and lookaround (RE2 rejects them), flag groups in
- * the middle of a pattern must be written `(?i:…)` (and `(?s:…)` does not
- * widen `.`, which is already translated), `\s` also matches
- * Unicode spaces, and octal escapes like `\123` are not supported. JS
- * regexes backtrack, so pathological patterns can be slow.
+ * Remaining differences from RE2: flag groups in the middle of a pattern
+ * must be written `(?i:…)` (and `(?s:…)` does not widen `.`, which is already
+ * translated), `\s` also matches Unicode spaces on the V8 engine, and octal
+ * escapes like `\123` are not supported.
  *
  * @module
  */
 
+import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
 import type { LabelMatcher, LabelMatchOp, LineFilter } from "./logql.ts";
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -55,8 +72,48 @@ export function isValidLabelName(name: string): boolean {
 }
 
 /**
+ * The longest regex pattern accepted, in UTF-16 code units. Loki sets no
+ * limit, but RE2 bounds its compiled program; a limit on the text keeps
+ * compiling cheap (a pattern of this length compiles in milliseconds).
+ */
+export const MAX_REGEX_LENGTH = 16 * 1024;
+
+/**
+ * The most ways through a pattern (see the module documentation) for which
+ * V8's backtracking `RegExp` is used; patterns with more run on `re2js`.
+ */
+export const MAX_BACKTRACKING_PATHS = 256;
+
+/** How much of a pattern error messages quote. */
+const QUOTED_PATTERN_LENGTH = 100;
+
+/**
+ * Shortens a pattern for an error message: the first 100 characters, then
+ * `…` if there were more, so that a huge pattern is not echoed back.
+ *
+ * @example Usage
+ * ```ts
+ * import { abbreviatePattern } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(abbreviatePattern("a+b"), "a+b");
+ * assert.equal(abbreviatePattern("x".repeat(500)), "x".repeat(100) + "…");
+ * ```
+ *
+ * @param pattern The pattern as written.
+ * @returns The pattern, or its first 100 characters followed by `…`.
+ */
+export function abbreviatePattern(pattern: string): string {
+  if (pattern.length <= QUOTED_PATTERN_LENGTH) return pattern;
+  let end = QUOTED_PATTERN_LENGTH;
+  // Do not cut a surrogate pair in half.
+  if (/[\uD800-\uDBFF]/.test(pattern[end - 1])) end--;
+  return pattern.slice(0, end) + "…";
+}
+
+/**
  * Thrown when a regex cannot be compiled. The message reads
- * `Invalid regex "<pattern>": <detail>`.
+ * `Invalid regex "<pattern>": <detail>`, with the pattern shortened by
+ * {@linkcode abbreviatePattern}.
  *
  * @example Usage
  * ```ts
@@ -70,7 +127,7 @@ export function isValidLabelName(name: string): boolean {
 export class InvalidRegexError extends Error {
   /** The pattern as the user wrote it. */
   readonly pattern: string;
-  /** Why it is invalid (the JavaScript engine's reason, or ours). */
+  /** Why it is invalid (an engine's reason, or ours). */
   readonly detail: string;
 
   /**
@@ -81,7 +138,7 @@ export class InvalidRegexError extends Error {
    * @param options Standard error options, e.g. a `cause`.
    */
   constructor(pattern: string, detail: string, options?: ErrorOptions) {
-    super(`Invalid regex "${pattern}": ${detail}`, options);
+    super(`Invalid regex "${abbreviatePattern(pattern)}": ${detail}`, options);
     this.name = "InvalidRegexError";
     this.pattern = pattern;
     this.detail = detail;
@@ -99,10 +156,21 @@ export interface CompileRegexOptions {
   anchored?: boolean;
 }
 
+/** A compiled regex: a stateless test of a string. */
+export interface CompiledRegex {
+  /**
+   * Reports whether the regex matches the text (the whole text when anchored).
+   *
+   * @param text The text to test.
+   * @returns `true` on a match.
+   */
+  test(text: string): boolean;
+}
+
 /**
- * Compiles an RE2-style pattern into a JavaScript `RegExp` (with the `u`
- * flag, without `g`, so `test` is stateless). See the module documentation
- * for the translated constructs.
+ * Compiles an RE2 pattern into a stateless matcher that runs in time linear
+ * in the text, on V8's `RegExp` or on `re2js` (see the module
+ * documentation for which, and for the translated constructs).
  *
  * @example Usage
  * ```ts
@@ -111,18 +179,31 @@ export interface CompileRegexOptions {
  * assert.equal(compileRegex("err.*", { anchored: true }).test("xerror"), false);
  * assert.equal(compileRegex("(?i)timeout").test("read TIMEOUT after 5s"), true);
  * assert.equal(compileRegex(String.raw`\d+\-\d+`).test("1-2"), true); // RE2 escapes work
+ * assert.equal(compileRegex("(a+)+$").test("a".repeat(100) + "!"), false); // at once
  * ```
  *
  * @param pattern The pattern in RE2 syntax.
  * @param options Whether to anchor the pattern.
  * @returns The compiled regex.
- * @throws {InvalidRegexError} If the pattern is invalid or uses an unsupported feature.
+ * @throws {InvalidRegexError} If the pattern is too long, invalid, or uses an unsupported feature.
  */
-export function compileRegex(pattern: string, options: CompileRegexOptions = {}): RegExp {
+export function compileRegex(pattern: string, options: CompileRegexOptions = {}): CompiledRegex {
+  if (pattern.length > MAX_REGEX_LENGTH) {
+    throw new InvalidRegexError(
+      pattern,
+      `pattern of ${pattern.length} characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
+    );
+  }
   const { source, flags } = translateRe2(pattern);
-  const body = options.anchored ? `^(?:${source})$` : source;
+  // With the m flag "^" and "$" also match at line breaks: anchor to the text's ends instead.
+  const body = !options.anchored
+    ? source
+    : flags.includes("m")
+    ? `(?<![\\s\\S])(?:${source})(?![\\s\\S])`
+    : `^(?:${source})$`;
+  let v8: RegExp;
   try {
-    return new RegExp(body, flags);
+    v8 = new RegExp(body, flags);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     // V8: "Invalid regular expression: /<source>/<flags>: <reason>"; keep the reason,
@@ -130,6 +211,106 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
     const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
+  let re2: RE2JS;
+  try {
+    re2 = RE2JS.compile(pattern);
+  } catch (e) {
+    if (!(e instanceof RE2JSException)) throw e;
+    // RE2 quotes the offending part of the pattern, which may be all of it.
+    const detail = e instanceof RE2JSSyntaxException
+      ? e.error + (e.input ? ` \`${abbreviatePattern(e.input)}\`` : "")
+      : e.message;
+    throw new InvalidRegexError(pattern, detail, { cause: e });
+  }
+  if (countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
+  return options.anchored ? { test: (text) => re2.testExact(text) } : re2;
+}
+
+/**
+ * Counts the ways V8 can go through a translated (`u`-mode) pattern when it
+ * backtracks: alternatives add up, a sequence multiplies, `x{n,m}` sums the
+ * powers of `x`'s ways from n to m (so `x?` is one more than `x`), and `*`,
+ * `+` and `{n,}` are unbounded. The source is valid (V8 compiled it). An
+ * overestimate is harmless: it only sends a pattern to `re2js`.
+ */
+function countBacktrackingPaths(source: string): number {
+  let i = 0;
+  const alternation = (): number => {
+    let ways = sequence();
+    while (source[i] === "|") {
+      i++;
+      ways += sequence();
+    }
+    return ways;
+  };
+  const sequence = (): number => {
+    let ways = 1;
+    while (i < source.length && source[i] !== "|" && source[i] !== ")") {
+      ways *= repeated(atom());
+    }
+    return ways;
+  };
+  const atom = (): number => {
+    const c = source[i];
+    if (c === "(") {
+      // Skip the group's prefix: "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<name>", "(?i:".
+      if (source[i + 1] === "?") {
+        const prefix = /^\(\?(?:<[=!]|<[^>]*>|[^:=!<]*:|[=!])/.exec(source.slice(i, i + 300));
+        i += prefix ? prefix[0].length : 2;
+      } else {
+        i++;
+      }
+      const ways = alternation();
+      i++; // ")"
+      return ways;
+    }
+    if (c === "[") {
+      for (i++; i < source.length && source[i] !== "]"; i++) {
+        if (source[i] === "\\") i++;
+      }
+      i++; // "]"
+      return 1;
+    }
+    if (c === "\\") {
+      const d = source[i + 1];
+      i += 2;
+      // "\u{…}", "\p{…}" and "\P{…}" name one character or class.
+      if ((d === "u" || d === "p" || d === "P") && source[i] === "{") {
+        i = source.indexOf("}", i) + 1;
+      }
+      return 1;
+    }
+    i++;
+    return 1;
+  };
+  const repeated = (ways: number): number => {
+    const c = source[i];
+    let min: number;
+    let max: number;
+    if (c === "*" || c === "+" || c === "?") {
+      i++;
+      min = c === "+" ? 1 : 0;
+      max = c === "?" ? 1 : Infinity;
+    } else if (c === "{") {
+      // Literal braces are escaped by the translation, so this is a quantifier.
+      const quantifier = /^\{(\d+)(?:(,)(\d*))?\}/.exec(source.slice(i, i + 30))!;
+      i += quantifier[0].length;
+      min = Number(quantifier[1]);
+      max = quantifier[2] === undefined
+        ? min
+        : quantifier[3] === ""
+        ? Infinity
+        : Number(quantifier[3]);
+    } else {
+      return ways;
+    }
+    if (source[i] === "?") i++; // lazy: the same ways, tried in another order
+    if (max === Infinity) return Infinity;
+    let total = 0;
+    for (let n = min; n <= max && total <= MAX_BACKTRACKING_PATHS; n++) total += ways ** n;
+    return total;
+  };
+  return alternation();
 }
 
 /** The ASCII punctuation that `u`-mode JS accepts after a backslash outside a class. */
@@ -512,7 +693,11 @@ export function validateLabelMatcher(input: unknown, index: number): LabelMatche
       compileRegex(value, { anchored: true });
     } catch (e) {
       if (!(e instanceof InvalidRegexError)) throw e;
-      throw new LabelMatcherError(index, `invalid regex "${value}": ${e.detail}`, { cause: e });
+      throw new LabelMatcherError(
+        index,
+        `invalid regex "${abbreviatePattern(value)}": ${e.detail}`,
+        { cause: e },
+      );
     }
   }
   return { name, op, value };

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { type LabelMatcher, type LineFilter, parseLogQL } from "./logql.ts";
+import { RE2JS } from "re2js";
 import {
+  abbreviatePattern,
   compileLabelMatchers,
   compileLineFilters,
   compileRegex,
   InvalidRegexError,
   isValidLabelName,
   LabelMatcherError,
+  MAX_REGEX_LENGTH,
   requiredLineTerms,
   validateLabelMatcher,
   validateLabelMatchers,
@@ -200,12 +203,19 @@ Deno.test("compileRegex() translates RE2 syntax for the u flag", () => {
     ["a.c", "a\rc", true],
     ["(?s)a.c", "a\nc", true],
     ["^.$", "😀", true],
-    ["(?m)^b$", "a\nb\nc", true],
+    ["(?m)^b$", "a\nb\nc", false], // the anchors hold the whole text
+    ["(?m)^b$\n^c", "a\nb\nc", false],
+    ["(?m)a$\n^b[^z]*", "a\nb\nc", true],
     ["(?is)A.C", "a\nc", true],
     ["(?i:a)b", "Ab", true],
     ["(?i:a)b", "AB", false],
   ];
   for (const [pattern, input, want] of cases) {
+    assert.equal(
+      RE2JS.compile(pattern).testExact(input),
+      want,
+      `RE2 itself: ${pattern} on ${JSON.stringify(input)}`,
+    );
     assert.equal(
       compileRegex(pattern, { anchored: true }).test(input),
       want,
@@ -214,15 +224,101 @@ Deno.test("compileRegex() translates RE2 syntax for the u flag", () => {
   }
 });
 
+Deno.test("compileRegex() matches patterns that make backtracking engines explode", () => {
+  // Each would take a backtracking engine longer than the age of the universe.
+  const as = "a".repeat(5_000);
+  const digits = "1".repeat(5_000);
+  // [pattern, text, found anywhere, matches the whole text]
+  const cases: [string, string, boolean, boolean][] = [
+    ["(a+)+$", as + "!", false, false],
+    ["(a|a)*b", as, false, false],
+    ["(a|aa)+$", as + "!", false, false],
+    ["(?:a?){30}a{30}", "a".repeat(30), true, true],
+    ["(a*)*b", as, false, false],
+    [String.raw`\d*\d*\d*\d*\d*\d*x`, digits, false, false],
+    ["(x+x+)+y", "x".repeat(5_000), false, false],
+    ["(.*a){12}", as + "b", true, false],
+  ];
+  for (const [pattern, text, found, whole] of cases) {
+    assert.equal(compileRegex(pattern).test(text), found, pattern);
+    assert.equal(compileRegex(pattern, { anchored: true }).test(text), whole, pattern);
+  }
+  // Matches are found by both engines, on the right side of the limit.
+  assert.equal(compileRegex("(a|b){8}c").test("ab".repeat(4) + "c"), true);
+  assert.equal(compileRegex("(a|b){9}c").test("ab".repeat(4) + "ac"), true);
+  assert.equal(compileRegex("x?".repeat(8) + "y").test("xxy"), true);
+  assert.equal(compileRegex("x?".repeat(9) + "y").test("xxy"), true);
+});
+
+Deno.test("compileRegex() rejects what RE2 rejects", () => {
+  const cases: [string, string][] = [
+    [String.raw`(a)\1`, "invalid escape sequence `\\1`"],
+    ["(?=a)", "invalid or unsupported Perl syntax `(?=`"],
+    ["(?!a)b", "invalid or unsupported Perl syntax `(?!`"],
+    ["(?<=a)b", "invalid named capture `(?<=a)b`"],
+    ["(?<!a)b", "invalid named capture `(?<!a)b`"],
+    ["a{1001}", "invalid repeat count `{1001}`"],
+    ["(".repeat(1_001) + "a" + ")".repeat(1_001), "expression nests too deeply"],
+  ];
+  for (const [pattern, detail] of cases) {
+    assert.throws(
+      () => compileRegex(pattern),
+      (e: unknown) => e instanceof InvalidRegexError && e.detail === detail,
+      pattern,
+    );
+  }
+});
+
+Deno.test("compileRegex() refuses long patterns and quotes at most 100 characters", () => {
+  const long = "a".repeat(MAX_REGEX_LENGTH + 1);
+  assert.throws(
+    () => compileRegex(long),
+    (e: unknown) =>
+      e instanceof InvalidRegexError && e.pattern === long &&
+      e.message ===
+        `Invalid regex "${"a".repeat(100)}…": pattern of ${
+          MAX_REGEX_LENGTH + 1
+        } characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
+  );
+  assert.equal(compileRegex("a".repeat(MAX_REGEX_LENGTH)).test("a".repeat(MAX_REGEX_LENGTH)), true);
+  // RE2 quotes the bad part, here all but the first character.
+  const lookbehinds = "(?<=a)".repeat(40);
+  assert.throws(
+    () => compileRegex("b" + lookbehinds),
+    (e: unknown) =>
+      e instanceof InvalidRegexError &&
+      e.message ===
+        `Invalid regex "b${lookbehinds.slice(0, 99)}…": invalid named capture \`${
+          lookbehinds.slice(0, 100)
+        }…\``,
+  );
+  assert.throws(
+    () => validateLabelMatcher({ name: "a", value: "b".repeat(300) + "(", type: "=~" }, 0),
+    {
+      name: "LabelMatcherError",
+      message: `Invalid matcher at index 0: invalid regex "${
+        "b".repeat(100)
+      }…": Unterminated group`,
+    },
+  );
+});
+
+Deno.test("abbreviatePattern() keeps surrogate pairs whole", () => {
+  assert.equal(abbreviatePattern("x".repeat(100)), "x".repeat(100));
+  assert.equal(abbreviatePattern("x".repeat(98) + "😀"), "x".repeat(98) + "😀");
+  assert.equal(abbreviatePattern("x".repeat(98) + "😀y"), "x".repeat(98) + "😀…");
+  assert.equal(abbreviatePattern("x".repeat(99) + "😀"), "x".repeat(99) + "…");
+});
+
 Deno.test("compileRegex() anchors only when asked", () => {
   assert.equal(compileRegex("b").test("abc"), true);
   assert.equal(compileRegex("b", { anchored: true }).test("abc"), false);
   assert.equal(compileRegex("a|b", { anchored: true }).test("ab"), false);
-  const re = compileRegex("x");
-  assert.equal(re.global, false, "test() must be stateless");
-  assert.equal(re.unicode, true);
-  assert.equal(re.test("x"), true);
-  assert.equal(re.test("x"), true);
+  for (const pattern of ["x", "x+"]) { // one per engine
+    const re = compileRegex(pattern);
+    assert.equal(re.test("x"), true, `${pattern}: test() must be stateless`);
+    assert.equal(re.test("x"), true, `${pattern}: test() must be stateless`);
+  }
 });
 
 Deno.test("compileRegex() reports invalid patterns with the user's pattern", () => {
