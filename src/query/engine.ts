@@ -265,15 +265,24 @@ export class QueryEngine {
    * Counts matching lines per `step` over `[start, end]`, one series per
    * `level` label value. Blocks wholly inside one bucket are counted from the
    * index when no line filter applies, without decompressing them.
+   *
+   * Unlike the other reads, both bounds are times: an `end` of 0n is the time
+   * 0 (the bucket count follows from the bounds, so it cannot be unbounded).
+   *
+   * @throws {RangeError} If `start` is after `end` or `step` is not positive.
    */
   async volume(sel: Selection & { step: bigint }): Promise<Volume> {
-    const [lo, hi] = this.#bounds(sel);
-    const { step } = sel;
+    const { start: lo, end: hi, step } = sel;
+    if (lo > hi || step <= 0n) {
+      throw new RangeError(
+        `Cannot count volume: need start <= end and step > 0, got start ${lo}, end ${hi}, step ${step}`,
+      );
+    }
     const buckets = Number((hi - lo) / step) + 1;
     const matcher = lineMatcher(sel.filters);
     const series = new Map<string, number[]>();
     const countsOf = (stream: StreamLabels) => {
-      const level = stream.labels.level ?? "";
+      const level = Object.hasOwn(stream.labels, "level") ? stream.labels.level : "";
       let counts = series.get(level);
       if (!counts) series.set(level, counts = new Array(buckets).fill(0));
       return counts;
@@ -370,8 +379,8 @@ export class QueryEngine {
   async labelValues(name: string, start: bigint, end: bigint): Promise<string[]> {
     const values = new Set<string>();
     for (const s of await this.#streamsIn(start, end)) {
-      const v = s.labels[name];
-      if (v !== undefined) values.add(v);
+      // Own properties only: "constructor" must not find Object.prototype's.
+      if (Object.hasOwn(s.labels, name)) values.add(s.labels[name]);
     }
     return [...values].sort();
   }
@@ -391,8 +400,10 @@ export class QueryEngine {
       bytes_on_disk: 0,
       bytes_raw: 0,
     };
+    // Timestamp 0 is a real time, so "nothing seen yet" is undefined, not 0n.
+    let minTs: bigint | undefined;
     const span = (min: bigint, max: bigint) => {
-      if (stats.min_timestamp === 0n || min < stats.min_timestamp) stats.min_timestamp = min;
+      if (minTs === undefined || min < minTs) minTs = min;
       if (max > stats.max_timestamp) stats.max_timestamp = max;
     };
     for (const e of this.#o.catalog.entries()) {
@@ -413,6 +424,7 @@ export class QueryEngine {
       span(batch.minTs, batch.maxTs);
     }
     stats.rows_total += stats.rows_in_memory;
+    stats.min_timestamp = minTs ?? 0n;
     return { ...stats, ...this.#o.quarantine?.stats };
   }
 }

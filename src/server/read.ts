@@ -50,7 +50,7 @@ export async function handleQuery(req: Request, engine: QueryEngine): Promise<Re
 /**
  * `POST /api/v1/volume`: line counts per time bucket over `[start, end]`, by
  * `level`; `step` (ns) defaults to a 60th of the range. Unbounded ends take
- * the stored data's span.
+ * the stored data's span; a range that still ends before it starts is refused.
  */
 export async function handleVolume(req: Request, engine: QueryEngine): Promise<Response> {
   const body = await jsonBody(req);
@@ -64,6 +64,12 @@ export async function handleVolume(req: Request, engine: QueryEngine): Promise<R
   const stats = engine.stats();
   const start = bounds.start || stats.min_timestamp;
   const end = bounds.end || (stats.max_timestamp > start ? stats.max_timestamp : start);
+  // Only a defaulted start can pass end: parseBounds checks two given bounds.
+  if (start > end) {
+    throw new QueryError(
+      `start defaults to the oldest stored line's time (${start}), which is after end (${end})`,
+    );
+  }
   let step: bigint;
   if (body.step === undefined || body.step === null) {
     step = (end - start) / BigInt(VOLUME_BUCKETS) + 1n;
