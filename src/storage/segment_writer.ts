@@ -42,6 +42,50 @@ export interface SegmentInfo {
 /** zstd levels by the `--flush-compression` names. */
 export const COMPRESSION_LEVELS = { fastest: 1, default: 3, better: 7, best: 11 } as const;
 
+/**
+ * The zstd level of one frame of `rawLength` bytes when the file's level is
+ * `level`: small frames are capped at a lower level, which compresses them as
+ * well for less. Measured on blocks of the benchmark corpus: a 1.2 KiB block
+ * compresses 1.81× at level 6 and 1.80× at 19 (0.09 vs 0.13 ms); a 4.3 KiB
+ * block 2.88× at 12 and 2.87× at 19 (0.06 vs 0.70 ms). Larger blocks do gain
+ * from 19: 3.94× vs 3.85× at 6 for 16 KiB, 5.18× vs 4.69× for 128 KiB.
+ *
+ * @example
+ * ```ts
+ * import { blockZstdLevel } from "./segment_writer.ts";
+ * console.log(blockZstdLevel(200, 19), blockZstdLevel(128 * 1024, 19)); // 6 19
+ * ```
+ */
+export function blockZstdLevel(rawLength: number, level: number): number {
+  if (rawLength < 1024) return Math.min(level, 6);
+  if (rawLength < 4096) return Math.min(level, 12);
+  return level;
+}
+
+/**
+ * zstd window and table sizes for one frame of `length` bytes at `level`.
+ *
+ * From level 10 up, zstd's defaults are sized for large inputs (level 19: an
+ * 8 MiB window, 2^22 hash and 2^24 chain entries), and clearing those tables
+ * costs ~47 ms per frame: for a 200-byte block, 1,000 times the compression
+ * itself. Sized to the frame (a window 4–8× the input, 2^(windowLog+1) hash
+ * and chain entries), a 200-byte block takes ~0.04 ms and a 128 KiB one
+ * ~49 ms instead of ~99, with the same output (within 0.01% over the benchmark
+ * corpus). (zstd's
+ * pledged source size, which node:zlib accepts, also shrinks the tables, but
+ * to a window just over the input, which costs ~1% on blocks of 16–64 KiB.)
+ * Inputs over 256 KiB, or levels under 10, keep zstd's defaults.
+ */
+function frameTables(length: number, level: number): Record<number, number> {
+  if (level < 10 || length > 256 * 1024) return {};
+  const windowLog = Math.max(10, Math.ceil(Math.log2(Math.max(length, 1))) + 2);
+  return {
+    [constants.ZSTD_c_windowLog]: windowLog,
+    [constants.ZSTD_c_hashLog]: windowLog + 1,
+    [constants.ZSTD_c_chainLog]: windowLog + 1,
+  };
+}
+
 /** Flushes a directory's entries (a rename) to disk. */
 export function syncDir(dir: string): void {
   const f = Deno.openSync(dir, { read: true });
@@ -121,10 +165,12 @@ export class SegmentWriter {
   }
 
   #compress(raw: Uint8Array): Uint8Array {
+    const level = blockZstdLevel(raw.length, this.#zstdLevel);
     return zstdCompressSync(raw, {
       params: {
-        [constants.ZSTD_c_compressionLevel]: this.#zstdLevel,
+        [constants.ZSTD_c_compressionLevel]: level,
         [constants.ZSTD_c_checksumFlag]: 1,
+        ...frameTables(raw.length, level),
       },
     });
   }
