@@ -61,6 +61,16 @@ export const SERVE_FLAGS = {
     default: "8",
     help: "minimum flush files before a compaction pass runs",
   },
+  "compact-unit-bytes": {
+    kind: "bytes",
+    default: `${COMPACTION_DEFAULTS.unitBytes / (1024 * 1024)}MiB`,
+    help: "raw bytes merged in one compaction step (committed before the next; a kill loses one)",
+  },
+  "compact-unit-files": {
+    kind: "int",
+    default: String(COMPACTION_DEFAULTS.unitFiles),
+    help: "files merged in one compaction step",
+  },
   durable: {
     kind: "bool",
     default: "true",
@@ -142,6 +152,8 @@ export async function serve(args: string[]): Promise<void> {
       intervalMs: flags["compact-interval"] as number,
       minFiles: flags["compact-min-files"] as number,
       ...COMPACTION_DEFAULTS,
+      unitBytes: flags["compact-unit-bytes"] as number,
+      unitFiles: flags["compact-unit-files"] as number,
     },
     cache,
     quarantine,

@@ -1,8 +1,22 @@
 /**
  * The compactor: every interval, when enough flush files exist, merges them
- * (oldest first, in groups bounded by size) into time-local level-1 segments
- * on a worker. The new segment and its catalog row are durable before the
- * sources' rows go (one transaction) and before their files are deleted.
+ * (oldest first) into time-local level-1 segments on a worker. The new segment
+ * and its catalog row are durable before the sources' rows go (one
+ * transaction) and before their files are deleted.
+ *
+ * Incremental compaction. A pass is a list of bounded units of work, each at
+ * most `unitBytes` of raw lines and `unitFiles` source files, run one after
+ * the other: a unit writes its segment and commits its catalog replace before
+ * the next starts. A stop or a kill loses at most the unit under way (its
+ * `.tmp` file is removed at the next start; its sources are still cataloged,
+ * and the segments of the units before it hold their lines exactly once, since
+ * their sources' rows went in the same transaction that added them). Segments
+ * still grow: a segment under half the unit bound is "small", and small
+ * segments are merged (oldest first, in units under the same bounds) once
+ * `minFiles` of them exist, so the tail units of passes made while ingest was
+ * slow become full-sized segments with fuller, better-compressed blocks. The
+ * zstd level is chosen per unit by the backlog still waiting, and capped per
+ * block by its size (see `blockZstdLevel` in `segment_writer.ts`).
  *
  * @module
  */
@@ -30,8 +44,14 @@ export interface CompactorOptions {
   zstdLevels: readonly { upTo: number; level: number }[];
   /** Target uncompressed bytes per block. */
   blockBytes: number;
-  /** Upper bound on uncompressed bytes merged into one segment. */
-  segmentBytes: number;
+  /**
+   * Upper bound on the uncompressed bytes of one unit of work (one merge into
+   * one segment, committed before the next starts). A single source larger
+   * than this is a unit on its own.
+   */
+  unitBytes: number;
+  /** Upper bound on the source files of one unit of work. */
+  unitFiles: number;
 }
 
 /** Default compaction settings besides interval and minimum file count. */
@@ -46,7 +66,12 @@ export const COMPACTION_DEFAULTS = {
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
   blockBytes: 128 * 1024,
-  segmentBytes: 512 * 1024 * 1024,
+  // About 10 s of one core at level 19 (~3–4 MB/s), a few at lower levels:
+  // what a stop or kill can lose. Large enough that with a few hundred streams
+  // most blocks are full.
+  unitBytes: 32 * 1024 * 1024,
+  // Each source is open, its index in memory, while its unit runs.
+  unitFiles: 256,
 } as const;
 
 /**
@@ -103,64 +128,61 @@ export class Compactor {
   }
 
   /**
-   * What to merge now: flush files, once at least `minFiles` exist; and small
-   * segments (under an eighth of the segment bound), once as many exist, so
-   * segments made while ingest was slow grow into large, better-compressed ones.
-   * Each kind is merged oldest first, in groups bounded by size.
+   * The units of work of a pass: flush files, once at least `minFiles` exist;
+   * then small segments (under half the unit bound), once as many exist. Each
+   * kind is merged oldest first, in units bounded by bytes and file count.
    */
-  #groups(): CatalogEntry[][] {
+  #units(): CatalogEntry[][] {
+    const { unitBytes, unitFiles, minFiles } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
-    const small = this.#options.segmentBytes / 8;
     const candidates = [
       local.filter((e) => e.level === 0),
-      local.filter((e) => e.level === 1 && e.rawBytes < small),
+      local.filter((e) => e.level === 1 && e.rawBytes < unitBytes / 2),
     ];
-    const groups: CatalogEntry[][] = [];
+    const units: CatalogEntry[][] = [];
     for (const entries of candidates) {
-      if (entries.length < this.#options.minFiles) continue;
+      if (entries.length < minFiles) continue;
       entries.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
-      let group: CatalogEntry[] = [];
+      let unit: CatalogEntry[] = [];
       let bytes = 0;
       for (const e of entries) {
-        if (bytes + e.rawBytes > this.#options.segmentBytes && group.length > 0) {
-          groups.push(group);
-          group = [];
+        if (unit.length > 0 && (bytes + e.rawBytes > unitBytes || unit.length >= unitFiles)) {
+          units.push(unit);
+          unit = [];
           bytes = 0;
         }
-        group.push(e);
+        unit.push(e);
         bytes += e.rawBytes;
       }
-      // A lone small segment has nothing to merge with.
-      if (group.length > 1 || group[0]?.level === 0) groups.push(group);
+      if (unit.length > 0) units.push(unit);
     }
-    return groups;
+    // A lone small segment has nothing to merge with.
+    return units.filter((u) => u.length > 1 || u[0].level === 0);
   }
 
   async #pass(): Promise<number> {
-    const groups = this.#groups();
-    if (groups.length === 0) return 0;
-    const backlog = groups.flat().reduce((n, e) => n + e.rawBytes, 0);
-    const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
+    const units = this.#units();
+    if (units.length === 0) return 0;
     // A worker per pass: its heap is gone between passes.
     const pool = this.#pool = new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
-    let merged: number;
     try {
-      merged = await this.#merge(groups, pool, zstdLevel);
+      return await this.#merge(units, pool);
     } finally {
       pool.terminate();
       this.#pool = undefined;
     }
-    return merged;
   }
 
   async #merge(
-    groups: CatalogEntry[][],
+    units: CatalogEntry[][],
     pool: WorkerPool<CompactJob, SegmentInfo>,
-    zstdLevel: number,
   ): Promise<number> {
     let merged = 0;
-    for (const sources of groups) {
+    let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
+    for (const sources of units) {
       if (this.#stopped) break;
+      const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
+      backlog -= sources.reduce((n, e) => n + e.rawBytes, 0);
       let info: SegmentInfo;
       try {
         info = await pool.run({
@@ -197,8 +219,9 @@ export class Compactor {
   }
 
   /**
-   * Stops: no new pass or merge starts, and a merge under way is abandoned
-   * (its temporary file is removed at the next start; its sources stay).
+   * Stops: no new pass or unit starts, and the unit under way is abandoned
+   * (its temporary file is removed at the next start; its sources stay). The
+   * units committed before it are kept.
    */
   async stop(): Promise<void> {
     this.#stopped = true;

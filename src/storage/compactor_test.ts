@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { BlockBuilder } from "./block_codec.ts";
+import { openFileSource } from "./byte_source.ts";
+import { Catalog } from "./catalog.ts";
+import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
+import { readBlock, readSegmentIndex } from "./segment_reader.ts";
+import { SegmentWriter } from "./segment_writer.ts";
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "loge-compactor-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes flush file `seq`: one line in each of `streams` streams. */
+function flushFile(dir: string, seq: number, streams: number) {
+  const w = new SegmentWriter(dir, `l0-test-${String(seq).padStart(4, "0")}.loge`, {
+    level: 0,
+    zstdLevel: 1,
+  });
+  const b = new BlockBuilder();
+  for (let s = 0; s < streams; s++) {
+    b.addString(BigInt(seq), `line ${seq} of stream ${s}`);
+    w.writeBlock(w.stream(`{"app":"a${s}"}`), b);
+  }
+  return w.finish([[seq, seq]]);
+}
+
+/** Every line in the cataloged files, as "labels line". */
+async function lines(catalog: Catalog): Promise<string[]> {
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  for (const entry of catalog.entries()) {
+    const source = await openFileSource(join(catalog.dir, entry.name));
+    try {
+      const index = await readSegmentIndex(source);
+      for (const ref of index.blocks) {
+        const block = await readBlock(source, ref);
+        for (let i = 0; i < block.ts.length; i++) {
+          const line = dec.decode(block.lines.subarray(block.starts[i], block.ends[i]));
+          out.push(`${index.streams[ref.stream]} ${line}`);
+        }
+      }
+    } finally {
+      await source.close();
+    }
+  }
+  return out;
+}
+
+function expected(files: number, streams: number): string[] {
+  const out: string[] = [];
+  for (let seq = 1; seq <= files; seq++) {
+    for (let s = 0; s < streams; s++) out.push(`{"app":"a${s}"} line ${seq} of stream ${s}`);
+  }
+  return out.sort();
+}
+
+function options(more: Partial<CompactorOptions> = {}): CompactorOptions {
+  return { intervalMs: 0, minFiles: 2, ...COMPACTION_DEFAULTS, ...more };
+}
+
+Deno.test("compaction of 20,000 streams × 3 lines finishes and keeps every line once", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 3; seq++) catalog.add(flushFile(dir, seq, 20_000));
+      // Default settings: level 19 for this small backlog, on ~25-byte blocks.
+      const compactor = new Compactor(catalog, options());
+      assert.equal(await compactor.compactNow(), 3);
+      await compactor.stop();
+      const entries = [...catalog.entries()];
+      assert.deepEqual(entries.map((e) => e.level), [1]);
+      assert.deepEqual(entries[0].seqs, [[1, 3]]);
+      assert.deepEqual((await lines(catalog)).sort(), expected(3, 20_000));
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("compaction commits bounded units, then merges the small segments they made", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 10; seq++) catalog.add(flushFile(dir, seq, 5));
+      const compactor = new Compactor(catalog, options({ unitFiles: 3 }));
+      // Units of 3, 3, 3 and 1 files: four segments, each committed on its own.
+      assert.equal(await compactor.compactNow(), 10);
+      let entries = [...catalog.entries()];
+      assert.deepEqual(entries.map((e) => e.level), [1, 1, 1, 1]);
+      assert.deepEqual(entries.map((e) => e.seqs).sort((a, b) => a[0][0] - b[0][0]), [
+        [[1, 3]],
+        [[4, 6]],
+        [[7, 9]],
+        [[10, 10]],
+      ]);
+      // They are small: the next pass merges them, 3 at a time (a lone
+      // segment left over waits), and the pass after it merges the last two.
+      assert.equal(await compactor.compactNow(), 3);
+      entries = [...catalog.entries()];
+      assert.deepEqual(entries.map((e) => e.rawBytes < COMPACTION_DEFAULTS.unitBytes), [
+        true,
+        true,
+      ]);
+      assert.equal(await compactor.compactNow(), 2);
+      entries = [...catalog.entries()];
+      assert.deepEqual(entries.map((e) => e.seqs), [[[1, 10]]]);
+      await compactor.stop();
+      assert.deepEqual((await lines(catalog)).sort(), expected(10, 5));
+      const files = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+      assert.deepEqual(files.filter((n) => n.startsWith("l0-")), []);
+    } finally {
+      catalog.close();
+    }
+  }));
