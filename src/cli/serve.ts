@@ -104,6 +104,11 @@ export const SERVE_FLAGS = {
     default: "10MiB",
     help: "largest accepted push body, before and after gzip",
   },
+  "read-timeout": {
+    kind: "duration",
+    default: "30s",
+    help: "how long a push body may take to arrive before the push is refused (408)",
+  },
 } satisfies Record<string, FlagSpec>;
 
 /** Help text of `loge serve`. */
@@ -171,6 +176,7 @@ export async function serve(args: string[]): Promise<void> {
     engine,
     dir: catalog.dir,
     maxBodyBytes: flags["max-body-size"] as number,
+    readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
   });
   const server = Deno.serve({

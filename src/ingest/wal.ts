@@ -5,9 +5,21 @@
  * the catalog already holds.
  *
  * Record: `u32 length | u32 CRC-32 | u64 seq | u8 format | body`, where length
- * counts format and body, and the CRC covers seq, format and body. Segments are
- * files `wal/<first seq>.wal`; a new one starts at open, past a size limit, and
- * when a checkpoint finds the active one fully stored.
+ * counts format and body, and the CRC covers seq, format and body.
+ *
+ * Segments are files `wal/<segment number, 20 digits>.wal`, numbered in the
+ * order they are created. A number is never used twice: the next one is above
+ * every number present at open, and a segment is created with `createNew`, so a
+ * new segment can never truncate an old file. (Names used to be the first
+ * sequence of the segment; after a segment with a torn first record that
+ * sequence came back, and the new, live segment truncated and then deleted the
+ * old file of the same name.) A new segment starts at open, past a size limit,
+ * when a checkpoint finds the active one fully stored, and after a failed
+ * write, which the segment is cut back from before it is sealed.
+ *
+ * Replay reads every intact record. A stretch that fails its checks (a torn
+ * tail left by a crash, or damage) is skipped: replay looks for the next
+ * intact record after it, logs what it skipped and counts it.
  *
  * @module
  */
@@ -15,6 +27,7 @@
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
 import type { SeqSet } from "../storage/seq_ranges.ts";
+import { FaultState } from "../storage/storage_error.ts";
 
 /** One logged push body. */
 export interface WalRecord {
@@ -23,12 +36,37 @@ export interface WalRecord {
   readonly body: Uint8Array;
 }
 
+/** A stretch of a segment that holds no intact record. */
+export interface WalDamage {
+  /** Byte offset of the stretch in its segment. */
+  readonly offset: number;
+  /** Its length in bytes. */
+  readonly bytes: number;
+  /** Whether it runs to the end of the segment (a torn tail). */
+  readonly tail: boolean;
+  /** Sequence of the last intact record before it (0 when none). */
+  readonly after: number;
+  /** Sequence of the first intact record after it, when there is one in the segment. */
+  readonly resumesAt?: number;
+}
+
+/** What replay skipped, for `/api/v1/stats`. */
+export interface WalDamageCounters {
+  /** Damaged stretches found (torn tails included). */
+  stretches: number;
+  /** Bytes skipped in them. */
+  bytes: number;
+  /** Records known lost: sequences missing between intact records, plus one per torn tail. */
+  records: number;
+}
+
 const HEADER = 17;
 const SUFFIX = ".wal";
+const NAME = /^(\d{1,20})\.wal$/;
 
 interface Segment {
   path: string;
-  /** First and last sequence held; `last` is 0 while empty. */
+  /** First and last sequence held; `last` is 0 while it holds no intact record. */
   first: number;
   last: number;
   bytes: number;
@@ -47,7 +85,8 @@ interface Pending {
  * @example
  * ```ts
  * import { encodeRecord } from "./wal.ts";
- * console.log(encodeRecord(1, 1, new Uint8Array(3)).length); // 20
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeRecord(1, 1, new Uint8Array(3)).length, 20);
  * ```
  */
 export function encodeRecord(seq: number, format: number, body: Uint8Array): Uint8Array {
@@ -61,23 +100,64 @@ export function encodeRecord(seq: number, format: number, body: Uint8Array): Uin
   return out;
 }
 
+/** The end of the intact record at `at` whose sequence is above `after`, or -1. */
+function recordEnd(bytes: Uint8Array, view: DataView, at: number, after: number): number {
+  if (at + HEADER > bytes.length) return -1;
+  const length = view.getUint32(at, true);
+  const end = at + 16 + length;
+  if (length === 0 || end > bytes.length) return -1;
+  // Sequences are below 2^53: a high word beyond that is no record header.
+  if (view.getUint32(at + 12, true) >= 0x200000) return -1;
+  if (Number(view.getBigUint64(at + 8, true)) <= after) return -1;
+  return crc32(bytes.subarray(at + 8, end)) === view.getUint32(at + 4, true) ? end : -1;
+}
+
 /**
- * Decodes the records of one segment's bytes, stopping at a torn or corrupt
- * tail (an interrupted write), which is not an error.
+ * Decodes the intact records of one segment's bytes, in order. A stretch that
+ * holds no intact record (a torn tail, or damage) is reported to `onDamage`,
+ * and decoding resumes at the next intact record after it, if any: one whose
+ * checksum holds and whose sequence is above the last one read (and above
+ * `after`, the last sequence of the segments before).
+ *
+ * @example
+ * ```ts
+ * import { decodeRecords, encodeRecord, type WalDamage } from "./wal.ts";
+ * import assert from "node:assert/strict";
+ * const a = encodeRecord(1, 1, new Uint8Array([7]));
+ * const b = encodeRecord(2, 1, new Uint8Array([8]));
+ * b[17] ^= 1; // a flipped bit in the second record's body
+ * const bytes = new Uint8Array([...a, ...b, 0, 0]);
+ * const damage: WalDamage[] = [];
+ * const seqs = [...decodeRecords(bytes, 0, (d) => damage.push(d))].map((r) => r.seq);
+ * assert.deepEqual(seqs, [1]);
+ * assert.deepEqual(damage, [{ offset: 18, bytes: 20, tail: true, after: 1 }]);
+ * ```
  */
-export function* decodeRecords(bytes: Uint8Array): Generator<WalRecord> {
+export function* decodeRecords(
+  bytes: Uint8Array,
+  after = 0,
+  onDamage: (damage: WalDamage) => void = () => {},
+): Generator<WalRecord> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
-  while (at + HEADER <= bytes.length) {
-    const length = view.getUint32(at, true);
-    const end = at + 8 + 8 + length;
-    if (length === 0 || end > bytes.length) return;
-    if (crc32(bytes.subarray(at + 8, end)) !== view.getUint32(at + 4, true)) return;
-    yield {
-      seq: Number(view.getBigUint64(at + 8, true)),
-      format: bytes[at + 16],
-      body: bytes.subarray(at + HEADER, end),
-    };
+  let last = after;
+  while (at < bytes.length) {
+    let end = recordEnd(bytes, view, at, last);
+    if (end < 0) {
+      let next = at + 1;
+      while (next + HEADER <= bytes.length && (end = recordEnd(bytes, view, next, last)) < 0) {
+        next++;
+      }
+      if (end < 0) {
+        onDamage({ offset: at, bytes: bytes.length - at, tail: true, after: last });
+        return;
+      }
+      const resumesAt = Number(view.getBigUint64(next + 8, true));
+      onDamage({ offset: at, bytes: next - at, tail: false, after: last, resumesAt });
+      at = next;
+    }
+    last = Number(view.getBigUint64(at + 8, true));
+    yield { seq: last, format: bytes[at + 16], body: bytes.subarray(at + HEADER, end) };
     at = end;
   }
 }
@@ -86,12 +166,19 @@ export function* decodeRecords(bytes: Uint8Array): Generator<WalRecord> {
  * A write-ahead log in `dir`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Wal } from "./wal.ts";
- * const wal = await Wal.open("tmp/wal");
- * await wal.replay((r) => console.log(r.seq));
+ * import { SeqSet } from "../storage/seq_ranges.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const wal = await Wal.open(dir);
+ * await wal.replay(() => {});
  * await wal.append(wal.lastSeq + 1, 1, new TextEncoder().encode("{}"));
- * await wal.close();
+ * await wal.close(new SeqSet());
+ * const again = await Wal.open(dir);
+ * assert.equal(await again.replay(() => {}), 1);
+ * await again.close(new SeqSet());
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Wal {
@@ -99,10 +186,14 @@ export class Wal {
   readonly #segmentBytes: number;
   #sealed: Segment[] = [];
   #active?: { segment: Segment; file: Deno.FsFile };
+  #nextNumber = 1;
   #queue: Pending[] = [];
   #writing?: Promise<void>;
   #rotate = false;
-  #failed?: Error;
+  /** Whether writes fail (a full disk): logged once per change, never sticky. */
+  readonly health = new FaultState("write-ahead log");
+  /** What replay skipped. */
+  readonly damage: WalDamageCounters = { stretches: 0, bytes: 0, records: 0 };
   /** The largest sequence logged or found at open. */
   lastSeq = 0;
 
@@ -115,14 +206,15 @@ export class Wal {
   static async open(dir: string, options: { segmentBytes?: number } = {}): Promise<Wal> {
     await Deno.mkdir(dir, { recursive: true });
     const wal = new Wal(dir, options.segmentBytes ?? 64 * 1024 * 1024);
-    const names: string[] = [];
+    const found: { name: string; number: number }[] = [];
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(SUFFIX)) names.push(e.name);
+      const match = e.isFile ? NAME.exec(e.name) : null;
+      if (match) found.push({ name: e.name, number: Number(match[1]) });
     }
-    names.sort();
-    for (const name of names) {
-      const path = join(dir, name);
-      wal.#sealed.push({ path, first: Number(name.slice(0, -SUFFIX.length)), last: 0, bytes: 0 });
+    found.sort((a, b) => a.number - b.number);
+    for (const { name, number } of found) {
+      wal.#sealed.push({ path: join(dir, name), first: 0, last: 0, bytes: 0 });
+      wal.#nextNumber = number + 1;
     }
     return wal;
   }
@@ -130,6 +222,7 @@ export class Wal {
   /**
    * Reads every intact record of the segments found at open, in order, and
    * hands each to `onRecord` (awaited, so replay respects backpressure).
+   * Damaged stretches are skipped, logged and counted in {@linkcode damage}.
    *
    * @returns how many records were read.
    */
@@ -138,12 +231,27 @@ export class Wal {
     for (const segment of this.#sealed) {
       const bytes = await Deno.readFile(segment.path);
       segment.bytes = bytes.length;
-      for (const record of decodeRecords(bytes)) {
+      const damaged: WalDamage[] = [];
+      for (const record of decodeRecords(bytes, this.lastSeq, (d) => damaged.push(d))) {
         if (segment.last === 0) segment.first = record.seq;
-        segment.last = record.seq;
-        if (record.seq > this.lastSeq) this.lastSeq = record.seq;
+        segment.last = this.lastSeq = record.seq;
         count++;
         await onRecord(record);
+      }
+      for (const d of damaged) {
+        // Sequences missing around a stretch were lost with it; a torn tail
+        // held at least the record whose write it interrupted.
+        const lost = d.tail ? 1 : Math.max(d.resumesAt! - d.after - 1, 0);
+        this.damage.stretches++;
+        this.damage.bytes += d.bytes;
+        this.damage.records += lost;
+        console.error(
+          `loge: WAL segment ${segment.path}: ${d.bytes} bytes at offset ${d.offset} hold no intact record (${
+            d.tail
+              ? "a torn tail: a write was interrupted; its records are lost"
+              : `damaged; replay resumes at sequence ${d.resumesAt}, ${lost} records lost`
+          }); skipped`,
+        );
       }
     }
     return count;
@@ -152,9 +260,10 @@ export class Wal {
   /**
    * Appends a record and resolves once it is on disk (fsynced). Sequences must
    * be appended in increasing order.
+   *
+   * @throws {StorageError} when the write or fsync fails; the next append tries a new segment.
    */
   append(seq: number, format: number, body: Uint8Array): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
     const record = encodeRecord(seq, format, body);
     this.lastSeq = seq;
     const done = new Promise<void>((resolve, reject) =>
@@ -169,30 +278,30 @@ export class Wal {
       while (this.#queue.length > 0) {
         const batch = this.#queue;
         this.#queue = [];
+        let size = 0;
+        for (const p of batch) size += p.record.length;
+        const joined = new Uint8Array(size);
+        let at = 0;
+        for (const p of batch) {
+          joined.set(p.record, at);
+          at += p.record.length;
+        }
         try {
           if (!this.#active || this.#rotate || this.#active.segment.bytes >= this.#segmentBytes) {
-            await this.#startSegment(batch[0].seq);
+            await this.#startSegment();
           }
           const { segment, file } = this.#active!;
-          let size = 0;
-          for (const p of batch) size += p.record.length;
-          const joined = new Uint8Array(size);
-          let at = 0;
-          for (const p of batch) {
-            joined.set(p.record, at);
-            at += p.record.length;
-          }
           for (let done = 0; done < joined.length;) done += await file.write(joined.subarray(done));
           await file.syncData();
           if (segment.last === 0) segment.first = batch[0].seq;
           segment.last = batch[batch.length - 1].seq;
           segment.bytes += size;
+          this.health.recover();
           for (const p of batch) p.resolve();
-        } catch (error) {
-          // A failed write leaves the log in doubt: refuse further appends.
-          this.#failed = new Error(`write-ahead log failed: ${(error as Error).message}`);
-          for (const p of [...batch, ...this.#queue]) p.reject(this.#failed);
-          this.#queue = [];
+        } catch (cause) {
+          const error = this.health.fail(cause);
+          await this.#abandonActive();
+          for (const p of batch) p.reject(error);
         }
       }
     } finally {
@@ -200,14 +309,33 @@ export class Wal {
     }
   }
 
-  async #startSegment(first: number): Promise<void> {
+  /**
+   * After a failed write the active segment's tail is in doubt: cut it back to
+   * what was acknowledged and seal it, so the next append starts a new file.
+   */
+  async #abandonActive(): Promise<void> {
+    const active = this.#active;
+    if (!active) return;
+    this.#active = undefined;
+    try {
+      await active.file.truncate(active.segment.bytes);
+      await active.file.syncData();
+    } catch {
+      // Replay skips whatever of the failed write is left as a damaged tail.
+    }
+    active.file.close();
+    this.#sealed.push(active.segment);
+  }
+
+  async #startSegment(): Promise<void> {
     if (this.#active) {
       this.#active.file.close();
       this.#sealed.push(this.#active.segment);
+      this.#active = undefined;
     }
-    const path = join(this.#dir, `${String(first).padStart(20, "0")}${SUFFIX}`);
-    const file = await Deno.open(path, { write: true, create: true, truncate: true });
-    this.#active = { segment: { path, first, last: 0, bytes: 0 }, file };
+    const path = join(this.#dir, `${String(this.#nextNumber++).padStart(20, "0")}${SUFFIX}`);
+    const file = await Deno.open(path, { write: true, createNew: true });
+    this.#active = { segment: { path, first: 0, last: 0, bytes: 0 }, file };
     this.#rotate = false;
     const dir = await Deno.open(this.#dir, { read: true });
     await dir.sync().finally(() => dir.close());
@@ -216,7 +344,8 @@ export class Wal {
   /**
    * Deletes every sealed segment whose records are all in `stored` (held by
    * durable, cataloged files), and asks for a new segment when the active one is
-   * fully stored too, so it can go at the next checkpoint.
+   * fully stored too, so it can go at the next checkpoint. The active segment
+   * is never deleted.
    *
    * @returns how many segments were deleted.
    */

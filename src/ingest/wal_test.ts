@@ -68,3 +68,49 @@ Deno.test("checkpoints delete only segments whose records are all stored", () =>
     await again.close(stored);
     assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
   }));
+
+Deno.test("a damaged record is skipped, the records after it replay, and the loss is counted", () =>
+  withDir(async (dir) => {
+    const wal = await Wal.open(dir);
+    for (let i = 1; i <= 4; i++) await wal.append(i, 1, enc.encode(`body ${i}`));
+    await wal.close(new SeqSet());
+    const [name] = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+    const bytes = await Deno.readFile(join(dir, name));
+    const recordBytes = bytes.length / 4;
+    bytes[recordBytes + 20] ^= 0xff; // inside the body of record 2
+    await Deno.writeFile(join(dir, name), bytes.subarray(0, bytes.length - 3)); // and a torn tail
+    const { wal: again, seen } = await replayAll(dir);
+    assert.deepEqual(seen.map((s) => s[0]), [1, 3]);
+    assert.deepEqual(again.damage, {
+      stretches: 2,
+      bytes: recordBytes + (recordBytes - 3),
+      records: 2,
+    });
+    await again.close(new SeqSet());
+  }));
+
+Deno.test("segment names are never reused: a segment left without records never takes a live one with it", () =>
+  withDir(async (dir) => {
+    // Record 1 in the first segment; the second was created, then the process
+    // died before its first write (or its first record was torn).
+    const wal = await Wal.open(dir, { segmentBytes: 1 });
+    await wal.append(1, 1, enc.encode("body 1"));
+    await wal.append(2, 1, enc.encode("body 2"));
+    await wal.close(new SeqSet());
+    const names = (await Array.fromAsync(Deno.readDir(dir), (e) => e.name)).sort();
+    await Deno.truncate(join(dir, names[1]), 10);
+    const { wal: again, seen } = await replayAll(dir);
+    assert.deepEqual(seen.map((s) => s[0]), [1]);
+    // Sequence 2 comes back (it was never intact); it must land in a new file.
+    await again.append(2, 1, enc.encode("body 2 again"));
+    const stored = new SeqSet();
+    stored.addRanges([[1, 1]]);
+    assert.equal(await again.checkpoint(stored), 2); // the first segment and the empty one
+    const left = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+    assert.equal(left.length, 1);
+    assert.ok(!names.includes(left[0]), `${left[0]} reuses a name of ${names}`);
+    await again.close(new SeqSet());
+    const { wal: last, seen: after } = await replayAll(dir);
+    assert.deepEqual(after, [[2, "body 2 again"]]);
+    await last.close(new SeqSet());
+  }));
