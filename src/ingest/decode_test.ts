@@ -120,3 +120,53 @@ Deno.test("undecodable bytes are a PushError", () => {
     /cannot decode protobuf body/,
   );
 });
+
+/** `bytes` with the first occurrence of ASCII `marker` replaced by `bad` (same length). */
+function replaced(bytes: Uint8Array, marker: string, bad: number[]): Uint8Array {
+  const m = new TextEncoder().encode(marker);
+  const out = bytes.slice();
+  for (let i = 0; i + m.length <= out.length; i++) {
+    if (m.every((b, j) => out[i + j] === b)) {
+      out.set(bad, i);
+      return out;
+    }
+  }
+  throw new Error(`marker ${marker} not found`);
+}
+
+Deno.test("invalid UTF-8 is refused alike by JSON, msgpack and protobuf", async () => {
+  const root = await protobuf.load(new URL("./push.proto", import.meta.url).pathname);
+  const PushRequest = root.lookupType("loge.PushRequest");
+  const encoders: [PushFormat, (p: typeof payload) => Uint8Array][] = [
+    [PushFormat.Json, (p) => new TextEncoder().encode(JSON.stringify(p))],
+    [PushFormat.Msgpack, (p) => encodeMsgpack(p)],
+    [PushFormat.Protobuf, (p) =>
+      PushRequest.encode(PushRequest.fromObject({
+        streams: p.streams.map((s) => ({
+          stream: s.stream,
+          values: s.values.map(([timestamp, line, metadata]) => ({ timestamp, line, metadata })),
+        })),
+      })).finish()],
+  ];
+  const invalid: [string, number[]][] = [
+    ["lone 0xff", [0x78, 0xff, 0x79]],
+    ["overlong '/'", [0x78, 0xc0, 0xaf]],
+    ["CESU-8 surrogate", [0xed, 0xa0, 0xbd]],
+  ];
+  for (const [format, encode] of encoders) {
+    for (const [what, bad] of invalid) {
+      for (const where of ["line", "label", "metadata"]) {
+        const p = structuredClone(payload);
+        if (where === "line") p.streams[0].values[1][1] = "QQQ";
+        if (where === "label") p.streams[0].stream.env = "QQQ";
+        if (where === "metadata") p.streams[0].values[0][2] = { trace: "QQQ" };
+        const body = replaced(encode(p), "QQQ", bad);
+        assert.throws(
+          () => decodePush(format, body),
+          (e: unknown) => e instanceof PushError && /cannot decode/.test(e.message),
+          `${PushFormat[format]}: ${what} in a ${where} was accepted`,
+        );
+      }
+    }
+  }
+});

@@ -67,19 +67,69 @@ function describe(v: unknown): string {
   return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
 }
 
+/** Longest label name, in characters (Loki's default). */
+export const MAX_LABEL_NAME_LENGTH = 1024;
+/** Longest label value, in characters (Loki's default). */
+export const MAX_LABEL_VALUE_LENGTH = 2048;
+
 /**
- * Canonical keys of label sets seen lately, by their JSON as sent: the same
- * few hundred streams arrive in every payload, so most are validated once.
+ * Canonical keys of valid label sets seen lately, by their JSON as sent: the
+ * same few hundred streams arrive in every payload, so most are validated
+ * once. Bounded by the characters it holds, not by entries, so large label
+ * sets cannot grow it past its bound; it starts over when full.
+ *
+ * @example
+ * ```ts
+ * import { LabelKeyCache } from "./payload.ts";
+ * import assert from "node:assert/strict";
+ * const cache = new LabelKeyCache(10);
+ * cache.set("abc", "abc");
+ * assert.equal(cache.get("abc"), "abc");
+ * cache.set("0123456789", "0123456789");
+ * assert.equal(cache.get("abc"), undefined);
+ * assert.ok(cache.size <= 10);
+ * ```
  */
-const canonicalCache = new Map<string, string>();
-const CANONICAL_CACHE_SIZE = 10_000;
+export class LabelKeyCache {
+  readonly #max: number;
+  #keys = new Map<string, string>();
+  #size = 0;
+
+  /** A cache of at most `max` characters of keys and values together. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Characters held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The canonical key cached for `sent`. */
+  get(sent: string): string | undefined {
+    return this.#keys.get(sent);
+  }
+
+  /** Caches `key` for `sent`, starting over when the bound would be passed. */
+  set(sent: string, key: string): void {
+    const size = sent.length + key.length;
+    if (this.#size + size > this.#max) {
+      this.#keys = new Map();
+      this.#size = 0;
+      if (size > this.#max) return;
+    }
+    this.#keys.set(sent, key);
+    this.#size += size;
+  }
+}
+
+const canonicalCache = new LabelKeyCache(4 * 1024 * 1024);
 
 function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
   const sent = JSON.stringify(raw);
   let key = canonicalCache.get(sent);
   if (key === undefined) {
     key = validateLabels(raw, stream);
-    if (canonicalCache.size >= CANONICAL_CACHE_SIZE) canonicalCache.clear();
     canonicalCache.set(sent, key);
   }
   return key;
@@ -88,6 +138,12 @@ function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
 function validateLabels(raw: Record<string, unknown>, stream: number): string {
   const labels: [string, string][] = [];
   for (const [name, value] of Object.entries(raw)) {
+    if (name.length > MAX_LABEL_NAME_LENGTH) {
+      throw new PushError(
+        `label name ${describe(name)} is longer than ${MAX_LABEL_NAME_LENGTH} characters`,
+        stream,
+      );
+    }
     if (!LABEL_NAME.test(name)) {
       throw new PushError(
         `label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`,
@@ -97,12 +153,27 @@ function validateLabels(raw: Record<string, unknown>, stream: number): string {
     if (typeof value !== "string") {
       throw new PushError(`label ${name} must be a string, got ${describe(value)}`, stream);
     }
+    if (value.length > MAX_LABEL_VALUE_LENGTH) {
+      throw new PushError(
+        `label ${name} is ${value.length} characters long, over the limit of ${MAX_LABEL_VALUE_LENGTH}`,
+        stream,
+      );
+    }
     // An empty value is the same as no label (as in Loki), so it is not stored.
-    if (value !== "") labels.push([name, value]);
+    if (value !== "") labels.push([name, wellFormed(value)]);
   }
   if (labels.length === 0) throw new PushError("stream has no labels", stream);
   labels.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   return JSON.stringify(Object.fromEntries(labels));
+}
+
+/**
+ * `text` with every lone surrogate (which JSON's `\ud83d` escapes can make,
+ * and UTF-8 cannot hold) replaced by U+FFFD, as Go's JSON decoder does in
+ * Loki: a line then reads the same before and after it is written to disk.
+ */
+function wellFormed(text: string): string {
+  return text.isWellFormed() ? text : text.toWellFormed();
 }
 
 function metadataJson(raw: unknown, stream: number, value: number): string | undefined {
@@ -114,12 +185,20 @@ function metadataJson(raw: unknown, stream: number, value: number): string | und
     );
   }
   const keys = Object.keys(raw);
+  let clean = true;
   for (const k of keys) {
-    if (typeof raw[k] !== "string") {
-      throw new PushError(`metadata ${k} must be a string, got ${describe(raw[k])}`, stream, value);
+    const v = raw[k];
+    if (typeof v !== "string") {
+      throw new PushError(`metadata ${k} must be a string, got ${describe(v)}`, stream, value);
     }
+    clean &&= k.isWellFormed() && v.isWellFormed();
   }
-  return keys.length === 0 ? undefined : JSON.stringify(raw);
+  if (keys.length === 0) return undefined;
+  return JSON.stringify(
+    clean
+      ? raw
+      : Object.fromEntries(keys.map((k) => [wellFormed(k), wellFormed(raw[k] as string)])),
+  );
 }
 
 /**
@@ -177,7 +256,7 @@ export function validatePush(raw: unknown): PushPayload {
         throw new PushError(`line must be a string, got ${describe(line)}`, s, v);
       }
       ts[v] = BigInt(t);
-      texts[v] = line;
+      texts[v] = wellFormed(line);
       if (value.length === 3) {
         const json = metadataJson(value[2], s, v);
         if (json !== undefined) (metadata ??= new Array(values.length).fill(undefined))[v] = json;

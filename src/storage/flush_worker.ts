@@ -5,7 +5,7 @@
  */
 
 import { BlockBuilder } from "./block_codec.ts";
-import type { EncodedBatch } from "./mem_batch.ts";
+import { type EncodedBatch, lineStart } from "./mem_batch.ts";
 import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 import { serveJobs } from "./worker_pool.ts";
@@ -65,7 +65,7 @@ export function writeBatch(job: FlushJob): SegmentInfo {
         builder.addSlice(
           ts[g],
           lines,
-          g === 0 ? 0 : ends[g - 1],
+          lineStart(ends, g),
           ends[g],
           anyMetadata ? metadataOf(g) : undefined,
         );

@@ -75,9 +75,17 @@ export interface EncodedBatch {
   /** Metadata JSON per line, by stream index, for the streams that have some. */
   readonly metadata: Record<number, (string | undefined)[]>;
   readonly ts: BigInt64Array;
-  /** UTF-8 of every line, concatenated; line `i` ends at `ends[i]`. */
+  /**
+   * UTF-8 of every line, each but the last followed by a "\n" that belongs to
+   * no line: line `i` is `lines[i === 0 ? 0 : ends[i - 1] + 1, ends[i])`.
+   */
   readonly lines: Uint8Array;
   readonly ends: Uint32Array;
+}
+
+/** Where line `i` of an {@linkcode EncodedBatch} starts. */
+export function lineStart(ends: Uint32Array, i: number): number {
+  return i === 0 ? 0 : ends[i - 1] + 1;
 }
 
 const encoder = new TextEncoder();
@@ -112,18 +120,20 @@ export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {
     }
   }
   const ends = new Uint32Array(texts.length);
-  // One native encode of all lines; when every byte is ASCII, ends follow
-  // from the string lengths, which is the common case.
-  let lines = encoder.encode(texts.join(""));
-  let at = 0;
-  for (let i = 0; i < texts.length; i++) ends[i] = at += texts[i].length;
-  if (at !== lines.length) {
+  // One native encode of all lines. The separator keeps each line's bytes its
+  // own: a lone surrogate ending one line and one starting the next would
+  // otherwise join into one 4-byte character. When every byte is ASCII, ends
+  // follow from the string lengths, which is the common case.
+  const lines = encoder.encode(texts.join("\n"));
+  let at = -1;
+  for (let i = 0; i < texts.length; i++) ends[i] = at += texts[i].length + 1;
+  if (texts.length > 0 && at !== lines.length) {
+    // Each line's bytes are already in place: measure them by encoding again.
     at = 0;
     for (let i = 0; i < texts.length; i++) {
-      const { written } = encoder.encodeInto(texts[i], lines.subarray(at));
-      ends[i] = at += written;
+      ends[i] = at += encoder.encodeInto(texts[i], lines.subarray(at)).written;
+      at++;
     }
-    lines = lines.subarray(0, at);
   }
   return {
     keys: keys.join("\n"),
