@@ -18,6 +18,7 @@ import { encodeBatches, MemBatch } from "../storage/mem_batch.ts";
 import { segmentName } from "../storage/segment_name.ts";
 import type { SegmentInfo } from "../storage/segment_writer.ts";
 import { toRanges } from "../storage/seq_ranges.ts";
+import { FaultState } from "../storage/storage_error.ts";
 import { WorkerPool } from "../storage/worker_pool.ts";
 import { decodePush, type PushFormat } from "./decode.ts";
 import type { PushPayload } from "./payload.ts";
@@ -50,6 +51,8 @@ export class ShuttingDownError extends Error {
 const FLUSH_BLOCK_BYTES = 256 * 1024;
 const MAX_FILE_ROWS = 20_000;
 const RETRY_MS = 1000;
+/** How long a stop waits for failing flushes to recover. */
+const CLOSE_WAIT_MS = 5000;
 
 /**
  * Accepts validated payloads and moves them to disk.
@@ -78,6 +81,8 @@ export class Ingester {
   #nextSeq: number;
   #closing = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  /** Whether flush files fail to be written or cataloged (a full disk). */
+  readonly #flushHealth = new FaultState("flush");
   /** Counters for `/api/v1/stats`. */
   readonly counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0, flushes: 0 };
 
@@ -132,6 +137,8 @@ export class Ingester {
     for (;;) {
       if (this.#closing) throw new ShuttingDownError();
       const full = this.#flushing.size >= this.#options.flushQueue;
+      // Flushes that fail (a full disk) free no room: say so instead of waiting.
+      if (full && this.#flushHealth.fault) throw this.#flushHealth.fault;
       if (!full && this.#admitted < 2 * this.#buckets.length) {
         this.#admitted++;
         return true;
@@ -160,6 +167,8 @@ export class Ingester {
    * Stores a validated payload of an admitted push (`body` is what it was
    * decoded from, logged as is). Resolves `stored` once it is fsynced in the
    * WAL, or `accepted` when not durable.
+   *
+   * @throws {StorageError} when the WAL cannot be written; nothing is stored.
    */
   async push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome> {
     if (this.#closing) throw new ShuttingDownError();
@@ -230,25 +239,62 @@ export class Ingester {
     const { ts, lines, ends, counts } = job.batch;
     const transfer = [ts.buffer, lines.buffer, ends.buffer, counts.buffer] as ArrayBuffer[];
     this.#pool.run(job, transfer).then(
-      (info) => {
-        // Cataloging and leaving the head happen in one turn: never both, never neither.
-        this.#catalog.add(info);
-        for (const b of batches) this.#flushing.delete(b);
-        this.counters.flushes++;
-        this.#busyWorkers--;
-        this.#dispatch();
-        this.#wake();
-      },
-      (error) => {
-        console.error(`loge: flush failed, retrying: ${error.message}`);
-        setTimeout(() => this.#write(batches), RETRY_MS);
-      },
+      (info) => this.#catalogFile(batches, info),
+      (error) => this.#retry(error, () => this.#write(batches)),
     );
+  }
+
+  /** Records a written file; its batches leave the head in the same turn. */
+  #catalogFile(batches: MemBatch[], info: SegmentInfo): void {
+    try {
+      this.#catalog.add(info);
+    } catch (error) {
+      // The file is durable; only its row is missing: retry that alone.
+      return this.#retry(error, () => this.#catalogFile(batches, info));
+    }
+    this.#flushHealth.recover();
+    for (const b of batches) this.#flushing.delete(b);
+    this.counters.flushes++;
+    this.#busyWorkers--;
+    this.#dispatch();
+    this.#wake();
+  }
+
+  /** A failed flush step is retried; waiting pushes learn of the fault. */
+  #retry(error: unknown, again: () => void): void {
+    this.#flushHealth.fail(error);
+    this.#wake();
+    setTimeout(again, RETRY_MS);
   }
 
   /** Batches not yet in a cataloged file: what queries read besides files. */
   head(): MemBatch[] {
     return [...this.#flushing, ...this.#buckets.filter((b) => b.rows > 0)];
+  }
+
+  /** Faults and WAL damage, for `/api/v1/stats`. */
+  health(): {
+    faults: { wal: string | null; flush: string | null };
+    wal: {
+      segments: number;
+      damaged_stretches: number;
+      skipped_bytes: number;
+      records_lost: number;
+    };
+  } {
+    const damage = this.#wal?.damage;
+    return {
+      faults: {
+        wal: this.#wal?.health.fault?.message ?? null,
+        flush: this.#flushHealth.fault?.message ?? null,
+      },
+      wal: {
+        segments: this.#wal?.segments ?? 0,
+        damaged_stretches: damage?.stretches ?? 0,
+        skipped_bytes: damage?.bytes ?? 0,
+        records_lost: damage?.records ?? 0,
+      },
+    };
   }
 
   /** Deletes WAL segments whose payloads all live in cataloged files. */
@@ -269,8 +315,23 @@ export class Ingester {
     for (const t of this.#timers) clearInterval(t);
     this.#wake();
     this.#flushAll();
+    const giveUp = Date.now() + CLOSE_WAIT_MS;
     while (this.#flushing.size > 0) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      // Flushes failing (a full disk) past a grace time: stop anyway; the WAL
+      // still holds what they hold, and replays it at the next start.
+      if (this.#flushHealth.fault && Date.now() > giveUp) {
+        const rows = [...this.#flushing].reduce((n, b) => n + b.rows, 0);
+        console.error(
+          `loge: stopping with ${rows} lines not written to files (${this.#flushHealth.fault.message}); ${
+            this.#wal ? "the write-ahead log replays them at the next start" : "they are lost"
+          }`,
+        );
+        break;
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, RETRY_MS);
+      });
     }
     await this.#wal?.close(this.#catalog.covered);
     this.#pool.terminate();

@@ -9,6 +9,7 @@ import type { Ingester } from "../ingest/ingester.ts";
 import type { QueryEngine } from "../query/engine.ts";
 import page from "../../web/index.html" with { type: "text" };
 import { bearerCheck } from "./auth.ts";
+import { BodyBudget } from "./body.ts";
 import { errorResponse, HttpError, json } from "./errors.ts";
 import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
@@ -20,9 +21,14 @@ export interface AppOptions {
   /** The data folder, for bytes on disk. */
   dir: string;
   maxBodyBytes: number;
+  /** Milliseconds a push body may take to arrive. */
+  readTimeoutMs: number;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
 }
+
+/** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
+const BODY_BUDGET_BODIES = 8;
 
 type Handler = (
   req: Request,
@@ -44,13 +50,20 @@ async function folderBytes(dir: string): Promise<number> {
  *
  * @example
  * ```ts ignore
- * const handler = createHandler({ ingester, engine, dir: "tmp", maxBodyBytes: 10 << 20, apiKey: "" });
+ * const handler = createHandler({ ingester, engine, dir: "tmp", maxBodyBytes: 10 << 20, readTimeoutMs: 30_000, apiKey: "" });
  * Deno.serve({ port: 3000 }, handler);
  * ```
  */
 export function createHandler(options: AppOptions): (req: Request) => Promise<Response> {
   const { ingester, engine } = options;
   const authorize = bearerCheck(options.apiKey);
+  // Bodies being read or waiting for admission, together: room for a few
+  // largest bodies, and for many of the usual size.
+  const pushLimits = {
+    maxBodyBytes: options.maxBodyBytes,
+    readTimeoutMs: options.readTimeoutMs,
+    budget: new BodyBudget(BODY_BUDGET_BODIES * options.maxBodyBytes),
+  };
   const guarded = (handler: Handler): Handler => (req, params) => {
     authorize(req);
     return handler(req, params);
@@ -64,7 +77,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "POST",
       new URLPattern({ pathname: "/api/v1/push" }),
-      (req) => handlePush(req, ingester, options.maxBodyBytes),
+      (req) => handlePush(req, ingester, pushLimits),
     ],
     [
       "POST",
@@ -95,6 +108,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
           ...engine.stats(),
           bytes_on_disk: await folderBytes(options.dir),
           ingest: ingester.counters,
+          ...ingester.health(),
         })
       ),
     ],

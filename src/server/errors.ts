@@ -8,6 +8,7 @@
 import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
 import { QueryError } from "../query/query_request.ts";
+import { StorageError } from "../storage/storage_error.ts";
 
 /** An error with an HTTP status, thrown by handlers. */
 export class HttpError extends Error {
@@ -27,6 +28,15 @@ export class HttpError extends Error {
     this.status = status;
     this.details = details;
     this.headers = headers;
+  }
+}
+
+/** The client went away while its request was being read: nobody is left to answer. */
+export class ClientAbortError extends Error {
+  /** Creates the error for `req`, whose body read failed with `cause`. */
+  constructor(req: Request, cause: unknown) {
+    super(`client went away while sending ${req.method} ${new URL(req.url).pathname}`, { cause });
+    this.name = "ClientAbortError";
   }
 }
 
@@ -74,6 +84,17 @@ export function errorResponse(error: unknown): Response {
   }
   if (error instanceof ShuttingDownError) {
     return json({ status: "error", error: error.message }, 503, { "retry-after": "1" });
+  }
+  if (error instanceof StorageError) {
+    // 507 while the disk is full (freeing space ends it); 503 for other faults.
+    return json({ status: "error", error: error.message }, error.full ? 507 : 503, {
+      "retry-after": "5",
+    });
+  }
+  if (error instanceof ClientAbortError) {
+    // Common and harmless (a shipper restarting): one line, no stack.
+    console.error(`loge: ${error.message}`);
+    return json({ status: "error", error: error.message }, 400);
   }
   if (error instanceof QueryError) {
     return json({ status: "error", error: error.message, position: error.position }, error.status);

@@ -1,22 +1,33 @@
 /**
- * `POST /api/v1/push`: decode, validate, log, acknowledge.
+ * `POST /api/v1/push`: read, decode, validate, log, acknowledge.
+ *
+ * The body is read before the push is admitted: a slow sender holds memory
+ * (bounded by the shared {@linkcode BodyBudget} and `--read-timeout`), never
+ * one of the few admission slots that every push needs.
  *
  * @module
  */
 
 import { decodePush, formatOf, PUSH_MEDIA_TYPES } from "../ingest/decode.ts";
 import type { Ingester } from "../ingest/ingester.ts";
-import { readBody } from "./body.ts";
+import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
+
+/** How push bodies are bounded. */
+export interface PushLimits {
+  maxBodyBytes: number;
+  readTimeoutMs: number;
+  budget: BodyBudget;
+}
 
 /**
  * Handles a push: 200 once durable, 202 when not durable, 503 when dropped
- * under backpressure; 400/413/415 for bad input, with nothing stored.
+ * under backpressure; 400/408/413/415 for bad input, with nothing stored.
  */
 export async function handlePush(
   req: Request,
   ingester: Ingester,
-  maxBodyBytes: number,
+  limits: PushLimits,
 ): Promise<Response> {
   const contentType = req.headers.get("content-type");
   const format = formatOf(contentType);
@@ -28,19 +39,27 @@ export async function handlePush(
       }`,
     );
   }
-  if (!(await ingester.admit())) {
-    await req.body?.cancel();
-    throw new HttpError(
-      503,
-      "payload dropped: the flush pipeline is saturated (--drop-on-backpressure)",
-      { dropped: true },
-    );
-  }
+  const share = limits.budget.open();
   try {
-    const body = await readBody(req, maxBodyBytes);
-    const outcome = await ingester.push(decodePush(format, body), format, body);
-    return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+    const body = await readBody(req, {
+      maxBytes: limits.maxBodyBytes,
+      timeoutMs: limits.readTimeoutMs,
+      budget: share,
+    });
+    if (!(await ingester.admit())) {
+      throw new HttpError(
+        503,
+        "payload dropped: the flush pipeline is saturated (--drop-on-backpressure)",
+        { dropped: true },
+      );
+    }
+    try {
+      const outcome = await ingester.push(decodePush(format, body), format, body);
+      return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+    } finally {
+      ingester.release();
+    }
   } finally {
-    ingester.release();
+    share.release();
   }
 }

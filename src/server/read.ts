@@ -21,7 +21,7 @@ const VOLUME_BUCKETS = 60;
 const MAX_VOLUME_BUCKETS = 2000;
 
 async function jsonBody(req: Request): Promise<Record<string, unknown>> {
-  return parseJsonBody(new TextDecoder().decode(await readBody(req, MAX_QUERY_BODY)));
+  return parseJsonBody(new TextDecoder().decode(await readBody(req, { maxBytes: MAX_QUERY_BODY })));
 }
 
 function searchBounds(req: Request): { start: bigint; end: bigint } {

@@ -1,0 +1,183 @@
+/**
+ * A full disk, on a small tmpfs (needs root, as CI runs): pushes answer 507
+ * with a reason, the log says so once per change, nothing crashes, and
+ * everything works again by itself once space is freed; nothing acknowledged
+ * is lost.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pushJson, startServer, type TestServer } from "./server.ts";
+
+const T0 = 1_700_000_000_000_000_000n;
+const asRoot = Deno.uid() === 0;
+
+async function sh(...args: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command(args[0], { args: args.slice(1), stderr: "piped" })
+    .output();
+  if (code !== 0) throw new Error(`${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/** A tmpfs of `size` mounted on a new folder, for the length of `fn`. */
+async function withTmpfs(size: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "loge-full-" });
+  await sh("mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir);
+  try {
+    await fn(dir);
+  } finally {
+    await sh("umount", "-l", dir);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Fills the disk of `dir` until `leave` bytes remain (about): returns the filler's path. */
+async function fill(dir: string, name: string, leave = 0): Promise<string> {
+  const path = join(dir, name);
+  const file = await Deno.open(path, { write: true, create: true, append: true });
+  const chunk = new Uint8Array(4096);
+  try {
+    for (;;) {
+      const { bsize, bavail } = await statfs(dir);
+      if (bavail * bsize <= leave + chunk.length) break;
+      await file.write(chunk);
+    }
+  } catch {
+    /* full */
+  } finally {
+    file.close();
+  }
+  return path;
+}
+
+async function statfs(dir: string): Promise<{ bsize: number; bavail: number }> {
+  const out = await new Deno.Command("stat", { args: ["-f", "-c", "%S %a", dir] }).output();
+  const [bsize, bavail] = new TextDecoder().decode(out.stdout).trim().split(" ").map(Number);
+  return { bsize, bavail };
+}
+
+function payload(n: number) {
+  return {
+    streams: [{
+      stream: { app: "disk" },
+      values: Array.from({ length: 20 }, (_, i) => [
+        String(T0 + BigInt(n * 20 + i)),
+        `push ${n} line ${i} ${"x".repeat(100)}`,
+      ]),
+    }],
+  };
+}
+
+async function count(url: string): Promise<number> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: "POST",
+    body: JSON.stringify({ query: '{app="disk"}', limit: 5000 }),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).data.length;
+}
+
+Deno.test({
+  name: "a full disk answers 507, logs once, never crashes, and recovers by itself",
+  ignore: !asRoot,
+  fn: () =>
+    withTmpfs("8m", async (mount) => {
+      const dir = join(mount, "data");
+      const args = ["--flush-interval", "100ms", "--payload-size", "50", "--compact-interval", "0"];
+      let server: TestServer = await startServer({ dir, args });
+      let acknowledged = 0;
+      let n = 0;
+      try {
+        const answers = new Map<number, number>();
+        const pushOne = async () => {
+          const res = await pushJson(server.url, payload(n++));
+          answers.set(res.status, (answers.get(res.status) ?? 0) + 1);
+          if (res.status === 200) acknowledged += 20;
+          else {
+            assert.equal(res.status, 507, JSON.stringify(res.body));
+            assert.match(String(res.body?.error), /disk is full/);
+          }
+        };
+        for (let i = 0; i < 10; i++) await pushOne();
+        // Run out of space by steps, so the WAL, flush files and the catalog
+        // each meet a full disk at some point.
+        const fillers: string[] = [];
+        for (const leave of [65536, 32768, 16384, 8192, 4096, 0]) {
+          fillers.push(await fill(mount, `filler-${leave}`, leave));
+          for (let i = 0; i < 10; i++) await pushOne();
+          await new Promise((r) => setTimeout(r, 300)); // flushes run and fail
+        }
+        assert.ok((answers.get(507) ?? 0) > 0, `no 507 among ${[...answers]}`);
+        const stats = await (await fetch(`${server.url}/api/v1/stats`)).json();
+        assert.match(String(stats.faults.wal), /disk is full/);
+        const log = server.stderr();
+        // Space comes and goes as files are written and deleted: one line per change.
+        const failing = log.match(/write-ahead log cannot write/g)?.length ?? 0;
+        const recovered = log.match(/write-ahead log writes again/g)?.length ?? 0;
+        assert.ok(
+          failing >= 1 && failing <= recovered + 1,
+          `logged more than once per change:\n${log}`,
+        );
+        assert.doesNotMatch(log, /internal error|Uncaught|\n\s+at /);
+        for (const f of fillers) await Deno.remove(f);
+        await new Promise((r) => setTimeout(r, 1500)); // flush retries succeed
+        for (let i = 0; i < 5; i++) {
+          const res = await pushJson(server.url, payload(n++));
+          assert.equal(res.status, 200, JSON.stringify(res.body));
+          acknowledged += 20;
+        }
+        assert.match(server.stderr(), /write-ahead log writes again/);
+        assert.equal(await count(server.url), acknowledged);
+        assert.equal(await server.stop(), 0, server.stderr());
+        server = await startServer({ dir, args });
+        assert.equal(await count(server.url), acknowledged);
+      } finally {
+        await server.stop();
+      }
+    }),
+});
+
+Deno.test({
+  name: "without the WAL, a full disk answers 507 once the flush queue is full, instead of hanging",
+  ignore: !asRoot,
+  fn: () =>
+    withTmpfs("4m", async (mount) => {
+      const dir = join(mount, "data");
+      const args = [
+        "--durable=false",
+        "--buckets",
+        "1",
+        "--flush-queue",
+        "1",
+        "--payload-size",
+        "20",
+        "--flush-interval",
+        "50ms",
+        "--compact-interval",
+        "0",
+      ];
+      const server = await startServer({ dir, args });
+      try {
+        const filler = await fill(mount, "filler");
+        const statuses: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          const res = await fetch(`${server.url}/api/v1/push`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(payload(i)),
+            signal: AbortSignal.timeout(10_000),
+          });
+          await res.body?.cancel();
+          statuses.push(res.status);
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        assert.ok(statuses.includes(507), `statuses: ${statuses}`);
+        assert.ok(statuses.every((s) => s === 202 || s === 507), `statuses: ${statuses}`);
+        await Deno.remove(filler);
+        await new Promise((r) => setTimeout(r, 1500));
+        const res = await pushJson(server.url, payload(99));
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+        assert.match(server.stderr(), /flush writes again/);
+      } finally {
+        await server.stop();
+      }
+    }),
+});
