@@ -223,7 +223,123 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
   if (countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
-  return options.anchored ? { test: (text) => re2.testExact(text) } : re2;
+  const test = options.anchored
+    ? (text: string) => re2.testExact(text)
+    : (text: string) => re2.test(text);
+  // re2js is several times slower than V8: most lines fail a native search
+  // for a literal that every match contains, and never reach it.
+  const literal = requiredLiteral(pattern);
+  return { test: literal ? (text) => text.includes(literal) && test(text) : test };
+}
+
+/** Characters with a meaning in RE2 syntax outside a class. */
+const RE2_META = new Set([..."\\.+*?()|[]{}^$"]);
+
+/**
+ * The longest run of literal characters that every match of the RE2 `pattern`
+ * contains, or `undefined` when none is found. Conservative: only literals
+ * outside groups and classes count, and any top-level `|`, case-insensitive
+ * flag or `\Q…\E` gives up. A literal directly followed by `?`, `*` or
+ * `{0…}` is optional and ends the run; one followed by `+` or `{n…}` is
+ * required once but ends the run too.
+ *
+ * @example Usage
+ * ```ts
+ * import { requiredLiteral } from "./matchers.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(requiredLiteral("err.*timeout"), "timeout");
+ * assert.equal(requiredLiteral(String.raw`latency=\d+ms`), "latency=");
+ * assert.equal(requiredLiteral("colou?r"), "colo");
+ * assert.equal(requiredLiteral("a|timeout"), undefined);
+ * assert.equal(requiredLiteral("(?i)timeout"), undefined);
+ * ```
+ *
+ * @param pattern The pattern in RE2 syntax (valid).
+ * @returns A substring of every matching text, or `undefined`.
+ */
+export function requiredLiteral(pattern: string): string | undefined {
+  let i = 0;
+  const lead = /^\(\?([a-zA-Z]+)\)/.exec(pattern);
+  if (lead) {
+    if (lead[1].includes("i")) return undefined;
+    i = lead[0].length;
+  }
+  let best = "";
+  let run = "";
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  /** Skips a quantifier at `i`; returns its minimum count, or -1 when there is none. */
+  const quantifier = (): number => {
+    const c = pattern[i];
+    let min = -1;
+    if (c === "?" || c === "*") min = 0;
+    else if (c === "+") min = 1;
+    else if (c === "{") {
+      const q = /^\{(\d+)(?:,\d*)?\}/.exec(pattern.slice(i, i + 30));
+      if (!q) return -1;
+      i += q[0].length - 1;
+      min = Number(q[1]);
+    } else return -1;
+    i++;
+    if (pattern[i] === "?") i++;
+    return min;
+  };
+  /** Skips a class starting at `i` (on "["). */
+  const skipClass = () => {
+    i++;
+    if (pattern[i] === "^") i++;
+    if (pattern[i] === "]") i++;
+    while (i < pattern.length && pattern[i] !== "]") {
+      if (pattern[i] === "\\") i++;
+      else if (pattern.startsWith("[:", i)) i = pattern.indexOf(":]", i + 2) + 1;
+      i++;
+    }
+    i++;
+  };
+  while (i < pattern.length) {
+    const c = pattern[i];
+    let literal: string | undefined;
+    if (c === "|") return undefined;
+    if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d === "Q") return undefined;
+      if (/[!-\/:-@\[-`{-~]/.test(d)) literal = d;
+      i += 2;
+      // The rest of a class or code escape: \pL, \p{Greek}, \x41, \x{263a}, \101.
+      if ((d === "p" || d === "P" || d === "x") && pattern[i] === "{") {
+        i = pattern.indexOf("}", i) + 1;
+      } else if (d === "p" || d === "P") i++;
+      else if (d === "x") i += 2;
+      else if (d >= "0" && d <= "7") { while (i < pattern.length && /[0-7]/.test(pattern[i])) i++; }
+    } else if (c === "(") {
+      // A group may be optional or hold alternatives: skip it whole.
+      let depth = 0;
+      for (; i < pattern.length; i++) {
+        if (pattern[i] === "\\") i++;
+        else if (pattern[i] === "[") {
+          skipClass();
+          i--;
+        } else if (pattern[i] === "(") depth++;
+        else if (pattern[i] === ")" && --depth === 0) break;
+      }
+      i++;
+    } else if (c === "[") skipClass();
+    else if (RE2_META.has(c)) i++;
+    else {
+      literal = String.fromCodePoint(pattern.codePointAt(i)!);
+      i += literal.length;
+    }
+    const min = quantifier();
+    if (literal === undefined || min === 0) endRun();
+    else if (min > 0) {
+      run += literal;
+      endRun();
+    } else run += literal;
+  }
+  endRun();
+  return best === "" ? undefined : best;
 }
 
 /**

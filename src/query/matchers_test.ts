@@ -429,3 +429,51 @@ Deno.test("validateLabelMatchers() validates an array, reporting the failing ind
     message: "Invalid matchers: expected an array, got an object",
   });
 });
+
+Deno.test("the required-literal prefilter never changes an answer", () => {
+  const patterns = [
+    "err.*timeout",
+    "colou?r.+done",
+    String.raw`latency=\d+ms`,
+    "ab+c.*x",
+    "a{0}b.*c",
+    "a{2,}b.*",
+    String.raw`\.json$.*`,
+    "x(a|b)+y.*z",
+    "[a-c]+foo.*bar",
+    "😀?x.*y",
+    "caf\u00e9.*",
+    String.raw`\d+\-\d+.*end`,
+    "(?s)start.*stop",
+    "^begin.*",
+  ];
+  const lines = [
+    "err: read timeout",
+    "colour is done",
+    "color done",
+    "colr done",
+    "latency=35ms",
+    "abbbc then x",
+    "ac x",
+    "b c",
+    "aab ok",
+    "file.json",
+    "xay z",
+    "xz",
+    "cbfoo and bar",
+    "x and y",
+    "😀x then y",
+    "café au lait",
+    "12-34 the end",
+    "start\nstop",
+    "begin here",
+    "",
+  ];
+  for (const pattern of patterns) {
+    const re2 = RE2JS.compile(pattern);
+    const ours = compileRegex(pattern);
+    for (const line of lines) {
+      assert.equal(ours.test(line), re2.test(line), `${pattern} on ${JSON.stringify(line)}`);
+    }
+  }
+});
