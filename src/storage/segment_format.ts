@@ -14,6 +14,14 @@
  * query needs, each through one byte range (`pread` locally, a range GET from
  * object storage), never decompressing the whole file.
  *
+ * Each block's frame is compressed with a window and tables sized to the block
+ * and a level capped for small blocks (`segment_writer.ts`); readers need
+ * none of that. A level-1 segment is the output of one bounded unit of
+ * compaction (`compactor.ts`, incremental since a kill used to lose a whole
+ * pass): its `seqs` are the union of its sources', and it replaces them in one
+ * catalog transaction, so a kill between units leaves every WAL sequence in
+ * exactly one cataloged file, and a kill within one loses only that unit.
+ *
  * @module
  */
 
