@@ -15,7 +15,7 @@
 
 import { parseDuration } from "../src/cli/flags.ts";
 import { parseArgs } from "node:util";
-import { DEFAULT_START_NS, LogGenerator, pickNeedle } from "./log_generator.ts";
+import { DEFAULT_START_NS, LogGenerator, pickNeedle } from "./generator/mod.ts";
 import {
   createEncoder,
   formatSummary,

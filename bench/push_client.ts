@@ -12,7 +12,7 @@
 import { percentile } from "./stats.ts";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
-import type { LogEntry, LogGenerator } from "./log_generator.ts";
+import type { LogEntry, LogGenerator } from "./generator/mod.ts";
 
 /** Wire formats of a push request. */
 export type PushFormat = "json" | "msgpack" | "protobuf";
@@ -62,7 +62,7 @@ function labelKey(labels: Readonly<Record<string, string>>): string {
  * @example
  * ```ts
  * import { buildPayload } from "./push_client.ts";
- * import { generateLogs } from "./log_generator.ts";
+ * import { generateLogs } from "./generator/mod.ts";
  * const payload = buildPayload(generateLogs(1000));
  * console.log(payload.streams.length, payload.streams[0].values[0]);
  * ```
@@ -283,7 +283,7 @@ const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 *
  * @example Push 10 000 lines as msgpack
  * ```ts ignore
  * import { createEncoder, runPush } from "./push_client.ts";
- * import { LogGenerator } from "./log_generator.ts";
+ * import { LogGenerator } from "./generator/mod.ts";
  * const summary = await runPush({
  *   addr: "http://localhost:3000",
  *   generator: new LogGenerator({ start: BigInt(Date.now()) * 1_000_000n, rate: 1e6 }),

@@ -15,8 +15,8 @@
  * @module
  */
 
-import { LogGenerator } from "./log_generator.ts";
-import type { LogEntry } from "./log_generator.ts";
+import { LogGenerator } from "./generator/mod.ts";
+import type { LogEntry } from "./generator/mod.ts";
 import { buildPayload, createEncoder, PUSH_FORMATS, type PushFormat } from "./push_client.ts";
 
 /** Options of one push worker, passed as its only argument (JSON). */

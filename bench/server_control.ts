@@ -9,7 +9,7 @@
  * @module
  */
 
-import { startServer, type TestServer } from "../tests/server.ts";
+import { startServer, type TestServer } from "../testing/server.ts";
 import { dataDirUsage } from "./data_dir.ts";
 
 export type { TestServer };

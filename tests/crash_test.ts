@@ -4,7 +4,7 @@
  * to 3; set LOGE_CRASH_ROUNDS=20 for the full run.
  */
 import assert from "node:assert/strict";
-import { startServer } from "./server.ts";
+import { startServer } from "../testing/server.ts";
 import { storedLines } from "./stored_lines.ts";
 
 const ROUNDS = Number(Deno.env.get("LOGE_CRASH_ROUNDS") ?? "3");

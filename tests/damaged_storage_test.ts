@@ -10,7 +10,7 @@ import { openFileSource } from "../src/storage/byte_source.ts";
 import { CATALOG_FILE } from "../src/storage/catalog.ts";
 import { QUARANTINE_DIR } from "../src/storage/quarantine.ts";
 import { readSegmentIndex } from "../src/storage/segment_reader.ts";
-import { pushJson, startServer, type TestServer } from "./server.ts";
+import { pushJson, startServer, type TestServer } from "../testing/server.ts";
 import { storedLines } from "./stored_lines.ts";
 
 const T0 = 1_700_000_000_000_000_000n;

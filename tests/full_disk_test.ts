@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pushJson, startServer, type TestServer } from "./server.ts";
+import { pushJson, startServer, type TestServer } from "../testing/server.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const asRoot = Deno.uid() === 0;

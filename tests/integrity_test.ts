@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rawConnect, statusOf } from "./raw_http.ts";
-import { pushJson, startServer, type TestServer, withServer } from "./server.ts";
+import { pushJson, startServer, type TestServer, withServer } from "../testing/server.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
-import { pushJson, startServer, withServer } from "./server.ts";
+import { pushJson, startServer, withServer } from "../testing/server.ts";
 import { storedLines } from "./stored_lines.ts";
 
 const T0 = 1_700_000_000_000_000_000n;

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { pushJson, startServer, withServer } from "./server.ts";
+import { pushJson, startServer, withServer } from "../testing/server.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const MS = 1_000_000n;

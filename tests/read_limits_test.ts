@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { pushJson, withServer } from "./server.ts";
+import { pushJson, withServer } from "../testing/server.ts";
 
 /** Long enough for any test here; a hang fails the test instead of stalling the run. */
 const PATIENCE_MS = 20_000;

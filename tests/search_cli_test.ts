@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { pushJson, withServer } from "./server.ts";
+import { pushJson, withServer } from "../testing/server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { pushJson, startServer, type TestServer } from "./server.ts";
+import { pushJson, startServer, type TestServer } from "../testing/server.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = Deno.env.get("LOGE_UI_SCREENSHOTS") === "1";

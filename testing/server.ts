@@ -1,6 +1,6 @@
 /**
  * Test helpers: run the real `loge serve` process on port 0 in a temp folder
- * and talk to it over HTTP, as a user would.
+ * and talk to it over HTTP, as a user would. Shared by `tests/` and `bench/`.
  *
  * @module
  */

@@ -7,7 +7,7 @@ import {
   type LogEntry,
   LogGenerator,
   pickNeedle,
-} from "./log_generator.ts";
+} from "./mod.ts";
 
 const N = 50_000;
 const corpus: LogEntry[] = [...generateLogs(N, { seed: 42 })];
