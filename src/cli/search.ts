@@ -7,7 +7,7 @@
 
 import { LogQLParseError, parseLogQL } from "../query/logql.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
-import { formatTime, parseTime } from "./time.ts";
+import { formatTime, parseTime } from "../time.ts";
 
 /** The flags of `loge search`. */
 export const SEARCH_FLAGS = {

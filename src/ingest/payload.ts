@@ -6,6 +6,10 @@
  * @module
  */
 
+import { isValidLabelName, LABEL_NAME_RULE } from "../labels.ts";
+import { isNanoseconds } from "../time.ts";
+import { describeValue } from "../describe.ts";
+
 /** One stream of a validated payload: parallel columns of its lines. */
 export interface PushStream {
   /** Canonical label JSON (keys sorted): the stream's identity. */
@@ -42,29 +46,8 @@ export class PushError extends Error {
   }
 }
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const MAX_TS_DIGITS = "9223372036854775807";
-
-/** Whether `t` is 1–19 decimal digits within int64 (a loop: this runs per line). */
-function isTimestamp(t: string): boolean {
-  if (t.length === 0 || t.length > 19) return false;
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  // Equal-length digit strings compare like their numbers.
-  return t.length < 19 || t <= MAX_TS_DIGITS;
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
 }
 
 /** Longest label name, in characters (Loki's default). */
@@ -140,18 +123,18 @@ function validateLabels(raw: Record<string, unknown>, stream: number): string {
   for (const [name, value] of Object.entries(raw)) {
     if (name.length > MAX_LABEL_NAME_LENGTH) {
       throw new PushError(
-        `label name ${describe(name)} is longer than ${MAX_LABEL_NAME_LENGTH} characters`,
+        `label name ${describeValue(name)} is longer than ${MAX_LABEL_NAME_LENGTH} characters`,
         stream,
       );
     }
-    if (!LABEL_NAME.test(name)) {
+    if (!isValidLabelName(name)) {
       throw new PushError(
-        `label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`,
+        `label name ${JSON.stringify(name)} ${LABEL_NAME_RULE}`,
         stream,
       );
     }
     if (typeof value !== "string") {
-      throw new PushError(`label ${name} must be a string, got ${describe(value)}`, stream);
+      throw new PushError(`label ${name} must be a string, got ${describeValue(value)}`, stream);
     }
     if (value.length > MAX_LABEL_VALUE_LENGTH) {
       throw new PushError(
@@ -179,7 +162,7 @@ function wellFormed(text: string): string {
 function metadataJson(raw: unknown, stream: number, value: number): string | undefined {
   if (!isObject(raw)) {
     throw new PushError(
-      `metadata must be an object of strings, got ${describe(raw)}`,
+      `metadata must be an object of strings, got ${describeValue(raw)}`,
       stream,
       value,
     );
@@ -189,7 +172,7 @@ function metadataJson(raw: unknown, stream: number, value: number): string | und
   for (const k of keys) {
     const v = raw[k];
     if (typeof v !== "string") {
-      throw new PushError(`metadata ${k} must be a string, got ${describe(v)}`, stream, value);
+      throw new PushError(`metadata ${k} must be a string, got ${describeValue(v)}`, stream, value);
     }
     clean &&= k.isWellFormed() && v.isWellFormed();
   }
@@ -214,7 +197,7 @@ function metadataJson(raw: unknown, stream: number, value: number): string | und
  * ```
  */
 export function validatePush(raw: unknown): PushPayload {
-  if (!isObject(raw)) throw new PushError(`payload must be an object, got ${describe(raw)}`);
+  if (!isObject(raw)) throw new PushError(`payload must be an object, got ${describeValue(raw)}`);
   const rawStreams = raw.streams;
   if (!Array.isArray(rawStreams) || rawStreams.length === 0) {
     throw new PushError("payload has no streams");
@@ -224,7 +207,7 @@ export function validatePush(raw: unknown): PushPayload {
   for (let s = 0; s < rawStreams.length; s++) {
     const entry = rawStreams[s];
     if (!isObject(entry)) {
-      throw new PushError(`stream must be an object, got ${describe(entry)}`, s);
+      throw new PushError(`stream must be an object, got ${describeValue(entry)}`, s);
     }
     if (!isObject(entry.stream)) throw new PushError("stream has no labels", s);
     const key = canonicalLabels(entry.stream, s);
@@ -239,21 +222,23 @@ export function validatePush(raw: unknown): PushPayload {
       const value = values[v];
       if (!Array.isArray(value) || value.length < 2 || value.length > 3) {
         throw new PushError(
-          `value must be [timestamp, line] or [timestamp, line, metadata], got ${describe(value)}`,
+          `value must be [timestamp, line] or [timestamp, line, metadata], got ${
+            describeValue(value)
+          }`,
           s,
           v,
         );
       }
       const [t, line] = value;
-      if (typeof t !== "string" || !isTimestamp(t)) {
+      if (typeof t !== "string" || !isNanoseconds(t)) {
         throw new PushError(
-          `timestamp must be an integer nanosecond string, got ${describe(t)}`,
+          `timestamp must be an integer nanosecond string, got ${describeValue(t)}`,
           s,
           v,
         );
       }
       if (typeof line !== "string") {
-        throw new PushError(`line must be a string, got ${describe(line)}`, s, v);
+        throw new PushError(`line must be a string, got ${describeValue(line)}`, s, v);
       }
       ts[v] = BigInt(t);
       texts[v] = wellFormed(line);

@@ -24,11 +24,9 @@ import type { Block } from "../storage/block_codec.ts";
 import type { ByteSource } from "../storage/byte_source.ts";
 import { type LogEntry, NewestEntries } from "./log_entry.ts";
 import { type LineMatcher, lineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
-import type { LabelMatcher, LineFilter } from "./logql.ts";
+import type { LabelMatcher, LineFilter } from "./ast.ts";
 import { compileLabelMatchers, requiredLineTerms } from "./matchers.ts";
-import type { LogQuery } from "./query_request.ts";
-
-const MAX_TS = 9_223_372_036_854_775_807n;
+import { MAX_TS } from "../time.ts";
 
 /** What the engine reads from. */
 export interface EngineOptions {
@@ -48,6 +46,11 @@ export interface Selection {
   readonly end: bigint;
   readonly matchers: LabelMatcher[];
   readonly filters: LineFilter[];
+}
+
+/** A log query: a selection and the most lines to return. */
+export interface LogQuery extends Selection {
+  readonly limit: number;
 }
 
 /** A unit of reading: one block of a file, or one stream of a head batch. */

@@ -7,7 +7,7 @@
  */
 
 import type { Block } from "../storage/block_codec.ts";
-import type { LineFilter } from "./logql.ts";
+import type { LineFilter } from "./ast.ts";
 import { compileLineFilters, requiredLineTerms } from "./matchers.ts";
 
 /** Line filters prepared for scanning. */

@@ -17,108 +17,21 @@
  * queries like `rate(...)` or `sum by (x) (...)`) can be added beside them.
  *
  * Regular expressions are validated while parsing (see {@linkcode compileRegex}
- * in `matchers.ts` for the engines, the RE2 → JavaScript translation and the
+ * in `re2.ts` for the engines, the RE2 → JavaScript translation and the
  * length limit).
  *
  * @module
  */
 
-import {
-  abbreviatePattern,
-  compileRegex,
-  InvalidRegexError,
-  isValidLabelName,
-} from "./matchers.ts";
-
-/** A label matcher operator: equality, inequality, regex match, regex non-match. */
-export type LabelMatchOp = "=" | "!=" | "=~" | "!~";
-
-/**
- * One stream-label matcher, e.g. `app="web"` or `level=~"err.*"`.
- * Regex values are stored as written; they are anchored when compiled.
- *
- * @example Usage
- * ```ts
- * import type { LabelMatcher } from "./logql.ts";
- * import { parseLogQL } from "./logql.ts";
- * import assert from "node:assert/strict";
- * const m: LabelMatcher = { name: "app", op: "=", value: "web" };
- * assert.deepEqual(parseLogQL('{app="web"}').matchers, [m]);
- * ```
- */
-export interface LabelMatcher {
-  /** The label name, matching `[a-zA-Z_][a-zA-Z0-9_]*`. */
-  name: string;
-  /** The operator. */
-  op: LabelMatchOp;
-  /** The literal value, or the regex source for `=~` and `!~`. */
-  value: string;
-}
-
-/** A line filter operator: contains, does not contain, regex match, regex non-match. */
-export type LineFilterOp = "|=" | "!=" | "|~" | "!~";
-
-/**
- * A line filter pipeline stage, e.g. `|= "timeout"` or `|~ "(?i)error"`.
- * `|=`/`!=` are case-sensitive substring tests; `|~`/`!~` search the line
- * with an unanchored regex.
- *
- * @example Usage
- * ```ts
- * import type { LineFilter } from "./logql.ts";
- * import { parseLogQL } from "./logql.ts";
- * import assert from "node:assert/strict";
- * const f: LineFilter = { kind: "line_filter", op: "|=", value: "timeout" };
- * assert.deepEqual(parseLogQL('|= "timeout"').pipeline, [f]);
- * ```
- */
-export interface LineFilter {
-  /** Discriminant among pipeline stages. */
-  kind: "line_filter";
-  /** The operator. */
-  op: LineFilterOp;
-  /** The substring, or the regex source for `|~` and `!~`. */
-  value: string;
-}
-
-/**
- * One stage of a log pipeline, applied in order. Only line filters exist
- * today; parser stages (`| json`, `| logfmt`), label filters and
- * `line_format` will join this union with their own `kind`.
- *
- * @example Usage
- * ```ts
- * import type { PipelineStage } from "./logql.ts";
- * import { parseLogQL } from "./logql.ts";
- * import assert from "node:assert/strict";
- * const stages: PipelineStage[] = [{ kind: "line_filter", op: "!=", value: "debug" }];
- * assert.deepEqual(parseLogQL('{app="web"} != "debug"').pipeline, stages);
- * ```
- */
-export type PipelineStage = LineFilter;
-
-/**
- * A log query: a stream selector plus a pipeline. Metric queries
- * (`rate(...)`, aggregations) will be a sibling expression kind wrapping it.
- *
- * @example Usage
- * ```ts
- * import type { LogSelectorExpr } from "./logql.ts";
- * import { parseLogQL } from "./logql.ts";
- * import assert from "node:assert/strict";
- * const everything: LogSelectorExpr = { kind: "log", matchers: [], pipeline: [] };
- * assert.deepEqual(parseLogQL(""), everything);
- * assert.deepEqual(parseLogQL("{}"), everything);
- * ```
- */
-export interface LogSelectorExpr {
-  /** Discriminant among query expressions. */
-  kind: "log";
-  /** Stream label matchers, all of which must hold (empty: every stream). */
-  matchers: LabelMatcher[];
-  /** Pipeline stages in query order. */
-  pipeline: PipelineStage[];
-}
+import type {
+  LabelMatcher,
+  LabelMatchOp,
+  LineFilterOp,
+  LogSelectorExpr,
+  PipelineStage,
+} from "./ast.ts";
+import { isValidLabelName, LABEL_NAME_RULE } from "../labels.ts";
+import { abbreviatePattern, compileRegex, InvalidRegexError } from "./re2.ts";
 
 /**
  * Thrown by {@linkcode parseLogQL} for any malformed query, including an
@@ -190,7 +103,6 @@ const LINE_FILTER_OPS: readonly LineFilterOp[] = ["|=", "!=", "|~", "!~"];
 const LABEL_OPS_LIST = '"=", "!=", "=~" or "!~"';
 const LINE_FILTER_LIST = '"|=", "!=", "|~" or "!~"';
 const LINE_FILTER_TEXT = `line filter (${LINE_FILTER_LIST})`;
-const LABEL_NAME_SHAPE = "must match [a-zA-Z_][a-zA-Z0-9_]*";
 
 const IDENT_PART = /[A-Za-z0-9_]/;
 /** Characters that make up operator tokens. */
@@ -271,7 +183,7 @@ class Parser {
     if (end === start) this.#expected(expected);
     const word = this.#src.slice(start, end);
     if (!isValidLabelName(word)) {
-      this.#fail(start, `invalid label name ${quote(word)}: ${LABEL_NAME_SHAPE}`);
+      this.#fail(start, `invalid label name ${quote(word)}: ${LABEL_NAME_RULE}`);
     }
     this.#pos = end;
     return word;

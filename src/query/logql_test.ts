@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type LabelMatcher, type LineFilter, LogQLParseError, parseLogQL } from "./logql.ts";
-import { InvalidRegexError } from "./matchers.ts";
+import type { LabelMatcher, LineFilter } from "./ast.ts";
+import { LogQLParseError, parseLogQL } from "./logql.ts";
+import { InvalidRegexError } from "./re2.ts";
 
 function lf(op: LineFilter["op"], value: string): LineFilter {
   return { kind: "line_filter", op, value };

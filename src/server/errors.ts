@@ -7,7 +7,7 @@
 
 import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
-import { QueryError } from "../query/query_request.ts";
+import { QueryError } from "./read_request.ts";
 import { StorageError } from "../storage/storage_error.ts";
 
 /** An error with an HTTP status, thrown by handlers. */
@@ -97,7 +97,7 @@ export function errorResponse(error: unknown): Response {
     return json({ status: "error", error: error.message }, 400);
   }
   if (error instanceof QueryError) {
-    return json({ status: "error", error: error.message, position: error.position }, error.status);
+    return json({ status: "error", error: error.message, position: error.position }, 400);
   }
   console.error("loge: internal error:", error);
   return json(

@@ -12,7 +12,7 @@ import {
   parseSelector,
   QueryError,
   toLogQuery,
-} from "../query/query_request.ts";
+} from "./read_request.ts";
 import { readBody } from "./body.ts";
 import { json } from "./errors.ts";
 

@@ -1,9 +1,37 @@
 /**
- * Times on the command line: RFC 3339 (with up to nanosecond fractions) or
- * unix nanoseconds in, RFC 3339 with nanoseconds out.
+ * Times in loge: unix nanoseconds as int64 (bigint), written as decimal
+ * strings of up to 19 digits; RFC 3339 (with up to nanosecond fractions) in
+ * and out on the command line.
  *
  * @module
  */
+
+/** The largest time: int64's maximum, in unix nanoseconds. */
+export const MAX_TS = 9_223_372_036_854_775_807n;
+const MAX_TS_DIGITS = "9223372036854775807";
+
+/**
+ * Whether `text` is a time in unix nanoseconds: 1–19 decimal digits within
+ * int64 (a loop, not a regex: this runs once per pushed line).
+ *
+ * @example
+ * ```ts
+ * import { isNanoseconds } from "./time.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isNanoseconds("1700000000000000000"), true);
+ * assert.equal(isNanoseconds("9223372036854775808"), false);
+ * assert.equal(isNanoseconds("12ab"), false);
+ * ```
+ */
+export function isNanoseconds(text: string): boolean {
+  if (text.length === 0 || text.length > 19) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  // Equal-length digit strings compare like their numbers.
+  return text.length < 19 || text <= MAX_TS_DIGITS;
+}
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -17,7 +45,7 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d
  * ```
  */
 export function parseTime(text: string): bigint | undefined {
-  if (/^\d{1,19}$/.test(text)) return BigInt(text);
+  if (isNanoseconds(text)) return BigInt(text);
   const m = RFC3339.exec(text);
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}${m[3].toUpperCase()}`);

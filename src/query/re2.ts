@@ -1,0 +1,569 @@
+/**
+ * RE2 regexes (what LogQL users write), compiled so that they never
+ * backtrack without bound.
+ *
+ * As in Loki, label regexes (`=~`, `!~`) are fully anchored (`^(?:…)$`) and
+ * line filter regexes (`|~`, `!~`) search anywhere in the line.
+ * {@linkcode compileRegex} runs each pattern on one of two engines:
+ *
+ * - V8's `RegExp` (fast, but backtracking), only for patterns whose
+ *   backtracking is provably bounded: without `*`, `+` or `{n,}`, and with at
+ *   most {@linkcode MAX_BACKTRACKING_PATHS} ways through the pattern (each
+ *   `|` and `?` multiplies the ways). From each start position V8 then tries
+ *   at most that many paths, each no longer than the pattern, so matching
+ *   takes time linear in the line. `timeout`, `(?i)error|warn` and
+ *   `" 5[0-9]{2} "` run here.
+ * - `re2js`, a port of RE2 (linear time whatever the pattern), for every
+ *   other pattern, such as `err.*timeout` or `(a+)+$`.
+ *
+ * Every pattern must compile on both engines, so that both give the same
+ * answers: RE2 rejects backreferences and lookaround, and the translation
+ * to V8 syntax (below) rejects the RE2 constructs it cannot express.
+ * Patterns longer than {@linkcode MAX_REGEX_LENGTH} are refused before
+ * compiling, and error messages quote at most the first 100 characters of a
+ * pattern.
+ *
+ * For V8, patterns are compiled with the `u` flag so that they work on code
+ * points like RE2 does (`.` matches one character, not half a surrogate pair;
+ * `\p{L}` works; `(?i)` folds Unicode case). Because `u` makes JavaScript
+ * strict about escapes, RE2 constructs that differ are first rewritten:
+ *
+ * - a leading flag group `(?i)`, `(?s)`, `(?m)` (or a combination) becomes
+ *   the JS flag; `(?U)` is rejected;
+ * - escaped punctuation (`\-`, `\_`, `\:`, `\"`, …) and literal `{`, `}`,
+ *   `]` that are not part of a quantifier or class are escaped the way `u`
+ *   accepts;
+ * - `.` without `(?s)` becomes `[^\n]` (RE2 excludes only `\n`; JS would also
+ *   exclude `\r`, U+2028 and U+2029);
+ * - `\A`, `\z`, `\Q…\E`, `\x{…}`, `\pL`, `\p{Greek}` (scripts), `(?P<name>…)`
+ *   and POSIX classes such as `[[:alpha:]]` map to their JS equivalents.
+ *
+ * Remaining differences from RE2: flag groups in the middle of a pattern
+ * must be written `(?i:…)` (and `(?s:…)` does not widen `.`, which is already
+ * translated), `\s` also matches Unicode spaces on the V8 engine, and octal
+ * escapes like `\123` are not supported.
+ *
+ * @module
+ */
+
+import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
+
+/**
+ * The longest regex pattern accepted, in UTF-16 code units. Loki sets no
+ * limit, but RE2 bounds its compiled program; a limit on the text keeps
+ * compiling cheap (a pattern of this length compiles in milliseconds).
+ */
+export const MAX_REGEX_LENGTH = 16 * 1024;
+
+/**
+ * The most ways through a pattern (see the module documentation) for which
+ * V8's backtracking `RegExp` is used; patterns with more run on `re2js`.
+ */
+export const MAX_BACKTRACKING_PATHS = 256;
+
+/** How much of a pattern error messages quote. */
+const QUOTED_PATTERN_LENGTH = 100;
+
+/**
+ * Shortens a pattern for an error message: the first 100 characters, then
+ * `…` if there were more, so that a huge pattern is not echoed back.
+ *
+ * @example Usage
+ * ```ts
+ * import { abbreviatePattern } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(abbreviatePattern("a+b"), "a+b");
+ * assert.equal(abbreviatePattern("x".repeat(500)), "x".repeat(100) + "…");
+ * ```
+ *
+ * @param pattern The pattern as written.
+ * @returns The pattern, or its first 100 characters followed by `…`.
+ */
+export function abbreviatePattern(pattern: string): string {
+  if (pattern.length <= QUOTED_PATTERN_LENGTH) return pattern;
+  let end = QUOTED_PATTERN_LENGTH;
+  // Do not cut a surrogate pair in half.
+  if (/[\uD800-\uDBFF]/.test(pattern[end - 1])) end--;
+  return pattern.slice(0, end) + "…";
+}
+
+/**
+ * Thrown when a regex cannot be compiled. The message reads
+ * `Invalid regex "<pattern>": <detail>`, with the pattern shortened by
+ * {@linkcode abbreviatePattern}.
+ *
+ * @example Usage
+ * ```ts
+ * import { compileRegex, InvalidRegexError } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => compileRegex("a("), (e: unknown) =>
+ *   e instanceof InvalidRegexError && e.pattern === "a(" &&
+ *   e.message === 'Invalid regex "a(": Unterminated group');
+ * ```
+ */
+export class InvalidRegexError extends Error {
+  /** The pattern as the user wrote it. */
+  readonly pattern: string;
+  /** Why it is invalid (an engine's reason, or ours). */
+  readonly detail: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param pattern The pattern as written.
+   * @param detail Why it is invalid.
+   * @param options Standard error options, e.g. a `cause`.
+   */
+  constructor(pattern: string, detail: string, options?: ErrorOptions) {
+    super(`Invalid regex "${abbreviatePattern(pattern)}": ${detail}`, options);
+    this.name = "InvalidRegexError";
+    this.pattern = pattern;
+    this.detail = detail;
+  }
+}
+
+/** Options for {@linkcode compileRegex}. */
+export interface CompileRegexOptions {
+  /**
+   * Match the whole string (`^(?:…)$`), as label regexes do in LogQL,
+   * instead of searching anywhere in it, as line filter regexes do.
+   *
+   * @default {false}
+   */
+  anchored?: boolean;
+}
+
+/** A compiled regex: a stateless test of a string. */
+export interface CompiledRegex {
+  /**
+   * Reports whether the regex matches the text (the whole text when anchored).
+   *
+   * @param text The text to test.
+   * @returns `true` on a match.
+   */
+  test(text: string): boolean;
+}
+
+/**
+ * Compiles an RE2 pattern into a stateless matcher that runs in time linear
+ * in the text, on V8's `RegExp` or on `re2js` (see the module
+ * documentation for which, and for the translated constructs).
+ *
+ * @example Usage
+ * ```ts
+ * import { compileRegex } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(compileRegex("err.*", { anchored: true }).test("xerror"), false);
+ * assert.equal(compileRegex("(?i)timeout").test("read TIMEOUT after 5s"), true);
+ * assert.equal(compileRegex(String.raw`\d+\-\d+`).test("1-2"), true); // RE2 escapes work
+ * assert.equal(compileRegex("(a+)+$").test("a".repeat(100) + "!"), false); // at once
+ * ```
+ *
+ * @param pattern The pattern in RE2 syntax.
+ * @param options Whether to anchor the pattern.
+ * @returns The compiled regex.
+ * @throws {InvalidRegexError} If the pattern is too long, invalid, or uses an unsupported feature.
+ */
+export function compileRegex(pattern: string, options: CompileRegexOptions = {}): CompiledRegex {
+  if (pattern.length > MAX_REGEX_LENGTH) {
+    throw new InvalidRegexError(
+      pattern,
+      `pattern of ${pattern.length} characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
+    );
+  }
+  const { source, flags } = translateRe2(pattern);
+  // With the m flag "^" and "$" also match at line breaks: anchor to the text's ends instead.
+  const body = !options.anchored
+    ? source
+    : flags.includes("m")
+    ? `(?<![\\s\\S])(?:${source})(?![\\s\\S])`
+    : `^(?:${source})$`;
+  let v8: RegExp;
+  try {
+    v8 = new RegExp(body, flags);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // V8: "Invalid regular expression: /<source>/<flags>: <reason>"; keep the reason,
+    // since <source> is our translation, not what the user wrote.
+    const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+    throw new InvalidRegexError(pattern, detail, { cause: e });
+  }
+  let re2: RE2JS;
+  try {
+    re2 = RE2JS.compile(pattern);
+  } catch (e) {
+    if (!(e instanceof RE2JSException)) throw e;
+    // RE2 quotes the offending part of the pattern, which may be all of it.
+    const detail = e instanceof RE2JSSyntaxException
+      ? e.error + (e.input ? ` \`${abbreviatePattern(e.input)}\`` : "")
+      : e.message;
+    throw new InvalidRegexError(pattern, detail, { cause: e });
+  }
+  if (countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
+  const test = options.anchored
+    ? (text: string) => re2.testExact(text)
+    : (text: string) => re2.test(text);
+  // re2js is several times slower than V8: most lines fail a native search
+  // for a literal that every match contains, and never reach it.
+  const literal = requiredLiteral(pattern);
+  return { test: literal ? (text) => text.includes(literal) && test(text) : test };
+}
+
+/** Characters with a meaning in RE2 syntax outside a class. */
+const RE2_META = new Set([..."\\.+*?()|[]{}^$"]);
+
+/**
+ * The longest run of literal characters that every match of the RE2 `pattern`
+ * contains, or `undefined` when none is found. Conservative: only literals
+ * outside groups and classes count, and any top-level `|`, case-insensitive
+ * flag or `\Q…\E` gives up. A literal directly followed by `?`, `*` or
+ * `{0…}` is optional and ends the run; one followed by `+` or `{n…}` is
+ * required once but ends the run too.
+ *
+ * @example Usage
+ * ```ts
+ * import { requiredLiteral } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(requiredLiteral("err.*timeout"), "timeout");
+ * assert.equal(requiredLiteral(String.raw`latency=\d+ms`), "latency=");
+ * assert.equal(requiredLiteral("colou?r"), "colo");
+ * assert.equal(requiredLiteral("a|timeout"), undefined);
+ * assert.equal(requiredLiteral("(?i)timeout"), undefined);
+ * ```
+ *
+ * @param pattern The pattern in RE2 syntax (valid).
+ * @returns A substring of every matching text, or `undefined`.
+ */
+export function requiredLiteral(pattern: string): string | undefined {
+  let i = 0;
+  const lead = /^\(\?([a-zA-Z]+)\)/.exec(pattern);
+  if (lead) {
+    if (lead[1].includes("i")) return undefined;
+    i = lead[0].length;
+  }
+  let best = "";
+  let run = "";
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = "";
+  };
+  /** Skips a quantifier at `i`; returns its minimum count, or -1 when there is none. */
+  const quantifier = (): number => {
+    const c = pattern[i];
+    let min = -1;
+    if (c === "?" || c === "*") min = 0;
+    else if (c === "+") min = 1;
+    else if (c === "{") {
+      const q = /^\{(\d+)(?:,\d*)?\}/.exec(pattern.slice(i, i + 30));
+      if (!q) return -1;
+      i += q[0].length - 1;
+      min = Number(q[1]);
+    } else return -1;
+    i++;
+    if (pattern[i] === "?") i++;
+    return min;
+  };
+  /** Skips a class starting at `i` (on "["). */
+  const skipClass = () => {
+    i++;
+    if (pattern[i] === "^") i++;
+    if (pattern[i] === "]") i++;
+    while (i < pattern.length && pattern[i] !== "]") {
+      if (pattern[i] === "\\") i++;
+      else if (pattern.startsWith("[:", i)) i = pattern.indexOf(":]", i + 2) + 1;
+      i++;
+    }
+    i++;
+  };
+  while (i < pattern.length) {
+    const c = pattern[i];
+    let literal: string | undefined;
+    if (c === "|") return undefined;
+    if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d === "Q") return undefined;
+      if (/[!-\/:-@\[-`{-~]/.test(d)) literal = d;
+      i += 2;
+      // The rest of a class or code escape: \pL, \p{Greek}, \x41, \x{263a}, \101.
+      if ((d === "p" || d === "P" || d === "x") && pattern[i] === "{") {
+        i = pattern.indexOf("}", i) + 1;
+      } else if (d === "p" || d === "P") i++;
+      else if (d === "x") i += 2;
+      else if (d >= "0" && d <= "7") { while (i < pattern.length && /[0-7]/.test(pattern[i])) i++; }
+    } else if (c === "(") {
+      // A group may be optional or hold alternatives: skip it whole.
+      let depth = 0;
+      for (; i < pattern.length; i++) {
+        if (pattern[i] === "\\") i++;
+        else if (pattern[i] === "[") {
+          skipClass();
+          i--;
+        } else if (pattern[i] === "(") depth++;
+        else if (pattern[i] === ")" && --depth === 0) break;
+      }
+      i++;
+    } else if (c === "[") skipClass();
+    else if (RE2_META.has(c)) i++;
+    else {
+      literal = String.fromCodePoint(pattern.codePointAt(i)!);
+      i += literal.length;
+    }
+    const min = quantifier();
+    if (literal === undefined || min === 0) endRun();
+    else if (min > 0) {
+      run += literal;
+      endRun();
+    } else run += literal;
+  }
+  endRun();
+  return best === "" ? undefined : best;
+}
+
+/**
+ * Counts the ways V8 can go through a translated (`u`-mode) pattern when it
+ * backtracks: alternatives add up, a sequence multiplies, `x{n,m}` sums the
+ * powers of `x`'s ways from n to m (so `x?` is one more than `x`), and `*`,
+ * `+` and `{n,}` are unbounded. The source is valid (V8 compiled it). An
+ * overestimate is harmless: it only sends a pattern to `re2js`.
+ */
+function countBacktrackingPaths(source: string): number {
+  let i = 0;
+  const alternation = (): number => {
+    let ways = sequence();
+    while (source[i] === "|") {
+      i++;
+      ways += sequence();
+    }
+    return ways;
+  };
+  const sequence = (): number => {
+    let ways = 1;
+    while (i < source.length && source[i] !== "|" && source[i] !== ")") {
+      ways *= repeated(atom());
+    }
+    return ways;
+  };
+  const atom = (): number => {
+    const c = source[i];
+    if (c === "(") {
+      // Skip the group's prefix: "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<name>", "(?i:".
+      if (source[i + 1] === "?") {
+        const prefix = /^\(\?(?:<[=!]|<[^>]*>|[^:=!<]*:|[=!])/.exec(source.slice(i, i + 300));
+        i += prefix ? prefix[0].length : 2;
+      } else {
+        i++;
+      }
+      const ways = alternation();
+      i++; // ")"
+      return ways;
+    }
+    if (c === "[") {
+      for (i++; i < source.length && source[i] !== "]"; i++) {
+        if (source[i] === "\\") i++;
+      }
+      i++; // "]"
+      return 1;
+    }
+    if (c === "\\") {
+      const d = source[i + 1];
+      i += 2;
+      // "\u{…}", "\p{…}" and "\P{…}" name one character or class.
+      if ((d === "u" || d === "p" || d === "P") && source[i] === "{") {
+        i = source.indexOf("}", i) + 1;
+      }
+      return 1;
+    }
+    i++;
+    return 1;
+  };
+  const repeated = (ways: number): number => {
+    const c = source[i];
+    let min: number;
+    let max: number;
+    if (c === "*" || c === "+" || c === "?") {
+      i++;
+      min = c === "+" ? 1 : 0;
+      max = c === "?" ? 1 : Infinity;
+    } else if (c === "{") {
+      // Literal braces are escaped by the translation, so this is a quantifier.
+      const quantifier = /^\{(\d+)(?:(,)(\d*))?\}/.exec(source.slice(i, i + 30))!;
+      i += quantifier[0].length;
+      min = Number(quantifier[1]);
+      max = quantifier[2] === undefined
+        ? min
+        : quantifier[3] === ""
+        ? Infinity
+        : Number(quantifier[3]);
+    } else {
+      return ways;
+    }
+    if (source[i] === "?") i++; // lazy: the same ways, tried in another order
+    if (max === Infinity) return Infinity;
+    let total = 0;
+    for (let n = min; n <= max && total <= MAX_BACKTRACKING_PATHS; n++) total += ways ** n;
+    return total;
+  };
+  return alternation();
+}
+
+/** The ASCII punctuation that `u`-mode JS accepts after a backslash outside a class. */
+const JS_SYNTAX_CHARS = "^$\\.*+?()[]{}|/";
+
+const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
+};
+
+/** Escapes one ASCII punctuation character so `u`-mode JS reads it literally. */
+function escapePunct(c: string, inClass: boolean): string {
+  if (JS_SYNTAX_CHARS.includes(c) || (inClass && c === "-")) return "\\" + c;
+  return "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0");
+}
+
+/** Escapes text quoted with `\Q…\E`. */
+function escapeLiteral(text: string, inClass: boolean): string {
+  let out = "";
+  for (const c of text) {
+    out += /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(c) ? escapePunct(c, inClass) : c;
+  }
+  return out;
+}
+
+/** Maps an RE2 Unicode class name to a JS property name (scripts need `Script=`). */
+function unicodeProperty(name: string): string {
+  try {
+    new RegExp(`\\p{${name}}`, "u");
+    return name;
+  } catch {
+    return `Script=${name}`;
+  }
+}
+
+/** Rewrites RE2 syntax into `u`-mode JavaScript syntax (see the module docs). */
+function translateRe2(pattern: string): { source: string; flags: string } {
+  let flags = "u";
+  let i = 0;
+  const lead = /^\(\?([a-zA-Z]+)\)/.exec(pattern);
+  if (lead) {
+    for (const f of lead[1]) {
+      if (f !== "i" && f !== "m" && f !== "s") {
+        throw new InvalidRegexError(
+          pattern,
+          `unsupported flag "${f}" in "${lead[0]}" (supported: i, m, s)`,
+        );
+      }
+      if (!flags.includes(f)) flags += f;
+    }
+    i = lead[0].length;
+  }
+  const dotAll = flags.includes("s");
+  let out = "";
+  let inClass = false;
+  while (i < pattern.length) {
+    const c = pattern[i];
+    if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d === undefined) {
+        throw new InvalidRegexError(pattern, "trailing backslash");
+      }
+      if (d === "Q") {
+        const end = pattern.indexOf("\\E", i + 2);
+        const stop = end < 0 ? pattern.length : end;
+        out += escapeLiteral(pattern.slice(i + 2, stop), inClass);
+        i = end < 0 ? pattern.length : end + 2;
+      } else if (d === "A" && !inClass) {
+        out += "(?<![\\s\\S])";
+        i += 2;
+      } else if (d === "z" && !inClass) {
+        out += "(?![\\s\\S])";
+        i += 2;
+      } else if (d === "x" && pattern[i + 2] === "{") {
+        const end = pattern.indexOf("}", i + 3);
+        if (end < 0) throw new InvalidRegexError(pattern, 'missing "}" after "\\x{"');
+        out += `\\u{${pattern.slice(i + 3, end)}}`;
+        i = end + 1;
+      } else if ((d === "p" || d === "P") && pattern[i + 2] !== undefined) {
+        let name: string;
+        if (pattern[i + 2] === "{") {
+          const end = pattern.indexOf("}", i + 3);
+          if (end < 0) throw new InvalidRegexError(pattern, `missing "}" after "\\${d}{"`);
+          name = pattern.slice(i + 3, end);
+          i = end + 1;
+        } else {
+          name = pattern[i + 2];
+          i += 3;
+        }
+        out += `\\${d}{${unicodeProperty(name)}}`;
+      } else if (/[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(d)) {
+        out += escapePunct(d, inClass);
+        i += 2;
+      } else {
+        out += "\\" + d;
+        i += 2;
+      }
+      continue;
+    }
+    if (inClass) {
+      if (c === "[" && pattern[i + 1] === ":") {
+        const posix = /^\[:([a-z]+):\]/.exec(pattern.slice(i));
+        if (posix && posix[1] in POSIX_CLASSES) {
+          out += POSIX_CLASSES[posix[1]];
+          i += posix[0].length;
+          continue;
+        }
+      }
+      if (c === "]") inClass = false;
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      out += "[";
+      i++;
+      if (pattern[i] === "^") {
+        out += "^";
+        i++;
+      }
+      if (pattern[i] === "]") {
+        // RE2: a "]" right after "[" or "[^" is a literal.
+        out += "\\]";
+        i++;
+      }
+      continue;
+    }
+    if (c === "{") {
+      const quantifier = /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(i));
+      if (quantifier) {
+        out += quantifier[0];
+        i += quantifier[0].length;
+      } else {
+        out += "\\{";
+        i++;
+      }
+      continue;
+    }
+    if (c === "(" && pattern.startsWith("(?P<", i)) {
+      out += "(?<";
+      i += 4;
+      continue;
+    }
+    if (c === "." && !dotAll) out += "[^\\n]";
+    else if (c === "}" || c === "]") out += "\\" + c;
+    else out += c;
+    i++;
+  }
+  return { source: out, flags };
+}

@@ -1,0 +1,219 @@
+import assert from "node:assert/strict";
+import { RE2JS } from "re2js";
+import { abbreviatePattern, compileRegex, InvalidRegexError, MAX_REGEX_LENGTH } from "./re2.ts";
+
+Deno.test("compileRegex() translates RE2 syntax for the u flag", () => {
+  const cases: [string, string, boolean][] = [
+    [String.raw`a\-b`, "a-b", true],
+    [String.raw`[a\-z]`, "-", true],
+    [String.raw`[a\-z]`, "b", false],
+    [String.raw`\_\:\"\'\<\>\@\#\%\=\,\~\!\&\;`, `_:"'<>@#%=,~!&;`, true],
+    [String.raw`a\.b`, "a.b", true],
+    [String.raw`a\.b`, "axb", false],
+    [`{"level":"error"`, `{"level":"error"`, true],
+    ["a{2}", "aa", true],
+    ["a{2}", "a{2}", false],
+    ["a{1,}b", "aaab", true],
+    ["a{,2}", "a{,2}", true],
+    ["x}", "x}", true],
+    ["x]", "x]", true],
+    ["[]a]+", "]a]", true],
+    ["[^]a]", "b", true],
+    ["[^]a]", "]", false],
+    ["[[:alpha:]]+[[:digit:]]", "abc1", true],
+    ["[[:upper:][:space:]]+", "A B", true],
+    ["[[:upper:]]", "a", false],
+    [String.raw`\pL+`, "été", true],
+    [String.raw`\PL`, "é", false],
+    [String.raw`\p{Greek}+`, "αβγ", true],
+    [String.raw`\p{Lu}`, "É", true],
+    [String.raw`\x{1F600}`, "😀", true],
+    [String.raw`\x41`, "A", true],
+    [String.raw`(?P<word>\w+)`, "hi", true],
+    [String.raw`\Qa.b*c\E+`, "a.b*cc", true],
+    [String.raw`\Qa.b\E`, "axb", false],
+    [String.raw`\Q[x]`, "[x]", true],
+    [String.raw`\Aab\z`, "ab", true],
+    [String.raw`\Aab\z`, "ab\n", false],
+    ["a.c", "a\nc", false],
+    ["a.c", "a\rc", true],
+    ["(?s)a.c", "a\nc", true],
+    ["^.$", "😀", true],
+    ["(?m)^b$", "a\nb\nc", false], // the anchors hold the whole text
+    ["(?m)^b$\n^c", "a\nb\nc", false],
+    ["(?m)a$\n^b[^z]*", "a\nb\nc", true],
+    ["(?is)A.C", "a\nc", true],
+    ["(?i:a)b", "Ab", true],
+    ["(?i:a)b", "AB", false],
+  ];
+  for (const [pattern, input, want] of cases) {
+    assert.equal(
+      RE2JS.compile(pattern).testExact(input),
+      want,
+      `RE2 itself: ${pattern} on ${JSON.stringify(input)}`,
+    );
+    assert.equal(
+      compileRegex(pattern, { anchored: true }).test(input),
+      want,
+      `${pattern} on ${JSON.stringify(input)}`,
+    );
+  }
+});
+
+Deno.test("compileRegex() matches patterns that make backtracking engines explode", () => {
+  // Each would take a backtracking engine longer than the age of the universe.
+  const as = "a".repeat(5_000);
+  const digits = "1".repeat(5_000);
+  // [pattern, text, found anywhere, matches the whole text]
+  const cases: [string, string, boolean, boolean][] = [
+    ["(a+)+$", as + "!", false, false],
+    ["(a|a)*b", as, false, false],
+    ["(a|aa)+$", as + "!", false, false],
+    ["(?:a?){30}a{30}", "a".repeat(30), true, true],
+    ["(a*)*b", as, false, false],
+    [String.raw`\d*\d*\d*\d*\d*\d*x`, digits, false, false],
+    ["(x+x+)+y", "x".repeat(5_000), false, false],
+    ["(.*a){12}", as + "b", true, false],
+  ];
+  for (const [pattern, text, found, whole] of cases) {
+    assert.equal(compileRegex(pattern).test(text), found, pattern);
+    assert.equal(compileRegex(pattern, { anchored: true }).test(text), whole, pattern);
+  }
+  // Matches are found by both engines, on the right side of the limit.
+  assert.equal(compileRegex("(a|b){8}c").test("ab".repeat(4) + "c"), true);
+  assert.equal(compileRegex("(a|b){9}c").test("ab".repeat(4) + "ac"), true);
+  assert.equal(compileRegex("x?".repeat(8) + "y").test("xxy"), true);
+  assert.equal(compileRegex("x?".repeat(9) + "y").test("xxy"), true);
+});
+
+Deno.test("compileRegex() rejects what RE2 rejects", () => {
+  const cases: [string, string][] = [
+    [String.raw`(a)\1`, "invalid escape sequence `\\1`"],
+    ["(?=a)", "invalid or unsupported Perl syntax `(?=`"],
+    ["(?!a)b", "invalid or unsupported Perl syntax `(?!`"],
+    ["(?<=a)b", "invalid named capture `(?<=a)b`"],
+    ["(?<!a)b", "invalid named capture `(?<!a)b`"],
+    ["a{1001}", "invalid repeat count `{1001}`"],
+    ["(".repeat(1_001) + "a" + ")".repeat(1_001), "expression nests too deeply"],
+  ];
+  for (const [pattern, detail] of cases) {
+    assert.throws(
+      () => compileRegex(pattern),
+      (e: unknown) => e instanceof InvalidRegexError && e.detail === detail,
+      pattern,
+    );
+  }
+});
+
+Deno.test("compileRegex() refuses long patterns and quotes at most 100 characters", () => {
+  const long = "a".repeat(MAX_REGEX_LENGTH + 1);
+  assert.throws(
+    () => compileRegex(long),
+    (e: unknown) =>
+      e instanceof InvalidRegexError && e.pattern === long &&
+      e.message ===
+        `Invalid regex "${"a".repeat(100)}…": pattern of ${
+          MAX_REGEX_LENGTH + 1
+        } characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
+  );
+  assert.equal(compileRegex("a".repeat(MAX_REGEX_LENGTH)).test("a".repeat(MAX_REGEX_LENGTH)), true);
+  // RE2 quotes the bad part, here all but the first character.
+  const lookbehinds = "(?<=a)".repeat(40);
+  assert.throws(
+    () => compileRegex("b" + lookbehinds),
+    (e: unknown) =>
+      e instanceof InvalidRegexError &&
+      e.message ===
+        `Invalid regex "b${lookbehinds.slice(0, 99)}…": invalid named capture \`${
+          lookbehinds.slice(0, 100)
+        }…\``,
+  );
+});
+
+Deno.test("abbreviatePattern() keeps surrogate pairs whole", () => {
+  assert.equal(abbreviatePattern("x".repeat(100)), "x".repeat(100));
+  assert.equal(abbreviatePattern("x".repeat(98) + "😀"), "x".repeat(98) + "😀");
+  assert.equal(abbreviatePattern("x".repeat(98) + "😀y"), "x".repeat(98) + "😀…");
+  assert.equal(abbreviatePattern("x".repeat(99) + "😀"), "x".repeat(99) + "…");
+});
+
+Deno.test("compileRegex() anchors only when asked", () => {
+  assert.equal(compileRegex("b").test("abc"), true);
+  assert.equal(compileRegex("b", { anchored: true }).test("abc"), false);
+  assert.equal(compileRegex("a|b", { anchored: true }).test("ab"), false);
+  for (const pattern of ["x", "x+"]) { // one per engine
+    const re = compileRegex(pattern);
+    assert.equal(re.test("x"), true, `${pattern}: test() must be stateless`);
+    assert.equal(re.test("x"), true, `${pattern}: test() must be stateless`);
+  }
+});
+
+Deno.test("compileRegex() reports invalid patterns with the user's pattern", () => {
+  const cases: [string, string][] = [
+    ["a(", "Unterminated group"],
+    ["(?U)a", 'unsupported flag "U" in "(?U)" (supported: i, m, s)'],
+    ["a\\", "trailing backslash"],
+    ["\\x{41", 'missing "}" after "\\x{"'],
+    ["\\p{Greek", 'missing "}" after "\\p{"'],
+    ["\\p{NoSuchScript}", "Invalid property name"],
+    ["a(?i)b", "Invalid group"],
+    ["+", "Nothing to repeat"],
+  ];
+  for (const [pattern, detail] of cases) {
+    assert.throws(
+      () => compileRegex(pattern),
+      (e: unknown) =>
+        e instanceof InvalidRegexError && e.detail === detail &&
+        e.message === `Invalid regex "${pattern}": ${detail}`,
+      pattern,
+    );
+  }
+});
+
+Deno.test("the required-literal prefilter never changes an answer", () => {
+  const patterns = [
+    "err.*timeout",
+    "colou?r.+done",
+    String.raw`latency=\d+ms`,
+    "ab+c.*x",
+    "a{0}b.*c",
+    "a{2,}b.*",
+    String.raw`\.json$.*`,
+    "x(a|b)+y.*z",
+    "[a-c]+foo.*bar",
+    "😀?x.*y",
+    "caf\u00e9.*",
+    String.raw`\d+\-\d+.*end`,
+    "(?s)start.*stop",
+    "^begin.*",
+  ];
+  const lines = [
+    "err: read timeout",
+    "colour is done",
+    "color done",
+    "colr done",
+    "latency=35ms",
+    "abbbc then x",
+    "ac x",
+    "b c",
+    "aab ok",
+    "file.json",
+    "xay z",
+    "xz",
+    "cbfoo and bar",
+    "x and y",
+    "😀x then y",
+    "café au lait",
+    "12-34 the end",
+    "start\nstop",
+    "begin here",
+    "",
+  ];
+  for (const pattern of patterns) {
+    const re2 = RE2JS.compile(pattern);
+    const ours = compileRegex(pattern);
+    for (const line of lines) {
+      assert.equal(ours.test(line), re2.test(line), `${pattern} on ${JSON.stringify(line)}`);
+    }
+  }
+});
