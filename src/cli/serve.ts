@@ -11,7 +11,7 @@ import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
 import { Quarantine } from "../storage/quarantine.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
-import { COMPRESSION_LEVELS } from "../storage/segment_writer.ts";
+import { COMPRESSION_LEVELS } from "../storage/segment_format.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 /** The flags of `loge serve`. */

@@ -16,7 +16,7 @@ import type { Catalog } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
 import { encodeBatches, MemBatch } from "../storage/mem_batch.ts";
 import { segmentName } from "../storage/segment_name.ts";
-import type { SegmentInfo } from "../storage/segment_writer.ts";
+import type { SegmentInfo } from "../storage/segment_format.ts";
 import { toRanges } from "../storage/seq_ranges.ts";
 import { FaultState } from "../storage/storage_error.ts";
 import { WorkerPool } from "../storage/worker_pool.ts";

@@ -11,11 +11,16 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { openFileSource } from "./byte_source.ts";
-import { FOOTER_SIZE, HEADER_SIZE, SEGMENT_SUFFIX, SegmentFormatError } from "./segment_format.ts";
+import {
+  FOOTER_SIZE,
+  HEADER_SIZE,
+  SEGMENT_SUFFIX,
+  SegmentFormatError,
+  type SegmentInfo,
+} from "./segment_format.ts";
 import { segmentLevel } from "./segment_name.ts";
 import { moveToQuarantine } from "./quarantine.ts";
 import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
-import type { SegmentInfo } from "./segment_writer.ts";
 import { type SeqRanges, SeqSet } from "./seq_ranges.ts";
 
 /** The catalog file name inside the data folder. */

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { type Block, BlockBuilder } from "./block_codec.ts";
 import type { ByteSource } from "./byte_source.ts";
 import { type BlockRef, readBlock, readSegmentIndex } from "./segment_reader.ts";
-import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
+import type { SegmentInfo } from "./segment_format.ts";
+import { SegmentWriter } from "./segment_writer.ts";
 import { mergeRanges } from "./seq_ranges.ts";
 import { serveJobs } from "./worker_pool.ts";
 

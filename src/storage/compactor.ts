@@ -24,7 +24,7 @@
 import { basename, join } from "node:path";
 import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { CompactJob } from "./compact_worker.ts";
-import type { SegmentInfo } from "./segment_writer.ts";
+import type { SegmentInfo } from "./segment_format.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { segmentName } from "./segment_name.ts";
 import type { SegmentCache } from "./segment_cache.ts";

@@ -6,7 +6,8 @@
 
 import { BlockBuilder } from "./block_codec.ts";
 import { type EncodedBatch, lineStart } from "./mem_batch.ts";
-import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
+import type { SegmentInfo } from "./segment_format.ts";
+import { SegmentWriter } from "./segment_writer.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 import { serveJobs } from "./worker_pool.ts";
 

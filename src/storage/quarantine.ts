@@ -17,7 +17,8 @@ import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { SalvageJob, SalvageResult } from "./salvage_worker.ts";
 import type { SegmentCache } from "./segment_cache.ts";
 import { segmentName } from "./segment_name.ts";
-import { COMPRESSION_LEVELS, syncDir } from "./segment_writer.ts";
+import { COMPRESSION_LEVELS } from "./segment_format.ts";
+import { syncDir } from "./segment_writer.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** The folder, inside the data folder, that damaged files are moved into. */

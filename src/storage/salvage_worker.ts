@@ -15,7 +15,8 @@ import { type Block, BlockBuilder } from "./block_codec.ts";
 import { openFileSource } from "./byte_source.ts";
 import { SegmentFormatError } from "./segment_format.ts";
 import { readBlock, readSegmentIndex, type SegmentIndex } from "./segment_reader.ts";
-import { type SegmentInfo, SegmentWriter } from "./segment_writer.ts";
+import type { SegmentInfo } from "./segment_format.ts";
+import { SegmentWriter } from "./segment_writer.ts";
 import { serveJobs } from "./worker_pool.ts";
 
 /** A salvage job: the damaged file and the name of its salvage segment. */

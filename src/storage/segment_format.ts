@@ -25,6 +25,8 @@
  * @module
  */
 
+import type { SeqRanges } from "./seq_ranges.ts";
+
 /** The format version this build writes and reads. */
 export const SEGMENT_VERSION = 1;
 /** File name suffix of segment files. */
@@ -145,3 +147,30 @@ export function decodeFooter(name: string, bytes: Uint8Array, size: number): Foo
   }
   return footer;
 }
+
+/** What the catalog records of a segment file. */
+export interface SegmentInfo {
+  /** File name inside the data folder. */
+  name: string;
+  /** 0 for a flush file, 1 for a compacted segment. */
+  level: number;
+  minTs: bigint;
+  maxTs: bigint;
+  rows: number;
+  /** File size in bytes. */
+  bytes: number;
+  /** Uncompressed size of the blocks. */
+  rawBytes: number;
+  /** Canonical label JSON of each stream in the file. */
+  streams: string[];
+  /**
+   * Bloom filter over the content terms of every line in the file, for the
+   * catalog only (empty when unknown: then it passes every term).
+   */
+  filter: Uint8Array;
+  /** WAL sequences whose lines the file holds. */
+  seqs: SeqRanges;
+}
+
+/** zstd levels by the `--flush-compression` names. */
+export const COMPRESSION_LEVELS = { fastest: 1, default: 3, better: 7, best: 11 } as const;

@@ -12,35 +12,14 @@ import { join } from "node:path";
 import type { BlockBuilder } from "./block_codec.ts";
 import { ByteWriter } from "./byte_buffer.ts";
 import { bloomFilter } from "./content_filter.ts";
-import { encodeFooter, encodeHeader, INDEX_SCHEMA, SEGMENT_VERSION } from "./segment_format.ts";
+import {
+  encodeFooter,
+  encodeHeader,
+  INDEX_SCHEMA,
+  SEGMENT_VERSION,
+  type SegmentInfo,
+} from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
-
-/** What the catalog records of a segment file. */
-export interface SegmentInfo {
-  /** File name inside the data folder. */
-  name: string;
-  /** 0 for a flush file, 1 for a compacted segment. */
-  level: number;
-  minTs: bigint;
-  maxTs: bigint;
-  rows: number;
-  /** File size in bytes. */
-  bytes: number;
-  /** Uncompressed size of the blocks. */
-  rawBytes: number;
-  /** Canonical label JSON of each stream in the file. */
-  streams: string[];
-  /**
-   * Bloom filter over the content terms of every line in the file, for the
-   * catalog only (empty when unknown: then it passes every term).
-   */
-  filter: Uint8Array;
-  /** WAL sequences whose lines the file holds. */
-  seqs: SeqRanges;
-}
-
-/** zstd levels by the `--flush-compression` names. */
-export const COMPRESSION_LEVELS = { fastest: 1, default: 3, better: 7, best: 11 } as const;
 
 /**
  * The zstd level of one frame of `rawLength` bytes when the file's level is
