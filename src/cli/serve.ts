@@ -4,6 +4,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
 import { QueryEngine } from "../query/engine.ts";
@@ -189,12 +190,12 @@ export async function serve(args: string[]): Promise<void> {
   for (const s of signals) Deno.removeSignalListener(s, onSignal);
   // A second signal during shutdown ends the process at once.
   for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
-  console.error("loge: shutting down");
+  log("shutting down");
   await server.shutdown();
   await compactor.stop();
   await quarantine.close();
   await ingester.close();
   await cache.close();
   catalog.close();
-  console.error("loge: stopped");
+  log("stopped");
 }

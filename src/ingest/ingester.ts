@@ -11,6 +11,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { join } from "node:path";
 import type { Catalog } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
@@ -112,7 +113,7 @@ export class Ingester {
         try {
           payload = decodePush(record.format as PushFormat, record.body);
         } catch (error) {
-          console.error(`loge: WAL record ${record.seq} skipped: ${(error as Error).message}`);
+          log(`WAL record ${record.seq} skipped: ${(error as Error).message}`);
           return;
         }
         await ingester.#roomToFlush();
@@ -302,7 +303,7 @@ export class Ingester {
     try {
       await this.#wal?.checkpoint(this.#catalog.covered);
     } catch (error) {
-      console.error(`loge: checkpoint failed: ${(error as Error).message}`);
+      log(`checkpoint failed: ${(error as Error).message}`);
     }
   }
 
@@ -321,8 +322,8 @@ export class Ingester {
       // still holds what they hold, and replays it at the next start.
       if (this.#flushHealth.fault && Date.now() > giveUp) {
         const rows = [...this.#flushing].reduce((n, b) => n + b.rows, 0);
-        console.error(
-          `loge: stopping with ${rows} lines not written to files (${this.#flushHealth.fault.message}); ${
+        log(
+          `stopping with ${rows} lines not written to files (${this.#flushHealth.fault.message}); ${
             this.#wal ? "the write-ahead log replays them at the next start" : "they are lost"
           }`,
         );

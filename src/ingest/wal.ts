@@ -24,6 +24,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
 import type { SeqSet } from "../storage/seq_ranges.ts";
@@ -245,8 +246,8 @@ export class Wal {
         this.damage.stretches++;
         this.damage.bytes += d.bytes;
         this.damage.records += lost;
-        console.error(
-          `loge: WAL segment ${segment.path}: ${d.bytes} bytes at offset ${d.offset} hold no intact record (${
+        log(
+          `WAL segment ${segment.path}: ${d.bytes} bytes at offset ${d.offset} hold no intact record (${
             d.tail
               ? "a torn tail: a write was interrupted; its records are lost"
               : `damaged; replay resumes at sequence ${d.resumesAt}, ${lost} records lost`

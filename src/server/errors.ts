@@ -5,6 +5,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
 import { QueryError } from "./read_request.ts";
@@ -93,13 +94,13 @@ export function errorResponse(error: unknown): Response {
   }
   if (error instanceof ClientAbortError) {
     // Common and harmless (a shipper restarting): one line, no stack.
-    console.error(`loge: ${error.message}`);
+    log(`${error.message}`);
     return json({ status: "error", error: error.message }, 400);
   }
   if (error instanceof QueryError) {
     return json({ status: "error", error: error.message, position: error.position }, 400);
   }
-  console.error("loge: internal error:", error);
+  log(`internal error: ${(error as Error)?.stack ?? error}`);
   return json(
     { status: "error", error: `internal error: ${(error as Error)?.message ?? error}` },
     500,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import { openFileSource } from "./byte_source.ts";
@@ -217,7 +218,7 @@ export class Catalog {
     for (const entry of this.#entries.values()) {
       if (entry.location !== "local") continue;
       if (!present.delete(entry.name)) {
-        console.error(`loge: catalog row for missing file ${entry.name} dropped`);
+        log(`catalog row for missing file ${entry.name} dropped`);
         gone.push(entry);
         continue;
       }
@@ -284,8 +285,8 @@ export class Catalog {
   async #quarantine(name: string, rows: number, reason: string): Promise<void> {
     const aside = await moveToQuarantine(this.dir, name);
     this.quarantined.push({ name, rows });
-    console.error(
-      `loge: segment ${name} is damaged (${reason}); moved to ${aside}, nothing salvaged ` +
+    log(
+      `segment ${name} is damaged (${reason}); moved to ${aside}, nothing salvaged ` +
         `(its lines are lost unless the write-ahead log still holds them)`,
     );
   }
@@ -510,8 +511,8 @@ function openDatabase(path: string): DatabaseSync {
  */
 function setAside(path: string, reason: string): void {
   const aside = `${path}.corrupt-${Date.now()}`;
-  console.error(
-    `loge: catalog ${path} unreadable (${reason}); rebuilding from the segment files, old copy at ${aside}`,
+  log(
+    `catalog ${path} unreadable (${reason}); rebuilding from the segment files, old copy at ${aside}`,
   );
   for (const suffix of ["", "-wal", "-shm"]) {
     try {

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { basename, join } from "node:path";
 import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { CompactJob } from "./compact_worker.ts";
@@ -112,7 +113,7 @@ export class Compactor {
     if (this.#options.intervalMs <= 0) return;
     this.#timer = setInterval(() => {
       if (!this.#running) {
-        this.compactNow().catch((e) => console.error(`loge: compaction failed: ${e.message}`));
+        this.compactNow().catch((e) => log(`compaction failed: ${e.message}`));
       }
     }, this.#options.intervalMs);
   }

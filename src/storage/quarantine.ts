@@ -12,6 +12,7 @@
  * @module
  */
 
+import { log } from "../log.ts";
 import { join } from "node:path";
 import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { SalvageJob, SalvageResult } from "./salvage_worker.ts";
@@ -101,9 +102,7 @@ export class Quarantine {
     this.#busy.set(
       entry.name,
       this.#handle(entry, reason)
-        .catch((error) =>
-          console.error(`loge: quarantine of ${entry.name} failed: ${(error as Error).message}`)
-        )
+        .catch((error) => log(`quarantine of ${entry.name} failed: ${(error as Error).message}`))
         .finally(() => this.#busy.delete(entry.name)),
     );
   }
@@ -127,8 +126,8 @@ export class Quarantine {
       pool.terminate();
     }
     if (result.damage === undefined) {
-      console.error(
-        `loge: segment ${entry.name} failed a read (${reason}) but every block reads back intact; kept`,
+      log(
+        `segment ${entry.name} failed a read (${reason}) but every block reads back intact; kept`,
       );
       return;
     }
@@ -149,8 +148,8 @@ export class Quarantine {
     this.stats.salvaged_lines += result.info?.rows ?? 0;
     this.stats.lost_blocks += result.lostBlocks ?? 0;
     this.stats.lost_lines += lostLines;
-    console.error(
-      `loge: segment ${entry.name} is damaged (${result.damage}); moved to ${aside}; ` +
+    log(
+      `segment ${entry.name} is damaged (${result.damage}); moved to ${aside}; ` +
         (result.info
           ? `${result.info.rows} lines salvaged into ${result.info.name}, ` +
             `${lostLines} lines of ${result.lostBlocks} damaged blocks lost`

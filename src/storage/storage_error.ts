@@ -7,6 +7,8 @@
  * @module
  */
 
+import { log } from "../log.ts";
+
 /** A write the storage could not make; `full` when the disk has no space left. */
 export class StorageError extends Error {
   /** Whether the disk is full (then freeing space ends the fault). */
@@ -57,25 +59,26 @@ export function describeError(error: unknown): string {
  * @example
  * ```ts
  * import { FaultState } from "./storage_error.ts";
+ * import { setLogSink } from "../log.ts";
  * import assert from "node:assert/strict";
  * const logged: string[] = [];
- * const state = new FaultState("flush", (line) => logged.push(line));
+ * const restore = setLogSink((line) => logged.push(line));
+ * const state = new FaultState("flush");
  * state.fail(new Error("No space left on device (os error 28)"));
  * state.fail(new Error("No space left on device (os error 28)"));
  * state.recover();
+ * restore();
  * assert.equal(logged.length, 2);
  * assert.equal(state.fault, undefined);
  * ```
  */
 export class FaultState {
   readonly #what: string;
-  readonly #log: (line: string) => void;
   #fault?: StorageError;
 
-  /** Tracks the store named `what`; `log` writes one line. */
-  constructor(what: string, log: (line: string) => void = (line) => console.error(line)) {
+  /** Tracks the store named `what`. */
+  constructor(what: string) {
     this.#what = what;
-    this.#log = log;
   }
 
   /** The current fault, or `undefined` while the store works. */
@@ -87,7 +90,7 @@ export class FaultState {
   fail(cause: unknown): StorageError {
     const error = cause instanceof StorageError ? cause : new StorageError(this.#what, cause);
     if (this.#fault === undefined) {
-      this.#log(`loge: ${error.message}; retrying until it can`);
+      log(`${error.message}; retrying until it can`);
     }
     this.#fault = error;
     return error;
@@ -97,6 +100,6 @@ export class FaultState {
   recover(): void {
     if (this.#fault === undefined) return;
     this.#fault = undefined;
-    this.#log(`loge: ${this.#what} writes again`);
+    log(`${this.#what} writes again`);
   }
 }
