@@ -11,6 +11,7 @@ import { CATALOG_FILE } from "../src/storage/catalog.ts";
 import { QUARANTINE_DIR } from "../src/storage/quarantine.ts";
 import { readSegmentIndex } from "../src/storage/segment_reader.ts";
 import { pushJson, startServer, type TestServer } from "../testing/server.ts";
+import { segmentFiles, stats, waitFor } from "../testing/http.ts";
 import { storedLines } from "./stored_lines.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
@@ -60,24 +61,6 @@ async function queryAll(server: TestServer): Promise<{ lines: string[]; warnings
   assert.equal(status, 200, `${JSON.stringify(json)}\n${server.stderr()}`);
   const data = json.data as { line: string }[];
   return { lines: data.map((d) => d.line).sort(), warnings: (json.warnings as string[]) ?? [] };
-}
-
-async function stats(url: string): Promise<Record<string, number>> {
-  return await (await fetch(`${url}/api/v1/stats`)).json();
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await ok())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function segmentFiles(dir: string): Promise<string[]> {
-  return (await Array.fromAsync(Deno.readDir(dir), (e) => e.name))
-    .filter((n) => n.endsWith(".loge"))
-    .sort();
 }
 
 const all = (...sets: Map<string, string[]>[]) =>

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { rawConnect, statusOf } from "./raw_http.ts";
 import { pushJson, startServer, type TestServer, withServer } from "../testing/server.ts";
+import { stats } from "../testing/http.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 
@@ -30,12 +31,6 @@ async function readApp(url: string, app: string): Promise<string[]> {
   const body = await res.json();
   assert.equal(res.status, 200, JSON.stringify(body));
   return body.data.map((e: { line: string }) => e.line).reverse();
-}
-
-async function stats(url: string) {
-  const res = await fetch(`${url}/api/v1/stats`);
-  assert.equal(res.status, 200);
-  return await res.json();
 }
 
 async function walFiles(dir: string): Promise<string[]> {
