@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseDuration } from "../src/cli/flags.ts";
+import { parseDuration } from "@loge/loge";
 import { parseArgs } from "node:util";
 import { DEFAULT_START_NS, LogGenerator, pickNeedle } from "./generator/mod.ts";
 import {

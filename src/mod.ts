@@ -34,3 +34,4 @@ export { type LogQuery } from "./query/engine.ts";
 export { QueryEngine } from "./query/engine.ts";
 export { parseLogQL } from "./query/logql.ts";
 export { createHandler } from "./server/app.ts";
+export { parseDuration } from "./cli/flags.ts";
