@@ -34,4 +34,10 @@ export { type LogQuery } from "./query/engine.ts";
 export { QueryEngine } from "./query/engine.ts";
 export { parseLogQL } from "./query/logql.ts";
 export { createHandler } from "./server/app.ts";
-export { parseDuration } from "./cli/flags.ts";
+import { parseDuration as parseDurationFlag } from "./cli/flags.ts";
+
+/**
+ * Parses a Go-style duration (`500ms`, `2s`, `1m30s`, `1h`, `0`) into milliseconds, as the
+ * `loge` flags do; `undefined` when the text is not one.
+ */
+export const parseDuration: (text: string) => number | undefined = parseDurationFlag;
