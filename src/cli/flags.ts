@@ -8,6 +8,8 @@
  * @module
  */
 
+import { parseDuration as parseGoDuration } from "../../web/js/duration.js";
+
 /** A bad command line: main prints the message and exits with status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -35,18 +37,10 @@ export interface FlagSpec {
 /** Parsed values by kind: durations in milliseconds, sizes in bytes. */
 export type FlagValue = string | number | boolean;
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  "µs": 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
 /**
  * Parses a Go-style duration (`500ms`, `2s`, `1m30s`, `1h`, `0`) into milliseconds.
+ * One parser for the flags and the web UI's time range: it lives in the web
+ * folder as plain JavaScript so the browser can load it too.
  *
  * @example
  * ```ts
@@ -55,12 +49,7 @@ const DURATION_UNITS: Record<string, number> = {
  * ```
  */
 export function parseDuration(text: string): number | undefined {
-  if (text === "0") return 0;
-  const parts = /^(?:(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h))+$/.test(text)
-    ? [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)]
-    : [];
-  if (parts.length === 0) return undefined;
-  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * DURATION_UNITS[unit], 0);
+  return parseGoDuration(text);
 }
 
 const SIZE_UNITS: Record<string, number> = {
