@@ -7,12 +7,13 @@
 import { join } from "node:path";
 import type { Ingester } from "../ingest/ingester.ts";
 import type { QueryEngine } from "../query/engine.ts";
-import page from "../../web/index.html" with { type: "text" };
+import { createAssets } from "./assets.ts";
 import { bearerCheck } from "./auth.ts";
 import { BodyBudget } from "./body.ts";
 import { errorResponse, HttpError, json } from "./errors.ts";
 import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
+import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -68,11 +69,18 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     authorize(req);
     return handler(req, params);
   };
+  // The web UI, with the query limits the server enforces.
+  const assets = createAssets({ DEFAULT_LIMIT, MAX_LIMIT });
   const routes: [string, URLPattern, Handler][] = [
     [
       "GET",
       new URLPattern({ pathname: "/" }),
-      () => new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } }),
+      (req) => assets(req, "/"),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/assets/*" }),
+      (req) => assets(req, new URL(req.url).pathname),
     ],
     [
       "POST",
