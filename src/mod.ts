@@ -23,8 +23,20 @@
 
 export { Catalog, type CatalogEntry, type StreamLabels } from "./storage/catalog.ts";
 export { COMPACTION_DEFAULTS, Compactor } from "./storage/compactor.ts";
-export { readBlock, readSegmentIndex, type SegmentIndex } from "./storage/segment_reader.ts";
-export { openFileSource } from "./storage/byte_source.ts";
+export {
+  readBlock,
+  readBlocks,
+  readSegmentIndex,
+  type SegmentIndex,
+} from "./storage/segment_reader.ts";
+export { type ByteSource } from "./storage/source/byte_source.ts";
+export { openFileSource } from "./storage/source/file.ts";
+export {
+  type LocationReader,
+  type SegmentLocation,
+  SourceOpener,
+  UnknownLocationError,
+} from "./storage/source/opener.ts";
 export { SegmentCache } from "./storage/segment_cache.ts";
 export { Ingester, type IngestOptions } from "./ingest/ingester.ts";
 export { decodePush, formatOf, PushFormat } from "./ingest/decode.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { openFileSource } from "../src/storage/byte_source.ts";
+import { openLocalSource } from "../src/storage/source/opener.ts";
 import { CATALOG_FILE } from "../src/storage/catalog.ts";
 import { QUARANTINE_DIR } from "../src/storage/quarantine.ts";
 import { readSegmentIndex } from "../src/storage/segment_reader.ts";
@@ -127,7 +127,7 @@ async function folderWithDamagedBlock(): Promise<{ dir: string; name: string; in
   const pushed = await pushStreams(server.url, "d", 8, 30);
   assert.equal(await server.stop(), 0, server.stderr());
   const [name] = await segmentFiles(dir);
-  const source = await openFileSource(join(dir, name));
+  const source = await openLocalSource(dir, name);
   const index = await readSegmentIndex(source);
   await source.close();
   assert.equal(index.blocks.length, 8);

@@ -5,8 +5,6 @@
  * @module
  */
 
-import { join } from "node:path";
-import { openFileSource } from "../src/storage/byte_source.ts";
 import { Catalog } from "../src/storage/catalog.ts";
 import { readBlock, readSegmentIndex } from "../src/storage/segment_reader.ts";
 
@@ -25,7 +23,7 @@ export async function storedLines(dir: string): Promise<StoredLine[]> {
   const dec = new TextDecoder();
   try {
     for (const entry of catalog.entries()) {
-      const source = await openFileSource(join(dir, entry.name));
+      const source = await catalog.opener.open(entry);
       try {
         const index = await readSegmentIndex(source);
         for (const ref of index.blocks) {

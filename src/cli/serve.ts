@@ -150,7 +150,7 @@ export async function serve(args: string[]): Promise<void> {
     checkpointIntervalMs: flags["checkpoint-interval"] as number,
     dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
   });
-  const cache = new SegmentCache(catalog.dir);
+  const cache = new SegmentCache(catalog.opener);
   const quarantine = new Quarantine(catalog, cache);
   const compactor = new Compactor(
     catalog,

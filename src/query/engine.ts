@@ -19,9 +19,9 @@ import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
 import type { Quarantine, QuarantineStats } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
-import { type BlockRef, readBlock } from "../storage/segment_reader.ts";
+import { type BlockRef, readBlock, readBlocks } from "../storage/segment_reader.ts";
 import type { Block } from "../storage/block_codec.ts";
-import type { ByteSource } from "../storage/byte_source.ts";
+import type { ByteSource } from "../storage/source/byte_source.ts";
 import { type LogEntry, NewestEntries } from "./log_entry.ts";
 import { type LineMatcher, lineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
 import type { LabelMatcher, LineFilter } from "./ast.ts";
@@ -64,6 +64,9 @@ type Unit =
     maxTs: bigint;
   }
   | { kind: "memory"; mem: MemStream; stream: StreamLabels; maxTs: bigint };
+
+/** A unit of reading from a file. */
+type BlockUnit = Extract<Unit, { kind: "block" }>;
 
 /** Log counts per time bucket, one series per value of the `level` label. */
 export interface Volume {
@@ -196,7 +199,7 @@ export class QueryEngine {
       await inParallel(entries, this.#o.concurrency, async (entry) => {
         let segment: OpenSegment;
         try {
-          segment = await cache.open(entry.name);
+          segment = await cache.open(entry);
         } catch (error) {
           return this.#damaged(entry, error, warnings);
         }
@@ -230,6 +233,34 @@ export class QueryEngine {
   }
 
   /**
+   * Reads the units of a wave as {@linkcode #read} does (columns in the order
+   * of `units`; a damaged block reads as none, with a warning), but the blocks
+   * of one file through one {@linkcode readBlocks} call: adjacent blocks cost
+   * one read, not one each.
+   */
+  async #readWave(units: readonly Unit[], warnings: string[]): Promise<Columns[]> {
+    const out = new Array<Columns>(units.length);
+    const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
+    units.forEach((unit, at) => {
+      if (unit.kind === "memory") return void (out[at] = memColumns(unit.mem));
+      const group = bySource.get(unit.source);
+      if (group) group.push({ at, unit });
+      else bySource.set(unit.source, [{ at, unit }]);
+    });
+    await Promise.all([...bySource].map(async ([source, group]) => {
+      const blocks = await readBlocks(source, group.map((g) => g.unit.ref));
+      group.forEach(({ at, unit }, k) => {
+        const block = blocks[k];
+        if (block instanceof SegmentFormatError) {
+          this.#damaged(unit.entry, block, warnings);
+          out[at] = NO_COLUMNS;
+        } else out[at] = blockColumns(block);
+      });
+    }));
+    return out;
+  }
+
+  /**
    * The newest `limit` lines matching `query`, newest first (ties ordered by
    * stream labels, then line).
    */
@@ -245,7 +276,7 @@ export class QueryEngine {
         if (floor !== undefined && units[at].maxTs < floor) break;
         const wave = units.slice(at, at + this.#o.concurrency);
         at += wave.length;
-        const read = await Promise.all(wave.map((u) => this.#read(u, warnings)));
+        const read = await this.#readWave(wave, warnings);
         for (let w = 0; w < wave.length; w++) {
           scanColumns(
             read[w],
@@ -352,7 +383,7 @@ export class QueryEngine {
     catalog.acquire(straddling);
     try {
       await inParallel(straddling, this.#o.concurrency, async (entry) => {
-        const { index, release } = await cache.open(entry.name);
+        const { index, release } = await cache.open(entry);
         try {
           for (const ref of index.blocks) {
             if (ref.maxTs >= lo && ref.minTs <= hi) {

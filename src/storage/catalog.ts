@@ -11,7 +11,6 @@
 import { log } from "../log.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
-import { openFileSource } from "./byte_source.ts";
 import {
   FOOTER_SIZE,
   HEADER_SIZE,
@@ -23,6 +22,7 @@ import { segmentLevel } from "./segment_name.ts";
 import { moveToQuarantine } from "./quarantine.ts";
 import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
 import { type SeqRanges, SeqSet } from "./seq_ranges.ts";
+import { LOCAL, SourceOpener } from "./source/opener.ts";
 
 /** The catalog file name inside the data folder. */
 export const CATALOG_FILE = "catalog.sqlite";
@@ -68,6 +68,8 @@ const SCHEMA = `
  */
 export class Catalog {
   readonly dir: string;
+  /** Opens the files of this catalog's entries (and of files found in {@linkcode dir}). */
+  readonly opener: SourceOpener;
   readonly #db: DatabaseSync;
   readonly #entries = new Map<number, CatalogEntry>();
   readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
@@ -94,6 +96,7 @@ export class Catalog {
 
   private constructor(dir: string, db: DatabaseSync) {
     this.dir = dir;
+    this.opener = new SourceOpener(dir);
     this.#db = db;
     this.#sql = {
       insertFile: db.prepare(
@@ -216,7 +219,7 @@ export class Catalog {
     }
     const gone: CatalogEntry[] = [];
     for (const entry of this.#entries.values()) {
-      if (entry.location !== "local") continue;
+      if (entry.location !== LOCAL) continue;
       if (!present.delete(entry.name)) {
         log(`catalog row for missing file ${entry.name} dropped`);
         gone.push(entry);
@@ -231,7 +234,7 @@ export class Catalog {
     if (gone.length > 0) this.remove(gone);
     const orphans: SegmentInfo[] = [];
     for (const name of present) {
-      const source = await openFileSource(join(this.dir, name));
+      const source = await this.opener.open({ name, location: LOCAL });
       let damage: string | undefined;
       try {
         const index = await readSegmentIndex(source);
@@ -267,7 +270,7 @@ export class Catalog {
 
   /** Why the local file of `entry` is damaged, by the cheap checks; `undefined` when sound. */
   async #damageOf(entry: CatalogEntry): Promise<string | undefined> {
-    const source = await openFileSource(join(this.dir, entry.name));
+    const source = await this.opener.open(entry);
     try {
       if (source.size !== entry.bytes) {
         return `${source.size} bytes where the catalog says ${entry.bytes}`;
@@ -394,7 +397,7 @@ export class Catalog {
       id,
       name: info.name,
       level: info.level,
-      location: "local",
+      location: LOCAL,
       minTs: info.minTs,
       maxTs: info.maxTs,
       rows: info.rows,

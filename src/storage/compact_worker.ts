@@ -7,13 +7,13 @@
  * @module
  */
 
-import { join } from "node:path";
 import { type Block, BlockBuilder } from "./block_codec.ts";
-import type { ByteSource } from "./byte_source.ts";
 import { type BlockRef, readBlock, readSegmentIndex } from "./segment_reader.ts";
 import type { SegmentInfo } from "./segment_format.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { mergeRanges } from "./seq_ranges.ts";
+import type { ByteSource } from "./source/byte_source.ts";
+import { openLocalSourceSync } from "./source/opener.ts";
 import { serveJobs } from "./worker_pool.ts";
 
 /** A compaction job: the source files and the segment to write. */
@@ -75,35 +75,6 @@ class CursorHeap {
   }
 }
 
-/**
- * A local file read with synchronous positional reads. The worker has a thread
- * of its own, and an asynchronous read costs a round trip to the I/O pool
- * (~50 µs): most of the merge of a tiny block, of which a many-stream unit
- * has tens of thousands.
- */
-function openSyncSource(path: string): ByteSource {
-  const file = Deno.openSync(path, { read: true });
-  const size = file.statSync().size;
-  return {
-    name: path,
-    size,
-    read(offset, length) {
-      const out = new Uint8Array(length);
-      file.seekSync(offset, Deno.SeekMode.Start);
-      for (let done = 0; done < length;) {
-        const n = file.readSync(out.subarray(done));
-        if (!n) throw new RangeError(`Unexpected end of ${path} at ${offset + done}`);
-        done += n;
-      }
-      return Promise.resolve(out);
-    },
-    close() {
-      file.close();
-      return Promise.resolve();
-    },
-  };
-}
-
 /** Merges the sources of `job` into one segment and returns its catalog facts. */
 export async function compact(job: CompactJob): Promise<SegmentInfo> {
   const sources: ByteSource[] = [];
@@ -112,7 +83,8 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
     const byStream = new Map<string, { source: ByteSource; ref: BlockRef }[]>();
     const seqs: [number, number][] = [];
     for (const name of job.sources) {
-      const source = openSyncSource(join(job.dir, name));
+      // Synchronous reads: the worker has a thread of its own (see file.ts).
+      const source = openLocalSourceSync(job.dir, name);
       sources.push(source);
       const index = await readSegmentIndex(source);
       seqs.push(...index.seqs);

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { BlockBuilder } from "./block_codec.ts";
-import { openFileSource } from "./byte_source.ts";
 import { Catalog } from "./catalog.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { readBlock, readSegmentIndex } from "./segment_reader.ts";
@@ -35,7 +33,7 @@ async function lines(catalog: Catalog): Promise<string[]> {
   const out: string[] = [];
   const dec = new TextDecoder();
   for (const entry of catalog.entries()) {
-    const source = await openFileSource(join(catalog.dir, entry.name));
+    const source = await catalog.opener.open(entry);
     try {
       const index = await readSegmentIndex(source);
       for (const ref of index.blocks) {

@@ -10,13 +10,12 @@
  * @module
  */
 
-import { join } from "node:path";
 import { type Block, BlockBuilder } from "./block_codec.ts";
-import { openFileSource } from "./byte_source.ts";
 import { SegmentFormatError } from "./segment_format.ts";
 import { readBlock, readSegmentIndex, type SegmentIndex } from "./segment_reader.ts";
 import type { SegmentInfo } from "./segment_format.ts";
 import { SegmentWriter } from "./segment_writer.ts";
+import { openLocalSource } from "./source/opener.ts";
 import { serveJobs } from "./worker_pool.ts";
 
 /** A salvage job: the damaged file and the name of its salvage segment. */
@@ -41,7 +40,7 @@ export interface SalvageResult {
 
 /** Verifies `job.name` block by block and writes its intact blocks into `job.salvageName`. */
 export async function salvage(job: SalvageJob): Promise<SalvageResult> {
-  const source = await openFileSource(join(job.dir, job.name));
+  const source = await openLocalSource(job.dir, job.name);
   try {
     let index: SegmentIndex;
     try {

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { join } from "node:path";
-import { type ByteSource, openFileSource } from "./byte_source.ts";
+import type { ByteSource } from "./source/byte_source.ts";
+import type { SegmentLocation, SourceOpener } from "./source/opener.ts";
 import { readSegmentIndex, type SegmentIndex } from "./segment_reader.ts";
 
 /** An open segment, held until {@linkcode OpenSegment.release}. */
@@ -26,12 +26,13 @@ interface Slot {
 }
 
 /**
- * A bounded cache of open segments in a data folder.
+ * A bounded cache of open segments, keyed by file name (names are unique
+ * across locations), opened through a {@linkcode SourceOpener}.
  *
  * @example
  * ```ts ignore
- * const cache = new SegmentCache("tmp", 256);
- * const segment = await cache.open("l1-abc-00000001.loge");
+ * const cache = new SegmentCache(catalog.opener, 256);
+ * const segment = await cache.open(entry);
  * try {
  *   console.log(segment.index.rows);
  * } finally {
@@ -40,24 +41,28 @@ interface Slot {
  * ```
  */
 export class SegmentCache {
-  readonly #dir: string;
+  readonly #opener: SourceOpener;
   readonly #max: number;
   readonly #slots = new Map<string, Slot>();
 
-  /** Keeps at most `max` unused segments open in `dir`. */
-  constructor(dir: string, max = 256) {
-    this.#dir = dir;
+  /** Keeps at most `max` unused segments open, opening them with `opener`. */
+  constructor(opener: SourceOpener, max = 256) {
+    this.#opener = opener;
     this.#max = max;
   }
 
-  /** Opens `name` (or takes it from the cache); call `release()` when done. */
-  async open(name: string): Promise<OpenSegment> {
+  /**
+   * Opens the segment of `entry` (a catalog entry, or its name and location)
+   * or takes it from the cache; call `release()` when done.
+   */
+  async open(entry: SegmentLocation): Promise<OpenSegment> {
+    const { name } = entry;
     let slot = this.#slots.get(name);
     if (slot) {
       this.#slots.delete(name);
       this.#slots.set(name, slot);
     } else {
-      slot = { opening: this.#load(name), users: 0, cached: true };
+      slot = { opening: this.#load(entry), users: 0, cached: true };
       this.#slots.set(name, slot);
       this.#trim();
     }
@@ -82,8 +87,8 @@ export class SegmentCache {
     }
   }
 
-  async #load(name: string): Promise<{ source: ByteSource; index: SegmentIndex }> {
-    const source = await openFileSource(join(this.#dir, name));
+  async #load(entry: SegmentLocation): Promise<{ source: ByteSource; index: SegmentIndex }> {
+    const source = await this.#opener.open(entry);
     try {
       return { source, index: await readSegmentIndex(source) };
     } catch (error) {

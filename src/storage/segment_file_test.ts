@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BlockBuilder } from "./block_codec.ts";
-import { openFileSource } from "./byte_source.ts";
+import { openFileSource } from "./source/file.ts";
 import { bloomHasAll, termsOf } from "./content_filter.ts";
 import { SegmentFormatError } from "./segment_format.ts";
 import { readBlock, readSegmentIndex } from "./segment_reader.ts";

@@ -1,6 +1,8 @@
 /**
- * Reads segment files (see `segment_format.ts`): the index once, then single
- * blocks through byte ranges.
+ * Reads segment files (see `segment_format.ts`): the index once, in one read
+ * of the file's tail in nearly every case, then blocks through byte ranges,
+ * adjacent ones in one read (each {@linkcode ByteSource.read} is a round trip:
+ * a remote source pays a request for it).
  *
  * @module
  */
@@ -8,7 +10,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { crc32, zstdDecompressSync } from "node:zlib";
 import { type Block, decodeBlock } from "./block_codec.ts";
-import type { ByteSource } from "./byte_source.ts";
+import type { ByteSource } from "./source/byte_source.ts";
 import { decodeFooter, FOOTER_SIZE, SegmentFormatError } from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 
@@ -41,21 +43,41 @@ export interface SegmentIndex {
 }
 
 /**
+ * Bytes read from the end of a segment to get its footer: the compressed
+ * index sits right before the footer and, at this size, in the same read for
+ * nearly every segment (a segment of thousands of blocks has a bigger one).
+ */
+export const INDEX_TAIL_BYTES = 64 * 1024;
+
+/**
  * Reads the footer and the compressed index of the segment in `source` and
  * verifies the index checksum: the cheap check of a file's soundness, without
- * decoding the index.
+ * decoding the index. One read of the last `tailBytes` of the file holds the
+ * footer and, in nearly every case, the index; a second read fetches the part
+ * of a bigger index that the first missed.
  *
  * @throws {SegmentFormatError} when the file is torn, foreign, of an unknown
  * version or its index fails its checksum.
  */
-export async function readIndexBytes(source: ByteSource): Promise<Uint8Array> {
+export async function readIndexBytes(
+  source: ByteSource,
+  tailBytes: number = INDEX_TAIL_BYTES,
+): Promise<Uint8Array> {
   if (source.size < FOOTER_SIZE) throw new SegmentFormatError(source.name, "file too short");
-  const footer = decodeFooter(
-    source.name,
-    await source.read(source.size - FOOTER_SIZE, FOOTER_SIZE),
-    source.size,
-  );
-  const compressed = await source.read(footer.indexOffset, footer.indexLength);
+  const tailStart = source.size - Math.min(source.size, Math.max(tailBytes, FOOTER_SIZE));
+  const tail = await source.read(tailStart, source.size - tailStart);
+  const footer = decodeFooter(source.name, tail.subarray(tail.length - FOOTER_SIZE), source.size);
+  let compressed: Uint8Array;
+  if (footer.indexOffset >= tailStart) {
+    const at = footer.indexOffset - tailStart;
+    compressed = tail.subarray(at, at + footer.indexLength);
+  } else {
+    // The index starts before the tail: read only what the tail missed.
+    const missed = tailStart - footer.indexOffset;
+    compressed = new Uint8Array(footer.indexLength);
+    compressed.set(await source.read(footer.indexOffset, missed));
+    compressed.set(tail.subarray(0, footer.indexLength - missed), missed);
+  }
   if (crc32(compressed) !== footer.indexCrc) {
     throw new SegmentFormatError(source.name, "index checksum mismatch");
   }
@@ -63,13 +85,17 @@ export async function readIndexBytes(source: ByteSource): Promise<Uint8Array> {
 }
 
 /**
- * Reads and verifies the index of the segment in `source`.
+ * Reads and verifies the index of the segment in `source`: one read for
+ * nearly every segment (see {@linkcode readIndexBytes}).
  *
  * @throws {SegmentFormatError} when the file is torn, foreign, of an unknown
  * version or its index fails its checksum or does not decode.
  */
-export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex> {
-  const compressed = await readIndexBytes(source);
+export async function readSegmentIndex(
+  source: ByteSource,
+  tailBytes: number = INDEX_TAIL_BYTES,
+): Promise<SegmentIndex> {
+  const compressed = await readIndexBytes(source, tailBytes);
   const db = new DatabaseSync(":memory:");
   try {
     db.deserialize(zstdDecompressSync(compressed));
@@ -119,9 +145,83 @@ export async function readSegmentIndex(source: ByteSource): Promise<SegmentIndex
  * does not decode to the line count the index gives.
  */
 export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Block> {
+  let frame: Uint8Array;
   try {
+    frame = await source.read(ref.offset, ref.length);
+  } catch (error) {
     // A short read (the file shrank) is damage like a bad checksum.
-    const buf = zstdDecompressSync(await source.read(ref.offset, ref.length));
+    throw blockError(source, ref, error);
+  }
+  return decodeFrame(source, ref, frame);
+}
+
+/** Blocks further apart than this are read apart (the gap would be read for nothing). */
+export const COALESCE_GAP_BYTES = 4 * 1024;
+/** The most bytes one coalesced read spans (a single bigger block is read alone). */
+export const COALESCE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Reads the blocks `refs` of `source`: blocks whose byte ranges are adjacent,
+ * or apart by at most {@linkcode COALESCE_GAP_BYTES}, are read together, one
+ * {@linkcode ByteSource.read} per run of at most {@linkcode COALESCE_MAX_BYTES},
+ * and each is decoded from its slice. Runs are read concurrently.
+ *
+ * Returns one result per ref, in the order of `refs`: the block, or the
+ * {@linkcode SegmentFormatError} that {@linkcode readBlock} would throw for it
+ * (a damaged block spoils only itself; a run whose read fails is read again
+ * block by block, so a short read spoils only the blocks it did not reach).
+ */
+export async function readBlocks(
+  source: ByteSource,
+  refs: readonly BlockRef[],
+): Promise<(Block | SegmentFormatError)[]> {
+  const out = new Array<Block | SegmentFormatError>(refs.length);
+  const settle = async (i: number, read: () => Block | Promise<Block>) => {
+    try {
+      out[i] = await read();
+    } catch (error) {
+      if (!(error instanceof SegmentFormatError)) throw error;
+      out[i] = error;
+    }
+  };
+  const runs: { start: number; end: number; members: number[] }[] = [];
+  const order = refs.map((_, i) => i).sort((a, b) => refs[a].offset - refs[b].offset);
+  let run: { start: number; end: number; members: number[] } | undefined;
+  for (const i of order) {
+    const { offset, length } = refs[i];
+    const end = offset + length;
+    if (
+      run && offset - run.end <= COALESCE_GAP_BYTES &&
+      Math.max(run.end, end) - run.start <= COALESCE_MAX_BYTES
+    ) {
+      run.end = Math.max(run.end, end);
+      run.members.push(i);
+    } else {
+      runs.push(run = { start: offset, end, members: [i] });
+    }
+  }
+  await Promise.all(runs.map(async ({ start, end, members }) => {
+    if (members.length === 1) return settle(members[0], () => readBlock(source, refs[members[0]]));
+    let bytes: Uint8Array;
+    try {
+      bytes = await source.read(start, end - start);
+    } catch {
+      await Promise.all(members.map((i) => settle(i, () => readBlock(source, refs[i]))));
+      return;
+    }
+    for (const i of members) {
+      const ref = refs[i];
+      const at = ref.offset - start;
+      await settle(i, () => decodeFrame(source, ref, bytes.subarray(at, at + ref.length)));
+    }
+  }));
+  return out;
+}
+
+/** Decompresses and decodes the frame of the block at `ref`. */
+function decodeFrame(source: ByteSource, ref: BlockRef, frame: Uint8Array): Block {
+  try {
+    const buf = zstdDecompressSync(frame);
     // A plain view: typed-array methods are native, Buffer's are not here.
     const block = decodeBlock(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     if (block.ts.length !== ref.count) {
@@ -129,9 +229,13 @@ export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Bloc
     }
     return block;
   } catch (error) {
-    throw new SegmentFormatError(
-      source.name,
-      `block at ${ref.offset} is corrupt (${(error as Error).message})`,
-    );
+    throw blockError(source, ref, error);
   }
+}
+
+function blockError(source: ByteSource, ref: BlockRef, error: unknown): SegmentFormatError {
+  return new SegmentFormatError(
+    source.name,
+    `block at ${ref.offset} is corrupt (${(error as Error).message})`,
+  );
 }

@@ -1,0 +1,22 @@
+/**
+ * Random access to the bytes of a file: the only way readers touch segment
+ * data, so a local file and (later) an object in S3 serve alike. Sources are
+ * opened through the {@linkcode SourceOpener} of `opener.ts`.
+ *
+ * @module
+ */
+
+/** Random-access reads over an immutable file. */
+export interface ByteSource {
+  /** A name for error messages. */
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /**
+   * Reads exactly `length` bytes at `offset`: one round trip (a `pread`
+   * locally, a range request remotely), so callers batch what they can.
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Releases the handle. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+/**
+ * The one way to open a segment file: a {@linkcode SourceOpener} turns a
+ * catalog entry (its `name` and `location`) into a {@linkcode ByteSource}.
+ * `local` files live in the data folder; other locations (an object store)
+ * are served by readers registered per location, none yet.
+ *
+ * Workers get plain job data, not an opener: they open local files with
+ * {@linkcode openLocalSource} / {@linkcode openLocalSourceSync}, the opener's
+ * own local part.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import type { ByteSource } from "./byte_source.ts";
+import { openFileSource, openFileSourceSync } from "./file.ts";
+
+/** The location of files in the data folder itself. */
+export const LOCAL = "local";
+
+/** What it takes to open a segment: a catalog entry has all of it. */
+export interface SegmentLocation {
+  /** The file name (also the object key's last part for remote locations). */
+  readonly name: string;
+  /** Where the file lives: {@linkcode LOCAL} or a remote tier. */
+  readonly location: string;
+  /** The size the catalog records, when known (a remote reader needs no HEAD request). */
+  readonly bytes?: number;
+}
+
+/** Opens the segments of one non-local location (the S3 tier registers one). */
+export type LocationReader = (segment: SegmentLocation) => Promise<ByteSource>;
+
+/** Thrown when a segment's location has no reader. */
+export class UnknownLocationError extends Error {
+  override name = "UnknownLocationError";
+
+  constructor(segment: SegmentLocation) {
+    super(
+      `Cannot open segment ${segment.name}: location ${JSON.stringify(segment.location)} ` +
+        `has no reader (only ${JSON.stringify(LOCAL)} files can be read)`,
+    );
+  }
+}
+
+/** Opens the local segment `name` of data folder `dir` (the opener's local part). */
+export function openLocalSource(dir: string, name: string): Promise<ByteSource> {
+  return openFileSource(join(dir, name));
+}
+
+/** {@linkcode openLocalSource} with synchronous reads, for workers (see `file.ts`). */
+export function openLocalSourceSync(dir: string, name: string): ByteSource {
+  return openFileSourceSync(join(dir, name));
+}
+
+/**
+ * Opens segments by location: local ones in the data folder, others through
+ * the reader registered for their location.
+ *
+ * @example
+ * ```ts ignore
+ * import { SourceOpener } from "./opener.ts";
+ * const opener = new SourceOpener("tmp");
+ * const source = await opener.open({ name: "l1-abc-00000001.loge", location: "local" });
+ * await source.close();
+ * ```
+ */
+export class SourceOpener {
+  /** The data folder, home of `local` files. */
+  readonly dir: string;
+  readonly #readers: ReadonlyMap<string, LocationReader>;
+
+  /** Opens local files in `dir`, and other locations through `readers`. */
+  constructor(dir: string, readers: Readonly<Record<string, LocationReader>> = {}) {
+    this.dir = dir;
+    this.#readers = new Map(Object.entries(readers));
+  }
+
+  /**
+   * The byte source of `segment`.
+   *
+   * @throws {UnknownLocationError} when its location has no reader.
+   */
+  open(segment: SegmentLocation): Promise<ByteSource> {
+    if (segment.location === LOCAL) return openLocalSource(this.dir, segment.name);
+    const reader = this.#readers.get(segment.location);
+    if (!reader) return Promise.reject(new UnknownLocationError(segment));
+    return reader(segment);
+  }
+}
