@@ -267,9 +267,9 @@ Deno.test("usage errors exit 2 with a message naming the problem", () =>
   withFixture(async (url) => {
     const filters = 'line filter ("|=", "!=", "|~" or "!~")';
     const cases: [string[], string][] = [
-      [['{app="web"'], 'Cannot parse query at 11: expected "," or "}"'],
-      [['{app=~"a("}'], 'Cannot parse query at 7: invalid regex "a(": Unterminated group'],
-      [['app="web"'], `Cannot parse query at 1: expected "{" or ${filters}, found "app"`],
+      [['{app="web"'], 'cannot parse query at 11: expected "," or "}"'],
+      [['{app=~"a("}'], 'cannot parse query at 7: invalid regex "a(": Unterminated group'],
+      [['app="web"'], `cannot parse query at 1: expected "{" or ${filters}, found "app"`],
       [["{}", "--limit", "abc"], 'invalid value "abc" for --limit: expected an integer ≥ 1'],
       [["{}", "--limit", "0"], 'invalid value "0" for --limit: expected an integer ≥ 1'],
       [["{}", "--output", "yaml"], 'invalid value "yaml" for --output: expected one of text, json'],

@@ -133,7 +133,7 @@ Deno.test("web UI: query, errors, chips, labels, histogram, live tail, themes", 
       await error.waitFor({ state: "visible" });
       assert.match(
         await error.textContent() ?? "",
-        /Cannot parse query at 11: expected "," or "}"/,
+        /cannot parse query at 11: expected "," or "}"/,
       );
       assert.equal(await page.getAttribute("#q", "aria-invalid"), "true");
       // Position 11 is past the end: the marker sits after the last character.

@@ -175,7 +175,8 @@ export async function serve(args: string[]): Promise<void> {
   const handler = createHandler({
     ingester,
     engine,
-    dir: catalog.dir,
+    catalog,
+    quarantine,
     maxBodyBytes: flags["max-body-size"] as number,
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,

@@ -13,7 +13,7 @@
 
 import { log } from "../log.ts";
 import { join } from "node:path";
-import type { Catalog } from "../storage/catalog.ts";
+import { type Catalog, type TimeSpan, widen } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
 import { encodeBatches, MemBatch } from "../storage/mem_batch.ts";
 import { segmentName } from "../storage/segment_name.ts";
@@ -41,6 +41,28 @@ export interface IngestOptions {
 /** What became of a push. */
 export type PushOutcome = "stored" | "accepted";
 
+/** What the HTTP layer needs of the ingest pipeline (see {@linkcode Ingester}). */
+export interface IngestSink {
+  /** Waits for room for one more push; false: drop it (see {@linkcode Ingester.admit}). */
+  admit(): Promise<boolean>;
+  /** Ends an admission. */
+  release(): void;
+  /** Stores a validated payload of an admitted push. */
+  push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome>;
+  /** Counters for `/api/v1/stats`. */
+  readonly counters: Readonly<Record<string, number>>;
+  /** Faults and WAL damage, for `/api/v1/stats`. */
+  health(): IngestHealth;
+  /** Lines in memory and their times, for `/api/v1/stats`. */
+  headStats(): { rows: number; span?: TimeSpan };
+}
+
+/** Faults and WAL damage of the ingest pipeline. */
+export interface IngestHealth {
+  faults: { wal: string | null; flush: string | null };
+  wal: { segments: number; damaged_stretches: number; skipped_bytes: number; records_lost: number };
+}
+
 /** A push refused because the server is shutting down. */
 export class ShuttingDownError extends Error {
   constructor() {
@@ -65,7 +87,7 @@ const CLOSE_WAIT_MS = 5000;
  * await ingester.close();
  * ```
  */
-export class Ingester {
+export class Ingester implements IngestSink {
   readonly #catalog: Catalog;
   readonly #options: IngestOptions;
   readonly #wal?: Wal;
@@ -271,6 +293,17 @@ export class Ingester {
   /** Batches not yet in a cataloged file: what queries read besides files. */
   head(): MemBatch[] {
     return [...this.#flushing, ...this.#buckets.filter((b) => b.rows > 0)];
+  }
+  /** Lines of the head (in memory, in no cataloged file yet) and their times. */
+  headStats(): { rows: number; span?: TimeSpan } {
+    let rows = 0;
+    let span: TimeSpan | undefined;
+    for (const batch of this.head()) {
+      if (batch.rows === 0) continue;
+      rows += batch.rows;
+      span = widen(span, batch.minTs, batch.maxTs);
+    }
+    return { rows, span };
   }
 
   /** Faults and WAL damage, for `/api/v1/stats`. */

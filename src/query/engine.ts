@@ -13,10 +13,16 @@
  * @module
  */
 
-import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
+import {
+  type Catalog,
+  type CatalogEntry,
+  type StreamLabels,
+  type TimeSpan,
+  widen,
+} from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
 import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
-import type { Quarantine, QuarantineStats } from "../storage/quarantine.ts";
+import type { Quarantine } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
 import { type BlockRef, readBlock, readBlocks } from "../storage/segment_reader.ts";
@@ -81,21 +87,6 @@ export interface SelectResult {
   entries: LogEntry[];
   /** One message per damaged file skipped; the answer lacks its lines. */
   warnings: string[];
-}
-
-/** Figures of `/api/v1/stats`. */
-export interface StorageStats extends Partial<QuarantineStats> {
-  segments_total: number;
-  segments_local: number;
-  segments_remote: number;
-  flush_files: number;
-  compacted_segments: number;
-  rows_total: number;
-  rows_in_memory: number;
-  min_timestamp: bigint;
-  max_timestamp: bigint;
-  bytes_on_disk: number;
-  bytes_raw: number;
 }
 
 async function inParallel<T>(
@@ -419,47 +410,13 @@ export class QueryEngine {
     return [...values].sort();
   }
 
-  /** Storage figures (bytes on disk count segment files only; see the stats route). */
-  stats(): StorageStats {
-    const stats: StorageStats = {
-      segments_total: 0,
-      segments_local: 0,
-      segments_remote: 0,
-      flush_files: 0,
-      compacted_segments: 0,
-      rows_total: 0,
-      rows_in_memory: 0,
-      min_timestamp: 0n,
-      max_timestamp: 0n,
-      bytes_on_disk: 0,
-      bytes_raw: 0,
-    };
-    // Timestamp 0 is a real time, so "nothing seen yet" is undefined, not 0n.
-    let minTs: bigint | undefined;
-    const span = (min: bigint, max: bigint) => {
-      if (minTs === undefined || min < minTs) minTs = min;
-      if (max > stats.max_timestamp) stats.max_timestamp = max;
-    };
-    for (const e of this.#o.catalog.entries()) {
-      stats.segments_total++;
-      if (e.location === "local") {
-        stats.segments_local++;
-        stats.bytes_on_disk += e.bytes;
-      } else stats.segments_remote++;
-      if (e.level === 0) stats.flush_files++;
-      else stats.compacted_segments++;
-      stats.rows_total += e.rows;
-      stats.bytes_raw += e.rawBytes;
-      span(e.minTs, e.maxTs);
-    }
+  /** The times of every stored line, in files and in memory; `undefined` when there is none. */
+  span(): TimeSpan | undefined {
+    let span = this.#o.catalog.stats().span;
     for (const batch of this.#o.head()) {
-      if (batch.rows === 0) continue;
-      stats.rows_in_memory += batch.rows;
-      span(batch.minTs, batch.maxTs);
+      if (batch.rows > 0) span = widen(span, batch.minTs, batch.maxTs);
     }
-    stats.rows_total += stats.rows_in_memory;
-    stats.min_timestamp = minTs ?? 0n;
-    return { ...stats, ...this.#o.quarantine?.stats };
+    return span;
   }
 }
 

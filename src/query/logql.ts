@@ -36,7 +36,7 @@ import { abbreviatePattern, compileRegex, InvalidRegexError } from "./re2.ts";
 /**
  * Thrown by {@linkcode parseLogQL} for any malformed query, including an
  * invalid regex (then `cause` is the {@linkcode InvalidRegexError}).
- * The message reads `Cannot parse query at <position>: <reason>`.
+ * The message reads `cannot parse query at <position>: <reason>`.
  *
  * @example Usage
  * ```ts
@@ -44,7 +44,7 @@ import { abbreviatePattern, compileRegex, InvalidRegexError } from "./re2.ts";
  * import assert from "node:assert/strict";
  * assert.throws(() => parseLogQL('{app="web"'), (e: unknown) =>
  *   e instanceof LogQLParseError && e.position === 11 &&
- *   e.message === 'Cannot parse query at 11: expected "," or "}"');
+ *   e.message === 'cannot parse query at 11: expected "," or "}"');
  * ```
  */
 export class LogQLParseError extends Error {
@@ -54,7 +54,7 @@ export class LogQLParseError extends Error {
    * where a token was expected.
    */
   readonly position: number;
-  /** The message without the `Cannot parse query at N: ` prefix. */
+  /** The message without the `cannot parse query at N: ` prefix. */
   readonly reason: string;
 
   /**
@@ -65,7 +65,7 @@ export class LogQLParseError extends Error {
    * @param options Standard error options, e.g. a `cause`.
    */
   constructor(position: number, reason: string, options?: ErrorOptions) {
-    super(`Cannot parse query at ${position}: ${reason}`, options);
+    super(`cannot parse query at ${position}: ${reason}`, options);
     this.name = "LogQLParseError";
     this.position = position;
     this.reason = reason;

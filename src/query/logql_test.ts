@@ -22,7 +22,7 @@ function assertParseError(input: string, message: string): void {
   const e = parseError(input);
   assert.equal(e.message, message, `for input ${JSON.stringify(input)}`);
   assert.equal(e.name, "LogQLParseError");
-  assert.equal(`Cannot parse query at ${e.position}: ${e.reason}`, message);
+  assert.equal(`cannot parse query at ${e.position}: ${e.reason}`, message);
 }
 
 Deno.test("parseLogQL() parses every label operator", () => {
@@ -138,60 +138,60 @@ Deno.test("parseLogQL() keeps regex sources as written", () => {
 });
 
 Deno.test("parseLogQL() reports a missing , or } one past the end", () => {
-  assertParseError('{app="web"', 'Cannot parse query at 11: expected "," or "}"');
-  assertParseError('{app="web"   ', 'Cannot parse query at 14: expected "," or "}"');
+  assertParseError('{app="web"', 'cannot parse query at 11: expected "," or "}"');
+  assertParseError('{app="web"   ', 'cannot parse query at 14: expected "," or "}"');
   assertParseError(
     '{app="web" env="x"}',
-    'Cannot parse query at 12: expected "," or "}", found "env"',
+    'cannot parse query at 12: expected "," or "}", found "env"',
   );
   assertParseError(
     '{app="web"; env="x"}',
-    'Cannot parse query at 11: expected "," or "}", found ";"',
+    'cannot parse query at 11: expected "," or "}", found ";"',
   );
 });
 
 Deno.test("parseLogQL() rejects a trailing comma like Loki", () => {
-  assertParseError('{app="web",}', 'Cannot parse query at 12: expected label name, found "}"');
-  assertParseError('{app="web", }', 'Cannot parse query at 13: expected label name, found "}"');
-  assertParseError('{app="web",', "Cannot parse query at 12: expected label name");
+  assertParseError('{app="web",}', 'cannot parse query at 12: expected label name, found "}"');
+  assertParseError('{app="web", }', 'cannot parse query at 13: expected label name, found "}"');
+  assertParseError('{app="web",', "cannot parse query at 12: expected label name");
 });
 
 Deno.test("parseLogQL() reports missing and invalid label names", () => {
-  assertParseError("{", 'Cannot parse query at 2: expected label name or "}"');
-  assertParseError('{="x"}', 'Cannot parse query at 2: expected label name or "}", found "="');
-  assertParseError("{,}", 'Cannot parse query at 2: expected label name or "}", found ","');
+  assertParseError("{", 'cannot parse query at 2: expected label name or "}"');
+  assertParseError('{="x"}', 'cannot parse query at 2: expected label name or "}", found "="');
+  assertParseError("{,}", 'cannot parse query at 2: expected label name or "}", found ","');
   assertParseError(
     '{1app="x"}',
-    'Cannot parse query at 2: invalid label name "1app": must match [a-zA-Z_][a-zA-Z0-9_]*',
+    'cannot parse query at 2: invalid label name "1app": must match [a-zA-Z_][a-zA-Z0-9_]*',
   );
   assertParseError(
     '{a="b", app-name="x"}',
-    'Cannot parse query at 9: invalid label name "app-name": must match [a-zA-Z_][a-zA-Z0-9_]*',
+    'cannot parse query at 9: invalid label name "app-name": must match [a-zA-Z_][a-zA-Z0-9_]*',
   );
   assertParseError(
     '{service.name="x"}',
-    'Cannot parse query at 2: invalid label name "service.name": must match [a-zA-Z_][a-zA-Z0-9_]*',
+    'cannot parse query at 2: invalid label name "service.name": must match [a-zA-Z_][a-zA-Z0-9_]*',
   );
   assertParseError(
     '{nämé="x"}',
-    'Cannot parse query at 2: invalid label name "nämé": must match [a-zA-Z_][a-zA-Z0-9_]*',
+    'cannot parse query at 2: invalid label name "nämé": must match [a-zA-Z_][a-zA-Z0-9_]*',
   );
 });
 
 Deno.test("parseLogQL() reports missing and unknown label operators", () => {
   assertParseError(
     '{app "x"}',
-    'Cannot parse query at 6: expected operator "=", "!=", "=~" or "!~", found string',
+    'cannot parse query at 6: expected operator "=", "!=", "=~" or "!~", found string',
   );
-  assertParseError("{app", 'Cannot parse query at 5: expected operator "=", "!=", "=~" or "!~"');
+  assertParseError("{app", 'cannot parse query at 5: expected operator "=", "!=", "=~" or "!~"');
   assertParseError(
     "{app}",
-    'Cannot parse query at 5: expected operator "=", "!=", "=~" or "!~", found "}"',
+    'cannot parse query at 5: expected operator "=", "!=", "=~" or "!~", found "}"',
   );
   for (const op of ["==", "~=", "=!", "<", ">=", "=~~", "|="]) {
     assertParseError(
       `{app${op}"x"}`,
-      `Cannot parse query at 5: unknown operator "${op}", expected "=", "!=", "=~" or "!~"`,
+      `cannot parse query at 5: unknown operator "${op}", expected "=", "!=", "=~" or "!~"`,
     );
   }
 });
@@ -199,40 +199,40 @@ Deno.test("parseLogQL() reports missing and unknown label operators", () => {
 Deno.test("parseLogQL() reports missing string values", () => {
   assertParseError(
     "{app=web}",
-    'Cannot parse query at 6: expected quoted string ("..." or `...`), found "web"',
+    'cannot parse query at 6: expected quoted string ("..." or `...`), found "web"',
   );
   assertParseError(
     "{app='web'}",
-    `Cannot parse query at 6: expected quoted string ("..." or \`...\`), found "'"`,
+    `cannot parse query at 6: expected quoted string ("..." or \`...\`), found "'"`,
   );
-  assertParseError("{app=", 'Cannot parse query at 6: expected quoted string ("..." or `...`)');
+  assertParseError("{app=", 'cannot parse query at 6: expected quoted string ("..." or `...`)');
   assertParseError(
     '|= "a" |=',
-    'Cannot parse query at 10: expected quoted string ("..." or `...`)',
+    'cannot parse query at 10: expected quoted string ("..." or `...`)',
   );
   assertParseError(
     "|= panic",
-    'Cannot parse query at 4: expected quoted string ("..." or `...`), found "panic"',
+    'cannot parse query at 4: expected quoted string ("..." or `...`), found "panic"',
   );
 });
 
 Deno.test("parseLogQL() reports unterminated strings at their opening quote", () => {
   assertParseError(
     '{app="web}',
-    'Cannot parse query at 6: unterminated string: expected closing "',
+    'cannot parse query at 6: unterminated string: expected closing "',
   );
-  assertParseError('|= "abc\\', 'Cannot parse query at 4: unterminated string: expected closing "');
+  assertParseError('|= "abc\\', 'cannot parse query at 4: unterminated string: expected closing "');
   assertParseError(
     '|= "abc\\"',
-    'Cannot parse query at 4: unterminated string: expected closing "',
+    'cannot parse query at 4: unterminated string: expected closing "',
   );
   assertParseError(
     "{app=`web}",
-    "Cannot parse query at 6: unterminated raw string: expected closing backtick",
+    "cannot parse query at 6: unterminated raw string: expected closing backtick",
   );
   assertParseError(
     '|= "a\nb"',
-    'Cannot parse query at 6: newline in string: expected closing " (use \\n or a backtick string)',
+    'cannot parse query at 6: newline in string: expected closing " (use \\n or a backtick string)',
   );
 });
 
@@ -240,49 +240,49 @@ Deno.test("parseLogQL() reports invalid escapes at the backslash", () => {
   assertParseError(
     String.raw`|= "a\.b"`,
     String
-      .raw`Cannot parse query at 6: unknown escape sequence "\." (write "\\." for a literal backslash, or use a backtick string)`,
+      .raw`cannot parse query at 6: unknown escape sequence "\." (write "\\." for a literal backslash, or use a backtick string)`,
   );
   assertParseError(
     String.raw`{a="\'"}`,
     String
-      .raw`Cannot parse query at 5: unknown escape sequence "\'" (write "\\'" for a literal backslash, or use a backtick string)`,
+      .raw`cannot parse query at 5: unknown escape sequence "\'" (write "\\'" for a literal backslash, or use a backtick string)`,
   );
   assertParseError(
     String.raw`|= "\u12G4"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\u12G": expected 4 hex digits`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\u12G": expected 4 hex digits`,
   );
   assertParseError(
     String.raw`|= "\u12"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\u12": expected 4 hex digits`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\u12": expected 4 hex digits`,
   );
   assertParseError(
     String.raw`|= "\U0001F60"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\U0001F60": expected 8 hex digits`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\U0001F60": expected 8 hex digits`,
   );
   assertParseError(
     String.raw`|= "\xZ1"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\xZ": expected 2 hex digits`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\xZ": expected 2 hex digits`,
   );
   assertParseError(
     String.raw`|= "\12"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\12": expected 3 octal digits`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\12": expected 3 octal digits`,
   );
   assertParseError(
     String.raw`|= "\400"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\400": octal value above \377`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\400": octal value above \377`,
   );
   assertParseError(
     String.raw`|= "\uD800"`,
-    String.raw`Cannot parse query at 5: invalid escape sequence "\uD800": surrogate half`,
+    String.raw`cannot parse query at 5: invalid escape sequence "\uD800": surrogate half`,
   );
   assertParseError(
     String.raw`|= "\U00110000"`,
     String
-      .raw`Cannot parse query at 5: invalid escape sequence "\U00110000": code point above U+10FFFF`,
+      .raw`cannot parse query at 5: invalid escape sequence "\U00110000": code point above U+10FFFF`,
   );
   assertParseError(
     String.raw`|= "ok\xff\xfe!"`,
-    String.raw`Cannot parse query at 7: invalid UTF-8 in byte escapes "\xff\xfe"`,
+    String.raw`cannot parse query at 7: invalid UTF-8 in byte escapes "\xff\xfe"`,
   );
 });
 
@@ -290,26 +290,26 @@ Deno.test("parseLogQL() reports what may follow the selector", () => {
   const filters = 'line filter ("|=", "!=", "|~" or "!~")';
   assertParseError(
     '{app="web"} error',
-    `Cannot parse query at 13: expected ${filters} or end of query, found "error"`,
+    `cannot parse query at 13: expected ${filters} or end of query, found "error"`,
   );
   assertParseError(
     '{app="web"}{env="x"}',
-    `Cannot parse query at 12: expected ${filters} or end of query, found "{"`,
+    `cannot parse query at 12: expected ${filters} or end of query, found "{"`,
   );
   assertParseError(
     '{app="web"} |= "x" "y"',
-    `Cannot parse query at 20: expected ${filters} or end of query, found string`,
+    `cannot parse query at 20: expected ${filters} or end of query, found string`,
   );
   assertParseError(
     '|= "x" }',
-    `Cannot parse query at 8: expected ${filters} or end of query, found "}"`,
+    `cannot parse query at 8: expected ${filters} or end of query, found "}"`,
   );
   assertParseError(
     'app="web"',
-    `Cannot parse query at 1: expected "{" or ${filters}, found "app"`,
+    `cannot parse query at 1: expected "{" or ${filters}, found "app"`,
   );
-  assertParseError('"web"', `Cannot parse query at 1: expected "{" or ${filters}, found string`);
-  assertParseError("}", `Cannot parse query at 1: expected "{" or ${filters}, found "}"`);
+  assertParseError('"web"', `cannot parse query at 1: expected "{" or ${filters}, found string`);
+  assertParseError("}", `cannot parse query at 1: expected "{" or ${filters}, found "}"`);
 });
 
 Deno.test("parseLogQL() reports unknown line filter operators and pipeline stages", () => {
@@ -317,40 +317,40 @@ Deno.test("parseLogQL() reports unknown line filter operators and pipeline stage
   for (const op of ["|>", "!>", "||", "|=~", "=", "~", "!"]) {
     assertParseError(
       `{app="web"} ${op} "x"`,
-      `Cannot parse query at 13: unknown line filter operator "${op}", expected ${list}`,
+      `cannot parse query at 13: unknown line filter operator "${op}", expected ${list}`,
     );
   }
   assertParseError(
     '{app="web"} |',
-    `Cannot parse query at 13: unknown line filter operator "|", expected ${list}`,
+    `cannot parse query at 13: unknown line filter operator "|", expected ${list}`,
   );
   assertParseError(
     '{app="web"} | json',
-    'Cannot parse query at 13: unsupported pipeline stage "| json": only line filters ("|=", "!=", "|~", "!~") are supported',
+    'cannot parse query at 13: unsupported pipeline stage "| json": only line filters ("|=", "!=", "|~", "!~") are supported',
   );
   assertParseError(
     '{app="web"} |= "x" |logfmt',
-    'Cannot parse query at 20: unsupported pipeline stage "| logfmt": only line filters ("|=", "!=", "|~", "!~") are supported',
+    'cannot parse query at 20: unsupported pipeline stage "| logfmt": only line filters ("|=", "!=", "|~", "!~") are supported',
   );
 });
 
 Deno.test("parseLogQL() reports invalid regexes at the string, with the engine's reason", () => {
   const e = parseError('{app=~"a("}');
-  assert.equal(e.message, 'Cannot parse query at 7: invalid regex "a(": Unterminated group');
+  assert.equal(e.message, 'cannot parse query at 7: invalid regex "a(": Unterminated group');
   assert.equal(e.position, 7);
   assert.ok(e.cause instanceof InvalidRegexError);
   assertParseError(
     '{app!~"[a"}',
-    'Cannot parse query at 7: invalid regex "[a": Unterminated character class',
+    'cannot parse query at 7: invalid regex "[a": Unterminated character class',
   );
-  assertParseError('|~ "a)"', "Cannot parse query at 4: invalid regex \"a)\": Unmatched ')'");
+  assertParseError('|~ "a)"', "cannot parse query at 4: invalid regex \"a)\": Unmatched ')'");
   assertParseError(
     '{a="b"} != "(" !~ "*x"',
-    'Cannot parse query at 19: invalid regex "*x": Nothing to repeat',
+    'cannot parse query at 19: invalid regex "*x": Nothing to repeat',
   );
   assertParseError(
     "|~ `(?U)a+`",
-    'Cannot parse query at 4: invalid regex "(?U)a+": unsupported flag "U" in "(?U)" (supported: i, m, s)',
+    'cannot parse query at 4: invalid regex "(?U)a+": unsupported flag "U" in "(?U)" (supported: i, m, s)',
   );
   // Equality operators take the value literally: no regex check.
   assert.deepEqual(parseLogQL('{a="("} |= "(" != "["').pipeline, [lf("|=", "("), lf("!=", "[")]);
@@ -359,7 +359,7 @@ Deno.test("parseLogQL() reports invalid regexes at the string, with the engine's
 Deno.test("parseLogQL() counts positions in UTF-16 code units", () => {
   assertParseError(
     '|= "é😀" x',
-    'Cannot parse query at 10: expected line filter ("|=", "!=", "|~" or "!~") or end of query, found "x"',
+    'cannot parse query at 10: expected line filter ("|=", "!=", "|~" or "!~") or end of query, found "x"',
   );
 });
 
@@ -369,5 +369,5 @@ Deno.test("LogQLParseError carries position and reason", () => {
   assert.equal(e.name, "LogQLParseError");
   assert.equal(e.position, 3);
   assert.equal(e.reason, "expected x");
-  assert.equal(e.message, "Cannot parse query at 3: expected x");
+  assert.equal(e.message, "cannot parse query at 3: expected x");
 });

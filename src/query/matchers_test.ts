@@ -77,7 +77,7 @@ Deno.test("compileLabelMatchers() throws InvalidRegexError for unvalidated input
   assert.throws(
     () => compileLabelMatchers([{ name: "a", op: "=~", value: "a(" }]),
     (e: unknown) =>
-      e instanceof InvalidRegexError && e.message === 'Invalid regex "a(": Unterminated group' &&
+      e instanceof InvalidRegexError && e.message === 'invalid regex "a(": Unterminated group' &&
       e.pattern === "a(" && e.detail === "Unterminated group",
   );
   assert.throws(

@@ -89,7 +89,7 @@ export function abbreviatePattern(pattern: string): string {
 
 /**
  * Thrown when a regex cannot be compiled. The message reads
- * `Invalid regex "<pattern>": <detail>`, with the pattern shortened by
+ * `invalid regex "<pattern>": <detail>`, with the pattern shortened by
  * {@linkcode abbreviatePattern}.
  *
  * @example Usage
@@ -98,7 +98,7 @@ export function abbreviatePattern(pattern: string): string {
  * import assert from "node:assert/strict";
  * assert.throws(() => compileRegex("a("), (e: unknown) =>
  *   e instanceof InvalidRegexError && e.pattern === "a(" &&
- *   e.message === 'Invalid regex "a(": Unterminated group');
+ *   e.message === 'invalid regex "a(": Unterminated group');
  * ```
  */
 export class InvalidRegexError extends Error {
@@ -115,7 +115,7 @@ export class InvalidRegexError extends Error {
    * @param options Standard error options, e.g. a `cause`.
    */
   constructor(pattern: string, detail: string, options?: ErrorOptions) {
-    super(`Invalid regex "${abbreviatePattern(pattern)}": ${detail}`, options);
+    super(`invalid regex "${abbreviatePattern(pattern)}": ${detail}`, options);
     this.name = "InvalidRegexError";
     this.pattern = pattern;
     this.detail = detail;

@@ -112,7 +112,7 @@ Deno.test("compileRegex() refuses long patterns and quotes at most 100 character
     (e: unknown) =>
       e instanceof InvalidRegexError && e.pattern === long &&
       e.message ===
-        `Invalid regex "${"a".repeat(100)}…": pattern of ${
+        `invalid regex "${"a".repeat(100)}…": pattern of ${
           MAX_REGEX_LENGTH + 1
         } characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
   );
@@ -124,7 +124,7 @@ Deno.test("compileRegex() refuses long patterns and quotes at most 100 character
     (e: unknown) =>
       e instanceof InvalidRegexError &&
       e.message ===
-        `Invalid regex "b${lookbehinds.slice(0, 99)}…": invalid named capture \`${
+        `invalid regex "b${lookbehinds.slice(0, 99)}…": invalid named capture \`${
           lookbehinds.slice(0, 100)
         }…\``,
   );
@@ -164,7 +164,7 @@ Deno.test("compileRegex() reports invalid patterns with the user's pattern", () 
       () => compileRegex(pattern),
       (e: unknown) =>
         e instanceof InvalidRegexError && e.detail === detail &&
-        e.message === `Invalid regex "${pattern}": ${detail}`,
+        e.message === `invalid regex "${pattern}": ${detail}`,
       pattern,
     );
   }

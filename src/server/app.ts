@@ -4,23 +4,27 @@
  * @module
  */
 
-import { join } from "node:path";
-import type { Ingester } from "../ingest/ingester.ts";
+import type { IngestSink } from "../ingest/ingester.ts";
 import type { QueryEngine } from "../query/engine.ts";
+import { type Catalog, widen } from "../storage/catalog.ts";
+import type { Quarantine } from "../storage/quarantine.ts";
 import { createAssets } from "./assets.ts";
 import { bearerCheck } from "./auth.ts";
 import { BodyBudget } from "./body.ts";
-import { errorResponse, HttpError, json } from "./errors.ts";
+import { errorResponse, HttpError } from "./errors.ts";
+import { json } from "./respond.ts";
 import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
 
 /** What the routes need. */
 export interface AppOptions {
-  ingester: Ingester;
+  ingester: IngestSink;
   engine: QueryEngine;
-  /** The data folder, for bytes on disk. */
-  dir: string;
+  /** For the storage figures of `/api/v1/stats`. */
+  catalog: Catalog;
+  /** For the figures of damaged files, when files are quarantined. */
+  quarantine?: Quarantine;
   maxBodyBytes: number;
   /** Milliseconds a push body may take to arrive. */
   readTimeoutMs: number;
@@ -36,27 +40,17 @@ type Handler = (
   params: Record<string, string | undefined>,
 ) => Promise<Response> | Response;
 
-async function folderBytes(dir: string): Promise<number> {
-  let total = 0;
-  for await (const e of Deno.readDir(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory) total += await folderBytes(path);
-    else if (e.isFile) total += (await Deno.stat(path).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
 /**
  * Creates the request handler.
  *
  * @example
  * ```ts ignore
- * const handler = createHandler({ ingester, engine, dir: "tmp", maxBodyBytes: 10 << 20, readTimeoutMs: 30_000, apiKey: "" });
+ * const handler = createHandler({ ingester, engine, catalog, maxBodyBytes: 10 << 20, readTimeoutMs: 30_000, apiKey: "" });
  * Deno.serve({ port: 3000 }, handler);
  * ```
  */
 export function createHandler(options: AppOptions): (req: Request) => Promise<Response> {
-  const { ingester, engine } = options;
+  const { ingester, engine, catalog } = options;
   const authorize = bearerCheck(options.apiKey);
   // Bodies being read or waiting for admission, together: room for a few
   // largest bodies, and for many of the usual size.
@@ -110,15 +104,23 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "GET",
       new URLPattern({ pathname: "/api/v1/stats" }),
-      guarded(async () =>
-        json({
+      guarded(async () => {
+        const { rows, span, ...files } = catalog.stats();
+        const head = ingester.headStats();
+        const times = head.span ? widen(span, head.span.min, head.span.max) : span;
+        return json({
           status: "success",
-          ...engine.stats(),
-          bytes_on_disk: await folderBytes(options.dir),
+          ...files,
+          rows_total: rows + head.rows,
+          rows_in_memory: head.rows,
+          min_timestamp: times?.min ?? 0n,
+          max_timestamp: times?.max ?? 0n,
+          bytes_on_disk: await catalog.bytesOnDisk(),
           ingest: ingester.counters,
           ...ingester.health(),
-        })
-      ),
+          ...options.quarantine?.stats,
+        });
+      }),
     ],
   ];
   return async (req) => {

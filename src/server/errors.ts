@@ -1,6 +1,10 @@
 /**
- * The one place where errors become HTTP responses: every handler throws, and
- * {@linkcode errorResponse} picks the status and a JSON reason.
+ * The one place where errors become HTTP responses. Domain errors carry no
+ * HTTP status: a table maps each error class to its status, the details its
+ * body adds and its headers, and a flavour per API writes the body (loge's
+ * JSON `{"status":"error","error":"…", …details}` today; Loki's plain text
+ * joins it with the Loki API). Anything not in the table is a bug: 500, and
+ * its stack goes to the log.
  *
  * @module
  */
@@ -10,8 +14,9 @@ import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
 import { QueryError } from "./read_request.ts";
 import { StorageError } from "../storage/storage_error.ts";
+import { json } from "./respond.ts";
 
-/** An error with an HTTP status, thrown by handlers. */
+/** An error of the HTTP layer itself (auth, routing, bodies), with its status. */
 export class HttpError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown>;
@@ -41,68 +46,61 @@ export class ClientAbortError extends Error {
   }
 }
 
-const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
-
-/**
- * Serializes `value` as JSON, writing bigints (nanosecond times) as exact
- * integers.
- */
-function stringify(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v));
+/** What an error class answers. */
+interface ErrorAnswer {
+  status: number;
+  details?: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
+// deno-lint-ignore no-explicit-any
+type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
+
+function entry<E extends Error>(
+  kind: ErrorClass<E>,
+  answer: (error: E) => ErrorAnswer,
+): [ErrorClass<Error>, (error: Error) => ErrorAnswer] {
+  return [kind, answer as (error: Error) => ErrorAnswer];
+}
+
+/** Error classes and their answers, most specific first. */
+const ERROR_TABLE = [
+  entry(HttpError, (e) => ({ status: e.status, details: e.details, headers: e.headers })),
+  entry(PushError, (e) => ({ status: 400, details: { stream: e.stream, value: e.value } })),
+  entry(QueryError, (e) => ({ status: 400, details: { position: e.position } })),
+  entry(ShuttingDownError, () => ({ status: 503, headers: { "retry-after": "1" } })),
+  // 507 while the disk is full (freeing space ends it); 503 for other faults.
+  entry(StorageError, (e) => ({ status: e.full ? 507 : 503, headers: { "retry-after": "5" } })),
+  entry(ClientAbortError, (e) => {
+    // Common and harmless (a shipper restarting): one line, no stack.
+    log(e.message);
+    return { status: 400 };
+  }),
+];
+
+/** How an API writes an error body. */
+export type ErrorFlavor = (message: string, answer: ErrorAnswer) => Response;
+
+/** loge's own API: `{"status":"error","error":"…", …details}`. */
+export const logeFlavor: ErrorFlavor = (message, { status, details, headers }) =>
+  json({ status: "error", error: message, ...details }, status, headers);
+
 /**
- * A JSON response; bigints are written as exact integers.
+ * Maps a thrown error to its response in `flavor`.
  *
  * @example
  * ```ts
- * import { json } from "./errors.ts";
- * const res = json({ status: "success" }, 200);
- * console.log(res.headers.get("content-type")); // application/json
+ * import { errorResponse, HttpError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const res = errorResponse(new HttpError(404, "no route for /x"));
+ * assert.equal(res.status, 404);
+ * assert.deepEqual(await res.json(), { status: "error", error: "no route for /x" });
  * ```
  */
-export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-/** Maps a thrown error to its response: `{"status":"error","error":"…", …details}`. */
-export function errorResponse(error: unknown): Response {
-  if (error instanceof HttpError) {
-    return json(
-      { status: "error", error: error.message, ...error.details },
-      error.status,
-      error.headers,
-    );
-  }
-  if (error instanceof PushError) {
-    return json(
-      { status: "error", error: error.message, stream: error.stream, value: error.value },
-      400,
-    );
-  }
-  if (error instanceof ShuttingDownError) {
-    return json({ status: "error", error: error.message }, 503, { "retry-after": "1" });
-  }
-  if (error instanceof StorageError) {
-    // 507 while the disk is full (freeing space ends it); 503 for other faults.
-    return json({ status: "error", error: error.message }, error.full ? 507 : 503, {
-      "retry-after": "5",
-    });
-  }
-  if (error instanceof ClientAbortError) {
-    // Common and harmless (a shipper restarting): one line, no stack.
-    log(`${error.message}`);
-    return json({ status: "error", error: error.message }, 400);
-  }
-  if (error instanceof QueryError) {
-    return json({ status: "error", error: error.message, position: error.position }, 400);
+export function errorResponse(error: unknown, flavor: ErrorFlavor = logeFlavor): Response {
+  for (const [kind, answer] of ERROR_TABLE) {
+    if (error instanceof kind) return flavor(error.message, answer(error));
   }
   log(`internal error: ${(error as Error)?.stack ?? error}`);
-  return json(
-    { status: "error", error: `internal error: ${(error as Error)?.message ?? error}` },
-    500,
-  );
+  return flavor(`internal error: ${(error as Error)?.message ?? error}`, { status: 500 });
 }

@@ -9,7 +9,7 @@
  */
 
 import { decodePush, formatOf, PUSH_MEDIA_TYPES } from "../ingest/decode.ts";
-import type { Ingester } from "../ingest/ingester.ts";
+import type { IngestSink } from "../ingest/ingester.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -26,7 +26,7 @@ export interface PushLimits {
  */
 export async function handlePush(
   req: Request,
-  ingester: Ingester,
+  ingester: IngestSink,
   limits: PushLimits,
 ): Promise<Response> {
   const contentType = req.headers.get("content-type");

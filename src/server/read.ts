@@ -14,7 +14,7 @@ import {
   toLogQuery,
 } from "./read_request.ts";
 import { readBody } from "./body.ts";
-import { json } from "./errors.ts";
+import { json } from "./respond.ts";
 
 const MAX_QUERY_BODY = 1024 * 1024;
 const VOLUME_BUCKETS = 60;
@@ -61,9 +61,9 @@ export async function handleVolume(req: Request, engine: QueryEngine): Promise<R
   if (body.query !== undefined && typeof body.query !== "string") {
     throw new QueryError("query must be a string");
   }
-  const stats = engine.stats();
-  const start = bounds.start || stats.min_timestamp;
-  const end = bounds.end || (stats.max_timestamp > start ? stats.max_timestamp : start);
+  const span = engine.span() ?? { min: 0n, max: 0n };
+  const start = bounds.start || span.min;
+  const end = bounds.end || (span.max > start ? span.max : start);
   // Only a defaulted start can pass end: parseBounds checks two given bounds.
   if (start > end) {
     throw new QueryError(

@@ -161,7 +161,7 @@ export function toLogQuery(body: Record<string, unknown>): LogQuery {
 
 /**
  * Thrown by {@linkcode validateLabelMatcher} for an invalid structured
- * matcher. The message reads `Invalid matcher at index <i>: <reason>`.
+ * matcher. The message reads `invalid matcher at index <i>: <reason>`.
  *
  * @example Usage
  * ```ts
@@ -171,7 +171,7 @@ export function toLogQuery(body: Record<string, unknown>): LogQuery {
  *   () => validateLabelMatcher({ name: "app", value: "web", type: "==" }, 2),
  *   (e: unknown) =>
  *     e instanceof LabelMatcherError && e.index === 2 &&
- *     e.message === 'Invalid matcher at index 2: "type" must be one of "=", "!=", "=~", "!~", got "=="',
+ *     e.message === 'invalid matcher at index 2: "type" must be one of "=", "!=", "=~", "!~", got "=="',
  * );
  * ```
  */
@@ -187,7 +187,7 @@ export class LabelMatcherError extends QueryError {
    * @param options Standard error options, e.g. a `cause`.
    */
   constructor(index: number, reason: string, options?: ErrorOptions) {
-    super(`Invalid matcher at index ${index}: ${reason}`, undefined, options);
+    super(`invalid matcher at index ${index}: ${reason}`, undefined, options);
     this.name = "LabelMatcherError";
     this.index = index;
   }
@@ -277,7 +277,7 @@ export function validateLabelMatcher(input: unknown, index: number): LabelMatche
 export function validateLabelMatchers(input: unknown): LabelMatcher[] {
   if (input === undefined) return [];
   if (!Array.isArray(input)) {
-    throw new QueryError(`Invalid matchers: expected an array, got ${describeValue(input)}`);
+    throw new QueryError(`invalid matchers: expected an array, got ${describeValue(input)}`);
   }
   return input.map(validateLabelMatcher);
 }

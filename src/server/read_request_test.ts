@@ -44,7 +44,7 @@ Deno.test("validateLabelMatcher() names the matcher index in every error", () =>
       () => validateLabelMatcher(input, 3),
       (e: unknown) =>
         e instanceof LabelMatcherError && e.index === 3 &&
-        e.name === "LabelMatcherError" && e.message === `Invalid matcher at index 3: ${reason}`,
+        e.name === "LabelMatcherError" && e.message === `invalid matcher at index 3: ${reason}`,
       reason,
     );
   }
@@ -70,12 +70,12 @@ Deno.test("validateLabelMatchers() validates an array, reporting the failing ind
       }]),
     {
       name: "LabelMatcherError",
-      message: 'Invalid matcher at index 1: invalid regex "(": Unterminated group',
+      message: 'invalid matcher at index 1: invalid regex "(": Unterminated group',
     },
   );
   assert.throws(() => validateLabelMatchers({ name: "a" }), {
     name: "QueryError",
-    message: "Invalid matchers: expected an array, got an object",
+    message: "invalid matchers: expected an array, got an object",
   });
 });
 
@@ -84,7 +84,7 @@ Deno.test("validateLabelMatcher() quotes at most 100 characters of a bad regex",
     () => validateLabelMatcher({ name: "a", value: "b".repeat(300) + "(", type: "=~" }, 0),
     {
       name: "LabelMatcherError",
-      message: `Invalid matcher at index 0: invalid regex "${
+      message: `invalid matcher at index 0: invalid regex "${
         "b".repeat(100)
       }…": Unterminated group`,
     },

@@ -458,6 +458,35 @@ export class Catalog {
     });
   }
 
+  /** Figures of the cataloged files, for `/api/v1/stats`. */
+  stats(): CatalogStats {
+    const stats: CatalogStats = {
+      segments_total: 0,
+      segments_local: 0,
+      segments_remote: 0,
+      flush_files: 0,
+      compacted_segments: 0,
+      rows: 0,
+      bytes_raw: 0,
+    };
+    for (const e of this.#entries.values()) {
+      stats.segments_total++;
+      if (e.location === "local") stats.segments_local++;
+      else stats.segments_remote++;
+      if (e.level === 0) stats.flush_files++;
+      else stats.compacted_segments++;
+      stats.rows += e.rows;
+      stats.bytes_raw += e.rawBytes;
+      stats.span = widen(stats.span, e.minTs, e.maxTs);
+    }
+    return stats;
+  }
+
+  /** Bytes of every file in the data folder: segments, WAL, catalog, quarantine. */
+  bytesOnDisk(): Promise<number> {
+    return folderBytes(this.dir);
+  }
+
   /** Closes the database, folding its WAL back into the file. */
   close(): void {
     this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -572,4 +601,48 @@ function parseSeqs(text: string): SeqRanges | undefined {
     last = r[1];
   }
   return seqs as SeqRanges;
+}
+
+/** The times a set of lines spans (timestamp 0 is a real time: no span is `undefined`). */
+export interface TimeSpan {
+  readonly min: bigint;
+  readonly max: bigint;
+}
+
+/**
+ * `span` widened to hold `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import { widen } from "./catalog.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(widen(widen(undefined, 5n, 9n), 0n, 6n), { min: 0n, max: 9n });
+ * ```
+ */
+export function widen(span: TimeSpan | undefined, min: bigint, max: bigint): TimeSpan {
+  if (!span) return { min, max };
+  return { min: min < span.min ? min : span.min, max: max > span.max ? max : span.max };
+}
+
+/** What {@linkcode Catalog.stats} counts. */
+export interface CatalogStats {
+  segments_total: number;
+  segments_local: number;
+  segments_remote: number;
+  flush_files: number;
+  compacted_segments: number;
+  rows: number;
+  bytes_raw: number;
+  /** Times of the cataloged lines; absent when there are none. */
+  span?: TimeSpan;
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const e of Deno.readDir(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) total += await folderBytes(path);
+    else if (e.isFile) total += (await Deno.stat(path).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }

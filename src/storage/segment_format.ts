@@ -48,7 +48,7 @@ export const INDEX_SCHEMA = `
   ) STRICT;
 `;
 
-const FORMAT_ERROR_PREFIX = "Cannot read segment ";
+const FORMAT_ERROR_PREFIX = "cannot read segment ";
 
 /** A file that is not a segment, is damaged, or is of a version this build cannot read. */
 export class SegmentFormatError extends Error {

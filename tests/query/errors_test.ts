@@ -78,7 +78,7 @@ Deno.test("parse errors are 400 with the message and position", () =>
       assert.equal(r.status, 400, `${q}: ${r.text}`);
       assert.deepEqual(r.body, {
         status: "error",
-        error: `Cannot parse query at ${position}: ${reason}`,
+        error: `cannot parse query at ${position}: ${reason}`,
         position,
       }, q);
     }
@@ -87,15 +87,15 @@ Deno.test("parse errors are 400 with the message and position", () =>
 Deno.test("bad request bodies and matchers are 400 naming the problem", () =>
   withServer(async ({ url }) => {
     const cases: [string | unknown, string][] = [
-      [{ matchers: { name: "app" } }, "Invalid matchers: expected an array, got an object"],
-      [{ matchers: "app=web" }, 'Invalid matchers: expected an array, got "app=web"'],
+      [{ matchers: { name: "app" } }, "invalid matchers: expected an array, got an object"],
+      [{ matchers: "app=web" }, 'invalid matchers: expected an array, got "app=web"'],
       [
         { matchers: ["app"] },
-        'Invalid matcher at index 0: expected an object {"name", "value", "type"}, got "app"',
+        'invalid matcher at index 0: expected an object {"name", "value", "type"}, got "app"',
       ],
       [
         { matchers: [{ value: "web", type: "=" }] },
-        'Invalid matcher at index 0: "name" must be a string, got nothing',
+        'invalid matcher at index 0: "name" must be a string, got nothing',
       ],
       [
         {
@@ -105,19 +105,19 @@ Deno.test("bad request bodies and matchers are 400 naming the problem", () =>
             type: "=",
           }],
         },
-        'Invalid matcher at index 1: invalid label name "bad-name": must match [a-zA-Z_][a-zA-Z0-9_]*',
+        'invalid matcher at index 1: invalid label name "bad-name": must match [a-zA-Z_][a-zA-Z0-9_]*',
       ],
       [
         { matchers: [{ name: "app", value: 5, type: "=" }] },
-        'Invalid matcher at index 0: "value" must be a string, got number 5',
+        'invalid matcher at index 0: "value" must be a string, got number 5',
       ],
       [
         { matchers: [{ name: "app", value: "web" }] },
-        'Invalid matcher at index 0: "type" must be one of "=", "!=", "=~", "!~", got nothing',
+        'invalid matcher at index 0: "type" must be one of "=", "!=", "=~", "!~", got nothing',
       ],
       [
         { matchers: [{ name: "app", value: "web", type: "==" }] },
-        'Invalid matcher at index 0: "type" must be one of "=", "!=", "=~", "!~", got "=="',
+        'invalid matcher at index 0: "type" must be one of "=", "!=", "=~", "!~", got "=="',
       ],
       [
         {
@@ -127,7 +127,7 @@ Deno.test("bad request bodies and matchers are 400 naming the problem", () =>
             type: "=~",
           }],
         },
-        'Invalid matcher at index 1: invalid regex "a(": Unterminated group',
+        'invalid matcher at index 1: invalid regex "a(": Unterminated group',
       ],
       [{ line: 5 }, "line must be a string, got number"],
       [{ query: 5 }, "query must be a string, got number"],

@@ -81,7 +81,7 @@ Deno.test("volume counts lines per bucket by level, with and without a line filt
           { start: T0, end: T0 + 9n * MS, step: 1 },
           "step 1 makes more than 2000 buckets over the range; use a larger step",
         ],
-        [{ query: '{app="vol"' }, 'Cannot parse query at 11: expected "," or "}"'],
+        [{ query: '{app="vol"' }, 'cannot parse query at 11: expected "," or "}"'],
       ] as [unknown, string][]
     ) {
       const r = await call(url, "/api/v1/volume", { body });
