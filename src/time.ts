@@ -41,7 +41,8 @@ const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d
  * @example
  * ```ts
  * import { parseTime } from "./time.ts";
- * console.log(parseTime("2026-06-01T00:00:00.5Z")); // 1780272000500000000n
+ * import assert from "node:assert/strict";
+ * assert.equal(parseTime("2026-06-01T00:00:00.5Z"), 1780272000500000000n);
  * ```
  */
 export function parseTime(text: string): bigint | undefined {
@@ -60,7 +61,8 @@ export function parseTime(text: string): bigint | undefined {
  * @example
  * ```ts
  * import { formatTime } from "./time.ts";
- * console.log(formatTime(1700000000123400000n)); // 2023-11-14T22:13:20.1234Z
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTime(1700000000123400000n), "2023-11-14T22:13:20.1234Z");
  * ```
  */
 export function formatTime(ns: bigint): string {

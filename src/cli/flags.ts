@@ -45,7 +45,8 @@ export type FlagValue = string | number | boolean;
  * @example
  * ```ts
  * import { parseDuration } from "./flags.ts";
- * console.log(parseDuration("1m30s")); // 90000
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDuration("1m30s"), 90_000);
  * ```
  */
 export function parseDuration(text: string): number | undefined {
@@ -69,7 +70,8 @@ const SIZE_UNITS: Record<string, number> = {
  * @example
  * ```ts
  * import { parseBytes } from "./flags.ts";
- * console.log(parseBytes("10MiB")); // 10485760
+ * import assert from "node:assert/strict";
+ * assert.equal(parseBytes("10MiB"), 10 * 1024 * 1024);
  * ```
  */
 export function parseBytes(text: string): number | undefined {
@@ -121,8 +123,10 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
  * @example
  * ```ts
  * import { parseFlags } from "./flags.ts";
+ * import assert from "node:assert/strict";
  * const specs = { port: { kind: "int", default: "3000", help: "port", min: 0 } } as const;
- * console.log(parseFlags(["--port=8080"], specs).flags.port); // 8080
+ * assert.equal(parseFlags(["--port=8080"], specs).flags.port, 8080);
+ * assert.equal(parseFlags([], specs).flags.port, 3000);
  * ```
  */
 export function parseFlags<S extends Record<string, FlagSpec>>(

@@ -34,7 +34,8 @@ export const PUSH_MEDIA_TYPES: readonly string[] = Object.keys(FORMATS);
  * @example
  * ```ts
  * import { formatOf, PushFormat } from "./decode.ts";
- * console.log(formatOf("application/json; charset=utf-8") === PushFormat.Json); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(formatOf("application/json; charset=utf-8"), PushFormat.Json);
  * ```
  */
 export function formatOf(contentType: string | null): PushFormat | undefined {

@@ -192,8 +192,10 @@ function metadataJson(raw: unknown, stream: number, value: number): string | und
  * @example
  * ```ts
  * import { validatePush } from "./payload.ts";
+ * import assert from "node:assert/strict";
  * const p = validatePush({ streams: [{ stream: { app: "web" }, values: [["1700000000000000000", "hi"]] }] });
- * console.log(p.streams[0].key, p.lines); // {"app":"web"} 1
+ * assert.equal(p.streams[0].key, '{"app":"web"}');
+ * assert.equal(p.lines, 1);
  * ```
  */
 export function validatePush(raw: unknown): PushPayload {

@@ -98,7 +98,8 @@ function stream(r: Reader): { stream: Record<string, string>; values: unknown[][
  * @example
  * ```ts
  * import { decodePushProtobuf } from "./protobuf.ts";
- * console.log(decodePushProtobuf(new Uint8Array())); // { streams: [] }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(decodePushProtobuf(new Uint8Array()), { streams: [] });
  * ```
  */
 export function decodePushProtobuf(bytes: Uint8Array): { streams: unknown[] } {

@@ -15,8 +15,14 @@ import { HttpError } from "./errors.ts";
  * @example
  * ```ts
  * import { bearerCheck } from "./auth.ts";
+ * import { HttpError } from "./errors.ts";
+ * import assert from "node:assert/strict";
  * const check = bearerCheck("s3cret");
  * check(new Request("http://x/", { headers: { authorization: "Bearer s3cret" } })); // passes
+ * assert.throws(
+ *   () => check(new Request("http://x/", { headers: { authorization: "Bearer guess" } })),
+ *   (e: unknown) => e instanceof HttpError && e.status === 401,
+ * );
  * ```
  */
 export function bearerCheck(key: string): (req: Request) => void {

@@ -18,7 +18,6 @@
  *
  * Newline-terminated lines need no length column: the separators cost less
  * after compression than the lengths would.
- * ```
  *
  * @module
  */
@@ -57,11 +56,14 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { BlockBuilder, decodeBlock } from "./block_codec.ts";
+ * import assert from "node:assert/strict";
  * const b = new BlockBuilder();
  * b.addString(1n, "hello");
  * b.addString(5n, "world");
  * const block = decodeBlock(b.finish().raw);
- * console.log(block.ts); // BigInt64Array [1n, 5n]
+ * assert.deepEqual([...block.ts], [1n, 5n]);
+ * const text = new TextDecoder().decode(block.lines.subarray(block.starts[1], block.ends[1]));
+ * assert.equal(text, "world");
  * ```
  */
 export class BlockBuilder {

@@ -1,6 +1,6 @@
 /**
  * Growable byte buffer with little-endian and unsigned LEB128 varint writers,
- * and the matching reader. Used by the block codec and the WAL.
+ * and the matching reader. Used by the block codec and the segment writer.
  *
  * @module
  */
@@ -11,10 +11,12 @@
  * @example Write a varint and read it back
  * ```ts
  * import { ByteReader, ByteWriter } from "./byte_buffer.ts";
+ * import assert from "node:assert/strict";
  * const w = new ByteWriter();
  * w.uvarint(300);
  * const r = new ByteReader(w.bytes());
- * console.log(r.uvarint()); // 300
+ * assert.equal(r.uvarint(), 300);
+ * assert.equal(r.pos, 2);
  * ```
  */
 export class ByteWriter {
@@ -74,12 +76,6 @@ export class ByteWriter {
   u8(value: number): void {
     const at = this.reserve(1);
     this.#buf[at] = value;
-  }
-
-  /** Appends a little-endian unsigned 32-bit integer. */
-  u32(value: number): void {
-    const at = this.reserve(4);
-    this.#view.setUint32(at, value, true);
   }
 
   /** Appends a little-endian signed 64-bit integer. */
@@ -143,11 +139,6 @@ export class ByteReader {
   /** Reads one byte. */
   u8(): number {
     return this.buf[this.#take(1)];
-  }
-
-  /** Reads a little-endian unsigned 32-bit integer. */
-  u32(): number {
-    return this.#view.getUint32(this.#take(4), true);
   }
 
   /** Reads a little-endian signed 64-bit integer. */

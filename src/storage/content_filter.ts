@@ -77,10 +77,13 @@ function addToken(bytes: Uint8Array, start: number, end: number, out: Set<number
  * @example
  * ```ts
  * import { addLineTerms, termsOf } from "./content_filter.ts";
- * const line = new TextEncoder().encode("GET /users status=200");
+ * import assert from "node:assert/strict";
+ * const line = new TextEncoder().encode("GET /users status=503 upstream timeout");
  * const terms = new Set<number>();
  * addLineTerms(line, 0, line.length, terms);
- * console.log(termsOf("/users ").every((t) => terms.has(t))); // true
+ * const needle = termsOf(" upstream ");
+ * assert.equal(needle.length, 1);
+ * assert.ok(needle.every((t) => terms.has(t)));
  * ```
  */
 export function addLineTerms(
@@ -110,8 +113,10 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { termsOf } from "./content_filter.ts";
- * console.log(termsOf("timeout").length); // 0: it may sit inside a longer token
- * console.log(termsOf(" timeout ").length); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(termsOf("upstream").length, 0); // it may sit inside a longer token
+ * assert.equal(termsOf(" upstream ").length, 1);
+ * assert.equal(termsOf(" timeout ").length, 0); // under 8 bytes: not recorded
  * ```
  */
 export function termsOf(needle: string): number[] {
@@ -144,8 +149,9 @@ export function termsOf(needle: string): number[] {
  * @example
  * ```ts
  * import { bloomFilter, bloomHasAll } from "./content_filter.ts";
+ * import assert from "node:assert/strict";
  * const filter = bloomFilter(new Set([1, 2, 3]));
- * console.log(bloomHasAll(filter, [2, 3])); // true
+ * assert.equal(bloomHasAll(filter, [2, 3]), true); // no false negatives
  * ```
  */
 export function bloomFilter(

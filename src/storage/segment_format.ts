@@ -74,8 +74,10 @@ export class SegmentFormatError extends Error {
  * @example
  * ```ts
  * import { parseSegmentFormatError, SegmentFormatError } from "./segment_format.ts";
+ * import assert from "node:assert/strict";
  * const { message } = new SegmentFormatError("/d/l0-a-00000001.loge", "index checksum mismatch");
- * console.log(parseSegmentFormatError(message)?.file); // "/d/l0-a-00000001.loge"
+ * assert.equal(parseSegmentFormatError(message)?.file, "/d/l0-a-00000001.loge");
+ * assert.equal(parseSegmentFormatError("permission denied"), undefined);
  * ```
  */
 export function parseSegmentFormatError(

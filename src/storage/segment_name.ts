@@ -16,7 +16,8 @@ const boot = Date.now().toString(36);
  * @example
  * ```ts
  * import { segmentName } from "./segment_name.ts";
- * console.log(segmentName(0).startsWith("l0-")); // true
+ * import assert from "node:assert/strict";
+ * assert.match(segmentName(0), /^l0-.*\.loge$/);
  * ```
  */
 export function segmentName(level: number): string {
@@ -34,7 +35,9 @@ const NAME = /^l(\d+)-[0-9a-z][0-9a-z-]*\.loge$/;
  * @example
  * ```ts
  * import { segmentLevel } from "./segment_name.ts";
- * console.log(segmentLevel("l1-abc-00000001.loge"), segmentLevel("notes.loge")); // 1 undefined
+ * import assert from "node:assert/strict";
+ * assert.equal(segmentLevel("l1-abc-00000001.loge"), 1);
+ * assert.equal(segmentLevel("notes.loge"), undefined);
  * ```
  */
 export function segmentLevel(name: string): number | undefined {

@@ -32,7 +32,9 @@ import type { SeqRanges } from "./seq_ranges.ts";
  * @example
  * ```ts
  * import { blockZstdLevel } from "./segment_writer.ts";
- * console.log(blockZstdLevel(200, 19), blockZstdLevel(128 * 1024, 19)); // 6 19
+ * import assert from "node:assert/strict";
+ * assert.equal(blockZstdLevel(200, 19), 6);
+ * assert.equal(blockZstdLevel(128 * 1024, 19), 19);
  * ```
  */
 export function blockZstdLevel(rawLength: number, level: number): number {

@@ -15,7 +15,8 @@ export type SeqRanges = [number, number][];
  * @example
  * ```ts
  * import { toRanges } from "./seq_ranges.ts";
- * console.log(toRanges([5, 1, 2, 3])); // [[1, 3], [5, 5]]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(toRanges([5, 1, 2, 3]), [[1, 3], [5, 5]]);
  * ```
  */
 export function toRanges(seqs: Iterable<number>): SeqRanges {
@@ -40,9 +41,12 @@ export function mergeRanges(ranges: Iterable<[number, number]>): SeqRanges {
  * @example
  * ```ts
  * import { SeqSet } from "./seq_ranges.ts";
+ * import assert from "node:assert/strict";
  * const s = new SeqSet();
  * s.addRanges([[1, 10]]);
- * console.log(s.has(4), s.coversRange(1, 10), s.coversRange(9, 11)); // true true false
+ * assert.equal(s.has(4), true);
+ * assert.equal(s.coversRange(1, 10), true);
+ * assert.equal(s.coversRange(9, 11), false);
  * ```
  */
 export class SeqSet {

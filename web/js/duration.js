@@ -36,8 +36,9 @@ const GRAMMARS = {
  * @example
  * ```ts
  * import { parseDuration } from "./duration.js";
- * console.log(parseDuration("1m30s")); // 90000
- * console.log(parseDuration("7d", { days: true })); // 604800000
+ * import assert from "node:assert/strict";
+ * assert.equal(parseDuration("1m30s"), 90_000);
+ * assert.equal(parseDuration("7d", { days: true }), 7 * 24 * 3600 * 1000);
  * ```
  *
  * @param {string} text
