@@ -74,9 +74,18 @@ function etagOf(text: string): string {
  * revalidate and get 304 until the binary changes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createAssets } from "./assets.ts";
+ * import { HttpError } from "./errors.ts";
+ * import assert from "node:assert/strict";
  * const assets = createAssets({ DEFAULT_LIMIT: 100, MAX_LIMIT: 5000 });
  * const res = assets(new Request("http://localhost/assets/js/main.js"), "/assets/js/main.js");
+ * assert.equal(res.status, 200);
+ * assert.equal(res.headers.get("cache-control"), "no-cache");
+ * const etag = res.headers.get("etag")!;
+ * const again = new Request("http://localhost/", { headers: { "if-none-match": etag } });
+ * assert.equal(assets(again, "/assets/js/main.js").status, 304);
+ * assert.throws(() => assets(again, "/assets/nope.js"), HttpError);
  * ```
  */
 export function createAssets(

@@ -59,11 +59,24 @@ const SCHEMA = `
  * The catalog of segment files in a data folder.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { Catalog } from "./catalog.ts";
- * const catalog = await Catalog.open("tmp");
- * for (const e of catalog.entries()) console.log(e.name, e.rows);
+ * import { BlockBuilder } from "./block_codec.ts";
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const w = new SegmentWriter(dir, "l0-a-00000001.loge", { level: 0, zstdLevel: 3 });
+ * const b = new BlockBuilder();
+ * b.addString(1n, "hello");
+ * w.writeBlock(w.stream('{"app":"web"}'), b);
+ * catalog.add(w.finish([[1, 1]]));
  * catalog.close();
+ * const again = await Catalog.open(dir); // the entry outlives the process
+ * assert.deepEqual([...again.entries()].map((e) => [e.name, e.rows]), [["l0-a-00000001.loge", 1]]);
+ * assert.equal(again.covered.has(1), true);
+ * again.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Catalog {

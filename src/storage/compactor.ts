@@ -79,10 +79,29 @@ export const COMPACTION_DEFAULTS = {
  * Runs compaction passes in the background.
  *
  * @example
- * ```ts ignore
- * const compactor = new Compactor(catalog, { intervalMs: 30_000, minFiles: 8, ...COMPACTION_DEFAULTS });
+ * ```ts
+ * import { COMPACTION_DEFAULTS, Compactor } from "./compactor.ts";
+ * import { BlockBuilder } from "./block_codec.ts";
+ * import { Catalog } from "./catalog.ts";
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * for (const seq of [1, 2]) { // two flush files
+ *   const w = new SegmentWriter(dir, `l0-a-0000000${seq}.loge`, { level: 0, zstdLevel: 3 });
+ *   const b = new BlockBuilder();
+ *   b.addString(BigInt(seq), `line ${seq}`);
+ *   w.writeBlock(w.stream('{"app":"web"}'), b);
+ *   catalog.add(w.finish([[seq, seq]]));
+ * }
+ * const compactor = new Compactor(catalog, { intervalMs: 30_000, minFiles: 2, ...COMPACTION_DEFAULTS });
  * compactor.start();
+ * assert.equal(await compactor.compactNow(), 2); // without waiting for the timer
  * await compactor.stop();
+ * const entries = [...catalog.entries()];
+ * assert.deepEqual(entries.map((e) => [e.level, e.rows]), [[1, 2]]);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Compactor {

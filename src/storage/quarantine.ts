@@ -68,10 +68,37 @@ const SALVAGE_ZSTD_LEVEL = COMPRESSION_LEVELS.default;
  * catalogs what could be salvaged.
  *
  * @example
- * ```ts ignore
- * const quarantine = new Quarantine(catalog, cache);
- * quarantine.report(entry, "block at 1234 is corrupt");
+ * ```ts
+ * import { Quarantine } from "./quarantine.ts";
+ * import { BlockBuilder } from "./block_codec.ts";
+ * import { Catalog } from "./catalog.ts";
+ * import { SegmentCache } from "./segment_cache.ts";
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * import { setLogSink } from "../log.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const w = new SegmentWriter(dir, "l0-a-00000001.loge", { level: 0, zstdLevel: 3 });
+ * for (const app of ["api", "web"]) {
+ *   const b = new BlockBuilder();
+ *   b.addString(1n, `hello from ${app}`);
+ *   w.writeBlock(w.stream(`{"app":"${app}"}`), b);
+ * }
+ * const entry = catalog.add(w.finish([[1, 1]]));
+ * const file = await Deno.open(`${dir}/${entry.name}`, { read: true, write: true });
+ * await file.seek(12, Deno.SeekMode.Start); // inside the first block's frame
+ * await file.write(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+ * file.close();
+ * const restore = setLogSink(() => {});
+ * const quarantine = new Quarantine(catalog, new SegmentCache(catalog.opener));
+ * quarantine.report(entry, "block at 8 is corrupt");
  * await quarantine.close();
+ * restore();
+ * assert.equal(quarantine.stats.quarantined_files, 1);
+ * assert.equal(quarantine.stats.salvaged_lines, 1); // the other block's line
+ * assert.equal(quarantine.stats.lost_lines, 1);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Quarantine {

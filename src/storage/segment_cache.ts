@@ -30,14 +30,27 @@ interface Slot {
  * across locations), opened through a {@linkcode SourceOpener}.
  *
  * @example
- * ```ts ignore
- * const cache = new SegmentCache(catalog.opener, 256);
- * const segment = await cache.open(entry);
+ * ```ts
+ * import { SegmentCache } from "./segment_cache.ts";
+ * import { BlockBuilder } from "./block_codec.ts";
+ * import { SegmentWriter } from "./segment_writer.ts";
+ * import { SourceOpener } from "./source/opener.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const w = new SegmentWriter(dir, "l0-a-00000001.loge", { level: 0, zstdLevel: 3 });
+ * const b = new BlockBuilder();
+ * b.addString(1n, "hello");
+ * w.writeBlock(w.stream('{"app":"web"}'), b);
+ * w.finish([[1, 1]]);
+ * const cache = new SegmentCache(new SourceOpener(dir), 256);
+ * const segment = await cache.open({ name: "l0-a-00000001.loge", location: "local" });
  * try {
- *   console.log(segment.index.rows);
+ *   assert.equal(segment.index.rows, 1);
  * } finally {
  *   segment.release();
  * }
+ * await cache.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class SegmentCache {

@@ -89,14 +89,21 @@ const WRITE_BUFFER = 1024 * 1024;
  * Streams blocks into a new segment file.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { BlockBuilder } from "./block_codec.ts";
  * import { SegmentWriter } from "./segment_writer.ts";
- * const w = new SegmentWriter("tmp", "l0-1.loge", { level: 0, zstdLevel: 3 });
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const w = new SegmentWriter(dir, "l0-1.loge", { level: 0, zstdLevel: 3 });
  * const b = new BlockBuilder();
  * b.addString(1n, "hello");
+ * b.addString(2n, "world");
  * w.writeBlock(w.stream('{"app":"web"}'), b);
  * const info = w.finish([[1, 1]]);
+ * assert.equal(info.rows, 2);
+ * assert.deepEqual(info.streams, ['{"app":"web"}']);
+ * assert.equal((await Deno.stat(`${dir}/l0-1.loge`)).size, info.bytes);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class SegmentWriter {

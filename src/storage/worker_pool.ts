@@ -19,10 +19,16 @@ interface Task {
  * Runs jobs on `size` workers started from `url`.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { WorkerPool } from "./worker_pool.ts";
- * const pool = new WorkerPool(new URL("./flush_worker.ts", import.meta.url), 2);
- * const info = await pool.run({ ... });
+ * import assert from "node:assert/strict";
+ * // A worker module speaking the protocol (the real ones call serveJobs).
+ * const source = "self.onmessage = (e) => self.postMessage({ id: e.data.id, result: e.data.job * 2 });";
+ * const pool = new WorkerPool<number, number>(
+ *   new URL(`data:application/javascript,${encodeURIComponent(source)}`),
+ *   2,
+ * );
+ * assert.deepEqual(await Promise.all([1, 2, 3].map((n) => pool.run(n))), [2, 4, 6]);
  * pool.terminate();
  * ```
  */

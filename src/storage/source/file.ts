@@ -12,11 +12,17 @@ import type { ByteSource } from "./byte_source.ts";
  * Opens a local file for asynchronous positional reads (`pread`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { openFileSource } from "./file.ts";
- * const src = await openFileSource("tmp/l1-1.loge");
- * const header = await src.read(0, 8);
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/l1-1.loge`, "LOGE....rest");
+ * const src = await openFileSource(`${dir}/l1-1.loge`);
+ * assert.equal(src.size, 12);
+ * assert.equal(new TextDecoder().decode(await src.read(8, 4)), "rest");
+ * await assert.rejects(src.read(10, 4), RangeError); // past the end
  * await src.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openFileSource(path: string): Promise<ByteSource> {

@@ -58,11 +58,20 @@ export function openLocalSourceSync(dir: string, name: string): ByteSource {
  * the reader registered for their location.
  *
  * @example
- * ```ts ignore
- * import { SourceOpener } from "./opener.ts";
- * const opener = new SourceOpener("tmp");
+ * ```ts
+ * import { SourceOpener, UnknownLocationError } from "./opener.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeFile(`${dir}/l1-abc-00000001.loge`, new Uint8Array(32));
+ * const opener = new SourceOpener(dir);
  * const source = await opener.open({ name: "l1-abc-00000001.loge", location: "local" });
+ * assert.equal(source.size, 32);
  * await source.close();
+ * await assert.rejects(
+ *   opener.open({ name: "l1-abc-00000002.loge", location: "s3://bucket" }),
+ *   UnknownLocationError,
+ * );
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class SourceOpener {
