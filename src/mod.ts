@@ -4,11 +4,13 @@
  * The folders, in the order data flows through them:
  * - `cli/` — the `loge` commands (`serve`, `search`), each owning its flags and help;
  * - `server/` — HTTP routes, errors → responses, auth;
- * - `ingest/` — push decoding and validation, the write-ahead log, buckets and flushing;
+ * - `ingest/` — push decoding and validation, the write-ahead log, the in-memory head
+ *   (buckets of acknowledged lines, `head.ts`) and flushing it to files (`flush.ts`);
  * - `query/` — the LogQL parser, matchers and the query engine;
  * - `storage/` — block codec, content filters, segment files, catalog, compactor, workers.
  *
- * A stage only calls the ones below it: server → ingest / query → storage.
+ * A stage only calls the ones below it: server → ingest / query → storage (the query engine
+ * also reads the ingest head's batches, by their types only).
  *
  * @example Open the storage of a data folder and read its catalog
  * ```ts ignore

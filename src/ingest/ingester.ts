@@ -1,6 +1,7 @@
 /**
- * The ingest pipeline after validation: sequence numbers, the write-ahead log,
- * buckets of in-memory batches, and flushing them to level-0 files on workers.
+ * The ingest pipeline after validation: admission, sequence numbers, the
+ * write-ahead log, and buckets of in-memory batches (the head, `head.ts`),
+ * handed to the {@linkcode Flusher} (`flush.ts`) when full.
  *
  * A payload goes whole to one bucket (round robin) and is logged (fsynced, with
  * group commit) before it joins the bucket, so what queries see was
@@ -14,14 +15,9 @@
 import { log } from "../log.ts";
 import { join } from "node:path";
 import { type Catalog, type TimeSpan, widen } from "../storage/catalog.ts";
-import type { FlushJob } from "../storage/flush_worker.ts";
-import { encodeBatches, MemBatch } from "../storage/mem_batch.ts";
-import { segmentName } from "../storage/segment_name.ts";
-import type { SegmentInfo } from "../storage/segment_format.ts";
-import { toRanges } from "../storage/seq_ranges.ts";
-import { FaultState } from "../storage/storage_error.ts";
-import { WorkerPool } from "../storage/worker_pool.ts";
 import { decodePush, type PushFormat } from "./decode.ts";
+import { Flusher } from "./flush.ts";
+import { MemBatch } from "./head.ts";
 import type { PushPayload } from "./payload.ts";
 import { Wal } from "./wal.ts";
 
@@ -71,12 +67,6 @@ export class ShuttingDownError extends Error {
   }
 }
 
-const FLUSH_BLOCK_BYTES = 256 * 1024;
-const MAX_FILE_ROWS = 20_000;
-const RETRY_MS = 1000;
-/** How long a stop waits for failing flushes to recover. */
-const CLOSE_WAIT_MS = 5000;
-
 /**
  * Accepts validated payloads and moves them to disk.
  *
@@ -92,32 +82,26 @@ export class Ingester implements IngestSink {
   readonly #options: IngestOptions;
   readonly #wal?: Wal;
   readonly #buckets: MemBatch[];
-  /** Batches handed to flushing, until their file is cataloged. */
-  readonly #flushing = new Set<MemBatch>();
-  /** Flushing batches no worker has taken yet. */
-  #queued: MemBatch[] = [];
-  #busyWorkers = 0;
-  readonly #pool: WorkerPool<FlushJob, SegmentInfo>;
+  readonly #flusher: Flusher;
   #waiters: (() => void)[] = [];
   #admitted = 0;
   #next = 0;
   #nextSeq: number;
   #closing = false;
   #timers: ReturnType<typeof setInterval>[] = [];
-  /** Whether flush files fail to be written or cataloged (a full disk). */
-  readonly #flushHealth = new FaultState("flush");
-  /** Counters for `/api/v1/stats`. */
-  readonly counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0, flushes: 0 };
+  readonly #counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0 };
 
   private constructor(catalog: Catalog, options: IngestOptions, wal: Wal | undefined) {
     this.#catalog = catalog;
     this.#options = options;
     this.#wal = wal;
     this.#buckets = Array.from({ length: options.buckets }, () => new MemBatch());
-    this.#pool = new WorkerPool(
-      new URL("../storage/flush_worker.ts", import.meta.url),
-      options.flushWorkers,
-    );
+    this.#flusher = new Flusher(catalog, {
+      zstdLevel: options.flushZstdLevel,
+      workers: options.flushWorkers,
+      durable: wal !== undefined,
+      onChange: () => this.#wake(),
+    });
     this.#nextSeq = catalog.covered.max() + 1;
   }
 
@@ -140,7 +124,7 @@ export class Ingester implements IngestSink {
         }
         await ingester.#roomToFlush();
         ingester.#add(record.seq, payload);
-        ingester.counters.replayed++;
+        ingester.#counters.replayed++;
       });
       ingester.#nextSeq = Math.max(ingester.#nextSeq, wal.lastSeq + 1);
       ingester.#timers.push(setInterval(() => ingester.checkpoint(), options.checkpointIntervalMs));
@@ -159,15 +143,15 @@ export class Ingester implements IngestSink {
   async admit(): Promise<boolean> {
     for (;;) {
       if (this.#closing) throw new ShuttingDownError();
-      const full = this.#flushing.size >= this.#options.flushQueue;
+      const full = this.#flusher.flushing.size >= this.#options.flushQueue;
       // Flushes that fail (a full disk) free no room: say so instead of waiting.
-      if (full && this.#flushHealth.fault) throw this.#flushHealth.fault;
+      if (full && this.#flusher.fault) throw this.#flusher.fault;
       if (!full && this.#admitted < 2 * this.#buckets.length) {
         this.#admitted++;
         return true;
       }
       if (full && this.#options.dropOnBackpressure && !this.#wal) {
-        this.counters.dropped++;
+        this.#counters.dropped++;
         return false;
       }
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
@@ -205,13 +189,13 @@ export class Ingester implements IngestSink {
     const index = this.#next++ % this.#buckets.length;
     const batch = this.#buckets[index];
     batch.add(seq, payload.streams);
-    this.counters.payloads++;
-    this.counters.lines += payload.lines;
+    this.#counters.payloads++;
+    this.#counters.lines += payload.lines;
     if (batch.rows >= this.#options.payloadSize) this.#flush(index);
   }
 
   async #roomToFlush(): Promise<void> {
-    while (this.#flushing.size >= this.#options.flushQueue) {
+    while (this.#flusher.flushing.size >= this.#options.flushQueue) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
@@ -223,77 +207,25 @@ export class Ingester implements IngestSink {
   #flush(index: number): void {
     const batch = this.#buckets[index];
     this.#buckets[index] = new MemBatch();
-    this.#flushing.add(batch);
-    this.#queued.push(batch);
-    this.#dispatch();
-  }
-
-  /**
-   * Gives queued batches to free workers. A worker takes every batch queued
-   * (up to a row bound) as one file: under load files grow instead of
-   * multiplying, so per-file and per-block costs shrink as ingest speeds up.
-   */
-  #dispatch(): void {
-    while (this.#busyWorkers < this.#options.flushWorkers && this.#queued.length > 0) {
-      const batches: MemBatch[] = [];
-      let rows = 0;
-      while (
-        this.#queued.length > 0 &&
-        (batches.length === 0 || rows + this.#queued[0].rows <= MAX_FILE_ROWS)
-      ) {
-        const batch = this.#queued.shift()!;
-        batches.push(batch);
-        rows += batch.rows;
-      }
-      this.#busyWorkers++;
-      this.#write(batches);
-    }
-  }
-
-  #write(batches: MemBatch[]): void {
-    const job: FlushJob = {
-      dir: this.#catalog.dir,
-      name: segmentName(0),
-      zstdLevel: this.#options.flushZstdLevel,
-      blockBytes: FLUSH_BLOCK_BYTES,
-      batch: encodeBatches(batches),
-      seqs: toRanges(batches.flatMap((b) => b.seqs)),
-    };
-    const { ts, lines, ends, counts } = job.batch;
-    const transfer = [ts.buffer, lines.buffer, ends.buffer, counts.buffer] as ArrayBuffer[];
-    this.#pool.run(job, transfer).then(
-      (info) => this.#catalogFile(batches, info),
-      (error) => this.#retry(error, () => this.#write(batches)),
-    );
-  }
-
-  /** Records a written file; its batches leave the head in the same turn. */
-  #catalogFile(batches: MemBatch[], info: SegmentInfo): void {
-    try {
-      this.#catalog.add(info);
-    } catch (error) {
-      // The file is durable; only its row is missing: retry that alone.
-      return this.#retry(error, () => this.#catalogFile(batches, info));
-    }
-    this.#flushHealth.recover();
-    for (const b of batches) this.#flushing.delete(b);
-    this.counters.flushes++;
-    this.#busyWorkers--;
-    this.#dispatch();
-    this.#wake();
-  }
-
-  /** A failed flush step is retried; waiting pushes learn of the fault. */
-  #retry(error: unknown, again: () => void): void {
-    this.#flushHealth.fail(error);
-    this.#wake();
-    setTimeout(again, RETRY_MS);
+    this.#flusher.flush(batch);
   }
 
   /** Batches not yet in a cataloged file: what queries read besides files. */
   head(): MemBatch[] {
-    return [...this.#flushing, ...this.#buckets.filter((b) => b.rows > 0)];
+    return [...this.#flusher.flushing, ...this.#buckets.filter((b) => b.rows > 0)];
   }
+
+  /** Counters for `/api/v1/stats`. */
+  get counters(): {
+    payloads: number;
+    lines: number;
+    dropped: number;
+    replayed: number;
+    flushes: number;
+  } {
+    return { ...this.#counters, flushes: this.#flusher.flushes };
+  }
+
   /** Lines of the head (in memory, in no cataloged file yet) and their times. */
   headStats(): { rows: number; span?: TimeSpan } {
     let rows = 0;
@@ -320,7 +252,7 @@ export class Ingester implements IngestSink {
     return {
       faults: {
         wal: this.#wal?.health.fault?.message ?? null,
-        flush: this.#flushHealth.fault?.message ?? null,
+        flush: this.#flusher.fault?.message ?? null,
       },
       wal: {
         segments: this.#wal?.segments ?? 0,
@@ -349,25 +281,8 @@ export class Ingester implements IngestSink {
     for (const t of this.#timers) clearInterval(t);
     this.#wake();
     this.#flushAll();
-    const giveUp = Date.now() + CLOSE_WAIT_MS;
-    while (this.#flushing.size > 0) {
-      // Flushes failing (a full disk) past a grace time: stop anyway; the WAL
-      // still holds what they hold, and replays it at the next start.
-      if (this.#flushHealth.fault && Date.now() > giveUp) {
-        const rows = [...this.#flushing].reduce((n, b) => n + b.rows, 0);
-        log(
-          `stopping with ${rows} lines not written to files (${this.#flushHealth.fault.message}); ${
-            this.#wal ? "the write-ahead log replays them at the next start" : "they are lost"
-          }`,
-        );
-        break;
-      }
-      await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        setTimeout(resolve, RETRY_MS);
-      });
-    }
+    await this.#flusher.drain();
     await this.#wal?.close(this.#catalog.covered);
-    this.#pool.terminate();
+    this.#flusher.terminate();
   }
 }

@@ -21,7 +21,7 @@ import {
   widen,
 } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
-import type { MemBatch, MemStream } from "../storage/mem_batch.ts";
+import type { MemBatch, MemStream } from "../ingest/head.ts";
 import type { Quarantine } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";

@@ -1,15 +1,45 @@
 /**
- * Worker: writes one in-memory batch as a level-0 segment file.
+ * Worker: writes the lines of one flush (one or more in-memory batches, merged)
+ * as a level-0 segment file.
+ *
+ * It receives the lines as {@linkcode EncodedBatch} columns (the ingest side
+ * makes them from its head), so its heap never holds them as strings.
  *
  * @module
  */
 
 import { BlockBuilder } from "./block_codec.ts";
-import { type EncodedBatch, lineStart } from "./mem_batch.ts";
 import type { SegmentInfo } from "./segment_format.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 import { serveJobs } from "./worker_pool.ts";
+
+/**
+ * Lines of several batches as transferable columns (times, UTF-8 bytes, end
+ * offsets, per-stream counts), stream after stream: what a flush worker gets,
+ * so its heap never holds the lines as strings and a job moves as a handful
+ * of buffers and one string.
+ */
+export interface EncodedBatch {
+  /** Canonical label JSON of each stream, joined by "\n" (which label JSON never holds). */
+  readonly keys: string;
+  /** Lines per stream, in column order. */
+  readonly counts: Uint32Array;
+  /** Metadata JSON per line, by stream index, for the streams that have some. */
+  readonly metadata: Record<number, (string | undefined)[]>;
+  readonly ts: BigInt64Array;
+  /**
+   * UTF-8 of every line, each but the last followed by a "\n" that belongs to
+   * no line: line `i` is `lines[i === 0 ? 0 : ends[i - 1] + 1, ends[i])`.
+   */
+  readonly lines: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+/** Where line `i` of an {@linkcode EncodedBatch} starts. */
+export function lineStart(ends: Uint32Array, i: number): number {
+  return i === 0 ? 0 : ends[i - 1] + 1;
+}
 
 /** A flush job: the batch's streams and where to write them. */
 export interface FlushJob {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { encodeBatches, lineStart, MemBatch } from "./mem_batch.ts";
+import { lineStart } from "../storage/flush_worker.ts";
+import { encodeBatches, MemBatch } from "./head.ts";
 
 Deno.test("each encoded line's bytes are its own, whatever its neighbours", () => {
   // Lone surrogates at line edges would join into one character if the lines

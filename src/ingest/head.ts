@@ -1,37 +1,46 @@
 /**
- * The in-memory head: lines acknowledged but not yet in a file, grouped by
- * stream. Queries read batches directly; the flush writes each as a file.
+ * The in-memory head: lines acknowledged but not yet in a cataloged file,
+ * grouped by stream. Queries read its batches directly; the flush
+ * ({@linkcode Flusher} in `flush.ts`) writes them to files, as the columns
+ * {@linkcode encodeBatches} makes.
  *
  * @module
  */
 
-/** One stream's lines in a batch, in arrival order. */
-export interface MemStream {
-  /** Canonical label JSON. */
-  readonly key: string;
-  readonly ts: bigint[];
-  readonly lines: string[];
-  /** Metadata JSON per line, present once any line has some. */
-  metadata?: (string | undefined)[];
-}
+import type { EncodedBatch } from "../storage/flush_worker.ts";
+import type { PushStream } from "./payload.ts";
+
+/**
+ * One stream's lines in a batch, in arrival order: the shape of a validated
+ * push stream, grown in place as payloads join the batch.
+ */
+export type MemStream = PushStream;
+
+/** A stream the batch grows: its metadata column appears with the first line that has some. */
+type GrowingStream = { -readonly [K in keyof MemStream]: MemStream[K] };
 
 /**
  * A batch of lines bound for one flush file.
  *
  * @example
  * ```ts
- * import { MemBatch } from "./mem_batch.ts";
+ * import { MemBatch } from "./head.ts";
  * const batch = new MemBatch();
  * batch.add(1, [{ key: '{"app":"web"}', ts: [5n], lines: ["hello"] }]);
  * console.log(batch.rows, batch.minTs); // 1 5n
  * ```
  */
 export class MemBatch {
-  readonly streams: Map<string, MemStream> = new Map();
+  readonly #streams = new Map<string, GrowingStream>();
   readonly seqs: number[] = [];
   rows = 0;
   minTs = 0n;
   maxTs = 0n;
+
+  /** The batch's streams, by canonical label JSON. */
+  get streams(): ReadonlyMap<string, MemStream> {
+    return this.#streams;
+  }
 
   /** Adds the streams of payload `seq`. */
   add(seq: number, streams: Iterable<MemStream>): void {
@@ -41,8 +50,8 @@ export class MemBatch {
 
   #addStreams(streams: Iterable<MemStream>): void {
     for (const s of streams) {
-      let into = this.streams.get(s.key);
-      if (!into) this.streams.set(s.key, into = { key: s.key, ts: [], lines: [] });
+      let into = this.#streams.get(s.key);
+      if (!into) this.#streams.set(s.key, into = { key: s.key, ts: [], lines: [] });
       const before = into.ts.length;
       for (let i = 0; i < s.ts.length; i++) {
         const t = s.ts[i];
@@ -61,42 +70,15 @@ export class MemBatch {
   }
 }
 
-/**
- * Lines of several batches as transferable columns (times, UTF-8 bytes, end
- * offsets, per-stream counts), stream after stream: what a flush worker gets,
- * so its heap never holds the lines as strings and a job moves as a handful
- * of buffers and one string.
- */
-export interface EncodedBatch {
-  /** Canonical label JSON of each stream, joined by "\n" (which label JSON never holds). */
-  readonly keys: string;
-  /** Lines per stream, in column order. */
-  readonly counts: Uint32Array;
-  /** Metadata JSON per line, by stream index, for the streams that have some. */
-  readonly metadata: Record<number, (string | undefined)[]>;
-  readonly ts: BigInt64Array;
-  /**
-   * UTF-8 of every line, each but the last followed by a "\n" that belongs to
-   * no line: line `i` is `lines[i === 0 ? 0 : ends[i - 1] + 1, ends[i])`.
-   */
-  readonly lines: Uint8Array;
-  readonly ends: Uint32Array;
-}
-
-/** Where line `i` of an {@linkcode EncodedBatch} starts. */
-export function lineStart(ends: Uint32Array, i: number): number {
-  return i === 0 ? 0 : ends[i - 1] + 1;
-}
-
 const encoder = new TextEncoder();
 
 /**
- * Encodes the streams of `batches` for a worker (a stream may appear once
- * per batch).
+ * Encodes the streams of `batches` for a flush worker (a stream may appear
+ * once per batch).
  *
  * @example
  * ```ts
- * import { encodeBatches, MemBatch } from "./mem_batch.ts";
+ * import { encodeBatches, MemBatch } from "./head.ts";
  * const batch = new MemBatch();
  * batch.add(1, [{ key: "{}", ts: [1n], lines: ["hé"] }]);
  * console.log(encodeBatches([batch]).ends[0]); // 3
