@@ -44,9 +44,51 @@ type Handler = (
  * Creates the request handler.
  *
  * @example
- * ```ts ignore
- * const handler = createHandler({ ingester, engine, catalog, maxBodyBytes: 10 << 20, readTimeoutMs: 30_000, apiKey: "" });
- * Deno.serve({ port: 3000 }, handler);
+ * ```ts
+ * import { createHandler } from "./app.ts";
+ * import { Ingester } from "../ingest/ingester.ts";
+ * import { QueryEngine } from "../query/engine.ts";
+ * import { Catalog } from "../storage/catalog.ts";
+ * import { SegmentCache } from "../storage/segment_cache.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const ingester = await Ingester.open(catalog, {
+ *   buckets: 2,
+ *   payloadSize: 10_000,
+ *   flushIntervalMs: 60_000,
+ *   flushZstdLevel: 1,
+ *   flushWorkers: 1,
+ *   flushQueue: 8,
+ *   durable: true,
+ *   checkpointIntervalMs: 1000,
+ *   dropOnBackpressure: false,
+ * });
+ * const cache = new SegmentCache(catalog.opener);
+ * const engine = new QueryEngine({ catalog, cache, head: () => ingester.head(), concurrency: 4 });
+ * const handler = createHandler({
+ *   ingester,
+ *   engine,
+ *   catalog,
+ *   maxBodyBytes: 10 << 20,
+ *   readTimeoutMs: 30_000,
+ *   apiKey: "",
+ * });
+ * // Deno.serve({ port: 3100 }, handler) serves it; here requests go straight in.
+ * const post = (path: string, body: unknown) =>
+ *   handler(new Request(`http://loge.test${path}`, {
+ *     method: "POST",
+ *     headers: { "content-type": "application/json" },
+ *     body: JSON.stringify(body),
+ *   }));
+ * const stream = { stream: { app: "web" }, values: [["1700000000000000000", "GET / 200"]] };
+ * assert.equal((await post("/api/v1/push", { streams: [stream] })).status, 200);
+ * const res = await post("/api/v1/query", { query: '{app="web"}', limit: 10 });
+ * assert.deepEqual((await res.json()).data.map((e: { line: string }) => e.line), ["GET / 200"]);
+ * await ingester.close();
+ * await cache.close();
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function createHandler(options: AppOptions): (req: Request) => Promise<Response> {
