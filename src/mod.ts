@@ -12,12 +12,38 @@
  * A stage only calls the ones below it: server → ingest / query → storage (the query engine
  * also reads the ingest head's batches, by their types only).
  *
- * @example Open the storage of a data folder and read its catalog
- * ```ts ignore
- * import { Catalog } from "./mod.ts";
- * const catalog = await Catalog.open("tmp");
- * for (const e of catalog.entries()) console.log(e.name, e.rows);
+ * @example Ingest into a data folder, then read its catalog and a file's index
+ * ```ts
+ * import { Catalog, decodePush, Ingester, PushFormat, readSegmentIndex } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const ingester = await Ingester.open(catalog, {
+ *   buckets: 2,
+ *   payloadSize: 10_000,
+ *   flushIntervalMs: 60_000,
+ *   flushZstdLevel: 1,
+ *   flushWorkers: 1,
+ *   flushQueue: 8,
+ *   durable: true,
+ *   checkpointIntervalMs: 1000,
+ *   dropOnBackpressure: false,
+ * });
+ * const body = new TextEncoder().encode(JSON.stringify({
+ *   streams: [{ stream: { app: "web" }, values: [["1700000000000000000", "GET / 200"]] }],
+ * }));
+ * assert.ok(await ingester.admit());
+ * await ingester.push(decodePush(PushFormat.Json, body), PushFormat.Json, body);
+ * ingester.release();
+ * await ingester.close(); // flushes the head into a level-0 file
+ * const [entry] = catalog.entries();
+ * assert.equal(entry.rows, 1);
+ * const source = await catalog.opener.open(entry);
+ * const index = await readSegmentIndex(source);
+ * assert.deepEqual(index.streams, ['{"app":"web"}']);
+ * await source.close();
  * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
