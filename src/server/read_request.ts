@@ -41,7 +41,8 @@ export class QueryError extends Error {
  * @example
  * ```ts
  * import { parseTimeBound } from "./read_request.ts";
- * console.log(parseTimeBound("1700000000000000001", "start")); // 1700000000000000001n
+ * import assert from "node:assert/strict";
+ * assert.equal(parseTimeBound("1700000000000000001", "start"), 1700000000000000001n);
  * ```
  */
 export function parseTimeBound(value: unknown, field: string): bigint {
@@ -133,8 +134,10 @@ export function parseJsonBody(text: string): Record<string, unknown> {
  * @example
  * ```ts
  * import { toLogQuery } from "./read_request.ts";
+ * import assert from "node:assert/strict";
  * const q = toLogQuery({ query: '{app="web"} |= "error"', limit: 10 });
- * console.log(q.matchers.length, q.filters.length, q.limit); // 1 1 10
+ * assert.deepEqual(q.matchers, [{ name: "app", op: "=", value: "web" }]);
+ * assert.equal(q.limit, 10);
  * ```
  */
 export function toLogQuery(body: Record<string, unknown>): LogQuery {
