@@ -19,7 +19,7 @@ export interface LineMatcher {
 }
 
 /** Prepares `filters` for scanning. */
-export function lineMatcher(filters: LineFilter[]): LineMatcher {
+export function lineMatcher(filters: readonly LineFilter[]): LineMatcher {
   const longest = requiredLineTerms(filters).sort((a, b) => b.length - a.length)[0];
   return {
     needle: longest,

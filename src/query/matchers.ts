@@ -28,7 +28,7 @@ import { compileRegex } from "./re2.ts";
  * @throws {InvalidRegexError} If a regex matcher does not compile.
  */
 export function compileLabelMatchers(
-  matchers: LabelMatcher[],
+  matchers: readonly LabelMatcher[],
 ): (labels: Record<string, string>) => boolean {
   const tests = matchers.map(compileLabelMatcher);
   if (tests.length === 0) return () => true;
@@ -84,7 +84,7 @@ function compileLabelMatcher(m: LabelMatcher): (labels: Record<string, string>) 
  * @throws {InvalidRegexError} If a regex filter does not compile.
  */
 export function compileLineFilters(
-  filters: LineFilter[],
+  filters: readonly LineFilter[],
 ): ((line: string) => boolean) | undefined {
   if (filters.length === 0) return undefined;
   const tests = filters.map(compileLineFilter);
@@ -134,7 +134,7 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
  * @param filters The line filters.
  * @returns The required substrings, in query order.
  */
-export function requiredLineTerms(filters: LineFilter[]): string[] {
+export function requiredLineTerms(filters: readonly LineFilter[]): string[] {
   const terms = new Set<string>();
   for (const f of filters) if (f.op === "|=" && f.value !== "") terms.add(f.value);
   return [...terms];

@@ -6,6 +6,7 @@
  */
 
 import type { QueryEngine } from "../query/engine.ts";
+import { splitPushdown } from "../query/pipeline/mod.ts";
 import {
   parseBounds,
   parseJsonBody,
@@ -40,7 +41,7 @@ export async function handleQuery(req: Request, engine: QueryEngine): Promise<Re
     data: entries.map((e) => ({
       timestamp: e.ts,
       line: e.line,
-      labels: e.stream.labels,
+      labels: e.labels.labels,
       ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
     })),
     ...(warnings.length > 0 ? { warnings } : {}),
@@ -55,12 +56,12 @@ export async function handleQuery(req: Request, engine: QueryEngine): Promise<Re
 export async function handleVolume(req: Request, engine: QueryEngine): Promise<Response> {
   const body = await jsonBody(req);
   const bounds = parseBounds(body);
-  const selector = typeof body.query === "string"
-    ? parseSelector(body.query)
-    : { matchers: [], filters: [] };
   if (body.query !== undefined && typeof body.query !== "string") {
     throw new QueryError("query must be a string");
   }
+  const { matchers, stages } = typeof body.query === "string"
+    ? parseSelector(body.query)
+    : { matchers: [], stages: [] };
   const span = engine.span() ?? { min: 0n, max: 0n };
   const start = bounds.start || span.min;
   const end = bounds.end || (span.max > start ? span.max : start);
@@ -87,8 +88,20 @@ export async function handleVolume(req: Request, engine: QueryEngine): Promise<R
       `step ${step} makes more than ${MAX_VOLUME_BUCKETS} buckets over the range; use a larger step`,
     );
   }
-  const volume = await engine.volume({ start, end, step, ...selector });
-  return json({ status: "success", data: volume });
+  // sum by (level) (count_over_time(selector [step])), one point per bucket.
+  const { warnings, ...volume } = await engine.countOverTime({
+    start,
+    end,
+    step,
+    matchers,
+    ...splitPushdown(stages),
+    by: ["level"],
+  });
+  return json({
+    status: "success",
+    data: volume,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  });
 }
 
 /** `GET /api/v1/labels`: label names. */

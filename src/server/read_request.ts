@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { LabelMatcher, LabelMatchOp, LineFilter } from "../query/ast.ts";
-import type { LogQuery } from "../query/engine.ts";
+import type { LabelMatcher, LabelMatchOp, PipelineStage } from "../query/ast.ts";
+import type { Direction, LogQuery } from "../query/engine.ts";
+import { splitPushdown } from "../query/pipeline/mod.ts";
 import { LogQLParseError, parseLogQL } from "../query/logql.ts";
 import { abbreviatePattern, compileRegex, InvalidRegexError } from "../query/re2.ts";
 import { describeValue } from "../describe.ts";
@@ -71,18 +72,27 @@ export function parseLimit(value: unknown): number {
   return Math.min(n, MAX_LIMIT);
 }
 
-/** Parses a LogQL selector into matchers and line filters, as a {@linkcode QueryError}. */
-export function parseSelector(query: string): { matchers: LabelMatcher[]; filters: LineFilter[] } {
+/** Parses a LogQL log query into matchers and pipeline stages, as a {@linkcode QueryError}. */
+export function parseSelector(
+  query: string,
+): { matchers: LabelMatcher[]; stages: PipelineStage[] } {
   try {
     const expr = parseLogQL(query);
-    return {
-      matchers: expr.matchers,
-      filters: expr.pipeline.filter((s) => s.kind === "line_filter"),
-    };
+    return { matchers: expr.matchers, stages: expr.pipeline };
   } catch (error) {
     if (error instanceof LogQLParseError) throw new QueryError(error.message, error.position);
     throw error;
   }
+}
+
+/**
+ * Parses `direction`: absent → `backward` (newest first, as Loki's default);
+ * `forward` gives the oldest lines first.
+ */
+export function parseDirection(value: unknown): Direction {
+  if (value === undefined || value === null || value === "") return "backward";
+  if (value === "backward" || value === "forward") return value;
+  throw new QueryError(`direction must be "backward" or "forward", got ${describeValue(value)}`);
 }
 
 /** Parses the time bounds and selector shared by the read endpoints. */
@@ -142,14 +152,13 @@ export function parseJsonBody(text: string): Record<string, unknown> {
  */
 export function toLogQuery(body: Record<string, unknown>): LogQuery {
   const { start, end } = parseBounds(body);
-  const matchers: LabelMatcher[] = [];
-  const filters: LineFilter[] = [];
-  matchers.push(...validateLabelMatchers(body.matchers));
+  const matchers: LabelMatcher[] = validateLabelMatchers(body.matchers);
+  const stages: PipelineStage[] = [];
   if (body.line !== undefined && body.line !== null && body.line !== "") {
     if (typeof body.line !== "string") {
       throw new QueryError(`line must be a string, got ${typeof body.line}`);
     }
-    filters.push({ kind: "line_filter", op: "|=", value: body.line });
+    stages.push({ kind: "line_filter", op: "|=", value: body.line });
   }
   if (body.query !== undefined && body.query !== null) {
     if (typeof body.query !== "string") {
@@ -157,9 +166,16 @@ export function toLogQuery(body: Record<string, unknown>): LogQuery {
     }
     const parsed = parseSelector(body.query);
     matchers.push(...parsed.matchers);
-    filters.push(...parsed.filters);
+    stages.push(...parsed.stages);
   }
-  return { start, end, matchers, filters, limit: parseLimit(body.limit) };
+  return {
+    start,
+    end,
+    matchers,
+    ...splitPushdown(stages),
+    limit: parseLimit(body.limit),
+    direction: parseDirection(body.direction),
+  };
 }
 
 /**

@@ -1,0 +1,195 @@
+/**
+ * Query planning: what a selection may read. The catalog prunes files by
+ * time, by their streams' labels and by their content filter, without
+ * opening them; inside each surviving file (opened in parallel, at most
+ * `concurrency` at once) the index prunes blocks by stream, time and block
+ * filter. The head's batches join as one unit per stream. Files planned are
+ * leased until the query ends, so compaction never deletes them under it.
+ *
+ * @module
+ */
+
+import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
+import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
+import type { MemBatch, MemStream } from "../ingest/head.ts";
+import type { Quarantine } from "../storage/quarantine.ts";
+import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
+import { SegmentFormatError } from "../storage/segment_format.ts";
+import type { BlockRef } from "../storage/segment_reader.ts";
+import type { ByteSource } from "../storage/source/byte_source.ts";
+import { MAX_TS } from "../time.ts";
+import type { LabelMatcher, LineFilter, PipelineStage } from "./ast.ts";
+import { compileLabelMatchers, requiredLineTerms } from "./matchers.ts";
+
+/** What the engine reads from. */
+export interface EngineContext {
+  catalog: Catalog;
+  cache: SegmentCache;
+  /** The in-memory batches not yet in cataloged files. */
+  head: () => MemBatch[];
+  /** Files opened and blocks read at once. */
+  concurrency: number;
+  /** Told of files that fail a read (without it, a damaged file is only skipped). */
+  quarantine?: Quarantine;
+}
+
+/**
+ * What a query selects: time bounds (inclusive; 0n = unbounded), stream
+ * matchers, the line filters pushed down to the scan, and the pipeline
+ * stages after them (see `splitPushdown`).
+ */
+export interface Selection {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly matchers: readonly LabelMatcher[];
+  readonly pushdown: readonly LineFilter[];
+  readonly pipeline: readonly PipelineStage[];
+}
+
+/** A unit of reading: one block of a file, or one stream of a head batch. */
+export type Unit = BlockUnit | MemoryUnit;
+
+/** One block of a cataloged file. */
+export interface BlockUnit {
+  readonly kind: "block";
+  readonly entry: CatalogEntry;
+  readonly source: ByteSource;
+  readonly ref: BlockRef;
+  readonly stream: StreamLabels;
+  readonly minTs: bigint;
+  readonly maxTs: bigint;
+}
+
+/** One stream of a head batch. */
+export interface MemoryUnit {
+  readonly kind: "memory";
+  readonly mem: MemStream;
+  readonly stream: StreamLabels;
+  readonly minTs: bigint;
+  readonly maxTs: bigint;
+}
+
+/** The units of a query, what could not be planned, and the end of its leases. */
+export interface Plan {
+  readonly units: Unit[];
+  /** One message per damaged file skipped; the answer lacks its lines. */
+  readonly warnings: string[];
+  /** Releases the files; call it once reading ends. */
+  done(): void;
+}
+
+/** The inclusive time bounds of `sel`, unbounded ends made explicit. */
+export function timeBounds(sel: Pick<Selection, "start" | "end">): [bigint, bigint] {
+  return [sel.start, sel.end === 0n ? MAX_TS : sel.end];
+}
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/** A memo of which streams the matchers select, for one query. */
+export function streamFilter(matchers: readonly LabelMatcher[]): (s: StreamLabels) => boolean {
+  const match = compileLabelMatchers(matchers);
+  const memo = new Map<StreamLabels, boolean>();
+  return (s) => {
+    let ok = memo.get(s);
+    if (ok === undefined) memo.set(s, ok = match(s.labels));
+    return ok;
+  };
+}
+
+/**
+ * Records that `entry` failed a read: the query goes on without what it
+ * could not read, says so in `warnings` (once per file), and the file is
+ * handed to the quarantine. Errors other than damage are thrown on.
+ */
+export function damaged(
+  ctx: EngineContext,
+  entry: CatalogEntry,
+  error: unknown,
+  warnings: string[],
+): void {
+  if (!(error instanceof SegmentFormatError)) throw error;
+  const warning = `segment ${entry.name} is damaged (${error.reason}); ` +
+    (ctx.quarantine
+      ? "it is being quarantined and its readable blocks salvaged"
+      : "its unreadable part was skipped");
+  if (!warnings.some((w) => w.startsWith(`segment ${entry.name} `))) warnings.push(warning);
+  ctx.quarantine?.report(entry, error.reason);
+}
+
+/**
+ * Finds the units that may hold lines of `sel`, leasing the files involved.
+ * Files whose index cannot be read are skipped with a warning.
+ */
+export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
+  const [lo, hi] = timeBounds(sel);
+  const wanted = streamFilter(sel.matchers);
+  const terms = requiredLineTerms(sel.pushdown).flatMap(termsOf);
+  const { catalog, cache } = ctx;
+  const entries: CatalogEntry[] = [];
+  for (const e of catalog.entries()) {
+    if (e.maxTs < lo || e.minTs > hi) continue;
+    if (!e.streams.some(wanted)) continue;
+    if (terms.length > 0 && !bloomHasAll(catalog.filterOf(e), terms)) continue;
+    entries.push(e);
+  }
+  const units: Unit[] = [];
+  for (const batch of ctx.head()) {
+    if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
+    for (const mem of batch.streams.values()) {
+      const stream = catalog.stream(mem.key);
+      if (wanted(stream)) {
+        units.push({ kind: "memory", mem, stream, minTs: batch.minTs, maxTs: batch.maxTs });
+      }
+    }
+  }
+  catalog.acquire(entries);
+  const warnings: string[] = [];
+  const opened: OpenSegment[] = [];
+  const done = () => {
+    for (const o of opened) o.release();
+    catalog.release(entries);
+  };
+  try {
+    await inParallel(entries, ctx.concurrency, async (entry) => {
+      let segment: OpenSegment;
+      try {
+        segment = await cache.open(entry);
+      } catch (error) {
+        return damaged(ctx, entry, error, warnings);
+      }
+      opened.push(segment);
+      const { source, index } = segment;
+      const streams = index.streams.map((key) => catalog.stream(key));
+      for (const ref of index.blocks) {
+        if (ref.maxTs < lo || ref.minTs > hi) continue;
+        const stream = streams[ref.stream];
+        if (!wanted(stream)) continue;
+        if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
+        units.push({
+          kind: "block",
+          entry,
+          source,
+          ref,
+          stream,
+          minTs: ref.minTs,
+          maxTs: ref.maxTs,
+        });
+      }
+    });
+  } catch (error) {
+    done();
+    throw error;
+  }
+  return { units, warnings, done };
+}

@@ -1,0 +1,107 @@
+/**
+ * Reading planned units as columns and scanning them: blocks of one file are
+ * fetched together (adjacent blocks in one read), head streams are sorted by
+ * time, and the pushed-down line filters run in the scan (a native search
+ * for a required term finds candidate lines without decoding the others).
+ *
+ * @module
+ */
+
+import type { Block } from "../storage/block_codec.ts";
+import type { MemStream } from "../ingest/head.ts";
+import { SegmentFormatError } from "../storage/segment_format.ts";
+import { readBlocks } from "../storage/segment_reader.ts";
+import type { ByteSource } from "../storage/source/byte_source.ts";
+import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
+import { type BlockUnit, damaged, type EngineContext, type Unit } from "./plan.ts";
+
+/** A unit's lines as ascending columns. */
+export interface Columns {
+  readonly ts: BigInt64Array | bigint[];
+  /** Scans lines `[from, to)` with `matcher`. */
+  scan(
+    from: number,
+    to: number,
+    matcher: LineMatcher,
+    emit: (i: number, line: string) => void,
+  ): void;
+  metadata(i: number): string | undefined;
+}
+
+const utf8 = new TextDecoder();
+
+/** The columns of a block that could not be read. */
+const NO_COLUMNS: Columns = { ts: [], scan: () => {}, metadata: () => undefined };
+
+function blockColumns(block: Block): Columns {
+  return {
+    ts: block.ts,
+    scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
+    metadata(i) {
+      const ends = block.metadataEnds;
+      if (!ends) return undefined;
+      const start = i === 0 ? 0 : ends[i - 1];
+      return ends[i] > start ? utf8.decode(block.metadata!.subarray(start, ends[i])) : undefined;
+    },
+  };
+}
+
+function memColumns(mem: MemStream): Columns {
+  // Head lines are in arrival order: sort a snapshot of indices by time.
+  const order = Array.from({ length: mem.ts.length }, (_, i) => i);
+  order.sort((a, b) => (mem.ts[a] < mem.ts[b] ? -1 : mem.ts[a] > mem.ts[b] ? 1 : a - b));
+  return {
+    ts: order.map((i) => mem.ts[i]),
+    scan(from, to, matcher, emit) {
+      for (let k = from; k < to; k++) {
+        const line = mem.lines[order[k]];
+        if (!matcher.test || matcher.test(line)) emit(k, line);
+      }
+    },
+    metadata: (k) => mem.metadata?.[order[k]],
+  };
+}
+
+/**
+ * Reads `units` as columns, in their order: the blocks of one file through
+ * one {@linkcode readBlocks} call (adjacent blocks cost one read, not one
+ * each). A damaged block reads as no lines, with a warning.
+ */
+export async function readUnits(
+  ctx: EngineContext,
+  units: readonly Unit[],
+  warnings: string[],
+): Promise<Columns[]> {
+  const out = new Array<Columns>(units.length);
+  const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
+  units.forEach((unit, at) => {
+    if (unit.kind === "memory") return void (out[at] = memColumns(unit.mem));
+    const group = bySource.get(unit.source);
+    if (group) group.push({ at, unit });
+    else bySource.set(unit.source, [{ at, unit }]);
+  });
+  await Promise.all([...bySource].map(async ([source, group]) => {
+    const blocks = await readBlocks(source, group.map((g) => g.unit.ref));
+    group.forEach(({ at, unit }, k) => {
+      const block = blocks[k];
+      if (block instanceof SegmentFormatError) {
+        damaged(ctx, unit.entry, block, warnings);
+        out[at] = NO_COLUMNS;
+      } else out[at] = blockColumns(block);
+    });
+  }));
+  return out;
+}
+
+/** Emits the lines of `cols` with times in `[lo, hi]` that pass `matcher`, in time order. */
+export function scanColumns(
+  cols: Columns,
+  lo: bigint,
+  hi: bigint,
+  matcher: LineMatcher,
+  emit: (ts: bigint, line: string, metadata: string | undefined) => void,
+): void {
+  const from = lowerBound(cols.ts, lo);
+  const to = upperBound(cols.ts, hi);
+  cols.scan(from, to, matcher, (i, line) => emit(cols.ts[i], line, cols.metadata(i)));
+}
