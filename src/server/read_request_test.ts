@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { LabelMatcherError, validateLabelMatcher, validateLabelMatchers } from "./read_request.ts";
+import {
+  LabelMatcherError,
+  toLogQuery,
+  validateLabelMatcher,
+  validateLabelMatchers,
+} from "./read_request.ts";
 
 Deno.test("validateLabelMatcher() converts API matchers", () => {
   for (const type of ["=", "!=", "=~", "!~"]) {
@@ -89,4 +94,22 @@ Deno.test("validateLabelMatcher() quotes at most 100 characters of a bad regex",
       }…": Unterminated group`,
     },
   );
+});
+
+Deno.test("direction defaults to backward; forward is accepted; anything else is a QueryError", () => {
+  assert.equal(toLogQuery({}).direction, "backward");
+  assert.equal(toLogQuery({ direction: "forward" }).direction, "forward");
+  assert.throws(() => toLogQuery({ direction: "sideways" }), {
+    name: "QueryError",
+    message: 'direction must be "backward" or "forward", got "sideways"',
+  });
+});
+
+Deno.test("line filters of a query are pushed down; `line` joins them", () => {
+  const q = toLogQuery({ query: '{app="web"} != "debug"', line: "timeout" });
+  assert.deepEqual(q.pushdown, [
+    { kind: "line_filter", op: "|=", value: "timeout" },
+    { kind: "line_filter", op: "!=", value: "debug" },
+  ]);
+  assert.deepEqual(q.pipeline, []);
 });
