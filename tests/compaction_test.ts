@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Catalog } from "../src/storage/catalog.ts";
 import { startServer } from "../testing/server.ts";
-import { storedLines } from "./stored_lines.ts";
+import { storedLines } from "../testing/stored_lines.ts";
 
 /** Flush files (level 0) in `dir`. */
 async function flushFiles(dir: string): Promise<number> {

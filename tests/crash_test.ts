@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startServer } from "../testing/server.ts";
-import { storedLines } from "./stored_lines.ts";
+import { storedLines } from "../testing/stored_lines.ts";
 
 const ROUNDS = Number(Deno.env.get("LOGE_CRASH_ROUNDS") ?? "3");
 const FAST = [

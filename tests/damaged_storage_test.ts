@@ -12,7 +12,7 @@ import { QUARANTINE_DIR } from "../src/storage/quarantine.ts";
 import { readSegmentIndex } from "../src/storage/segment_reader.ts";
 import { pushJson, startServer, type TestServer } from "../testing/server.ts";
 import { segmentFiles, stats, waitFor } from "../testing/http.ts";
-import { storedLines } from "./stored_lines.ts";
+import { storedLines } from "../testing/stored_lines.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const NO_COMPACTION = ["--buckets", "1", "--compact-interval", "0"];

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import { pushJson, startServer, withServer } from "../testing/server.ts";
-import { storedLines } from "./stored_lines.ts";
+import { storedLines } from "../testing/stored_lines.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 

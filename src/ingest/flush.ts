@@ -42,11 +42,22 @@ const CLOSE_WAIT_MS = 5000;
  * Writes full batches of the head to files on workers and catalogs them.
  *
  * @example
- * ```ts ignore
- * const flusher = new Flusher(catalog, { zstdLevel: 3, workers: 2, durable: true, onChange });
+ * ```ts
+ * import { Flusher } from "./flush.ts";
+ * import { MemBatch } from "./head.ts";
+ * import { Catalog } from "../storage/catalog.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const flusher = new Flusher(catalog, { zstdLevel: 3, workers: 1, durable: false, onChange() {} });
+ * const batch = new MemBatch();
+ * batch.add(1, [{ key: '{"app":"web"}', ts: [1n], lines: ["hello"] }]);
  * flusher.flush(batch);
  * await flusher.drain();
  * flusher.terminate();
+ * assert.equal([...catalog.entries()][0].rows, 1);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Flusher {

@@ -25,9 +25,11 @@ type GrowingStream = { -readonly [K in keyof MemStream]: MemStream[K] };
  * @example
  * ```ts
  * import { MemBatch } from "./head.ts";
+ * import assert from "node:assert/strict";
  * const batch = new MemBatch();
  * batch.add(1, [{ key: '{"app":"web"}', ts: [5n], lines: ["hello"] }]);
- * console.log(batch.rows, batch.minTs); // 1 5n
+ * assert.equal(batch.rows, 1);
+ * assert.equal(batch.minTs, 5n);
  * ```
  */
 export class MemBatch {
@@ -79,9 +81,10 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { encodeBatches, MemBatch } from "./head.ts";
+ * import assert from "node:assert/strict";
  * const batch = new MemBatch();
  * batch.add(1, [{ key: "{}", ts: [1n], lines: ["hé"] }]);
- * console.log(encodeBatches([batch]).ends[0]); // 3
+ * assert.equal(encodeBatches([batch]).ends[0], 3); // "é" is two bytes
  * ```
  */
 export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {

@@ -71,10 +71,33 @@ export class ShuttingDownError extends Error {
  * Accepts validated payloads and moves them to disk.
  *
  * @example
- * ```ts ignore
- * const ingester = await Ingester.open(catalog, options);
- * await ingester.push(payload, PushFormat.Json, body);
- * await ingester.close();
+ * ```ts
+ * import { Ingester } from "./ingester.ts";
+ * import { decodePush, PushFormat } from "./decode.ts";
+ * import { Catalog } from "../storage/catalog.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const ingester = await Ingester.open(catalog, {
+ *   buckets: 1,
+ *   payloadSize: 1000,
+ *   flushIntervalMs: 60_000,
+ *   flushZstdLevel: 1,
+ *   flushWorkers: 1,
+ *   flushQueue: 4,
+ *   durable: true,
+ *   checkpointIntervalMs: 60_000,
+ *   dropOnBackpressure: false,
+ * });
+ * const body = new TextEncoder().encode(
+ *   '{"streams":[{"stream":{"app":"web"},"values":[["1","hello"]]}]}',
+ * );
+ * const format = PushFormat.Json;
+ * assert.equal(await ingester.push(decodePush(format, body), format, body), "stored");
+ * await ingester.close(); // flushes the line into a file the catalog knows
+ * assert.equal([...catalog.entries()].length, 1);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Ingester implements IngestSink {

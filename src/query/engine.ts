@@ -24,11 +24,34 @@ export type { Direction, LogEntry } from "./top_entries.ts";
  * Answers queries over a catalog, its segment cache and the head.
  *
  * @example
- * ```ts ignore
- * const engine = new QueryEngine({ catalog, cache, head: () => ingester.head(), concurrency: 8 });
- * const { entries } = await engine.select({
- *   start: 0n, end: 0n, matchers: [], pushdown: [], pipeline: [], limit: 100, direction: "backward",
+ * ```ts
+ * import { QueryEngine } from "./engine.ts";
+ * import { MemBatch } from "../ingest/head.ts";
+ * import { Catalog } from "../storage/catalog.ts";
+ * import { SegmentCache } from "../storage/segment_cache.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const head = new MemBatch();
+ * head.add(1, [{ key: '{"app":"web"}', ts: [1n, 2n], lines: ["GET / 200", "GET /x 502"] }]);
+ * const engine = new QueryEngine({
+ *   catalog,
+ *   cache: new SegmentCache(catalog.opener),
+ *   head: () => [head],
+ *   concurrency: 8,
  * });
+ * const { entries } = await engine.select({
+ *   start: 0n,
+ *   end: 0n,
+ *   matchers: [{ name: "app", op: "=", value: "web" }],
+ *   pushdown: [{ kind: "line_filter", op: "|=", value: "502" }],
+ *   pipeline: [],
+ *   limit: 100,
+ *   direction: "backward",
+ * });
+ * assert.deepEqual(entries.map((e) => e.line), ["GET /x 502"]);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class QueryEngine {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BlockBuilder } from "./block_codec.ts";
 import { Catalog } from "./catalog.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
-import { readBlock, readSegmentIndex } from "./segment_reader.ts";
+import { catalogLines } from "../../testing/stored_lines.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>) {
@@ -30,24 +30,7 @@ function flushFile(dir: string, seq: number, streams: number) {
 
 /** Every line in the cataloged files, as "labels line". */
 async function lines(catalog: Catalog): Promise<string[]> {
-  const out: string[] = [];
-  const dec = new TextDecoder();
-  for (const entry of catalog.entries()) {
-    const source = await catalog.opener.open(entry);
-    try {
-      const index = await readSegmentIndex(source);
-      for (const ref of index.blocks) {
-        const block = await readBlock(source, ref);
-        for (let i = 0; i < block.ts.length; i++) {
-          const line = dec.decode(block.lines.subarray(block.starts[i], block.ends[i]));
-          out.push(`${index.streams[ref.stream]} ${line}`);
-        }
-      }
-    } finally {
-      await source.close();
-    }
-  }
-  return out;
+  return (await catalogLines(catalog)).map((l) => `${l.labels} ${l.line}`);
 }
 
 function expected(files: number, streams: number): string[] {

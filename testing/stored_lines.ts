@@ -1,0 +1,58 @@
+/**
+ * Reads every stored line of a (stopped) server's data folder through the
+ * storage reader: catalog, segment index, blocks.
+ *
+ * @module
+ */
+
+import { Catalog } from "../src/storage/catalog.ts";
+import { readBlock, readSegmentIndex } from "../src/storage/segment_reader.ts";
+
+/** One stored line. */
+export interface StoredLine {
+  ts: bigint;
+  labels: string;
+  line: string;
+  metadata?: string;
+}
+
+/** Every line in the files of `catalog`. */
+export async function catalogLines(catalog: Catalog): Promise<StoredLine[]> {
+  const out: StoredLine[] = [];
+  const dec = new TextDecoder();
+  for (const entry of catalog.entries()) {
+    const source = await catalog.opener.open(entry);
+    try {
+      const index = await readSegmentIndex(source);
+      for (const ref of index.blocks) {
+        const block = await readBlock(source, ref);
+        let metaStart = 0;
+        for (let i = 0; i < block.ts.length; i++) {
+          const line: StoredLine = {
+            ts: block.ts[i],
+            labels: index.streams[ref.stream],
+            line: dec.decode(block.lines.subarray(block.starts[i], block.ends[i])),
+          };
+          if (block.metadataEnds && block.metadataEnds[i] > metaStart) {
+            line.metadata = dec.decode(block.metadata!.subarray(metaStart, block.metadataEnds[i]));
+          }
+          metaStart = block.metadataEnds?.[i] ?? 0;
+          out.push(line);
+        }
+      }
+    } finally {
+      await source.close();
+    }
+  }
+  return out;
+}
+
+/** Every line in the cataloged files of `dir` (a stopped server's data folder). */
+export async function storedLines(dir: string): Promise<StoredLine[]> {
+  const catalog = await Catalog.open(dir);
+  try {
+    return await catalogLines(catalog);
+  } finally {
+    catalog.close();
+  }
+}
