@@ -243,7 +243,11 @@ Deno.test("--api-key and LOGE_API_KEY authenticate; a 401 exits 1", () =>
     args.push(String(BASE + 6n * SECOND));
     for (
       const [extra, env, reason] of [
-        [[], {}, "missing API key: send Authorization: Bearer <key>"],
+        [
+          [],
+          {},
+          "missing API key: send Authorization: Bearer <key>, or Basic with the key as password",
+        ],
         [["--api-key", "wrong"], {}, "invalid API key"],
         [[], { LOGE_API_KEY: "wrong" }, "invalid API key"],
       ] as [string[], Record<string, string>, string][]

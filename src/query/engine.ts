@@ -13,11 +13,13 @@ import { type TimeSpan, widen } from "../storage/catalog.ts";
 import { countOverTime, type CountQuery, type Counts } from "./metric/count_over_time.ts";
 import type { EngineContext } from "./plan.ts";
 import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
-import { labelNames, labelValues, streamsIn } from "./streams.ts";
+import type { LabelMatcher } from "./ast.ts";
+import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
 
 export type { EngineContext, Selection } from "./plan.ts";
 export type { LogQuery, SelectResult } from "./select.ts";
 export type { CountQuery, Counts } from "./metric/count_over_time.ts";
+export type { IndexStats } from "./streams.ts";
 export type { Direction, LogEntry } from "./top_entries.ts";
 
 /**
@@ -72,14 +74,53 @@ export class QueryEngine {
     return countOverTime(this.#ctx, query);
   }
 
-  /** Label names of the streams with lines in `[start, end]` (0n = unbounded), sorted. */
-  async labels(start: bigint, end: bigint): Promise<string[]> {
-    return labelNames(await streamsIn(this.#ctx, start, end));
+  /**
+   * Label names of the streams with lines in `[start, end]` (0n = unbounded)
+   * that `matchers` select (none: every stream), sorted.
+   */
+  async labels(
+    start: bigint,
+    end: bigint,
+    matchers: readonly LabelMatcher[] = [],
+  ): Promise<string[]> {
+    return labelNames(await streamsIn(this.#ctx, start, end, matchers));
   }
 
-  /** Values of label `name` in the streams with lines in `[start, end]`, sorted. */
-  async labelValues(name: string, start: bigint, end: bigint): Promise<string[]> {
-    return labelValues(await streamsIn(this.#ctx, start, end), name);
+  /**
+   * Values of label `name` in the streams with lines in `[start, end]` that
+   * `matchers` select (none: every stream), sorted.
+   */
+  async labelValues(
+    name: string,
+    start: bigint,
+    end: bigint,
+    matchers: readonly LabelMatcher[] = [],
+  ): Promise<string[]> {
+    return labelValues(await streamsIn(this.#ctx, start, end, matchers), name);
+  }
+
+  /**
+   * The label sets of the streams with lines in `[start, end]` that
+   * `matchers` select, sorted by their canonical key.
+   */
+  async series(
+    start: bigint,
+    end: bigint,
+    matchers: readonly LabelMatcher[],
+  ): Promise<Readonly<Record<string, string>>[]> {
+    const streams = [...await streamsIn(this.#ctx, start, end, matchers)];
+    return streams.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((s) =>
+      s.labels
+    );
+  }
+
+  /** Streams, blocks, lines and bytes of what `matchers` select in `[start, end]`, by block. */
+  indexStats(
+    start: bigint,
+    end: bigint,
+    matchers: readonly LabelMatcher[],
+  ): Promise<IndexStats> {
+    return indexStats(this.#ctx, start, end, matchers);
   }
 
   /** The times of every stored line, in files and in memory; `undefined` when there is none. */

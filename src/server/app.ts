@@ -11,7 +11,8 @@ import type { Quarantine } from "../storage/quarantine.ts";
 import { createAssets } from "./assets.ts";
 import { bearerCheck } from "./auth.ts";
 import { BodyBudget } from "./body.ts";
-import { errorResponse, HttpError } from "./errors.ts";
+import { errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
+import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
 import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
@@ -164,10 +165,12 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
         });
       }),
     ],
+    // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
+    ...lokiRoutes(engine, authorize),
   ];
   return async (req) => {
+    const url = new URL(req.url);
     try {
-      const url = new URL(req.url);
       const allowed: string[] = [];
       for (const [method, pattern, handler] of routes) {
         const match = pattern.exec({ pathname: url.pathname });
@@ -185,7 +188,8 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       }
       throw new HttpError(404, `no route for ${url.pathname}`);
     } catch (error) {
-      return errorResponse(error);
+      // Loki's API answers errors in Loki's plain text.
+      return errorResponse(error, url.pathname.startsWith("/loki/") ? lokiFlavor : logeFlavor);
     }
   };
 }

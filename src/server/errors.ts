@@ -86,6 +86,25 @@ export const logeFlavor: ErrorFlavor = (message, { status, details, headers }) =
   json({ status: "error", error: message, ...details }, status, headers);
 
 /**
+ * Loki's API: the message and a newline as `text/plain`, as Loki's
+ * `http.Error` writes it (loki `pkg/util/server/error.go` `WriteError`).
+ *
+ * @example
+ * ```ts
+ * import { errorResponse, HttpError, lokiFlavor } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const res = errorResponse(new HttpError(404, "no route for /x"), lokiFlavor);
+ * assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+ * assert.equal(await res.text(), "no route for /x\n");
+ * ```
+ */
+export const lokiFlavor: ErrorFlavor = (message, { status, headers }) =>
+  new Response(`${message}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+
+/**
  * Maps a thrown error to its response in `flavor`.
  *
  * @example

@@ -11,6 +11,9 @@ import { pushJson, withServer } from "../../testing/server.ts";
 import { call, type Entry, payloadOf } from "../../testing/http.ts";
 import { T0 } from "./fixture.ts";
 
+const MISSING =
+  "missing API key: send Authorization: Bearer <key>, or Basic with the key as password";
+
 Deno.test("--api-key guards the read endpoints, not push", () =>
   withServer(async ({ url }) => {
     const auth = (key?: string): Record<string, string> =>
@@ -29,12 +32,13 @@ Deno.test("--api-key guards the read endpoints, not push", () =>
     for (const [path, body] of reads) {
       for (
         const [header, error] of [
-          [undefined, "missing API key: send Authorization: Bearer <key>"],
+          [undefined, MISSING],
           ["Bearer wrong", "invalid API key"],
           ["Bearer s3cret2", "invalid API key"],
           ["Bearer s3cre", "invalid API key"],
-          ["Basic czNjcmV0", "missing API key: send Authorization: Bearer <key>"],
-          ["s3cret", "missing API key: send Authorization: Bearer <key>"],
+          ["Basic czNjcmV0", MISSING],
+          ["s3cret", MISSING],
+          [`Basic ${btoa("grafana:wrong")}`, "invalid API key"],
         ] as [string | undefined, string][]
       ) {
         const r = await call(url, path, { body, headers: auth(header) });
@@ -42,9 +46,11 @@ Deno.test("--api-key guards the read endpoints, not push", () =>
         assert.deepEqual(r.body, { status: "error", error }, path);
         assert.equal(r.headers.get("www-authenticate"), 'Bearer realm="loge"');
       }
-      const ok = await call(url, path, { body, headers: auth("Bearer s3cret") });
-      assert.equal(ok.status, 200, `${path}: ${ok.text}`);
-      assert.equal(ok.body.status, "success");
+      for (const header of ["Bearer s3cret", `Basic ${btoa("grafana:s3cret")}`]) {
+        const ok = await call(url, path, { body, headers: auth(header) });
+        assert.equal(ok.status, 200, `${path} with ${header}: ${ok.text}`);
+        assert.equal(ok.body.status, "success");
+      }
     }
     const r = await call(url, "/api/v1/query", {
       body: {},

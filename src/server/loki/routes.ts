@@ -1,0 +1,299 @@
+/**
+ * Loki's read API, so Grafana's Loki data source works against loge
+ * unchanged: `query_range`, `query`, `labels`, `label/<name>/values`,
+ * `series`, `index/stats`, `status/buildinfo`, `format_query` (each under
+ * `/loki/api/v1/`, GET and form POST alike) and `/ready`. Answers take
+ * Loki's shapes (loki `docs/sources/reference/loki-http-api.md`), errors
+ * Loki's plain text ({@linkcode lokiFlavor}). `X-Scope-OrgID` is accepted
+ * and ignored: loge has one tenant.
+ *
+ * @module
+ */
+
+import denoConfig from "../../../deno.json" with { type: "json" };
+import type { LogEntry, QueryEngine } from "../../query/engine.ts";
+import { splitPushdown } from "../../query/pipeline/mod.ts";
+import type { LabelMatcher, LogSelectorExpr } from "../../query/ast.ts";
+import { LogQLParseError, parseLogQL } from "../../query/logql.ts";
+import { errorResponse, lokiFlavor } from "../errors.ts";
+import { json } from "../respond.ts";
+import { QueryError } from "../read_request.ts";
+import {
+  CATEGORIZE_LABELS,
+  encodeStreams,
+  type LokiEntry,
+  lokiStats,
+  wantsCategorized,
+} from "./encode.ts";
+import { formatLogQL } from "./format_query.ts";
+import {
+  lokiWindow,
+  parseDuration,
+  parseLokiDirection,
+  parseLokiLimit,
+  parseLokiTime,
+  parseStep,
+  requestParams,
+  type Window,
+} from "./params.ts";
+
+const HOUR = 3_600_000_000_000n;
+/** Loki's default look-back of log queries (`query_range`, `query`). */
+const QUERY_SINCE = HOUR;
+/** Loki's default look-back of label and series discovery (its API reference: 6 hours). */
+const DISCOVERY_SINCE = 6n * HOUR;
+
+/** A route's handler: the request and the path's named groups. */
+export type LokiHandler = (
+  req: Request,
+  params: Record<string, string | undefined>,
+) => Promise<Response> | Response;
+
+const now = () => BigInt(Date.now()) * 1_000_000n;
+
+/**
+ * A query's text, which must be a log query. Metric queries (`rate(…)`,
+ * `sum by (…) (…)`, `count_over_time(…)`, `vector(…)`, numbers) start with
+ * a word, a digit or `(`, never with a selector or a line filter: they are
+ * refused naming the construct until loge's metric engine answers them.
+ */
+function logQueryText(params: URLSearchParams): string {
+  const text = params.get("query") ?? "";
+  if (text.trim() === "") {
+    throw new QueryError('query is required: a LogQL log query such as {app="web"}');
+  }
+  const metric = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)|[0-9(])/.exec(text);
+  if (metric) {
+    const construct = metric[1] ? `${metric[1]}(…)` : JSON.stringify(text.trim().slice(0, 20));
+    throw new QueryError(
+      `metric queries are not supported yet: ${construct} is a metric query; loge answers log queries ({…} with a pipeline)`,
+    );
+  }
+  return text;
+}
+
+/**
+ * Parses LogQL; a syntax error reads as Loki's do (`parse error at line L,
+ * col C: …`, which Grafana and Logs Drilldown recognise), with loge's reason.
+ */
+function parseQuery(text: string): LogSelectorExpr {
+  try {
+    return parseLogQL(text);
+  } catch (error) {
+    if (!(error instanceof LogQLParseError)) throw error;
+    const before = text.slice(0, error.position - 1);
+    const line = before.split("\n").length;
+    const col = before.length - before.lastIndexOf("\n");
+    throw new QueryError(
+      `parse error at line ${line}, col ${col}: ${error.reason}`,
+      error.position,
+      { cause: error },
+    );
+  }
+}
+
+/** Parses a stream selector (no pipeline), as the discovery endpoints take it. */
+function selectorMatchers(text: string, name: string): LabelMatcher[] {
+  const { matchers, pipeline: stages } = parseQuery(text);
+  if (stages.length > 0) {
+    throw new QueryError(
+      `${name} must be a stream selector such as {app="web"}, without a pipeline`,
+    );
+  }
+  return matchers;
+}
+
+/** Matchers of an optional `query` selector; absent or `{}`: every stream. */
+function optionalSelector(params: URLSearchParams): LabelMatcher[] {
+  const text = params.get("query")?.trim();
+  return text ? selectorMatchers(text, "query") : [];
+}
+
+// Until the engine's entries carry `stream`, `metadata` and `parsed` as
+// records (the pipeline's LogEntry), they are converted here.
+function lokiEntry(e: LogEntry): LokiEntry {
+  return {
+    ts: e.ts,
+    line: e.line,
+    stream: e.labels,
+    ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
+  };
+}
+
+const UTF8 = new TextEncoder();
+
+/** Runs a log query over `window` and answers in Loki's `streams` shape. */
+async function answerLogQuery(
+  req: Request,
+  engine: QueryEngine,
+  params: URLSearchParams,
+  text: string,
+  window: Window,
+): Promise<Response> {
+  const began = performance.now();
+  const { matchers, pipeline } = parseQuery(text);
+  const limit = parseLokiLimit(params.get("limit"));
+  const direction = parseLokiDirection(params.get("direction"));
+  const { entries, warnings } = await engine.select({
+    ...window,
+    matchers,
+    ...splitPushdown(pipeline),
+    limit,
+    direction,
+  });
+  const categorize = wantsCategorized(req);
+  const lines = entries.map(lokiEntry);
+  const bytes = lines.reduce((n, e) => n + UTF8.encode(e.line).length, 0);
+  return json({
+    status: "success",
+    data: {
+      resultType: "streams",
+      // Before `result`, where Grafana's converter looks for it.
+      ...(categorize ? { encodingFlags: [CATEGORIZE_LABELS] } : {}),
+      result: encodeStreams(lines, categorize),
+      stats: lokiStats({ lines: lines.length, bytes, seconds: (performance.now() - began) / 1000 }),
+    },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  });
+}
+
+/** `query_range`: a log query over `[start, end)`. */
+async function queryRange(req: Request, engine: QueryEngine): Promise<Response> {
+  const params = await requestParams(req);
+  const text = logQueryText(params);
+  const window = lokiWindow(params, now(), QUERY_SINCE);
+  parseStep(params.get("step"), window); // checked as Loki checks it; log queries have no steps
+  return answerLogQuery(req, engine, params, text, window);
+}
+
+/**
+ * `query`: an instant query at `time` (default now). Log queries answer the
+ * lines of the hour before `time` (`since` changes it), in `streams`.
+ */
+async function instantQuery(req: Request, engine: QueryEngine): Promise<Response> {
+  const params = await requestParams(req);
+  const text = logQueryText(params);
+  const timeText = params.get("time");
+  const at = timeText ? parseLokiTime(timeText, "time") : now();
+  const since = params.get("since");
+  const back = since ? parseDuration(since, "since") : QUERY_SINCE;
+  return answerLogQuery(req, engine, params, text, { start: at > back ? at - back : 0n, end: at });
+}
+
+/** Decodes a percent-encoded path segment, as a {@linkcode QueryError}. */
+function pathSegment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new QueryError(`${what} ${JSON.stringify(raw)} is not valid percent-encoding`);
+  }
+}
+
+/** The package's version, for `status/buildinfo`. */
+const VERSION = denoConfig.version;
+
+/**
+ * Loki's read routes as `[method, pattern, handler]`, each also answering
+ * POST with a form body, each answering errors in Loki's plain text. `guard`
+ * checks the API key of the routes that read data (`/ready`, `buildinfo`
+ * and `format_query` read none).
+ */
+export function lokiRoutes(
+  engine: QueryEngine,
+  guard: (req: Request) => void,
+): [string, URLPattern, LokiHandler][] {
+  const v1 = (path: string) => new URLPattern({ pathname: `/loki/api/v1/${path}` });
+  const loki = (handler: LokiHandler, guarded = true): LokiHandler => async (req, p) => {
+    try {
+      if (guarded) guard(req);
+      return await handler(req, p);
+    } catch (error) {
+      return errorResponse(error, lokiFlavor);
+    }
+  };
+  const routes: [URLPattern, LokiHandler, methods?: string[]][] = [
+    [v1("query_range"), loki((req) => queryRange(req, engine))],
+    [v1("query"), loki((req) => instantQuery(req, engine))],
+    [
+      v1("labels"),
+      loki(async (req) => {
+        const params = await requestParams(req);
+        const { start, end } = lokiWindow(params, now(), DISCOVERY_SINCE);
+        const data = await engine.labels(start, end, optionalSelector(params));
+        return json({ status: "success", data });
+      }),
+    ],
+    [
+      v1("label/:name/values"),
+      loki(async (req, p) => {
+        const params = await requestParams(req);
+        const name = pathSegment(p.name!, "label name");
+        const { start, end } = lokiWindow(params, now(), DISCOVERY_SINCE);
+        const data = await engine.labelValues(name, start, end, optionalSelector(params));
+        return json({ status: "success", data });
+      }),
+    ],
+    [
+      v1("series"),
+      loki(async (req) => {
+        const params = await requestParams(req);
+        const selectors = params.getAll("match[]");
+        if (selectors.length === 0) {
+          throw new QueryError('series needs at least one match[] selector, e.g. {app="web"}');
+        }
+        const { start, end } = lokiWindow(params, now(), DISCOVERY_SINCE);
+        const seen = new Map<string, Readonly<Record<string, string>>>();
+        for (const selector of selectors) {
+          const matchers = selectorMatchers(selector, "match[]");
+          for (const labels of await engine.series(start, end, matchers)) {
+            seen.set(JSON.stringify(labels), labels);
+          }
+        }
+        // One answer per stream, in the order of their canonical keys.
+        const data = [...seen].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, labels]) => labels);
+        return json({ status: "success", data });
+      }),
+    ],
+    [
+      v1("index/stats"),
+      loki(async (req) => {
+        const params = await requestParams(req);
+        const text = params.get("query")?.trim();
+        if (!text) throw new QueryError('query is required: a stream selector such as {app="web"}');
+        const { start, end } = lokiWindow(params, now(), QUERY_SINCE);
+        // Not wrapped in status/data, as Loki answers it.
+        return json(await engine.indexStats(start, end, selectorMatchers(text, "query")));
+      }),
+    ],
+    [
+      v1("status/buildinfo"),
+      loki(() =>
+        json({
+          version: VERSION,
+          revision: "",
+          branch: "",
+          buildUser: "",
+          buildDate: "",
+          goVersion: "",
+        }), false),
+    ],
+    [
+      v1("format_query"),
+      loki(async (req) => {
+        const params = await requestParams(req);
+        return json({ status: "success", data: formatLogQL(parseQuery(logQueryText(params))) });
+      }, false),
+    ],
+    [
+      new URLPattern({ pathname: "/ready" }),
+      loki(
+        () => new Response("ready\n", { headers: { "content-type": "text/plain; charset=utf-8" } }),
+        false,
+      ),
+      ["GET"],
+    ],
+  ];
+  return routes.flatMap(([pattern, handler, methods = ["GET", "POST"]]) =>
+    methods.map((method): [string, URLPattern, LokiHandler] => [method, pattern, handler])
+  );
+}
