@@ -27,3 +27,124 @@ export const LABEL_NAME_RULE = "must match [a-zA-Z_][a-zA-Z0-9_]*";
 export function isValidLabelName(name: string): boolean {
   return LABEL_NAME.test(name);
 }
+
+const LABEL_SET_ESCAPES: Readonly<Record<string, string>> = {
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  "\\": "\\",
+  '"': '"',
+  "'": "'",
+};
+
+/**
+ * Parses a label set written as a selector of `=` matchers, the form Loki's
+ * protobuf push carries (`{app="api", env="prod"}`, Prometheus'
+ * `LabelSet.String()`): values are double-quoted with Go escapes (`\n`,
+ * `\"`, `\u00e9`, …) or backtick-quoted raw text; whitespace and a trailing
+ * comma are allowed. Positions in messages are 1-based.
+ *
+ * @example
+ * ```ts
+ * import { parseLabelSet } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseLabelSet('{app="api", msg="say \\"hi\\"",raw=`C:\\x`}'), {
+ *   app: "api",
+ *   msg: 'say "hi"',
+ *   raw: "C:\\x",
+ * });
+ * assert.throws(() => parseLabelSet('{app=~"a.*"}'), /at 5: only "=" makes a label set, got "=~"/);
+ * ```
+ *
+ * @throws {Error} `cannot parse label set at <position>: <reason>`.
+ */
+export function parseLabelSet(text: string): Record<string, string> {
+  let i = 0;
+  const fail = (at: number, reason: string): never => {
+    throw new Error(`cannot parse label set at ${at + 1}: ${reason}`);
+  };
+  const space = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const labels: Record<string, string> = {};
+  space();
+  if (text[i] !== "{") fail(i, 'expected "{"');
+  i++;
+  space();
+  while (text[i] !== "}") {
+    const start = i;
+    while (i < text.length && /[A-Za-z0-9_]/.test(text[i])) i++;
+    const name = text.slice(start, i);
+    if (!isValidLabelName(name)) {
+      fail(
+        start,
+        name === "" ? "expected a label name" : `label name "${name}" ${LABEL_NAME_RULE}`,
+      );
+    }
+    if (Object.hasOwn(labels, name)) fail(start, `label ${name} appears twice`);
+    space();
+    const op = /^(=~|!=|!~|=)/.exec(text.slice(i, i + 2))?.[0];
+    if (op === undefined) fail(i, 'expected "="');
+    if (op !== "=") fail(i, `only "=" makes a label set, got "${op}"`);
+    i++;
+    space();
+    labels[name] = text[i] === "`" ? rawValue() : quotedValue();
+    space();
+    if (text[i] === ",") {
+      i++;
+      space();
+    } else if (text[i] !== "}") fail(i, 'expected "," or "}"');
+  }
+  i++;
+  space();
+  if (i < text.length) fail(i, 'unexpected text after "}"');
+  return labels;
+
+  function rawValue(): string {
+    const end = text.indexOf("`", i + 1);
+    if (end < 0) fail(i, "unterminated raw string: expected closing backtick");
+    const value = text.slice(i + 1, end);
+    i = end + 1;
+    return value;
+  }
+
+  function quotedValue(): string {
+    if (text[i] !== '"') fail(i, 'expected a quoted value ("..." or `...`)');
+    const open = i++;
+    let out = "";
+    for (;;) {
+      if (i >= text.length) fail(open, 'unterminated string: expected closing "');
+      const c = text[i];
+      if (c === '"') {
+        i++;
+        return out;
+      }
+      if (c !== "\\") {
+        out += c;
+        i++;
+        continue;
+      }
+      const e = text[i + 1];
+      if (e !== undefined && e in LABEL_SET_ESCAPES) {
+        out += LABEL_SET_ESCAPES[e];
+        i += 2;
+        continue;
+      }
+      const digits = e === "u" ? 4 : e === "U" ? 8 : 0;
+      const hex = text.slice(i + 2, i + 2 + digits);
+      const code = parseInt(hex, 16);
+      if (
+        digits === 0 || !/^[0-9A-Fa-f]+$/.test(hex) || hex.length < digits || code > 0x10ffff ||
+        (code >= 0xd800 && code <= 0xdfff)
+      ) {
+        fail(i, `invalid escape sequence "${text.slice(i, i + 2 + digits)}"`);
+      }
+      out += String.fromCodePoint(code);
+      i += 2 + digits;
+    }
+  }
+}

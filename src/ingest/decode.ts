@@ -7,14 +7,40 @@
 
 import { Decoder as MsgpackDecoder } from "@msgpack/msgpack";
 import { PushError, type PushPayload, validatePush } from "./payload.ts";
+import { decodeLokiPushProtobuf } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
+import { addServiceName } from "./service_name.ts";
+import { decodeSnappy, snappyLength } from "./snappy.ts";
 
-/** Push body formats; the number is stored with each WAL record. */
+/**
+ * Push body formats. The number is stored with each WAL record beside the
+ * body as it arrived (after gzip, before any other decoding), and replay
+ * decodes it the same way: numbers are never reused.
+ */
 export enum PushFormat {
+  /** 1: loge's JSON (`POST /api/v1/push`). */
   Json = 1,
+  /** 2: loge's msgpack. */
   Msgpack = 2,
+  /** 3: loge's protobuf (`push.proto`). */
   Protobuf = 3,
+  /**
+   * 4: Loki's `logproto.PushRequest` in one snappy block (`POST /loki/api/v1/push`);
+   * streams without `service_name` get one derived.
+   */
+  LokiProtobuf = 4,
+  /** 5: Loki's JSON (`POST /loki/api/v1/push`): loge's JSON, with `service_name` derived. */
+  LokiJson = 5,
 }
+
+/** Each format as messages name it. */
+const FORMAT_NAMES: Record<PushFormat, string> = {
+  [PushFormat.Json]: "json",
+  [PushFormat.Msgpack]: "msgpack",
+  [PushFormat.Protobuf]: "protobuf",
+  [PushFormat.LokiProtobuf]: "snappy protobuf",
+  [PushFormat.LokiJson]: "json",
+};
 
 const FORMATS: Record<string, PushFormat> = {
   "application/json": PushFormat.Json,
@@ -25,8 +51,20 @@ const FORMATS: Record<string, PushFormat> = {
   "application/x-protobuf": PushFormat.Protobuf,
 };
 
+const LOKI_FORMATS: Record<string, PushFormat> = {
+  "application/json": PushFormat.LokiJson,
+  "application/x-protobuf": PushFormat.LokiProtobuf,
+  "application/protobuf": PushFormat.LokiProtobuf,
+};
+
 /** The media types accepted by the push endpoint. */
 export const PUSH_MEDIA_TYPES: readonly string[] = Object.keys(FORMATS);
+
+/** The media types accepted by Loki's push endpoint. */
+export const LOKI_PUSH_MEDIA_TYPES: readonly string[] = Object.keys(LOKI_FORMATS);
+
+const mediaType = (contentType: string | null) =>
+  (contentType ?? "").split(";")[0].trim().toLowerCase();
 
 /**
  * The format for a `Content-Type` header value, or `undefined` when unsupported.
@@ -39,8 +77,46 @@ export const PUSH_MEDIA_TYPES: readonly string[] = Object.keys(FORMATS);
  * ```
  */
 export function formatOf(contentType: string | null): PushFormat | undefined {
-  const media = (contentType ?? "").split(";")[0].trim().toLowerCase();
-  return FORMATS[media];
+  return FORMATS[mediaType(contentType)];
+}
+
+/**
+ * The format for a `Content-Type` on Loki's push endpoint, or `undefined` when unsupported.
+ *
+ * @example
+ * ```ts
+ * import { lokiFormatOf, PushFormat } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(lokiFormatOf("application/x-protobuf"), PushFormat.LokiProtobuf);
+ * assert.equal(lokiFormatOf("application/msgpack"), undefined);
+ * ```
+ */
+export function lokiFormatOf(contentType: string | null): PushFormat | undefined {
+  return LOKI_FORMATS[mediaType(contentType)];
+}
+
+/**
+ * Bytes a body of `format` decodes to before it is parsed: a snappy block's
+ * declared length, else the body's own length. Checked against the body
+ * limit before anything is decoded.
+ *
+ * @throws {PushError} when a snappy header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { decodedSize, PushFormat } from "./decode.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(decodedSize(PushFormat.LokiProtobuf, new Uint8Array([0xac, 0x02])), 300);
+ * assert.equal(decodedSize(PushFormat.Json, new Uint8Array(7)), 7);
+ * ```
+ */
+export function decodedSize(format: PushFormat, body: Uint8Array): number {
+  if (format !== PushFormat.LokiProtobuf) return body.length;
+  try {
+    return snappyLength(body);
+  } catch (error) {
+    throw new PushError(`cannot decode snappy protobuf body: ${(error as Error).message}`);
+  }
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -79,13 +155,29 @@ function strictStrings(value: unknown): unknown {
 export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
   let raw: unknown;
   try {
-    if (format === PushFormat.Json) raw = JSON.parse(utf8.decode(body));
-    else if (format === PushFormat.Msgpack) raw = strictStrings(msgpack.decode(body));
-    else raw = decodePushProtobuf(body);
+    if (format === PushFormat.Json || format === PushFormat.LokiJson) {
+      raw = JSON.parse(utf8.decode(body));
+    } else if (format === PushFormat.Msgpack) raw = strictStrings(msgpack.decode(body));
+    else if (format === PushFormat.Protobuf) raw = decodePushProtobuf(body);
+    else if (format === PushFormat.LokiProtobuf) {
+      raw = decodeLokiPushProtobuf(decodeSnappy(body));
+    } else throw new Error(`unknown push format ${format}`);
   } catch (error) {
+    if (error instanceof PushError) throw error;
     throw new PushError(
-      `cannot decode ${PushFormat[format].toLowerCase()} body: ${(error as Error).message}`,
+      `cannot decode ${FORMAT_NAMES[format] ?? "push"} body: ${(error as Error).message}`,
     );
+  }
+  if (format === PushFormat.LokiJson || format === PushFormat.LokiProtobuf) {
+    const streams = (raw as { streams?: unknown })?.streams;
+    if (Array.isArray(streams)) {
+      for (const s of streams) {
+        const labels = (s as { stream?: unknown })?.stream;
+        if (typeof labels === "object" && labels !== null) {
+          addServiceName(labels as Record<string, unknown>);
+        }
+      }
+    }
   }
   return validatePush(raw);
 }

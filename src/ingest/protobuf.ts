@@ -6,55 +6,7 @@
  * @module
  */
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Uint8Array, readonly end = buf.length) {}
-
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.end) throw new Error("truncated varint");
-      const b = this.buf[this.pos++];
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 128;
-      if (scale > 2 ** 63) throw new Error("varint too long");
-    }
-  }
-
-  sub(): Reader {
-    const len = this.varint();
-    if (this.pos + len > this.end) throw new Error("length-delimited field runs past its message");
-    const r = new Reader(this.buf, this.pos + len);
-    r.pos = this.pos;
-    this.pos += len;
-    return r;
-  }
-
-  string(): string {
-    const r = this.sub();
-    return utf8.decode(this.buf.subarray(r.pos, r.end));
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.sub();
-    else if (wire === 5) this.pos += 4;
-    else throw new Error(`unsupported wire type ${wire}`);
-    if (this.pos > this.end) throw new Error("field runs past its message");
-  }
-
-  *fields(): Generator<[number, number]> {
-    while (this.pos < this.end) {
-      const tag = this.varint();
-      yield [Math.floor(tag / 8), tag & 7];
-    }
-  }
-}
+import { Reader } from "./protobuf_wire.ts";
 
 function mapEntry(r: Reader, into: Record<string, string>): void {
   let key = "";

@@ -12,6 +12,7 @@ import { createAssets } from "./assets.ts";
 import { bearerCheck } from "./auth.ts";
 import { BodyBudget } from "./body.ts";
 import { errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
+import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
 import { handlePush } from "./push.ts";
@@ -123,6 +124,11 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       "POST",
       new URLPattern({ pathname: "/api/v1/push" }),
       (req) => handlePush(req, ingester, pushLimits),
+    ],
+    [
+      "POST",
+      new URLPattern({ pathname: "/loki/api/v1/push" }),
+      (req) => handleLokiPush(req, ingester, pushLimits),
     ],
     [
       "POST",

@@ -1,5 +1,6 @@
 /**
- * `POST /api/v1/push`: read, decode, validate, log, acknowledge.
+ * `POST /api/v1/push`: read, decode, validate, log, acknowledge; and
+ * {@linkcode receivePush}, the part every push route shares (Loki's too).
  *
  * The body is read before the push is admitted: a slow sender holds memory
  * (bounded by the shared {@linkcode BodyBudget} and `--read-timeout`), never
@@ -8,8 +9,14 @@
  * @module
  */
 
-import { decodePush, formatOf, PUSH_MEDIA_TYPES } from "../ingest/decode.ts";
-import type { IngestSink } from "../ingest/ingester.ts";
+import {
+  decodedSize,
+  decodePush,
+  formatOf,
+  PUSH_MEDIA_TYPES,
+  type PushFormat,
+} from "../ingest/decode.ts";
+import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -39,6 +46,24 @@ export async function handlePush(
       }`,
     );
   }
+  const outcome = await receivePush(req, ingester, limits, format);
+  return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+}
+
+/**
+ * Reads a push body of `format` within `limits` (its decoded size too),
+ * waits for admission, then decodes, validates and hands it to `ingester`,
+ * which logs the body as it arrived.
+ *
+ * @throws {HttpError} 400, 408, 413, 415 or 503 from reading or admission.
+ * @throws {PushError} when the body does not decode or is invalid: nothing is stored.
+ */
+export async function receivePush(
+  req: Request,
+  ingester: IngestSink,
+  limits: PushLimits,
+  format: PushFormat,
+): Promise<PushOutcome> {
   const share = limits.budget.open();
   try {
     const body = await readBody(req, {
@@ -46,6 +71,13 @@ export async function handlePush(
       timeoutMs: limits.readTimeoutMs,
       budget: share,
     });
+    const size = decodedSize(format, body);
+    if (size > limits.maxBodyBytes) {
+      throw new HttpError(
+        413,
+        `request body decodes to ${size} bytes, over the limit of ${limits.maxBodyBytes} (--max-body-size)`,
+      );
+    }
     if (!(await ingester.admit())) {
       throw new HttpError(
         503,
@@ -54,8 +86,7 @@ export async function handlePush(
       );
     }
     try {
-      const outcome = await ingester.push(decodePush(format, body), format, body);
-      return new Response(null, { status: outcome === "stored" ? 200 : 202 });
+      return await ingester.push(decodePush(format, body), format, body);
     } finally {
       ingester.release();
     }

@@ -1,0 +1,149 @@
+/**
+ * A decoder for the snappy *block* format (not the framed one), which Loki's
+ * push protocol wraps around its protobuf: a varint of the decoded length,
+ * then literals and back-references. Bounded: the declared length is checked
+ * against the caller's limit and against what the input can expand to before
+ * anything is allocated, every element is checked against both buffers, and
+ * each step consumes input, so malformed bytes raise an error, never a hang.
+ *
+ * Format: https://github.com/google/snappy/blob/main/format_description.txt
+ *
+ * @module
+ */
+
+/** Elements shorter than this are copied byte by byte: cheaper than a native call. */
+const SHORT = 32;
+
+/** Most bytes one input byte can turn into: a 3-byte copy of 64 bytes. */
+const MAX_EXPANSION = 64 / 3;
+
+/** Malformed snappy input. */
+export class SnappyError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(`snappy: ${message}`);
+    this.name = "SnappyError";
+  }
+}
+
+/** The declared length and where the elements start. */
+function header(bytes: Uint8Array): [length: number, start: number] {
+  let length = 0;
+  for (let i = 0; i < 5; i++) {
+    if (i >= bytes.length) throw new SnappyError("truncated length header");
+    const b = bytes[i];
+    length += (b & 0x7f) * 2 ** (7 * i);
+    if (b < 0x80) {
+      if (length > 0xffffffff) throw new SnappyError("length header over 32 bits");
+      return [length, i + 1];
+    }
+  }
+  throw new SnappyError("length header over 32 bits");
+}
+
+/**
+ * The decoded length that a snappy block declares in its header.
+ *
+ * @throws {SnappyError} when the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { snappyLength } from "./snappy.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(snappyLength(new Uint8Array([0xac, 0x02, 0x00])), 300);
+ * ```
+ */
+export function snappyLength(bytes: Uint8Array): number {
+  return header(bytes)[0];
+}
+
+/**
+ * Decodes one snappy block of at most `maxLength` decoded bytes.
+ *
+ * @throws {SnappyError} when the block is malformed or declares more than `maxLength` bytes.
+ *
+ * @example
+ * ```ts
+ * import { decodeSnappy } from "./snappy.ts";
+ * import assert from "node:assert/strict";
+ * // length 9; literal "abc"; copy 6 bytes from 3 back
+ * const block = new Uint8Array([0x09, 0x08, 0x61, 0x62, 0x63, 0x09, 0x03]);
+ * assert.equal(new TextDecoder().decode(decodeSnappy(block)), "abcabcabc");
+ * assert.throws(() => decodeSnappy(block, 8), /declares 9 bytes, over the limit of 8/);
+ * assert.throws(() => decodeSnappy(block.subarray(0, 6)), /truncated copy/);
+ * ```
+ */
+export function decodeSnappy(bytes: Uint8Array, maxLength: number = Infinity): Uint8Array {
+  const [length, start] = header(bytes);
+  if (length > maxLength) {
+    throw new SnappyError(`block declares ${length} bytes, over the limit of ${maxLength}`);
+  }
+  if (length > Math.ceil((bytes.length - start) * MAX_EXPANSION)) {
+    throw new SnappyError(
+      `block declares ${length} bytes, more than ${bytes.length} bytes of snappy can hold`,
+    );
+  }
+  const out = new Uint8Array(length);
+  let i = start;
+  let o = 0;
+  while (i < bytes.length) {
+    const tag = bytes[i++];
+    const kind = tag & 3;
+    if (kind === 0) {
+      let n = tag >>> 2;
+      if (n >= 60) {
+        const extra = n - 59;
+        if (i + extra > bytes.length) throw new SnappyError(`truncated literal length at ${i - 1}`);
+        n = 0;
+        for (let k = 0; k < extra; k++) n += bytes[i + k] * 2 ** (8 * k);
+        i += extra;
+      }
+      n += 1;
+      if (i + n > bytes.length) throw new SnappyError(`literal at ${i - 1} runs past the input`);
+      if (o + n > length) {
+        throw new SnappyError(`literal at ${i - 1} runs past the declared length`);
+      }
+      if (n < SHORT) {
+        for (let k = 0; k < n; k++) out[o + k] = bytes[i + k];
+      } else {
+        out.set(bytes.subarray(i, i + n), o);
+      }
+      i += n;
+      o += n;
+      continue;
+    }
+    let n: number;
+    let offset: number;
+    if (kind === 1) {
+      if (i + 1 > bytes.length) throw new SnappyError(`truncated copy at ${i - 1}`);
+      n = ((tag >>> 2) & 7) + 4;
+      offset = ((tag >>> 5) << 8) | bytes[i];
+      i += 1;
+    } else if (kind === 2) {
+      if (i + 2 > bytes.length) throw new SnappyError(`truncated copy at ${i - 1}`);
+      n = (tag >>> 2) + 1;
+      offset = bytes[i] | (bytes[i + 1] << 8);
+      i += 2;
+    } else {
+      if (i + 4 > bytes.length) throw new SnappyError(`truncated copy at ${i - 1}`);
+      n = (tag >>> 2) + 1;
+      offset = (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16)) + bytes[i + 3] * 2 ** 24;
+      i += 4;
+    }
+    if (offset === 0 || offset > o) {
+      throw new SnappyError(`copy offset ${offset} at output byte ${o} is out of range`);
+    }
+    if (o + n > length) {
+      throw new SnappyError(`copy at output byte ${o} runs past the declared length`);
+    }
+    if (offset >= n && n >= SHORT) {
+      out.copyWithin(o, o - offset, o - offset + n);
+    } else {
+      // Byte by byte also repeats a pattern shorter than the copy, as overlap requires.
+      for (let k = 0, from = o - offset; k < n; k++) out[o + k] = out[from + k];
+    }
+    o += n;
+  }
+  if (o !== length) throw new SnappyError(`block holds ${o} bytes, not the declared ${length}`);
+  return out;
+}
