@@ -54,12 +54,99 @@ export interface LineFilter {
   op: LineFilterOp;
   /** The substring, or the regex source for `|~` and `!~`. */
   value: string;
+  /**
+   * More values joined with `or` (`|= "a" or "b"`): `|=` and `|~` keep a line
+   * matching any value, `!=` and `!~` one matching none.
+   */
+  or?: string[];
+}
+
+/** `| json` or `| json name="path", …` (only the addressed values). */
+export interface JsonParser {
+  kind: "json";
+  /** The extractions `name="a.b[0]"`; none: every field, flattened. */
+  fields?: { name: string; path: (string | number)[] }[];
+}
+
+/** `| logfmt [--strict] [--keep-empty]`. */
+export interface LogfmtParser {
+  kind: "logfmt";
+  /** Stop at the first malformed pair with `__error__`. */
+  strict: boolean;
+  /** Keep standalone keys and empty values as `""`. */
+  keepEmpty: boolean;
+}
+
+/** `| unpack`: a JSON object of strings from Promtail's `pack`; `_entry` becomes the line. */
+export interface UnpackParser {
+  kind: "unpack";
+}
+
+/** `| regexp "(?P<name>re)…"`: the named groups of the first match. */
+export interface RegexpParser {
+  kind: "regexp";
+  /** The RE2 pattern. */
+  pattern: string;
+}
+
+/** `| pattern "<ip> - <_> <status>"`: captures between literals. */
+export interface PatternParser {
+  kind: "pattern";
+  /** The pattern as written. */
+  pattern: string;
+}
+
+/** A comparison operator of a numeric, duration or bytes label filter. */
+export type CompareOp = "==" | "!=" | ">" | ">=" | "<" | "<=";
+
+/** A label filter predicate tree: `and`, `or`, or a leaf comparison. */
+export type LabelPredicate =
+  | { kind: "and" | "or"; left: LabelPredicate; right: LabelPredicate }
+  | { kind: "match"; matcher: LabelMatcher }
+  | {
+    kind: "compare";
+    name: string;
+    op: CompareOp;
+    /** What the label value is parsed as. */
+    type: "number" | "duration" | "bytes";
+    /** The literal as a number (durations in seconds, bytes as a count). */
+    value: number;
+    /** The literal as written, for messages. */
+    text: string;
+  };
+
+/** `| level="error" and status >= 500`. */
+export interface LabelFilter {
+  kind: "label_filter";
+  predicate: LabelPredicate;
+}
+
+/** `| line_format "{{.a}}"`. */
+export interface LineFormat {
+  kind: "line_format";
+  template: string;
+}
+
+/** `| label_format a=b, c="{{.x}}"`: renames and templates, applied at once. */
+export interface LabelFormat {
+  kind: "label_format";
+  formats: ({ name: string; rename: string } | { name: string; template: string })[];
+}
+
+/** `| drop a, b="v"` or `| keep a, b=~"v.*"`: names, or matchers that must hold. */
+export interface DropKeep {
+  kind: "drop" | "keep";
+  labels: { name: string; matcher?: LabelMatcher }[];
+}
+
+/** `| decolorize`: strips ANSI escape sequences from the line. */
+export interface Decolorize {
+  kind: "decolorize";
 }
 
 /**
- * One stage of a log pipeline, applied in order. Only line filters exist
- * today; parser stages (`| json`, `| logfmt`), label filters and
- * `line_format` will join this union with their own `kind`.
+ * One stage of a log pipeline, applied in order: line filters, parsers,
+ * label filters, formatters, `drop`, `keep` and `decolorize`.
  *
  * @example Usage
  * ```ts
@@ -70,7 +157,18 @@ export interface LineFilter {
  * assert.deepEqual(parseLogQL('{app="web"} != "debug"').pipeline, stages);
  * ```
  */
-export type PipelineStage = LineFilter;
+export type PipelineStage =
+  | LineFilter
+  | JsonParser
+  | LogfmtParser
+  | UnpackParser
+  | RegexpParser
+  | PatternParser
+  | LabelFilter
+  | LineFormat
+  | LabelFormat
+  | DropKeep
+  | Decolorize;
 
 /**
  * A log query: a stream selector plus a pipeline. Metric queries

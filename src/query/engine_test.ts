@@ -101,7 +101,7 @@ function expected(lines: Line[], keep: (l: Line) => boolean, q: LogQuery): strin
 async function answer(engine: QueryEngine, q: LogQuery): Promise<string[]> {
   const { entries, warnings } = await engine.select(q);
   assert.deepEqual(warnings, []);
-  return entries.map((e) => `${e.ts} ${e.labels.key} ${e.line}`);
+  return entries.map((e) => `${e.ts} ${e.stream.key} ${e.line}`);
 }
 
 const timeout: LineFilter = { kind: "line_filter", op: "|=", value: "timeout" };

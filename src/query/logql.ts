@@ -1,19 +1,38 @@
 /**
- * A small hand-written recursive-descent parser for the LogQL log selector:
+ * A small hand-written recursive-descent parser for LogQL log queries:
  *
  * ```text
- * query      = [ selector ] { line_filter }          (empty input: match everything)
- * selector   = "{" [ matcher { "," matcher } ] "}"    (no trailing comma, as in Loki)
- * matcher    = label_name ( "=" | "!=" | "=~" | "!~" ) string
- * label_name = [a-zA-Z_][a-zA-Z0-9_]*
- * line_filter= ( "|=" | "!=" | "|~" | "!~" ) string
- * string     = '"' Go-escaped text '"' | "`" raw text "`"
+ * query       = [ selector ] { stage }                (empty input: match everything)
+ * selector    = "{" [ matcher { "," matcher } ] "}"    (no trailing comma, as in Loki)
+ * matcher     = label_name ( "=" | "!=" | "=~" | "!~" ) string
+ * label_name  = [a-zA-Z_][a-zA-Z0-9_]*
+ * stage       = line_filter | "|" ( parser | formatter | label_filter )
+ * line_filter = ( "|=" | "!=" | "|~" | "!~" ) string { "or" string }
+ * parser      = "json" [ label_name [ "=" string ] { "," … } ]   (string: a path a.b[0]["c d"])
+ *             | "logfmt" { "--strict" | "--keep-empty" }
+ *             | "regexp" string | "pattern" string | "unpack"
+ * formatter   = "line_format" string
+ *             | "label_format" label_name "=" ( label_name | string ) { "," … }
+ *             | ( "drop" | "keep" ) label_name [ matcher_op string ] { "," … }
+ *             | "decolorize"
+ * label_filter= or_expr;  or_expr = and_expr { "or" and_expr }
+ * and_expr    = primary { ( "and" | "," | nothing ) primary }
+ * primary     = "(" or_expr ")" | label_name ( "=" | "!=" | "=~" | "!~" ) string
+ *             | label_name ( "==" | "=" | "!=" | ">" | ">=" | "<" | "<=" ) literal
+ * literal     = number | duration (250ms, 1h30m) | bytes (1KB, 1.5KiB)
+ * string      = '"' Go-escaped text '"' | "`" raw text "`"
  * ```
+ *
+ * `and` binds tighter than `or`, as in Loki. Templates (`line_format`,
+ * `label_format`) are checked here against the subset `pipeline/template.ts`
+ * supports, regexes against RE2, patterns against Loki's rules. Valid LogQL
+ * that loge does not support yet is refused with a message naming it: `|
+ * unwrap` (metric queries), `| distinct`, `ip(...)` filters, `| logfmt`
+ * with label extractions, and template actions beyond the subset.
  *
  * Whitespace and `#` line comments (as in Loki) are allowed between tokens.
  * The parser reads characters through a cursor with one small scanning
- * method per token kind, so more productions (parser stages such as
- * `| json`, label filters, `line_format`, range vectors `[5m]`, metric
+ * method per token kind, so more productions (range vectors `[5m]`, metric
  * queries like `rate(...)` or `sum by (x) (...)`) can be added beside them.
  *
  * Regular expressions are validated while parsing (see {@linkcode compileRegex}
@@ -24,12 +43,23 @@
  */
 
 import type {
+  CompareOp,
+  DropKeep,
+  JsonParser,
+  LabelFormat,
   LabelMatcher,
   LabelMatchOp,
+  LabelPredicate,
+  LineFilter,
   LineFilterOp,
+  LogfmtParser,
   LogSelectorExpr,
   PipelineStage,
 } from "./ast.ts";
+import { parseBytes, parseDuration } from "./pipeline/label_filter.ts";
+import { parsePattern, PatternError } from "./pipeline/pattern.ts";
+import { namedGroups } from "./pipeline/regexp.ts";
+import { Template, TemplateError } from "./pipeline/template.ts";
 import { isValidLabelName, LABEL_NAME_RULE } from "../labels.ts";
 import { abbreviatePattern, compileRegex, InvalidRegexError } from "./re2.ts";
 
@@ -73,7 +103,7 @@ export class LogQLParseError extends Error {
 }
 
 /**
- * Parses a LogQL log selector with optional line filters.
+ * Parses a LogQL log query: a selector and a pipeline.
  *
  * The empty (or whitespace-only) query and `{}` match every stream.
  * Braces may be omitted when only line filters are given.
@@ -101,6 +131,8 @@ export function parseLogQL(input: string): LogSelectorExpr {
 const LABEL_OPS: readonly LabelMatchOp[] = ["=", "!=", "=~", "!~"];
 const LINE_FILTER_OPS: readonly LineFilterOp[] = ["|=", "!=", "|~", "!~"];
 const LABEL_OPS_LIST = '"=", "!=", "=~" or "!~"';
+const LABEL_FILTER_OPS = ["=", "!=", "=~", "!~", "==", ">", ">=", "<", "<="] as const;
+const LABEL_FILTER_OPS_LIST = '"=", "!=", "=~", "!~", "==", ">", ">=", "<" or "<="';
 const LINE_FILTER_LIST = '"|=", "!=", "|~" or "!~"';
 const LINE_FILTER_TEXT = `line filter (${LINE_FILTER_LIST})`;
 
@@ -220,12 +252,10 @@ class Parser {
       if (run === "|") {
         this.#pos++;
         this.#skipSpace();
-        const word = this.#scanWord();
-        if (word !== "") {
-          this.#fail(
-            start,
-            `unsupported pipeline stage "| ${word}": only line filters ("|=", "!=", "|~", "!~") are supported`,
-          );
+        const stage = this.#parseStage(start);
+        if (stage) {
+          stages.push(stage);
+          continue;
         }
         this.#pos = start;
       }
@@ -236,11 +266,294 @@ class Parser {
         );
       }
       this.#pos += run.length;
-      const op = run as LineFilterOp;
-      const { value, start: valueStart } = this.#parseString();
-      if (op === "|~" || op === "!~") this.#checkRegex(value, valueStart, false);
-      stages.push({ kind: "line_filter", op, value });
+      stages.push(this.#parseLineFilter(run as LineFilterOp));
     }
+  }
+
+  /** The values of a line filter after its operator: string { "or" string }. */
+  #parseLineFilter(op: LineFilterOp): LineFilter {
+    const values: string[] = [];
+    for (;;) {
+      this.#skipSpace();
+      if (this.#src.startsWith("ip(", this.#pos)) {
+        this.#fail(this.#pos, 'unsupported line filter "ip(...)"');
+      }
+      const { value, start } = this.#parseString();
+      if (op === "|~" || op === "!~") this.#checkRegex(value, start, false);
+      values.push(value);
+      const save = this.#pos;
+      this.#skipSpace();
+      if (this.#scanWord() === "or") {
+        const after = this.#pos + 2;
+        this.#pos = after;
+        this.#skipSpace();
+        const c = this.#peek();
+        if (c === '"' || c === "`" || this.#src.startsWith("ip(", this.#pos)) continue;
+      }
+      this.#pos = save;
+      break;
+    }
+    const [value, ...or] = values;
+    return or.length > 0
+      ? { kind: "line_filter", op, value, or }
+      : { kind: "line_filter", op, value };
+  }
+
+  /**
+   * A stage after "|" (the cursor after it and spaces), or `undefined` when
+   * no word or "(" follows.
+   */
+  #parseStage(start: number): PipelineStage | undefined {
+    if (this.#peek() === "(") return { kind: "label_filter", predicate: this.#parseOr() };
+    const wordStart = this.#pos;
+    const word = this.#scanWord();
+    if (word === "") return undefined;
+    const unsupported = (what: string): never =>
+      this.#fail(start, `unsupported pipeline stage "| ${word}": ${what}`);
+    const next = this.#src[wordStart + word.length];
+    const keyword = next === undefined || !/[=!~<>]/.test(next) || word === "ip";
+    switch (keyword ? word : "") {
+      case "json":
+        this.#pos += word.length;
+        return this.#parseJson();
+      case "logfmt":
+        this.#pos += word.length;
+        return this.#parseLogfmt(start);
+      case "unpack":
+      case "decolorize":
+        this.#pos += word.length;
+        return { kind: word as "unpack" | "decolorize" };
+      case "regexp": {
+        this.#pos += word.length;
+        const { value, start: at } = this.#parseString();
+        this.#checkRegex(value, at, false);
+        let names: string[];
+        try {
+          names = namedGroups(value);
+        } catch (e) {
+          this.#fail(
+            at,
+            `invalid regex ${quote(abbreviatePattern(value))}: ${(e as Error).message}`,
+          );
+        }
+        if (names.length === 0) {
+          this.#fail(at, "regexp needs at least one named group (?P<name>...)");
+        }
+        for (const name of names) {
+          if (!isValidLabelName(name)) {
+            this.#fail(at, `invalid label name ${quote(name)} in regexp: ${LABEL_NAME_RULE}`);
+          }
+        }
+        return { kind: "regexp", pattern: value };
+      }
+      case "pattern": {
+        this.#pos += word.length;
+        const { value, start: at } = this.#parseString();
+        try {
+          parsePattern(value);
+        } catch (e) {
+          if (!(e instanceof PatternError)) throw e;
+          this.#fail(at, `invalid pattern ${quote(value)}: ${e.message}`);
+        }
+        return { kind: "pattern", pattern: value };
+      }
+      case "line_format": {
+        this.#pos += word.length;
+        const { value, start: at } = this.#parseString();
+        this.#checkTemplate(value, at);
+        return { kind: "line_format", template: value };
+      }
+      case "label_format":
+        this.#pos += word.length;
+        return this.#parseLabelFormat();
+      case "drop":
+      case "keep":
+        this.#pos += word.length;
+        return { kind: word as "drop" | "keep", labels: this.#parseLabelList() };
+      case "unwrap":
+        return unsupported("unwrap belongs to metric queries, which loge does not support yet");
+      case "distinct":
+        return unsupported("not supported yet");
+      case "ip":
+        return this.#fail(wordStart, 'unsupported label filter "ip(...)"');
+      default:
+        this.#pos = wordStart;
+        return { kind: "label_filter", predicate: this.#parseOr() };
+    }
+  }
+
+  /** json [ extraction { "," extraction } ], extraction = name [ "=" string ] */
+  #parseJson(): JsonParser {
+    const fields: { name: string; path: (string | number)[] }[] = [];
+    for (;;) {
+      this.#skipSpace();
+      if (!/[A-Za-z_]/.test(this.#peek() ?? "")) break;
+      const name = this.#parseLabelName("label name");
+      this.#skipSpace();
+      if (this.#peek() === "=") {
+        this.#pos++;
+        const { value, start } = this.#parseString();
+        const path = parseJsonPath(value);
+        if (!path) this.#fail(start, `invalid JSON path ${quote(value)}`);
+        fields.push({ name, path });
+      } else fields.push({ name, path: [name] });
+      this.#skipSpace();
+      if (this.#peek() !== ",") break;
+      this.#pos++;
+    }
+    return fields.length > 0 ? { kind: "json", fields } : { kind: "json" };
+  }
+
+  /** logfmt { "--strict" | "--keep-empty" } */
+  #parseLogfmt(start: number): LogfmtParser {
+    const stage: LogfmtParser = { kind: "logfmt", strict: false, keepEmpty: false };
+    for (;;) {
+      this.#skipSpace();
+      if (this.#src.startsWith("--strict", this.#pos)) {
+        stage.strict = true;
+        this.#pos += 8;
+      } else if (this.#src.startsWith("--keep-empty", this.#pos)) {
+        stage.keepEmpty = true;
+        this.#pos += 12;
+      } else if (this.#peek() === "-") {
+        this.#fail(this.#pos, 'unknown logfmt flag: expected "--strict" or "--keep-empty"');
+      } else if (/[A-Za-z_]/.test(this.#peek() ?? "")) {
+        this.#fail(start, 'unsupported pipeline stage "| logfmt" with label extractions');
+      } else return stage;
+    }
+  }
+
+  /** label_format name "=" ( name | string ) { "," … } */
+  #parseLabelFormat(): LabelFormat {
+    const formats: LabelFormat["formats"] = [];
+    const seen = new Set<string>();
+    do {
+      this.#skipSpace();
+      const at = this.#pos;
+      const name = this.#parseLabelName("label name");
+      if (seen.has(name)) {
+        this.#fail(at, `label_format sets ${quote(name)} more than once`);
+      }
+      seen.add(name);
+      this.#skipSpace();
+      if (this.#peek() !== "=" || /[=~]/.test(this.#src[this.#pos + 1] ?? "")) {
+        this.#expected('"="');
+      }
+      this.#pos++;
+      this.#skipSpace();
+      const c = this.#peek();
+      if (c === '"' || c === "`") {
+        const { value, start } = this.#parseString();
+        this.#checkTemplate(value, start);
+        formats.push({ name, template: value });
+      } else {
+        formats.push({ name, rename: this.#parseLabelName("label name or quoted template") });
+      }
+      this.#skipSpace();
+    } while (this.#peek() === "," && ++this.#pos);
+    return { kind: "label_format", formats };
+  }
+
+  /** drop/keep: label { "," label }, label = name [ op string ] */
+  #parseLabelList(): DropKeep["labels"] {
+    const labels: DropKeep["labels"] = [];
+    do {
+      const name = this.#parseLabelName("label name");
+      this.#skipSpace();
+      const run = this.#scanOperatorRun();
+      if (run !== "" && !run.startsWith("|")) {
+        const matcher = this.#parseMatcherAfterName(name);
+        labels.push({ name, matcher });
+      } else labels.push({ name });
+      this.#skipSpace();
+    } while (this.#peek() === "," && ++this.#pos);
+    return labels;
+  }
+
+  #parseMatcherAfterName(name: string, given?: LabelMatchOp): LabelMatcher {
+    const op = given ?? this.#parseOperator(LABEL_OPS, LABEL_OPS_LIST);
+    const { value, start } = this.#parseString();
+    if (op === "=~" || op === "!~") this.#checkRegex(value, start, true);
+    return { name, op, value };
+  }
+
+  /** or_expr = and_expr { "or" and_expr } */
+  #parseOr(): LabelPredicate {
+    let left = this.#parseAnd();
+    for (;;) {
+      this.#skipSpace();
+      const save = this.#pos;
+      if (this.#scanWord() !== "or") return left;
+      this.#pos = save + 2;
+      left = { kind: "or", left, right: this.#parseAnd() };
+    }
+  }
+
+  /** and_expr = primary { ( "and" | "," | nothing ) primary } */
+  #parseAnd(): LabelPredicate {
+    let left = this.#parsePrimary();
+    for (;;) {
+      this.#skipSpace();
+      const save = this.#pos;
+      const word = this.#scanWord();
+      if (word === "and") this.#pos = save + 3;
+      else if (this.#peek() === ",") this.#pos++;
+      else if (word === "or" || (word === "" && this.#peek() !== "(")) return left;
+      left = { kind: "and", left, right: this.#parsePrimary() };
+    }
+  }
+
+  /** primary = "(" or_expr ")" | name op value */
+  #parsePrimary(): LabelPredicate {
+    this.#skipSpace();
+    if (this.#peek() === "(") {
+      this.#pos++;
+      const inner = this.#parseOr();
+      this.#skipSpace();
+      if (this.#peek() !== ")") this.#expected('")"');
+      this.#pos++;
+      return inner;
+    }
+    const nameAt = this.#pos;
+    const name = this.#parseLabelName("label filter (label name)");
+    this.#skipSpace();
+    if (name === "ip" && this.#peek() === "(") {
+      this.#fail(nameAt, 'unsupported label filter "ip(...)"');
+    }
+    const opAt = this.#pos;
+    const op = this.#parseOperator(LABEL_FILTER_OPS, LABEL_FILTER_OPS_LIST);
+    this.#skipSpace();
+    if (this.#src.startsWith("ip(", this.#pos)) {
+      this.#fail(this.#pos, 'unsupported label filter "ip(...)"');
+    }
+    const c = this.#peek();
+    if (c === '"' || c === "`") {
+      if (op !== "=" && op !== "!=" && op !== "=~" && op !== "!~") {
+        this.#fail(
+          opAt,
+          `operator ${quote(op)} compares numbers, durations or bytes: expected one, found string`,
+        );
+      }
+      return { kind: "match", matcher: this.#parseMatcherAfterName(name, op) };
+    }
+    if (op === "=~" || op === "!~") this.#expected('quoted string ("..." or `...`)');
+    const at = this.#pos;
+    const m = /^-?[0-9]+(?:\.[0-9]+)?(?:[A-Za-zµμ]+[0-9.]*)*/.exec(this.#src.slice(at));
+    if (!m) {
+      this.#expected("quoted string, number, duration or bytes");
+    }
+    const text = m[0];
+    this.#pos = at + text.length;
+    const literal = parseLiteral(text);
+    if (!literal) this.#fail(at, `invalid number, duration or bytes literal ${quote(text)}`);
+    return {
+      kind: "compare",
+      name,
+      op: op === "=" ? "==" : op as CompareOp,
+      type: literal.type,
+      value: literal.value,
+      text,
+    };
   }
 
   /** string = '"' escaped '"' | "`" raw "`"; returns the value and its 0-based start. */
@@ -351,6 +664,15 @@ class Parser {
     }
   }
 
+  #checkTemplate(template: string, start: number): void {
+    try {
+      new Template(template);
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      this.#fail(start, `invalid template ${quote(abbreviatePattern(template))}: ${e.message}`);
+    }
+  }
+
   #checkRegex(pattern: string, start: number, anchored: boolean): void {
     try {
       compileRegex(pattern, { anchored });
@@ -413,6 +735,55 @@ class Parser {
   #fail(index: number, reason: string, options?: ErrorOptions): never {
     throw new LogQLParseError(index + 1, reason, options);
   }
+}
+
+/**
+ * A comparison literal: a number, a Go duration (in seconds) or a byte size.
+ */
+function parseLiteral(
+  text: string,
+): { type: "number" | "duration" | "bytes"; value: number } | undefined {
+  if (/^-?[0-9]+(?:\.[0-9]+)?$/.test(text)) return { type: "number", value: Number(text) };
+  const duration = parseDuration(text);
+  if (duration !== undefined) return { type: "duration", value: duration };
+  if (text.startsWith("-")) return undefined;
+  const bytes = parseBytes(text);
+  if (bytes !== undefined && /[A-Za-z]$/.test(text)) return { type: "bytes", value: bytes };
+  return undefined;
+}
+
+/**
+ * A `| json` extraction path: `a.b`, `a[0]`, `["a b"]`, `a.b[1].c`;
+ * `undefined` when malformed.
+ */
+function parseJsonPath(text: string): (string | number)[] | undefined {
+  const path: (string | number)[] = [];
+  let i = 0;
+  let expectName = true;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "[") {
+      const m = /^\[(?:([0-9]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')\]/.exec(text.slice(i));
+      if (!m) return undefined;
+      path.push(
+        m[1] !== undefined ? Number(m[1]) : m[2] !== undefined ? JSON.parse(`"${m[2]}"`) : m[3],
+      );
+      i += m[0].length;
+      expectName = false;
+    } else if (c === ".") {
+      if (expectName) return undefined;
+      i++;
+      expectName = true;
+      if (i >= text.length) return undefined;
+    } else {
+      if (!expectName) return undefined;
+      const m = /^[^.[\]]+/.exec(text.slice(i))!;
+      path.push(m[0]);
+      i += m[0].length;
+      expectName = false;
+    }
+  }
+  return path.length > 0 ? path : undefined;
 }
 
 /** Quotes text for an error message, showing control characters as JSON escapes. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LabelMatcher, LineFilter } from "./ast.ts";
+import type { LabelMatcher, LabelMatchOp, LineFilter } from "./ast.ts";
 import { LogQLParseError, parseLogQL } from "./logql.ts";
 import { InvalidRegexError } from "./re2.ts";
 
@@ -325,12 +325,12 @@ Deno.test("parseLogQL() reports unknown line filter operators and pipeline stage
     `cannot parse query at 13: unknown line filter operator "|", expected ${list}`,
   );
   assertParseError(
-    '{app="web"} | json',
-    'cannot parse query at 13: unsupported pipeline stage "| json": only line filters ("|=", "!=", "|~", "!~") are supported',
+    '{app="web"} | unwrap latency',
+    'cannot parse query at 13: unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
   );
   assertParseError(
-    '{app="web"} |= "x" |logfmt',
-    'cannot parse query at 20: unsupported pipeline stage "| logfmt": only line filters ("|=", "!=", "|~", "!~") are supported',
+    '{app="web"} |= "x" |logfmt host',
+    'cannot parse query at 20: unsupported pipeline stage "| logfmt" with label extractions',
   );
 });
 
@@ -370,4 +370,155 @@ Deno.test("LogQLParseError carries position and reason", () => {
   assert.equal(e.position, 3);
   assert.equal(e.reason, "expected x");
   assert.equal(e.message, "cannot parse query at 3: expected x");
+});
+
+Deno.test("parseLogQL() parses log pipelines: parsers, label filters, formatters, drop, keep", () => {
+  const p = (q: string) => parseLogQL(`{app="web"} ${q}`).pipeline;
+  assert.deepEqual(p('|= "a" or `b` or "c" != "d"'), [
+    { kind: "line_filter", op: "|=", value: "a", or: ["b", "c"] },
+    lf("!=", "d"),
+  ]);
+  assert.deepEqual(p("| json | logfmt --keep-empty --strict | unpack | decolorize"), [
+    { kind: "json" },
+    { kind: "logfmt", strict: true, keepEmpty: true },
+    { kind: "unpack" },
+    { kind: "decolorize" },
+  ]);
+  assert.deepEqual(p('| json a="b.c", d="e[0]", f, g=`["h i"][2]`'), [{
+    kind: "json",
+    fields: [
+      { name: "a", path: ["b", "c"] },
+      { name: "d", path: ["e", 0] },
+      { name: "f", path: ["f"] },
+      { name: "g", path: ["h i", 2] },
+    ],
+  }]);
+  assert.deepEqual(p('| regexp "(?P<ip>\\\\S+)" | pattern `<ip> <_>`'), [
+    { kind: "regexp", pattern: "(?P<ip>\\S+)" },
+    { kind: "pattern", pattern: "<ip> <_>" },
+  ]);
+  const m = (name: string, op: LabelMatchOp, value: string) => ({
+    kind: "match" as const,
+    matcher: { name, op, value },
+  });
+  assert.deepEqual(p('| a="1" or b!~"2", c=~"3" and d!="4" e="5"'), [{
+    kind: "label_filter",
+    predicate: {
+      kind: "or",
+      left: m("a", "=", "1"),
+      right: {
+        kind: "and",
+        left: {
+          kind: "and",
+          left: { kind: "and", left: m("b", "!~", "2"), right: m("c", "=~", "3") },
+          right: m("d", "!=", "4"),
+        },
+        right: m("e", "=", "5"),
+      },
+    },
+  }]);
+  assert.deepEqual(p("| took > 250ms | size >= 1KiB | n == -1.5 | s = 200"), [
+    {
+      kind: "label_filter",
+      predicate: {
+        kind: "compare",
+        name: "took",
+        op: ">",
+        type: "duration",
+        value: 0.25,
+        text: "250ms",
+      },
+    },
+    {
+      kind: "label_filter",
+      predicate: {
+        kind: "compare",
+        name: "size",
+        op: ">=",
+        type: "bytes",
+        value: 1024,
+        text: "1KiB",
+      },
+    },
+    {
+      kind: "label_filter",
+      predicate: {
+        kind: "compare",
+        name: "n",
+        op: "==",
+        type: "number",
+        value: -1.5,
+        text: "-1.5",
+      },
+    },
+    {
+      kind: "label_filter",
+      predicate: { kind: "compare", name: "s", op: "==", type: "number", value: 200, text: "200" },
+    },
+  ]);
+  assert.deepEqual(p('| (a="1" or b="2") c="3"')[0], {
+    kind: "label_filter",
+    predicate: {
+      kind: "and",
+      left: { kind: "or", left: m("a", "=", "1"), right: m("b", "=", "2") },
+      right: m("c", "=", "3"),
+    },
+  });
+  assert.deepEqual(
+    p('| line_format "{{.a | ToUpper}}" | label_format x=y, z="{{.w}}" | drop a, b="c" | keep d'),
+    [
+      { kind: "line_format", template: "{{.a | ToUpper}}" },
+      {
+        kind: "label_format",
+        formats: [{ name: "x", rename: "y" }, { name: "z", template: "{{.w}}" }],
+      },
+      {
+        kind: "drop",
+        labels: [{ name: "a" }, { name: "b", matcher: { name: "b", op: "=", value: "c" } }],
+      },
+      { kind: "keep", labels: [{ name: "d" }] },
+    ],
+  );
+  assert.deepEqual(p('| json | __error__="" |= "x"').at(-1), lf("|=", "x"));
+});
+
+Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, naming them", () => {
+  for (
+    const [q, message] of [
+      [
+        "| unwrap latency",
+        'at 13: unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
+      ],
+      ["| distinct a", 'at 13: unsupported pipeline stage "| distinct": not supported yet'],
+      ['| ip("10.0.0.0/8")', 'at 15: unsupported label filter "ip(...)"'],
+      ['| addr = ip("10.0.0.0/8")', 'at 22: unsupported label filter "ip(...)"'],
+      ['|= ip("10.0.0.0/8")', 'at 16: unsupported line filter "ip(...)"'],
+      ["| logfmt host", 'at 13: unsupported pipeline stage "| logfmt" with label extractions'],
+      ["| logfmt --bogus", 'at 22: unknown logfmt flag: expected "--strict" or "--keep-empty"'],
+      ['| regexp "(a)"', "at 22: regexp needs at least one named group (?P<name>...)"],
+      ['| regexp "(?P<a>"', 'at 22: invalid regex "(?P<a>": Unterminated group'],
+      [
+        '| pattern "<a><b>"',
+        'at 23: invalid pattern "<a><b>": consecutive captures <a><b> are not allowed',
+      ],
+      [
+        '| line_format "{{ if .a }}"',
+        'at 27: invalid template "{{ if .a }}": unsupported template action "if"',
+      ],
+      ['| label_format a=b, a="x"', 'at 33: label_format sets "a" more than once'],
+      ["| json a=1", 'at 22: expected quoted string ("..." or `...`), found "1"'],
+      ['| json a="b..c"', 'at 22: invalid JSON path "b..c"'],
+      ["| user=alice", 'at 20: expected quoted string, number, duration or bytes, found "alice"'],
+      ["| status > 5xx", 'at 24: invalid number, duration or bytes literal "5xx"'],
+      [
+        '| status > "5"',
+        'at 22: operator ">" compares numbers, durations or bytes: expected one, found string',
+      ],
+      ["| status =~ 5", 'at 25: expected quoted string ("..." or `...`), found "5"'],
+      ['| (a="1"', 'at 21: expected ")"'],
+      ['| a="1" and', "at 24: expected label filter (label name)"],
+    ]
+  ) {
+    assertParseError(`{app="web"} ${q}`, `cannot parse query ${message}`);
+  }
 });

@@ -65,6 +65,8 @@ function compileLabelMatcher(m: LabelMatcher): (labels: Record<string, string>) 
  * Compiles line filters into one predicate that holds when every filter
  * holds. `|=` and `!=` are case-sensitive substring tests; `|~` and `!~`
  * search the line with an unanchored regex (use `(?i)` for case-insensitive).
+ * With `or` values, `|=` and `|~` hold when any value matches, `!=` and `!~`
+ * when none does.
  *
  * @example Usage
  * ```ts
@@ -96,6 +98,15 @@ export function compileLineFilters(
 }
 
 function compileLineFilter(f: LineFilter): (line: string) => boolean {
+  if (f.or) {
+    // `|= "a" or "b"` keeps a line matching any value; `!= "a" or "b"` one matching none.
+    const positive = f.op === "|=" ? "|=" : f.op === "!=" ? "|=" : "|~";
+    const tests = [f.value, ...f.or].map((value) =>
+      compileLineFilter({ kind: "line_filter", op: positive, value })
+    );
+    const any = (line: string) => tests.some((test) => test(line));
+    return f.op === "|=" || f.op === "|~" ? any : (line) => !any(line);
+  }
   const { value } = f;
   switch (f.op) {
     case "|=":
@@ -117,8 +128,8 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
 
 /**
  * Returns the substrings every matching line must contain: the values of
- * all `|=` filters, without duplicates and without the empty string (which
- * every line contains). Useful to prune blocks with content filters.
+ * all `|=` filters without `or`, without duplicates and without the empty
+ * string (which every line contains). Useful to prune blocks with content filters.
  *
  * @example Usage
  * ```ts
@@ -136,6 +147,6 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
  */
 export function requiredLineTerms(filters: readonly LineFilter[]): string[] {
   const terms = new Set<string>();
-  for (const f of filters) if (f.op === "|=" && f.value !== "") terms.add(f.value);
+  for (const f of filters) if (f.op === "|=" && !f.or && f.value !== "") terms.add(f.value);
   return [...terms];
 }

@@ -2,14 +2,22 @@ import assert from "node:assert/strict";
 import type { LabelMatcher, LineFilter } from "./ast.ts";
 import { parseLogQL } from "./logql.ts";
 import { compileLabelMatchers, compileLineFilters, requiredLineTerms } from "./matchers.ts";
+import { splitPushdown } from "./pipeline/mod.ts";
 import { InvalidRegexError } from "./re2.ts";
 
 function labels(query: string): (l: Record<string, string>) => boolean {
   return compileLabelMatchers(parseLogQL(query).matchers);
 }
 
+/** The line filters of `query` (its whole pipeline). */
+function filtersOf(query: string): LineFilter[] {
+  const { pushdown, pipeline } = splitPushdown(parseLogQL(query).pipeline);
+  assert.deepEqual(pipeline, []);
+  return pushdown;
+}
+
 function lines(query: string): (line: string) => boolean {
-  const f = compileLineFilters(parseLogQL(query).pipeline);
+  const f = compileLineFilters(filtersOf(query));
   assert.ok(f, "expected a line predicate");
   return f;
 }
@@ -88,7 +96,7 @@ Deno.test("compileLabelMatchers() throws InvalidRegexError for unvalidated input
 
 Deno.test("compileLineFilters() returns undefined without filters", () => {
   assert.equal(compileLineFilters([]), undefined);
-  assert.equal(compileLineFilters(parseLogQL('{app="web"}').pipeline), undefined);
+  assert.equal(compileLineFilters(filtersOf('{app="web"}')), undefined);
 });
 
 Deno.test("compileLineFilters() |= and != are case-sensitive substring tests", () => {
@@ -149,8 +157,20 @@ Deno.test("compileLineFilters() throws for an unknown operator", () => {
 });
 
 Deno.test("requiredLineTerms() returns the |= values", () => {
-  const { pipeline } = parseLogQL('|= "GET" != "health" |~ "x+" |= "api" !~ "y" |= "GET" |= ""');
-  assert.deepEqual(requiredLineTerms(pipeline), ["GET", "api"]);
+  const filters = filtersOf('|= "GET" != "health" |~ "x+" |= "api" !~ "y" |= "GET" |= ""');
+  assert.deepEqual(requiredLineTerms(filters), ["GET", "api"]);
+  assert.deepEqual(requiredLineTerms(filtersOf('|= "GET" or "POST" |= "api"')), ["api"]);
   assert.deepEqual(requiredLineTerms([]), []);
   assert.deepEqual(requiredLineTerms([lf("!=", "a"), lf("|~", "b")]), []);
+});
+
+Deno.test("compileLineFilters() with or: |= and |~ keep any value, != and !~ none", () => {
+  const any = lines('|= "GET" or "POST"');
+  assert.deepEqual(["GET /", "POST /", "PUT /"].map(any), [true, true, false]);
+  const none = lines('!= "GET" or "POST"');
+  assert.deepEqual(["GET /", "POST /", "PUT /"].map(none), [false, false, true]);
+  const re = lines('|~ "^G" or "^P"');
+  assert.deepEqual(["GET /", "POST /", "DEL /"].map(re), [true, true, false]);
+  const notRe = lines('!~ "^G" or "^P"');
+  assert.deepEqual(["GET /", "POST /", "DEL /"].map(notRe), [false, false, true]);
 });

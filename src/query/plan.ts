@@ -19,7 +19,9 @@ import type { BlockRef } from "../storage/segment_reader.ts";
 import type { ByteSource } from "../storage/source/byte_source.ts";
 import { MAX_TS } from "../time.ts";
 import type { LabelMatcher, LineFilter, PipelineStage } from "./ast.ts";
+import { type LineMatcher, lineMatcher } from "./line_scan.ts";
 import { compileLabelMatchers, requiredLineTerms } from "./matchers.ts";
+import { requiredPipelineTerms } from "./pipeline/pruning.ts";
 
 /** What the engine reads from. */
 export interface EngineContext {
@@ -108,6 +110,58 @@ export function streamFilter(matchers: readonly LabelMatcher[]): (s: StreamLabel
 }
 
 /**
+ * The substrings every line of `sel` in a stream must contain: the values of
+ * its pushed-down `|=` filters, and the values its pipeline's label filters
+ * imply after a parser (see `pipeline/pruning.ts`) when the stream lacks
+ * that label. Memoised per stream for one query.
+ */
+export function lineTermsOf(
+  sel: Pick<Selection, "pushdown" | "pipeline">,
+): (stream: StreamLabels) => string[] {
+  const pushed = requiredLineTerms(sel.pushdown);
+  const implied = requiredPipelineTerms(sel.pipeline);
+  if (implied.length === 0) return () => pushed;
+  const memo = new Map<StreamLabels, string[]>();
+  return (stream) => {
+    let terms = memo.get(stream);
+    if (!terms) {
+      terms = [...pushed];
+      for (const { label, value } of implied) {
+        if (!Object.hasOwn(stream.labels, label) && !terms.includes(value)) terms.push(value);
+      }
+      memo.set(stream, terms);
+    }
+    return terms;
+  };
+}
+
+/**
+ * The scan matcher of each stream: the pushed-down filters, plus the values
+ * the pipeline implies (see {@linkcode lineTermsOf}) as `|=` filters, so the
+ * native needle search can use them. Memoised per stream for one query.
+ */
+export function lineMatcherOf(
+  sel: Pick<Selection, "pushdown" | "pipeline">,
+): (stream: StreamLabels) => LineMatcher {
+  const pushed = lineMatcher(sel.pushdown);
+  const pushedTerms = requiredLineTerms(sel.pushdown);
+  const termsOf = lineTermsOf(sel);
+  const memo = new Map<StreamLabels, LineMatcher>();
+  return (stream) => {
+    let matcher = memo.get(stream);
+    if (!matcher) {
+      const implied = termsOf(stream).slice(pushedTerms.length);
+      matcher = implied.length === 0 ? pushed : lineMatcher([
+        ...sel.pushdown,
+        ...implied.map((value) => ({ kind: "line_filter", op: "|=", value }) as const),
+      ]);
+      memo.set(stream, matcher);
+    }
+    return matcher;
+  };
+}
+
+/**
  * Records that `entry` failed a read: the query goes on without what it
  * could not read, says so in `warnings` (once per file), and the file is
  * handed to the quarantine. Errors other than damage are thrown on.
@@ -134,13 +188,24 @@ export function damaged(
 export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
   const [lo, hi] = timeBounds(sel);
   const wanted = streamFilter(sel.matchers);
-  const terms = requiredLineTerms(sel.pushdown).flatMap(termsOf);
+  const lineTerms = lineTermsOf(sel);
+  const hashes = new Map<StreamLabels, number[]>();
+  const termHashes = (stream: StreamLabels) => {
+    let found = hashes.get(stream);
+    if (!found) hashes.set(stream, found = lineTerms(stream).flatMap(termsOf));
+    return found;
+  };
   const { catalog, cache } = ctx;
   const entries: CatalogEntry[] = [];
   for (const e of catalog.entries()) {
     if (e.maxTs < lo || e.minTs > hi) continue;
-    if (!e.streams.some(wanted)) continue;
-    if (terms.length > 0 && !bloomHasAll(catalog.filterOf(e), terms)) continue;
+    const streams = e.streams.filter(wanted);
+    if (streams.length === 0) continue;
+    // A file is skipped when the content filter rules out every stream of it.
+    if (streams.every((s) => termHashes(s).length > 0)) {
+      const filter = catalog.filterOf(e);
+      if (streams.every((s) => !bloomHasAll(filter, termHashes(s)))) continue;
+    }
     entries.push(e);
   }
   const units: Unit[] = [];
@@ -175,6 +240,7 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
         if (ref.maxTs < lo || ref.minTs > hi) continue;
         const stream = streams[ref.stream];
         if (!wanted(stream)) continue;
+        const terms = termHashes(stream);
         if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
         units.push({
           kind: "block",

@@ -9,8 +9,7 @@
  */
 
 import type { EngineContext, Selection } from "./plan.ts";
-import { plan, timeBounds } from "./plan.ts";
-import { lineMatcher } from "./line_scan.ts";
+import { lineMatcherOf, plan, timeBounds } from "./plan.ts";
 import { compilePipeline } from "./pipeline/mod.ts";
 import { readUnits, scanColumns } from "./scan.ts";
 import { type Direction, type LogEntry, TopEntries } from "./top_entries.ts";
@@ -34,7 +33,7 @@ export interface SelectResult {
  */
 export async function selectLines(ctx: EngineContext, query: LogQuery): Promise<SelectResult> {
   const [lo, hi] = timeBounds(query);
-  const matcher = lineMatcher(query.pushdown);
+  const matcherOf = lineMatcherOf(query);
   const pipeline = compilePipeline(query.pipeline);
   const backward = query.direction === "backward";
   const { units, warnings, done } = await plan(ctx, query);
@@ -54,10 +53,14 @@ export async function selectLines(ctx: EngineContext, query: LogQuery): Promise<
           read[w],
           backward && bound !== undefined && bound > lo ? bound : lo,
           !backward && bound !== undefined && bound < hi ? bound : hi,
-          matcher,
+          matcherOf(wave[w].stream),
           (ts, line, metadata) => {
-            const out = run.process(line);
-            if (out) top.offer({ ts, line: out.line, labels: out.labels, metadata });
+            if (!top.admits(ts)) return;
+            const out = run.process(
+              line,
+              metadata === undefined ? undefined : JSON.parse(metadata),
+            );
+            if (out) top.offer({ ts, ...out });
           },
         );
         top.settle();

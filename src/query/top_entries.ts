@@ -8,29 +8,34 @@
 
 import type { StreamLabels } from "../storage/catalog.ts";
 
-/** One log line of a query result. */
+/**
+ * One log line of a query result, with its final labels in Loki's three
+ * categories, as the pipeline left them.
+ */
 export interface LogEntry {
   readonly ts: bigint;
   readonly line: string;
-  /** The line's final labels: its stream's, as the pipeline left them. */
-  readonly labels: StreamLabels;
-  /** Metadata JSON, when the line has some. */
-  readonly metadata?: string;
+  /** The stream-category labels (its `key` orders ties). */
+  readonly stream: StreamLabels;
+  /** Structured metadata, when the line has some. */
+  readonly metadata?: Record<string, string>;
+  /** Labels added by parsers and `label_format`, when there are some. */
+  readonly parsed?: Record<string, string>;
 }
 
 /** Which lines come first: `backward` is newest first (the default), `forward` oldest first. */
 export type Direction = "backward" | "forward";
 
 /**
- * The order of `direction`: by time, then by labels, then by line.
+ * The order of `direction`: by time, then by stream labels, then by line.
  *
  * @example
  * ```ts
  * import { entryOrder } from "./top_entries.ts";
  * import assert from "node:assert/strict";
- * const labels = { key: "{}", labels: {} };
- * const a = { ts: 1n, line: "a", labels };
- * const b = { ts: 2n, line: "b", labels };
+ * const stream = { key: "{}", labels: {} };
+ * const a = { ts: 1n, line: "a", stream };
+ * const b = { ts: 2n, line: "b", stream };
  * assert.deepEqual([a, b].sort(entryOrder("backward")), [b, a]);
  * assert.deepEqual([b, a].sort(entryOrder("forward")), [a, b]);
  * ```
@@ -39,7 +44,7 @@ export function entryOrder(direction: Direction): (a: LogEntry, b: LogEntry) => 
   const later = direction === "backward" ? -1 : 1;
   return (a, b) => {
     if (a.ts !== b.ts) return a.ts > b.ts ? later : -later;
-    if (a.labels.key !== b.labels.key) return a.labels.key < b.labels.key ? -1 : 1;
+    if (a.stream.key !== b.stream.key) return a.stream.key < b.stream.key ? -1 : 1;
     return a.line < b.line ? -1 : a.line > b.line ? 1 : 0;
   };
 }
@@ -51,10 +56,10 @@ export function entryOrder(direction: Direction): (a: LogEntry, b: LogEntry) => 
  * ```ts
  * import { TopEntries } from "./top_entries.ts";
  * import assert from "node:assert/strict";
- * const labels = { key: "{}", labels: {} };
+ * const stream = { key: "{}", labels: {} };
  * const top = new TopEntries(1, "backward");
- * top.offer({ ts: 1n, line: "old", labels });
- * top.offer({ ts: 2n, line: "new", labels });
+ * top.offer({ ts: 1n, line: "old", stream });
+ * top.offer({ ts: 2n, line: "new", stream });
  * assert.deepEqual(top.sorted().map((e) => e.line), ["new"]);
  * ```
  */
@@ -112,4 +117,49 @@ export class TopEntries {
     this.#trim();
     return this.#entries;
   }
+}
+
+/** Lines of one final label set, as Loki's `streams` answer groups them. */
+export interface EntryGroup {
+  /** Every final label: the stream's, structured metadata and parsed labels. */
+  labels: Record<string, string>;
+  /** The group's entries, in the order given. */
+  entries: LogEntry[];
+}
+
+/**
+ * Groups entries into streams by their final label set (all three
+ * categories merged; parsed labels win, then metadata), groups in the order
+ * of their first entry.
+ *
+ * @example
+ * ```ts
+ * import { groupByLabels } from "./top_entries.ts";
+ * import assert from "node:assert/strict";
+ * const stream = { key: '{"app":"web"}', labels: { app: "web" } };
+ * const groups = groupByLabels([
+ *   { ts: 3n, line: "a", stream, parsed: { s: "500" } },
+ *   { ts: 2n, line: "b", stream, parsed: { s: "200" } },
+ *   { ts: 1n, line: "c", stream, parsed: { s: "500" } },
+ * ]);
+ * assert.deepEqual(groups.map((g) => [g.labels, g.entries.map((e) => e.line)]), [
+ *   [{ app: "web", s: "500" }, ["a", "c"]],
+ *   [{ app: "web", s: "200" }, ["b"]],
+ * ]);
+ * ```
+ */
+export function groupByLabels(entries: readonly LogEntry[]): EntryGroup[] {
+  const groups = new Map<string, EntryGroup>();
+  for (const e of entries) {
+    let key = e.stream.key;
+    let labels = e.stream.labels;
+    if (e.metadata || e.parsed) {
+      labels = { ...e.stream.labels, ...e.metadata, ...e.parsed };
+      key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    let group = groups.get(key);
+    if (!group) groups.set(key, group = { labels, entries: [] });
+    group.entries.push(e);
+  }
+  return [...groups.values()];
 }

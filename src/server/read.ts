@@ -41,8 +41,9 @@ export async function handleQuery(req: Request, engine: QueryEngine): Promise<Re
     data: entries.map((e) => ({
       timestamp: e.ts,
       line: e.line,
-      labels: e.labels.labels,
-      ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
+      labels: e.stream.labels,
+      ...(e.metadata ? { metadata: e.metadata } : {}),
+      ...(e.parsed ? { parsed: e.parsed } : {}),
     })),
     ...(warnings.length > 0 ? { warnings } : {}),
   });

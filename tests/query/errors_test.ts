@@ -61,9 +61,9 @@ Deno.test("parse errors are 400 with the message and position", () =>
         'unknown line filter operator "|>", expected "|=", "!=", "|~" or "!~"',
       ],
       [
-        '{app="web"} | json',
+        '{app="web"} | unwrap latency',
         13,
-        'unsupported pipeline stage "| json": only line filters ("|=", "!=", "|~", "!~") are supported',
+        'unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
       ],
       ["|= panic", 4, 'expected quoted string ("..." or `...`), found "panic"'],
       ['|= "é😀" x', 10, `expected ${filters} or end of query, found "x"`],

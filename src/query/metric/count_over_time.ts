@@ -9,17 +9,19 @@
  * @module
  */
 
-import type { StreamLabels } from "../../storage/catalog.ts";
-import { lineMatcher } from "../line_scan.ts";
+import type { FinalLabels } from "../pipeline/labels.ts";
 import { compilePipeline } from "../pipeline/mod.ts";
-import { type EngineContext, plan, type Selection, type Unit } from "../plan.ts";
+import { type EngineContext, lineMatcherOf, plan, type Selection, type Unit } from "../plan.ts";
 import { readUnits, scanColumns } from "../scan.ts";
 
 /** A count query; `start` and `end` are times here (0n is the time 0, not unbounded). */
 export interface CountQuery extends Selection {
   /** Bucket width in nanoseconds. */
   readonly step: bigint;
-  /** Labels that split the series (of the lines' final labels); none: one series. */
+  /**
+   * Labels that split the series: of the lines' final labels, in any
+   * category (parsed, then structured metadata, then the stream's); none: one series.
+   */
   readonly by: readonly string[];
 }
 
@@ -46,14 +48,19 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
     );
   }
   const buckets = Number((hi - lo) / step) + 1;
-  const matcher = lineMatcher(query.pushdown);
+  const matcherOf = lineMatcherOf(query);
   const pipeline = compilePipeline(query.pipeline);
   const series = new Map<string, { labels: Record<string, string>; counts: number[] }>();
-  const countsOf = (labels: StreamLabels) => {
+  const countsOf = (labels: FinalLabels) => {
     const picked: Record<string, string> = {};
     for (const name of by) {
       // Own properties only: a label named "constructor" is an ordinary name.
-      if (Object.hasOwn(labels.labels, name)) picked[name] = labels.labels[name];
+      for (const from of [labels.parsed, labels.metadata, labels.stream.labels]) {
+        if (from && Object.hasOwn(from, name)) {
+          picked[name] = from[name];
+          break;
+        }
+      }
     }
     // Series sort by their label values, a missing label as "" (first).
     const key = JSON.stringify(by.map((name) => picked[name] ?? ""));
@@ -64,14 +71,14 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
   const bucketOf = (ts: bigint) => Number((ts - lo) / step);
   const { units, warnings, done } = await plan(ctx, query);
   try {
-    const countable = !matcher.test && pipeline.identity;
+    const countable = query.pushdown.length === 0 && pipeline.identity;
     const toRead: Unit[] = [];
     for (const u of units) {
       if (
         countable && u.kind === "block" && u.minTs >= lo && u.maxTs <= hi &&
         bucketOf(u.minTs) === bucketOf(u.maxTs)
       ) {
-        countsOf(u.stream)[bucketOf(u.minTs)] += u.ref.count;
+        countsOf({ stream: u.stream })[bucketOf(u.minTs)] += u.ref.count;
       } else toRead.push(u);
     }
     for (let at = 0; at < toRead.length; at += ctx.concurrency) {
@@ -79,9 +86,9 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
       const read = await readUnits(ctx, wave, warnings);
       wave.forEach((u, w) => {
         const run = pipeline.forStream(u.stream);
-        scanColumns(read[w], lo, hi, matcher, (ts, line) => {
-          const out = run.process(line);
-          if (out) countsOf(out.labels)[bucketOf(ts)]++;
+        scanColumns(read[w], lo, hi, matcherOf(u.stream), (ts, line, metadata) => {
+          const out = run.process(line, metadata === undefined ? undefined : JSON.parse(metadata));
+          if (out) countsOf(out)[bucketOf(ts)]++;
         });
       });
     }

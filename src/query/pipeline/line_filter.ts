@@ -16,9 +16,10 @@ import type { Stage } from "./mod.ts";
  * @example
  * ```ts
  * import { lineFilterStage } from "./line_filter.ts";
+ * import { LabelsBuilder } from "./labels.ts";
  * import assert from "node:assert/strict";
  * const keep = lineFilterStage({ kind: "line_filter", op: "|~", value: "5\\d\\d" });
- * const labels = { key: "{}", labels: {} };
+ * const labels = new LabelsBuilder({ key: "{}", labels: {} });
  * assert.equal(keep({ line: "status 502", labels }), true);
  * assert.equal(keep({ line: "status 200", labels }), false);
  * ```

@@ -3,21 +3,38 @@
  * filters, compiled once per query and instantiated once per stream, as in
  * Loki's `pkg/logql/log`. A stage sees each line with the labels it has
  * so far and keeps it (perhaps rewritten, perhaps with other labels) or drops
- * it. One file per stage kind: `line_filter.ts` today; parsers, label
- * filters and formatters join it.
+ * it. Labels come in Loki's three categories (`labels.ts`): the stream's,
+ * the line's structured metadata and parsed labels. One file per stage kind.
  *
  * @module
  */
 
 import type { StreamLabels } from "../../storage/catalog.ts";
 import type { LineFilter, PipelineStage } from "../ast.ts";
+import { decolorizeStage } from "./decolorize.ts";
+import { dropStage } from "./drop.ts";
+import { jsonStage } from "./json.ts";
+import { keepStage } from "./keep.ts";
+import { labelFilterStage } from "./label_filter.ts";
+import { labelFormatStage } from "./label_format.ts";
+import { type FinalLabels, LabelsBuilder } from "./labels.ts";
 import { lineFilterStage } from "./line_filter.ts";
+import { lineFormatStage } from "./line_format.ts";
+import { logfmtStage } from "./logfmt.ts";
+import { patternStage } from "./pattern.ts";
+import { regexpStage } from "./regexp.ts";
+import { unpackStage } from "./unpack.ts";
 
 /** A line on its way through a stream's stages. */
 export interface PipelineLine {
   line: string;
-  /** The labels so far: the stream's, then what stages add, change or drop. */
-  labels: StreamLabels;
+  /** The labels so far: the stream's and the line's metadata, then what stages add, change or drop. */
+  labels: LabelsBuilder;
+}
+
+/** A line that came through: its final text and labels. */
+export interface PipelineResult extends FinalLabels {
+  line: string;
 }
 
 /** One compiled stage: keeps `entry` (changing it in place) or drops it (false). */
@@ -25,8 +42,11 @@ export type Stage = (entry: PipelineLine) => boolean;
 
 /** The stages of one stream. */
 export interface StreamPipeline {
-  /** Runs `line` of the stream through every stage; `undefined` when a stage drops it. */
-  process(line: string): PipelineLine | undefined;
+  /**
+   * Runs `line` of the stream, with its structured `metadata`, through every
+   * stage; `undefined` when a stage drops it.
+   */
+  process(line: string, metadata?: Record<string, string>): PipelineResult | undefined;
 }
 
 /** A compiled pipeline. */
@@ -55,15 +75,40 @@ export interface Pipeline {
 export function splitPushdown(
   stages: readonly PipelineStage[],
 ): { pushdown: LineFilter[]; pipeline: PipelineStage[] } {
-  let n = 0;
-  while (n < stages.length && stages[n].kind === "line_filter") n++;
-  return { pushdown: stages.slice(0, n), pipeline: stages.slice(n) };
+  const pushdown: LineFilter[] = [];
+  for (const stage of stages) {
+    if (stage.kind !== "line_filter") break;
+    pushdown.push(stage);
+  }
+  return { pushdown, pipeline: stages.slice(pushdown.length) };
 }
 
 function compileStage(stage: PipelineStage): Stage {
   switch (stage.kind) {
     case "line_filter":
       return lineFilterStage(stage);
+    case "json":
+      return jsonStage(stage);
+    case "logfmt":
+      return logfmtStage(stage);
+    case "unpack":
+      return unpackStage();
+    case "regexp":
+      return regexpStage(stage);
+    case "pattern":
+      return patternStage(stage);
+    case "label_filter":
+      return labelFilterStage(stage.predicate);
+    case "line_format":
+      return lineFormatStage(stage);
+    case "label_format":
+      return labelFormatStage(stage);
+    case "drop":
+      return dropStage(stage);
+    case "keep":
+      return keepStage(stage);
+    case "decolorize":
+      return decolorizeStage();
   }
 }
 
@@ -78,22 +123,28 @@ function compileStage(stage: PipelineStage): Stage {
  * const stream = { key: '{"app":"web"}', labels: { app: "web" } };
  * const run = pipeline.forStream(stream);
  * assert.equal(run.process("debug: x"), undefined);
- * assert.deepEqual(run.process("error: y"), { line: "error: y", labels: stream });
+ * assert.deepEqual(run.process("error: y"), { line: "error: y", stream });
+ * const parsed = compilePipeline([{ kind: "logfmt", strict: false, keepEmpty: false }]);
+ * assert.deepEqual(parsed.forStream(stream).process("status=502", { trace: "t1" }), {
+ *   line: "status=502", stream, metadata: { trace: "t1" }, parsed: { status: "502" },
+ * });
  * ```
  */
 export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
   const compiled = stages.map(compileStage);
   const streams = new Map<StreamLabels, StreamPipeline>();
+  // Changed stream label sets, shared by every stream of the query.
+  const finals = new Map<string, StreamLabels>();
   return {
     identity: compiled.length === 0,
     forStream(stream) {
       let run = streams.get(stream);
       if (!run) {
         run = {
-          process(line) {
-            const entry: PipelineLine = { line, labels: stream };
+          process(line, metadata) {
+            const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
             for (const stage of compiled) if (!stage(entry)) return undefined;
-            return entry;
+            return { line: entry.line, ...entry.labels.final(finals) };
           },
         };
         streams.set(stream, run);

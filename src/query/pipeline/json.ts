@@ -1,0 +1,156 @@
+/**
+ * The `| json` parser: every field of a JSON object line as a parsed label,
+ * flattened as Loki does (nested keys joined with `_`, arrays skipped,
+ * names sanitised), or with `| json a="b.c", d="e[0]"` only the addressed
+ * values (objects and arrays as JSON text). A line that is not a JSON object
+ * gets `__error__="JSONParserErr"`.
+ *
+ * @module
+ */
+
+import type { JsonParser } from "../ast.ts";
+import type { LabelsBuilder } from "./labels.ts";
+import type { Stage } from "./mod.ts";
+
+/** The `__error__` value of a line `| json` or `| unpack` cannot parse. */
+export const JSON_PARSER_ERR = "JSONParserErr";
+
+/** A JSON number kept as written (`1.50` stays `1.50`, big integers stay exact). */
+class RawNumber {
+  constructor(readonly source: string) {}
+}
+
+/**
+ * Parses `line` as a JSON object, numbers kept as written; records the error
+ * in `labels` and returns `undefined` when it is not one.
+ */
+export function parseJsonObject(
+  line: string,
+  labels: LabelsBuilder,
+): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(
+      line,
+      (_key, v, context?: { source?: string }) =>
+        typeof v === "number" && context?.source !== undefined ? new RawNumber(context.source) : v,
+    );
+  } catch (error) {
+    labels.setError(JSON_PARSER_ERR, (error as Error).message);
+    return undefined;
+  }
+  if (
+    typeof value !== "object" || value === null || Array.isArray(value) ||
+    value instanceof RawNumber
+  ) {
+    labels.setError(JSON_PARSER_ERR, "Value looks like a JSON value, but not an object");
+    return undefined;
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * A label name from a JSON or logfmt key, as Loki makes it: spaces trimmed,
+ * every character outside `[a-zA-Z0-9_]` replaced with `_`, and `_` in front
+ * of a leading digit when the key starts a name.
+ *
+ * @example
+ * ```ts
+ * import { sanitizeLabelKey } from "./json.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(sanitizeLabelKey("http.status-code", true), "http_status_code");
+ * assert.equal(sanitizeLabelKey("2xx", true), "_2xx");
+ * assert.equal(sanitizeLabelKey("2xx", false), "2xx");
+ * ```
+ */
+export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
+  key = key.trim();
+  if (key === "") return key;
+  if (isPrefix && key[0] >= "0" && key[0] <= "9") key = "_" + key;
+  return key.replace(/[^a-zA-Z0-9_]/g, "_");
+}
+
+/** A leaf value as a label value: strings unescaped, numbers and booleans as written, null as "". */
+function leaf(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (v instanceof RawNumber) return v.source;
+  if (typeof v === "boolean") return String(v);
+  if (v === null) return "";
+  return undefined;
+}
+
+function flatten(obj: Record<string, unknown>, prefix: string, labels: LabelsBuilder): void {
+  for (const [key, v] of Object.entries(obj)) {
+    const part = sanitizeLabelKey(key, prefix === "");
+    if (part === "") continue;
+    const name = prefix === "" ? part : `${prefix}_${part}`;
+    if (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof RawNumber)) {
+      flatten(v as Record<string, unknown>, name, labels);
+      continue;
+    }
+    const value = leaf(v);
+    if (value !== undefined) labels.setParsed(name, value);
+  }
+}
+
+// JSON.rawJSON (V8 ≥ 11.4) is not in TypeScript's lib yet.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/** JSON text of a value, numbers as written. */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x instanceof RawNumber ? rawJSON(x.source) : x));
+}
+
+function lookup(obj: unknown, path: readonly (string | number)[]): string {
+  let v = obj;
+  for (const step of path) {
+    if (typeof step === "number") {
+      if (!Array.isArray(v) || step >= v.length) return "";
+      v = v[step];
+    } else {
+      if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof RawNumber) {
+        return "";
+      }
+      if (!Object.hasOwn(v, step)) return "";
+      v = (v as Record<string, unknown>)[step];
+    }
+  }
+  return leaf(v) ?? toJson(v);
+}
+
+/**
+ * The stage of `parser`.
+ *
+ * @example
+ * ```ts
+ * import { jsonStage } from "./json.ts";
+ * import { LabelsBuilder } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * const stream = { key: '{"app":"web"}', labels: { app: "web" } };
+ * const labels = new LabelsBuilder(stream);
+ * const line = '{"app":"x","req":{"path":"/a","ms":1.50},"tags":["a"],"ok":true}';
+ * assert.equal(jsonStage({ kind: "json" })({ line, labels }), true);
+ * assert.deepEqual(labels.final(new Map()).parsed, {
+ *   app_extracted: "x", req_path: "/a", req_ms: "1.50", ok: "true",
+ * });
+ * const picked = new LabelsBuilder(stream);
+ * const stage = jsonStage({ kind: "json", fields: [{ name: "first", path: ["tags", 0] }] });
+ * stage({ line, labels: picked });
+ * assert.deepEqual(picked.final(new Map()).parsed, { first: "a" });
+ * ```
+ */
+export function jsonStage(parser: JsonParser): Stage {
+  const fields = parser.fields;
+  if (!fields) {
+    return (entry) => {
+      const obj = parseJsonObject(entry.line, entry.labels);
+      if (obj) flatten(obj, "", entry.labels);
+      return true;
+    };
+  }
+  return (entry) => {
+    const obj = parseJsonObject(entry.line, entry.labels);
+    if (obj) { for (const f of fields) entry.labels.setParsed(f.name, lookup(obj, f.path)); }
+    return true;
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The `| label_format a=b, c="{{.x}}"` stage: `a=b` renames label `b` to
+ * `a` (in `b`'s category; nothing when `b` is missing), `c="…"` sets `c` to
+ * a template rendered with the labels as they were before the stage (see
+ * `template.ts`). A template that fails sets `__error__="TemplateFormatErr"`.
+ *
+ * @module
+ */
+
+import type { LabelFormat } from "../ast.ts";
+import { TEMPLATE_FORMAT_ERR } from "./line_format.ts";
+import type { Stage } from "./mod.ts";
+import { Template } from "./template.ts";
+
+/**
+ * The stage of `format`.
+ *
+ * @example
+ * ```ts
+ * import { labelFormatStage } from "./label_format.ts";
+ * import { LabelsBuilder } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * const stage = labelFormatStage({
+ *   kind: "label_format",
+ *   formats: [{ name: "lvl", rename: "level" }, { name: "who", template: "{{.app | ToUpper}}" }],
+ * });
+ * const labels = new LabelsBuilder({ key: "{}", labels: { app: "web" } }, { level: "info" });
+ * stage({ line: "", labels });
+ * assert.deepEqual(labels.all(), { app: "web", lvl: "info", who: "WEB" });
+ * ```
+ */
+export function labelFormatStage(format: LabelFormat): Stage {
+  const formats = format.formats.map((f) =>
+    "rename" in f ? f : { name: f.name, template: new Template(f.template) }
+  );
+  return (entry) => {
+    const labels = entry.labels;
+    const before = formats.some((f) => "template" in f) ? labels.all() : {};
+    for (const f of formats) {
+      if ("rename" in f) {
+        labels.rename(f.rename, f.name);
+        continue;
+      }
+      const fields = f.template.usesLine ? { ...before, __line__: entry.line } : before;
+      try {
+        labels.set(f.name, f.template.render(fields));
+      } catch (error) {
+        labels.setError(TEMPLATE_FORMAT_ERR, (error as Error).message);
+      }
+    }
+    return true;
+  };
+}

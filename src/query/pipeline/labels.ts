@@ -1,0 +1,193 @@
+/**
+ * The labels of a line on its way through the pipeline, in Loki's three
+ * categories: its stream's labels, its structured metadata and the labels
+ * parsers and `label_format` add. A stage reads a label by name whatever its
+ * category (parsed first, then metadata, then the stream's), so
+ * `| trace_id="…"` filters on structured metadata as on any label.
+ *
+ * @module
+ */
+
+import type { StreamLabels } from "../../storage/catalog.ts";
+
+/** Loki's suffix for a parsed label whose name a stream label already has. */
+export const EXTRACTED_SUFFIX = "_extracted";
+/** The label a failing stage sets (`JSONParserErr`, `LogfmtParserErr`, …). */
+export const ERROR_LABEL = "__error__";
+/** The label holding why a stage failed. */
+export const ERROR_DETAILS_LABEL = "__error_details__";
+
+/** The canonical key of a label set: sorted JSON, as the catalog keys streams. */
+export function streamKey(labels: Record<string, string>): string {
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+/** The final labels of a line, by category. */
+export interface FinalLabels {
+  /** The stream-category labels (the stream's own object when no stage changed them). */
+  stream: StreamLabels;
+  /** Structured metadata, when there is some. */
+  metadata?: Record<string, string>;
+  /** Labels added by parsers and `label_format`, when there are some. */
+  parsed?: Record<string, string>;
+}
+
+/**
+ * The labels of one line, by category.
+ *
+ * @example
+ * ```ts
+ * import { LabelsBuilder } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * const stream = { key: '{"app":"web"}', labels: { app: "web" } };
+ * const b = new LabelsBuilder(stream, { trace_id: "abc" });
+ * assert.equal(b.get("trace_id"), "abc");
+ * b.setParsed("app", "x"); // a stream label: becomes app_extracted
+ * b.setParsed("status", "200");
+ * assert.deepEqual(b.final(new Map()), {
+ *   stream,
+ *   metadata: { trace_id: "abc" },
+ *   parsed: { app_extracted: "x", status: "200" },
+ * });
+ * ```
+ */
+export class LabelsBuilder {
+  readonly #base: StreamLabels;
+  #stream: Record<string, string>;
+  #streamChanged = false;
+  #metadata: Record<string, string>;
+  #parsed: Record<string, string> = {};
+
+  /** The labels of a line of `stream` with structured `metadata`. */
+  constructor(stream: StreamLabels, metadata?: Record<string, string>) {
+    this.#base = stream;
+    this.#stream = stream.labels;
+    this.#metadata = metadata ?? {};
+  }
+
+  /** The value of label `name` (parsed, then metadata, then stream), or `undefined`. */
+  get(name: string): string | undefined {
+    if (Object.hasOwn(this.#parsed, name)) return this.#parsed[name];
+    if (Object.hasOwn(this.#metadata, name)) return this.#metadata[name];
+    if (Object.hasOwn(this.#stream, name)) return this.#stream[name];
+    return undefined;
+  }
+
+  /** Whether the line's stream (before any stage) has label `name`. */
+  streamHas(name: string): boolean {
+    return Object.hasOwn(this.#base.labels, name);
+  }
+
+  /** Whether a stage failed on this line. */
+  hasError(): boolean {
+    return Object.hasOwn(this.#parsed, ERROR_LABEL);
+  }
+
+  /** Records a failure: `__error__` (the first one stays) and its details. */
+  setError(error: string, details: string): void {
+    if (this.hasError()) return;
+    this.#parsed[ERROR_LABEL] = error;
+    this.#parsed[ERROR_DETAILS_LABEL] = details;
+  }
+
+  /**
+   * Adds a parsed label; a name the stream already has gets the `_extracted`
+   * suffix, as in Loki.
+   */
+  setParsed(name: string, value: string): void {
+    if (this.streamHas(name)) name += EXTRACTED_SUFFIX;
+    this.#deleteMetadataOrStream(name);
+    this.#parsed[name] = value;
+  }
+
+  /** Sets label `name` in the category that holds it, or as a parsed label. */
+  set(name: string, value: string): void {
+    if (Object.hasOwn(this.#parsed, name)) this.#parsed[name] = value;
+    else if (Object.hasOwn(this.#metadata, name)) this.#copyMetadata()[name] = value;
+    else if (Object.hasOwn(this.#stream, name)) this.#copyStream()[name] = value;
+    else this.#parsed[name] = value;
+  }
+
+  /** Renames label `from` to `to`, in `from`'s category; nothing when `from` is missing. */
+  rename(from: string, to: string): void {
+    const value = this.get(from);
+    if (value === undefined || from === to) return;
+    const category = Object.hasOwn(this.#parsed, from)
+      ? "parsed"
+      : Object.hasOwn(this.#metadata, from)
+      ? "metadata"
+      : "stream";
+    this.delete(from);
+    this.delete(to);
+    if (category === "parsed") this.#parsed[to] = value;
+    else if (category === "metadata") this.#copyMetadata()[to] = value;
+    else this.#copyStream()[to] = value;
+  }
+
+  /** Removes label `name` from every category. */
+  delete(name: string): void {
+    delete this.#parsed[name];
+    this.#deleteMetadataOrStream(name);
+  }
+
+  #deleteMetadataOrStream(name: string): void {
+    if (Object.hasOwn(this.#metadata, name)) delete this.#copyMetadata()[name];
+    if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
+  }
+
+  #metadataCopied = false;
+
+  #copyMetadata(): Record<string, string> {
+    if (!this.#metadataCopied) {
+      this.#metadata = { ...this.#metadata };
+      this.#metadataCopied = true;
+    }
+    return this.#metadata;
+  }
+
+  #copyStream(): Record<string, string> {
+    if (!this.#streamChanged) {
+      this.#stream = { ...this.#stream };
+      this.#streamChanged = true;
+    }
+    return this.#stream;
+  }
+
+  /** Every label name, in every category. */
+  names(): string[] {
+    return [
+      ...new Set([
+        ...Object.keys(this.#stream),
+        ...Object.keys(this.#metadata),
+        ...Object.keys(this.#parsed),
+      ]),
+    ];
+  }
+
+  /** Every label with its value (as {@linkcode get} sees it). */
+  all(): Record<string, string> {
+    return { ...this.#stream, ...this.#metadata, ...this.#parsed };
+  }
+
+  /**
+   * The final labels by category; a changed stream label set is looked up
+   * in (or added to) `streams`, so equal sets share one object.
+   */
+  final(streams: Map<string, StreamLabels>): FinalLabels {
+    let stream = this.#base;
+    if (this.#streamChanged) {
+      const key = streamKey(this.#stream);
+      if (key !== stream.key) {
+        let found = streams.get(key);
+        if (!found) streams.set(key, found = { key, labels: this.#stream });
+        stream = found;
+      }
+    }
+    const out: FinalLabels = { stream };
+    if (Object.keys(this.#metadata).length > 0) out.metadata = this.#metadata;
+    if (Object.keys(this.#parsed).length > 0) out.parsed = this.#parsed;
+    return out;
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The `| logfmt` parser: `key=value` pairs (values bare or double-quoted
+ * with Go escapes) as parsed labels, names sanitised as for `| json`.
+ * Standalone keys and empty values are skipped unless `--keep-empty`. A
+ * malformed pair is skipped; with `--strict` parsing stops there instead and
+ * the line gets `__error__="LogfmtParserErr"`.
+ *
+ * @module
+ */
+
+import type { LogfmtParser } from "../ast.ts";
+import { sanitizeLabelKey } from "./json.ts";
+import type { Stage } from "./mod.ts";
+
+/** The `__error__` value of a line `| logfmt --strict` cannot parse. */
+export const LOGFMT_PARSER_ERR = "LogfmtParserErr";
+
+/** One decoded pair, or a syntax error at a position. */
+type Pair = { key: string; value: string | undefined } | { error: string };
+
+const isSpace = (c: string) => c <= " ";
+
+/**
+ * Decodes logfmt `line` into pairs, calling `emit` for each; a malformed
+ * pair is reported as `{ error }` and decoding resumes after the next space.
+ */
+function decode(line: string, emit: (pair: Pair) => boolean): void {
+  let i = 0;
+  const n = line.length;
+  const skipToSpace = () => {
+    while (i < n && !isSpace(line[i])) i++;
+  };
+  while (i < n) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return;
+    const start = i;
+    while (i < n && !isSpace(line[i]) && line[i] !== "=" && line[i] !== '"') i++;
+    if (i === start) {
+      const c = line[i];
+      skipToSpace();
+      if (!emit({ error: `logfmt syntax error at pos ${start + 1} : unexpected '${c}'` })) return;
+      continue;
+    }
+    const key = line.slice(start, i);
+    if (i >= n || isSpace(line[i])) {
+      if (!emit({ key, value: undefined })) return;
+      continue;
+    }
+    if (line[i] === '"') {
+      const at = i;
+      skipToSpace();
+      if (!emit({ error: `logfmt syntax error at pos ${at + 1} : unexpected '"'` })) return;
+      continue;
+    }
+    i++; // "="
+    if (i >= n || isSpace(line[i])) {
+      if (!emit({ key, value: "" })) return;
+      continue;
+    }
+    if (line[i] === '"') {
+      const open = i;
+      i++;
+      while (i < n && line[i] !== '"') i += line[i] === "\\" ? 2 : 1;
+      if (i >= n) {
+        if (
+          !emit({ error: `logfmt syntax error at pos ${open + 1} : unterminated quoted value` })
+        ) {
+          return;
+        }
+        return;
+      }
+      i++;
+      let value: string;
+      try {
+        value = JSON.parse(line.slice(open, i));
+      } catch {
+        const at = open;
+        skipToSpace();
+        if (!emit({ error: `logfmt syntax error at pos ${at + 1} : invalid quoted value` })) return;
+        continue;
+      }
+      if (i < n && !isSpace(line[i])) {
+        const at = i;
+        skipToSpace();
+        if (!emit({ error: `logfmt syntax error at pos ${at + 1} : unexpected '${line[at]}'` })) {
+          return;
+        }
+        continue;
+      }
+      if (!emit({ key, value })) return;
+      continue;
+    }
+    const vstart = i;
+    while (i < n && !isSpace(line[i]) && line[i] !== "=" && line[i] !== '"') i++;
+    if (i < n && !isSpace(line[i])) {
+      const at = i;
+      skipToSpace();
+      if (!emit({ error: `logfmt syntax error at pos ${at + 1} : unexpected '${line[at]}'` })) {
+        return;
+      }
+      continue;
+    }
+    if (!emit({ key, value: line.slice(vstart, i) })) return;
+  }
+}
+
+/**
+ * The stage of `parser`.
+ *
+ * @example
+ * ```ts
+ * import { logfmtStage } from "./logfmt.ts";
+ * import { LabelsBuilder } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * const line = 'level=info msg="hello \\"you\\"" took=25ms flag empty=';
+ * const labels = new LabelsBuilder({ key: "{}", labels: {} });
+ * logfmtStage({ kind: "logfmt", strict: false, keepEmpty: false })({ line, labels });
+ * assert.deepEqual(labels.final(new Map()).parsed, {
+ *   level: "info", msg: 'hello "you"', took: "25ms",
+ * });
+ * const strict = new LabelsBuilder({ key: "{}", labels: {} });
+ * logfmtStage({ kind: "logfmt", strict: true, keepEmpty: true })({ line: "a=1 =x b=2", labels: strict });
+ * assert.equal(strict.get("a"), "1");
+ * assert.equal(strict.get("b"), undefined);
+ * assert.equal(strict.get("__error__"), "LogfmtParserErr");
+ * ```
+ */
+export function logfmtStage(parser: LogfmtParser): Stage {
+  const { strict, keepEmpty } = parser;
+  return (entry) => {
+    const labels = entry.labels;
+    decode(entry.line, (pair) => {
+      if ("error" in pair) {
+        if (!strict) return true;
+        labels.setError(LOGFMT_PARSER_ERR, pair.error);
+        return false;
+      }
+      const value = pair.value ?? "";
+      if (value === "" && !keepEmpty) return true;
+      const name = sanitizeLabelKey(pair.key, true);
+      if (name !== "") labels.setParsed(name, value);
+      return true;
+    });
+    return true;
+  };
+}
