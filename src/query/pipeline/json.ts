@@ -1,7 +1,7 @@
 /**
  * The `| json` parser: every field of a JSON object line as a parsed label,
- * flattened as Loki does (nested keys joined with `_`, arrays skipped,
- * names sanitised), or with `| json a="b.c", d="e[0]"` only the addressed
+ * flattened as Loki does (nested keys joined with `_`, arrays and nulls
+ * skipped, names sanitised), or with `| json a="b.c", d="e[0]"` only the addressed
  * values (objects and arrays as JSON text). A line that is not a JSON object
  * gets `__error__="JSONParserErr"`.
  *
@@ -70,12 +70,11 @@ export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
   return key.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
-/** A leaf value as a label value: strings unescaped, numbers and booleans as written, null as "". */
+/** A leaf value as a label value: strings unescaped, numbers and booleans as written. */
 function leaf(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (v instanceof RawNumber) return v.source;
   if (typeof v === "boolean") return String(v);
-  if (v === null) return "";
   return undefined;
 }
 
@@ -115,7 +114,7 @@ function lookup(obj: unknown, path: readonly (string | number)[]): string {
       v = (v as Record<string, unknown>)[step];
     }
   }
-  return leaf(v) ?? toJson(v);
+  return v === null ? "" : leaf(v) ?? toJson(v);
 }
 
 /**

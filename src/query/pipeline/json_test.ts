@@ -9,10 +9,10 @@ function parse(line: string, fields?: { name: string; path: (string | number)[] 
   return labels.final(new Map()).parsed;
 }
 
-Deno.test("json flattens nested objects with _, skips arrays, sanitises names", () => {
+Deno.test("json flattens nested objects with _, skips arrays and nulls, sanitises names", () => {
   assert.deepEqual(
     parse('{"a":{"b":{"c":"d"}},"arr":[1,2],"http.code":200,"2x":"y","n":null,"f":1.50,"t":false}'),
-    { a_b_c: "d", http_code: "200", _2x: "y", n: "", f: "1.50", t: "false" },
+    { a_b_c: "d", http_code: "200", _2x: "y", f: "1.50", t: "false" },
   );
   assert.deepEqual(parse('{"app":"inner","big":12345678901234567890}'), {
     app_extracted: "inner",
@@ -29,7 +29,7 @@ Deno.test("json sets JSONParserErr on a line that is not an object", () => {
 });
 
 Deno.test("json with extractions: paths, indexes, quoted keys, objects as JSON, missing as empty", () => {
-  const line = '{"a":{"b":"c","list":[{"x":1}]},"k y":"v"}';
+  const line = '{"a":{"b":"c","list":[{"x":1}]},"k y":"v","n":null}';
   assert.deepEqual(
     parse(line, [
       { name: "b", path: ["a", "b"] },
@@ -37,7 +37,8 @@ Deno.test("json with extractions: paths, indexes, quoted keys, objects as JSON, 
       { name: "o", path: ["a", "list", 0] },
       { name: "ky", path: ["k y"] },
       { name: "none", path: ["a", "zzz"] },
+      { name: "nul", path: ["n"] },
     ]),
-    { b: "c", x: "1", o: '{"x":1}', ky: "v", none: "" },
+    { b: "c", x: "1", o: '{"x":1}', ky: "v", none: "", nul: "" },
   );
 });

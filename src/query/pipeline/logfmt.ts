@@ -21,8 +21,9 @@ type Pair = { key: string; value: string | undefined } | { error: string };
 const isSpace = (c: string) => c <= " ";
 
 /**
- * Decodes logfmt `line` into pairs, calling `emit` for each; a malformed
- * pair is reported as `{ error }` and decoding resumes after the next space.
+ * Decodes logfmt `line` into pairs as Loki's decoder does, calling `emit`
+ * for each until it returns false; a malformed pair is reported as
+ * `{ error }` and decoding resumes after it (an unterminated quote ends the line).
  */
 function decode(line: string, emit: (pair: Pair) => boolean): void {
   let i = 0;
@@ -58,15 +59,12 @@ function decode(line: string, emit: (pair: Pair) => boolean): void {
       continue;
     }
     if (line[i] === '"') {
+      // As Loki's decoder: the pair ends at the closing quote, whatever follows.
       const open = i;
       i++;
       while (i < n && line[i] !== '"') i += line[i] === "\\" ? 2 : 1;
       if (i >= n) {
-        if (
-          !emit({ error: `logfmt syntax error at pos ${open + 1} : unterminated quoted value` })
-        ) {
-          return;
-        }
+        emit({ error: `logfmt syntax error at pos ${n + 1} : unterminated quoted value` });
         return;
       }
       i++;
@@ -74,17 +72,7 @@ function decode(line: string, emit: (pair: Pair) => boolean): void {
       try {
         value = JSON.parse(line.slice(open, i));
       } catch {
-        const at = open;
-        skipToSpace();
-        if (!emit({ error: `logfmt syntax error at pos ${at + 1} : invalid quoted value` })) return;
-        continue;
-      }
-      if (i < n && !isSpace(line[i])) {
-        const at = i;
-        skipToSpace();
-        if (!emit({ error: `logfmt syntax error at pos ${at + 1} : unexpected '${line[at]}'` })) {
-          return;
-        }
+        if (!emit({ error: `logfmt syntax error at pos ${i + 1} : invalid quoted value` })) return;
         continue;
       }
       if (!emit({ key, value })) return;

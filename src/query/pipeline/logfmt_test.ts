@@ -25,7 +25,12 @@ Deno.test("logfmt skips standalone keys and empty values unless --keep-empty", (
 });
 
 Deno.test("logfmt skips malformed pairs; --strict stops with LogfmtParserErr", () => {
-  assert.deepEqual(parse('a=1 =x b"c=2 d=3 e="open'), { a: "1", d: "3" });
+  assert.deepEqual(parse('a=1 =x b"c=2 d=3 v=x=y w="q"z=4 e="open'), {
+    a: "1",
+    d: "3",
+    w: "q",
+    z: "4",
+  });
   const strict = parse("a=1 =x d=3", true)!;
   assert.equal(strict.a, "1");
   assert.equal(strict.d, undefined);

@@ -142,6 +142,11 @@ export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
       if (!run) {
         run = {
           process(line, metadata) {
+            if (compiled.length === 0) {
+              return metadata && Object.keys(metadata).length > 0
+                ? { line, stream, metadata }
+                : { line, stream };
+            }
             const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
             for (const stage of compiled) if (!stage(entry)) return undefined;
             return { line: entry.line, ...entry.labels.final(finals) };

@@ -20,6 +20,13 @@
  *   `name_extracted`), so the planner applies a term only to streams without
  *   that label (see {@linkcode RequiredLabelTerm}).
  *
+ * Known gap: a label filter also sees structured metadata, and content
+ * filters cover line text only. A line whose body lacks the label but whose
+ * metadata has it with the value matches the filter without containing the
+ * value, and pruning would miss it. Closing the gap needs the metadata keys
+ * of each block (or file) in the index, so that the planner applies a term
+ * only where no line has that key in its metadata.
+ *
  * @module
  */
 
