@@ -129,8 +129,8 @@ export interface EntryGroup {
 
 /**
  * Groups entries into streams by their final label set (all three
- * categories merged; parsed labels win, then metadata), groups in the order
- * of their first entry.
+ * categories merged; structured metadata wins over parsed labels, which win
+ * over the stream's), groups in the order of their first entry.
  *
  * @example
  * ```ts
@@ -154,7 +154,7 @@ export function groupByLabels(entries: readonly LogEntry[]): EntryGroup[] {
     let key = e.stream.key;
     let labels = e.stream.labels;
     if (e.metadata || e.parsed) {
-      labels = { ...e.stream.labels, ...e.metadata, ...e.parsed };
+      labels = { ...e.stream.labels, ...e.parsed, ...e.metadata };
       key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     }
     let group = groups.get(key);

@@ -20,7 +20,7 @@ export interface CountQuery extends Selection {
   readonly step: bigint;
   /**
    * Labels that split the series: of the lines' final labels, in any
-   * category (parsed, then structured metadata, then the stream's); none: one series.
+   * category (structured metadata, then parsed, then the stream's); none: one series.
    */
   readonly by: readonly string[];
 }
@@ -55,7 +55,7 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
     const picked: Record<string, string> = {};
     for (const name of by) {
       // Own properties only: a label named "constructor" is an ordinary name.
-      for (const from of [labels.parsed, labels.metadata, labels.stream.labels]) {
+      for (const from of [labels.metadata, labels.parsed, labels.stream.labels]) {
         if (from && Object.hasOwn(from, name)) {
           picked[name] = from[name];
           break;

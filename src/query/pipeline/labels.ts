@@ -2,8 +2,9 @@
  * The labels of a line on its way through the pipeline, in Loki's three
  * categories: its stream's labels, its structured metadata and the labels
  * parsers and `label_format` add. A stage reads a label by name whatever its
- * category (parsed first, then metadata, then the stream's), so
- * `| trace_id="…"` filters on structured metadata as on any label.
+ * category (structured metadata first, then parsed labels, then the
+ * stream's, as Loki's `LabelsBuilder` does), so `| trace_id="…"` filters on
+ * structured metadata as on any label.
  *
  * @module
  */
@@ -67,10 +68,10 @@ export class LabelsBuilder {
     this.#metadata = metadata ?? {};
   }
 
-  /** The value of label `name` (parsed, then metadata, then stream), or `undefined`. */
+  /** The value of label `name` (metadata, then parsed, then stream), or `undefined`. */
   get(name: string): string | undefined {
-    if (Object.hasOwn(this.#parsed, name)) return this.#parsed[name];
     if (Object.hasOwn(this.#metadata, name)) return this.#metadata[name];
+    if (Object.hasOwn(this.#parsed, name)) return this.#parsed[name];
     if (Object.hasOwn(this.#stream, name)) return this.#stream[name];
     return undefined;
   }
@@ -94,18 +95,19 @@ export class LabelsBuilder {
 
   /**
    * Adds a parsed label; a name the stream already has gets the `_extracted`
-   * suffix, as in Loki.
+   * suffix, as in Loki. Structured metadata of the same name stays (and
+   * still wins in {@linkcode get}).
    */
   setParsed(name: string, value: string): void {
     if (this.streamHas(name)) name += EXTRACTED_SUFFIX;
-    this.#deleteMetadataOrStream(name);
+    if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
     this.#parsed[name] = value;
   }
 
   /** Sets label `name` in the category that holds it, or as a parsed label. */
   set(name: string, value: string): void {
-    if (Object.hasOwn(this.#parsed, name)) this.#parsed[name] = value;
-    else if (Object.hasOwn(this.#metadata, name)) this.#copyMetadata()[name] = value;
+    if (Object.hasOwn(this.#metadata, name)) this.#copyMetadata()[name] = value;
+    else if (Object.hasOwn(this.#parsed, name)) this.#parsed[name] = value;
     else if (Object.hasOwn(this.#stream, name)) this.#copyStream()[name] = value;
     else this.#parsed[name] = value;
   }
@@ -114,10 +116,10 @@ export class LabelsBuilder {
   rename(from: string, to: string): void {
     const value = this.get(from);
     if (value === undefined || from === to) return;
-    const category = Object.hasOwn(this.#parsed, from)
-      ? "parsed"
-      : Object.hasOwn(this.#metadata, from)
+    const category = Object.hasOwn(this.#metadata, from)
       ? "metadata"
+      : Object.hasOwn(this.#parsed, from)
+      ? "parsed"
       : "stream";
     this.delete(from);
     this.delete(to);
@@ -129,10 +131,6 @@ export class LabelsBuilder {
   /** Removes label `name` from every category. */
   delete(name: string): void {
     delete this.#parsed[name];
-    this.#deleteMetadataOrStream(name);
-  }
-
-  #deleteMetadataOrStream(name: string): void {
     if (Object.hasOwn(this.#metadata, name)) delete this.#copyMetadata()[name];
     if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
   }
@@ -168,7 +166,7 @@ export class LabelsBuilder {
 
   /** Every label with its value (as {@linkcode get} sees it). */
   all(): Record<string, string> {
-    return { ...this.#stream, ...this.#metadata, ...this.#parsed };
+    return { ...this.#stream, ...this.#parsed, ...this.#metadata };
   }
 
   /**

@@ -3,16 +3,19 @@ import { LabelsBuilder } from "./labels.ts";
 
 const stream = { key: '{"app":"web","level":"info"}', labels: { app: "web", level: "info" } };
 
-Deno.test("LabelsBuilder reads parsed, then metadata, then stream labels", () => {
+Deno.test("LabelsBuilder reads metadata, then parsed, then stream labels, as Loki does", () => {
   const b = new LabelsBuilder(stream, { level: "meta", trace_id: "t" });
   assert.equal(b.get("level"), "meta");
   b.setParsed("trace_id", "p");
-  assert.equal(b.get("trace_id"), "p");
+  b.setParsed("user", "u");
+  assert.equal(b.get("trace_id"), "t");
+  assert.equal(b.get("user"), "u");
   assert.equal(b.get("missing"), undefined);
+  assert.deepEqual(b.all(), { app: "web", level: "meta", trace_id: "t", user: "u" });
   assert.deepEqual(b.final(new Map()), {
     stream,
-    parsed: { trace_id: "p" },
-    metadata: { level: "meta" },
+    parsed: { trace_id: "p", user: "u" },
+    metadata: { level: "meta", trace_id: "t" },
   });
 });
 

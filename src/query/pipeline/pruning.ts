@@ -20,7 +20,8 @@
  *   `name_extracted`), so the planner applies a term only to streams without
  *   that label (see {@linkcode RequiredLabelTerm}).
  *
- * Known gap: a label filter also sees structured metadata, and content
+ * Known gap: a label filter also sees structured metadata (which wins over
+ * a parsed label of the same name, as in Loki), and content
  * filters cover line text only. A line whose body lacks the label but whose
  * metadata has it with the value matches the filter without containing the
  * value, and pruning would miss it. Closing the gap needs the metadata keys
