@@ -11,20 +11,14 @@
  */
 
 import denoConfig from "../../../deno.json" with { type: "json" };
-import type { LogEntry, QueryEngine } from "../../query/engine.ts";
+import type { QueryEngine } from "../../query/engine.ts";
 import { splitPushdown } from "../../query/pipeline/mod.ts";
 import type { LabelMatcher, LogSelectorExpr } from "../../query/ast.ts";
 import { LogQLParseError, parseLogQL } from "../../query/logql.ts";
 import { errorResponse, lokiFlavor } from "../errors.ts";
 import { json } from "../respond.ts";
 import { QueryError } from "../read_request.ts";
-import {
-  CATEGORIZE_LABELS,
-  encodeStreams,
-  type LokiEntry,
-  lokiStats,
-  wantsCategorized,
-} from "./encode.ts";
+import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
 import { formatLogQL } from "./format_query.ts";
 import {
   lokiWindow,
@@ -109,17 +103,6 @@ function optionalSelector(params: URLSearchParams): LabelMatcher[] {
   return text ? selectorMatchers(text, "query") : [];
 }
 
-// Until the engine's entries carry `stream`, `metadata` and `parsed` as
-// records (the pipeline's LogEntry), they are converted here.
-function lokiEntry(e: LogEntry): LokiEntry {
-  return {
-    ts: e.ts,
-    line: e.line,
-    stream: e.labels,
-    ...(e.metadata ? { metadata: JSON.parse(e.metadata) } : {}),
-  };
-}
-
 const UTF8 = new TextEncoder();
 
 /** Runs a log query over `window` and answers in Loki's `streams` shape. */
@@ -142,16 +125,19 @@ async function answerLogQuery(
     direction,
   });
   const categorize = wantsCategorized(req);
-  const lines = entries.map(lokiEntry);
-  const bytes = lines.reduce((n, e) => n + UTF8.encode(e.line).length, 0);
+  const bytes = entries.reduce((n, e) => n + UTF8.encode(e.line).length, 0);
   return json({
     status: "success",
     data: {
       resultType: "streams",
       // Before `result`, where Grafana's converter looks for it.
       ...(categorize ? { encodingFlags: [CATEGORIZE_LABELS] } : {}),
-      result: encodeStreams(lines, categorize),
-      stats: lokiStats({ lines: lines.length, bytes, seconds: (performance.now() - began) / 1000 }),
+      result: encodeStreams(entries, categorize),
+      stats: lokiStats({
+        lines: entries.length,
+        bytes,
+        seconds: (performance.now() - began) / 1000,
+      }),
     },
     ...(warnings.length > 0 ? { warnings } : {}),
   });
