@@ -114,6 +114,11 @@ export function streamFilter(matchers: readonly LabelMatcher[]): (s: StreamLabel
  * its pushed-down `|=` filters, and the values its pipeline's label filters
  * imply after a parser (see `pipeline/pruning.ts`) when the stream lacks
  * that label. Memoised per stream for one query.
+ *
+ * An implied value holds only for lines without structured metadata: a label
+ * filter sees metadata too, so a line whose metadata has the value matches
+ * without holding it. Callers apply implied values only where that is known:
+ * to content filters that cover metadata, and to scans of lines without any.
  */
 export function lineTermsOf(
   sel: Pick<Selection, "pushdown" | "pipeline">,
@@ -136,18 +141,20 @@ export function lineTermsOf(
 }
 
 /**
- * The scan matcher of each stream: the pushed-down filters, plus the values
- * the pipeline implies (see {@linkcode lineTermsOf}) as `|=` filters, so the
- * native needle search can use them. Memoised per stream for one query.
+ * The scan matcher of each stream: the pushed-down filters, plus, for lines
+ * without metadata (`hasMetadata` false), the values the pipeline implies
+ * (see {@linkcode lineTermsOf}) as `|=` filters, so the native needle search
+ * can use them. Memoised per stream for one query.
  */
 export function lineMatcherOf(
   sel: Pick<Selection, "pushdown" | "pipeline">,
-): (stream: StreamLabels) => LineMatcher {
+): (stream: StreamLabels, hasMetadata: boolean) => LineMatcher {
   const pushed = lineMatcher(sel.pushdown);
   const pushedTerms = requiredLineTerms(sel.pushdown);
   const termsOf = lineTermsOf(sel);
   const memo = new Map<StreamLabels, LineMatcher>();
-  return (stream) => {
+  return (stream, hasMetadata) => {
+    if (hasMetadata) return pushed;
     let matcher = memo.get(stream);
     if (!matcher) {
       const implied = termsOf(stream).slice(pushedTerms.length);
@@ -189,6 +196,7 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
   const [lo, hi] = timeBounds(sel);
   const wanted = streamFilter(sel.matchers);
   const lineTerms = lineTermsOf(sel);
+  const pushedHashes = requiredLineTerms(sel.pushdown).flatMap(termsOf);
   const hashes = new Map<StreamLabels, number[]>();
   const termHashes = (stream: StreamLabels) => {
     let found = hashes.get(stream);
@@ -199,13 +207,9 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
   const entries: CatalogEntry[] = [];
   for (const e of catalog.entries()) {
     if (e.maxTs < lo || e.minTs > hi) continue;
-    const streams = e.streams.filter(wanted);
-    if (streams.length === 0) continue;
-    // A file is skipped when the content filter rules out every stream of it.
-    if (streams.every((s) => termHashes(s).length > 0)) {
-      const filter = catalog.filterOf(e);
-      if (streams.every((s) => !bloomHasAll(filter, termHashes(s)))) continue;
-    }
+    if (!e.streams.some(wanted)) continue;
+    // Catalog filters do not say whether they cover metadata: pushed terms only.
+    if (pushedHashes.length > 0 && !bloomHasAll(catalog.filterOf(e), pushedHashes)) continue;
     entries.push(e);
   }
   const units: Unit[] = [];
@@ -240,7 +244,7 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
         if (ref.maxTs < lo || ref.minTs > hi) continue;
         const stream = streams[ref.stream];
         if (!wanted(stream)) continue;
-        const terms = termHashes(stream);
+        const terms = index.filtersCoverMetadata ? termHashes(stream) : pushedHashes;
         if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
         units.push({
           kind: "block",

@@ -18,6 +18,8 @@ import { type BlockUnit, damaged, type EngineContext, type Unit } from "./plan.t
 /** A unit's lines as ascending columns. */
 export interface Columns {
   readonly ts: BigInt64Array | bigint[];
+  /** Whether any line has metadata. */
+  readonly hasMetadata: boolean;
   /** Scans lines `[from, to)` with `matcher`. */
   scan(
     from: number,
@@ -31,11 +33,17 @@ export interface Columns {
 const utf8 = new TextDecoder();
 
 /** The columns of a block that could not be read. */
-const NO_COLUMNS: Columns = { ts: [], scan: () => {}, metadata: () => undefined };
+const NO_COLUMNS: Columns = {
+  ts: [],
+  hasMetadata: false,
+  scan: () => {},
+  metadata: () => undefined,
+};
 
 function blockColumns(block: Block): Columns {
   return {
     ts: block.ts,
+    hasMetadata: block.metadata !== undefined,
     scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
     metadata(i) {
       const ends = block.metadataEnds;
@@ -52,6 +60,7 @@ function memColumns(mem: MemStream): Columns {
   order.sort((a, b) => (mem.ts[a] < mem.ts[b] ? -1 : mem.ts[a] > mem.ts[b] ? 1 : a - b));
   return {
     ts: order.map((i) => mem.ts[i]),
+    hasMetadata: mem.metadata !== undefined,
     scan(from, to, matcher, emit) {
       for (let k = from; k < to; k++) {
         const line = mem.lines[order[k]];

@@ -53,7 +53,7 @@ export async function selectLines(ctx: EngineContext, query: LogQuery): Promise<
           read[w],
           backward && bound !== undefined && bound > lo ? bound : lo,
           !backward && bound !== undefined && bound < hi ? bound : hi,
-          matcherOf(wave[w].stream),
+          matcherOf(wave[w].stream, read[w].hasMetadata),
           (ts, line, metadata) => {
             if (!top.admits(ts)) return;
             const out = run.process(

@@ -138,7 +138,12 @@ export class BlockBuilder {
       if (b >= 0x80) this.#ascii = false;
       else if (b === NEWLINE) this.#newlines = true;
     }
-    if (this.#collectTerms) addLineTerms(bytes, start, end, this.#terms);
+    if (this.#collectTerms) {
+      addLineTerms(bytes, start, end, this.#terms);
+      // Metadata values too: a label filter sees them, so pruning by a value
+      // must know whether a block holds it in either place.
+      if (metadata !== undefined) addLineTerms(metadata, 0, metadata.length, this.#terms);
+    }
     this.#ts.push(ts);
     this.#ends.push(end);
     if (metadata !== undefined && metadata.length > 0) {

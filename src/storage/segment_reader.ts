@@ -36,6 +36,11 @@ export interface SegmentIndex {
   readonly rows: number;
   readonly rawBytes: number;
   readonly seqs: SeqRanges;
+  /**
+   * Whether the block filters hold the terms of metadata as well as of lines
+   * (files written before that hold line terms only).
+   */
+  readonly filtersCoverMetadata: boolean;
   /** Canonical label JSON per stream id. */
   readonly streams: readonly string[];
   /** Blocks, grouped by stream and in time order within a stream. */
@@ -127,6 +132,7 @@ export async function readSegmentIndex(
       rows: Number(facts.get("rows")),
       rawBytes: Number(facts.get("raw_bytes")),
       seqs: JSON.parse(facts.get("seqs") as string),
+      filtersCoverMetadata: Number(facts.get("filters_cover_metadata")) === 1,
       streams,
       blocks,
     };

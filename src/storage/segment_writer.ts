@@ -239,6 +239,8 @@ export class SegmentWriter {
         ["rows", rows],
         ["raw_bytes", rawBytes],
         ["seqs", JSON.stringify(seqs)],
+        // Content filters hold the terms of metadata as well as of lines.
+        ["filters_cover_metadata", 1],
       ];
       db.exec("BEGIN");
       for (const [k, v] of facts) meta.run(k, v);

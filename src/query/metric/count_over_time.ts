@@ -86,10 +86,19 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
       const read = await readUnits(ctx, wave, warnings);
       wave.forEach((u, w) => {
         const run = pipeline.forStream(u.stream);
-        scanColumns(read[w], lo, hi, matcherOf(u.stream), (ts, line, metadata) => {
-          const out = run.process(line, metadata === undefined ? undefined : JSON.parse(metadata));
-          if (out) countsOf(out)[bucketOf(ts)]++;
-        });
+        scanColumns(
+          read[w],
+          lo,
+          hi,
+          matcherOf(u.stream, read[w].hasMetadata),
+          (ts, line, metadata) => {
+            const out = run.process(
+              line,
+              metadata === undefined ? undefined : JSON.parse(metadata),
+            );
+            if (out) countsOf(out)[bucketOf(ts)]++;
+          },
+        );
       });
     }
   } finally {

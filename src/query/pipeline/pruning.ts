@@ -20,13 +20,14 @@
  *   `name_extracted`), so the planner applies a term only to streams without
  *   that label (see {@linkcode RequiredLabelTerm}).
  *
- * Known gap: a label filter also sees structured metadata (which wins over
- * a parsed label of the same name, as in Loki), and content
- * filters cover line text only. A line whose body lacks the label but whose
- * metadata has it with the value matches the filter without containing the
- * value, and pruning would miss it. Closing the gap needs the metadata keys
- * of each block (or file) in the index, so that the planner applies a term
- * only where no line has that key in its metadata.
+ * Metadata: a label filter also sees structured metadata (which wins over a
+ * parsed label of the same name, as in Loki), so a line whose metadata, not
+ * its text, holds the value matches the filter. The planner therefore applies
+ * these values only where that cannot happen or is covered: to block filters
+ * of segments whose filters hold metadata terms too (`filters_cover_metadata`
+ * in the index; older files are pruned by `|=` values alone), never to the
+ * catalog's file filters, and as needles only in blocks and head streams
+ * without metadata (see `lineTermsOf` in `plan.ts`).
  *
  * @module
  */

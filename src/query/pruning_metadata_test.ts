@@ -1,0 +1,62 @@
+/**
+ * Pruning with parsers never hides a line whose structured metadata, not its
+ * text, holds the value a label filter asks for (a label filter sees both).
+ */
+import assert from "node:assert/strict";
+import { MemBatch } from "../ingest/head.ts";
+import { BlockBuilder } from "../storage/block_codec.ts";
+import { Catalog } from "../storage/catalog.ts";
+import { SegmentCache } from "../storage/segment_cache.ts";
+import { SegmentWriter } from "../storage/segment_writer.ts";
+import { QueryEngine } from "./engine.ts";
+import { parseLogQL } from "./logql.ts";
+import { splitPushdown } from "./pipeline/mod.ts";
+
+const IN_METADATA = "4bf92f3577b34da6a3ce929d0e0e4736";
+const IN_LINE = "00f067aa0ba902b7a3ce929d0e0e4736";
+const ROWS: [bigint, string, Record<string, string> | undefined][] = [
+  [1n, '{"msg":"a"}', { trace_id: IN_METADATA }],
+  [2n, `{"msg":"b","trace_id":"${IN_LINE}"}`, undefined],
+  [3n, '{"msg":"c"}', undefined],
+];
+
+Deno.test("a value held only in metadata is found with and without pruning, in segments and the head", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-prune-meta-" });
+  const catalog = await Catalog.open(dir);
+  const cache = new SegmentCache(catalog.opener);
+  try {
+    const writer = new SegmentWriter(dir, "l1-test-0.loge", { level: 1, zstdLevel: 3 });
+    const builder = new BlockBuilder();
+    for (const [ts, line, meta] of ROWS) {
+      builder.addString(ts, line, meta && JSON.stringify(meta));
+    }
+    writer.writeBlock(writer.stream('{"app":"seg"}'), builder);
+    catalog.add(writer.finish([[1, 1]]));
+    const head = new MemBatch();
+    head.add(2, [{
+      key: '{"app":"mem"}',
+      ts: ROWS.map((r) => r[0]),
+      lines: ROWS.map((r) => r[1]),
+      metadata: ROWS.map((r) => r[2] && JSON.stringify(r[2])),
+    }]);
+    const engine = new QueryEngine({ catalog, cache, head: () => [head], concurrency: 2 });
+    for (const app of ["seg", "mem"]) {
+      for (const [value, line] of [[IN_METADATA, '{"msg":"a"}'], [IN_LINE, ROWS[1][1]]]) {
+        const expr = parseLogQL(`{app="${app}"} | json | trace_id="${value}"`);
+        const { entries } = await engine.select({
+          start: 0n,
+          end: 0n,
+          matchers: expr.matchers,
+          ...splitPushdown(expr.pipeline),
+          limit: 10,
+          direction: "backward",
+        });
+        assert.deepEqual(entries.map((e) => e.line), [line], `${app}: ${value}`);
+      }
+    }
+  } finally {
+    await cache.close();
+    catalog.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
