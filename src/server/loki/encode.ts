@@ -57,7 +57,8 @@ function mergedLabels(e: LokiEntry): Record<string, string> {
   for (const [name, value] of Object.entries(e.parsed ?? {})) {
     labels[Object.hasOwn(e.stream.labels, name) ? `${name}_extracted` : name] = value;
   }
-  return labels;
+  // Sorted by name, as Loki writes a label set (Go sorts map keys).
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** A canonical key of a label set: its pairs, sorted by name. */
