@@ -351,11 +351,14 @@ Deno.test("buildinfo, ready and format_query", () =>
     assert.equal(ready.status, 200);
     assert.equal(ready.text, "ready\n");
     const formatted = await get(url, "/loki/api/v1/format_query", {
-      query: '{ app = "web",env=~`p.*` }|="x"',
+      query: '{ app = "web",env=~`p.*` }|="x" or `y` | json a, b="c[0]" | a >= 2KB and b = 1.50 ' +
+        "or level=~`err.*` | line_format `{{.a}}` | label_format l=level | drop c | decolorize",
     });
     assert.deepEqual(formatted.body, {
       status: "success",
-      data: '{app="web", env=~"p.*"} |= "x"',
+      data: '{app="web", env=~"p.*"} |= "x" or "y" | json a="a",b="c[0]" | ' +
+        '( ( a>=2KB , b==1.5 ) or level=~"err.*" ) | line_format "{{.a}}" | label_format l=level | ' +
+        "drop c | decolorize",
     });
   }));
 

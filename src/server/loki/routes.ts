@@ -14,12 +14,12 @@ import denoConfig from "../../../deno.json" with { type: "json" };
 import type { QueryEngine } from "../../query/engine.ts";
 import { splitPushdown } from "../../query/pipeline/mod.ts";
 import type { LabelMatcher, LogSelectorExpr } from "../../query/ast.ts";
+import { formatLogQL } from "../../query/format.ts";
 import { LogQLParseError, parseLogQL } from "../../query/logql.ts";
 import { errorResponse, lokiFlavor } from "../errors.ts";
 import { json } from "../respond.ts";
 import { QueryError } from "../read_request.ts";
 import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
-import { formatLogQL } from "./format_query.ts";
 import {
   lokiWindow,
   parseDuration,
