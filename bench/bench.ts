@@ -11,8 +11,11 @@
  * 4. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
  *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
  * 5. restart (default flags) on the compacted folder, to the first answer holding the needle;
- * 6. ingest with `--durable=false` into a second fresh server;
- * 7. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ * 6. durable ingest of the same corpus as Loki's clients send it (`logproto.PushRequest` in one
+ *    snappy block, to `POST /loki/api/v1/push`) into a second fresh server, measured as phase 2
+ *    (same clients, in-flight depth and batches, bodies encoded before the clock starts);
+ * 7. ingest with `--durable=false` into a third fresh server;
+ * 8. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
  *
  * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
  * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
@@ -41,6 +44,7 @@ import {
   emptyFigures,
   type Figures,
   type IngestFigure,
+  LOKI_LABEL,
   missingFigures,
   type QueryFigure,
   reportRows,
@@ -49,7 +53,9 @@ import {
 } from "./figures.ts";
 import { readProcMemory, RssSampler } from "./proc_status.ts";
 import { type FleetResult, runPushFleet } from "./push_fleet.ts";
-import { QUERY_LIMIT, queryBody, querySpecs, runQuery } from "./queries.ts";
+import type { PushFormat } from "./push_client.ts";
+import { LogGenerator } from "./generator/mod.ts";
+import { pipelineExpectations, QUERY_LIMIT, queryBody, querySpecs, runQuery } from "./queries.ts";
 import { formatInt, formatMB, markdownTable, type ReportRow, reportTable } from "./report.ts";
 import {
   killAllServers,
@@ -71,7 +77,8 @@ const QUICK_LINES = 50_000;
 const HELP = `Usage: deno task bench [flags]
 
 Measures loge beside rg, grep and zstd on one generated corpus, with fresh server processes in a
-temp folder: ingest throughput (durable and --durable=false) and push latency, bytes on disk per
+temp folder: ingest throughput (durable JSON, durable snappy Loki protobuf, --durable=false JSON)
+and push latency, bytes on disk per
 line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
 restart to first query. Prints a Markdown table, writes JSON under bench/results/, and exits 1 if
 a figure could not be produced (never because of a missed target).
@@ -249,6 +256,7 @@ async function pushAndFlush(
   label: string,
   o: Options,
   corpus: CorpusFigure,
+  format: PushFormat,
 ): Promise<{ fleet: FleetResult; flushSeconds: number }> {
   progress(
     `ingest (${label}): ${o.clients} clients encode ${formatInt(o.lines)} lines, then push them`,
@@ -262,7 +270,7 @@ async function pushAndFlush(
     batch: o.batch,
     clients: o.clients,
     concurrency: o.concurrency,
-    format: "json",
+    format,
     timeoutMs: 120_000,
   });
   progress(
@@ -282,12 +290,13 @@ async function ingest(
   dir: string,
   serverArgs: string[],
   corpus: CorpusFigure,
+  format: PushFormat = "json",
 ): Promise<{ figure: IngestFigure; peakMB: number }> {
   const server = await launchServer(dir, serverArgs);
   try {
     const sampler = new RssSampler(server.process.pid);
     sampler.start();
-    const outcome = await pushAndFlush(server.url, label, run.options, corpus).then(
+    const outcome = await pushAndFlush(server.url, label, run.options, corpus, format).then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
@@ -346,7 +355,16 @@ async function compactAndQuery(
       linesZst: join(run.tmp, "lines.txt.zst"),
       ndjsonZst: join(run.tmp, "corpus.ndjson.zst"),
     };
-    const specs = querySpecs(needle, files);
+    const generator = new LogGenerator({
+      seed: corpus.seed,
+      start: BigInt(corpus.start),
+      rate: corpus.rate,
+    });
+    const specs = querySpecs(
+      needle,
+      files,
+      pipelineExpectations(generator, o.lines, corpus.needle.index),
+    );
     const sampler = new RssSampler(server.process.pid);
     sampler.start();
     const timed = new Map<string, { ms: number[]; hits: number }>();
@@ -363,6 +381,11 @@ async function compactAndQuery(
           }
           if (spec.expectText !== undefined && !answer.firstLine?.includes(spec.expectText)) {
             throw new Error(`the answer does not hold ${spec.expectText}`);
+          }
+          if (
+            spec.expectLastText !== undefined && !answer.lastLine?.includes(spec.expectLastText)
+          ) {
+            throw new Error(`the answer's last line does not hold ${spec.expectLastText}`);
           }
           if (i >= o.warmup) ms.push(answer.ms);
         }
@@ -532,6 +555,17 @@ async function measure(run: Run): Promise<void> {
       }
     }
   }
+
+  const lokiDir = join(run.tmp, "data-loki");
+  const loki = await run.attempt(
+    `ingest, ${LOKI_LABEL}`,
+    () => ingest(run, LOKI_LABEL, lokiDir, [], corpus, "loki-protobuf"),
+  );
+  if (loki !== null) {
+    f.ingest.lokiProtobuf = loki.figure;
+    f.rss.ingestLokiProtobufMB = loki.peakMB;
+  }
+  await Deno.remove(lokiDir, { recursive: true }).catch(() => {});
 
   const nonDurable = await run.attempt(
     "ingest, --durable=false",

@@ -121,6 +121,8 @@ export interface RestartFigure {
 export interface RssFigure {
   ingestDurableMB: number | null;
   ingestNonDurableMB: number | null;
+  /** Durable ingest of snappy Loki protobuf. */
+  ingestLokiProtobufMB: number | null;
   /** From the start of the compacting server until no flush file is left. */
   compactionMB: number | null;
   queriesMB: number | null;
@@ -131,7 +133,15 @@ export interface RssFigure {
 /** Everything measured. `null` marks a figure that could not be produced. */
 export interface Figures {
   corpus: CorpusFigure | null;
-  ingest: { durable: IngestFigure | null; nonDurable: IngestFigure | null };
+  /**
+   * `durable` and `nonDurable` push JSON to `/api/v1/push`; `lokiProtobuf` pushes the same
+   * corpus as snappy-compressed Loki protobuf to `/loki/api/v1/push`, to a durable server.
+   */
+  ingest: {
+    durable: IngestFigure | null;
+    nonDurable: IngestFigure | null;
+    lokiProtobuf: IngestFigure | null;
+  };
   storage: StorageFigure | null;
   queries: Record<string, QueryFigure | null>;
   rss: RssFigure;
@@ -150,12 +160,13 @@ export interface Figures {
 export function emptyFigures(): Figures {
   return {
     corpus: null,
-    ingest: { durable: null, nonDurable: null },
+    ingest: { durable: null, nonDurable: null, lokiProtobuf: null },
     storage: null,
     queries: Object.fromEntries(QUERIES.map((q) => [q.key, null])),
     rss: {
       ingestDurableMB: null,
       ingestNonDurableMB: null,
+      ingestLokiProtobufMB: null,
       compactionMB: null,
       queriesMB: null,
       queryServerLifetimeMB: null,
@@ -182,6 +193,7 @@ export function missingFigures(f: Figures): string[] {
   need("corpus", f.corpus);
   need("ingest.durable", f.ingest.durable);
   need("ingest.nonDurable", f.ingest.nonDurable);
+  need("ingest.lokiProtobuf", f.ingest.lokiProtobuf);
   need("storage", f.storage);
   if (f.storage !== null) {
     need("storage.zstd3", f.storage.zstd3);
@@ -196,6 +208,7 @@ export function missingFigures(f: Figures): string[] {
   }
   need("rss.ingestDurableMB", f.rss.ingestDurableMB);
   need("rss.ingestNonDurableMB", f.rss.ingestNonDurableMB);
+  need("rss.ingestLokiProtobufMB", f.rss.ingestLokiProtobufMB);
   need("rss.compactionMB", f.rss.compactionMB);
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
@@ -206,6 +219,8 @@ export function missingFigures(f: Figures): string[] {
 export const TARGETS = {
   /** Durable ingest, lines per second. */
   durableLinesPerSec: 300_000,
+  /** Snappy Loki protobuf push over JSON push, lines per second (issue 8). */
+  lokiOverJsonLinesPerSec: 1,
   /** Peak server RSS in any phase, MB. */
   peakRssMB: 200,
   /** Stored bytes over `zstd -19` bytes. */
@@ -213,6 +228,9 @@ export const TARGETS = {
   /** Restart to first answered query, ms. */
   restartMs: 1000,
 } as const;
+
+/** How the report names the Loki protobuf ingest. */
+export const LOKI_LABEL = "durable, Loki snappy protobuf";
 
 /** Cell of a figure that could not be produced. */
 export const NOT_MEASURED = "not measured (see errors)";
@@ -233,7 +251,8 @@ function baselineCell(q: QueryFigure, name: string): { text?: string; p50?: numb
 
 /**
  * The report rows of `f`: figure, loge's value, baseline, ratio, target and pass/fail.
- * `ingestSetup` describes the clients, e.g. `2 clients × 4 in flight, 1000-line JSON batches`.
+ * `ingestSetup` describes the clients, e.g. `2 clients × 4 in flight, 1000-line JSON batches`
+ * (the Loki protobuf rows say `snappy protobuf` for `JSON`).
  *
  * @example
  * ```ts
@@ -245,15 +264,21 @@ function baselineCell(q: QueryFigure, name: string): { text?: string; p50?: numb
 export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   const rows: ReportRow[] = [];
 
-  const ingest = (label: string, i: IngestFigure | null, target?: number) => {
+  const ingest = (
+    label: string,
+    i: IngestFigure | null,
+    target?: number,
+    payload = "JSON",
+  ) => {
     const targetText = target === undefined ? undefined : `≥ ${formatInt(target)} lines/s`;
     if (i === null) {
       rows.push({ figure: `ingest, ${label}`, value: NOT_MEASURED, target: targetText });
       return;
     }
+    const setup = payload === "JSON" ? ingestSetup : ingestSetup.replace(/\bJSON\b/, payload);
     rows.push({
-      figure: `ingest, ${label} (${ingestSetup})`,
-      value: `${formatInt(i.linesPerSec)} lines/s (${i.mbPerSec.toFixed(1)} MB/s of JSON)`,
+      figure: `ingest, ${label} (${setup})`,
+      value: `${formatInt(i.linesPerSec)} lines/s (${i.mbPerSec.toFixed(1)} MB/s of ${payload})`,
       target: targetText,
       pass: target === undefined ? undefined : i.linesPerSec >= target,
     });
@@ -268,6 +293,24 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   };
   ingest("durable", f.ingest.durable, TARGETS.durableLinesPerSec);
   ingest("--durable=false", f.ingest.nonDurable);
+  const loki = f.ingest.lokiProtobuf;
+  ingest(LOKI_LABEL, loki, undefined, "snappy protobuf");
+  const json = f.ingest.durable;
+  const lokiTarget = `≥ ${
+    TARGETS.lokiOverJsonLinesPerSec === 1 ? "" : `${TARGETS.lokiOverJsonLinesPerSec}× `
+  }JSON push`;
+  rows.push({
+    figure: "  ↳ Loki snappy protobuf push beside durable JSON push",
+    value: loki === null ? NOT_MEASURED : `${formatInt(loki.linesPerSec)} lines/s`,
+    baseline: json === null ? NOT_MEASURED : `JSON: ${formatInt(json.linesPerSec)} lines/s`,
+    ratio: loki === null || json === null || json.linesPerSec === 0
+      ? undefined
+      : formatRatio(loki.linesPerSec / json.linesPerSec),
+    target: lokiTarget,
+    pass: loki === null || json === null
+      ? undefined
+      : loki.linesPerSec >= TARGETS.lokiOverJsonLinesPerSec * json.linesPerSec,
+  });
 
   const rss = (label: string, value: number | null) =>
     rows.push({
@@ -278,6 +321,7 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
     });
   rss("durable ingest", f.rss.ingestDurableMB);
   rss("--durable=false ingest", f.rss.ingestNonDurableMB);
+  rss(`${LOKI_LABEL} ingest`, f.rss.ingestLokiProtobufMB);
   rss("compaction", f.rss.compactionMB);
   rss("queries", f.rss.queriesMB);
 

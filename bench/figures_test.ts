@@ -92,6 +92,7 @@ function complete(): Figures {
   };
   f.ingest.durable = ingestFigure(350_000);
   f.ingest.nonDurable = ingestFigure(250_000);
+  f.ingest.lokiProtobuf = { ...ingestFigure(420_000), format: "loki-protobuf", mbPerSec: 30 };
   f.storage = {
     atRest: usage,
     running: usage,
@@ -107,10 +108,13 @@ function complete(): Figures {
     common: query(60, 5),
     label: query(5, 2),
     regex: query(8, 4),
+    jsonTrace: query(30, 100),
+    jsonStatus: query(70, 5),
   };
   f.rss = {
     ingestDurableMB: 150,
     ingestNonDurableMB: 250,
+    ingestLokiProtobufMB: 160,
     compactionMB: 180,
     queriesMB: 100,
     queryServerLifetimeMB: 260,
@@ -157,8 +161,10 @@ Deno.test("reportRows() checks every target", () => {
   const judged = rows.filter((r) => r.target !== undefined).map((r) => [r.figure, r.pass]);
   assert.deepEqual(judged, [
     ["ingest, durable (2 clients)", true],
+    ["  ↳ Loki snappy protobuf push beside durable JSON push", true],
     ["peak server RSS, durable ingest", true],
     ["peak server RSS, --durable=false ingest", false],
+    ["peak server RSS, durable, Loki snappy protobuf ingest", true],
     ["peak server RSS, compaction", true],
     ["peak server RSS, queries", true],
     ["stored bytes/line after compaction (every file)", false],
@@ -166,19 +172,45 @@ Deno.test("reportRows() checks every target", () => {
     ["  ↳ speedup over rg -F", true],
     [`query: |= "timeout", limit 100`, false],
     [`query: {app="web"}, limit 100, last 5 minutes`, true],
+    [`query: {app=~".+"} | json | trace_id="<a JSON line's>", no time bound`, true],
+    [`query: {app="web", service="frontend"} | json | status >= 500, limit 100`, false],
     ["restart → first answered query", true],
   ]);
   const needle = rows.find((r) => r.figure === "  ↳ speedup over rg -F")!;
   assert.equal(needle.ratio, "10× faster");
   assert.equal(needle.target, "≥ 5× faster");
   const grep = rows.filter((r) => r.figure === "  ↳ beside grep -F");
-  assert.equal(grep.length, 4);
+  assert.equal(grep.length, 6);
   assert.equal(grep[0].baseline, missing("grep").missing);
   assert.equal(grep[0].ratio, undefined);
   const size = rows.find((r) => r.figure.startsWith("stored bytes/line"))!;
   assert.equal(size.value, "45.0 B/line (45.0 MB, 1 segment)");
   assert.equal(size.baseline, "zstd -19 -T1: 40.0 B/line (took 90.0 s)");
   assert.equal(size.ratio, "1.1×");
+  const loki = rows.find((r) => r.figure.startsWith("ingest, durable, Loki"))!;
+  assert.equal(loki.figure, "ingest, durable, Loki snappy protobuf (2 clients)");
+  assert.equal(loki.value, "420,000 lines/s (30.0 MB/s of snappy protobuf)");
+  const target = rows.find((r) => r.figure.includes("beside durable JSON push"))!;
+  assert.equal(target.baseline, "JSON: 350,000 lines/s");
+  assert.equal(target.ratio, "1.2×");
+  assert.equal(target.target, "≥ JSON push");
+});
+
+Deno.test("reportRows() names the Loki payload in the setup and fails a slower Loki push", () => {
+  const f = complete();
+  f.ingest.lokiProtobuf = ingestFigure(300_000);
+  const rows = reportRows(f, "2 clients × 4 in flight, 1000-line JSON batches");
+  assert.ok(rows.some((r) =>
+    r.figure ===
+      "ingest, durable, Loki snappy protobuf (2 clients × 4 in flight, 1000-line snappy protobuf batches)"
+  ));
+  assert.ok(
+    rows.some((r) =>
+      r.figure === "ingest, durable (2 clients × 4 in flight, 1000-line JSON batches)"
+    ),
+  );
+  const target = rows.find((r) => r.figure.includes("beside durable JSON push"))!;
+  assert.equal(target.pass, false);
 });
 
 Deno.test("reportRows() marks figures not produced and judges nothing about them", () => {

@@ -4,7 +4,8 @@
  *
  * Payload (JSON; msgpack encodes the same object):
  * `{"streams":[{"stream":{"app":"web",…},"values":[["<unix ns>","line"],…]},…]}`, one stream per
- * distinct label set in the batch.
+ * distinct label set in the batch. `loki-protobuf` sends the same streams as Loki's clients do: a
+ * `logproto.PushRequest` in one snappy block, to `POST /loki/api/v1/push` (see `loki_push.ts`).
  *
  * @module
  */
@@ -13,12 +14,23 @@ import { percentile } from "./stats.ts";
 import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import type { LogEntry, LogGenerator } from "./generator/mod.ts";
+import { encodeLokiPush } from "./loki_push.ts";
 
 /** Wire formats of a push request. */
-export type PushFormat = "json" | "msgpack" | "protobuf";
+export type PushFormat = "json" | "msgpack" | "protobuf" | "loki-protobuf";
 
 /** The wire formats, for flag validation. */
-export const PUSH_FORMATS: readonly PushFormat[] = ["json", "msgpack", "protobuf"];
+export const PUSH_FORMATS: readonly PushFormat[] = [
+  "json",
+  "msgpack",
+  "protobuf",
+  "loki-protobuf",
+];
+
+/** The push route of loge's own formats. */
+export const PUSH_PATH = "/api/v1/push";
+/** The route of Loki's push API (`loki-protobuf`). */
+export const LOKI_PUSH_PATH = "/loki/api/v1/push";
 
 /** One stream of a push payload. */
 export interface PushStream {
@@ -38,6 +50,8 @@ export interface PushPayload {
 export interface PushEncoder {
   /** The `Content-Type` header to send. */
   contentType: string;
+  /** The route to post to: {@linkcode PUSH_PATH} unless set. */
+  path?: string;
   /** Encodes a payload. */
   encode(payload: PushPayload): Uint8Array<ArrayBuffer>;
 }
@@ -114,6 +128,12 @@ export async function createEncoder(
       };
     case "protobuf":
       return await protobufEncoder(protoUrl);
+    case "loki-protobuf":
+      return {
+        contentType: "application/x-protobuf",
+        path: LOKI_PUSH_PATH,
+        encode: encodeLokiPush,
+      };
   }
 }
 
@@ -207,7 +227,10 @@ function findType(ns: protobuf.NamespaceBase, name: string): protobuf.Type | und
 
 /** Options of {@linkcode runPush}. */
 export interface PushOptions {
-  /** Base URL of the server, e.g. `http://localhost:3000`; `/api/v1/push` is appended. */
+  /**
+   * Base URL of the server, e.g. `http://localhost:3000`; the encoder's path (`/api/v1/push`
+   * unless it says otherwise) is appended.
+   */
   addr: string;
   /** Source of the lines; line indices 0, 1, 2, … are sent in order of claim. */
   generator: LogGenerator;
@@ -273,6 +296,11 @@ function describe(err: unknown): string {
   return parts.join(": ");
 }
 
+/** The URL an encoder's bodies are posted to on the server at `addr`. */
+export function pushUrl(addr: string, encoder: Pick<PushEncoder, "path">): string {
+  return `${addr.replace(/\/+$/, "")}${encoder.path ?? PUSH_PATH}`;
+}
+
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
@@ -300,7 +328,7 @@ const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 *
  */
 export async function runPush(options: PushOptions): Promise<PushSummary> {
   const { generator, encoder, rate, durationMs, lines: limit, workers, batch, timeoutMs } = options;
-  const url = `${options.addr.replace(/\/+$/, "")}/api/v1/push`;
+  const url = pushUrl(options.addr, encoder);
   const start = performance.now();
   const deadline = start + durationMs;
   let next = 0;

@@ -17,7 +17,13 @@
 
 import { LogGenerator } from "./generator/mod.ts";
 import type { LogEntry } from "./generator/mod.ts";
-import { buildPayload, createEncoder, PUSH_FORMATS, type PushFormat } from "./push_client.ts";
+import {
+  buildPayload,
+  createEncoder,
+  PUSH_FORMATS,
+  type PushFormat,
+  pushUrl,
+} from "./push_client.ts";
 
 /** Options of one push worker, passed as its only argument (JSON). */
 export interface WorkerOptions {
@@ -166,7 +172,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(ready));
   await waitForGo();
 
-  const url = `${options.addr.replace(/\/+$/, "")}/api/v1/push`;
+  const url = pushUrl(options.addr, encoder);
   const done: WorkerDone = {
     type: "done",
     lines: 0,

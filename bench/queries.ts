@@ -9,6 +9,14 @@
  *   over `corpus.ndjson`.
  * - `regex`: `{app=~"web|api"}` with the line regex {@linkcode STATUS_5XX} (5xx access lines),
  *   limit 100. Baselines: `rg -m 100 -e <regex>`, `grep -E -m 100 -e <regex>`.
+ * - `jsonTrace`: `{app=~".+"} | json | trace_id="<trace id>"`, no time bound, with the trace id
+ *   of a JSON line (the first at or after the needle's index; access lines carry theirs as
+ *   `trace_id=…` text, which `| json` cannot parse); one line matches. Baselines: `rg -F <id>`.
+ * - `jsonStatus`: `{app="web", service="frontend"} | json | status >= 500`, limit 100. The
+ *   generator writes a numeric `status` only in JSON lines of service `frontend` (app `web`): the
+ *   JSON lines of app `api` (service `users`) have none, and its access lines would pass the
+ *   comparison with `__error__="JSONParserErr"` as in Loki (so would `{app="web"}`'s nginx lines).
+ *   Baselines: `rg -m 100 -e '"status":5[0-9]{2}'` over `lines.txt` (no other line has the field).
  *
  * Labels are not in `lines.txt`, so the label query's baselines search `corpus.ndjson`, where
  * each line carries its labels. With `-m 100` the tools stop at the first (oldest) 100 matches,
@@ -18,6 +26,7 @@
  */
 
 import type { BaselineCommand } from "./baselines.ts";
+import type { LogGenerator } from "./generator/mod.ts";
 
 /** `limit` of every query. */
 export const QUERY_LIMIT = 100;
@@ -27,6 +36,12 @@ export const WINDOW_NS = 5n * 60n * 1_000_000_000n;
 
 /** The line regex of the `regex` query: the status field of 5xx access lines. */
 export const STATUS_5XX = `" 5[0-9]{2} `;
+
+/** The line regex of the `jsonStatus` baselines: a JSON `status` field of 500–599. */
+export const STATUS_FIELD_5XX = `"status":5[0-9]{2}`;
+
+/** The stream selector and pipeline of the `jsonStatus` query. */
+export const JSON_STATUS_QUERY = `{app="web", service="frontend"} | json | status >= 500`;
 
 /** A query's identity and targets. */
 export interface QueryInfo {
@@ -51,6 +66,12 @@ export const QUERIES: readonly QueryInfo[] = [
   { key: "common", title: `|= "timeout", limit ${QUERY_LIMIT}`, targetP50Ms: 50 },
   { key: "label", title: `{app="web"}, limit ${QUERY_LIMIT}, last 5 minutes`, targetP50Ms: 20 },
   { key: "regex", title: `regex |~ \`${STATUS_5XX}\` on {app=~"web|api"}, limit ${QUERY_LIMIT}` },
+  {
+    key: "jsonTrace",
+    title: `{app=~".+"} | json | trace_id="<a JSON line's>", no time bound`,
+    targetP50Ms: 50,
+  },
+  { key: "jsonStatus", title: `${JSON_STATUS_QUERY}, limit ${QUERY_LIMIT}`, targetP50Ms: 50 },
 ];
 
 /** One baseline of a query. */
@@ -73,6 +94,8 @@ export interface QuerySpec extends QueryInfo {
   expectHits: number;
   /** Text that must be in the first answered line, if any. */
   expectText?: string;
+  /** Text that must be in the last answered line, if any. */
+  expectLastText?: string;
   /** The baselines, `rg` first. */
   baselines: BaselineSpec[];
   /** How the baselines differ from the query, if they do. */
@@ -89,6 +112,59 @@ export interface CorpusFiles {
   linesZst: string;
   /** `zstd -3` of {@linkcode CorpusFiles.ndjson}. */
   ndjsonZst: string;
+}
+
+/** What the pipeline queries must answer, computed from the corpus. */
+export interface PipelineExpectations {
+  /** The trace id of a JSON line (in its `trace_id` field): the first at or after the needle. */
+  jsonTraceId: string;
+  /** The `jsonStatus` query's answer: its lines, and the trace ids of its newest and oldest. */
+  status: { hits: number; newest: string; oldest: string };
+}
+
+/**
+ * The answers of the pipeline queries on the corpus of `lines` lines that `gen` generates, whose
+ * needle is line `needleIndex`. Scans from the newest line back until the status query's answer
+ * is full (about 0.1% of lines match).
+ *
+ * @example
+ * ```ts
+ * import { LogGenerator } from "./generator/mod.ts";
+ * import { pipelineExpectations } from "./queries.ts";
+ * const e = pipelineExpectations(new LogGenerator({ seed: 42 }), 50_000, 20_000);
+ * console.log(e.jsonTraceId, e.status.hits);
+ * ```
+ * @throws {Error} If the corpus has no JSON line at or after the needle, or no 5xx status line.
+ */
+export function pipelineExpectations(
+  gen: LogGenerator,
+  lines: number,
+  needleIndex: number,
+): PipelineExpectations {
+  let jsonTraceId: string | undefined;
+  for (let i = needleIndex; i < lines && jsonTraceId === undefined; i++) {
+    const { line } = gen.at(i);
+    if (line.startsWith("{") && JSON.parse(line).trace_id === gen.traceIdAt(i)) {
+      jsonTraceId = gen.traceIdAt(i);
+    }
+  }
+  if (jsonTraceId === undefined) throw new Error("no JSON line at or after the needle");
+  const matches: number[] = [];
+  for (let i = lines - 1; i >= 0 && matches.length < QUERY_LIMIT; i--) {
+    const { labels, line } = gen.at(i);
+    if (labels.app !== "web" || labels.service !== "frontend" || !line.startsWith("{")) continue;
+    const status = JSON.parse(line).status;
+    if (typeof status === "number" && status >= 500) matches.push(i);
+  }
+  if (matches.length === 0) throw new Error("no JSON line of service frontend has a 5xx status");
+  return {
+    jsonTraceId,
+    status: {
+      hits: matches.length,
+      newest: gen.traceIdAt(matches[0]),
+      oldest: gen.traceIdAt(matches.at(-1)!),
+    },
+  };
 }
 
 /** `rg`, `grep` and `zstd -dc | rg` with the same arguments (`-E` added to grep's for `-e`). */
@@ -117,10 +193,16 @@ function threeTools(args: string[], file: string, zfile: string): BaselineSpec[]
  * ```ts
  * import { querySpecs } from "./queries.ts";
  * const files = { lines: "l", ndjson: "n", linesZst: "l.zst", ndjsonZst: "n.zst" };
- * console.log(querySpecs("ab12", files)[0].baselines[0].command); // ["rg", "-F", "ab12", "l"]
+ * const pipeline = { jsonTraceId: "cd34", status: { hits: 100, newest: "ef56", oldest: "0a78" } };
+ * console.log(querySpecs("ab12", files, pipeline)[0].baselines[0].command);
+ * // ["rg", "-F", "ab12", "l"]
  * ```
  */
-export function querySpecs(needle: string, files: CorpusFiles): QuerySpec[] {
+export function querySpecs(
+  needle: string,
+  files: CorpusFiles,
+  pipeline: PipelineExpectations,
+): QuerySpec[] {
   const info = (key: string) => QUERIES.find((q) => q.key === key)!;
   const m = String(QUERY_LIMIT);
   return [
@@ -158,6 +240,26 @@ export function querySpecs(needle: string, files: CorpusFiles): QuerySpec[] {
       note: "only access lines (apps web and api) have a quoted request followed by a status; " +
         "the baselines scan every line, oldest first",
     },
+    {
+      ...info("jsonTrace"),
+      query: `{app=~".+"} | json | trace_id="${pipeline.jsonTraceId}"`,
+      window: "all",
+      expectHits: 1,
+      expectText: pipeline.jsonTraceId,
+      baselines: threeTools(["-F", pipeline.jsonTraceId], files.lines, files.linesZst),
+      note: "the baselines search the trace id as text, anywhere in any line",
+    },
+    {
+      ...info("jsonStatus"),
+      query: JSON_STATUS_QUERY,
+      window: "all",
+      expectHits: pipeline.status.hits,
+      expectText: pipeline.status.newest,
+      expectLastText: pipeline.status.oldest,
+      baselines: threeTools(["-m", m, "-e", STATUS_FIELD_5XX], files.lines, files.linesZst),
+      note: "only JSON lines of service frontend (app web) have a status field; the baselines " +
+        "match it as text in every line, oldest first",
+    },
   ];
 }
 
@@ -192,6 +294,8 @@ export interface QueryAnswer {
   hits: number;
   /** The first line, or `undefined` if none. */
   firstLine?: string;
+  /** The last line, or `undefined` if none. */
+  lastLine?: string;
 }
 
 /**
@@ -219,5 +323,11 @@ export async function runQuery(url: string, body: Record<string, unknown>): Prom
     throw new Error(`POST /api/v1/query: unexpected answer ${text.slice(0, 300)}`);
   }
   const first = json.data[0]?.line;
-  return { ms, hits: json.data.length, firstLine: first === undefined ? undefined : String(first) };
+  const last = json.data.at(-1)?.line;
+  return {
+    ms,
+    hits: json.data.length,
+    firstLine: first === undefined ? undefined : String(first),
+    lastLine: last === undefined ? undefined : String(last),
+  };
 }

@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { QUERIES, QUERY_LIMIT, queryBody, querySpecs, STATUS_5XX } from "./queries.ts";
+import { LogGenerator } from "./generator/mod.ts";
+import {
+  pipelineExpectations,
+  QUERIES,
+  QUERY_LIMIT,
+  queryBody,
+  querySpecs,
+  STATUS_5XX,
+  STATUS_FIELD_5XX,
+} from "./queries.ts";
 
 const FILES = {
   lines: "/t/lines.txt",
@@ -8,13 +17,15 @@ const FILES = {
   ndjsonZst: "/t/corpus.ndjson.zst",
 };
 
+const PIPELINE = { jsonTraceId: "feed01", status: { hits: 42, newest: "aa11", oldest: "bb22" } };
+
 Deno.test("querySpecs() covers every query with rg, grep and zstd | rg baselines", () => {
-  const specs = querySpecs("0123abcd", FILES);
+  const specs = querySpecs("0123abcd", FILES, PIPELINE);
   assert.deepEqual(specs.map((s) => s.key), QUERIES.map((q) => q.key));
   for (const spec of specs) {
     assert.deepEqual(spec.baselines.map((b) => b.tools), [["rg"], ["grep"], ["zstd", "rg"]]);
   }
-  const [needle, common, label, regex] = specs;
+  const [needle, common, label, regex, jsonTrace, jsonStatus] = specs;
   assert.equal(needle.query, `|= "0123abcd"`);
   assert.equal(needle.expectHits, 1);
   assert.deepEqual(needle.baselines[0].command, ["rg", "-F", "0123abcd", FILES.lines]);
@@ -36,6 +47,42 @@ Deno.test("querySpecs() covers every query with rg, grep and zstd | rg baselines
   ]);
   assert.equal(regex.baselines[1].name, "grep -E -m 100 -e");
   assert.equal(regex.query, '{app=~"web|api"} |~ `" 5[0-9]{2} `');
+  assert.equal(jsonTrace.query, '{app=~".+"} | json | trace_id="feed01"');
+  assert.equal(jsonTrace.expectHits, 1);
+  assert.equal(jsonTrace.expectText, "feed01");
+  assert.deepEqual(jsonTrace.baselines[0].command, ["rg", "-F", "feed01", FILES.lines]);
+  assert.equal(jsonStatus.query, '{app="web", service="frontend"} | json | status >= 500');
+  assert.equal(jsonStatus.expectHits, 42);
+  assert.equal(jsonStatus.expectText, "aa11");
+  assert.equal(jsonStatus.expectLastText, "bb22");
+  assert.deepEqual(jsonStatus.baselines[0].command, [
+    "rg",
+    "-m",
+    "100",
+    "-e",
+    STATUS_FIELD_5XX,
+    FILES.lines,
+  ]);
+});
+
+Deno.test("pipelineExpectations() finds a JSON line's trace id and the newest 5xx JSON lines", () => {
+  const gen = new LogGenerator({ seed: 42, rate: 50 });
+  const lines = 200_000;
+  const e = pipelineExpectations(gen, lines, 1000);
+  const traced = [...gen.entries(1000, 100)].find((x) => x.line.startsWith("{"))!;
+  assert.equal(JSON.parse(traced.line).trace_id, e.jsonTraceId);
+  const matching = [...gen.entries(0, lines)].filter((x) =>
+    x.labels.app === "web" && x.labels.service === "frontend" &&
+    (JSON.parse(x.line).status ?? 0) >= 500
+  ).reverse().slice(0, QUERY_LIMIT);
+  assert.equal(e.status.hits, QUERY_LIMIT);
+  assert.ok(matching[0].line.includes(e.status.newest));
+  assert.ok(matching.at(-1)!.line.includes(e.status.oldest));
+  // Only those JSON lines carry a status field: the baselines match the same lines.
+  const re = new RegExp(STATUS_FIELD_5XX);
+  const byText = [...gen.entries(0, lines)].filter((x) => re.test(x.line));
+  assert.ok(byText.every((x) => x.labels.service === "frontend"));
+  assert.equal(pipelineExpectations(gen, 3000, 10).status.hits < QUERY_LIMIT, true);
 });
 
 Deno.test("the status regex matches 5xx access lines only", () => {
