@@ -30,7 +30,9 @@ const MAX_SECONDS = 9_223_372_035;
 function timestamp(r: Reader): string {
   let seconds = 0;
   let nanos = 0;
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 0) seconds = r.varint();
     else if (field === 2 && wire === 0) nanos = r.varint();
     else r.skip(wire);
@@ -48,7 +50,9 @@ function timestamp(r: Reader): string {
 function pair(r: Reader, into: Record<string, string>): void {
   let name = "";
   let value = "";
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) name = r.string();
     else if (field === 2 && wire === 2) value = r.string();
     else r.skip(wire);
@@ -60,7 +64,9 @@ function entry(r: Reader): unknown[] {
   let ts = "0";
   let line = "";
   let metadata: Record<string, string> | undefined;
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) ts = timestamp(r.sub());
     else if (field === 2 && wire === 2) line = r.string();
     else if (field === 3 && wire === 2) pair(r.sub(), metadata ??= {});
@@ -97,7 +103,9 @@ export function decodeLokiPushProtobuf(
   let e: number | undefined;
   try {
     const r = new Reader(bytes);
-    for (const [field, wire] of r.fields()) {
+    for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+      const field = Math.floor(tag / 8);
+      const wire = tag % 8;
       if (field !== 1 || wire !== 2) {
         r.skip(wire);
         continue;
@@ -106,7 +114,9 @@ export function decodeLokiPushProtobuf(
       const sr = r.sub();
       let labels = "";
       const values: unknown[][] = [];
-      for (const [f, w] of sr.fields()) {
+      for (let tag = sr.tag(); tag >= 0; tag = sr.tag()) {
+        const f = Math.floor(tag / 8);
+        const w = tag % 8;
         if (f === 1 && w === 2) labels = sr.string();
         else if (f === 2 && w === 2) {
           e = values.length;

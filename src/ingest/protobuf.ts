@@ -11,7 +11,9 @@ import { Reader } from "./protobuf_wire.ts";
 function mapEntry(r: Reader, into: Record<string, string>): void {
   let key = "";
   let value = "";
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) key = r.string();
     else if (field === 2 && wire === 2) value = r.string();
     else r.skip(wire);
@@ -23,7 +25,9 @@ function value(r: Reader): unknown[] {
   let ts = "";
   let line = "";
   let metadata: Record<string, string> | undefined;
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) ts = r.string();
     else if (field === 2 && wire === 2) line = r.string();
     else if (field === 3 && wire === 2) mapEntry(r.sub(), metadata ??= {});
@@ -34,7 +38,9 @@ function value(r: Reader): unknown[] {
 
 function stream(r: Reader): { stream: Record<string, string>; values: unknown[][] } {
   const out = { stream: {} as Record<string, string>, values: [] as unknown[][] };
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) mapEntry(r.sub(), out.stream);
     else if (field === 2 && wire === 2) out.values.push(value(r.sub()));
     else r.skip(wire);
@@ -57,7 +63,9 @@ function stream(r: Reader): { stream: Record<string, string>; values: unknown[][
 export function decodePushProtobuf(bytes: Uint8Array): { streams: unknown[] } {
   const r = new Reader(bytes);
   const streams: unknown[] = [];
-  for (const [field, wire] of r.fields()) {
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
     if (field === 1 && wire === 2) streams.push(stream(r.sub()));
     else r.skip(wire);
   }

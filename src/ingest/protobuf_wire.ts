@@ -9,6 +9,8 @@
  */
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** One character per byte (WHATWG's latin1 is windows-1252: still one unit per byte). */
+const bytewise = new TextDecoder("latin1");
 
 /**
  * Reads the fields of one message, between `pos` and `end` of `buf`.
@@ -20,7 +22,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * // field 1 (varint) = 150, field 2 (bytes) = "hi"
  * const r = new Reader(new Uint8Array([0x08, 0x96, 0x01, 0x12, 0x02, 0x68, 0x69]));
  * const seen: unknown[] = [];
- * for (const [field, wire] of r.fields()) seen.push(field, wire === 0 ? r.varint() : r.string());
+ * for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+ *   seen.push(Math.floor(tag / 8), tag % 8 === 0 ? r.varint() : r.string());
+ * }
  * assert.deepEqual(seen, [1, 150, 2, "hi"]);
  * // a 5-byte field with 1 byte left
  * assert.throws(() => new Reader(new Uint8Array([0x05, 0x68])).skip(2), /runs past its message/);
@@ -29,6 +33,13 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export class Reader {
   /** Offset of the next byte to read. */
   pos = 0;
+
+  /**
+   * `buf` decoded one character per byte, once for the whole message and
+   * shared by sub-readers: an ASCII string field is then a slice of it,
+   * without a decoder call per field (most log lines are ASCII).
+   */
+  #bytewise: { text?: string } = {};
 
   /** A reader of `buf` up to `end`. */
   constructor(readonly buf: Uint8Array, readonly end: number = buf.length) {}
@@ -53,6 +64,7 @@ export class Reader {
     if (this.pos + len > this.end) throw new Error("length-delimited field runs past its message");
     const r = new Reader(this.buf, this.pos + len);
     r.pos = this.pos;
+    r.#bytewise = this.#bytewise;
     this.pos += len;
     return r;
   }
@@ -60,8 +72,20 @@ export class Reader {
   /** A length-delimited field as strict UTF-8 text. */
   string(): string {
     const r = this.sub();
+    const buf = this.buf;
+    let ascii = true;
+    for (let i = r.pos; i < r.end; i++) {
+      if (buf[i] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      const text = this.#bytewise.text ??= bytewise.decode(buf);
+      return text.slice(r.pos, r.end);
+    }
     try {
-      return utf8.decode(this.buf.subarray(r.pos, r.end));
+      return utf8.decode(buf.subarray(r.pos, r.end));
     } catch {
       throw new Error(`invalid UTF-8 in the string field at byte ${r.pos}`);
     }
@@ -77,11 +101,11 @@ export class Reader {
     if (this.pos > this.end) throw new Error("field runs past its message");
   }
 
-  /** The `[field number, wire type]` of each field left. */
-  *fields(): Generator<[number, number]> {
-    while (this.pos < this.end) {
-      const tag = this.varint();
-      yield [Math.floor(tag / 8), tag & 7];
-    }
+  /**
+   * The tag of the next field (field number × 8 + wire type), or -1 at the
+   * end of the message. A loop, not a generator: this runs per field.
+   */
+  tag(): number {
+    return this.pos < this.end ? this.varint() : -1;
   }
 }
