@@ -5,6 +5,8 @@
  * @module
  */
 
+import { GoStringError, unquoteGo } from "./go_string.ts";
+
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** The rule as error messages state it. */
@@ -27,19 +29,6 @@ export const LABEL_NAME_RULE = "must match [a-zA-Z_][a-zA-Z0-9_]*";
 export function isValidLabelName(name: string): boolean {
   return LABEL_NAME.test(name);
 }
-
-const LABEL_SET_ESCAPES: Readonly<Record<string, string>> = {
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-  "\\": "\\",
-  '"': '"',
-  "'": "'",
-};
 
 /**
  * Parses a label set written as a selector of `=` matchers, the form Loki's
@@ -114,37 +103,13 @@ export function parseLabelSet(text: string): Record<string, string> {
 
   function quotedValue(): string {
     if (text[i] !== '"') fail(i, 'expected a quoted value ("..." or `...`)');
-    const open = i++;
-    let out = "";
-    for (;;) {
-      if (i >= text.length) fail(open, 'unterminated string: expected closing "');
-      const c = text[i];
-      if (c === '"') {
-        i++;
-        return out;
-      }
-      if (c !== "\\") {
-        out += c;
-        i++;
-        continue;
-      }
-      const e = text[i + 1];
-      if (e !== undefined && e in LABEL_SET_ESCAPES) {
-        out += LABEL_SET_ESCAPES[e];
-        i += 2;
-        continue;
-      }
-      const digits = e === "u" ? 4 : e === "U" ? 8 : 0;
-      const hex = text.slice(i + 2, i + 2 + digits);
-      const code = parseInt(hex, 16);
-      if (
-        digits === 0 || !/^[0-9A-Fa-f]+$/.test(hex) || hex.length < digits || code > 0x10ffff ||
-        (code >= 0xd800 && code <= 0xdfff)
-      ) {
-        fail(i, `invalid escape sequence "${text.slice(i, i + 2 + digits)}"`);
-      }
-      out += String.fromCodePoint(code);
-      i += 2 + digits;
+    try {
+      const { value, end } = unquoteGo(text, i);
+      i = end;
+      return value;
+    } catch (error) {
+      if (error instanceof GoStringError) fail(error.index, error.reason);
+      throw error;
     }
   }
 }

@@ -35,8 +35,12 @@ Deno.test("parseLabelSet names the position and the problem", () => {
     ["{app=x}", 'at 6: expected a quoted value ("..." or `...`)'],
     ['{app="x}', 'at 6: unterminated string: expected closing "'],
     ["{app=`x}", "at 6: unterminated raw string: expected closing backtick"],
-    ['{app="\\q"}', 'at 7: invalid escape sequence "\\q"'],
-    ['{app="\\ud83d"}', 'at 7: invalid escape sequence "\\ud83d"'],
+    [
+      '{app="\\q"}',
+      'at 7: unknown escape sequence "\\q" (write "\\\\q" for a literal backslash, or use a backtick string)',
+    ],
+    ['{app="\\ud83d"}', 'at 7: invalid escape sequence "\\ud83d": surrogate half'],
+    ['{app="\\xff"}', 'at 7: invalid UTF-8 in byte escapes "\\xff"'],
     ['{a="1",a="2"}', "at 8: label a appears twice"],
   ];
   for (const [text, reason] of cases) {

@@ -61,6 +61,7 @@ import { parsePattern, PatternError } from "./pipeline/pattern.ts";
 import { namedGroups } from "./pipeline/regexp.ts";
 import { Template, TemplateError } from "./pipeline/template.ts";
 import { isValidLabelName, LABEL_NAME_RULE } from "../labels.ts";
+import { GoStringError, quoteText, unquoteGo } from "../go_string.ts";
 import { abbreviatePattern, compileRegex, InvalidRegexError } from "./re2.ts";
 
 /**
@@ -142,20 +143,6 @@ const OP_CHAR = /[=!~|<>]/;
 /** Characters that end a would-be label name (for the "invalid label name" error). */
 const NAME_END = /[\s{}()[\]=!~<>|,"`#]/;
 
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-  "\\": "\\",
-  '"': '"',
-};
-
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
 /** Recursive-descent parser over a character cursor (`#pos` is 0-based). */
 class Parser {
   readonly #src: string;
@@ -215,7 +202,7 @@ class Parser {
     if (end === start) this.#expected(expected);
     const word = this.#src.slice(start, end);
     if (!isValidLabelName(word)) {
-      this.#fail(start, `invalid label name ${quote(word)}: ${LABEL_NAME_RULE}`);
+      this.#fail(start, `invalid label name ${quoteText(word)}: ${LABEL_NAME_RULE}`);
     }
     this.#pos = end;
     return word;
@@ -228,7 +215,7 @@ class Parser {
     const run = this.#scanOperatorRun();
     if (run === "") this.#expected(`operator ${list}`);
     if (!(ops as readonly string[]).includes(run)) {
-      this.#fail(start, `unknown operator ${quote(run)}, expected ${list}`);
+      this.#fail(start, `unknown operator ${quoteText(run)}, expected ${list}`);
     }
     this.#pos += run.length;
     return run as T;
@@ -262,7 +249,7 @@ class Parser {
       if (!(LINE_FILTER_OPS as readonly string[]).includes(run)) {
         this.#fail(
           start,
-          `unknown line filter operator ${quote(run)}, expected ${LINE_FILTER_LIST}`,
+          `unknown line filter operator ${quoteText(run)}, expected ${LINE_FILTER_LIST}`,
         );
       }
       this.#pos += run.length;
@@ -333,7 +320,7 @@ class Parser {
         } catch (e) {
           this.#fail(
             at,
-            `invalid regex ${quote(abbreviatePattern(value))}: ${(e as Error).message}`,
+            `invalid regex ${quoteText(abbreviatePattern(value))}: ${(e as Error).message}`,
           );
         }
         if (names.length === 0) {
@@ -341,7 +328,7 @@ class Parser {
         }
         for (const name of names) {
           if (!isValidLabelName(name)) {
-            this.#fail(at, `invalid label name ${quote(name)} in regexp: ${LABEL_NAME_RULE}`);
+            this.#fail(at, `invalid label name ${quoteText(name)} in regexp: ${LABEL_NAME_RULE}`);
           }
         }
         return { kind: "regexp", pattern: value };
@@ -353,7 +340,7 @@ class Parser {
           parsePattern(value);
         } catch (e) {
           if (!(e instanceof PatternError)) throw e;
-          this.#fail(at, `invalid pattern ${quote(value)}: ${e.message}`);
+          this.#fail(at, `invalid pattern ${quoteText(value)}: ${e.message}`);
         }
         return { kind: "pattern", pattern: value };
       }
@@ -394,7 +381,7 @@ class Parser {
         this.#pos++;
         const { value, start } = this.#parseString();
         const path = parseJsonPath(value);
-        if (!path) this.#fail(start, `invalid JSON path ${quote(value)}`);
+        if (!path) this.#fail(start, `invalid JSON path ${quoteText(value)}`);
         fields.push({ name, path });
       } else fields.push({ name, path: [name] });
       this.#skipSpace();
@@ -432,7 +419,7 @@ class Parser {
       const at = this.#pos;
       const name = this.#parseLabelName("label name");
       if (seen.has(name)) {
-        this.#fail(at, `label_format sets ${quote(name)} more than once`);
+        this.#fail(at, `label_format sets ${quoteText(name)} more than once`);
       }
       seen.add(name);
       this.#skipSpace();
@@ -531,7 +518,9 @@ class Parser {
       if (op !== "=" && op !== "!=" && op !== "=~" && op !== "!~") {
         this.#fail(
           opAt,
-          `operator ${quote(op)} compares numbers, durations or bytes: expected one, found string`,
+          `operator ${
+            quoteText(op)
+          } compares numbers, durations or bytes: expected one, found string`,
         );
       }
       return { kind: "match", matcher: this.#parseMatcherAfterName(name, op) };
@@ -545,7 +534,7 @@ class Parser {
     const text = m[0];
     this.#pos = at + text.length;
     const literal = parseLiteral(text);
-    if (!literal) this.#fail(at, `invalid number, duration or bytes literal ${quote(text)}`);
+    if (!literal) this.#fail(at, `invalid number, duration or bytes literal ${quoteText(text)}`);
     return {
       kind: "compare",
       name,
@@ -573,94 +562,13 @@ class Parser {
 
   /** Decodes a double-quoted string with Go escapes; `#pos` is on the opening quote. */
   #parseQuoted(): string {
-    const src = this.#src;
-    const open = this.#pos;
-    let i = open + 1;
-    let out = "";
-    let bytes: number[] = [];
-    let bytesStart = 0;
-    const flushBytes = () => {
-      if (bytes.length === 0) return;
-      try {
-        out += UTF8.decode(new Uint8Array(bytes));
-      } catch {
-        this.#fail(
-          bytesStart,
-          `invalid UTF-8 in byte escapes ${quote(src.slice(bytesStart, i))}`,
-        );
-      }
-      bytes = [];
-    };
-    for (;;) {
-      if (i >= src.length) {
-        this.#fail(open, 'unterminated string: expected closing "');
-      }
-      const c = src[i];
-      if (c === '"') {
-        flushBytes();
-        this.#pos = i + 1;
-        return out;
-      }
-      if (c === "\n") {
-        this.#fail(i, 'newline in string: expected closing " (use \\n or a backtick string)');
-      }
-      if (c !== "\\") {
-        flushBytes();
-        out += c;
-        i++;
-        continue;
-      }
-      const esc = i;
-      const e = src[i + 1];
-      if (e === undefined) this.#fail(open, 'unterminated string: expected closing "');
-      if (e in SIMPLE_ESCAPES) {
-        flushBytes();
-        out += SIMPLE_ESCAPES[e];
-        i += 2;
-      } else if (e === "x" || e === "u" || e === "U" || (e >= "0" && e <= "7")) {
-        const octal = e !== "x" && e !== "u" && e !== "U";
-        const n = octal ? 3 : e === "x" ? 2 : e === "u" ? 4 : 8;
-        const digitsStart = octal ? i + 1 : i + 2;
-        const digit = octal ? /[0-7]/ : /[0-9A-Fa-f]/;
-        let end = digitsStart;
-        while (end < digitsStart + n && end < src.length && digit.test(src[end])) end++;
-        if (end < digitsStart + n) {
-          const bad = src[end] === undefined || src[end] === '"' ? "" : src[end];
-          this.#fail(
-            esc,
-            `invalid escape sequence ${quote(src.slice(esc, end) + bad)}: expected ${n} ${
-              octal ? "octal" : "hex"
-            } digits`,
-          );
-        }
-        const text = src.slice(esc, end);
-        const value = parseInt(src.slice(digitsStart, end), octal ? 8 : 16);
-        i = end;
-        if (e === "u" || e === "U") {
-          if (value >= 0xd800 && value <= 0xdfff) {
-            this.#fail(esc, `invalid escape sequence ${quote(text)}: surrogate half`);
-          }
-          if (value > 0x10ffff) {
-            this.#fail(esc, `invalid escape sequence ${quote(text)}: code point above U+10FFFF`);
-          }
-          flushBytes();
-          out += String.fromCodePoint(value);
-        } else {
-          if (value > 255) {
-            this.#fail(esc, `invalid escape sequence ${quote(text)}: octal value above \\377`);
-          }
-          if (bytes.length === 0) bytesStart = esc;
-          bytes.push(value);
-        }
-      } else {
-        const text = "\\" + String.fromCodePoint(e.codePointAt(0)!);
-        this.#fail(
-          esc,
-          `unknown escape sequence ${quote(text)} (write "\\\\${
-            text.slice(1)
-          }" for a literal backslash, or use a backtick string)`,
-        );
-      }
+    try {
+      const { value, end } = unquoteGo(this.#src, this.#pos);
+      this.#pos = end;
+      return value;
+    } catch (error) {
+      if (error instanceof GoStringError) this.#fail(error.index, error.reason);
+      throw error;
     }
   }
 
@@ -669,7 +577,7 @@ class Parser {
       new Template(template);
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      this.#fail(start, `invalid template ${quote(abbreviatePattern(template))}: ${e.message}`);
+      this.#fail(start, `invalid template ${quoteText(abbreviatePattern(template))}: ${e.message}`);
     }
   }
 
@@ -678,7 +586,7 @@ class Parser {
       compileRegex(pattern, { anchored });
     } catch (e) {
       if (!(e instanceof InvalidRegexError)) throw e;
-      this.#fail(start, `invalid regex ${quote(abbreviatePattern(pattern))}: ${e.detail}`, {
+      this.#fail(start, `invalid regex ${quoteText(abbreviatePattern(pattern))}: ${e.detail}`, {
         cause: e,
       });
     }
@@ -720,10 +628,10 @@ class Parser {
   #describeFound(): string {
     const c = this.#src[this.#pos];
     if (c === '"' || c === "`") return "string";
-    if (IDENT_PART.test(c)) return quote(this.#scanWord());
+    if (IDENT_PART.test(c)) return quoteText(this.#scanWord());
     const run = this.#scanOperatorRun();
-    if (run !== "") return quote(run);
-    return quote(String.fromCodePoint(this.#src.codePointAt(this.#pos)!));
+    if (run !== "") return quoteText(run);
+    return quoteText(String.fromCodePoint(this.#src.codePointAt(this.#pos)!));
   }
 
   /** Fails at the cursor with `expected <what>[, found <token>]`. */
@@ -784,10 +692,4 @@ function parseJsonPath(text: string): (string | number)[] | undefined {
     }
   }
   return path.length > 0 ? path : undefined;
-}
-
-/** Quotes text for an error message, showing control characters as JSON escapes. */
-function quote(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return `"${text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1))}"`;
 }
