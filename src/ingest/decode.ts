@@ -7,7 +7,7 @@
 
 import { Decoder as MsgpackDecoder } from "@msgpack/msgpack";
 import { PushError, type PushPayload, validatePush } from "./payload.ts";
-import { decodeLokiPushProtobuf } from "./loki_protobuf.ts";
+import { decodeLokiPush } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
 import { addServiceName } from "./service_name.ts";
 import { decodeSnappy, snappyLength } from "./snappy.ts";
@@ -155,20 +155,19 @@ function strictStrings(value: unknown): unknown {
 export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
   let raw: unknown;
   try {
+    if (format === PushFormat.LokiProtobuf) return decodeLokiPush(decodeSnappy(body));
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
       raw = JSON.parse(utf8.decode(body));
     } else if (format === PushFormat.Msgpack) raw = strictStrings(msgpack.decode(body));
     else if (format === PushFormat.Protobuf) raw = decodePushProtobuf(body);
-    else if (format === PushFormat.LokiProtobuf) {
-      raw = decodeLokiPushProtobuf(decodeSnappy(body));
-    } else throw new Error(`unknown push format ${format}`);
+    else throw new Error(`unknown push format ${format}`);
   } catch (error) {
     if (error instanceof PushError) throw error;
     throw new PushError(
       `cannot decode ${FORMAT_NAMES[format] ?? "push"} body: ${(error as Error).message}`,
     );
   }
-  if (format === PushFormat.LokiJson || format === PushFormat.LokiProtobuf) {
+  if (format === PushFormat.LokiJson) {
     const streams = (raw as { streams?: unknown })?.streams;
     if (Array.isArray(streams)) {
       for (const s of streams) {

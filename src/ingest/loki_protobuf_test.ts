@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { decodedSize, decodePush, PushFormat } from "./decode.ts";
-import { decodeLokiPushProtobuf } from "./loki_protobuf.ts";
+import { decodeLokiPush } from "./loki_protobuf.ts";
 import { PushError } from "./payload.ts";
 
 const root = await protobuf.load(
@@ -39,18 +39,39 @@ const request = {
 };
 
 Deno.test("Loki protobuf decodes what protobufjs encodes from Loki's push.proto", () => {
-  assert.deepEqual(decodeLokiPushProtobuf(encode(request)), {
+  assert.deepEqual(decodeLokiPush(encode(request)), {
     streams: [
       {
-        stream: { app: "web", env: "prod", msg: 'a "quoted" é' },
-        values: [
-          ["1700000000000000005", "GET / 200", { trace_id: "4bf92f35", user: "ünï" }],
-          ["1700000001000000000", "no metadata"],
-        ],
+        key: '{"app":"web","env":"prod","msg":"a \\"quoted\\" é","service_name":"web"}',
+        ts: [1700000000000000005n, 1700000001000000000n],
+        lines: ["GET / 200", "no metadata"],
+        metadata: ['{"trace_id":"4bf92f35","user":"ünï"}', undefined],
       },
-      { stream: { job: "cron" }, values: [["7", "tick"]] },
+      {
+        key: '{"job":"cron","service_name":"cron"}',
+        ts: [7n],
+        lines: ["tick"],
+        metadata: undefined,
+      },
     ],
+    lines: 3,
   });
+});
+
+Deno.test("Loki protobuf: metadata columns line up when only later entries carry metadata", () => {
+  const p = decodeLokiPush(encode({
+    streams: [{
+      labels: '{a="b"}',
+      entries: [
+        { line: "1" },
+        { line: "2", structuredMetadata: [{ name: "k", value: "v" }] },
+        { line: "3" },
+        { line: "4", structuredMetadata: [] },
+      ],
+    }],
+  }));
+  assert.deepEqual(p.streams[0].metadata, [undefined, '{"k":"v"}', undefined, undefined]);
+  assert.deepEqual(p.streams[0].lines, ["1", "2", "3", "4"]);
 });
 
 Deno.test("a snappy Loki push validates as a payload, with service_name derived", () => {

@@ -112,13 +112,27 @@ function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
   const sent = JSON.stringify(raw);
   let key = canonicalCache.get(sent);
   if (key === undefined) {
-    key = validateLabels(raw, stream);
+    key = labelSetKey(raw, stream);
     canonicalCache.set(sent, key);
   }
   return key;
 }
 
-function validateLabels(raw: Record<string, unknown>, stream: number): string {
+/**
+ * The canonical key of a stream's label set (JSON, names sorted, empty values
+ * left out), after checking every name and value.
+ *
+ * @throws {PushError} naming the stream, for a bad name or value or no labels at all.
+ *
+ * @example
+ * ```ts
+ * import { labelSetKey } from "./payload.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(labelSetKey({ env: "prod", app: "web", zone: "" }, 0), '{"app":"web","env":"prod"}');
+ * assert.throws(() => labelSetKey({ "1a": "x" }, 3), /^PushError: stream 3: label name "1a"/);
+ * ```
+ */
+export function labelSetKey(raw: Record<string, unknown>, stream: number): string {
   const labels: [string, string][] = [];
   for (const [name, value] of Object.entries(raw)) {
     if (name.length > MAX_LABEL_NAME_LENGTH) {

@@ -8,9 +8,26 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-/** One character per byte (WHATWG's latin1 is windows-1252: still one unit per byte). */
-const bytewise = new TextDecoder("latin1");
+
+/**
+ * `buf` as one character per byte (ISO-8859-1): Node's latin1 is a copy into
+ * a one-byte string, where WHATWG's `TextDecoder("latin1")` maps windows-1252
+ * and takes 15 times as long on binary protobuf.
+ */
+function bytewise(buf: Uint8Array): string {
+  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1");
+}
+
+/** Whether `buf[start..end)` holds only ASCII, read four bytes at a time. */
+function isAscii(buf: Uint8Array, view: DataView, start: number, end: number): boolean {
+  let i = start;
+  for (; i + 4 <= end; i += 4) if (view.getUint32(i) & 0x80808080) return false;
+  for (; i < end; i++) if (buf[i] >= 0x80) return false;
+  return true;
+}
 
 /**
  * Reads the fields of one message, between `pos` and `end` of `buf`.
@@ -39,7 +56,7 @@ export class Reader {
    * shared by sub-readers: an ASCII string field is then a slice of it,
    * without a decoder call per field (most log lines are ASCII).
    */
-  #bytewise: { text?: string } = {};
+  #shared: { text?: string; view?: DataView } = {};
 
   /** A reader of `buf` up to `end`. */
   constructor(readonly buf: Uint8Array, readonly end: number = buf.length) {}
@@ -64,30 +81,26 @@ export class Reader {
     if (this.pos + len > this.end) throw new Error("length-delimited field runs past its message");
     const r = new Reader(this.buf, this.pos + len);
     r.pos = this.pos;
-    r.#bytewise = this.#bytewise;
+    r.#shared = this.#shared;
     this.pos += len;
     return r;
   }
 
   /** A length-delimited field as strict UTF-8 text. */
   string(): string {
-    const r = this.sub();
+    const len = this.varint();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.end) throw new Error("length-delimited field runs past its message");
+    this.pos = end;
     const buf = this.buf;
-    let ascii = true;
-    for (let i = r.pos; i < r.end; i++) {
-      if (buf[i] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      const text = this.#bytewise.text ??= bytewise.decode(buf);
-      return text.slice(r.pos, r.end);
-    }
+    const shared = this.#shared;
+    const view = shared.view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (isAscii(buf, view, start, end)) return (shared.text ??= bytewise(buf)).slice(start, end);
     try {
-      return utf8.decode(buf.subarray(r.pos, r.end));
+      return utf8.decode(buf.subarray(start, end));
     } catch {
-      throw new Error(`invalid UTF-8 in the string field at byte ${r.pos}`);
+      throw new Error(`invalid UTF-8 in the string field at byte ${start}`);
     }
   }
 

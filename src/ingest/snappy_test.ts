@@ -60,7 +60,10 @@ Deno.test("decodeSnappy refuses malformed blocks with a reason, never hangs or o
     // literal of 3 bytes with 1 present
     [new Uint8Array([0x03, 0x08, 0x61]), /literal at 1 runs past the input/],
     // literal longer than the declared length
-    [new Uint8Array([0x01, 0x04, 0x61, 0x62]), /runs past the declared length/],
+    [
+      new Uint8Array([0x01, 0x04, 0x61, 0x62]),
+      /output runs past the declared length: 2 bytes, not 1/,
+    ],
     // 2-byte literal length cut short
     [new Uint8Array([0x03, 0xf4, 0x00]), /truncated literal length/],
     // copy before any output
@@ -71,7 +74,10 @@ Deno.test("decodeSnappy refuses malformed blocks with a reason, never hangs or o
     [new Uint8Array([0x05, 0x00, 0x61, 0x02]), /truncated copy at 3/],
     [new Uint8Array([0x05, 0x00, 0x61, 0x03, 0x01, 0x00]), /truncated copy at 3/],
     // copy past the declared length
-    [new Uint8Array([0x03, 0x00, 0x61, 0x01, 0x01]), /copy at output byte 1 runs past/],
+    [
+      new Uint8Array([0x03, 0x00, 0x61, 0x01, 0x01]),
+      /output runs past the declared length: 5 bytes, not 3/,
+    ],
     // fewer bytes than declared
     [new Uint8Array([0x02, 0x00, 0x61]), /block holds 1 bytes, not the declared 2/],
   ];
