@@ -10,6 +10,8 @@
 
 import type { JsonParser } from "../ast.ts";
 import type { LabelsBuilder } from "./labels.ts";
+import { scanJsonLabels } from "./json_scan.ts";
+import { sanitizeLabelKey } from "./label_key.ts";
 import type { Stage } from "./mod.ts";
 
 /** The `__error__` value of a line `| json` or `| unpack` cannot parse. */
@@ -47,27 +49,6 @@ export function parseJsonObject(
     return undefined;
   }
   return value as Record<string, unknown>;
-}
-
-/**
- * A label name from a JSON or logfmt key, as Loki makes it: spaces trimmed,
- * every character outside `[a-zA-Z0-9_]` replaced with `_`, and `_` in front
- * of a leading digit when the key starts a name.
- *
- * @example
- * ```ts
- * import { sanitizeLabelKey } from "./json.ts";
- * import assert from "node:assert/strict";
- * assert.equal(sanitizeLabelKey("http.status-code", true), "http_status_code");
- * assert.equal(sanitizeLabelKey("2xx", true), "_2xx");
- * assert.equal(sanitizeLabelKey("2xx", false), "2xx");
- * ```
- */
-export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
-  key = key.trim();
-  if (key === "") return key;
-  if (isPrefix && key[0] >= "0" && key[0] <= "9") key = "_" + key;
-  return key.replace(/[^a-zA-Z0-9_]/g, "_");
 }
 
 /** A leaf value as a label value: strings unescaped, numbers and booleans as written. */
@@ -142,6 +123,12 @@ export function jsonStage(parser: JsonParser): Stage {
   const fields = parser.fields;
   if (!fields) {
     return (entry) => {
+      const leaves = scanJsonLabels(entry.line);
+      if (leaves !== undefined) {
+        for (let i = 0; i < leaves.length; i += 2) entry.labels.setParsed(leaves[i], leaves[i + 1]);
+        return true;
+      }
+      // Not a line the scan handles: JSON.parse decides, and names the error.
       const obj = parseJsonObject(entry.line, entry.labels);
       if (obj) flatten(obj, "", entry.labels);
       return true;

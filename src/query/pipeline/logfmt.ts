@@ -9,7 +9,7 @@
  */
 
 import type { LogfmtParser } from "../ast.ts";
-import { sanitizeLabelKey } from "./json.ts";
+import { sanitizeLabelKey } from "./label_key.ts";
 import type { Stage } from "./mod.ts";
 
 /** The `__error__` value of a line `| logfmt --strict` cannot parse. */

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { parseJsonObject, sanitizeLabelKey } from "./json.ts";
+import { parseJsonObject } from "./json.ts";
+import { sanitizeLabelKey } from "./label_key.ts";
 import type { Stage } from "./mod.ts";
 
 /**
