@@ -6,14 +6,15 @@
  *    stamped now; `zstd -3` of both, the inputs of the `zstd -dc | rg` baselines;
  * 2. durable ingest (server defaults) from separate client processes that encode their payloads
  *    before the clock starts, until every line is in a file; peak server RSS meanwhile; SIGTERM;
- * 3. a server on the same folder with `--compact-interval 1s --compact-min-files 1`, until no
- *    flush file is left;
- * 4. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
- *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
- * 5. restart (default flags) on the compacted folder, to the first answer holding the needle;
- * 6. durable ingest of the same corpus as Loki's clients send it (`logproto.PushRequest` in one
+ * 3. durable ingest of the same corpus as Loki's clients send it (`logproto.PushRequest` in one
  *    snappy block, to `POST /loki/api/v1/push`) into a second fresh server, measured as phase 2
- *    (same clients, in-flight depth and batches, bodies encoded before the clock starts);
+ *    (same clients, in-flight depth and batches, bodies encoded before the clock starts) and
+ *    right after it, so that the two meet the same machine;
+ * 4. a server on phase 2's folder with `--compact-interval 1s --compact-min-files 1`, until no
+ *    flush file is left;
+ * 5. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
+ *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
+ * 6. restart (default flags) on the compacted folder, to the first answer holding the needle;
  * 7. ingest with `--durable=false` into a third fresh server;
  * 8. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
  *
@@ -535,6 +536,18 @@ async function measure(run: Run): Promise<void> {
     "ingest, durable",
     () => ingest(run, "durable", dataDir, [], corpus),
   );
+  // Right after the JSON push, which it is compared with: both meet the same machine.
+  const lokiDir = join(run.tmp, "data-loki");
+  const loki = await run.attempt(
+    `ingest, ${LOKI_LABEL}`,
+    () => ingest(run, LOKI_LABEL, lokiDir, [], corpus, "loki-protobuf"),
+  );
+  if (loki !== null) {
+    f.ingest.lokiProtobuf = loki.figure;
+    f.rss.ingestLokiProtobufMB = loki.peakMB;
+  }
+  await Deno.remove(lokiDir, { recursive: true }).catch(() => {});
+
   if (durable !== null) {
     f.ingest.durable = durable.figure;
     f.rss.ingestDurableMB = durable.peakMB;
@@ -555,17 +568,6 @@ async function measure(run: Run): Promise<void> {
       }
     }
   }
-
-  const lokiDir = join(run.tmp, "data-loki");
-  const loki = await run.attempt(
-    `ingest, ${LOKI_LABEL}`,
-    () => ingest(run, LOKI_LABEL, lokiDir, [], corpus, "loki-protobuf"),
-  );
-  if (loki !== null) {
-    f.ingest.lokiProtobuf = loki.figure;
-    f.rss.ingestLokiProtobufMB = loki.peakMB;
-  }
-  await Deno.remove(lokiDir, { recursive: true }).catch(() => {});
 
   const nonDurable = await run.attempt(
     "ingest, --durable=false",
