@@ -22,6 +22,11 @@
  * catalog transaction, so a kill between units leaves every WAL sequence in
  * exactly one cataloged file, and a kill within one loses only that unit.
  *
+ * Segments outlive builds (in object storage, for months): any change to the
+ * layout bumps the version, and readers keep reading every older version.
+ * `testdata/segments/v<N>/` holds a file of each version, as its build wrote
+ * it, which `segment_compat_test.ts` reads.
+ *
  * @module
  */
 
