@@ -13,7 +13,14 @@ import { SegmentCache } from "../storage/segment_cache.ts";
 import { Quarantine } from "../storage/quarantine.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_format.ts";
+import { NO_INGEST } from "../ingest/no_ingest.ts";
+import { ColdTier } from "../tier/cold_tier.ts";
+import { nodeIdProblem } from "../tier/remote_key.ts";
+import { S3Store } from "../tier/s3_store.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+
+/** Bytes of cold files' indexes kept on local disk (`<data>/cache/index`). */
+const INDEX_CACHE_BYTES = 1024 * 1024 * 1024;
 
 /** The flags of `loge serve`. */
 export const SERVE_FLAGS = {
@@ -110,6 +117,68 @@ export const SERVE_FLAGS = {
     default: "30s",
     help: "how long a push body may take to arrive before the push is refused (408)",
   },
+  ingest: {
+    kind: "bool",
+    default: "true",
+    help: "accept pushes; false runs a query-only node over the cold tier (pushes get 503)",
+  },
+  "node-id": {
+    kind: "string",
+    default: "",
+    help: "this node's name in the cold tier's keys (empty: the host name)",
+  },
+  "s3-bucket": {
+    kind: "string",
+    default: "",
+    help: "S3 bucket of the cold tier (empty disables tiering)",
+  },
+  "s3-prefix": { kind: "string", default: "loge/", help: "key prefix of the cold tier's files" },
+  "s3-endpoint": {
+    kind: "string",
+    default: "",
+    help: "custom S3 endpoint, such as MinIO's (empty: AWS)",
+  },
+  "s3-region": { kind: "string", default: "", help: "S3 region (empty: from the AWS environment)" },
+  "s3-force-path-style": {
+    kind: "bool",
+    default: "false",
+    help: "path-style S3 addressing (MinIO and most non-AWS servers need it)",
+  },
+  "s3-read-url-base": {
+    kind: "string",
+    default: "",
+    help: "public or CDN base URL to read cold files from, unsigned (empty: signed reads)",
+  },
+  "s3-acl": {
+    kind: "string",
+    default: "",
+    help: "canned ACL of uploads, such as public-read (empty: the bucket's policy)",
+  },
+  "s3-rotate-age": {
+    kind: "duration",
+    default: "1h",
+    help: "compacted segments written longer ago than this move to S3",
+  },
+  "s3-rotate-interval": {
+    kind: "duration",
+    default: "1m",
+    help: "how often to rotate segments and list the bucket",
+  },
+  "s3-rotate-grace": {
+    kind: "duration",
+    default: "1m",
+    help: "how long a rotated segment's local copy stays before it is deleted",
+  },
+  "s3-frame-cache-size": {
+    kind: "int",
+    default: "512",
+    help: "decoded blocks of cold segments kept in memory",
+  },
+  "s3-presign-expiry": {
+    kind: "duration",
+    default: "15m",
+    help: "how long the presigned URLs of /api/v1/search/plan stay valid",
+  },
 } satisfies Record<string, FlagSpec>;
 
 /** Help text of `loge serve`. */
@@ -137,49 +206,87 @@ export async function serve(args: string[]): Promise<void> {
   const onSignal = () => stop();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   const buckets = flags.buckets as number;
+  const ingesting = flags.ingest as boolean;
+  const node = (flags["node-id"] as string) || Deno.hostname();
+  const nodeProblem = nodeIdProblem(node);
+  if (nodeProblem !== undefined) {
+    throw new UsageError(
+      `invalid value ${JSON.stringify(node)} for --node-id${
+        flags["node-id"] ? "" : " (the host name)"
+      }: ${nodeProblem}`,
+    );
+  }
   const catalog = await Catalog.open(flags["output-path"] as string);
-  const ingester = await Ingester.open(catalog, {
-    buckets,
-    payloadSize: flags["payload-size"] as number,
-    flushIntervalMs: flags["flush-interval"] as number,
-    flushZstdLevel:
-      COMPRESSION_LEVELS[flags["flush-compression"] as keyof typeof COMPRESSION_LEVELS],
-    flushWorkers: (flags["flush-workers"] as number) || Math.max(Math.floor(buckets / 2), 2),
-    flushQueue: (flags["flush-queue"] as number) || 4 * buckets,
-    durable: flags.durable as boolean,
-    checkpointIntervalMs: flags["checkpoint-interval"] as number,
-    dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
-  });
+  const ingester = ingesting
+    ? await Ingester.open(catalog, {
+      buckets,
+      payloadSize: flags["payload-size"] as number,
+      flushIntervalMs: flags["flush-interval"] as number,
+      flushZstdLevel:
+        COMPRESSION_LEVELS[flags["flush-compression"] as keyof typeof COMPRESSION_LEVELS],
+      flushWorkers: (flags["flush-workers"] as number) || Math.max(Math.floor(buckets / 2), 2),
+      flushQueue: (flags["flush-queue"] as number) || 4 * buckets,
+      durable: flags.durable as boolean,
+      checkpointIntervalMs: flags["checkpoint-interval"] as number,
+      dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
+    })
+    : undefined;
   const cache = new SegmentCache(catalog.opener);
   const quarantine = new Quarantine(catalog, cache);
-  const compactor = new Compactor(
-    catalog,
-    {
-      intervalMs: flags["compact-interval"] as number,
-      minFiles: flags["compact-min-files"] as number,
-      ...COMPACTION_DEFAULTS,
-      unitBytes: flags["compact-unit-bytes"] as number,
-      unitFiles: flags["compact-unit-files"] as number,
-    },
-    cache,
-    quarantine,
-  );
-  compactor.start();
+  const compactor = ingesting
+    ? new Compactor(
+      catalog,
+      {
+        intervalMs: flags["compact-interval"] as number,
+        minFiles: flags["compact-min-files"] as number,
+        ...COMPACTION_DEFAULTS,
+        unitBytes: flags["compact-unit-bytes"] as number,
+        unitFiles: flags["compact-unit-files"] as number,
+      },
+      cache,
+      quarantine,
+    )
+    : undefined;
+  compactor?.start();
+  const bucket = flags["s3-bucket"] as string;
+  const tier = bucket === "" ? undefined : await ColdTier.open(catalog, cache, {
+    store: new S3Store({
+      bucket,
+      endpoint: flags["s3-endpoint"] as string,
+      region: flags["s3-region"] as string,
+      forcePathStyle: flags["s3-force-path-style"] as boolean,
+      readUrlBase: flags["s3-read-url-base"] as string,
+      acl: flags["s3-acl"] as string,
+    }),
+    prefix: flags["s3-prefix"] as string,
+    node,
+    rotate: ingesting,
+    rotateAgeMs: flags["s3-rotate-age"] as number,
+    rotateIntervalMs: flags["s3-rotate-interval"] as number,
+    graceMs: flags["s3-rotate-grace"] as number,
+    indexCacheBytes: INDEX_CACHE_BYTES,
+    blockCacheSize: flags["s3-frame-cache-size"] as number,
+  });
+  // Rows of every node's cold files before the first query; rotation after.
+  await tier?.reconcile();
+  tier?.start();
   const engine = new QueryEngine({
     catalog,
     cache,
-    head: () => ingester.head(),
+    head: () => ingester?.head() ?? [],
     concurrency: flags["query-concurrency"] as number,
     quarantine,
+    blockCache: tier?.blockCache,
   });
   const handler = createHandler({
-    ingester,
+    ingester: ingester ?? NO_INGEST,
     engine,
     catalog,
     quarantine,
     maxBodyBytes: flags["max-body-size"] as number,
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
+    coldTier: tier,
   });
   const server = Deno.serve({
     port: flags.port as number,
@@ -193,9 +300,10 @@ export async function serve(args: string[]): Promise<void> {
   for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
   log("shutting down");
   await server.shutdown();
-  await compactor.stop();
+  await tier?.stop();
+  await compactor?.stop();
   await quarantine.close();
-  await ingester.close();
+  await ingester?.close();
   await cache.close();
   catalog.close();
   log("stopped");

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
 import type { MemBatch, MemStream } from "../ingest/head.ts";
@@ -16,7 +17,8 @@ import type { Quarantine } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
 import type { BlockRef } from "../storage/segment_reader.ts";
-import type { ByteSource } from "../storage/source/byte_source.ts";
+import { type ByteSource, SourceUnavailableError } from "../storage/source/byte_source.ts";
+import { LOCAL } from "../storage/source/opener.ts";
 import { MAX_TS } from "../time.ts";
 import type { LabelMatcher, LineFilter, PipelineStage } from "./ast.ts";
 import { type LineMatcher, lineMatcher } from "./line_scan.ts";
@@ -33,6 +35,8 @@ export interface EngineContext {
   concurrency: number;
   /** Told of files that fail a read (without it, a damaged file is only skipped). */
   quarantine?: Quarantine;
+  /** Decoded blocks of remote files, when there is a remote tier. */
+  blockCache?: BlockCache;
 }
 
 /**
@@ -170,22 +174,33 @@ export function lineMatcherOf(
 
 /**
  * Records that `entry` failed a read: the query goes on without what it
- * could not read, says so in `warnings` (once per file), and the file is
- * handed to the quarantine. Errors other than damage are thrown on.
+ * could not read and says so in `warnings` (once per file). A damaged local
+ * file is handed to the quarantine; a remote one cannot be repaired from
+ * here, and an unreachable one ({@linkcode SourceUnavailableError}) is not
+ * damaged at all. Other errors are thrown on.
  */
-export function damaged(
+export function unreadable(
   ctx: EngineContext,
   entry: CatalogEntry,
   error: unknown,
   warnings: string[],
 ): void {
-  if (!(error instanceof SegmentFormatError)) throw error;
-  const warning = `segment ${entry.name} is damaged (${error.reason}); ` +
-    (ctx.quarantine
-      ? "it is being quarantined and its readable blocks salvaged"
-      : "its unreadable part was skipped");
+  let warning: string;
+  if (error instanceof SourceUnavailableError) {
+    warning = `segment ${entry.name} in ${entry.location} was skipped: ${error.message}`;
+  } else if (!(error instanceof SegmentFormatError)) {
+    throw error;
+  } else if (entry.location !== LOCAL) {
+    warning = `segment ${entry.name} in ${entry.location} is damaged (${error.reason}); ` +
+      "its unreadable part was skipped";
+  } else {
+    warning = `segment ${entry.name} is damaged (${error.reason}); ` +
+      (ctx.quarantine
+        ? "it is being quarantined and its readable blocks salvaged"
+        : "its unreadable part was skipped");
+    ctx.quarantine?.report(entry, error.reason);
+  }
   if (!warnings.some((w) => w.startsWith(`segment ${entry.name} `))) warnings.push(warning);
-  ctx.quarantine?.report(entry, error.reason);
 }
 
 /**
@@ -207,7 +222,8 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
   const entries: CatalogEntry[] = [];
   for (const e of catalog.entries()) {
     if (e.maxTs < lo || e.minTs > hi) continue;
-    if (!e.streams.some(wanted)) continue;
+    // A row rebuilt from a bucket listing learns its streams from the index below.
+    if (e.indexed && !e.streams.some(wanted)) continue;
     // Catalog filters do not say whether they cover metadata: pushed terms only.
     if (pushedHashes.length > 0 && !bloomHasAll(catalog.filterOf(e), pushedHashes)) continue;
     entries.push(e);
@@ -235,10 +251,11 @@ export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
       try {
         segment = await cache.open(entry);
       } catch (error) {
-        return damaged(ctx, entry, error, warnings);
+        return unreadable(ctx, entry, error, warnings);
       }
       opened.push(segment);
       const { source, index } = segment;
+      if (!entry.indexed) catalog.setStreams(entry, index.streams);
       const streams = index.streams.map((key) => catalog.stream(key));
       for (const ref of index.blocks) {
         if (ref.maxTs < lo || ref.minTs > hi) continue;

@@ -12,8 +12,9 @@ import type { MemStream } from "../ingest/head.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
 import { readBlocks } from "../storage/segment_reader.ts";
 import type { ByteSource } from "../storage/source/byte_source.ts";
+import { LOCAL } from "../storage/source/opener.ts";
 import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
-import { type BlockUnit, damaged, type EngineContext, type Unit } from "./plan.ts";
+import { type BlockUnit, type EngineContext, type Unit, unreadable } from "./plan.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
@@ -74,7 +75,9 @@ function memColumns(mem: MemStream): Columns {
 /**
  * Reads `units` as columns, in their order: the blocks of one file through
  * one {@linkcode readBlocks} call (adjacent blocks cost one read, not one
- * each). A damaged block reads as no lines, with a warning.
+ * each). A damaged block reads as no lines, with a warning, as do the
+ * blocks of a file that cannot be read now. Blocks of remote files come from
+ * and go to the context's block cache.
  */
 export async function readUnits(
   ctx: EngineContext,
@@ -83,20 +86,36 @@ export async function readUnits(
 ): Promise<Columns[]> {
   const out = new Array<Columns>(units.length);
   const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
+  const { blockCache } = ctx;
   units.forEach((unit, at) => {
     if (unit.kind === "memory") return void (out[at] = memColumns(unit.mem));
+    const remote = blockCache !== undefined && unit.entry.location !== LOCAL;
+    const cached = remote ? blockCache.get(unit.entry.name, unit.ref.offset) : undefined;
+    if (cached) return void (out[at] = blockColumns(cached));
     const group = bySource.get(unit.source);
     if (group) group.push({ at, unit });
     else bySource.set(unit.source, [{ at, unit }]);
   });
   await Promise.all([...bySource].map(async ([source, group]) => {
-    const blocks = await readBlocks(source, group.map((g) => g.unit.ref));
+    let blocks: (Block | SegmentFormatError)[];
+    try {
+      blocks = await readBlocks(source, group.map((g) => g.unit.ref));
+    } catch (error) {
+      unreadable(ctx, group[0].unit.entry, error, warnings);
+      for (const { at } of group) out[at] = NO_COLUMNS;
+      return;
+    }
     group.forEach(({ at, unit }, k) => {
       const block = blocks[k];
       if (block instanceof SegmentFormatError) {
-        damaged(ctx, unit.entry, block, warnings);
+        unreadable(ctx, unit.entry, block, warnings);
         out[at] = NO_COLUMNS;
-      } else out[at] = blockColumns(block);
+        return;
+      }
+      if (blockCache !== undefined && unit.entry.location !== LOCAL) {
+        blockCache.set(unit.entry.name, unit.ref.offset, block);
+      }
+      out[at] = blockColumns(block);
     });
   }));
   return out;

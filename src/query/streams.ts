@@ -10,7 +10,8 @@
 
 import type { LabelMatcher } from "./ast.ts";
 import type { CatalogEntry, StreamLabels } from "../storage/catalog.ts";
-import { type EngineContext, inParallel, streamFilter, timeBounds } from "./plan.ts";
+import type { OpenSegment } from "../storage/segment_cache.ts";
+import { type EngineContext, inParallel, streamFilter, timeBounds, unreadable } from "./plan.ts";
 
 /**
  * The streams with lines in `[start, end]` (bounds 0n = unbounded) that
@@ -29,7 +30,7 @@ export async function streamsIn(
   const straddling: CatalogEntry[] = [];
   for (const e of catalog.entries()) {
     if (e.maxTs < lo || e.minTs > hi) continue;
-    if (e.minTs >= lo && e.maxTs <= hi) {
+    if (e.indexed && e.minTs >= lo && e.maxTs <= hi) {
       for (const s of e.streams) if (selects(s)) out.add(s);
     } else straddling.push(e);
   }
@@ -77,7 +78,7 @@ export async function indexStats(
   const streams = new Set<StreamLabels>();
   const stats: IndexStats = { streams: 0, chunks: 0, entries: 0, bytes: 0 };
   const files = [...ctx.catalog.entries()].filter((e) =>
-    e.maxTs >= lo && e.minTs <= hi && e.streams.some(selects)
+    e.maxTs >= lo && e.minTs <= hi && (!e.indexed || e.streams.some(selects))
   );
   await eachBlockIn(ctx, files, lo, hi, selects, (stream, ref) => {
     streams.add(stream);
@@ -106,7 +107,11 @@ export async function indexStats(
   return stats;
 }
 
-/** Calls `visit` with each block of `files` in `[lo, hi]` whose stream `selects`. */
+/**
+ * Calls `visit` with each block of `files` in `[lo, hi]` whose stream
+ * `selects`. A file that cannot be read now is left out (these answers have
+ * no warnings; a damaged local one goes to the quarantine).
+ */
 async function eachBlockIn(
   ctx: EngineContext,
   files: CatalogEntry[],
@@ -119,7 +124,14 @@ async function eachBlockIn(
   catalog.acquire(files);
   try {
     await inParallel(files, ctx.concurrency, async (entry) => {
-      const { index, release } = await cache.open(entry);
+      let segment: OpenSegment;
+      try {
+        segment = await cache.open(entry);
+      } catch (error) {
+        return unreadable(ctx, entry, error, []);
+      }
+      const { index, release } = segment;
+      if (!entry.indexed) catalog.setStreams(entry, index.streams);
       try {
         for (const ref of index.blocks) {
           if (ref.maxTs < lo || ref.minTs > hi) continue;

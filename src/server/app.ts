@@ -32,6 +32,8 @@ export interface AppOptions {
   readTimeoutMs: number;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
+  /** The cold tier's figures for `/api/v1/stats`, when there is one. */
+  coldTier?: { stats(): Record<string, unknown> };
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -168,6 +170,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
           ingest: ingester.counters,
           ...ingester.health(),
           ...options.quarantine?.stats,
+          cold_tier: options.coldTier?.stats() ?? null,
         });
       }),
     ],

@@ -12,6 +12,7 @@
 import { log } from "../log.ts";
 import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
+import { IngestDisabledError } from "../ingest/no_ingest.ts";
 import { QueryError } from "./read_request.ts";
 import { StorageError } from "../storage/storage_error.ts";
 import { json } from "./respond.ts";
@@ -69,6 +70,7 @@ const ERROR_TABLE = [
   entry(PushError, (e) => ({ status: 400, details: { stream: e.stream, value: e.value } })),
   entry(QueryError, (e) => ({ status: 400, details: { position: e.position } })),
   entry(ShuttingDownError, () => ({ status: 503, headers: { "retry-after": "1" } })),
+  entry(IngestDisabledError, () => ({ status: 503 })),
   // 507 while the disk is full (freeing space ends it); 503 for other faults.
   entry(StorageError, (e) => ({ status: e.full ? 507 : 503, headers: { "retry-after": "5" } })),
   entry(ClientAbortError, (e) => {

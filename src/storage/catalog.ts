@@ -26,7 +26,8 @@ import { LOCAL, SourceOpener } from "./source/opener.ts";
 
 /** The catalog file name inside the data folder. */
 export const CATALOG_FILE = "catalog.sqlite";
-const CATALOG_VERSION = 1;
+/** Version 2 added remote rows: `indexed` (rows found by listing a bucket lack streams). */
+const CATALOG_VERSION = 2;
 
 /** A stream: its canonical label JSON and the parsed labels. */
 export interface StreamLabels {
@@ -37,9 +38,31 @@ export interface StreamLabels {
 /** A catalog row, as mirrored in memory. */
 export interface CatalogEntry extends Omit<SegmentInfo, "streams" | "filter"> {
   readonly id: number;
+  /** The streams of the file; empty until known when {@linkcode indexed} is false. */
   readonly streams: readonly StreamLabels[];
-  /** Where the file lives; `local` for now, remote tiers later. */
+  /**
+   * Where the file lives: {@linkcode LOCAL} (the data folder) or a remote
+   * tier, where {@linkcode name} is the object's key below the tier's prefix.
+   */
   readonly location: string;
+  /**
+   * Whether {@linkcode streams} is known. A remote row rebuilt from a bucket
+   * listing knows only what the key says (level, time bounds, rows) until a
+   * query first opens the file's index.
+   */
+  readonly indexed: boolean;
+}
+
+/** A remote file found by listing its tier, before its index is read. */
+export interface RemoteFile {
+  /** The object's key below the tier's prefix. */
+  readonly name: string;
+  readonly level: number;
+  readonly minTs: bigint;
+  readonly maxTs: bigint;
+  readonly rows: number;
+  readonly rawBytes: number;
+  readonly bytes: number;
 }
 
 const SCHEMA = `
@@ -50,10 +73,16 @@ const SCHEMA = `
     location TEXT NOT NULL DEFAULT 'local',
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, seqs TEXT NOT NULL,
-    label_keys TEXT NOT NULL, stream_ids BLOB NOT NULL, filter BLOB NOT NULL
+    label_keys TEXT NOT NULL, stream_ids BLOB NOT NULL, filter BLOB NOT NULL,
+    indexed INTEGER NOT NULL DEFAULT 1
   ) STRICT;
   CREATE INDEX IF NOT EXISTS files_time ON files (min_ts, max_ts);
 `;
+
+/** Changes from each older catalog version to the next, run in order at open. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: "ALTER TABLE files ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
+};
 
 /**
  * The catalog of segment files in a data folder.
@@ -105,6 +134,9 @@ export class Catalog {
     deleteFile: StatementSync;
     insertStream: StatementSync;
     fileFilter: StatementSync;
+    moveFile: StatementSync;
+    insertRemote: StatementSync;
+    setStreams: StatementSync;
   };
 
   private constructor(dir: string, db: DatabaseSync) {
@@ -119,6 +151,14 @@ export class Catalog {
       deleteFile: db.prepare("DELETE FROM files WHERE id = ?"),
       insertStream: db.prepare("INSERT INTO streams (labels) VALUES (?)"),
       fileFilter: db.prepare("SELECT filter FROM files WHERE id = ?"),
+      moveFile: db.prepare("UPDATE files SET name = ?, location = ? WHERE id = ?"),
+      insertRemote: db.prepare(
+        `INSERT INTO files (name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter, indexed)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', '[]', x'', x'', 0)`,
+      ),
+      setStreams: db.prepare(
+        "UPDATE files SET stream_ids = ?, label_keys = ?, indexed = 1 WHERE id = ?",
+      ),
     };
   }
 
@@ -162,7 +202,7 @@ export class Catalog {
       this.#internStream(labels, r.id as number);
     }
     const rows = this.#db.prepare(
-      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids FROM files",
+      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids, indexed FROM files",
     );
     rows.setReadBigInts(true);
     for (const r of rows.all()) {
@@ -181,21 +221,27 @@ export class Catalog {
     };
     const name = r.name as string;
     const level = count(r.level, "level");
-    if (segmentLevel(name) !== level) throw bad(`bad file name ${JSON.stringify(name)}`);
+    const location = r.location as string;
+    if (location === "") throw bad("empty location");
+    // A remote name is the object's key below its tier's prefix, ending in the file's name.
+    const file = location === LOCAL ? name : name.slice(name.lastIndexOf("/") + 1);
+    if (segmentLevel(file) !== level) throw bad(`bad file name ${JSON.stringify(name)}`);
+    const indexed = r.indexed !== 0n;
+    if (!indexed && location === LOCAL) throw bad("a local file without streams");
     const minTs = r.min_ts as bigint;
     const maxTs = r.max_ts as bigint;
     if (minTs > maxTs) throw bad("min_ts above max_ts");
     const seqs = parseSeqs(r.seqs as string);
     if (!seqs) throw bad("seqs are not sorted, disjoint ranges of positive integers");
     const idBytes = r.stream_ids as Uint8Array;
-    if (idBytes.length === 0 || idBytes.length % 4 !== 0) throw bad("bad stream_ids");
+    if ((indexed && idBytes.length === 0) || idBytes.length % 4 !== 0) {
+      throw bad("bad stream_ids");
+    }
     const streams = [...new Uint32Array(idBytes.slice().buffer)].map((id) => {
       const stream = this.#streamsById.get(id);
       if (!stream) throw bad(`unknown stream id ${id}`);
       return stream;
     });
-    const location = r.location as string;
-    if (location === "") throw bad("empty location");
     return {
       id: Number(r.id),
       name,
@@ -208,6 +254,7 @@ export class Catalog {
       rawBytes: count(r.raw_bytes, "raw_bytes"),
       seqs,
       streams,
+      indexed,
     };
   }
 
@@ -378,8 +425,6 @@ export class Catalog {
   replace(sources: readonly CatalogEntry[], info: SegmentInfo): CatalogEntry {
     // Streams first, outside the transaction: a stream row without files is harmless.
     const streams = info.streams.map((key) => this.#internStream(key));
-    const keys = new Set<string>();
-    for (const s of streams) for (const k of Object.keys(s.stream.labels)) keys.add(k);
     const { deleteFile, insertFile } = this.#sql;
     let id: number;
     this.#db.exec("BEGIN");
@@ -395,8 +440,8 @@ export class Catalog {
           info.bytes,
           info.rawBytes,
           JSON.stringify(info.seqs),
-          JSON.stringify([...keys].sort()),
-          new Uint8Array(Uint32Array.from(streams, (s) => s.id).buffer),
+          labelKeysJson(streams),
+          streamIdBytes(streams),
           info.filter,
         ).lastInsertRowid,
       );
@@ -418,10 +463,81 @@ export class Catalog {
       rawBytes: info.rawBytes,
       seqs: info.seqs,
       streams: streams.map((s) => s.stream),
+      indexed: true,
     };
     this.#entries.set(id, entry);
     this.#covered.addRanges(info.seqs);
     return entry;
+  }
+
+  /**
+   * Records that the local file of `entry` now lives in the remote tier
+   * `location` as `name`: the row keeps its id, streams, filter and WAL
+   * sequences. `undefined` when `entry` is no longer cataloged (a compaction
+   * replaced it meanwhile), and nothing changes.
+   */
+  moveToRemote(entry: CatalogEntry, location: string, name: string): CatalogEntry | undefined {
+    if (!this.has(entry)) return undefined;
+    this.#sql.moveFile.run(name, location, entry.id);
+    const moved: CatalogEntry = { ...entry, name, location };
+    this.#entries.set(entry.id, moved);
+    return moved;
+  }
+
+  /**
+   * Adds rows for the files of remote tier `location` found by listing it,
+   * whose streams are not known yet (see {@linkcode CatalogEntry.indexed});
+   * files already cataloged are skipped. Their WAL sequences are not known
+   * either, and need not be: they may be another node's.
+   */
+  addRemote(location: string, files: readonly RemoteFile[]): CatalogEntry[] {
+    const known = new Set<string>();
+    for (const e of this.#entries.values()) if (e.location === location) known.add(e.name);
+    const added: CatalogEntry[] = [];
+    this.#db.exec("BEGIN");
+    try {
+      for (const f of files) {
+        if (known.has(f.name)) continue;
+        known.add(f.name);
+        const id = Number(
+          this.#sql.insertRemote.run(
+            f.name,
+            f.level,
+            location,
+            f.minTs,
+            f.maxTs,
+            f.rows,
+            f.bytes,
+            f.rawBytes,
+          ).lastInsertRowid,
+        );
+        added.push({ id, ...f, location, seqs: [], streams: [], indexed: false });
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    for (const e of added) this.#entries.set(e.id, e);
+    return added;
+  }
+
+  /**
+   * Records the streams of a file whose row did not know them (see
+   * {@linkcode CatalogEntry.indexed}), read from its index; the current entry.
+   */
+  setStreams(entry: CatalogEntry, keys: readonly string[]): CatalogEntry {
+    const current = this.#entries.get(entry.id);
+    if (current === undefined || current.indexed) return current ?? entry;
+    const streams = keys.map((key) => this.#internStream(key));
+    this.#sql.setStreams.run(streamIdBytes(streams), labelKeysJson(streams), entry.id);
+    const updated: CatalogEntry = {
+      ...current,
+      streams: streams.map((s) => s.stream),
+      indexed: true,
+    };
+    this.#entries.set(entry.id, updated);
+    return updated;
   }
 
   #forget(entries: readonly CatalogEntry[]): void {
@@ -477,6 +593,8 @@ export class Catalog {
       segments_total: 0,
       segments_local: 0,
       segments_remote: 0,
+      bytes_local: 0,
+      bytes_remote: 0,
       flush_files: 0,
       compacted_segments: 0,
       rows: 0,
@@ -484,8 +602,13 @@ export class Catalog {
     };
     for (const e of this.#entries.values()) {
       stats.segments_total++;
-      if (e.location === "local") stats.segments_local++;
-      else stats.segments_remote++;
+      if (e.location === LOCAL) {
+        stats.segments_local++;
+        stats.bytes_local += e.bytes;
+      } else {
+        stats.segments_remote++;
+        stats.bytes_remote += e.bytes;
+      }
       if (e.level === 0) stats.flush_files++;
       else stats.compacted_segments++;
       stats.rows += e.rows;
@@ -530,12 +653,7 @@ function openDatabase(path: string): DatabaseSync {
       // Rows of compacted flush files come and go: give their pages back to the disk.
       db.exec("PRAGMA auto_vacuum = FULL");
       db.exec(SCHEMA);
-      const version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
-      if (version === undefined) {
-        db.prepare("INSERT INTO meta VALUES ('version', ?)").run(CATALOG_VERSION);
-      } else if (version !== CATALOG_VERSION) {
-        throw new Error(`catalog version ${version} is not supported`);
-      }
+      migrate(db);
       return db;
     } catch (error) {
       db.close();
@@ -548,6 +666,49 @@ function openDatabase(path: string): DatabaseSync {
     setAside(path, (error as Error).message);
     return tryOpen();
   }
+}
+
+/**
+ * Brings the schema of `db` (already holding {@linkcode SCHEMA}'s tables as
+ * of some version) to {@linkcode CATALOG_VERSION}, one migration at a time
+ * in one transaction; a new catalog is stamped with the current version.
+ *
+ * @throws {Error} for a version this build does not know (a newer loge's).
+ */
+function migrate(db: DatabaseSync): void {
+  const stamp = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
+  if (stamp === undefined) {
+    db.prepare("INSERT INTO meta VALUES ('version', ?)").run(CATALOG_VERSION);
+    return;
+  }
+  let version = Number(stamp);
+  if (!(version >= 1 && version <= CATALOG_VERSION)) {
+    throw new Error(
+      `catalog version ${stamp} is not supported (this build knows 1 to ${CATALOG_VERSION})`,
+    );
+  }
+  if (version === CATALOG_VERSION) return;
+  db.exec("BEGIN");
+  try {
+    for (; version < CATALOG_VERSION; version++) db.exec(MIGRATIONS[version]);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(CATALOG_VERSION);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** The `stream_ids` column: the ids as little-endian u32s. */
+function streamIdBytes(streams: readonly { id: number }[]): Uint8Array {
+  return new Uint8Array(Uint32Array.from(streams, (s) => s.id).buffer);
+}
+
+/** The `label_keys` column: every label name of the streams, sorted, as JSON. */
+function labelKeysJson(streams: readonly { stream: StreamLabels }[]): string {
+  const keys = new Set<string>();
+  for (const s of streams) for (const k of Object.keys(s.stream.labels)) keys.add(k);
+  return JSON.stringify([...keys].sort());
 }
 
 /**
@@ -642,6 +803,10 @@ export interface CatalogStats {
   segments_total: number;
   segments_local: number;
   segments_remote: number;
+  /** Bytes of the segment files in the data folder. */
+  bytes_local: number;
+  /** Bytes of the segment files in remote tiers. */
+  bytes_remote: number;
   flush_files: number;
   compacted_segments: number;
   rows: number;

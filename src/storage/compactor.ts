@@ -224,6 +224,12 @@ export class Compactor {
         this.#quarantine.report(source, damage.reason);
         continue;
       }
+      // A source rotated to the cold tier while the worker ran: its row lives
+      // on there, so the merge would hold its lines twice.
+      if (sources.some((s) => !this.#catalog.has(s))) {
+        await Deno.remove(join(this.#catalog.dir, info.name)).catch(() => {});
+        continue;
+      }
       this.#catalog.replace(sources, info);
       for (const s of sources) {
         // Queries that planned with a source finish reading it first.

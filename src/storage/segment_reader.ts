@@ -10,7 +10,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { crc32, zstdDecompressSync } from "node:zlib";
 import { type Block, decodeBlock } from "./block_codec.ts";
-import type { ByteSource } from "./source/byte_source.ts";
+import { type ByteSource, SourceUnavailableError } from "./source/byte_source.ts";
 import { decodeFooter, FOOTER_SIZE, SegmentFormatError } from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 
@@ -155,6 +155,7 @@ export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Bloc
   try {
     frame = await source.read(ref.offset, ref.length);
   } catch (error) {
+    if (error instanceof SourceUnavailableError) throw error;
     // A short read (the file shrank) is damage like a bad checksum.
     throw blockError(source, ref, error);
   }
@@ -176,6 +177,8 @@ export const COALESCE_MAX_BYTES = 1024 * 1024;
  * {@linkcode SegmentFormatError} that {@linkcode readBlock} would throw for it
  * (a damaged block spoils only itself; a run whose read fails is read again
  * block by block, so a short read spoils only the blocks it did not reach).
+ *
+ * @throws {SourceUnavailableError} when the source cannot be read at all now.
  */
 export async function readBlocks(
   source: ByteSource,
@@ -211,7 +214,9 @@ export async function readBlocks(
     let bytes: Uint8Array;
     try {
       bytes = await source.read(start, end - start);
-    } catch {
+    } catch (error) {
+      // Unreachable is not damage: block by block would only ask again.
+      if (error instanceof SourceUnavailableError) throw error;
       await Promise.all(members.map((i) => settle(i, () => readBlock(source, refs[i]))));
       return;
     }

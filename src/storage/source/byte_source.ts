@@ -20,3 +20,16 @@ export interface ByteSource {
   /** Releases the handle. */
   close(): Promise<void>;
 }
+
+/**
+ * The bytes exist but cannot be fetched now (the object store is unreachable
+ * or refused the request): unlike damage, nothing is wrong with the file, so
+ * a query skips it with a warning and nothing is quarantined.
+ */
+export class SourceUnavailableError extends Error {
+  /** Creates the error; `cause` is the underlying failure. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SourceUnavailableError";
+  }
+}

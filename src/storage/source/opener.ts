@@ -1,8 +1,8 @@
 /**
  * The one way to open a segment file: a {@linkcode SourceOpener} turns a
  * catalog entry (its `name` and `location`) into a {@linkcode ByteSource}.
- * `local` files live in the data folder; other locations (an object store)
- * are served by readers registered per location, none yet.
+ * `local` files live in the data folder; other locations (the S3 tier) are
+ * served by readers registered per location.
  *
  * Workers get plain job data, not an opener: they open local files with
  * {@linkcode openLocalSource} / {@linkcode openLocalSourceSync}, the opener's
@@ -77,12 +77,18 @@ export function openLocalSourceSync(dir: string, name: string): ByteSource {
 export class SourceOpener {
   /** The data folder, home of `local` files. */
   readonly dir: string;
-  readonly #readers: ReadonlyMap<string, LocationReader>;
+  readonly #readers: Map<string, LocationReader>;
 
   /** Opens local files in `dir`, and other locations through `readers`. */
   constructor(dir: string, readers: Readonly<Record<string, LocationReader>> = {}) {
     this.dir = dir;
     this.#readers = new Map(Object.entries(readers));
+  }
+
+  /** Opens the files of `location` with `reader` from now on. */
+  register(location: string, reader: LocationReader): void {
+    if (location === LOCAL) throw new Error(`Cannot register a reader for ${LOCAL} files`);
+    this.#readers.set(location, reader);
   }
 
   /**

@@ -1,0 +1,366 @@
+/**
+ * The cold tier: compacted segments older than the rotate age move to an
+ * object store, and every node answers over every file there.
+ *
+ * - **Rotation** (ingesting nodes): a local level-1 segment sealed (written)
+ *   longer ago than `rotateAgeMs` is uploaded below `<prefix><node>/` (see
+ *   `remote_key.ts`), verified by size, and its catalog row flipped to the
+ *   remote copy; its index goes to the local {@linkcode TailCache} on the way,
+ *   so cold reads start without fetching it. The local copy is deleted
+ *   `graceMs` later, once no query still reads it. A failed upload leaves the
+ *   file local and cataloged: the next cycle tries again. Ingest never waits
+ *   for any of it.
+ * - **Reconcile** (every node, at start and every interval): the bucket is
+ *   listed below the prefix, every node's files alike; files the catalog does
+ *   not know get rows from their keys alone, and rows of files gone from the
+ *   bucket are dropped. A node with an empty catalog thus answers over the
+ *   whole tier after one listing.
+ * - **Reads**: a reader registered with the catalog's opener opens remote
+ *   files as byte sources of ranged GETs (`remote_source.ts`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { log } from "../log.ts";
+import { BlockCache } from "../storage/block_cache.ts";
+import type { Catalog, CatalogEntry, RemoteFile } from "../storage/catalog.ts";
+import type { SegmentCache } from "../storage/segment_cache.ts";
+import { decodeFooter, FOOTER_SIZE } from "../storage/segment_format.ts";
+import { INDEX_TAIL_BYTES } from "../storage/segment_reader.ts";
+import { LOCAL } from "../storage/source/opener.ts";
+import type { ObjectStore } from "./object_store.ts";
+import { parseRemoteName, remoteName } from "./remote_key.ts";
+import { openRemoteSource, type RemoteReadCounters, remoteReadCounters } from "./remote_source.ts";
+import { TailCache } from "./tail_cache.ts";
+
+/** The catalog location of files in the cold tier. */
+export const REMOTE = "s3";
+
+/** Settings of the cold tier (the `--s3-*` flags). */
+export interface ColdTierOptions {
+  store: ObjectStore;
+  /** Key prefix of every file, such as `loge/`. */
+  prefix: string;
+  /** This node's id: the key segment below the prefix it writes under. */
+  node: string;
+  /** Whether this node rotates its segments (false on a query-only node). */
+  rotate: boolean;
+  rotateAgeMs: number;
+  rotateIntervalMs: number;
+  graceMs: number;
+  /** Bytes of remote indexes kept on local disk. */
+  indexCacheBytes: number;
+  /** Decoded blocks of remote files kept in memory (`--s3-frame-cache-size`). */
+  blockCacheSize: number;
+}
+
+/** Counters of the cold tier, for `/api/v1/stats`. */
+export interface ColdTierCounters extends RemoteReadCounters {
+  /** Segments uploaded and flipped to remote. */
+  uploads: number;
+  /** Bytes uploaded. */
+  uploaded_bytes: number;
+  /** Uploads that failed (each is retried next cycle). */
+  upload_errors: number;
+  /** Local copies deleted after their grace. */
+  local_copies_deleted: number;
+  /** Rows added from listings of the bucket. */
+  reconciled_rows: number;
+  /** Rows dropped because their file left the bucket. */
+  vanished_rows: number;
+  /** Listings that failed. */
+  list_errors: number;
+}
+
+/** A rotated file's local copy, deleted once its grace has passed. */
+interface LocalCopy {
+  readonly entry: CatalogEntry;
+  readonly after: number;
+}
+
+/**
+ * The cold tier of one node.
+ *
+ * @example
+ * ```ts ignore
+ * const tier = await ColdTier.open(catalog, cache, options);
+ * await tier.reconcile(); // before serving: rows of every node's files
+ * tier.start(); // rotation, sweeping and listing every interval
+ * ```
+ */
+export class ColdTier {
+  readonly #catalog: Catalog;
+  readonly #cache: SegmentCache;
+  readonly #options: ColdTierOptions;
+  readonly #tails: TailCache;
+  readonly counters: ColdTierCounters;
+  /** Decoded blocks of remote files, for the query engine. */
+  readonly blockCache: BlockCache;
+  readonly #copies: LocalCopy[] = [];
+  /** Local files being uploaded now, by name. */
+  readonly #uploading = new Set<string>();
+  #timer?: ReturnType<typeof setInterval>;
+  #cycle?: Promise<void>;
+  #stopped = false;
+  /** The last failure that was logged, so that a lasting outage logs once. */
+  #fault?: string;
+
+  private constructor(
+    catalog: Catalog,
+    cache: SegmentCache,
+    options: ColdTierOptions,
+    tails: TailCache,
+  ) {
+    this.#catalog = catalog;
+    this.#cache = cache;
+    this.#options = options;
+    this.#tails = tails;
+    this.blockCache = new BlockCache(options.blockCacheSize);
+    this.counters = {
+      ...remoteReadCounters(),
+      uploads: 0,
+      uploaded_bytes: 0,
+      upload_errors: 0,
+      local_copies_deleted: 0,
+      reconciled_rows: 0,
+      vanished_rows: 0,
+      list_errors: 0,
+    };
+  }
+
+  /**
+   * Sets up the tier: its index cache in `<data folder>/cache/index`, and the
+   * reader of remote files registered with the catalog's opener.
+   */
+  static async open(
+    catalog: Catalog,
+    cache: SegmentCache,
+    options: ColdTierOptions,
+  ): Promise<ColdTier> {
+    const tails = await TailCache.open(
+      join(catalog.dir, "cache", "index"),
+      options.indexCacheBytes,
+    );
+    const tier = new ColdTier(catalog, cache, options, tails);
+    catalog.opener.register(REMOTE, (segment) => {
+      if (segment.bytes === undefined) {
+        return Promise.reject(new Error(`Cannot open ${segment.name}: its size is not known`));
+      }
+      return Promise.resolve(openRemoteSource(
+        options.store,
+        options.prefix + segment.name,
+        { ...segment, bytes: segment.bytes },
+        tails,
+        tier.counters,
+      ));
+    });
+    return tier;
+  }
+
+  /** Runs a cycle every rotate interval: listing, rotation, sweeping. */
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#cycle ??= this.runCycle().finally(() => this.#cycle = undefined);
+    }, this.#options.rotateIntervalMs);
+  }
+
+  /** One cycle now: reconcile with the bucket, rotate what is due, delete expired local copies. */
+  async runCycle(): Promise<void> {
+    await this.reconcile();
+    if (this.#options.rotate) await this.rotate();
+    await this.sweep();
+  }
+
+  /**
+   * Lists the bucket below the prefix and makes the catalog's remote rows
+   * agree with it. A failed listing changes nothing.
+   *
+   * @returns rows added and dropped, or `undefined` when the listing failed.
+   */
+  async reconcile(): Promise<{ added: number; dropped: number } | undefined> {
+    const { store, prefix } = this.#options;
+    let listed;
+    try {
+      listed = await store.list(prefix);
+      this.#recovered("listing");
+    } catch (error) {
+      this.counters.list_errors++;
+      this.#failed("listing", error);
+      return undefined;
+    }
+    const files = new Map<string, RemoteFile>();
+    for (const o of listed) {
+      const file = parseRemoteName(o.key.slice(prefix.length), o.size);
+      if (file !== undefined) files.set(file.name, file);
+    }
+    const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
+    const gone = [...this.#catalog.entries()].filter((e) =>
+      e.location === REMOTE && !files.has(e.name)
+    );
+    if (gone.length > 0) {
+      this.#catalog.remove(gone);
+      for (const e of gone) {
+        this.#cache.evict(e.name);
+        await this.#tails.delete(e.name);
+      }
+    }
+    this.counters.reconciled_rows += added.length;
+    this.counters.vanished_rows += gone.length;
+    if (added.length > 0 || gone.length > 0) {
+      log(
+        `cold tier: ${added.length} files found in ${store.name}/${prefix}, ` +
+          `${gone.length} rows of files no longer there dropped`,
+      );
+    }
+    return { added: added.length, dropped: gone.length };
+  }
+
+  /**
+   * Uploads the local segments due for rotation, one at a time; stops at the
+   * first failure (the store is likely down: the next cycle tries again).
+   *
+   * @returns how many were rotated.
+   */
+  async rotate(): Promise<number> {
+    const due: CatalogEntry[] = [];
+    const now = Date.now();
+    for (const e of this.#catalog.entries()) {
+      if (e.location !== LOCAL || e.level < 1 || this.#uploading.has(e.name)) continue;
+      const stat = await Deno.stat(join(this.#catalog.dir, e.name)).catch(() => undefined);
+      const sealed = stat?.mtime?.getTime();
+      if (sealed !== undefined && now - sealed >= this.#options.rotateAgeMs) due.push(e);
+    }
+    let rotated = 0;
+    for (const entry of due) {
+      if (this.#stopped) break;
+      if (!this.#catalog.has(entry)) continue; // compacted meanwhile
+      this.#uploading.add(entry.name);
+      try {
+        if (!await this.#upload(entry)) break;
+        rotated++;
+      } finally {
+        this.#uploading.delete(entry.name);
+      }
+    }
+    return rotated;
+  }
+
+  async #upload(entry: CatalogEntry): Promise<boolean> {
+    const { store, prefix, node } = this.#options;
+    const name = remoteName(node, entry);
+    const key = prefix + name;
+    const path = join(this.#catalog.dir, entry.name);
+    try {
+      await store.put(key, path, entry.bytes);
+      const size = await store.head(key);
+      if (size !== entry.bytes) {
+        throw new Error(`the store holds ${size ?? "no"} bytes of ${entry.bytes} after the upload`);
+      }
+      this.#recovered("upload");
+    } catch (error) {
+      this.counters.upload_errors++;
+      this.#failed(`upload of ${entry.name} to ${store.name}/${key}`, error);
+      return false;
+    }
+    // The index goes to the cache now: cold reads then start without fetching it.
+    await this.#cacheTail(path, entry.bytes, name).catch(() => {});
+    const moved = this.#catalog.moveToRemote(entry, REMOTE, name);
+    if (moved === undefined) {
+      // Compacted while uploading: the copy in the store holds nothing cataloged.
+      await store.delete(key).catch(() => {});
+      await this.#tails.delete(name);
+      return true;
+    }
+    this.counters.uploads++;
+    this.counters.uploaded_bytes += entry.bytes;
+    this.#copies.push({ entry, after: Date.now() + this.#options.graceMs });
+    return true;
+  }
+
+  /** Keeps the tail of the local file at `path` as the cached tail of remote `name`. */
+  async #cacheTail(path: string, size: number, name: string): Promise<void> {
+    const file = await Deno.open(path);
+    try {
+      const read = async (offset: number, length: number) => {
+        const out = new Uint8Array(length);
+        await file.seek(offset, Deno.SeekMode.Start);
+        for (let got = 0; got < length;) {
+          const n = await file.read(out.subarray(got));
+          if (n === null) throw new Error(`${path} is shorter than ${size} bytes`);
+          got += n;
+        }
+        return out;
+      };
+      const footer = decodeFooter(path, await read(size - FOOTER_SIZE, FOOTER_SIZE), size);
+      // As much as the first read of a cold index asks for, and the whole index.
+      const start = Math.max(0, Math.min(footer.indexOffset, size - INDEX_TAIL_BYTES));
+      await this.#tails.put(name, await read(start, size - start));
+    } finally {
+      file.close();
+    }
+  }
+
+  /**
+   * Deletes the local copies of rotated files whose grace has passed, once no
+   * query reads them.
+   *
+   * @returns how many were deleted.
+   */
+  async sweep(): Promise<number> {
+    const now = Date.now();
+    let deleted = 0;
+    while (this.#copies.length > 0 && this.#copies[0].after <= now) {
+      const { entry } = this.#copies.shift()!;
+      await this.#catalog.whenUnused(entry);
+      this.#cache.evict(entry.name);
+      await Deno.remove(join(this.#catalog.dir, entry.name)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+      this.counters.local_copies_deleted++;
+      deleted++;
+    }
+    return deleted;
+  }
+
+  /** Figures for `/api/v1/stats`. */
+  stats(): Record<string, unknown> {
+    return {
+      store: this.#options.store.name,
+      prefix: this.#options.prefix,
+      node: this.#options.node,
+      rotating: this.#options.rotate,
+      fault: this.#fault ?? null,
+      local_copies_waiting: this.#copies.length,
+      index_cache_bytes: this.#tails.bytes,
+      ...this.counters,
+      block_cache_hits: this.blockCache.hits,
+      block_cache_misses: this.blockCache.misses,
+      block_cache_blocks: this.blockCache.size,
+    };
+  }
+
+  #failed(what: string, error: unknown): void {
+    const message = `cold tier: ${what} failed: ${(error as Error).message}`;
+    if (this.#fault === undefined) log(`${message}; retrying every interval`);
+    this.#fault = message;
+  }
+
+  #recovered(what: string): void {
+    if (this.#fault === undefined) return;
+    this.#fault = undefined;
+    log(`cold tier: ${what} works again`);
+  }
+
+  /**
+   * Stops the cycles (an upload under way finishes; local copies waiting are
+   * deleted at the next start, when the catalog finds them held elsewhere)
+   * and closes the store's connections.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#cycle?.catch(() => {});
+    this.#options.store.close();
+  }
+}

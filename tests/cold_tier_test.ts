@@ -1,0 +1,280 @@
+/**
+ * The S3 cold tier end to end: real `loge serve` processes against a real S3
+ * server (`s3rver`), as an operator runs them. Expected answers are computed
+ * here from the pushed lines, never by the engine under test.
+ */
+
+import assert from "node:assert/strict";
+import { call, type Entry, push, stats, waitFor } from "../testing/http.ts";
+import { type S3Server, startCountingProxy, startS3 } from "../testing/s3.ts";
+import { startServer, type TestServer } from "../testing/server.ts";
+
+/** Flags of a node that compacts at once and rotates within a second. */
+function tierArgs(
+  s3: S3Server,
+  { endpoint = s3.endpoint, node = "node-a", interval = "200ms", age = "300ms" } = {},
+): string[] {
+  return [
+    "--compact-interval",
+    "200ms",
+    "--compact-min-files",
+    "1",
+    "--flush-interval",
+    "100ms",
+    "--s3-bucket",
+    s3.bucket,
+    "--s3-endpoint",
+    endpoint,
+    "--s3-force-path-style",
+    "--s3-rotate-age",
+    age,
+    "--s3-rotate-interval",
+    interval,
+    "--s3-rotate-grace",
+    "300ms",
+    "--node-id",
+    node,
+  ];
+}
+
+/** 16 hex digits that differ from line to line, so that files outgrow their cached tails. */
+function token(app: string, i: number): string {
+  let h = 2166136261;
+  for (const c of `${app}:${i}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  const g = Math.imul(h ^ (h >>> 15), 2246822507);
+  return ((h >>> 0).toString(16) + (g >>> 0).toString(16)).padStart(16, "0");
+}
+
+/** The 32-hex trace id of stream `app`'s one needle line. */
+function needle(app: string): string {
+  return token(app, -1) + token(app, -2);
+}
+
+/** `count` lines of stream `app`, one per millisecond from `t0`, a needle at `needleAt`. */
+function rows(app: string, t0: bigint, count: number, needleAt = -1) {
+  return Array.from({ length: count }, (_, i) =>
+    [
+      { app, env: i % 2 === 0 ? "prod" : "dev" },
+      t0 + BigInt(i) * 1_000_000n,
+      i === needleAt
+        ? `needle trace_id=${needle(app)} found at ${i}`
+        : `GET /api/items/${i} status=${200 + (i % 5)} took=${i % 97}ms app=${app} req=${
+          token(app, i)
+        }`,
+    ] as [Record<string, string>, bigint, string]);
+}
+
+type Row = ReturnType<typeof rows>[number];
+
+/** The answer a backward query with `limit` must give over `pushed`, newest first. */
+function expected(pushed: Row[], pick: (r: Row) => boolean, limit: number): string[] {
+  return pushed.filter(pick)
+    .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0))
+    .slice(0, limit)
+    .map((r) => r[2]);
+}
+
+async function queryLines(url: string, q: string, limit = 1000) {
+  const r = await call(url, "/api/v1/query", { body: { query: q, limit } });
+  assert.equal(r.status, 200, r.text);
+  return {
+    lines: (r.body.data as Entry[]).map((e) => e.line),
+    warnings: (r.body.warnings ?? []) as string[],
+  };
+}
+
+async function tier(url: string) {
+  const s = await stats(url);
+  assert.ok(s.cold_tier, "stats without cold_tier");
+  return s;
+}
+
+/** Waits until every cataloged segment of `url` is remote and the local copies are gone. */
+async function waitAllRemote(server: TestServer) {
+  await waitFor("every segment rotated and its local copy deleted", async () => {
+    const s = await tier(server.url);
+    const local = (await Array.fromAsync(Deno.readDir(server.dir))).filter((e) =>
+      e.name.endsWith(".loge")
+    );
+    return s.segments_local === 0 && s.segments_remote > 0 && s.rows_in_memory === 0 &&
+      local.length === 0;
+  }, 30_000);
+}
+
+async function withS3(fn: (s3: S3Server) => Promise<void>) {
+  await using s3 = await startS3();
+  await fn(s3);
+}
+
+async function stopAll(...servers: TestServer[]) {
+  for (const s of servers) {
+    await s.stop().catch(() => {});
+    await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+const T0 = 1_795_000_000_000_000_000n;
+
+Deno.test("rotation: segments move to S3 after the rotate age, local copies go after the grace, answers stay the same", () =>
+  withS3(async (s3) => {
+    const server = await startServer({ args: tierArgs(s3), env: s3.env });
+    try {
+      const pushed = [...rows("web", T0, 3000, 1234), ...rows("api", T0 + 7n, 2000, 99)];
+      for (let i = 0; i < pushed.length; i += 500) await push(server.url, pushed.slice(i, i + 500));
+      const queries: [string, (r: Row) => boolean][] = [
+        ['{app="web"}', (r) => r[0].app === "web"],
+        [
+          '{app=~"web|api", env="dev"} |= "status=203"',
+          (r) => r[0].env === "dev" && r[2].includes("status=203"),
+        ],
+        [`{app="api"} |= "${needle("api")}"`, (r) => r[2].includes(needle("api"))],
+      ];
+      for (const [q, pick] of queries) {
+        assert.deepEqual((await queryLines(server.url, q, 700)).lines, expected(pushed, pick, 700));
+      }
+      await waitAllRemote(server);
+      const s = await tier(server.url);
+      assert.ok(s.cold_tier.uploads >= 1);
+      assert.equal(s.cold_tier.upload_errors, 0);
+      assert.equal(s.bytes_local, 0);
+      assert.ok(s.bytes_remote > 0);
+      for (const [q, pick] of queries) {
+        const cold = await queryLines(server.url, q, 700);
+        assert.deepEqual(cold.warnings, []);
+        assert.deepEqual(cold.lines, expected(pushed, pick, 700), q);
+      }
+      // The keys say node, time bounds and level; nothing else is in the bucket.
+      const listing = await fetch(`${s3.endpoint}/${s3.bucket}?list-type=2`).then((r) => r.text());
+      const keys = [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+      assert.ok(keys.length >= 1);
+      for (const key of keys) {
+        assert.match(key, /^loge\/node-a\/\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
+      }
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
+Deno.test("a fresh node with an empty folder finds the cold files by listing, and cold reads cost few GETs", () =>
+  withS3(async (s3) => {
+    // Rotating after compaction merged the pushes into one segment, as in production.
+    const writer = await startServer({ args: tierArgs(s3, { age: "4s" }), env: s3.env });
+    const pushed = [...rows("web", T0, 20_000, 15_000), ...rows("db", T0 + 3n, 5000)];
+    let reader: TestServer | undefined;
+    await using proxy = startCountingProxy(s3.endpoint);
+    try {
+      for (let i = 0; i < pushed.length; i += 2000) {
+        await push(writer.url, pushed.slice(i, i + 2000));
+      }
+      await waitAllRemote(writer);
+      const remoteBytes = (await tier(writer.url)).bytes_remote as number;
+      // A query-only node on an empty folder, reading through the counting proxy.
+      reader = await startServer({
+        // Listing once, at start: every GET the proxy counts is a read.
+        args: [
+          ...tierArgs(s3, { endpoint: proxy.url, node: "reader", interval: "1h" }),
+          "--ingest=false",
+        ],
+        env: s3.env,
+      });
+      const s = await tier(reader.url);
+      assert.equal(s.segments_remote, (await tier(writer.url)).segments_remote);
+      assert.equal(s.segments_local, 0);
+      proxy.reset();
+      const found = await queryLines(reader.url, `{app="web"} |= "${needle("web")}"`);
+      assert.deepEqual(
+        found.lines,
+        expected(pushed, (r) => r[2].includes(needle("web")), 1000),
+      );
+      const cost = proxy.counts();
+      // The index once (one read of the file's last 64 KiB), then only the
+      // needle's block: of a file's twelve or so blocks, one.
+      assert.ok(cost.gets >= 2 && cost.gets <= 3, `GETs: ${cost.gets}`);
+      assert.ok(
+        cost.bytes <= 64 * 1024 + remoteBytes / 8,
+        `${cost.bytes} of ${remoteBytes} bytes fetched`,
+      );
+      // Again: indexes come from the disk cache and blocks from the block cache.
+      proxy.reset();
+      assert.deepEqual(
+        (await queryLines(reader.url, `{app="web"} |= "${needle("web")}"`)).lines,
+        found.lines,
+      );
+      assert.equal(proxy.counts().gets, 0);
+      // Every stream and label is known to the query-only node.
+      const labels = await call(reader.url, "/loki/api/v1/label/app/values?start=1");
+      assert.deepEqual(labels.body.data, ["db", "web"]);
+      const all = await queryLines(reader.url, '{app=~".+"}', 5000);
+      assert.deepEqual(all.lines, expected(pushed, () => true, 5000));
+      // A query-only node refuses pushes with a reason.
+      const refused = await call(reader.url, "/api/v1/push", {
+        body: { streams: [{ stream: { app: "x" }, values: [["1", "x"]] }] },
+      });
+      assert.equal(refused.status, 503);
+      assert.match(refused.body.error, /does not ingest/);
+    } finally {
+      await stopAll(writer, ...(reader ? [reader] : []));
+    }
+  }));
+
+Deno.test("S3 down: queries answer what they can with warnings, pushes go on, rotation resumes", () =>
+  withS3(async (s3) => {
+    const server = await startServer({ args: tierArgs(s3), env: s3.env });
+    try {
+      const old = rows("web", T0, 8000);
+      await push(server.url, old);
+      await waitAllRemote(server);
+      await s3.stop();
+      const fresh = rows("web", T0 + 10_000_000_000n, 500);
+      await push(server.url, fresh);
+      const answer = await queryLines(server.url, '{app="web"}', 5000);
+      assert.deepEqual(answer.lines, expected(fresh, () => true, 5000));
+      assert.ok(answer.warnings.length >= 1, "no warnings");
+      for (const w of answer.warnings) assert.match(w, /^segment node-a\/.* in s3 was skipped: /);
+      // The new lines' segment cannot rotate while S3 is down: it stays local.
+      await waitFor(
+        "an upload failure",
+        async () => (await tier(server.url)).cold_tier.upload_errors > 0,
+      );
+      assert.ok((await tier(server.url)).segments_local >= 1);
+      await s3.restart();
+      await waitAllRemote(server);
+      const after = await queryLines(server.url, '{app="web"}', 5000);
+      assert.deepEqual(after.warnings, []);
+      assert.deepEqual(after.lines, expected([...old, ...fresh], () => true, 5000));
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
+Deno.test("two ingesting nodes and a query-only node share one bucket", () =>
+  withS3(async (s3) => {
+    const a = await startServer({ args: tierArgs(s3, { node: "node-a" }), env: s3.env });
+    const b = await startServer({ args: tierArgs(s3, { node: "node-b" }), env: s3.env });
+    let q: TestServer | undefined;
+    try {
+      const onA = rows("web", T0, 2000, 10);
+      const onB = rows("web", T0 + 500_000n, 2000, 20);
+      await push(a.url, onA);
+      await push(b.url, onB);
+      await waitAllRemote(a);
+      await waitAllRemote(b);
+      q = await startServer({
+        args: [...tierArgs(s3, { node: "q" }), "--ingest=false"],
+        env: s3.env,
+      });
+      const all = [...onA, ...onB];
+      for (const url of [a.url, b.url, q.url]) {
+        // Each ingesting node finds the other's files at its next listing.
+        await waitFor("both nodes' files", async () => (await tier(url)).segments_remote >= 2);
+        const got = await queryLines(url, '{app="web"}', 5000);
+        const want = expected(all, () => true, 5000);
+        assert.deepEqual(got.lines, want, url);
+      }
+      const listing = await fetch(`${s3.endpoint}/${s3.bucket}?list-type=2`).then((r) => r.text());
+      const nodes = new Set([...listing.matchAll(/<Key>loge\/([^/]+)\//g)].map((m) => m[1]));
+      assert.deepEqual([...nodes].sort(), ["node-a", "node-b"]);
+    } finally {
+      await stopAll(a, b, ...(q ? [q] : []));
+    }
+  }));
