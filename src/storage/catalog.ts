@@ -223,9 +223,11 @@ export class Catalog {
     const level = count(r.level, "level");
     const location = r.location as string;
     if (location === "") throw bad("empty location");
-    // A remote name is the object's key below its tier's prefix, ending in the file's name.
-    const file = location === LOCAL ? name : name.slice(name.lastIndexOf("/") + 1);
-    if (segmentLevel(file) !== level) throw bad(`bad file name ${JSON.stringify(name)}`);
+    // A remote name is the object's key below its tier's prefix (the tier's own format).
+    const named = location === LOCAL
+      ? segmentLevel(name) === level
+      : name.includes("/") && name.endsWith(SEGMENT_SUFFIX);
+    if (!named) throw bad(`bad file name ${JSON.stringify(name)}`);
     const indexed = r.indexed !== 0n;
     if (!indexed && location === LOCAL) throw bad("a local file without streams");
     const minTs = r.min_ts as bigint;

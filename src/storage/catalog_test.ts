@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { BlockBuilder } from "./block_codec.ts";
 import { Catalog, CATALOG_FILE } from "./catalog.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
@@ -85,5 +86,62 @@ Deno.test("after a crash amid deleting merged sources, the merged segment wins",
     await Deno.remove(join(dir, "l1-a.loge")); // one source already unlinked
     catalog = await Catalog.open(dir);
     assert.deepEqual(names(catalog), ["l1-c.loge"]);
+    catalog.close();
+  }));
+
+Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows possible", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
+    catalog.close();
+    // What loge wrote before remote rows: no `indexed` column, version 1.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.exec(
+      "ALTER TABLE files DROP COLUMN indexed; UPDATE meta SET value = 1 WHERE key = 'version'",
+    );
+    db.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(names(catalog), ["l1-a.loge"]);
+    assert.equal([...catalog.entries()][0].indexed, true);
+    const [remote] = catalog.addRemote("s3", [{
+      name: "node-b/1-9-5-100-l1-b.loge",
+      level: 1,
+      minTs: 1n,
+      maxTs: 9n,
+      rows: 5,
+      rawBytes: 100,
+      bytes: 4096,
+    }]);
+    assert.equal(remote.indexed, false);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    const again = [...catalog.entries()].find((e) => e.location === "s3")!;
+    assert.deepEqual({ ...again, id: 0 }, { ...remote, id: 0 });
+    const indexed = catalog.setStreams(again, ['{"app":"web"}']);
+    assert.deepEqual(indexed.streams.map((s) => s.key), ['{"app":"web"}']);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    const known = [...catalog.entries()].find((e) => e.location === "s3")!;
+    assert.equal(known.indexed, true);
+    assert.deepEqual(known.streams.map((s) => s.labels), [{ app: "web" }]);
+    // Remote rows survive a restart: the data folder does not hold their files.
+    assert.deepEqual(names(catalog), ["l1-a.loge", "node-b/1-9-5-100-l1-b.loge"]);
+    catalog.close();
+  }));
+
+Deno.test("a catalog of a newer version is set aside and rebuilt, never misread", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l0-a.loge", 0, [[1, 1]]));
+    catalog.close();
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.exec("UPDATE meta SET value = 99 WHERE key = 'version'");
+    db.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(names(catalog), ["l0-a.loge"]);
+    const aside = (await Array.fromAsync(Deno.readDir(dir))).filter((e) =>
+      e.name.startsWith(`${CATALOG_FILE}.corrupt-`)
+    );
+    assert.ok(aside.length >= 1);
     catalog.close();
   }));
