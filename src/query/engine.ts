@@ -9,18 +9,26 @@
  * @module
  */
 
-import { type TimeSpan, widen } from "../storage/catalog.ts";
+import { type CatalogEntry, type TimeSpan, widen } from "../storage/catalog.ts";
+import { LOCAL } from "../storage/source/opener.ts";
 import { countOverTime, type CountQuery, type Counts } from "./metric/count_over_time.ts";
 import type { EngineContext } from "./plan.ts";
 import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
 import type { LabelMatcher } from "./ast.ts";
 import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
 
-export type { EngineContext, Selection } from "./plan.ts";
+export type { EngineContext, ListedSegment, ReadContext, Selection } from "./plan.ts";
 export type { LogQuery, SelectResult } from "./select.ts";
+export { selectSegments } from "./select.ts";
 export type { CountQuery, Counts } from "./metric/count_over_time.ts";
 export type { IndexStats } from "./streams.ts";
 export type { Direction, LogEntry } from "./top_entries.ts";
+
+/** The hot part of a client-side search: lines of the head and local files, and the cold files. */
+export interface HotSelectResult extends SelectResult {
+  /** The remote files the catalog cannot rule out, unread: the client reads them. */
+  cold: CatalogEntry[];
+}
 
 /**
  * Answers queries over a catalog, its segment cache and the head.
@@ -67,6 +75,22 @@ export class QueryEngine {
   /** The first `query.limit` lines of a log query, in its direction. */
   select(query: LogQuery): Promise<SelectResult> {
     return selectLines(this.#ctx, query);
+  }
+
+  /**
+   * The hot part of a client-side search (`GET /api/v1/search/plan`): the
+   * first `query.limit` lines of `query` over the head and the local files,
+   * and the remote files that the catalog cannot rule out for it (by time,
+   * streams — a row that does not know its streams yet cannot be ruled out —
+   * and content filter), left for the client to read with
+   * {@linkcode selectSegments}. One look at the catalog decides both, so a
+   * file rotating meanwhile is in exactly one of them.
+   */
+  async selectHot(query: LogQuery): Promise<HotSelectResult> {
+    const { entries, warnings, unread } = await selectLines(this.#ctx, query, {
+      read: (entry) => entry.location === LOCAL,
+    });
+    return { entries, warnings, cold: unread };
   }
 
   /** Lines per step bucket, by label values. */

@@ -5,6 +5,9 @@
  * `concurrency` at once) the index prunes blocks by stream, time and block
  * filter. The head's batches join as one unit per stream. Files planned are
  * leased until the query ends, so compaction never deletes them under it.
+ * A plan may read only part of the catalog (the hot tier of a search plan),
+ * and a client plans over the segments a search plan listed, without a
+ * catalog, with the same block pruning ({@linkcode planSegments}).
  *
  * @module
  */
@@ -18,26 +21,50 @@ import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
 import type { BlockRef } from "../storage/segment_reader.ts";
 import { type ByteSource, SourceUnavailableError } from "../storage/source/byte_source.ts";
-import { LOCAL } from "../storage/source/opener.ts";
+import { LOCAL, type SegmentLocation } from "../storage/source/opener.ts";
 import { MAX_TS } from "../time.ts";
 import type { LabelMatcher, LineFilter, PipelineStage } from "./ast.ts";
 import { type LineMatcher, lineMatcher } from "./line_scan.ts";
 import { compileLabelMatchers, requiredLineTerms } from "./matchers.ts";
 import { requiredPipelineTerms } from "./pipeline/pruning.ts";
 
-/** What the engine reads from. */
-export interface EngineContext {
-  catalog: Catalog;
+/**
+ * What reading segment files takes: a server's engine has it, and so has a
+ * client that reads the segments of a search plan (see
+ * {@linkcode planSegments}).
+ */
+export interface ReadContext {
+  /** Opens files with their indexes, by name and location. */
   cache: SegmentCache;
-  /** The in-memory batches not yet in cataloged files. */
-  head: () => MemBatch[];
   /** Files opened and blocks read at once. */
   concurrency: number;
-  /** Told of files that fail a read (without it, a damaged file is only skipped). */
+  /** Told of local files that fail a read (without it, a damaged file is only skipped). */
   quarantine?: Quarantine;
   /** Decoded blocks of remote files, when there is a remote tier. */
   blockCache?: BlockCache;
 }
+
+/** What the engine reads from: the catalog's files and the head. */
+export interface EngineContext extends ReadContext {
+  catalog: Catalog;
+  /** The in-memory batches not yet in cataloged files. */
+  head: () => MemBatch[];
+}
+
+/**
+ * A segment read without a catalog: one that a server's search plan listed
+ * for its client to read (`GET /api/v1/search/plan`), by the name the
+ * server's catalog gives it, a location the client has a reader for, and its
+ * size.
+ */
+export interface ListedSegment extends SegmentLocation {
+  readonly bytes: number;
+  /** Not a catalog row (which has an id). */
+  readonly id?: undefined;
+}
+
+/** A file a plan reads: a row of the catalog, or a segment of a search plan. */
+export type PlannedFile = CatalogEntry | ListedSegment;
 
 /**
  * What a query selects: time bounds (inclusive; 0n = unbounded), stream
@@ -55,10 +82,10 @@ export interface Selection {
 /** A unit of reading: one block of a file, or one stream of a head batch. */
 export type Unit = BlockUnit | MemoryUnit;
 
-/** One block of a cataloged file. */
+/** One block of a file. */
 export interface BlockUnit {
   readonly kind: "block";
-  readonly entry: CatalogEntry;
+  readonly entry: PlannedFile;
   readonly source: ByteSource;
   readonly ref: BlockRef;
   readonly stream: StreamLabels;
@@ -80,8 +107,23 @@ export interface Plan {
   readonly units: Unit[];
   /** One message per damaged file skipped; the answer lacks its lines. */
   readonly warnings: string[];
+  /**
+   * The cataloged files the catalog could not rule out but that
+   * {@linkcode PlanOptions.read} left out: not opened, not leased.
+   */
+  readonly unread: CatalogEntry[];
   /** Releases the files; call it once reading ends. */
   done(): void;
+}
+
+/** How much of the catalog a plan reads. */
+export interface PlanOptions {
+  /**
+   * Which of the cataloged files that the catalog cannot rule out are read
+   * (default: all of them); the others are listed in {@linkcode Plan.unread}.
+   * The head is always read.
+   */
+  readonly read?: (entry: CatalogEntry) => boolean;
 }
 
 /** The inclusive time bounds of `sel`, unbounded ends made explicit. */
@@ -180,8 +222,8 @@ export function lineMatcherOf(
  * damaged at all. Other errors are thrown on.
  */
 export function unreadable(
-  ctx: EngineContext,
-  entry: CatalogEntry,
+  ctx: ReadContext,
+  entry: PlannedFile,
   error: unknown,
   warnings: string[],
 ): void {
@@ -198,85 +240,176 @@ export function unreadable(
       (ctx.quarantine
         ? "it is being quarantined and its readable blocks salvaged"
         : "its unreadable part was skipped");
-    ctx.quarantine?.report(entry, error.reason);
+    if (entry.id !== undefined) ctx.quarantine?.report(entry, error.reason);
   }
   if (!warnings.some((w) => w.startsWith(`segment ${entry.name} `))) warnings.push(warning);
 }
 
+/** What prunes files and blocks for one selection (memoised per stream). */
+interface Pruning {
+  readonly lo: bigint;
+  readonly hi: bigint;
+  readonly wanted: (stream: StreamLabels) => boolean;
+  /** Hashes of the pushed-down terms: what filters not known to cover metadata prune by. */
+  readonly pushedHashes: number[];
+  /** Hashes of every term a stream's lines must hold: what filters covering metadata prune by. */
+  readonly termHashes: (stream: StreamLabels) => number[];
+}
+
+function pruningOf(sel: Selection): Pruning {
+  const [lo, hi] = timeBounds(sel);
+  const lineTerms = lineTermsOf(sel);
+  const hashes = new Map<StreamLabels, number[]>();
+  return {
+    lo,
+    hi,
+    wanted: streamFilter(sel.matchers),
+    pushedHashes: requiredLineTerms(sel.pushdown).flatMap(termsOf),
+    termHashes(stream) {
+      let found = hashes.get(stream);
+      if (!found) hashes.set(stream, found = lineTerms(stream).flatMap(termsOf));
+      return found;
+    },
+  };
+}
+
+/** What planning collects: units, warnings, and the segments to release when reading ends. */
+interface Planned {
+  readonly units: Unit[];
+  readonly warnings: string[];
+  readonly opened: OpenSegment[];
+}
+
+/**
+ * Opens `files` (at most `ctx.concurrency` at once) and adds their blocks
+ * that may hold lines to `into`: pruned by stream, time and block filter. A
+ * file whose index cannot be read is skipped with a warning. `indexed` hears
+ * the streams of each file opened; `streamOf` interns them.
+ */
+async function planBlocks<F extends PlannedFile>(
+  ctx: ReadContext,
+  p: Pruning,
+  files: readonly F[],
+  streamOf: (key: string) => StreamLabels,
+  indexed: ((file: F, streams: readonly string[]) => void) | undefined,
+  into: Planned,
+): Promise<void> {
+  const { lo, hi, wanted } = p;
+  await inParallel(files, ctx.concurrency, async (entry) => {
+    let segment: OpenSegment;
+    try {
+      segment = await ctx.cache.open(entry);
+    } catch (error) {
+      return unreadable(ctx, entry, error, into.warnings);
+    }
+    into.opened.push(segment);
+    const { source, index } = segment;
+    indexed?.(entry, index.streams);
+    const streams = index.streams.map(streamOf);
+    for (const ref of index.blocks) {
+      if (ref.maxTs < lo || ref.minTs > hi) continue;
+      const stream = streams[ref.stream];
+      if (!wanted(stream)) continue;
+      const terms = index.filtersCoverMetadata ? p.termHashes(stream) : p.pushedHashes;
+      if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
+      into.units.push({
+        kind: "block",
+        entry,
+        source,
+        ref,
+        stream,
+        minTs: ref.minTs,
+        maxTs: ref.maxTs,
+      });
+    }
+  });
+}
+
 /**
  * Finds the units that may hold lines of `sel`, leasing the files involved.
- * Files whose index cannot be read are skipped with a warning.
+ * Files whose index cannot be read are skipped with a warning. With
+ * `options.read`, only some of the cataloged files are read; the others that
+ * the catalog cannot rule out are listed in {@linkcode Plan.unread} (the
+ * hot-tier part of a search plan reads the local ones and lists the rest).
  */
-export async function plan(ctx: EngineContext, sel: Selection): Promise<Plan> {
-  const [lo, hi] = timeBounds(sel);
-  const wanted = streamFilter(sel.matchers);
-  const lineTerms = lineTermsOf(sel);
-  const pushedHashes = requiredLineTerms(sel.pushdown).flatMap(termsOf);
-  const hashes = new Map<StreamLabels, number[]>();
-  const termHashes = (stream: StreamLabels) => {
-    let found = hashes.get(stream);
-    if (!found) hashes.set(stream, found = lineTerms(stream).flatMap(termsOf));
-    return found;
-  };
-  const { catalog, cache } = ctx;
+export async function plan(
+  ctx: EngineContext,
+  sel: Selection,
+  options: PlanOptions = {},
+): Promise<Plan> {
+  const p = pruningOf(sel);
+  const { lo, hi, wanted, pushedHashes } = p;
+  const { catalog } = ctx;
   const entries: CatalogEntry[] = [];
+  const unread: CatalogEntry[] = [];
   for (const e of catalog.entries()) {
     if (e.maxTs < lo || e.minTs > hi) continue;
     // A row rebuilt from a bucket listing learns its streams from the index below.
     if (e.indexed && !e.streams.some(wanted)) continue;
     // Catalog filters do not say whether they cover metadata: pushed terms only.
     if (pushedHashes.length > 0 && !bloomHasAll(catalog.filterOf(e), pushedHashes)) continue;
-    entries.push(e);
+    (options.read === undefined || options.read(e) ? entries : unread).push(e);
   }
-  const units: Unit[] = [];
+  const into: Planned = { units: [], warnings: [], opened: [] };
   for (const batch of ctx.head()) {
     if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
     for (const mem of batch.streams.values()) {
       const stream = catalog.stream(mem.key);
       if (wanted(stream)) {
-        units.push({ kind: "memory", mem, stream, minTs: batch.minTs, maxTs: batch.maxTs });
+        into.units.push({ kind: "memory", mem, stream, minTs: batch.minTs, maxTs: batch.maxTs });
       }
     }
   }
   catalog.acquire(entries);
-  const warnings: string[] = [];
-  const opened: OpenSegment[] = [];
   const done = () => {
-    for (const o of opened) o.release();
+    for (const o of into.opened) o.release();
     catalog.release(entries);
   };
   try {
-    await inParallel(entries, ctx.concurrency, async (entry) => {
-      let segment: OpenSegment;
-      try {
-        segment = await cache.open(entry);
-      } catch (error) {
-        return unreadable(ctx, entry, error, warnings);
-      }
-      opened.push(segment);
-      const { source, index } = segment;
-      if (!entry.indexed) catalog.setStreams(entry, index.streams);
-      const streams = index.streams.map((key) => catalog.stream(key));
-      for (const ref of index.blocks) {
-        if (ref.maxTs < lo || ref.minTs > hi) continue;
-        const stream = streams[ref.stream];
-        if (!wanted(stream)) continue;
-        const terms = index.filtersCoverMetadata ? termHashes(stream) : pushedHashes;
-        if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
-        units.push({
-          kind: "block",
-          entry,
-          source,
-          ref,
-          stream,
-          minTs: ref.minTs,
-          maxTs: ref.maxTs,
-        });
-      }
-    });
+    await planBlocks(
+      ctx,
+      p,
+      entries,
+      (key) => catalog.stream(key),
+      (entry, streams) => {
+        if (!entry.indexed) catalog.setStreams(entry, streams);
+      },
+      into,
+    );
   } catch (error) {
     done();
     throw error;
   }
-  return { units, warnings, done };
+  return { units: into.units, warnings: into.warnings, unread, done };
+}
+
+/**
+ * Finds the units that may hold lines of `sel` in `segments` alone, without
+ * a catalog or a head: how a client reads the segments a server's search
+ * plan listed. Every segment is opened (its streams and time bounds are
+ * known from its index) and its blocks are pruned as {@linkcode plan} prunes
+ * a cataloged file's. Streams are interned for this plan only.
+ */
+export async function planSegments(
+  ctx: ReadContext,
+  sel: Selection,
+  segments: readonly ListedSegment[],
+): Promise<Plan> {
+  const streams = new Map<string, StreamLabels>();
+  const streamOf = (key: string) => {
+    let stream = streams.get(key);
+    if (!stream) streams.set(key, stream = { key, labels: JSON.parse(key) });
+    return stream;
+  };
+  const into: Planned = { units: [], warnings: [], opened: [] };
+  const done = () => {
+    for (const o of into.opened) o.release();
+  };
+  try {
+    await planBlocks(ctx, pruningOf(sel), segments, streamOf, undefined, into);
+  } catch (error) {
+    done();
+    throw error;
+  }
+  return { units: into.units, warnings: into.warnings, unread: [], done };
 }

@@ -14,7 +14,7 @@ import { readBlocks } from "../storage/segment_reader.ts";
 import type { ByteSource } from "../storage/source/byte_source.ts";
 import { LOCAL } from "../storage/source/opener.ts";
 import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
-import { type BlockUnit, type EngineContext, type Unit, unreadable } from "./plan.ts";
+import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
@@ -80,7 +80,7 @@ function memColumns(mem: MemStream): Columns {
  * and go to the context's block cache.
  */
 export async function readUnits(
-  ctx: EngineContext,
+  ctx: ReadContext,
   units: readonly Unit[],
   warnings: string[],
 ): Promise<Columns[]> {

@@ -8,8 +8,16 @@
  * @module
  */
 
-import type { EngineContext, Selection } from "./plan.ts";
-import { lineMatcherOf, plan, timeBounds } from "./plan.ts";
+import type { CatalogEntry } from "../storage/catalog.ts";
+import type {
+  EngineContext,
+  ListedSegment,
+  Plan,
+  PlanOptions,
+  ReadContext,
+  Selection,
+} from "./plan.ts";
+import { lineMatcherOf, plan, planSegments, timeBounds } from "./plan.ts";
 import { compilePipeline } from "./pipeline/mod.ts";
 import { readUnits, scanColumns } from "./scan.ts";
 import { type Direction, type LogEntry, TopEntries } from "./top_entries.ts";
@@ -27,20 +35,61 @@ export interface SelectResult {
   warnings: string[];
 }
 
+/** The lines of a log query over part of the catalog, and the files it left unread. */
+export interface PartialSelectResult extends SelectResult {
+  /** The files the catalog could not rule out that were not read (see {@linkcode PlanOptions}). */
+  unread: CatalogEntry[];
+}
+
 /**
  * The first `query.limit` lines of `query` in its direction (ties ordered by
- * labels, then line).
+ * labels, then line), over the head and the cataloged files (those
+ * `options.read` picks, when given).
  */
-export async function selectLines(ctx: EngineContext, query: LogQuery): Promise<SelectResult> {
+export async function selectLines(
+  ctx: EngineContext,
+  query: LogQuery,
+  options: PlanOptions = {},
+): Promise<PartialSelectResult> {
+  const planned = await plan(ctx, query, options);
+  return { ...await topLines(ctx, query, planned), unread: planned.unread };
+}
+
+/**
+ * The first `query.limit` lines of `query` in its direction over `segments`
+ * and the lines of `given`: how a client finishes a search plan, `given`
+ * being the server's answer over its hot tier (lines that already went
+ * through the pipeline) and `segments` the cold ones it listed. The answer
+ * is the one a single engine over every line would give: the same sink
+ * takes both, and the given lines bound the reading of the segments.
+ */
+export async function selectSegments(
+  ctx: ReadContext,
+  query: LogQuery,
+  segments: readonly ListedSegment[],
+  given: readonly LogEntry[] = [],
+): Promise<SelectResult> {
+  return topLines(ctx, query, await planSegments(ctx, query, segments), given);
+}
+
+/** Reads `planned` into the first lines of `query`, with `given` lines offered first. */
+async function topLines(
+  ctx: ReadContext,
+  query: LogQuery,
+  planned: Plan,
+  given: readonly LogEntry[] = [],
+): Promise<SelectResult> {
   const [lo, hi] = timeBounds(query);
   const matcherOf = lineMatcherOf(query);
   const pipeline = compilePipeline(query.pipeline);
   const backward = query.direction === "backward";
-  const { units, warnings, done } = await plan(ctx, query);
+  const { units, warnings, done } = planned;
   try {
     // The unit that may hold the first line in the direction goes first.
     units.sort(backward ? (a, b) => cmp(b.maxTs, a.maxTs) : (a, b) => cmp(a.minTs, b.minTs));
     const top = new TopEntries(query.limit, query.direction);
+    for (const entry of given) top.offer(entry);
+    top.settle();
     for (let at = 0; at < units.length;) {
       if (!top.admits(backward ? units[at].maxTs : units[at].minTs)) break;
       const wave = units.slice(at, at + ctx.concurrency);
