@@ -22,6 +22,9 @@ import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 /** Bytes of cold files' indexes kept on local disk (`<data>/cache/index`). */
 const INDEX_CACHE_BYTES = 1024 * 1024 * 1024;
 
+/** The longest lifetime of a presigned URL that S3 accepts: 7 days. */
+const MAX_PRESIGN_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+
 /** The flags of `loge serve`. */
 export const SERVE_FLAGS = {
   port: { kind: "int", default: "3000", min: 0, help: "HTTP server port (0 picks a free one)" },
@@ -216,6 +219,13 @@ export async function serve(args: string[]): Promise<void> {
       }: ${nodeProblem}`,
     );
   }
+  const presignExpiry = flags["s3-presign-expiry"] as number;
+  if (presignExpiry % 1000 !== 0 || presignExpiry < 1000 || presignExpiry > MAX_PRESIGN_EXPIRY_MS) {
+    throw new UsageError(
+      `invalid value ${presignExpiry / 1000}s for --s3-presign-expiry: ` +
+        "expected whole seconds from 1s to 168h (the lifetimes S3 accepts for presigned URLs)",
+    );
+  }
   const catalog = await Catalog.open(flags["output-path"] as string);
   const ingester = ingesting
     ? await Ingester.open(catalog, {
@@ -249,16 +259,18 @@ export async function serve(args: string[]): Promise<void> {
     : undefined;
   compactor?.start();
   const bucket = flags["s3-bucket"] as string;
-  const tier = bucket === "" ? undefined : await ColdTier.open(catalog, cache, {
-    store: new S3Store({
-      bucket,
-      endpoint: flags["s3-endpoint"] as string,
-      region: flags["s3-region"] as string,
-      forcePathStyle: flags["s3-force-path-style"] as boolean,
-      readUrlBase: flags["s3-read-url-base"] as string,
-      acl: flags["s3-acl"] as string,
-    }),
-    prefix: flags["s3-prefix"] as string,
+  const prefix = flags["s3-prefix"] as string;
+  const store = bucket === "" ? undefined : new S3Store({
+    bucket,
+    endpoint: flags["s3-endpoint"] as string,
+    region: flags["s3-region"] as string,
+    forcePathStyle: flags["s3-force-path-style"] as boolean,
+    readUrlBase: flags["s3-read-url-base"] as string,
+    acl: flags["s3-acl"] as string,
+  });
+  const tier = store === undefined ? undefined : await ColdTier.open(catalog, cache, {
+    store,
+    prefix,
     node,
     rotate: ingesting,
     rotateAgeMs: flags["s3-rotate-age"] as number,
@@ -287,6 +299,11 @@ export async function serve(args: string[]): Promise<void> {
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
     coldTier: tier,
+    searchPlan: {
+      // A cold file's key is the prefix and its catalog name (see remote_key.ts).
+      presign: store && ((name, seconds) => store.presign(prefix + name, seconds)),
+      expirySeconds: presignExpiry / 1000,
+    },
   });
   const server = Deno.serve({
     port: flags.port as number,

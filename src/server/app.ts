@@ -18,6 +18,7 @@ import { json } from "./respond.ts";
 import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
+import { handleSearchPlan, type SearchPlanOptions } from "./search_plan.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -34,6 +35,11 @@ export interface AppOptions {
   apiKey: string;
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */
   coldTier?: { stats(): Record<string, unknown> };
+  /**
+   * The presigning of cold files and the URLs' lifetime for
+   * `/api/v1/search/plan`; without it, plans list no cold segments.
+   */
+  searchPlan?: SearchPlanOptions;
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -141,6 +147,11 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       "POST",
       new URLPattern({ pathname: "/api/v1/volume" }),
       guarded((req) => handleVolume(req, engine)),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/api/v1/search/plan" }),
+      guarded((req) => handleSearchPlan(req, engine, options.searchPlan ?? { expirySeconds: 0 })),
     ],
     [
       "GET",

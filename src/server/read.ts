@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { QueryEngine } from "../query/engine.ts";
+import type { LogEntry, QueryEngine } from "../query/engine.ts";
 import { splitPushdown } from "../query/pipeline/mod.ts";
 import {
   parseBounds,
@@ -33,18 +33,27 @@ function searchBounds(req: Request): { start: bigint; end: bigint } {
   });
 }
 
+/**
+ * One line of `POST /api/v1/query`'s `data` (and of a search plan's `hot`):
+ * its time, line and stream labels, and its metadata and parsed labels when
+ * it has some.
+ */
+export function entryJson(e: LogEntry): Record<string, unknown> {
+  return {
+    timestamp: e.ts,
+    line: e.line,
+    labels: e.stream.labels,
+    ...(e.metadata ? { metadata: e.metadata } : {}),
+    ...(e.parsed ? { parsed: e.parsed } : {}),
+  };
+}
+
 /** `POST /api/v1/query`: matching lines, newest first. */
 export async function handleQuery(req: Request, engine: QueryEngine): Promise<Response> {
   const { entries, warnings } = await engine.select(toLogQuery(await jsonBody(req)));
   return json({
     status: "success",
-    data: entries.map((e) => ({
-      timestamp: e.ts,
-      line: e.line,
-      labels: e.stream.labels,
-      ...(e.metadata ? { metadata: e.metadata } : {}),
-      ...(e.parsed ? { parsed: e.parsed } : {}),
-    })),
+    data: entries.map(entryJson),
     ...(warnings.length > 0 ? { warnings } : {}),
   });
 }
