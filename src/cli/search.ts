@@ -1,6 +1,8 @@
 /**
  * `loge search`: queries a running server with a LogQL selector and prints
- * the lines, newest first.
+ * the lines, newest first (or oldest first). With `--local`, the server
+ * reads only its hot tier and this machine the cold segments
+ * (`search_local.ts`).
  *
  * @module
  */
@@ -8,6 +10,8 @@
 import { LogQLParseError, parseLogQL } from "../query/logql.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 import { formatTime, parseTime } from "../time.ts";
+import type { Direction } from "../query/engine.ts";
+import { searchLocal } from "./search_local.ts";
 
 /** The flags of `loge search`. */
 export const SEARCH_FLAGS = {
@@ -29,12 +33,34 @@ export const SEARCH_FLAGS = {
     help: "absolute window end: RFC3339 or unix ns (overrides --until)",
   },
   limit: { kind: "int", default: "100", help: "max results (the server caps at 5000)" },
+  direction: {
+    kind: "enum",
+    default: "backward",
+    values: ["backward", "forward"],
+    help: "which lines come first: backward is newest first, forward oldest first",
+  },
   output: { kind: "enum", default: "text", values: ["text", "json"], help: "output format" },
   "api-key": {
     kind: "string",
     default: "",
     env: "LOGE_API_KEY",
     help: "bearer token for a server run with --api-key",
+  },
+  local: {
+    kind: "bool",
+    default: "false",
+    help: "read the cold (S3) segments on this machine; the server only reads its hot tier",
+  },
+  concurrency: {
+    kind: "int",
+    default: "4",
+    help: "with --local: cold segments opened and blocks read at once",
+  },
+  "frame-cache-size": {
+    kind: "int",
+    default: "512",
+    min: 0,
+    help: "with --local: decoded blocks of cold segments kept in memory",
   },
 } satisfies Record<string, FlagSpec>;
 
@@ -46,6 +72,11 @@ Queries a running loge server. The selector is LogQL: stream matchers in
 
   loge search '{app="web", level=~"err.*"} |= "timeout"' --since 1h
   loge search '|= "panic"' --output json
+
+With --local, the server answers over its hot tier only and hands out
+presigned URLs of the cold (S3) segments that may hold lines; this machine
+reads them itself (ranged GETs, the same engine as the server's) and prints
+the same answer, sparing the server the scan of old data.
 
 Exit status: 0 on success, 1 on a server or connection error, 2 on a usage error.
 
@@ -118,47 +149,78 @@ export async function search(args: string[]): Promise<void> {
     throw new UsageError("the window starts after it ends (check --since/--until/--start/--end)");
   }
   const addr = (flags.addr as string).replace(/\/+$/, "");
-  let url: URL;
   try {
-    url = new URL(`${addr}/api/v1/query`);
+    new URL(`${addr}/api/v1/query`);
   } catch {
     throw new UsageError(
       `invalid value "${flags.addr}" for --addr: expected a URL such as http://localhost:3000`,
     );
   }
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  const headers: Record<string, string> = {};
   if (flags["api-key"]) headers.authorization = `Bearer ${flags["api-key"]}`;
-  const body = `{"query":${
-    JSON.stringify(selector)
-  },"start":${start},"end":${end},"limit":${flags.limit}}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: "POST", headers, body });
-  } catch (error) {
-    throw new SearchError(`cannot reach loge at ${addr}: ${connectionReason(error)}`);
-  }
-  const text = await res.text();
-  let parsed: { status?: string; error?: string; data?: Entry[] };
-  try {
-    parsed = JSON.parse(
-      text,
-      (key, value, ctx?: { source?: string }) =>
-        key === "timestamp" && ctx?.source ? BigInt(ctx.source) : value,
-    );
-  } catch {
-    throw new SearchError(
-      `unexpected answer from ${addr} (HTTP ${res.status}): ${text.slice(0, 200)}`,
-    );
-  }
-  if (!res.ok || parsed.status !== "success") {
-    throw new SearchError(
-      `loge at ${addr} answered ${res.status}: ${parsed.error ?? text.slice(0, 200)}`,
-    );
+  const ask = async (path: string, init: RequestInit) => {
+    let res: Response;
+    try {
+      res = await fetch(`${addr}${path}`, { ...init, headers: { ...headers, ...init.headers } });
+    } catch (error) {
+      throw new SearchError(`cannot reach loge at ${addr}: ${connectionReason(error)}`);
+    }
+    const text = await res.text();
+    let parsed: { status?: string; error?: string; data?: Entry[] };
+    try {
+      // Nanosecond times are exact: "timestamp" numbers become bigints.
+      parsed = JSON.parse(
+        text,
+        (key, value, ctx?: { source?: string }) =>
+          key === "timestamp" && typeof value === "number" && ctx?.source
+            ? BigInt(ctx.source)
+            : value,
+      );
+    } catch {
+      throw new SearchError(
+        `unexpected answer from ${addr} (HTTP ${res.status}): ${text.slice(0, 200)}`,
+      );
+    }
+    if (!res.ok || parsed.status !== "success") {
+      throw new SearchError(
+        `loge at ${addr} answered ${res.status}: ${parsed.error ?? text.slice(0, 200)}`,
+      );
+    }
+    return parsed;
+  };
+  let entries: Entry[];
+  if (flags.local) {
+    const { entries: found, warnings } = await searchLocal({
+      fetchPlan: (params) => ask(`/api/v1/search/plan?${params}`, {}),
+      query: selector,
+      start,
+      end,
+      limit: flags.limit as number,
+      direction: flags.direction as Direction,
+      concurrency: flags.concurrency as number,
+      frameCacheSize: flags["frame-cache-size"] as number,
+    });
+    for (const w of warnings) console.error(`loge: warning: ${w}`);
+    entries = found.map((e) => ({
+      timestamp: e.ts,
+      line: e.line,
+      labels: e.stream.labels,
+      metadata: e.metadata,
+    }));
+  } else {
+    const body = `{"query":${
+      JSON.stringify(selector)
+    },"start":${start},"end":${end},"limit":${flags.limit},"direction":"${flags.direction}"}`;
+    entries = (await ask("/api/v1/query", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    })).data ?? [];
   }
   const color = flags.output === "text" && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const out: string[] = [];
-  for (const e of parsed.data ?? []) {
+  for (const e of entries) {
     if (flags.output === "json") {
       out.push(
         `{"timestamp":${e.timestamp},"time":${JSON.stringify(formatTime(e.timestamp))},"labels":${
