@@ -15,8 +15,12 @@
  * 5. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
  *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
  * 6. restart (default flags) on the compacted folder, to the first answer holding the needle;
- * 7. ingest with `--durable=false` into a third fresh server;
- * 8. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ * 7. cold tier (`cold_tier.ts`): every segment of the compacted folder rotated to `s3rver` on
+ *    loopback, then, for the needle and `{app="web"}` over the last hour, a restart with no index
+ *    cached, reading S3 through a proxy that counts GETs and bytes: the first run, then the usual
+ *    runs; reported as missing when `s3rver` is not installed (`npm ci --prefix tests/s3`);
+ * 8. ingest with `--durable=false` into a third fresh server;
+ * 9. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
  *
  * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
  * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
@@ -37,6 +41,7 @@ import {
   timeBaseline,
   type Tool,
 } from "./baselines.ts";
+import { coldTierPhase, findS3rver, S3RVER_INSTALL_HINT } from "./cold_tier.ts";
 import { makeCorpus } from "./corpus.ts";
 import { dataDirUsage } from "./data_dir.ts";
 import { type Environment, environment } from "./environment.ts";
@@ -81,11 +86,15 @@ Measures loge beside rg, grep and zstd on one generated corpus, with fresh serve
 temp folder: ingest throughput (durable JSON, durable snappy Loki protobuf, --durable=false JSON)
 and push latency, bytes on disk per
 line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
-restart to first query. Prints a Markdown table, writes JSON under bench/results/, and exits 1 if
-a figure could not be produced (never because of a missed target).
+restart to first query, and queries on the corpus rotated to S3 (s3rver on loopback) after a
+restart with no index cached, with the GETs and bytes they fetch. Prints a Markdown table, writes
+JSON under bench/results/, and exits 1 if a figure could not be produced (never because of a
+missed target).
 
 Baseline tools: rg, grep, zstd; a missing one is reported as missing.
 Install them with: ${INSTALL_HINT}
+The cold-tier phase needs node and s3rver (${S3RVER_INSTALL_HINT}); without them it is reported as
+missing.
 
 Flags:
   --lines N         corpus lines (default 1000000; ${formatInt(QUICK_LINES)} with --quick)
@@ -95,7 +104,8 @@ Flags:
   --concurrency N   requests in flight per client (default 4)
   --batch N         lines per push request (default 1000)
   --seed N          corpus seed (default 42)
-  --keep            keep the temp folder (corpus and data folder) and print its path
+  --keep            keep the temp folder (corpus and data folder, whose segments end up in S3 and
+                    are gone with s3rver's folder) and print its path
   --json            print the JSON result instead of the table
   -h, --help        show this help`;
 
@@ -455,7 +465,7 @@ async function compactAndQuery(
 }
 
 /**
- * Phase 5: a server with default flags restarts on the compacted folder and is asked for the
+ * Phase 6: a server with default flags restarts on the compacted folder and is asked for the
  * needle at once; measures spawn → `listening on` and spawn → first answer holding the needle.
  */
 async function restart(
@@ -505,6 +515,9 @@ async function measure(run: Run): Promise<void> {
     run.tools[name] = tool;
     progress(`baseline tool ${"missing" in tool ? tool.missing : `${name}: ${tool.version}`}`);
   }
+  const s3rver = await findS3rver();
+  run.tools.s3rver = s3rver;
+  progress(`cold tier: ${"missing" in s3rver ? s3rver.missing : `s3rver: ${s3rver.version}`}`);
   const linesFile = join(run.tmp, "lines.txt");
   const ndjsonFile = join(run.tmp, "corpus.ndjson");
   const dataDir = join(run.tmp, "data");
@@ -560,6 +573,20 @@ async function measure(run: Run): Promise<void> {
         "restart to first query",
         () => restart(run, dataDir, corpus, stopped),
       );
+      // Last user of the data folder: its segments end up in S3.
+      f.coldTier = "missing" in s3rver
+        ? s3rver
+        : await run.attempt("cold tier", () =>
+          coldTierPhase({
+            dataDir,
+            needle: corpus.needle.traceId,
+            runs: o.runs,
+            s3rver,
+            progress,
+            attempt: (what, fn) => run.attempt(what, fn),
+            errors: run.errors,
+            serverStderr: run.serverStderr,
+          }));
     }
     if (f.storage !== null) {
       f.storage.zstd3 = zstd3;

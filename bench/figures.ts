@@ -3,8 +3,9 @@
  * every one of them was produced, and their rows in the report table beside baselines and
  * targets.
  *
- * A figure that could not be produced is `null`; a baseline whose tool is not installed is a
- * {@linkcode Missing}, which is reported but does not count as a figure not produced.
+ * A figure that could not be produced is `null`; a baseline whose tool is not installed, and the
+ * cold tier when `s3rver` is not, are a {@linkcode Missing}, which is reported but does not count
+ * as a figure not produced.
  *
  * @module
  */
@@ -12,11 +13,13 @@
 import type { BaselineResult, Missing } from "./baselines.ts";
 import type { DataDirUsage } from "./data_dir.ts";
 import type { FleetResult } from "./push_fleet.ts";
-import { QUERIES } from "./queries.ts";
+import { COLD_QUERIES, QUERIES } from "./queries.ts";
 import {
+  formatBytes,
   formatInt,
   formatMB,
   formatMs,
+  formatPercent,
   formatRatio,
   formatSpeedup,
   type ReportRow,
@@ -117,6 +120,69 @@ export interface RestartFigure {
   emptyAnswersBeforeHit: number;
 }
 
+/** GETs and response bytes that reached the object store, counted by a proxy in front of it. */
+export interface FetchCost {
+  /** GET requests. */
+  gets: number;
+  /** Response body bytes. */
+  bytes: number;
+}
+
+/** A query on the corpus rotated to S3, on a restarted server with no index cached. */
+export interface ColdQueryFigure {
+  title: string;
+  query: string;
+  /** `no time bound` or `last hour`. */
+  window: string;
+  limit: number;
+  /** Lines answered (checked against `expectHits` on every run). */
+  hits: number;
+  expectHits: number;
+  /** The first run after the restart: indexes and blocks are fetched from S3. */
+  first: FetchCost & { ms: number };
+  /**
+   * The restarted server's own `cold_tier` counters after the first run (`gets`,
+   * `bytes_fetched`, `index_cache_misses`: tail reads fetched, two per segment whose index
+   * outgrows the first 64 KiB read; `block_cache_misses`: blocks fetched; and their hits).
+   */
+  firstServer: Record<string, number>;
+  /** `first.bytes` over the bytes of every file in S3. */
+  firstFetchedFraction: number;
+  /** Latency of the runs after the first (indexes on local disk, blocks in memory). */
+  ms: Summary;
+  /** Mean GETs and bytes of the runs after the first, per run. */
+  warmPerRun: FetchCost;
+  targetP50Ms?: number;
+  /** Target on `firstFetchedFraction`. */
+  maxColdFetchedFraction?: number;
+}
+
+/** The cold-tier phase: the compacted corpus rotated to S3, then queried after restarts. */
+export interface ColdTierFigure {
+  /** The S3 server, e.g. `s3rver 3.7.1 on loopback`. */
+  store: string;
+  /** Flags of the rotating server besides port and folder. */
+  rotateArgs: string[];
+  /** Flags of the restarted (query) servers besides port and folder. */
+  queryArgs: string[];
+  /** Segments in S3 once rotated. */
+  segments: number;
+  /** Bytes of those segments (`bytes_remote`). */
+  remoteBytes: number;
+  /** Bytes the rotating server uploaded. */
+  uploadedBytes: number;
+  /** Seconds from the start of the rotating server until every segment was in S3 and no local copy was left. */
+  rotationSeconds: number;
+  /** Bytes of the index cache the rotation filled (`<data>/cache/`), deleted before each restart. */
+  indexCacheBytes: number;
+  /** Milliseconds from spawn to `listening on` of the restarted servers (median). */
+  restartToListeningMs: number | null;
+  /** By key of {@linkcode COLD_QUERIES}. */
+  queries: Record<string, ColdQueryFigure | null>;
+  /** Seconds the phase took, S3 server start to stop. */
+  seconds: number;
+}
+
 /** Peak resident set size of the server process, by phase, in MB (10^6 bytes). */
 export interface RssFigure {
   ingestDurableMB: number | null;
@@ -146,6 +212,8 @@ export interface Figures {
   queries: Record<string, QueryFigure | null>;
   rss: RssFigure;
   restart: RestartFigure | null;
+  /** Missing when `s3rver` is not installed. */
+  coldTier: ColdTierFigure | Missing | null;
 }
 
 /**
@@ -172,12 +240,14 @@ export function emptyFigures(): Figures {
       queryServerLifetimeMB: null,
     },
     restart: null,
+    coldTier: null,
   };
 }
 
 /**
  * Paths of the figures that were not produced: `null`s, and baselines that failed. Baselines
- * whose tool is missing are not listed (they are reported as missing).
+ * whose tool is missing, and the cold tier without `s3rver`, are not listed (they are reported as
+ * missing).
  *
  * @example
  * ```ts
@@ -212,6 +282,10 @@ export function missingFigures(f: Figures): string[] {
   need("rss.compactionMB", f.rss.compactionMB);
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
+  need("coldTier", f.coldTier);
+  if (f.coldTier !== null && !("missing" in f.coldTier)) {
+    for (const { key } of COLD_QUERIES) need(`coldTier.queries.${key}`, f.coldTier.queries[key]);
+  }
   return absent;
 }
 
@@ -418,5 +492,64 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
     target: `≤ ${TARGETS.restartMs / 1000} s`,
     pass: r === null ? undefined : r.toFirstQueryMs <= TARGETS.restartMs,
   });
+
+  rows.push(...coldTierRows(f.coldTier));
+  return rows;
+}
+
+/** `N GETs, B` of a fetch cost; `gets` may be a mean. */
+function costText(c: FetchCost): string {
+  const gets = Number.isInteger(c.gets) ? String(c.gets) : c.gets.toFixed(1);
+  return `${gets} ${c.gets === 1 ? "GET" : "GETs"}, ${formatBytes(c.bytes)}`;
+}
+
+/** The rows of the cold-tier phase. */
+function coldTierRows(c: ColdTierFigure | Missing | null): ReportRow[] {
+  const prefix = "cold tier (S3), after a restart: ";
+  if (c !== null && "missing" in c) {
+    return [{ figure: "cold tier (S3)", value: c.missing }];
+  }
+  const rows: ReportRow[] = [{
+    figure: "cold tier (S3): rotation of every segment",
+    value: c === null
+      ? NOT_MEASURED
+      : `${formatMs(c.rotationSeconds * 1000)} for ${c.segments} ${
+        c.segments === 1 ? "segment" : "segments"
+      }, ${formatBytes(c.uploadedBytes)} uploaded (${c.store}); their indexes: ${
+        formatBytes(c.indexCacheBytes)
+      }`,
+  }];
+  for (const info of COLD_QUERIES) {
+    const q = c?.queries[info.key] ?? null;
+    const latencyTarget = info.targetP50Ms === undefined
+      ? undefined
+      : `≤ ${info.targetP50Ms} ms p50`;
+    const fractionTarget = info.maxColdFetchedFraction === undefined
+      ? undefined
+      : `≤ ${formatPercent(info.maxColdFetchedFraction)} of the bytes in S3`;
+    if (q === null) {
+      rows.push({ figure: `${prefix}${info.title}`, value: NOT_MEASURED, target: latencyTarget });
+      rows.push({ figure: "  ↳ first run, no index cached", value: NOT_MEASURED });
+      continue;
+    }
+    rows.push({
+      figure: `${prefix}${info.title}`,
+      value: `${formatMs(q.ms.p50)} p50 · ${formatMs(q.ms.p95)} p95 (${
+        costText(q.warmPerRun)
+      } per run)`,
+      target: latencyTarget,
+      pass: info.targetP50Ms === undefined ? undefined : q.ms.p50 <= info.targetP50Ms,
+    });
+    rows.push({
+      figure: "  ↳ first run, no index cached",
+      value: `${formatMs(q.first.ms)}, ${costText(q.first)} (${
+        formatPercent(q.firstFetchedFraction)
+      } of ${formatBytes(c!.remoteBytes)} in S3)`,
+      target: fractionTarget,
+      pass: info.maxColdFetchedFraction === undefined
+        ? undefined
+        : q.firstFetchedFraction <= info.maxColdFetchedFraction,
+    });
+  }
   return rows;
 }

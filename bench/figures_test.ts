@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { missing } from "./baselines.ts";
 import type { DataDirUsage } from "./data_dir.ts";
 import {
+  type ColdQueryFigure,
+  type ColdTierFigure,
   emptyFigures,
   type Figures,
   type IngestFigure,
@@ -76,6 +78,28 @@ function query(p50: number, rgP50: number): QueryFigure {
   };
 }
 
+function coldQuery(title: string, p50: number, firstBytes: number): ColdQueryFigure {
+  return {
+    title,
+    query: "q",
+    window: "no time bound",
+    limit: 100,
+    hits: 1,
+    expectHits: 1,
+    first: { ms: p50 * 4, gets: 9, bytes: firstBytes },
+    firstServer: { gets: 9, bytes_fetched: firstBytes, index_cache_misses: 8 },
+    firstFetchedFraction: firstBytes / 50_000_000,
+    ms: ms(p50),
+    warmPerRun: { gets: 0, bytes: 0 },
+  };
+}
+
+/** The cold-tier figure of `f`, which must have one. */
+function coldTier(f: Figures): ColdTierFigure {
+  assert.ok(f.coldTier !== null && !("missing" in f.coldTier));
+  return f.coldTier;
+}
+
 function complete(): Figures {
   const f = emptyFigures();
   f.corpus = {
@@ -126,6 +150,22 @@ function complete(): Figures {
     toFirstQueryMs: 400,
     emptyAnswersBeforeHit: 0,
   };
+  f.coldTier = {
+    store: "s3rver 3.7.1 on loopback",
+    rotateArgs: ["--s3-bucket", "b"],
+    queryArgs: ["--s3-bucket", "b"],
+    segments: 8,
+    remoteBytes: 50_000_000,
+    uploadedBytes: 50_000_000,
+    rotationSeconds: 4.2,
+    indexCacheBytes: 700_000,
+    restartToListeningMs: 250,
+    queries: {
+      needle: coldQuery("needle", 120, 800_000),
+      label: { ...coldQuery("label", 250, 300_000), warmPerRun: { gets: 0.5, bytes: 1500 } },
+    },
+    seconds: 9,
+  };
   return f;
 }
 
@@ -175,6 +215,9 @@ Deno.test("reportRows() checks every target", () => {
     [`query: {app=~".+"} | json | trace_id="<a JSON line's>", no time bound`, true],
     [`query: {app="web", service="frontend"} | json | status >= 500, limit 100`, false],
     ["restart → first answered query", true],
+    ["cold tier (S3), after a restart: needle trace id, no time bound", true],
+    ["  ↳ first run, no index cached", true],
+    [`cold tier (S3), after a restart: {app="web"}, limit 100, last hour`, false],
   ]);
   const needle = rows.find((r) => r.figure === "  ↳ speedup over rg -F")!;
   assert.equal(needle.ratio, "10× faster");
@@ -228,4 +271,51 @@ Deno.test("reportRows() shows a missing zstd and leaves the size target unjudged
   const size = reportRows(f, "x").find((r) => r.figure.startsWith("stored bytes/line"))!;
   assert.equal(size.baseline, "zstd missing (apt-get install -y ripgrep zstd)");
   assert.equal(size.pass, undefined);
+});
+
+Deno.test("reportRows() gives the cold tier's rotation, latencies and fetches", () => {
+  const rows = reportRows(complete(), "x");
+  const at = rows.findIndex((r) => r.figure === "cold tier (S3): rotation of every segment");
+  assert.ok(at > 0);
+  const [rotation, needle, needleFirst, label, labelFirst] = rows.slice(at);
+  assert.equal(
+    rotation.value,
+    "4.20 s for 8 segments, 50.0 MB uploaded (s3rver 3.7.1 on loopback); their indexes: 700 kB",
+  );
+  assert.equal(needle.value, "120 ms p50 · 180 ms p95 (0 GETs, 0 B per run)");
+  assert.equal(needle.target, "≤ 300 ms p50");
+  assert.equal(needleFirst.value, "480 ms, 9 GETs, 800 kB (1.6% of 50.0 MB in S3)");
+  assert.equal(needleFirst.target, "≤ 2.0% of the bytes in S3");
+  assert.equal(label.value, "250 ms p50 · 375 ms p95 (0.5 GETs, 1.50 kB per run)");
+  assert.equal(labelFirst.target, undefined);
+  assert.equal(labelFirst.pass, undefined);
+
+  const f = complete();
+  coldTier(f).queries.needle!.firstFetchedFraction = 0.04;
+  const first = reportRows(f, "x").find((r) => r.value.startsWith("480 ms, 9 GETs"))!;
+  assert.equal(first.pass, false);
+});
+
+Deno.test("the cold tier without s3rver is reported missing, not as a figure not produced", () => {
+  const f = complete();
+  f.coldTier = { missing: "s3rver missing (npm ci --prefix tests/s3)" };
+  assert.deepEqual(missingFigures(f), []);
+  const rows = reportRows(f, "x").filter((r) => r.figure.startsWith("cold tier"));
+  assert.deepEqual(rows, [
+    { figure: "cold tier (S3)", value: "s3rver missing (npm ci --prefix tests/s3)" },
+  ]);
+});
+
+Deno.test("a cold-tier query not measured is listed and left unjudged", () => {
+  const f = complete();
+  coldTier(f).queries.label = null;
+  assert.deepEqual(missingFigures(f), ["coldTier.queries.label"]);
+  const rows = reportRows(f, "x");
+  const label = rows.find((r) => r.figure.endsWith("last hour"))!;
+  assert.equal(label.value, NOT_MEASURED);
+  assert.equal(label.pass, undefined);
+  f.coldTier = null;
+  assert.deepEqual(missingFigures(f), ["coldTier"]);
+  const cold = reportRows(f, "x").filter((r) => r.figure.startsWith("cold tier"));
+  assert.ok(cold.length >= 3 && cold.every((r) => r.value === NOT_MEASURED));
 });

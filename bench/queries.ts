@@ -22,6 +22,9 @@
  * each line carries its labels. With `-m 100` the tools stop at the first (oldest) 100 matches,
  * while loge answers the newest 100: the same amount of output, found from the other end.
  *
+ * The cold-tier phase times two of them again, without baselines, on the corpus rotated to S3
+ * ({@linkcode COLD_QUERIES}): the needle, and `{app="web"}` limit 100 over the last hour.
+ *
  * @module
  */
 
@@ -33,6 +36,9 @@ export const QUERY_LIMIT = 100;
 
 /** Width of the label query's window: 5 minutes, in nanoseconds. */
 export const WINDOW_NS = 5n * 60n * 1_000_000_000n;
+
+/** Width of the cold-tier label query's window: an hour, in nanoseconds. */
+export const HOUR_NS = 60n * 60n * 1_000_000_000n;
 
 /** The line regex of the `regex` query: the status field of 5xx access lines. */
 export const STATUS_5XX = `" 5[0-9]{2} `;
@@ -74,6 +80,72 @@ export const QUERIES: readonly QueryInfo[] = [
   { key: "jsonStatus", title: `${JSON_STATUS_QUERY}, limit ${QUERY_LIMIT}`, targetP50Ms: 50 },
 ];
 
+/** A query's time window: none, or the 5 minutes or the hour before the request. */
+export type QueryWindow = "all" | "last5m" | "last1h";
+
+/** How the report names each {@linkcode QueryWindow}. */
+export const WINDOW_TITLES: Readonly<Record<QueryWindow, string>> = {
+  all: "no time bound",
+  last5m: "last 5 minutes",
+  last1h: "last hour",
+};
+
+/** A query of the cold-tier phase: its identity and targets. */
+export interface ColdQueryInfo extends QueryInfo {
+  /** Target on the bytes the first (cold) run fetches, as a fraction of the remote bytes. */
+  maxColdFetchedFraction?: number;
+}
+
+/**
+ * The queries of the cold-tier phase (the corpus rotated to S3, a restart, no index cached), in
+ * report order. Their targets are those of the cold tier's issue.
+ */
+export const COLD_QUERIES: readonly ColdQueryInfo[] = [
+  {
+    key: "needle",
+    title: "needle trace id, no time bound",
+    targetP50Ms: 300,
+    maxColdFetchedFraction: 0.02,
+  },
+  { key: "label", title: `{app="web"}, limit ${QUERY_LIMIT}, last hour`, targetP50Ms: 200 },
+];
+
+/** A query of the cold-tier phase with its request and what a correct answer holds. */
+export interface ColdQuerySpec extends ColdQueryInfo {
+  /** LogQL. */
+  query: string;
+  window: QueryWindow;
+  /** Lines in a correct answer. */
+  expectHits: number;
+  /** Text that must be in the first answered line, if any. */
+  expectText?: string;
+}
+
+/**
+ * The queries of the cold-tier phase on a corpus whose needle trace id is `needle` and whose
+ * last line is stamped at the start of the run (so that its last hour holds far more than
+ * {@linkcode QUERY_LIMIT} lines of app `web`).
+ *
+ * @example
+ * ```ts
+ * import { coldQuerySpecs } from "./queries.ts";
+ * console.log(coldQuerySpecs("ab12").map((s) => s.query)); // ['|= "ab12"', '{app="web"}']
+ * ```
+ */
+export function coldQuerySpecs(needle: string): ColdQuerySpec[] {
+  const info = (key: string) => COLD_QUERIES.find((q) => q.key === key)!;
+  return [
+    {
+      ...info("needle"),
+      query: `|= "${needle}"`,
+      window: "all",
+      expectHits: 1,
+      expectText: needle,
+    },
+    { ...info("label"), query: `{app="web"}`, window: "last1h", expectHits: QUERY_LIMIT },
+  ];
+}
+
 /** One baseline of a query. */
 export interface BaselineSpec {
   /** Name in the report, e.g. `rg -F`. */
@@ -88,8 +160,8 @@ export interface BaselineSpec {
 export interface QuerySpec extends QueryInfo {
   /** LogQL. */
   query: string;
-  /** `all`: no time bound; `last5m`: the 5 minutes before the request. */
-  window: "all" | "last5m";
+  /** `all`: no time bound; `last5m`, `last1h`: the 5 minutes or the hour before the request. */
+  window: QueryWindow;
   /** Lines in a correct answer. */
   expectHits: number;
   /** Text that must be in the first answered line, if any. */
@@ -264,7 +336,8 @@ export function querySpecs(
 }
 
 /**
- * The JSON body of `POST /api/v1/query` for `spec`; `nowMs` ends the window of `last5m`.
+ * The JSON body of `POST /api/v1/query` for `spec`; `nowMs` ends the window of `last5m` and
+ * `last1h`.
  *
  * @example
  * ```ts
@@ -278,9 +351,9 @@ export function queryBody(
   nowMs: number = Date.now(),
 ): Record<string, unknown> {
   const body: Record<string, unknown> = { query: spec.query, limit: QUERY_LIMIT };
-  if (spec.window === "last5m") {
+  if (spec.window !== "all") {
     const end = BigInt(Math.round(nowMs)) * 1_000_000n;
-    body.start = (end - WINDOW_NS).toString();
+    body.start = (end - (spec.window === "last1h" ? HOUR_NS : WINDOW_NS)).toString();
     body.end = end.toString();
   }
   return body;

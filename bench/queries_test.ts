@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { LogGenerator } from "./generator/mod.ts";
 import {
+  COLD_QUERIES,
+  coldQuerySpecs,
   pipelineExpectations,
   QUERIES,
   QUERY_LIMIT,
@@ -92,7 +94,24 @@ Deno.test("the status regex matches 5xx access lines only", () => {
   assert.ok(!re.test(`{"msg":"x","status":503}`));
 });
 
-Deno.test("queryBody() bounds only the last-5-minutes query", () => {
+Deno.test("coldQuerySpecs() has the needle without a time bound and app web over the last hour", () => {
+  const specs = coldQuerySpecs("0123abcd");
+  assert.deepEqual(specs.map((s) => s.key), COLD_QUERIES.map((q) => q.key));
+  const [needle, label] = specs;
+  assert.equal(needle.query, `|= "0123abcd"`);
+  assert.equal(needle.window, "all");
+  assert.equal(needle.expectHits, 1);
+  assert.equal(needle.expectText, "0123abcd");
+  assert.equal(needle.targetP50Ms, 300);
+  assert.equal(needle.maxColdFetchedFraction, 0.02);
+  assert.equal(label.query, `{app="web"}`);
+  assert.equal(label.window, "last1h");
+  assert.equal(label.expectHits, QUERY_LIMIT);
+  assert.equal(label.targetP50Ms, 200);
+  assert.equal(label.maxColdFetchedFraction, undefined);
+});
+
+Deno.test("queryBody() bounds only the last-5-minutes and last-hour queries", () => {
   assert.deepEqual(queryBody({ query: '|= "x"', window: "all" }, 1000), {
     query: '|= "x"',
     limit: QUERY_LIMIT,
@@ -101,6 +120,12 @@ Deno.test("queryBody() bounds only the last-5-minutes query", () => {
     query: '{app="web"}',
     limit: QUERY_LIMIT,
     start: "1799999700000000000",
+    end: "1800000000000000000",
+  });
+  assert.deepEqual(queryBody({ query: '{app="web"}', window: "last1h" }, 1_800_000_000_000), {
+    query: '{app="web"}',
+    limit: QUERY_LIMIT,
+    start: "1799996400000000000",
     end: "1800000000000000000",
   });
 });

@@ -146,6 +146,42 @@ export function formatMB(bytes: number): string {
 }
 
 /**
+ * Bytes with a unit of powers of 10 and three significant digits: `512 B`, `64.0 kB`, `5.12 MB`,
+ * `1.23 GB`.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./report.ts";
+ * console.log(formatBytes(512), formatBytes(65_536), formatBytes(5_120_000)); // 512 B 65.5 kB 5.12 MB
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  let x = Math.round(bytes);
+  while (Math.abs(x) >= 999.5 && i < units.length - 1) {
+    x /= 1000;
+    i++;
+  }
+  return i === 0 ? `${x} B` : `${x.toPrecision(3)} ${units[i]}`;
+}
+
+/**
+ * A fraction as a percentage with two significant digits: `0.93%`, `12%`, `0%`.
+ *
+ * @example
+ * ```ts
+ * import { formatPercent } from "./report.ts";
+ * console.log(formatPercent(0.0093), formatPercent(0.123), formatPercent(0)); // 0.93% 12% 0%
+ * ```
+ */
+export function formatPercent(fraction: number): string {
+  const p = fraction * 100;
+  if (p === 0) return "0%";
+  return `${p >= 10 ? Math.round(p) : p.toPrecision(2)}%`;
+}
+
+/**
  * A ratio with two significant digits and a `×`: `0.93×`, `12×`, `1.1×`.
  *
  * @example

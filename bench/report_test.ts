@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  formatBytes,
   formatInt,
   formatMB,
   formatMs,
+  formatPercent,
   formatRatio,
   formatSpeedup,
   mark,
@@ -76,4 +78,15 @@ Deno.test("number formats", () => {
   assert.equal(formatSpeedup(12.3), "12× faster");
   assert.equal(formatSpeedup(1), "1.0× faster");
   assert.equal(formatSpeedup(0.4), "2.5× slower");
+  assert.equal(formatBytes(0), "0 B");
+  assert.equal(formatBytes(999), "999 B");
+  assert.equal(formatBytes(1000), "1.00 kB");
+  assert.equal(formatBytes(65_536), "65.5 kB");
+  assert.equal(formatBytes(999_500), "1.00 MB");
+  assert.equal(formatBytes(556_451_719), "556 MB");
+  assert.equal(formatBytes(1.234e9), "1.23 GB");
+  assert.equal(formatPercent(0), "0%");
+  assert.equal(formatPercent(0.0093), "0.93%");
+  assert.equal(formatPercent(0.02), "2.0%");
+  assert.equal(formatPercent(0.123), "12%");
 });

@@ -17,7 +17,8 @@ export type { TestServer };
 const running = new Set<TestServer>();
 
 /**
- * Starts `loge serve --port 0 --output-path <dir> ...args` and waits until it listens.
+ * Starts `loge serve --port 0 --output-path <dir> ...args` and waits until it listens; `env`
+ * adds to the environment it inherits (e.g. the credentials of an S3 server).
  *
  * @example
  * ```ts ignore
@@ -27,8 +28,12 @@ const running = new Set<TestServer>();
  * ```
  * @throws {Error} If the process exits before listening.
  */
-export async function launchServer(dir: string, args: string[]): Promise<TestServer> {
-  const server = await startServer({ dir, args });
+export async function launchServer(
+  dir: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<TestServer> {
+  const server = await startServer({ dir, args, env });
   running.add(server);
   return server;
 }
