@@ -217,3 +217,38 @@ export function startCountingProxy(
     [Symbol.asyncDispose]: stop,
   };
 }
+
+/**
+ * Flags of a `loge serve` on `s3` that compacts at once and rotates within a
+ * second (the rotate age `age`, every `interval`), for end-to-end tests.
+ */
+export function tierArgs(
+  s3: S3Server,
+  { endpoint = s3.endpoint, node = "node-a", interval = "200ms", age = "300ms" } = {},
+): string[] {
+  return [
+    ...["--compact-interval", "200ms", "--compact-min-files", "1", "--flush-interval", "100ms"],
+    ...["--s3-bucket", s3.bucket, "--s3-endpoint", endpoint, "--s3-force-path-style"],
+    ...["--s3-rotate-age", age, "--s3-rotate-interval", interval, "--s3-rotate-grace", "300ms"],
+    ...["--node-id", node],
+  ];
+}
+
+/**
+ * 16 hex digits from `seed` (FNV-1a and a mix): lines that carry them differ
+ * from each other, so files outgrow the tails the cold tier caches.
+ *
+ * @example
+ * ```ts
+ * import { hexToken } from "./s3.ts";
+ * import assert from "node:assert/strict";
+ * assert.match(hexToken("web:1"), /^[0-9a-f]{16}$/);
+ * assert.notEqual(hexToken("web:1"), hexToken("web:2"));
+ * ```
+ */
+export function hexToken(seed: string): string {
+  let h = 2166136261;
+  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  const g = Math.imul(h ^ (h >>> 15), 2246822507);
+  return ((h >>> 0).toString(16) + (g >>> 0).toString(16)).padStart(16, "0");
+}

@@ -6,43 +6,12 @@
 
 import assert from "node:assert/strict";
 import { call, type Entry, push, stats, waitFor } from "../testing/http.ts";
-import { type S3Server, startCountingProxy, startS3 } from "../testing/s3.ts";
+import { hexToken, type S3Server, startCountingProxy, startS3, tierArgs } from "../testing/s3.ts";
 import { startServer, type TestServer } from "../testing/server.ts";
 
-/** Flags of a node that compacts at once and rotates within a second. */
-function tierArgs(
-  s3: S3Server,
-  { endpoint = s3.endpoint, node = "node-a", interval = "200ms", age = "300ms" } = {},
-): string[] {
-  return [
-    "--compact-interval",
-    "200ms",
-    "--compact-min-files",
-    "1",
-    "--flush-interval",
-    "100ms",
-    "--s3-bucket",
-    s3.bucket,
-    "--s3-endpoint",
-    endpoint,
-    "--s3-force-path-style",
-    "--s3-rotate-age",
-    age,
-    "--s3-rotate-interval",
-    interval,
-    "--s3-rotate-grace",
-    "300ms",
-    "--node-id",
-    node,
-  ];
-}
-
-/** 16 hex digits that differ from line to line, so that files outgrow their cached tails. */
+/** 16 hex digits of line `i` of `app`. */
 function token(app: string, i: number): string {
-  let h = 2166136261;
-  for (const c of `${app}:${i}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  const g = Math.imul(h ^ (h >>> 15), 2246822507);
-  return ((h >>> 0).toString(16) + (g >>> 0).toString(16)).padStart(16, "0");
+  return hexToken(`${app}:${i}`);
 }
 
 /** The 32-hex trace id of stream `app`'s one needle line. */
@@ -150,6 +119,50 @@ Deno.test("rotation: segments move to S3 after the rotate age, local copies go a
       for (const key of keys) {
         assert.match(key, /^loge\/node-a\/\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
       }
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
+Deno.test("a node started without its tier answers what it holds, with warnings, and so does loge search", () =>
+  withS3(async (s3) => {
+    let server = await startServer({ args: tierArgs(s3), env: s3.env });
+    try {
+      const cold = rows("web", T0, 1000);
+      await push(server.url, cold);
+      await waitAllRemote(server);
+      assert.equal(await server.stop(), 0);
+      // The same folder, no --s3-bucket: its catalog still has remote rows.
+      server = await startServer({ dir: server.dir });
+      const hot = rows("web", T0 + 60_000_000_000n, 10);
+      await push(server.url, hot);
+      const answer = await queryLines(server.url, '{app="web"}', 100);
+      assert.deepEqual(answer.lines, expected(hot, () => true, 100));
+      assert.equal(answer.warnings.length, 1);
+      assert.match(answer.warnings[0], /^segment node-a\/.* in s3 was skipped: .*has no reader/);
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "main.ts",
+          "search",
+          '{app="web"}',
+          "--addr",
+          server.url,
+          "--start",
+          "1",
+        ],
+        cwd: new URL("..", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(cli.code, 0);
+      const printed = new TextDecoder().decode(cli.stdout).trim().split("\n");
+      assert.equal(printed.length, hot.length);
+      assert.match(
+        new TextDecoder().decode(cli.stderr),
+        /^loge: warning: segment node-a\/.* in s3 was skipped/m,
+      );
     } finally {
       await stopAll(server);
     }

@@ -9,57 +9,24 @@
 
 import assert from "node:assert/strict";
 import { call, type Labels, push, waitFor } from "../testing/http.ts";
-import { type S3Server, startS3 } from "../testing/s3.ts";
+import { hexToken, startS3, tierArgs } from "../testing/s3.ts";
 import { startServer, type TestServer, withServer } from "../testing/server.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const KEY = "s3cret-key";
 const AUTH = { authorization: `Bearer ${KEY}` };
 
-/** Flags of a node that compacts at once and rotates within a second (as cold_tier_test.ts). */
-function tierArgs(s3: S3Server, { age = "300ms" } = {}): string[] {
-  return [
-    "--compact-interval",
-    "200ms",
-    "--compact-min-files",
-    "1",
-    "--flush-interval",
-    "100ms",
-    "--s3-bucket",
-    s3.bucket,
-    "--s3-endpoint",
-    s3.endpoint,
-    "--s3-force-path-style",
-    "--s3-rotate-age",
-    age,
-    "--s3-rotate-interval",
-    "200ms",
-    "--s3-rotate-grace",
-    "300ms",
-    "--node-id",
-    "node-a",
-  ];
-}
-
 type Row = [Labels, bigint, string, Labels?];
 
 const T0 = 1_795_000_000_000_000_000n;
 const MS = 1_000_000n;
-
-/** 16 hex digits that differ from line to line. */
-function token(seed: string): string {
-  let h = 2166136261;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  const g = Math.imul(h ^ (h >>> 15), 2246822507);
-  return ((h >>> 0).toString(16) + (g >>> 0).toString(16)).padStart(16, "0");
-}
 
 const LEVELS = ["info", "info", "warn", "error", "debug"];
 
 /** A logfmt line of `web`; `needle` marks it with a unique trace id. */
 function webLine(tag: string, i: number, needle?: string): string {
   return `level=${LEVELS[i % 5]} method=GET path=/items/${i} status=${200 + (i % 4) * 100} ` +
-    `took=${i % 97}ms req=${token(`${tag}${i}`)}${needle ? ` trace_id=${needle}` : ""}`;
+    `took=${i % 97}ms req=${hexToken(`${tag}${i}`)}${needle ? ` trace_id=${needle}` : ""}`;
 }
 
 /** A JSON line of `api`. */
@@ -71,8 +38,8 @@ function apiLine(tag: string, i: number): string {
   });
 }
 
-const COLD_NEEDLE = token("cold needle") + token("cold needle 2");
-const HOT_NEEDLE = token("hot needle") + token("hot needle 2");
+const COLD_NEEDLE = hexToken("cold needle") + hexToken("cold needle 2");
+const HOT_NEEDLE = hexToken("hot needle") + hexToken("hot needle 2");
 
 /** Lines rotated to S3: web one per ms (env by parity), api every 3 ms with metadata. */
 function coldRows(): Row[] {
@@ -86,7 +53,7 @@ function coldRows(): Row[] {
   }
   for (let i = 0; i < 1000; i++) {
     rows.push([{ app: "api" }, T0 + BigInt(3 * i) * MS + 7n, apiLine("c", i), {
-      trace: token(`ct${i}`),
+      trace: hexToken(`ct${i}`),
     }]);
   }
   return rows;
@@ -109,7 +76,7 @@ function hotRows(): Row[] {
   }
   for (let i = 0; i < 800; i++) {
     rows.push([{ app: "api" }, T0 + BigInt(3 * i + 1) * MS + 11n, apiLine("h", i), {
-      trace: token(`ht${i}`),
+      trace: hexToken(`ht${i}`),
     }]);
   }
   return rows;

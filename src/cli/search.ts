@@ -166,7 +166,7 @@ export async function search(args: string[]): Promise<void> {
       throw new SearchError(`cannot reach loge at ${addr}: ${connectionReason(error)}`);
     }
     const text = await res.text();
-    let parsed: { status?: string; error?: string; data?: Entry[] };
+    let parsed: { status?: string; error?: string; data?: Entry[]; warnings?: unknown };
     try {
       // Nanosecond times are exact: "timestamp" numbers become bigints.
       parsed = JSON.parse(
@@ -189,8 +189,9 @@ export async function search(args: string[]): Promise<void> {
     return parsed;
   };
   let entries: Entry[];
+  let warnings: string[];
   if (flags.local) {
-    const { entries: found, warnings } = await searchLocal({
+    const local = await searchLocal({
       fetchPlan: (params) => ask(`/api/v1/search/plan?${params}`, {}),
       query: selector,
       start,
@@ -200,8 +201,8 @@ export async function search(args: string[]): Promise<void> {
       concurrency: flags.concurrency as number,
       frameCacheSize: flags["frame-cache-size"] as number,
     });
-    for (const w of warnings) console.error(`loge: warning: ${w}`);
-    entries = found.map((e) => ({
+    warnings = local.warnings;
+    entries = local.entries.map((e) => ({
       timestamp: e.ts,
       line: e.line,
       labels: e.stream.labels,
@@ -211,12 +212,16 @@ export async function search(args: string[]): Promise<void> {
     const body = `{"query":${
       JSON.stringify(selector)
     },"start":${start},"end":${end},"limit":${flags.limit},"direction":"${flags.direction}"}`;
-    entries = (await ask("/api/v1/query", {
+    const answer = await ask("/api/v1/query", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body,
-    })).data ?? [];
+    });
+    entries = answer.data ?? [];
+    warnings = Array.isArray(answer.warnings) ? answer.warnings.map(String) : [];
   }
+  // A partial answer (unreadable segments skipped) says so, apart from the lines.
+  for (const w of warnings) console.error(`loge: warning: ${w}`);
   const color = flags.output === "text" && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const out: string[] = [];

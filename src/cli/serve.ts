@@ -259,7 +259,6 @@ export async function serve(args: string[]): Promise<void> {
     : undefined;
   compactor?.start();
   const bucket = flags["s3-bucket"] as string;
-  const prefix = flags["s3-prefix"] as string;
   const store = bucket === "" ? undefined : new S3Store({
     bucket,
     endpoint: flags["s3-endpoint"] as string,
@@ -270,7 +269,7 @@ export async function serve(args: string[]): Promise<void> {
   });
   const tier = store === undefined ? undefined : await ColdTier.open(catalog, cache, {
     store,
-    prefix,
+    prefix: flags["s3-prefix"] as string,
     node,
     rotate: ingesting,
     rotateAgeMs: flags["s3-rotate-age"] as number,
@@ -300,8 +299,7 @@ export async function serve(args: string[]): Promise<void> {
     apiKey: flags["api-key"] as string,
     coldTier: tier,
     searchPlan: {
-      // A cold file's key is the prefix and its catalog name (see remote_key.ts).
-      presign: store && ((name, seconds) => store.presign(prefix + name, seconds)),
+      presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,
     },
   });

@@ -149,7 +149,7 @@ export class ColdTier {
       }
       return Promise.resolve(openRemoteSource(
         options.store,
-        options.prefix + segment.name,
+        tier.#key(segment.name),
         { ...segment, bytes: segment.bytes },
         tails,
         tier.counters,
@@ -249,7 +249,7 @@ export class ColdTier {
   async #upload(entry: CatalogEntry): Promise<boolean> {
     const { store, prefix, node } = this.#options;
     const name = remoteName(node, entry);
-    const key = prefix + name;
+    const key = this.#key(name);
     const path = join(this.#catalog.dir, entry.name);
     try {
       await store.put(key, path, entry.bytes);
@@ -321,6 +321,16 @@ export class ColdTier {
       deleted++;
     }
     return deleted;
+  }
+
+  /** The object key of the file the catalog names `name` (see `remote_key.ts`). */
+  #key(name: string): string {
+    return this.#options.prefix + name;
+  }
+
+  /** A URL that reads the file the catalog names `name` without credentials, for `seconds`. */
+  presign(name: string, seconds: number): Promise<string> {
+    return this.#options.store.presign(this.#key(name), seconds);
   }
 
   /** Figures for `/api/v1/stats`. */

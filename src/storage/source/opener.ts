@@ -12,7 +12,7 @@
  */
 
 import { join } from "node:path";
-import type { ByteSource } from "./byte_source.ts";
+import { type ByteSource, SourceUnavailableError } from "./byte_source.ts";
 import { openFileSource, openFileSourceSync } from "./file.ts";
 
 /** The location of files in the data folder itself. */
@@ -31,8 +31,12 @@ export interface SegmentLocation {
 /** Opens the segments of one non-local location (the S3 tier registers one). */
 export type LocationReader = (segment: SegmentLocation) => Promise<ByteSource>;
 
-/** Thrown when a segment's location has no reader. */
-export class UnknownLocationError extends Error {
+/**
+ * Thrown when a segment's location has no reader (a server started without
+ * the tier its catalog has files in): the file is fine but cannot be read
+ * here, so queries skip it with a warning.
+ */
+export class UnknownLocationError extends SourceUnavailableError {
   override name = "UnknownLocationError";
 
   constructor(segment: SegmentLocation) {
