@@ -7,6 +7,7 @@
  * the engine's stages.
  */
 import assert from "node:assert/strict";
+import { logQuery } from "../../testing/log_query.ts";
 import { MemBatch } from "../ingest/head.ts";
 import { BlockBuilder } from "../storage/block_codec.ts";
 import { Catalog } from "../storage/catalog.ts";
@@ -14,8 +15,6 @@ import { SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentWriter } from "../storage/segment_writer.ts";
 import type { SourceOpener } from "../storage/source/opener.ts";
 import { type LogQuery, QueryEngine } from "./engine.ts";
-import { parseLogQL } from "./logql.ts";
-import { splitPushdown } from "./pipeline/mod.ts";
 
 interface Line {
   ts: bigint;
@@ -134,15 +133,7 @@ async function withEngine(fn: (engine: QueryEngine, lines: Line[]) => Promise<vo
 }
 
 function query(text: string, direction: "backward" | "forward", limit = 1000): LogQuery {
-  const expr = parseLogQL(text);
-  return {
-    start: 0n,
-    end: 0n,
-    matchers: expr.matchers,
-    ...splitPushdown(expr.pipeline),
-    limit,
-    direction,
-  };
+  return logQuery(text, { direction, limit });
 }
 
 /** The expected answer: `keep` maps a line to its output text, or undefined to drop it. */

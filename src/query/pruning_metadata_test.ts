@@ -3,14 +3,13 @@
  * text, holds the value a label filter asks for (a label filter sees both).
  */
 import assert from "node:assert/strict";
+import { logQuery } from "../../testing/log_query.ts";
 import { MemBatch } from "../ingest/head.ts";
 import { BlockBuilder } from "../storage/block_codec.ts";
 import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentWriter } from "../storage/segment_writer.ts";
 import { QueryEngine } from "./engine.ts";
-import { parseLogQL } from "./logql.ts";
-import { splitPushdown } from "./pipeline/mod.ts";
 
 const IN_METADATA = "4bf92f3577b34da6a3ce929d0e0e4736";
 const IN_LINE = "00f067aa0ba902b7a3ce929d0e0e4736";
@@ -42,15 +41,9 @@ Deno.test("a value held only in metadata is found with and without pruning, in s
     const engine = new QueryEngine({ catalog, cache, head: () => [head], concurrency: 2 });
     for (const app of ["seg", "mem"]) {
       for (const [value, line] of [[IN_METADATA, '{"msg":"a"}'], [IN_LINE, ROWS[1][1]]]) {
-        const expr = parseLogQL(`{app="${app}"} | json | trace_id="${value}"`);
-        const { entries } = await engine.select({
-          start: 0n,
-          end: 0n,
-          matchers: expr.matchers,
-          ...splitPushdown(expr.pipeline),
-          limit: 10,
-          direction: "backward",
-        });
+        const { entries } = await engine.select(
+          logQuery(`{app="${app}"} | json | trace_id="${value}"`, { limit: 10 }),
+        );
         assert.deepEqual(entries.map((e) => e.line), [line], `${app}: ${value}`);
       }
     }

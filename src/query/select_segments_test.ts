@@ -7,6 +7,7 @@
  * remote location whose reader opens the files from the folder.
  */
 import assert from "node:assert/strict";
+import { logQuery } from "../../testing/log_query.ts";
 import { MemBatch } from "../ingest/head.ts";
 import { BlockBuilder } from "../storage/block_codec.ts";
 import { BlockCache } from "../storage/block_cache.ts";
@@ -15,8 +16,6 @@ import { SegmentCache } from "../storage/segment_cache.ts";
 import { SegmentWriter } from "../storage/segment_writer.ts";
 import { openLocalSource, SourceOpener } from "../storage/source/opener.ts";
 import { type LogQuery, QueryEngine, selectSegments } from "./engine.ts";
-import { parseLogQL } from "./logql.ts";
-import { splitPushdown } from "./pipeline/mod.ts";
 
 const FAR = "far";
 
@@ -78,19 +77,6 @@ async function withTiers(
     catalog.close();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function logQuery(text: string, overrides: Partial<LogQuery> = {}): LogQuery {
-  const expr = parseLogQL(text);
-  return {
-    start: 0n,
-    end: 0n,
-    matchers: expr.matchers,
-    ...splitPushdown(expr.pipeline),
-    limit: 1000,
-    direction: "backward",
-    ...overrides,
-  };
 }
 
 /** The hot part, then the client's reading of the cold files with a small block cache. */
