@@ -247,7 +247,7 @@ export class ColdTier {
   }
 
   async #upload(entry: CatalogEntry): Promise<boolean> {
-    const { store, prefix, node } = this.#options;
+    const { store, node } = this.#options;
     const name = remoteName(node, entry);
     const key = this.#key(name);
     const path = join(this.#catalog.dir, entry.name);
