@@ -332,6 +332,14 @@ async function ingest(
 }
 
 /** Phases 3–4: compaction, queries and baselines, bytes on disk. Returns how the server stopped. */
+/**
+ * When `corpus` ends, in unix ms: the windowed queries ask for its last minutes, which a
+ * query at that moment would ask for, whatever time the phases before them took.
+ */
+function corpusEndMs(corpus: CorpusFigure): number {
+  return Number(BigInt(corpus.end) / 1_000_000n);
+}
+
 async function compactAndQuery(
   run: Run,
   dataDir: string,
@@ -385,7 +393,7 @@ async function compactAndQuery(
         const ms: number[] = [];
         let hits = 0;
         for (let i = 0; i < o.warmup + o.runs; i++) {
-          const answer = await runQuery(server.url, queryBody(spec));
+          const answer = await runQuery(server.url, queryBody(spec, corpusEndMs(corpus)));
           hits = answer.hits;
           if (hits !== spec.expectHits) {
             throw new Error(`answered ${hits} lines, expected ${spec.expectHits}`);
@@ -580,6 +588,7 @@ async function measure(run: Run): Promise<void> {
           coldTierPhase({
             dataDir,
             needle: corpus.needle.traceId,
+            corpusEndMs: corpusEndMs(corpus),
             runs: o.runs,
             s3rver,
             progress,

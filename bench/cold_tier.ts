@@ -101,6 +101,8 @@ export interface ColdTierContext {
   dataDir: string;
   /** The corpus' needle trace id. */
   needle: string;
+  /** When the corpus ends (unix ms): the windowed query's window ends there. */
+  corpusEndMs: number;
   /** Timed runs per query after the first. */
   runs: number;
   /** `s3rver`, from {@linkcode findS3rver}. */
@@ -257,7 +259,7 @@ async function coldQuery(
       );
     }
     proxy.reset();
-    const first = await runQuery(server.url, queryBody(spec));
+    const first = await runQuery(server.url, queryBody(spec, ctx.corpusEndMs));
     check(spec, first);
     const firstCost = proxy.counts();
     const counters = tierStats(await serverStats(server.url));
@@ -268,7 +270,7 @@ async function coldQuery(
     const warm: FetchCost = { gets: 0, bytes: 0 };
     for (let i = 0; i < ctx.runs; i++) {
       proxy.reset();
-      const answer = await runQuery(server.url, queryBody(spec));
+      const answer = await runQuery(server.url, queryBody(spec, ctx.corpusEndMs));
       check(spec, answer);
       ms.push(answer.ms);
       const cost = proxy.counts();

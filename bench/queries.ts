@@ -337,7 +337,7 @@ export function querySpecs(
 
 /**
  * The JSON body of `POST /api/v1/query` for `spec`; `nowMs` ends the window of `last5m` and
- * `last1h`.
+ * `last1h` (the bench passes the corpus' end: the phases before the queries take minutes).
  *
  * @example
  * ```ts
