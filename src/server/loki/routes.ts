@@ -13,12 +13,11 @@
 import denoConfig from "../../../deno.json" with { type: "json" };
 import type { QueryEngine } from "../../query/engine.ts";
 import { splitPushdown } from "../../query/pipeline/mod.ts";
-import type { LabelMatcher, LogSelectorExpr } from "../../query/ast.ts";
 import { formatLogQL } from "../../query/format.ts";
-import { LogQLParseError, parseLogQL } from "../../query/logql.ts";
 import { errorResponse, lokiFlavor } from "../errors.ts";
 import { json } from "../respond.ts";
 import { QueryError } from "../read_request.ts";
+import { optionalSelector, parseQuery, selectorMatchers } from "./query_text.ts";
 import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
 import {
   lokiWindow,
@@ -64,43 +63,6 @@ function logQueryText(params: URLSearchParams): string {
     );
   }
   return text;
-}
-
-/**
- * Parses LogQL; a syntax error reads as Loki's do (`parse error at line L,
- * col C: …`, which Grafana and Logs Drilldown recognise), with loge's reason.
- */
-function parseQuery(text: string): LogSelectorExpr {
-  try {
-    return parseLogQL(text);
-  } catch (error) {
-    if (!(error instanceof LogQLParseError)) throw error;
-    const before = text.slice(0, error.position - 1);
-    const line = before.split("\n").length;
-    const col = before.length - before.lastIndexOf("\n");
-    throw new QueryError(
-      `parse error at line ${line}, col ${col}: ${error.reason}`,
-      error.position,
-      { cause: error },
-    );
-  }
-}
-
-/** Parses a stream selector (no pipeline), as the discovery endpoints take it. */
-function selectorMatchers(text: string, name: string): LabelMatcher[] {
-  const { matchers, pipeline: stages } = parseQuery(text);
-  if (stages.length > 0) {
-    throw new QueryError(
-      `${name} must be a stream selector such as {app="web"}, without a pipeline`,
-    );
-  }
-  return matchers;
-}
-
-/** Matchers of an optional `query` selector; absent or `{}`: every stream. */
-function optionalSelector(params: URLSearchParams): LabelMatcher[] {
-  const text = params.get("query")?.trim();
-  return text ? selectorMatchers(text, "query") : [];
 }
 
 const UTF8 = new TextEncoder();
