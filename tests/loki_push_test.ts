@@ -71,30 +71,33 @@ const jsonPush = {
   ],
 };
 
+/** Lines of streams without a level label carry a `detected_level`: here none names a level. */
+const UNKNOWN = { detected_level: "unknown" };
+
 const expected = [
   [
     { app: "shop", env: "prod", service_name: "shop" },
     T * 1_000_000_000n + 1n,
     "GET /cart 200",
-    { trace_id: "4bf92f35" },
+    { trace_id: "4bf92f35", ...UNKNOWN },
   ],
   [
     { app: "shop", env: "prod", service_name: "shop" },
     T * 1_000_000_000n + 2n,
     "GET /pay 502",
-    undefined,
+    UNKNOWN,
   ],
   [
     { app: "ignored-for-service", service_name: "billing" },
     T * 1_000_000_000n + 10n,
     "invoice 7 sent",
-    { user_id: "u1", region: "eu" },
+    { user_id: "u1", region: "eu", ...UNKNOWN },
   ],
   [
     { host: "h1", service_name: "unknown_service" },
     T * 1_000_000_000n + 11n,
     "no service label",
-    undefined,
+    UNKNOWN,
   ],
   [
     { job: "cron", level: "info", service_name: "cron" },
@@ -113,7 +116,7 @@ async function pushBoth(url: string) {
   assert.deepEqual([js.status, js.text], [204, ""]);
 }
 
-Deno.test("Loki push: snappy protobuf and JSON with structured metadata read back, service_name derived", async () => {
+Deno.test("Loki push: snappy protobuf and JSON with structured metadata read back, service_name and detected_level derived", async () => {
   await withServer(async ({ url }) => {
     await pushBoth(url);
     assert.deepEqual(await everything(url), expected);

@@ -9,6 +9,7 @@ import { Decoder as MsgpackDecoder } from "@msgpack/msgpack";
 import { PushError, type PushPayload, validatePush } from "./payload.ts";
 import { decodeLokiPush } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
+import { addDetectedLevels } from "./detected_level.ts";
 import { addServiceName } from "./service_name.ts";
 import { decodeSnappy, snappyLength } from "./snappy.ts";
 
@@ -26,10 +27,11 @@ export enum PushFormat {
   Protobuf = 3,
   /**
    * 4: Loki's `logproto.PushRequest` in one snappy block (`POST /loki/api/v1/push`);
-   * streams without `service_name` get one derived.
+   * streams without `service_name` get one derived, lines of streams without a
+   * level label a `detected_level`.
    */
   LokiProtobuf = 4,
-  /** 5: Loki's JSON (`POST /loki/api/v1/push`): loge's JSON, with `service_name` derived. */
+  /** 5: Loki's JSON (`POST /loki/api/v1/push`): loge's JSON, derived labels as for 4. */
   LokiJson = 5,
 }
 
@@ -155,7 +157,9 @@ function strictStrings(value: unknown): unknown {
 export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
   let raw: unknown;
   try {
-    if (format === PushFormat.LokiProtobuf) return decodeLokiPush(decodeSnappy(body));
+    if (format === PushFormat.LokiProtobuf) {
+      return addDetectedLevels(decodeLokiPush(decodeSnappy(body)));
+    }
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
       raw = JSON.parse(utf8.decode(body));
     } else if (format === PushFormat.Msgpack) raw = strictStrings(msgpack.decode(body));
@@ -178,5 +182,6 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
       }
     }
   }
-  return validatePush(raw);
+  const payload = validatePush(raw);
+  return format === PushFormat.LokiJson ? addDetectedLevels(payload) : payload;
 }

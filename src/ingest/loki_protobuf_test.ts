@@ -74,7 +74,7 @@ Deno.test("Loki protobuf: metadata columns line up when only later entries carry
   assert.deepEqual(p.streams[0].lines, ["1", "2", "3", "4"]);
 });
 
-Deno.test("a snappy Loki push validates as a payload, with service_name derived", () => {
+Deno.test("a snappy Loki push validates as a payload, with service_name and detected_level derived", () => {
   const body = snappy.compress(encode(request));
   assert.equal(decodedSize(PushFormat.LokiProtobuf, body), encode(request).length);
   const p = decodePush(PushFormat.LokiProtobuf, body);
@@ -84,7 +84,10 @@ Deno.test("a snappy Loki push validates as a payload, with service_name derived"
     '{"app":"web","env":"prod","msg":"a \\"quoted\\" é","service_name":"web"}',
   );
   assert.deepEqual(p.streams[0].ts, [1700000000000000005n, 1700000001000000000n]);
-  assert.deepEqual(p.streams[0].metadata, ['{"trace_id":"4bf92f35","user":"ünï"}', undefined]);
+  assert.deepEqual(p.streams[0].metadata, [
+    '{"trace_id":"4bf92f35","user":"ünï","detected_level":"unknown"}',
+    '{"detected_level":"unknown"}',
+  ]);
   assert.equal(p.streams[1].key, '{"job":"cron","service_name":"cron"}');
 });
 

@@ -16,7 +16,7 @@ import type { Stage } from "./mod.ts";
 export const LOGFMT_PARSER_ERR = "LogfmtParserErr";
 
 /** One decoded pair, or a syntax error at a position. */
-type Pair = { key: string; value: string | undefined } | { error: string };
+export type LogfmtPair = { key: string; value: string | undefined } | { error: string };
 
 const isSpace = (c: string) => c <= " ";
 
@@ -24,8 +24,21 @@ const isSpace = (c: string) => c <= " ";
  * Decodes logfmt `line` into pairs as Loki's decoder does, calling `emit`
  * for each until it returns false; a malformed pair is reported as
  * `{ error }` and decoding resumes after it (an unterminated quote ends the line).
+ *
+ * @example
+ * ```ts
+ * import { decodeLogfmt, type LogfmtPair } from "./logfmt.ts";
+ * import assert from "node:assert/strict";
+ * const pairs: LogfmtPair[] = [];
+ * decodeLogfmt('level=warn msg="disk \\"a\\" full" flag', (pair) => pairs.push(pair) > 0);
+ * assert.deepEqual(pairs, [
+ *   { key: "level", value: "warn" },
+ *   { key: "msg", value: 'disk "a" full' },
+ *   { key: "flag", value: undefined },
+ * ]);
+ * ```
  */
-function decode(line: string, emit: (pair: Pair) => boolean): void {
+export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean): void {
   let i = 0;
   const n = line.length;
   const skipToSpace = () => {
@@ -117,7 +130,7 @@ export function logfmtStage(parser: LogfmtParser): Stage {
   const { strict, keepEmpty } = parser;
   return (entry) => {
     const labels = entry.labels;
-    decode(entry.line, (pair) => {
+    decodeLogfmt(entry.line, (pair) => {
       if ("error" in pair) {
         if (!strict) return true;
         labels.setError(LOGFMT_PARSER_ERR, pair.error);

@@ -4,7 +4,8 @@
  * (optionally gzipped), 204 on success. Reading, admission, validation, the
  * WAL and durability are those of `POST /api/v1/push`
  * ({@linkcode receivePush}); streams without `service_name` get one derived,
- * as Loki's distributor does.
+ * and lines of streams without a level label a `detected_level` (structured
+ * metadata), as Loki's distributor does.
  *
  * @module
  */
