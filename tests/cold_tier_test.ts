@@ -117,7 +117,7 @@ Deno.test("rotation: segments move to S3 after the rotate age, local copies go a
       const keys = [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
       assert.ok(keys.length >= 1);
       for (const key of keys) {
-        assert.match(key, /^loge\/node-a\/\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
+        assert.match(key, /^loge\/node-a\/\d+-\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
       }
     } finally {
       await stopAll(server);
@@ -200,13 +200,10 @@ Deno.test("a fresh node with an empty folder finds the cold files by listing, an
         expected(pushed, (r) => r[2].includes(needle("web")), 1000),
       );
       const cost = proxy.counts();
-      // The index once (one read of the file's last 64 KiB), then only the
+      // The index once (one read: its size is in the key), then only the
       // needle's block: of a file's twelve or so blocks, one.
       assert.ok(cost.gets >= 2 && cost.gets <= 3, `GETs: ${cost.gets}`);
-      assert.ok(
-        cost.bytes <= 64 * 1024 + remoteBytes / 8,
-        `${cost.bytes} of ${remoteBytes} bytes fetched`,
-      );
+      assert.ok(cost.bytes <= remoteBytes / 4, `${cost.bytes} of ${remoteBytes} bytes fetched`);
       // Again: indexes come from the disk cache and blocks from the block cache.
       proxy.reset();
       assert.deepEqual(

@@ -194,7 +194,7 @@ Deno.test("search --local prints what search prints: the hot tier from the serve
     assert.equal(p.body.segments.length, segments_remote);
     assert.ok(p.body.expires_at >= before + 120 && p.body.expires_at <= before + 125);
     for (const segment of p.body.segments) {
-      assert.match(segment.id, /^node-a\/\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
+      assert.match(segment.id, /^node-a\/\d+-\d+-\d+-\d+-\d+-l1-[0-9a-z-]+\.loge$/);
       const signed = new URL(segment.url);
       assert.equal(signed.searchParams.get("X-Amz-Expires"), "120");
       assert.ok(signed.searchParams.get("X-Amz-Signature"));

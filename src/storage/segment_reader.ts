@@ -66,7 +66,7 @@ export const INDEX_TAIL_BYTES = 64 * 1024;
  */
 export async function readIndexBytes(
   source: ByteSource,
-  tailBytes: number = INDEX_TAIL_BYTES,
+  tailBytes: number = source.tailHint ?? INDEX_TAIL_BYTES,
 ): Promise<Uint8Array> {
   if (source.size < FOOTER_SIZE) throw new SegmentFormatError(source.name, "file too short");
   const tailStart = source.size - Math.min(source.size, Math.max(tailBytes, FOOTER_SIZE));
@@ -98,7 +98,7 @@ export async function readIndexBytes(
  */
 export async function readSegmentIndex(
   source: ByteSource,
-  tailBytes: number = INDEX_TAIL_BYTES,
+  tailBytes: number = source.tailHint ?? INDEX_TAIL_BYTES,
 ): Promise<SegmentIndex> {
   const compressed = await readIndexBytes(source, tailBytes);
   const db = new DatabaseSync(":memory:");

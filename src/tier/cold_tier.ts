@@ -27,7 +27,6 @@ import { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, RemoteFile } from "../storage/catalog.ts";
 import type { SegmentCache } from "../storage/segment_cache.ts";
 import { decodeFooter, FOOTER_SIZE } from "../storage/segment_format.ts";
-import { INDEX_TAIL_BYTES } from "../storage/segment_reader.ts";
 import { LOCAL } from "../storage/source/opener.ts";
 import type { ObjectStore } from "./object_store.ts";
 import { parseRemoteName, remoteName } from "./remote_key.ts";
@@ -71,6 +70,27 @@ export interface ColdTierCounters extends RemoteReadCounters {
   vanished_rows: number;
   /** Listings that failed. */
   list_errors: number;
+}
+
+/** The index and footer of the local segment file at `path`, of `size` bytes. */
+async function readLocalTail(path: string, size: number): Promise<Uint8Array> {
+  const file = await Deno.open(path);
+  try {
+    const read = async (offset: number, length: number) => {
+      const out = new Uint8Array(length);
+      await file.seek(offset, Deno.SeekMode.Start);
+      for (let got = 0; got < length;) {
+        const n = await file.read(out.subarray(got));
+        if (n === null) throw new Error(`${path} is shorter than ${size} bytes`);
+        got += n;
+      }
+      return out;
+    };
+    const footer = decodeFooter(path, await read(size - FOOTER_SIZE, FOOTER_SIZE), size);
+    return await read(footer.indexOffset, size - footer.indexOffset);
+  } finally {
+    file.close();
+  }
 }
 
 /** A rotated file's local copy, deleted once its grace has passed. */
@@ -150,7 +170,11 @@ export class ColdTier {
       return Promise.resolve(openRemoteSource(
         options.store,
         tier.#key(segment.name),
-        { ...segment, bytes: segment.bytes },
+        {
+          ...segment,
+          bytes: segment.bytes,
+          tailBytes: parseRemoteName(segment.name, segment.bytes)?.tailBytes,
+        },
         tails,
         tier.counters,
       ));
@@ -191,8 +215,8 @@ export class ColdTier {
     }
     const files = new Map<string, RemoteFile>();
     for (const o of listed) {
-      const file = parseRemoteName(o.key.slice(prefix.length), o.size);
-      if (file !== undefined) files.set(file.name, file);
+      const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
+      if (parsed !== undefined) files.set(parsed.file.name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
     const gone = [...this.#catalog.entries()].filter((e) =>
@@ -248,9 +272,17 @@ export class ColdTier {
 
   async #upload(entry: CatalogEntry): Promise<boolean> {
     const { store, node } = this.#options;
-    const name = remoteName(node, entry);
-    const key = this.#key(name);
     const path = join(this.#catalog.dir, entry.name);
+    let tail: Uint8Array;
+    try {
+      tail = await readLocalTail(path, entry.bytes);
+    } catch (error) {
+      // Gone (compacted meanwhile) or damaged (the quarantine's business): not for S3.
+      log(`cold tier: ${entry.name} not rotated: ${(error as Error).message}`);
+      return true;
+    }
+    const name = remoteName(node, entry, tail.length);
+    const key = this.#key(name);
     try {
       await store.put(key, path, entry.bytes);
       const size = await store.head(key);
@@ -264,7 +296,7 @@ export class ColdTier {
       return false;
     }
     // The index goes to the cache now: cold reads then start without fetching it.
-    await this.#cacheTail(path, entry.bytes, name).catch(() => {});
+    await this.#tails.put(name, tail);
     const moved = this.#catalog.moveToRemote(entry, REMOTE, name);
     if (moved === undefined) {
       // Compacted while uploading: the copy in the store holds nothing cataloged.
@@ -276,29 +308,6 @@ export class ColdTier {
     this.counters.uploaded_bytes += entry.bytes;
     this.#copies.push({ entry, after: Date.now() + this.#options.graceMs });
     return true;
-  }
-
-  /** Keeps the tail of the local file at `path` as the cached tail of remote `name`. */
-  async #cacheTail(path: string, size: number, name: string): Promise<void> {
-    const file = await Deno.open(path);
-    try {
-      const read = async (offset: number, length: number) => {
-        const out = new Uint8Array(length);
-        await file.seek(offset, Deno.SeekMode.Start);
-        for (let got = 0; got < length;) {
-          const n = await file.read(out.subarray(got));
-          if (n === null) throw new Error(`${path} is shorter than ${size} bytes`);
-          got += n;
-        }
-        return out;
-      };
-      const footer = decodeFooter(path, await read(size - FOOTER_SIZE, FOOTER_SIZE), size);
-      // As much as the first read of a cold index asks for, and the whole index.
-      const start = Math.max(0, Math.min(footer.indexOffset, size - INDEX_TAIL_BYTES));
-      await this.#tails.put(name, await read(start, size - start));
-    } finally {
-      file.close();
-    }
   }
 
   /**

@@ -3,13 +3,15 @@
  * catalog the file from a bucket listing alone, without reading it:
  *
  * ```
- * <prefix><node>/<minTs>-<maxTs>-<rows>-<rawBytes>-<file name>
- * loge/web-1/1795219200000000000-1795219259999000000-125000-31457280-l1-mi2k3x-00000007.loge
+ * <prefix><node>/<minTs>-<maxTs>-<rows>-<rawBytes>-<tailBytes>-<file name>
+ * loge/web-1/1795219200000000000-1795219259999000000-125000-31457280-401234-l1-mi2k3x-00000007.loge
  * ```
  *
  * The node id keeps nodes that share a bucket apart (each writes below its
- * own); the file name carries the level and is unique per node. The
- * catalog names a remote file by its key below the prefix.
+ * own); the file name carries the level and is unique per node; `tailBytes`
+ * is the size of the file's index and footer, so that a cold read fetches
+ * the index in one request. The catalog names a remote file by its key
+ * below the prefix.
  *
  * @module
  */
@@ -21,7 +23,7 @@ import { segmentLevel } from "../storage/segment_name.ts";
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 const NAME =
-  /^([A-Za-z0-9][A-Za-z0-9._-]{0,62})\/(\d{1,19})-(\d{1,19})-(\d{1,15})-(\d{1,15})-([^/]+)$/;
+  /^([A-Za-z0-9][A-Za-z0-9._-]{0,62})\/(\d{1,19})-(\d{1,19})-(\d{1,15})-(\d{1,15})-(\d{1,15})-([^/]+)$/;
 
 /**
  * Why `id` cannot be a node id, or `undefined` when it can.
@@ -48,14 +50,16 @@ export function nodeIdProblem(id: string): string | undefined {
  * import { remoteName } from "./remote_key.ts";
  * import assert from "node:assert/strict";
  * const file = { name: "l1-a-00000001.loge", minTs: 5n, maxTs: 9n, rows: 3, rawBytes: 120 };
- * assert.equal(remoteName("web-1", file), "web-1/5-9-3-120-l1-a-00000001.loge");
+ * assert.equal(remoteName("web-1", file, 800), "web-1/5-9-3-120-800-l1-a-00000001.loge");
  * ```
  */
 export function remoteName(
   node: string,
   file: { name: string; minTs: bigint; maxTs: bigint; rows: number; rawBytes: number },
+  tailBytes: number,
 ): string {
-  return `${node}/${file.minTs}-${file.maxTs}-${file.rows}-${file.rawBytes}-${file.name}`;
+  const { name, minTs, maxTs, rows, rawBytes } = file;
+  return `${node}/${minTs}-${maxTs}-${rows}-${rawBytes}-${tailBytes}-${name}`;
 }
 
 /**
@@ -67,9 +71,13 @@ export function remoteName(
  * ```ts
  * import { parseRemoteName } from "./remote_key.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(parseRemoteName("web-1/5-9-3-120-l1-a-00000001.loge", 4096), {
- *   name: "web-1/5-9-3-120-l1-a-00000001.loge", node: "web-1", level: 1,
- *   minTs: 5n, maxTs: 9n, rows: 3, rawBytes: 120, bytes: 4096,
+ * assert.deepEqual(parseRemoteName("web-1/5-9-3-120-800-l1-a-00000001.loge", 4096), {
+ *   file: {
+ *     name: "web-1/5-9-3-120-800-l1-a-00000001.loge", level: 1,
+ *     minTs: 5n, maxTs: 9n, rows: 3, rawBytes: 120, bytes: 4096,
+ *   },
+ *   node: "web-1",
+ *   tailBytes: 800,
  * });
  * assert.equal(parseRemoteName("web-1/notes.txt", 10), undefined);
  * ```
@@ -77,21 +85,19 @@ export function remoteName(
 export function parseRemoteName(
   name: string,
   bytes: number,
-): (RemoteFile & { node: string }) | undefined {
+): { file: RemoteFile; node: string; tailBytes: number } | undefined {
   const m = NAME.exec(name);
   if (!m) return undefined;
-  const level = segmentLevel(m[6]);
+  const level = segmentLevel(m[7]);
   const minTs = BigInt(m[2]);
   const maxTs = BigInt(m[3]);
-  if (level === undefined || minTs > maxTs || maxTs >= 2n ** 63n) return undefined;
+  const tailBytes = Number(m[6]);
+  if (level === undefined || minTs > maxTs || maxTs >= 2n ** 63n || tailBytes > bytes) {
+    return undefined;
+  }
   return {
-    name,
+    file: { name, level, minTs, maxTs, rows: Number(m[4]), rawBytes: Number(m[5]), bytes },
     node: m[1],
-    level,
-    minTs,
-    maxTs,
-    rows: Number(m[4]),
-    rawBytes: Number(m[5]),
-    bytes,
+    tailBytes,
   };
 }

@@ -53,7 +53,7 @@ interface Tail {
 export function openRemoteSource(
   store: ObjectStore,
   key: string,
-  segment: SegmentLocation & { bytes: number },
+  segment: SegmentLocation & { bytes: number; tailBytes?: number },
   tails: TailCache,
   counters: RemoteReadCounters,
 ): ByteSource {
@@ -85,6 +85,7 @@ export function openRemoteSource(
   return {
     name: `${store.name}/${key}`,
     size,
+    tailHint: segment.tailBytes,
     async read(offset, length) {
       const end = offset + length;
       if (offset < 0 || end > size) {

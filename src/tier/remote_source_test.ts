@@ -75,6 +75,16 @@ Deno.test("remote sources: ranged GETs for blocks, the tail once, kept across re
     assert.equal(counters.gets, 3);
     assert.equal(counters.index_cache_hits, 1);
 
+    // With the size of the index known (remote keys carry it), one GET of exactly it.
+    const hinted = remoteReadCounters();
+    const blocksEnd = Math.max(...index.blocks.map((b) => b.offset + b.length));
+    const indexTail = info.bytes - blocksEnd; // the index follows the last block
+    const other = { ...segment, name: "n/other.loge", tailBytes: indexTail };
+    const hintedSource = openRemoteSource(store, "p/n/l1-a.loge", other, tails, hinted);
+    assert.equal(hintedSource.tailHint, indexTail);
+    await readSegmentIndex(hintedSource);
+    assert.deepEqual([hinted.gets, hinted.bytes_fetched], [1, indexTail]);
+
     // S3 down: the cached index still opens; a block read is unavailable, not damaged.
     await s3.stop();
     await assert.rejects(readBlocks(source, [index.blocks[5]]), SourceUnavailableError);

@@ -13,6 +13,12 @@ export interface ByteSource {
   /** Size in bytes. */
   readonly size: number;
   /**
+   * Bytes at the end of the file that hold its index and footer, when known
+   * beforehand (a remote file's key says it): the index is then read in one
+   * request instead of a guess and a second read.
+   */
+  readonly tailHint?: number;
+  /**
    * Reads exactly `length` bytes at `offset`: one round trip (a `pread`
    * locally, a range request remotely), so callers batch what they can.
    */
