@@ -71,3 +71,38 @@ export function formatTime(ns: bigint): string {
   const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
   return `${base}${fraction ? `.${fraction}` : ""}Z`;
 }
+
+const SECOND = 1_000_000_000n;
+const PROM_DURATION =
+  /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const PROM_UNIT_NS = [
+  365n * 86_400n * SECOND,
+  7n * 86_400n * SECOND,
+  86_400n * SECOND,
+  3600n * SECOND,
+  60n * SECOND,
+  SECOND,
+  1_000_000n,
+];
+
+/**
+ * Parses a Prometheus duration (`model.ParseDuration`: `1h30m`, `15000ms`,
+ * `2d`, `0`; units y w d h m s ms, largest first, each at most once) into
+ * nanoseconds, or `undefined`. Loki reads `step`, `since` and the ranges
+ * of LogQL (`[5m]`) this way.
+ *
+ * @example
+ * ```ts
+ * import { parsePromDuration } from "./time.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parsePromDuration("1m30s"), 90_000_000_000n);
+ * assert.equal(parsePromDuration("15000ms"), 15_000_000_000n);
+ * assert.equal(parsePromDuration("1.5m"), undefined);
+ * ```
+ */
+export function parsePromDuration(text: string): bigint | undefined {
+  if (text === "0") return 0n;
+  const m = text === "" ? null : PROM_DURATION.exec(text);
+  if (!m) return undefined;
+  return m.slice(1).reduce((ns, n, i) => ns + BigInt(n ?? 0) * PROM_UNIT_NS[i], 0n);
+}

@@ -27,13 +27,13 @@
  * `label_format`) are checked here against the subset `pipeline/template.ts`
  * supports, regexes against RE2, patterns against Loki's rules. Valid LogQL
  * that loge does not support yet is refused with a message naming it: `|
- * unwrap` (metric queries), `| distinct`, `ip(...)` filters, `| logfmt`
- * with label extractions, and template actions beyond the subset.
+ * distinct`, `ip(...)` filters, `| logfmt` with label extractions, and
+ * template actions beyond the subset; `| unwrap` belongs to metric queries.
  *
  * Whitespace and `#` line comments (as in Loki) are allowed between tokens.
  * The parser reads characters through a cursor with one small scanning
- * method per token kind, so more productions (range vectors `[5m]`, metric
- * queries like `rate(...)` or `sum by (x) (...)`) can be added beside them.
+ * method per token kind. Metric queries (`metric/parse.ts`) read the log
+ * selection inside a range aggregation with {@linkcode parseEmbeddedLog}.
  *
  * Regular expressions are validated while parsing (see {@linkcode compileRegex}
  * in `re2.ts` for the engines, the RE2 → JavaScript translation and the
@@ -129,6 +129,37 @@ export function parseLogQL(input: string): LogSelectorExpr {
   return new Parser(input).parseQuery();
 }
 
+/** A log selection inside a metric query, and the 0-based offset where it ends. */
+export interface EmbeddedLog {
+  matchers: LabelMatcher[];
+  pipeline: PipelineStage[];
+  end: number;
+}
+
+/**
+ * Parses the log selection inside a metric query (`rate({app="web"} |=
+ * "x" [5m])`) from the 0-based offset `start` of `input`: a selector (when
+ * `selector`, else the pipeline alone, as after a range) and the pipeline
+ * stages that follow. It stops before anything that is not a stage (`[`,
+ * `)`, …) and before `| unwrap`; positions in errors are those of `input`.
+ *
+ * @example
+ * ```ts
+ * import { parseEmbeddedLog } from "./logql.ts";
+ * import assert from "node:assert/strict";
+ * const text = 'rate({app="web"} |= "x" [5m])';
+ * const log = parseEmbeddedLog(text, 5, true);
+ * assert.deepEqual(log.matchers, [{ name: "app", op: "=", value: "web" }]);
+ * assert.equal(log.pipeline.length, 1);
+ * assert.equal(text[log.end], "[");
+ * ```
+ *
+ * @throws {LogQLParseError} If the selection is malformed.
+ */
+export function parseEmbeddedLog(input: string, start: number, selector: boolean): EmbeddedLog {
+  return new Parser(input, true).parseEmbedded(start, selector);
+}
+
 const LABEL_OPS: readonly LabelMatchOp[] = ["=", "!=", "=~", "!~"];
 const LINE_FILTER_OPS: readonly LineFilterOp[] = ["|=", "!=", "|~", "!~"];
 const LABEL_OPS_LIST = '"=", "!=", "=~" or "!~"';
@@ -147,9 +178,25 @@ const NAME_END = /[\s{}()[\]=!~<>|,"`#]/;
 class Parser {
   readonly #src: string;
   #pos = 0;
+  /** Inside a metric query: the pipeline ends before anything that is not a stage, or `| unwrap`. */
+  readonly #embedded: boolean;
 
-  constructor(src: string) {
+  constructor(src: string, embedded = false) {
     this.#src = src;
+    this.#embedded = embedded;
+  }
+
+  /** The selector (when `selector`) and pipeline from `start`, and where they end. */
+  parseEmbedded(start: number, selector: boolean): EmbeddedLog {
+    this.#pos = start;
+    this.#skipSpace();
+    let matchers: LabelMatcher[] = [];
+    if (selector) {
+      if (this.#peek() !== "{") this.#expected('stream selector "{"');
+      matchers = this.#parseSelector();
+    }
+    const pipeline = this.#parsePipeline(true);
+    return { matchers, pipeline, end: this.#pos };
   }
 
   /** query = [ selector ] { line_filter } */
@@ -229,6 +276,7 @@ class Parser {
       if (this.#pos >= this.#src.length) return stages;
       const start = this.#pos;
       const run = this.#scanOperatorRun();
+      if (this.#embedded && (run === "" || this.#atUnwrap(run))) return stages;
       if (run === "") {
         this.#expected(
           stages.length > 0 || hasSelector
@@ -358,7 +406,9 @@ class Parser {
         this.#pos += word.length;
         return { kind: word as "drop" | "keep", labels: this.#parseLabelList() };
       case "unwrap":
-        return unsupported("unwrap belongs to metric queries, which loge does not support yet");
+        return unsupported(
+          "unwrap belongs to a range aggregation, such as sum_over_time({…} | unwrap x [1m])",
+        );
       case "distinct":
         return unsupported("not supported yet");
       case "ip":
@@ -606,6 +656,13 @@ class Parser {
         return;
       }
     }
+  }
+
+  /** Whether `| unwrap` is at the cursor, `run` being the operator run there. */
+  #atUnwrap(run: string): boolean {
+    if (run !== "|") return false;
+    const m = /^\|\s*unwrap(?![A-Za-z0-9_])/.exec(this.#src.slice(this.#pos, this.#pos + 64));
+    return m !== null;
   }
 
   #peek(): string | undefined {

@@ -326,7 +326,7 @@ Deno.test("parseLogQL() reports unknown line filter operators and pipeline stage
   );
   assertParseError(
     '{app="web"} | unwrap latency',
-    'cannot parse query at 13: unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
+    'cannot parse query at 13: unsupported pipeline stage "| unwrap": unwrap belongs to a range aggregation, such as sum_over_time({…} | unwrap x [1m])',
   );
   assertParseError(
     '{app="web"} |= "x" |logfmt host',
@@ -487,7 +487,7 @@ Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, nam
     const [q, message] of [
       [
         "| unwrap latency",
-        'at 13: unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
+        'at 13: unsupported pipeline stage "| unwrap": unwrap belongs to a range aggregation, such as sum_over_time({…} | unwrap x [1m])',
       ],
       ["| distinct a", 'at 13: unsupported pipeline stage "| distinct": not supported yet'],
       ['| ip("10.0.0.0/8")', 'at 15: unsupported label filter "ip(...)"'],

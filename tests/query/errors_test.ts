@@ -63,7 +63,7 @@ Deno.test("parse errors are 400 with the message and position", () =>
       [
         '{app="web"} | unwrap latency',
         13,
-        'unsupported pipeline stage "| unwrap": unwrap belongs to metric queries, which loge does not support yet',
+        'unsupported pipeline stage "| unwrap": unwrap belongs to a range aggregation, such as sum_over_time({…} | unwrap x [1m])',
       ],
       ["|= panic", 4, 'expected quoted string ("..." or `...`), found "panic"'],
       ['|= "é😀" x', 10, `expected ${filters} or end of query, found "x"`],

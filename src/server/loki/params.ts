@@ -12,7 +12,7 @@ import type { Direction } from "../../query/engine.ts";
 import { readBody } from "../body.ts";
 import { MAX_LIMIT } from "../read_request.ts";
 import { QueryError } from "../read_request.ts";
-import { isNanoseconds, MAX_TS, parseTime } from "../../time.ts";
+import { isNanoseconds, MAX_TS, parsePromDuration, parseTime } from "../../time.ts";
 
 const SECOND = 1_000_000_000n;
 const MAX_FORM_BODY = 1024 * 1024;
@@ -86,17 +86,6 @@ export function parseLokiTime(value: string, name: string): bigint {
   return ns;
 }
 
-const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_NS = [
-  365n * 86_400n * SECOND,
-  7n * 86_400n * SECOND,
-  86_400n * SECOND,
-  3600n * SECOND,
-  60n * SECOND,
-  SECOND,
-  1_000_000n,
-];
-
 /**
  * Parses a Prometheus duration (`1h30m`, `15000ms`, `2d`; units y w d h m s
  * ms, largest first), as Loki's `since` and `step` take it.
@@ -110,15 +99,15 @@ const UNIT_NS = [
  * ```
  */
 export function parseDuration(value: string, name: string): bigint {
-  const m = value === "" ? null : DURATION.exec(value);
-  if (!m) {
+  const ns = parsePromDuration(value);
+  if (ns === undefined) {
     throw new QueryError(
       `cannot parse ${name} ${
         JSON.stringify(value)
       }: expected a duration such as 15s, 1m30s or 15000ms (units y, w, d, h, m, s, ms)`,
     );
   }
-  return m.slice(1).reduce((ns, n, i) => ns + BigInt(n ?? 0) * UNIT_NS[i], 0n);
+  return ns;
 }
 
 /** A time window in nanoseconds, both ends inclusive. */
