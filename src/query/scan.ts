@@ -15,12 +15,18 @@ import type { ByteSource } from "../storage/source/byte_source.ts";
 import { LOCAL } from "../storage/source/opener.ts";
 import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
 import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
+import type { ReadFigures } from "./read_figures.ts";
+import { utf8Length } from "./utf8_length.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
   readonly ts: BigInt64Array | bigint[];
   /** Whether any line has metadata. */
   readonly hasMetadata: boolean;
+  /** Whether the lines are in memory (the head's), not in a block of a file. */
+  readonly inMemory: boolean;
+  /** UTF-8 bytes of lines `[from, to)`. */
+  bytes(from: number, to: number): number;
   /** Scans lines `[from, to)` with `matcher`. */
   scan(
     from: number,
@@ -37,6 +43,8 @@ const utf8 = new TextDecoder();
 const NO_COLUMNS: Columns = {
   ts: [],
   hasMetadata: false,
+  inMemory: false,
+  bytes: () => 0,
   scan: () => {},
   metadata: () => undefined,
 };
@@ -45,6 +53,12 @@ function blockColumns(block: Block): Columns {
   return {
     ts: block.ts,
     hasMetadata: block.metadata !== undefined,
+    inMemory: false,
+    bytes(from, to) {
+      let n = 0;
+      for (let i = from; i < to; i++) n += block.ends[i] - block.starts[i];
+      return n;
+    },
     scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
     metadata(i) {
       const ends = block.metadataEnds;
@@ -62,6 +76,12 @@ function memColumns(mem: MemStream): Columns {
   return {
     ts: order.map((i) => mem.ts[i]),
     hasMetadata: mem.metadata !== undefined,
+    inMemory: true,
+    bytes(from, to) {
+      let n = 0;
+      for (let k = from; k < to; k++) n += utf8Length(mem.lines[order[k]]);
+      return n;
+    },
     scan(from, to, matcher, emit) {
       for (let k = from; k < to; k++) {
         const line = mem.lines[order[k]];
@@ -77,18 +97,24 @@ function memColumns(mem: MemStream): Columns {
  * one {@linkcode readBlocks} call (adjacent blocks cost one read, not one
  * each). A damaged block reads as no lines, with a warning, as do the
  * blocks of a file that cannot be read now. Blocks of remote files come from
- * and go to the context's block cache.
+ * and go to the context's block cache. `read` counts the blocks and their
+ * compressed bytes.
  */
 export async function readUnits(
   ctx: ReadContext,
   units: readonly Unit[],
   warnings: string[],
+  read?: ReadFigures,
 ): Promise<Columns[]> {
   const out = new Array<Columns>(units.length);
   const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
   const { blockCache } = ctx;
   units.forEach((unit, at) => {
     if (unit.kind === "memory") return void (out[at] = memColumns(unit.mem));
+    if (read) {
+      read.blocks++;
+      read.compressedBytes += unit.ref.length;
+    }
     const remote = blockCache !== undefined && unit.entry.location !== LOCAL;
     const cached = remote ? blockCache.get(unit.entry.name, unit.ref.offset) : undefined;
     if (cached) return void (out[at] = blockColumns(cached));
@@ -121,15 +147,28 @@ export async function readUnits(
   return out;
 }
 
-/** Emits the lines of `cols` with times in `[lo, hi]` that pass `matcher`, in time order. */
+/**
+ * Emits the lines of `cols` with times in `[lo, hi]` that pass `matcher`, in
+ * time order; `read` counts the lines in `[lo, hi]` and their bytes.
+ */
 export function scanColumns(
   cols: Columns,
   lo: bigint,
   hi: bigint,
   matcher: LineMatcher,
   emit: (ts: bigint, line: string, metadata: string | undefined) => void,
+  read?: ReadFigures,
 ): void {
   const from = lowerBound(cols.ts, lo);
   const to = upperBound(cols.ts, hi);
+  if (read && from < to) {
+    if (cols.inMemory) {
+      read.headLines += to - from;
+      read.headBytes += cols.bytes(from, to);
+    } else {
+      read.blockLines += to - from;
+      read.blockBytes += cols.bytes(from, to);
+    }
+  }
   cols.scan(from, to, matcher, (i, line) => emit(cols.ts[i], line, cols.metadata(i)));
 }

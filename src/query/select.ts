@@ -19,6 +19,7 @@ import type {
 } from "./plan.ts";
 import { lineMatcherOf, plan, planSegments, timeBounds } from "./plan.ts";
 import { compilePipeline } from "./pipeline/mod.ts";
+import { ReadFigures } from "./read_figures.ts";
 import { readUnits, scanColumns } from "./scan.ts";
 import { type Direction, type LogEntry, TopEntries } from "./top_entries.ts";
 
@@ -33,6 +34,8 @@ export interface SelectResult {
   entries: LogEntry[];
   /** One message per damaged file skipped; the answer lacks its lines. */
   warnings: string[];
+  /** What the query read, for its statistics (set by the engine's selections). */
+  read?: ReadFigures;
 }
 
 /** The lines of a log query over part of the catalog, and the files it left unread. */
@@ -84,6 +87,7 @@ async function topLines(
   const pipeline = compilePipeline(query.pipeline);
   const backward = query.direction === "backward";
   const { units, warnings, done } = planned;
+  const read = new ReadFigures();
   try {
     // The unit that may hold the first line in the direction goes first.
     units.sort(backward ? (a, b) => cmp(b.maxTs, a.maxTs) : (a, b) => cmp(a.minTs, b.minTs));
@@ -94,15 +98,15 @@ async function topLines(
       if (!top.admits(backward ? units[at].maxTs : units[at].minTs)) break;
       const wave = units.slice(at, at + ctx.concurrency);
       at += wave.length;
-      const read = await readUnits(ctx, wave, warnings);
+      const columns = await readUnits(ctx, wave, warnings, read);
       for (let w = 0; w < wave.length; w++) {
         const run = pipeline.forStream(wave[w].stream);
         const bound = top.bound;
         scanColumns(
-          read[w],
+          columns[w],
           backward && bound !== undefined && bound > lo ? bound : lo,
           !backward && bound !== undefined && bound < hi ? bound : hi,
-          matcherOf(wave[w].stream, read[w].hasMetadata),
+          matcherOf(wave[w].stream, columns[w].hasMetadata),
           (ts, line, metadata) => {
             if (!top.admits(ts)) return;
             const out = run.process(
@@ -111,11 +115,12 @@ async function topLines(
             );
             if (out) top.offer({ ts, ...out });
           },
+          read,
         );
         top.settle();
       }
     }
-    return { entries: top.sorted(), warnings };
+    return { entries: top.sorted(), warnings, read };
   } finally {
     done();
   }

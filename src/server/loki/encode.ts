@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ReadFigures } from "../../query/read_figures.ts";
 import type { StreamLabels } from "../../storage/catalog.ts";
 
 /** One line of a log query's answer, as the engine gives it. */
@@ -116,48 +117,75 @@ export function encodeStreams(entries: readonly LokiEntry[], categorize: boolean
 
 /** What loge measured of a query, for {@linkcode lokiStats}. */
 export interface QueryFigures {
-  /** Lines the answer holds. */
-  lines: number;
-  /** Bytes of those lines (UTF-8). */
-  bytes: number;
   /** Seconds the query took. */
   seconds: number;
+  /** What the query read: lines of blocks of files, and lines in memory. */
+  read?: ReadFigures;
+  /** Lines processed; default: those `read` counts. */
+  lines?: number;
+  /** Bytes (UTF-8) of the lines processed; default: those `read` counts. */
+  bytes?: number;
+  /** Lines (entries) the answer holds; default `lines`. */
+  returned?: number;
 }
 
-/** The chunk figures Loki reports per store; loge has no chunks: zeros. */
-function storeStats() {
+/**
+ * Loki's chunk figures of a store: loge reads blocks where Loki reads
+ * chunks, so blocks read stand for chunks referenced and downloaded.
+ */
+function storeStats(chunks = 0, chunk: Partial<ReturnType<typeof chunkStats>> = {}) {
   return {
-    totalChunksRef: 0,
-    totalChunksDownloaded: 0,
+    totalChunksRef: chunks,
+    totalChunksDownloaded: chunks,
     chunksDownloadTime: 0,
-    chunk: {
-      headChunkBytes: 0,
-      headChunkLines: 0,
-      decompressedBytes: 0,
-      decompressedLines: 0,
-      compressedBytes: 0,
-      totalDuplicates: 0,
-    },
+    chunk: { ...chunkStats(), ...chunk },
+  };
+}
+
+function chunkStats() {
+  return {
+    headChunkBytes: 0,
+    headChunkLines: 0,
+    decompressedBytes: 0,
+    decompressedLines: 0,
+    compressedBytes: 0,
+    totalDuplicates: 0,
   };
 }
 
 /**
- * Loki's `stats` object: `summary` from what loge measured (the lines and
- * bytes counted are those of the answer: the engine does not count what it
- * scanned), `querier` and `ingester` with Loki's keys at zero.
+ * Loki's `stats` object (loki `pkg/logqlmodel/stats`): `summary` from what
+ * loge measured; with `read`, lines of blocks of files as the querier's
+ * store figures (decompressed lines and bytes, compressed bytes, blocks as
+ * chunks) and lines in memory as the ingester's head-chunk figures, as Loki
+ * splits what its store and its ingesters read; other keys at zero.
  *
  * @example
  * ```ts
  * import { lokiStats } from "./encode.ts";
+ * import { ReadFigures } from "../../query/read_figures.ts";
  * import assert from "node:assert/strict";
- * const stats = lokiStats({ lines: 2, bytes: 10, seconds: 0.5 });
- * assert.equal(stats.summary.totalLinesProcessed, 2);
- * assert.equal(stats.summary.bytesProcessedPerSecond, 20);
- * assert.equal(stats.ingester.store.chunk.headChunkBytes, 0);
+ * const read = new ReadFigures();
+ * read.blocks = 1;
+ * read.blockLines = 3;
+ * read.blockBytes = 30;
+ * read.headLines = 1;
+ * read.headBytes = 10;
+ * const stats = lokiStats({ seconds: 0.5, returned: 2, read });
+ * assert.equal(stats.summary.totalLinesProcessed, 4);
+ * assert.equal(stats.summary.bytesProcessedPerSecond, 80);
+ * assert.equal(stats.summary.totalEntriesReturned, 2);
+ * assert.equal(stats.querier.store.chunk.decompressedLines, 3);
+ * assert.equal(stats.ingester.store.chunk.headChunkBytes, 10);
  * ```
  */
-export function lokiStats({ lines, bytes, seconds }: QueryFigures) {
+export function lokiStats(figures: QueryFigures) {
+  const { seconds, read } = figures;
+  const lines = figures.lines ?? read?.lines ?? 0;
+  const bytes = figures.bytes ?? read?.bytes ?? 0;
+  const returned = figures.returned ?? lines;
   const perSecond = (n: number) => (seconds > 0 ? Math.round(n / seconds) : 0);
+  const headLines = read?.headLines ?? 0;
   return {
     summary: {
       bytesProcessedPerSecond: perSecond(bytes),
@@ -167,19 +195,25 @@ export function lokiStats({ lines, bytes, seconds }: QueryFigures) {
       execTime: seconds,
       queueTime: 0,
       subqueries: 0,
-      totalEntriesReturned: lines,
+      totalEntriesReturned: returned,
       splits: 0,
       shards: 0,
-      totalPostFilterLines: lines,
+      totalPostFilterLines: returned,
       totalStructuredMetadataBytesProcessed: 0,
     },
-    querier: { store: storeStats() },
+    querier: {
+      store: storeStats(read?.blocks, {
+        decompressedLines: read?.blockLines ?? 0,
+        decompressedBytes: read?.blockBytes ?? 0,
+        compressedBytes: read?.compressedBytes ?? 0,
+      }),
+    },
     ingester: {
-      totalReached: 0,
+      totalReached: headLines > 0 ? 1 : 0,
       totalChunksMatched: 0,
       totalBatches: 0,
       totalLinesSent: 0,
-      store: storeStats(),
+      store: storeStats(0, { headChunkLines: headLines, headChunkBytes: read?.headBytes ?? 0 }),
     },
   };
 }

@@ -65,8 +65,6 @@ function logQueryText(params: URLSearchParams): string {
   return text;
 }
 
-const UTF8 = new TextEncoder();
-
 /** Runs a log query over `window` and answers in Loki's `streams` shape. */
 async function answerLogQuery(
   req: Request,
@@ -79,7 +77,7 @@ async function answerLogQuery(
   const { matchers, pipeline } = parseQuery(text);
   const limit = parseLokiLimit(params.get("limit"));
   const direction = parseLokiDirection(params.get("direction"));
-  const { entries, warnings } = await engine.select({
+  const { entries, warnings, read } = await engine.select({
     ...window,
     matchers,
     ...splitPushdown(pipeline),
@@ -87,7 +85,6 @@ async function answerLogQuery(
     direction,
   });
   const categorize = wantsCategorized(req);
-  const bytes = entries.reduce((n, e) => n + UTF8.encode(e.line).length, 0);
   return json({
     status: "success",
     data: {
@@ -96,9 +93,9 @@ async function answerLogQuery(
       ...(categorize ? { encodingFlags: [CATEGORIZE_LABELS] } : {}),
       result: encodeStreams(entries, categorize),
       stats: lokiStats({
-        lines: entries.length,
-        bytes,
         seconds: (performance.now() - began) / 1000,
+        returned: entries.length,
+        read,
       }),
     },
     ...(warnings.length > 0 ? { warnings } : {}),
