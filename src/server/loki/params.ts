@@ -50,6 +50,25 @@ export async function requestParams(req: Request): Promise<URLSearchParams> {
 }
 
 /**
+ * Decodes a percent-encoded path segment (`what` names it in the message).
+ *
+ * @example
+ * ```ts
+ * import { pathSegment } from "./params.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(pathSegment("service%2Ename", "label name"), "service.name");
+ * assert.throws(() => pathSegment("%E0%A4%A", "label name"), /label name "%E0%A4%A" is not valid percent-encoding/);
+ * ```
+ */
+export function pathSegment(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new QueryError(`${what} ${JSON.stringify(raw)} is not valid percent-encoding`);
+  }
+}
+
+/**
  * Parses a time as Loki does: a value with `.` is float seconds (rounded to
  * the millisecond, as Loki rounds), an integer of at most 10 digits is
  * seconds, a longer one nanoseconds, anything else RFC 3339 (with up to

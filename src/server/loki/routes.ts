@@ -26,6 +26,7 @@ import {
   parseLokiLimit,
   parseLokiTime,
   parseStep,
+  pathSegment,
   requestParams,
   type Window,
 } from "./params.ts";
@@ -123,15 +124,6 @@ async function instantQuery(req: Request, engine: QueryEngine): Promise<Response
   const since = params.get("since");
   const back = since ? parseDuration(since, "since") : QUERY_SINCE;
   return answerLogQuery(req, engine, params, text, { start: at > back ? at - back : 0n, end: at });
-}
-
-/** Decodes a percent-encoded path segment, as a {@linkcode QueryError}. */
-function pathSegment(raw: string, what: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new QueryError(`${what} ${JSON.stringify(raw)} is not valid percent-encoding`);
-  }
 }
 
 /** The package's version, for `status/buildinfo`. */
