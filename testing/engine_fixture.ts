@@ -14,7 +14,7 @@ import { Catalog } from "../src/storage/catalog.ts";
 import { SegmentCache } from "../src/storage/segment_cache.ts";
 import { SegmentWriter } from "../src/storage/segment_writer.ts";
 import type { SegmentIndex } from "../src/storage/segment_reader.ts";
-import { QueryEngine } from "../src/query/engine.ts";
+import { type EngineContext, QueryEngine } from "../src/query/engine.ts";
 
 /** A stored line: its time, its stream's labels, its text and its structured metadata. */
 export interface Row {
@@ -37,8 +37,9 @@ export const streamKeyOf = (labels: Record<string, string>): string =>
   JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1))));
 
 /**
- * Runs `fn` with an engine over `rows`, and the index of the segment file
- * (undefined when no row is in a file); removes everything after.
+ * Runs `fn` with an engine over `rows`, the index of the segment file
+ * (undefined when no row is in a file) and the engine's context (for the
+ * query modules' own functions); removes everything after.
  *
  * @example
  * ```ts
@@ -57,7 +58,7 @@ export const streamKeyOf = (labels: Record<string, string>): string =>
 export async function withEngine(
   rows: readonly Row[],
   options: FixtureOptions,
-  fn: (engine: QueryEngine, index: SegmentIndex | undefined) => Promise<void>,
+  fn: (engine: QueryEngine, index: SegmentIndex | undefined, ctx: EngineContext) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "loge-engine-" });
   const catalog = await Catalog.open(dir);
@@ -91,7 +92,8 @@ export async function withEngine(
         : undefined;
       head.add(2, [{ key, ts: group.map((r) => r.ts), lines: group.map((r) => r.line), metadata }]);
     }
-    await fn(new QueryEngine({ catalog, cache, head: () => [head], concurrency: 3 }), index);
+    const ctx: EngineContext = { catalog, cache, head: () => [head], concurrency: 3 };
+    await fn(new QueryEngine(ctx), index, ctx);
   } finally {
     await cache.close();
     catalog.close();

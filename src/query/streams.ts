@@ -11,6 +11,7 @@
 import type { LabelMatcher } from "./ast.ts";
 import type { CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import type { OpenSegment } from "../storage/segment_cache.ts";
+import type { BlockRef } from "../storage/segment_reader.ts";
 import { type EngineContext, inParallel, streamFilter, timeBounds, unreadable } from "./plan.ts";
 
 /**
@@ -109,16 +110,17 @@ export async function indexStats(
 
 /**
  * Calls `visit` with each block of `files` in `[lo, hi]` whose stream
- * `selects`. A file that cannot be read now is left out (these answers have
- * no warnings; a damaged local one goes to the quarantine).
+ * `selects`, from the files' indexes (no block is read). A file that cannot
+ * be read now is left out (these answers have no warnings; a damaged local
+ * one goes to the quarantine).
  */
-async function eachBlockIn(
+export async function eachBlockIn(
   ctx: EngineContext,
   files: CatalogEntry[],
   lo: bigint,
   hi: bigint,
   selects: (s: StreamLabels) => boolean,
-  visit: (stream: StreamLabels, ref: { count: number; rawLength: number }) => void,
+  visit: (stream: StreamLabels, ref: BlockRef) => void,
 ): Promise<void> {
   const { catalog, cache } = ctx;
   catalog.acquire(files);
