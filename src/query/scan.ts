@@ -147,6 +147,18 @@ export async function readUnits(
   return out;
 }
 
+/** Counts lines `[from, to)` of `cols` and their bytes in `read`, by where they are. */
+export function countLines(read: ReadFigures, cols: Columns, from: number, to: number): void {
+  if (from >= to) return;
+  if (cols.inMemory) {
+    read.headLines += to - from;
+    read.headBytes += cols.bytes(from, to);
+  } else {
+    read.blockLines += to - from;
+    read.blockBytes += cols.bytes(from, to);
+  }
+}
+
 /**
  * Emits the lines of `cols` with times in `[lo, hi]` that pass `matcher`, in
  * time order; `read` counts the lines in `[lo, hi]` and their bytes.
@@ -161,14 +173,6 @@ export function scanColumns(
 ): void {
   const from = lowerBound(cols.ts, lo);
   const to = upperBound(cols.ts, hi);
-  if (read && from < to) {
-    if (cols.inMemory) {
-      read.headLines += to - from;
-      read.headBytes += cols.bytes(from, to);
-    } else {
-      read.blockLines += to - from;
-      read.blockBytes += cols.bytes(from, to);
-    }
-  }
+  if (read) countLines(read, cols, from, to);
   cols.scan(from, to, matcher, (i, line) => emit(cols.ts[i], line, cols.metadata(i)));
 }

@@ -103,8 +103,20 @@ export function parseBytes(text: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
-/** Parses a Go float (`strconv.ParseFloat`): decimal, exponent, `inf`, `nan`. */
-function parseNumber(text: string): number | undefined {
+/**
+ * Parses a Go float (`strconv.ParseFloat`): decimal, exponent, `inf`, `nan`;
+ * `undefined` if it is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseNumber } from "./label_filter.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseNumber("1.5e3"), 1500);
+ * assert.equal(parseNumber("-Inf"), -Infinity);
+ * assert.equal(parseNumber(" 1"), undefined);
+ * ```
+ */
+export function parseNumber(text: string): number | undefined {
   if (/^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
   if (/^[-+]?(?:inf|infinity)$/i.test(text)) return text.startsWith("-") ? -Infinity : Infinity;
   if (/^nan$/i.test(text)) return NaN;
