@@ -1,12 +1,15 @@
 /**
- * Loki's answer to a log query: lines grouped into stream objects (loki
- * `pkg/util/marshal/query.go` `encodeStream`), optionally with the
- * `categorize-labels` encoding, and the `stats` object (loki
- * `pkg/logqlmodel/stats/context.go`, the keys Grafana's `parseStats` reads).
+ * Loki's answers to queries: a log query's lines grouped into stream objects
+ * (loki `pkg/util/marshal/query.go` `encodeStream`), optionally with the
+ * `categorize-labels` encoding; a metric query's scalar, vector or matrix
+ * (`encodeScalar`, `encodeVector`, `encodeMatrix` there); and the `stats`
+ * object (loki `pkg/logqlmodel/stats/context.go`, the keys Grafana's
+ * `parseStats` reads).
  *
  * @module
  */
 
+import type { MetricResult } from "../../query/metric/evaluate.ts";
 import type { ReadFigures } from "../../query/read_figures.ts";
 import type { StreamLabels } from "../../storage/catalog.ts";
 
@@ -215,5 +218,100 @@ export function lokiStats(figures: QueryFigures) {
       totalLinesSent: 0,
       store: storeStats(0, { headChunkLines: headLines, headChunkBytes: read?.headBytes ?? 0 }),
     },
+  };
+}
+
+/**
+ * A sample value as Go's `strconv.FormatFloat(v, 'f', -1, 64)` writes it,
+ * which Loki's answers use (`model.SampleValue.String`): the shortest
+ * decimal that reads back as `v`, never in exponent form; `NaN`, `+Inf`,
+ * `-Inf`.
+ *
+ * @example
+ * ```ts
+ * import { formatSampleValue } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatSampleValue(2), "2");
+ * assert.equal(formatSampleValue(0.1 + 0.2), "0.30000000000000004");
+ * assert.equal(formatSampleValue(1e21), "1000000000000000000000");
+ * assert.equal(formatSampleValue(1.5e-7), "0.00000015");
+ * assert.equal(formatSampleValue(-Infinity), "-Inf");
+ * ```
+ */
+export function formatSampleValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (Object.is(v, -0)) return "-0";
+  const text = String(v);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!m) return text;
+  // JavaScript's exponent form (|v| ≥ 1e21 or < 1e-6): write the digits out.
+  const [, sign, lead, rest = "", exp] = m;
+  const digits = lead + rest;
+  const point = 1 + Number(exp);
+  return sign +
+    (point <= 0
+      ? `0.${"0".repeat(-point)}${digits}`
+      : digits.length <= point
+      ? digits + "0".repeat(point - digits.length)
+      : `${digits.slice(0, point)}.${digits.slice(point)}`);
+}
+
+/** A time of a metric answer: unix seconds with milliseconds, as a JSON number. */
+function sampleTime(ns: bigint): number {
+  return Number(ns / 1_000_000n) / 1000;
+}
+
+/**
+ * The `resultType` and `result` of a metric query's answer, in Loki's
+ * shapes (loki `pkg/util/marshal/query.go`): a `scalar` is `[<time>,
+ * "<value>"]`, a `vector` a list of `{"metric": {…}, "value": [<time>,
+ * "<value>"]}`, a `matrix` a list of `{"metric": {…}, "values": [[<time>,
+ * "<value>"], …]}` with the steps each series has a value at. Times are
+ * unix seconds with millisecond precision (JSON numbers), values strings.
+ *
+ * @example
+ * ```ts
+ * import { encodeMetric } from "./encode.ts";
+ * import assert from "node:assert/strict";
+ * import { emptySeries } from "../../query/metric/series.ts";
+ * const steps = { start: 1_700_000_000_000_000_000n, step: 60_000_000_000n, count: 2 };
+ * const errors = emptySeries({ level: "error" }, 2);
+ * errors.values.set([3, 0.5]);
+ * errors.present.set([1, 1]);
+ * const series = [errors];
+ * assert.deepEqual(encodeMetric({ resultType: "matrix", steps, series }), {
+ *   resultType: "matrix",
+ *   result: [{ metric: { level: "error" }, values: [[1700000000, "3"], [1700000060, "0.5"]] }],
+ * });
+ * assert.deepEqual(encodeMetric({ resultType: "vector", steps, series }).result, [
+ *   { metric: { level: "error" }, value: [1700000000, "3"] },
+ * ]);
+ * ```
+ */
+export function encodeMetric(answer: Pick<MetricResult, "resultType" | "steps" | "series">) {
+  const { resultType, steps, series } = answer;
+  const at = (k: number): number => sampleTime(steps.start + BigInt(k) * steps.step);
+  if (resultType === "scalar") {
+    return { resultType, result: [at(0), formatSampleValue(series[0].values[0])] };
+  }
+  if (resultType === "vector") {
+    return {
+      resultType,
+      result: series.map((s) => ({
+        metric: s.labels,
+        value: [at(0), formatSampleValue(s.values[0])],
+      })),
+    };
+  }
+  return {
+    resultType,
+    result: series.map((s) => {
+      const values: [number, string][] = [];
+      for (let k = 0; k < steps.count; k++) {
+        if (s.present[k]) values.push([at(k), formatSampleValue(s.values[k])]);
+      }
+      return { metric: s.labels, values };
+    }),
   };
 }

@@ -138,25 +138,25 @@ export interface Window {
 /**
  * `start`, `end` and `since` as Loki's `determineBounds`: `end` defaults to
  * now; `start` to `since` (default `defaultSince`) before `end`, or before
- * now when `end` is in the future. Loki's `end` is exclusive: the window
- * returned ends 1 ns before it.
+ * now when `end` is in the future. Both as Loki reads them: a metric range
+ * query is evaluated at `start + k·step` up to `end` included.
  *
  * @example
  * ```ts
- * import { lokiWindow } from "./params.ts";
+ * import { lokiBounds } from "./params.ts";
  * import assert from "node:assert/strict";
  * const params = new URLSearchParams({ end: "1700000000", since: "1m" });
  * const now = 1700000100000000000n;
- * assert.deepEqual(lokiWindow(params, now, 3_600_000_000_000n), {
+ * assert.deepEqual(lokiBounds(params, now, 3_600_000_000_000n), {
  *   start: 1699999940000000000n,
- *   end: 1699999999999999999n,
+ *   end: 1700000000000000000n,
  * });
  * // An end in the future: start is `since` before now.
  * const future = new URLSearchParams({ end: "1800000000", since: "1m" });
- * assert.equal(lokiWindow(future, now, 3_600_000_000_000n).start, 1700000040000000000n);
+ * assert.equal(lokiBounds(future, now, 3_600_000_000_000n).start, 1700000040000000000n);
  * ```
  */
-export function lokiWindow(params: URLSearchParams, now: bigint, defaultSince: bigint): Window {
+export function lokiBounds(params: URLSearchParams, now: bigint, defaultSince: bigint): Window {
   const since = params.get("since");
   const back = since ? parseDuration(since, "since") : defaultSince;
   const endText = params.get("end");
@@ -169,6 +169,26 @@ export function lokiWindow(params: URLSearchParams, now: bigint, defaultSince: b
   if (end < start) {
     throw new QueryError(`end (${end}) must not be before start (${start})`);
   }
+  return { start, end };
+}
+
+/**
+ * The lines a log query selects: {@linkcode lokiBounds}, where Loki's `end`
+ * is exclusive: the window returned ends 1 ns before it.
+ *
+ * @example
+ * ```ts
+ * import { lokiWindow } from "./params.ts";
+ * import assert from "node:assert/strict";
+ * const params = new URLSearchParams({ start: "1699999940", end: "1700000000" });
+ * assert.deepEqual(lokiWindow(params, 1700000100000000000n, 3_600_000_000_000n), {
+ *   start: 1699999940000000000n,
+ *   end: 1699999999999999999n,
+ * });
+ * ```
+ */
+export function lokiWindow(params: URLSearchParams, now: bigint, defaultSince: bigint): Window {
+  const { start, end } = lokiBounds(params, now, defaultSince);
   return { start, end: end > start ? end - 1n : end };
 }
 

@@ -9,6 +9,8 @@
 
 import type { LabelMatcher, LogSelectorExpr } from "../../query/ast.ts";
 import { LogQLParseError, parseLogQL } from "../../query/logql.ts";
+import type { MetricExpr } from "../../query/metric/ast.ts";
+import { parseMetricQuery } from "../../query/metric/parse.ts";
 import { QueryError } from "../read_request.ts";
 
 /**
@@ -23,8 +25,28 @@ import { QueryError } from "../read_request.ts";
  * ```
  */
 export function parseQuery(text: string): LogSelectorExpr {
+  return withLokiErrors(text, parseLogQL);
+}
+
+/**
+ * Parses a LogQL metric query; a syntax error reads as Loki's do.
+ *
+ * @example
+ * ```ts
+ * import { parseMetricText } from "./query_text.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseMetricText("vector(1)+vector(1)").kind, "binary");
+ * assert.throws(() => parseMetricText("sum(1"), /^QueryError: parse error at line 1, col 6: /);
+ * ```
+ */
+export function parseMetricText(text: string): MetricExpr {
+  return withLokiErrors(text, parseMetricQuery);
+}
+
+/** Runs `parse` on `text`, its {@linkcode LogQLParseError} as a {@linkcode QueryError} in Loki's words. */
+function withLokiErrors<T>(text: string, parse: (text: string) => T): T {
   try {
-    return parseLogQL(text);
+    return parse(text);
   } catch (error) {
     if (!(error instanceof LogQLParseError)) throw error;
     const before = text.slice(0, error.position - 1);
