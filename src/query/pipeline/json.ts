@@ -59,17 +59,38 @@ function leaf(v: unknown): string | undefined {
   return undefined;
 }
 
-function flatten(obj: Record<string, unknown>, prefix: string, labels: LabelsBuilder): void {
+/**
+ * Calls `visit` with each leaf of a JSON object (from {@linkcode parseJsonObject})
+ * as `| json` names it: nested keys joined with `_`, names sanitised, arrays
+ * and nulls skipped, numbers as written; `path` holds the keys that lead to it.
+ *
+ * @example
+ * ```ts
+ * import { flattenJson, parseJsonObject } from "./json.ts";
+ * import { LabelsBuilder } from "./labels.ts";
+ * import assert from "node:assert/strict";
+ * const obj = parseJsonObject('{"req":{"user-id":7,"tags":["a"]},"ok":true}', new LabelsBuilder({ key: "{}", labels: {} }));
+ * const leaves: [string, string, string[]][] = [];
+ * flattenJson(obj!, (name, value, path) => leaves.push([name, value, path]));
+ * assert.deepEqual(leaves, [["req_user_id", "7", ["req", "user-id"]], ["ok", "true", ["ok"]]]);
+ * ```
+ */
+export function flattenJson(
+  obj: Record<string, unknown>,
+  visit: (name: string, value: string, path: string[]) => void,
+  prefix = "",
+  path: string[] = [],
+): void {
   for (const [key, v] of Object.entries(obj)) {
     const part = sanitizeLabelKey(key, prefix === "");
     if (part === "") continue;
     const name = prefix === "" ? part : `${prefix}_${part}`;
     if (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof RawNumber)) {
-      flatten(v as Record<string, unknown>, name, labels);
+      flattenJson(v as Record<string, unknown>, visit, name, [...path, key]);
       continue;
     }
     const value = leaf(v);
-    if (value !== undefined) labels.setParsed(name, value);
+    if (value !== undefined) visit(name, value, [...path, key]);
   }
 }
 
@@ -130,7 +151,7 @@ export function jsonStage(parser: JsonParser): Stage {
       }
       // Not a line the scan handles: JSON.parse decides, and names the error.
       const obj = parseJsonObject(entry.line, entry.labels);
-      if (obj) flatten(obj, "", entry.labels);
+      if (obj) flattenJson(obj, (name, value) => entry.labels.setParsed(name, value));
       return true;
     };
   }
