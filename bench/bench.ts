@@ -61,7 +61,16 @@ import { readProcMemory, RssSampler } from "./proc_status.ts";
 import { type FleetResult, runPushFleet } from "./push_fleet.ts";
 import type { PushFormat } from "./push_client.ts";
 import { LogGenerator } from "./generator/mod.ts";
-import { pipelineExpectations, QUERY_LIMIT, queryBody, querySpecs, runQuery } from "./queries.ts";
+import {
+  type MetricAnswer,
+  metricQuerySpecs,
+  pipelineExpectations,
+  QUERY_LIMIT,
+  queryBody,
+  querySpecs,
+  runMetricQuery,
+  runQuery,
+} from "./queries.ts";
 import { formatInt, formatMB, markdownTable, type ReportRow, reportTable } from "./report.ts";
 import {
   killAllServers,
@@ -409,6 +418,36 @@ async function compactAndQuery(
           if (i >= o.warmup) ms.push(answer.ms);
         }
         timed.set(spec.key, { ms, hits });
+      });
+    }
+    const endNs = BigInt(corpusEndMs(corpus)) * 1_000_000n;
+    for (const spec of metricQuerySpecs(generator, o.lines, endNs)) {
+      progress(`query ${spec.key}: ${spec.query} (${o.warmup} warm-up + ${o.runs} runs)`);
+      await run.attempt(`query ${spec.key}`, async () => {
+        const ms: number[] = [];
+        let answer: MetricAnswer | undefined;
+        for (let i = 0; i < o.warmup + o.runs; i++) {
+          answer = await runMetricQuery(server.url, spec, endNs);
+          if (answer.series !== spec.expectSeries || answer.lines !== spec.expectLines) {
+            throw new Error(
+              `answered ${answer.series} series summing to ${answer.lines} lines, expected ` +
+                `${spec.expectSeries} series summing to ${spec.expectLines}`,
+            );
+          }
+          if (i >= o.warmup) ms.push(answer.ms);
+        }
+        f.metricQueries[spec.key] = {
+          title: spec.title,
+          query: spec.query,
+          window: "last hour, step 1m",
+          series: answer!.series,
+          expectSeries: spec.expectSeries,
+          points: answer!.points,
+          lines: answer!.lines,
+          expectLines: spec.expectLines,
+          ms: summarize(ms),
+          targetP50Ms: spec.targetP50Ms,
+        };
       });
     }
     const peak = await run.attempt("RSS during queries", () => sampler.stop());

@@ -13,7 +13,7 @@
 import type { BaselineResult, Missing } from "./baselines.ts";
 import type { DataDirUsage } from "./data_dir.ts";
 import type { FleetResult } from "./push_fleet.ts";
-import { COLD_QUERIES, QUERIES } from "./queries.ts";
+import { COLD_QUERIES, METRIC_QUERIES, QUERIES } from "./queries.ts";
 import {
   formatBytes,
   formatInt,
@@ -104,6 +104,25 @@ export interface QueryFigure {
   targetP50Ms?: number;
   targetSpeedup?: number;
   note?: string;
+}
+
+/** One timed metric query, through Loki's `query_range`. */
+export interface MetricQueryFigure {
+  title: string;
+  query: string;
+  /** `last hour, step 1m`. */
+  window: string;
+  /** Series answered (checked against `expectSeries` on every run). */
+  series: number;
+  expectSeries: number;
+  /** Samples answered, over every series. */
+  points: number;
+  /** The samples' sum in lines (checked against `expectLines` on every run). */
+  lines: number;
+  expectLines: number;
+  /** Round-trip latency, warm. */
+  ms: Summary;
+  targetP50Ms: number;
 }
 
 /** Restart of a server (default flags) on the compacted folder holding the whole corpus. */
@@ -210,6 +229,8 @@ export interface Figures {
   };
   storage: StorageFigure | null;
   queries: Record<string, QueryFigure | null>;
+  /** By key of {@linkcode METRIC_QUERIES}. */
+  metricQueries: Record<string, MetricQueryFigure | null>;
   rss: RssFigure;
   restart: RestartFigure | null;
   /** Missing when `s3rver` is not installed. */
@@ -231,6 +252,7 @@ export function emptyFigures(): Figures {
     ingest: { durable: null, nonDurable: null, lokiProtobuf: null },
     storage: null,
     queries: Object.fromEntries(QUERIES.map((q) => [q.key, null])),
+    metricQueries: Object.fromEntries(METRIC_QUERIES.map((q) => [q.key, null])),
     rss: {
       ingestDurableMB: null,
       ingestNonDurableMB: null,
@@ -276,6 +298,7 @@ export function missingFigures(f: Figures): string[] {
       if ("error" in b) absent.push(`queries.${key}.baselines.${name}`);
     }
   }
+  for (const { key } of METRIC_QUERIES) need(`metricQueries.${key}`, f.metricQueries[key]);
   need("rss.ingestDurableMB", f.rss.ingestDurableMB);
   need("rss.ingestNonDurableMB", f.rss.ingestNonDurableMB);
   need("rss.ingestLokiProtobufMB", f.rss.ingestLokiProtobufMB);
@@ -481,6 +504,21 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
         ratio: b.p50 === undefined ? undefined : formatSpeedup(b.p50 / q.ms.p50),
       });
     }
+  }
+
+  for (const info of METRIC_QUERIES) {
+    const q = f.metricQueries[info.key];
+    const target = `≤ ${info.targetP50Ms} ms p50`;
+    rows.push({
+      figure: `query: ${info.title}`,
+      value: q === null || q === undefined
+        ? NOT_MEASURED
+        : `${formatMs(q.ms.p50)} p50 · ${formatMs(q.ms.p95)} p95 (${q.series} series, ${
+          formatInt(q.points)
+        } samples)`,
+      target,
+      pass: q === null || q === undefined ? undefined : q.ms.p50 <= info.targetP50Ms,
+    });
   }
 
   const r = f.restart;

@@ -7,12 +7,13 @@ import {
   emptyFigures,
   type Figures,
   type IngestFigure,
+  type MetricQueryFigure,
   missingFigures,
   NOT_MEASURED,
   type QueryFigure,
   reportRows,
 } from "./figures.ts";
-import { QUERIES } from "./queries.ts";
+import { METRIC_QUERIES, QUERIES } from "./queries.ts";
 import type { Summary } from "./stats.ts";
 
 const ms = (p50: number): Summary => ({
@@ -94,6 +95,21 @@ function coldQuery(title: string, p50: number, firstBytes: number): ColdQueryFig
   };
 }
 
+function metricQuery(p50: number, targetP50Ms: number): MetricQueryFigure {
+  return {
+    title: "m",
+    query: "q",
+    window: "last hour, step 1m",
+    series: 3,
+    expectSeries: 3,
+    points: 183,
+    lines: 41_000,
+    expectLines: 41_000,
+    ms: ms(p50),
+    targetP50Ms,
+  };
+}
+
 /** The cold-tier figure of `f`, which must have one. */
 function coldTier(f: Figures): ColdTierFigure {
   assert.ok(f.coldTier !== null && !("missing" in f.coldTier));
@@ -150,6 +166,7 @@ function complete(): Figures {
     toFirstQueryMs: 400,
     emptyAnswersBeforeHit: 0,
   };
+  f.metricQueries = { volumeByLevel: metricQuery(120, 300), timeoutRate: metricQuery(1500, 1000) };
   f.coldTier = {
     store: "s3rver 3.7.1 on loopback",
     rotateArgs: ["--s3-bucket", "b"],
@@ -183,15 +200,25 @@ Deno.test("missingFigures() lists every figure not produced", () => {
   f.queries.needle!.baselines["rg -F"] = { error: "exit code 2" };
   f.rss.queriesMB = null;
   f.storage!.zstd19 = null;
+  f.metricQueries.timeoutRate = null;
   assert.deepEqual(missingFigures(f), [
     "ingest.nonDurable",
     "storage.zstd19",
     "queries.needle.baselines.rg -F",
     "queries.label",
+    "metricQueries.timeoutRate",
     "rss.queriesMB",
   ]);
   const empty = missingFigures(emptyFigures());
-  for (const path of ["corpus", "storage", "restart", ...QUERIES.map((q) => `queries.${q.key}`)]) {
+  for (
+    const path of [
+      "corpus",
+      "storage",
+      "restart",
+      ...QUERIES.map((q) => `queries.${q.key}`),
+      ...METRIC_QUERIES.map((q) => `metricQueries.${q.key}`),
+    ]
+  ) {
     assert.ok(empty.includes(path), path);
   }
 });
@@ -214,6 +241,8 @@ Deno.test("reportRows() checks every target", () => {
     [`query: {app="web"}, limit 100, last 5 minutes`, true],
     [`query: {app=~".+"} | json | trace_id="<a JSON line's>", no time bound`, true],
     [`query: {app="web", service="frontend"} | json | status >= 500, limit 100`, false],
+    [`query: sum by (level) (count_over_time({app="web"}[1m])), last hour, step 1m`, true],
+    [`query: sum(rate({app=~".+"} |= "timeout" [5m])), last hour, step 1m`, false],
     ["restart → first answered query", true],
     ["cold tier (S3), after a restart: needle trace id, no time bound", true],
     ["  ↳ first run, no index cached", true],
@@ -233,6 +262,9 @@ Deno.test("reportRows() checks every target", () => {
   const loki = rows.find((r) => r.figure.startsWith("ingest, durable, Loki"))!;
   assert.equal(loki.figure, "ingest, durable, Loki snappy protobuf (2 clients)");
   assert.equal(loki.value, "420,000 lines/s (30.0 MB/s of snappy protobuf)");
+  const volume = rows.find((r) => r.figure.startsWith("query: sum by (level)"))!;
+  assert.equal(volume.value, "120 ms p50 · 180 ms p95 (3 series, 183 samples)");
+  assert.equal(volume.target, "≤ 300 ms p50");
   const target = rows.find((r) => r.figure.includes("beside durable JSON push"))!;
   assert.equal(target.baseline, "JSON: 350,000 lines/s");
   assert.equal(target.ratio, "1.2×");

@@ -1,6 +1,6 @@
 /**
  * The queries the benchmark times, their targets, the baseline commands that do the same work on
- * the raw corpus files, and the client of `POST /api/v1/query`.
+ * the raw corpus files, and the clients of `POST /api/v1/query` and of Loki's `query_range`.
  *
  * - `needle`: `|= "<trace id>"`, no time bound; one line matches. Baselines: `rg -F <trace id>`,
  *   `grep -F`, `zstd -dc | rg -F` over `lines.txt`, whole file.
@@ -24,6 +24,11 @@
  *
  * The cold-tier phase times two of them again, without baselines, on the corpus rotated to S3
  * ({@linkcode COLD_QUERIES}): the needle, and `{app="web"}` limit 100 over the last hour.
+ *
+ * Two metric queries ({@linkcode METRIC_QUERIES}) go through Loki's `GET
+ * /loki/api/v1/query_range` over the hour before the corpus' end, one step a minute: the log
+ * volume by level of app `web`, and the rate of `timeout` lines over every app. Their answers are
+ * checked against sums computed from the corpus.
  *
  * @module
  */
@@ -403,4 +408,187 @@ export async function runQuery(url: string, body: Record<string, unknown>): Prom
     firstLine: first === undefined ? undefined : String(first),
     lastLine: last === undefined ? undefined : String(last),
   };
+}
+
+/** A metric query the benchmark times through Loki's `query_range`: its identity and target. */
+export interface MetricQueryInfo {
+  /** Key in the JSON figures. */
+  key: string;
+  /** What it is, for the table. */
+  title: string;
+  /** Target on the p50 latency, in milliseconds. */
+  targetP50Ms: number;
+}
+
+/** Step of the metric queries: one minute, in nanoseconds. */
+export const METRIC_STEP_NS = 60n * 1_000_000_000n;
+
+/** The metric queries (issue 10), in report order; each over the hour before the corpus' end. */
+export const METRIC_QUERIES: readonly MetricQueryInfo[] = [
+  {
+    key: "volumeByLevel",
+    title: `sum by (level) (count_over_time({app="web"}[1m])), last hour, step 1m`,
+    targetP50Ms: 300,
+  },
+  {
+    key: "timeoutRate",
+    title: `sum(rate({app=~".+"} |= "timeout" [5m])), last hour, step 1m`,
+    targetP50Ms: 1000,
+  },
+];
+
+/** A metric query with its request and what a correct answer holds. */
+export interface MetricQuerySpec extends MetricQueryInfo {
+  /** LogQL. */
+  query: string;
+  /** The range of its range aggregation, in nanoseconds. */
+  rangeNs: bigint;
+  /** Whether its samples are per second (rates): times the range in seconds, they are lines. */
+  perSecond: boolean;
+  /** Series in a correct answer. */
+  expectSeries: number;
+  /**
+   * The sum of every sample of a correct answer, in lines: counts as they are, rates times the
+   * range in seconds.
+   */
+  expectLines: number;
+}
+
+/**
+ * The metric queries over the hour before `endNs` of the corpus of `lines` lines that `gen`
+ * generates, with their answers computed from the corpus: a line at `ts` counts once in every
+ * step `t` with `t - range < ts ≤ t` (Loki's windows), the steps being `end - 1h + k·1m` up to
+ * `end`.
+ *
+ * @example
+ * ```ts
+ * import { LogGenerator } from "./generator/mod.ts";
+ * import { metricQuerySpecs } from "./queries.ts";
+ * const gen = new LogGenerator({ seed: 42 });
+ * const specs = metricQuerySpecs(gen, 20_000, gen.at(19_999).ts);
+ * console.log(specs.map((s) => [s.key, s.expectSeries, s.expectLines]));
+ * ```
+ */
+export function metricQuerySpecs(
+  gen: LogGenerator,
+  lines: number,
+  endNs: bigint,
+): MetricQuerySpec[] {
+  const start = endNs - HOUR_NS;
+  const steps = HOUR_NS / METRIC_STEP_NS;
+  /** Steps whose window of `range` holds a line at `ts`. */
+  const windowsOf = (ts: bigint, range: bigint): number => {
+    if (ts > endNs || ts <= start - range) return 0;
+    const ceil = (n: bigint) => (n <= 0n ? 0n : (n + METRIC_STEP_NS - 1n) / METRIC_STEP_NS);
+    const first = ceil(ts - start);
+    const last = ceil(ts + range - start) - 1n;
+    const n = (last < steps ? last : steps) - first + 1n;
+    return n > 0n ? Number(n) : 0;
+  };
+  const minute = METRIC_STEP_NS;
+  const fiveMinutes = 5n * METRIC_STEP_NS;
+  const levels = new Set<string>();
+  let webLines = 0;
+  let timeouts = 0;
+  for (let i = lines - 1; i >= 0; i--) {
+    const { ts, labels, line } = gen.at(i);
+    if (ts <= start - fiveMinutes) break;
+    const inMinute = windowsOf(ts, minute);
+    if (labels.app === "web" && inMinute > 0) {
+      webLines += inMinute;
+      levels.add(labels.level);
+    }
+    if (line.includes("timeout")) timeouts += windowsOf(ts, fiveMinutes);
+  }
+  const info = (key: string) => METRIC_QUERIES.find((q) => q.key === key)!;
+  return [
+    {
+      ...info("volumeByLevel"),
+      query: `sum by (level) (count_over_time({app="web"}[1m]))`,
+      rangeNs: minute,
+      perSecond: false,
+      expectSeries: levels.size,
+      expectLines: webLines,
+    },
+    {
+      ...info("timeoutRate"),
+      query: `sum(rate({app=~".+"} |= "timeout" [5m]))`,
+      rangeNs: fiveMinutes,
+      perSecond: true,
+      expectSeries: timeouts > 0 ? 1 : 0,
+      expectLines: timeouts,
+    },
+  ];
+}
+
+/**
+ * The parameters of `GET /loki/api/v1/query_range` for `spec`: the hour before `endNs`, one
+ * step a minute.
+ *
+ * @example
+ * ```ts
+ * import { metricQueryParams } from "./queries.ts";
+ * const params = metricQueryParams({ query: "vector(1)" }, 7_200_000_000_000n);
+ * console.log(params.get("start"), params.get("step")); // 3600000000000 60
+ * ```
+ */
+export function metricQueryParams(
+  spec: Pick<MetricQuerySpec, "query">,
+  endNs: bigint,
+): URLSearchParams {
+  return new URLSearchParams({
+    query: spec.query,
+    start: String(endNs - HOUR_NS),
+    end: String(endNs),
+    step: String(METRIC_STEP_NS / 1_000_000_000n),
+  });
+}
+
+/** An answer of a metric query. */
+export interface MetricAnswer {
+  /** Round trip: request sent to response body parsed, in milliseconds. */
+  ms: number;
+  /** Series answered. */
+  series: number;
+  /** Samples answered, over every series. */
+  points: number;
+  /** The sum of every sample, times the range in seconds for a rate: lines. */
+  lines: number;
+}
+
+/**
+ * Sends one metric query to `/loki/api/v1/query_range` and times it, including reading and
+ * parsing the answer.
+ *
+ * @throws {Error} On a non-2xx status or an answer that is not a Loki matrix.
+ */
+export async function runMetricQuery(
+  url: string,
+  spec: Pick<MetricQuerySpec, "query" | "rangeNs" | "perSecond">,
+  endNs: bigint,
+): Promise<MetricAnswer> {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/loki/api/v1/query_range?${metricQueryParams(spec, endNs)}`);
+  const text = await res.text();
+  let json: { status?: unknown; data?: { resultType?: unknown; result?: unknown } } | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Reported below.
+  }
+  const ms = performance.now() - t0;
+  const what = "GET /loki/api/v1/query_range";
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  const result = json?.data?.result;
+  if (json?.status !== "success" || json.data?.resultType !== "matrix" || !Array.isArray(result)) {
+    throw new Error(`${what}: unexpected answer ${text.slice(0, 300)}`);
+  }
+  const perLine = spec.perSecond ? Number(spec.rangeNs) / 1e9 : 1;
+  let points = 0;
+  let lines = 0;
+  for (const series of result as { values: [number, string][] }[]) {
+    points += series.values.length;
+    for (const [, value] of series.values) lines += Number(value) * perLine;
+  }
+  return { ms, series: result.length, points, lines: Math.round(lines) };
 }

@@ -3,6 +3,11 @@ import { LogGenerator } from "./generator/mod.ts";
 import {
   COLD_QUERIES,
   coldQuerySpecs,
+  HOUR_NS,
+  METRIC_QUERIES,
+  METRIC_STEP_NS,
+  metricQueryParams,
+  metricQuerySpecs,
   pipelineExpectations,
   QUERIES,
   QUERY_LIMIT,
@@ -127,5 +132,44 @@ Deno.test("queryBody() bounds only the last-5-minutes and last-hour queries", ()
     limit: QUERY_LIMIT,
     start: "1799996400000000000",
     end: "1800000000000000000",
+  });
+});
+
+Deno.test("metricQuerySpecs() sums the windows of every step, as counted line by line", () => {
+  const gen = new LogGenerator({ seed: 7, rate: 50 });
+  const lines = 200_000; // 4000 s: more than the hour and the 5 minutes before it
+  const end = gen.at(lines - 1).ts - 12_345n;
+  const [volume, rate] = metricQuerySpecs(gen, lines, end);
+  assert.deepEqual([volume.key, rate.key], METRIC_QUERIES.map((q) => q.key));
+  assert.equal(volume.query, `sum by (level) (count_over_time({app="web"}[1m]))`);
+  assert.equal(rate.query, `sum(rate({app=~".+"} |= "timeout" [5m]))`);
+  assert.deepEqual([volume.perSecond, rate.perSecond], [false, true]);
+  // Brute force: every step, every line of the last 65 minutes.
+  const recent = [...gen.entries(0, lines)].filter((e) => e.ts > end - HOUR_NS - 300_000_000_000n);
+  let web = 0;
+  let timeouts = 0;
+  const levels = new Set<string>();
+  for (let t = end - HOUR_NS; t <= end; t += METRIC_STEP_NS) {
+    for (const e of recent) {
+      if (e.ts > t) continue;
+      if (e.ts > t - 60_000_000_000n && e.labels.app === "web") {
+        web++;
+        levels.add(e.labels.level);
+      }
+      if (e.ts > t - 300_000_000_000n && e.line.includes("timeout")) timeouts++;
+    }
+  }
+  assert.ok(web > 1000 && timeouts > 100, `${web} ${timeouts}`);
+  assert.deepEqual([volume.expectLines, volume.expectSeries], [web, levels.size]);
+  assert.deepEqual([rate.expectLines, rate.expectSeries], [timeouts, 1]);
+});
+
+Deno.test("metricQueryParams() asks for the hour before the end, one step a minute", () => {
+  const params = metricQueryParams({ query: "vector(1)" }, 1_800_000_000_000_000_000n);
+  assert.deepEqual(Object.fromEntries(params), {
+    query: "vector(1)",
+    start: "1799996400000000000",
+    end: "1800000000000000000",
+    step: "60",
   });
 });
