@@ -11,10 +11,9 @@
  *
  * Counting needs no lines where nothing filters or changes them: a block
  * wholly inside one interval adds its line count from the index without
- * being read, and a block across intervals is read for its timestamps only
- * — when the series of its lines cannot depend on their structured
- * metadata (the grouping keeps labels of the stream only), or the block has
- * none.
+ * being read when the series of its lines cannot depend on their
+ * structured metadata (the grouping keeps labels of the stream only), and
+ * any other block is read for its timestamps (and metadata) only.
  *
  * @module
  */
@@ -166,15 +165,28 @@ async function accumulate(
       wave.forEach((u, w) => {
         const cols = columns[w];
         const find = new IntervalFinder(windows);
-        if (countsOnly && (!cols.hasMetadata || labeler.streamDecides(u.stream))) {
-          // Only the timestamps matter.
+        if (countsOnly) {
+          // Only the timestamps matter, and the metadata where it may name the series.
           const from = lowerBound(cols.ts, lo + 1n);
           const to = upperBound(cols.ts, hi);
           if (options.read) countLines(options.read, cols, from, to);
-          const state = stateOf(labeler.of({ stream: u.stream }));
+          const fixed = !cols.hasMetadata || labeler.streamDecides(u.stream)
+            ? stateOf(labeler.of({ stream: u.stream }))
+            : undefined;
+          const byMetadata = new Map<string | undefined, RangeState>();
           for (let i = from; i < to; i++) {
             const j = find.of(cols.ts[i]);
-            if (j >= 0 && covered[j]) state.add(j, 0n, 1);
+            if (j < 0 || !covered[j]) continue;
+            let state = fixed;
+            if (!state) {
+              const meta = cols.metadata(i);
+              state = byMetadata.get(meta);
+              if (!state) {
+                const metadata = meta === undefined ? undefined : JSON.parse(meta);
+                byMetadata.set(meta, state = stateOf(labeler.of({ stream: u.stream, metadata })));
+              }
+            }
+            state.add(j, 0n, 1);
           }
           return;
         }
