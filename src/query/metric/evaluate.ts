@@ -11,8 +11,8 @@
  * What the answer is, as Loki's: a number gives a `scalar` (instant) or one
  * series without labels at every step; anything else a `vector` (instant,
  * sorted by labels unless the query sorts) or a `matrix` (series sorted by
- * labels, each with the steps it has a value at). At most
- * {@linkcode MAX_SERIES} series.
+ * labels, each with the steps it has a value at). At most 500 series
+ * (`limits.ts`).
  *
  * @module
  */
@@ -26,8 +26,6 @@ import { checkSeriesLimit } from "./limits.ts";
 import { evaluateRange, type RangeOptions } from "./range_aggregation.ts";
 import { compareLabels, emptySeries, type Series, type Steps } from "./series.ts";
 import { aggregate } from "./vector_aggregation.ts";
-
-export { MAX_SERIES } from "./limits.ts";
 
 /** A metric query and when to evaluate it. */
 export interface MetricQuery {

@@ -28,11 +28,6 @@ export interface Series {
   readonly present: Uint8Array;
 }
 
-/** The time of step `k`. */
-export function stepTime(steps: Steps, k: number): bigint {
-  return steps.start + BigInt(k) * steps.step;
-}
-
 /**
  * The label set of `record`: names sorted, empty values dropped.
  *
