@@ -1,8 +1,10 @@
 /**
- * The limits of metric queries, which bound their memory: the series of an
- * answer (Loki's `max_query_series`, with Loki's message, which Logs
- * Drilldown recognises), and the partial aggregates a range aggregation
- * keeps before its windows are combined (series × intervals).
+ * The limits of metric queries, which bound their memory and time: the
+ * series of an answer (Loki's `max_query_series`, with Loki's message, which
+ * Logs Drilldown recognises), the partial aggregates a range aggregation
+ * keeps before its windows are combined (series × intervals), and the work
+ * of combining them (a range much longer than the step makes every window
+ * combine many partials, or many samples for a quantile).
  *
  * @module
  */
@@ -50,6 +52,22 @@ export function checkRangeCells(series: number, intervals: number, what: string)
       `${what} splits into more than ${series - 1} series over ${intervals} time intervals, ` +
         `more than the ${MAX_RANGE_CELLS} partial results a range aggregation may hold; ` +
         "aggregate it with sum by (…), select fewer streams or use a larger step",
+    );
+  }
+}
+
+/**
+ * Partial aggregates or samples one range aggregation may combine over all
+ * its windows: 64 M, well under a second of work.
+ */
+export const MAX_WINDOW_WORK = 64 * 1024 * 1024;
+
+/** Fails when combining the windows of a range aggregation would take more than {@linkcode MAX_WINDOW_WORK}. */
+export function checkWindowWork(work: number, what: string): void {
+  if (work > MAX_WINDOW_WORK) {
+    throw new MetricQueryError(
+      `${what} would combine more than ${MAX_WINDOW_WORK} partial results or samples over its ` +
+        "steps; use a larger step, a shorter range or fewer series",
     );
   }
 }

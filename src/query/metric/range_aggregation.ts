@@ -26,7 +26,7 @@ import type { ReadFigures } from "../read_figures.ts";
 import { countLines, readUnits, scanColumns } from "../scan.ts";
 import { utf8Length } from "../utf8_length.ts";
 import type { Grouping, RangeAggregation } from "./ast.ts";
-import { checkRangeCells } from "./limits.ts";
+import { checkRangeCells, checkWindowWork } from "./limits.ts";
 import { rangeFunction, type RangeState } from "./range_functions.ts";
 import { SampleLabeler, type SampleSeries } from "./sample_labels.ts";
 import { emptySeries, type Labels, labelsOf, type Series, type Steps } from "./series.ts";
@@ -213,6 +213,11 @@ async function accumulate(
   const { first, end } = windows;
   const count = first.length;
   const shifted = (k: number) => windows.bounds[end[k]];
+  let work = 0;
+  for (const { state } of states.values()) {
+    for (let k = 0; k < count; k++) work += state.work(first[k], end[k]);
+    checkWindowWork(work, agg.op);
+  }
   for (const { series, state } of states.values()) {
     const out = emptySeries(series.labels, count);
     let any = false;

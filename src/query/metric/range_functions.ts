@@ -13,12 +13,27 @@
 
 import type { RangeAggregation } from "./ast.ts";
 
-/** One series' partial aggregates, per interval. */
+/**
+ * One series' partial aggregates, per interval: samples are all added
+ * before values are asked for.
+ */
 export interface RangeState {
   /** Adds the sample `value` at time `ts` to interval `j`. */
   add(j: number, ts: bigint, value: number): void;
   /** The value over intervals `[first, end)`, for the window that ends at `at`. */
   value(first: number, end: number, at: bigint): number | undefined;
+  /** What {@linkcode RangeState.value} of the same window costs: the partials or samples it combines. */
+  work(first: number, end: number): number;
+}
+
+/** Windows of more intervals than this add sums up from prefix sums, not one by one. */
+const DIRECT_SUM_INTERVALS = 32;
+
+/** Prefix sums of `values`: `out[j]` is the sum of `values[0..j)`. */
+function prefixSums(values: Float64Array): Float64Array {
+  const out = new Float64Array(values.length + 1);
+  for (let j = 0; j < values.length; j++) out[j + 1] = out[j] + values[j];
+  return out;
 }
 
 /** A range function: makes the state of each series. */
@@ -34,37 +49,51 @@ export interface RangeFunction {
   readonly counts: boolean;
 }
 
-/** Adds up the values per interval; `add` with a count adds that many lines to a counting state. */
+/**
+ * Adds up the values per interval; `add` with a count adds that many lines
+ * to a counting state. A window's count comes from prefix sums (exact for
+ * whole numbers), its sum too beyond {@linkcode DIRECT_SUM_INTERVALS}
+ * intervals (so every window costs the same), else interval by interval.
+ */
 class SumState implements RangeState {
-  readonly sums: Float64Array;
-  readonly counts: Float64Array;
+  readonly #sums: Float64Array;
+  readonly #counts: Float64Array;
+  #prefix?: { sums: Float64Array; counts: Float64Array };
   readonly #counting: boolean;
   readonly #finish: (sum: number, count: number) => number;
 
   constructor(n: number, counting: boolean, finish: (sum: number, count: number) => number) {
-    this.sums = new Float64Array(n);
-    this.counts = new Float64Array(n);
+    this.#sums = new Float64Array(n);
+    this.#counts = new Float64Array(n);
     this.#counting = counting;
     this.#finish = finish;
   }
 
   add(j: number, _ts: bigint, value: number): void {
     if (this.#counting) {
-      this.counts[j] += value;
+      this.#counts[j] += value;
       return;
     }
-    this.sums[j] += value;
-    this.counts[j]++;
+    this.#sums[j] += value;
+    this.#counts[j]++;
   }
 
   value(first: number, end: number): number | undefined {
-    let count = 0;
+    const prefix = this.#prefix ??= {
+      sums: prefixSums(this.#sums),
+      counts: prefixSums(this.#counts),
+    };
+    const count = prefix.counts[end] - prefix.counts[first];
+    if (count === 0) return undefined;
+    if (this.#counting) return this.#finish(count, count);
     let sum = 0;
-    for (let j = first; j < end; j++) {
-      count += this.counts[j];
-      sum += this.sums[j];
-    }
-    return count > 0 ? this.#finish(this.#counting ? count : sum, count) : undefined;
+    if (end - first > DIRECT_SUM_INTERVALS) sum = prefix.sums[end] - prefix.sums[first];
+    else for (let j = first; j < end; j++) sum += this.#sums[j];
+    return this.#finish(sum, count);
+  }
+
+  work(): number {
+    return 1;
   }
 }
 
@@ -85,6 +114,10 @@ class ExtremeState implements RangeState {
     if (this.#counts[j]++ === 0 || this.#better(value, cur) || Number.isNaN(cur)) {
       this.#values[j] = value;
     }
+  }
+
+  work(first: number, end: number): number {
+    return end - first;
   }
 
   value(first: number, end: number): number | undefined {
@@ -121,6 +154,10 @@ class EdgeState implements RangeState {
     }
   }
 
+  work(first: number, end: number): number {
+    return end - first;
+  }
+
   value(first: number, end: number): number | undefined {
     // Intervals are in time order: the first (last) one with a sample holds it.
     if (this.#last) {
@@ -151,6 +188,10 @@ class VarianceState implements RangeState {
     const delta = value - this.#means[j];
     this.#means[j] += delta / count;
     this.#m2[j] += delta * (value - this.#means[j]);
+  }
+
+  work(first: number, end: number): number {
+    return end - first;
   }
 
   value(first: number, end: number): number | undefined {
@@ -186,6 +227,16 @@ class SamplesState implements RangeState {
   add(j: number, ts: bigint, value: number): void {
     (this.#ts[j] ??= []).push(ts);
     (this.#values[j] ??= []).push(value);
+  }
+
+  #prefix?: Float64Array;
+
+  /** The intervals, and each sample of the window twice over (gathered, then sorted or scanned). */
+  work(first: number, end: number): number {
+    const prefix = this.#prefix ??= prefixSums(
+      Float64Array.from(this.#values, (v) => v?.length ?? 0),
+    );
+    return end - first + 2 * (prefix[end] - prefix[first]);
   }
 
   value(first: number, end: number, at: bigint): number | undefined {
