@@ -112,6 +112,7 @@ export class Ingester implements IngestSink {
   #nextSeq: number;
   #closing = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  #visible: ((payload: PushPayload) => void)[] = [];
   readonly #counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0 };
 
   private constructor(catalog: Catalog, options: IngestOptions, wal: Wal | undefined) {
@@ -208,10 +209,21 @@ export class Ingester implements IngestSink {
     return this.#wal ? "stored" : "accepted";
   }
 
+  /**
+   * Calls `listener` with each payload in the turn it becomes visible to
+   * queries (it joins the head after its WAL append), in that order: what a
+   * live tail subscribes to. Payloads replayed from the WAL at start are not
+   * heard. The listener runs on the push's path and must not throw.
+   */
+  onVisible(listener: (payload: PushPayload) => void): void {
+    this.#visible.push(listener);
+  }
+
   #add(seq: number, payload: PushPayload): void {
     const index = this.#next++ % this.#buckets.length;
     const batch = this.#buckets[index];
     batch.add(seq, payload.streams);
+    for (const listener of this.#visible) listener(payload);
     this.#counters.payloads++;
     this.#counters.lines += payload.lines;
     if (batch.rows >= this.#options.payloadSize) this.#flush(index);
