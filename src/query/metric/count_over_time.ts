@@ -4,7 +4,8 @@
  * i·step, start + (i+1)·step)`, the last one cut at `end`), one series per
  * value of the `by` labels. It is `sum by (…) (count_over_time(selection
  * [step]))` of the range-aggregation evaluator, at each bucket's last
- * nanosecond, with the buckets without lines at 0.
+ * nanosecond, with the buckets without lines at 0; lines a parser failed on
+ * count too (a metric query would refuse them).
  *
  * @module
  */
@@ -58,7 +59,7 @@ export async function countOverTime(ctx: EngineContext, query: CountQuery): Prom
     },
     // The window of step k, (t - step, t], is bucket k: t is its last nanosecond.
     { start: lo + step - 1n, step, count: buckets },
-    { grouping: { without: false, labels: by }, until: hi },
+    { grouping: { without: false, labels: by }, until: hi, keepErrors: true },
   );
   // Series sort by their label values, a missing label as "" (first).
   const sortKey = (labels: Readonly<Record<string, string>>) =>

@@ -42,6 +42,8 @@ export interface RangeOptions {
   readonly grouping?: Grouping;
   /** Lines after this time (inclusive bound, ns) are left out. */
   readonly until?: bigint;
+  /** Lines carrying `__error__` count as they are instead of failing the query. */
+  readonly keepErrors?: boolean;
   /**
    * Counts what is read (lines of blocks counted from the index count as
    * lines of blocks, without bytes).
@@ -125,7 +127,11 @@ async function accumulate(
     ...splitPushdown(agg.pipeline),
   };
   const fn = rangeFunction(agg);
-  const labeler = new SampleLabeler(agg.grouping ?? options.grouping, agg.unwrap?.label);
+  const labeler = new SampleLabeler(
+    agg.grouping ?? options.grouping,
+    agg.unwrap?.label,
+    options.keepErrors,
+  );
   const unwrapper = agg.unwrap ? new Unwrapper(agg.unwrap) : undefined;
   const bytes = agg.op === "bytes_over_time" || agg.op === "bytes_rate";
   const pipeline = compilePipeline(sel.pipeline);

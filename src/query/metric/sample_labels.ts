@@ -76,11 +76,17 @@ export interface SampleSeries {
 export class SampleLabeler {
   readonly #grouping?: Grouping;
   readonly #dropped: ReadonlySet<string>;
+  readonly #keepErrors: boolean;
   readonly #byStream = new Map<StreamLabels, SampleSeries>();
 
-  /** A labeler for `grouping` (none: every label), without the `unwrapped` label. */
-  constructor(grouping?: Grouping, unwrapped?: string) {
+  /**
+   * A labeler for `grouping` (none: every label), without the `unwrapped`
+   * label; with `keepErrors`, lines carrying `__error__` are samples like
+   * the others (grouped as they are) instead of failing the query.
+   */
+  constructor(grouping?: Grouping, unwrapped?: string, keepErrors = false) {
     this.#grouping = grouping;
+    this.#keepErrors = keepErrors;
     const dropped = grouping?.without ? [...grouping.labels] : [];
     if (unwrapped !== undefined && !(grouping && !grouping.without)) dropped.push(unwrapped);
     this.#dropped = new Set(dropped);
@@ -108,7 +114,7 @@ export class SampleLabeler {
   }
 
   #series(all: Readonly<Record<string, string>>): SampleSeries {
-    if (all[ERROR_LABEL]) throw pipelineError(labelsOf(all));
+    if (all[ERROR_LABEL] && !this.#keepErrors) throw pipelineError(labelsOf(all));
     const g = this.#grouping;
     let picked: Record<string, string>;
     if (g && !g.without) {
