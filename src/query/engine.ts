@@ -16,12 +16,16 @@ import type { EngineContext } from "./plan.ts";
 import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
 import type { LabelMatcher } from "./ast.ts";
 import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
+import { minePatterns, type PatternQuery, type Patterns } from "./patterns.ts";
+import { type VolumeQuery, volumes, type VolumeSeries } from "./volume.ts";
 
 export type { EngineContext, ListedSegment, ReadContext, Selection } from "./plan.ts";
 export type { LogQuery, SelectResult } from "./select.ts";
 export { selectSegments } from "./select.ts";
 export type { CountQuery, Counts } from "./metric/count_over_time.ts";
 export type { IndexStats } from "./streams.ts";
+export type { PatternQuery, Patterns, PatternSeries } from "./patterns.ts";
+export type { VolumeAggregation, VolumeQuery, VolumeSeries } from "./volume.ts";
 export type { Direction, LogEntry } from "./top_entries.ts";
 
 /** The hot part of a client-side search: lines of the head and local files, and the cold files. */
@@ -145,6 +149,16 @@ export class QueryEngine {
     matchers: readonly LabelMatcher[],
   ): Promise<IndexStats> {
     return indexStats(this.#ctx, start, end, matchers);
+  }
+
+  /** Bytes per bucket by series or by label, from the index (Loki's `index/volume`). */
+  volumes(query: VolumeQuery): Promise<VolumeSeries[]> {
+    return volumes(this.#ctx, query);
+  }
+
+  /** Log patterns of the selected streams and their lines per step (Loki's `patterns`). */
+  patterns(query: PatternQuery): Promise<Patterns> {
+    return minePatterns(this.#ctx, query);
   }
 
   /** The times of every stored line, in files and in memory; `undefined` when there is none. */

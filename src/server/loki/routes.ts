@@ -1,7 +1,8 @@
 /**
  * Loki's read API, so Grafana's Loki data source works against loge
  * unchanged: `query_range`, `query`, `labels`, `label/<name>/values`,
- * `series`, `index/stats`, `status/buildinfo`, `format_query` (each under
+ * `series`, `index/stats`, `status/buildinfo`, `format_query`, the routes of
+ * Explore and Logs Drilldown (`drilldown_routes.ts`) (each under
  * `/loki/api/v1/`, GET and form POST alike) and `/ready`. Answers take
  * Loki's shapes (loki `docs/sources/reference/loki-http-api.md`), errors
  * Loki's plain text ({@linkcode lokiFlavor}). `X-Scope-OrgID` is accepted
@@ -19,6 +20,7 @@ import { json } from "../respond.ts";
 import { QueryError } from "../read_request.ts";
 import { optionalSelector, parseQuery, selectorMatchers } from "./query_text.ts";
 import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
+import { drilldownRoutes } from "./drilldown_routes.ts";
 import {
   lokiWindow,
   parseDuration,
@@ -221,6 +223,11 @@ export function lokiRoutes(
         return json({ status: "success", data: formatLogQL(parseQuery(logQueryText(params))) });
       }, false),
     ],
+    // Explore's volumes and Logs Drilldown's detected labels, fields and patterns.
+    ...drilldownRoutes(engine, now).map(([path, handler, guarded]): [URLPattern, LokiHandler] => [
+      v1(path),
+      loki(handler, guarded),
+    ]),
     [
       new URLPattern({ pathname: "/ready" }),
       loki(
