@@ -7,7 +7,8 @@
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
-import { QueryEngine } from "../query/engine.ts";
+import { type EngineContext, QueryEngine } from "../query/engine.ts";
+import { selectVisible } from "../query/snapshot.ts";
 import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
 import { Quarantine } from "../storage/quarantine.ts";
@@ -15,6 +16,7 @@ import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_format.ts";
 import { NO_INGEST } from "../ingest/no_ingest.ts";
 import { ColdTier } from "../tier/cold_tier.ts";
+import { TailHub } from "../tail/hub.ts";
 import { nodeIdProblem } from "../tier/remote_key.ts";
 import { S3Store } from "../tier/s3_store.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
@@ -114,6 +116,11 @@ export const SERVE_FLAGS = {
     kind: "bytes",
     default: "10MiB",
     help: "largest accepted push body, before and after gzip",
+  },
+  "max-tail-clients": {
+    kind: "int",
+    default: "100",
+    help: "live tails open at once (/api/v1/tail, /loki/api/v1/tail); more get 429",
   },
   "read-timeout": {
     kind: "duration",
@@ -281,14 +288,21 @@ export async function serve(args: string[]): Promise<void> {
   // Rows of every node's cold files before the first query; rotation after.
   await tier?.reconcile();
   tier?.start();
-  const engine = new QueryEngine({
+  const reading: EngineContext = {
     catalog,
     cache,
     head: () => ingester?.head() ?? [],
     concurrency: flags["query-concurrency"] as number,
     quarantine,
     blockCache: tier?.blockCache,
+  };
+  const engine = new QueryEngine(reading);
+  const tails = new TailHub({
+    maxClients: flags["max-tail-clients"] as number,
+    streamOf: (key) => catalog.stream(key),
+    replay: (query) => selectVisible(reading, query),
   });
+  ingester?.onVisible((payload) => tails.publish(payload));
   const handler = createHandler({
     ingester: ingester ?? NO_INGEST,
     engine,
@@ -298,6 +312,7 @@ export async function serve(args: string[]): Promise<void> {
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
     coldTier: tier,
+    tails,
     searchPlan: {
       presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,
@@ -314,6 +329,8 @@ export async function serve(args: string[]): Promise<void> {
   // A second signal during shutdown ends the process at once.
   for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
   log("shutting down");
+  // Tails never end by themselves: end them, or the server would wait for them.
+  tails.close();
   await server.shutdown();
   await tier?.stop();
   await compactor?.stop();

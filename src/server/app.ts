@@ -19,6 +19,9 @@ import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
 import { handleSearchPlan, type SearchPlanOptions } from "./search_plan.ts";
+import { handleTail } from "./tail.ts";
+import { handleLokiTail } from "./loki/tail.ts";
+import type { TailHub } from "../tail/hub.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -40,6 +43,8 @@ export interface AppOptions {
    * `/api/v1/search/plan`; without it, plans list no cold segments.
    */
   searchPlan?: SearchPlanOptions;
+  /** The live tails (`/api/v1/tail`, `/loki/api/v1/tail`); without it, those routes do not exist. */
+  tails?: TailHub;
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -182,11 +187,13 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
           ...ingester.health(),
           ...options.quarantine?.stats,
           cold_tier: options.coldTier?.stats() ?? null,
+          tails: options.tails?.stats() ?? null,
         });
       }),
     ],
     // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
     ...lokiRoutes(engine, authorize),
+    ...tailRoutes(options.tails, guarded),
   ];
   return async (req) => {
     const url = new URL(req.url);
@@ -212,4 +219,20 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       return errorResponse(error, url.pathname.startsWith("/loki/") ? lokiFlavor : logeFlavor);
     }
   };
+}
+
+/** The live tail routes over `tails`: server-sent events, and Loki's WebSocket. */
+function tailRoutes(
+  tails: TailHub | undefined,
+  guarded: (handler: Handler) => Handler,
+): [string, URLPattern, Handler][] {
+  if (!tails) return [];
+  return [
+    ["GET", new URLPattern({ pathname: "/api/v1/tail" }), guarded((req) => handleTail(req, tails))],
+    [
+      "GET",
+      new URLPattern({ pathname: "/loki/api/v1/tail" }),
+      guarded((req) => handleLokiTail(req, tails)),
+    ],
+  ];
 }

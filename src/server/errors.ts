@@ -15,6 +15,7 @@ import { ShuttingDownError } from "../ingest/ingester.ts";
 import { IngestDisabledError } from "../ingest/no_ingest.ts";
 import { QueryError } from "./read_request.ts";
 import { StorageError } from "../storage/storage_error.ts";
+import { TailLimitError } from "../tail/hub.ts";
 import { json } from "./respond.ts";
 
 /** An error of the HTTP layer itself (auth, routing, bodies), with its status. */
@@ -70,6 +71,7 @@ const ERROR_TABLE = [
   entry(PushError, (e) => ({ status: 400, details: { stream: e.stream, value: e.value } })),
   entry(QueryError, (e) => ({ status: 400, details: { position: e.position } })),
   entry(ShuttingDownError, () => ({ status: 503, headers: { "retry-after": "1" } })),
+  entry(TailLimitError, () => ({ status: 429, headers: { "retry-after": "5" } })),
   entry(IngestDisabledError, () => ({ status: 503 })),
   // 507 while the disk is full (freeing space ends it); 503 for other faults.
   entry(StorageError, (e) => ({ status: e.full ? 507 : 503, headers: { "retry-after": "5" } })),
