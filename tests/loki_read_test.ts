@@ -237,12 +237,12 @@ Deno.test("errors are Loki's plain text: parse errors with line and column, metr
     const range = { start: ns(T0), end: ns(T0 + 10n * SECOND) };
     const cases: [Record<string, string>, number, string][] = [
       [{ query: '{app="web"' }, 400, 'parse error at line 1, col 11: expected "," or "}"'],
+      [{ query: 'rate({app="web"}[1m]' }, 400, 'parse error at line 1, col 21: expected ")"'],
       [
-        { query: 'rate({app="web"}[1m])' },
+        { query: "" },
         400,
-        "metric queries are not supported yet: rate(…) is a metric query; loge answers log queries ({…} with a pipeline)",
+        'query is required: a LogQL query such as {app="web"} or rate({app="web"}[5m])',
       ],
-      [{ query: "" }, 400, 'query is required: a LogQL log query such as {app="web"}'],
       [
         { query: "{}", step: "0" },
         400,

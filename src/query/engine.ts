@@ -4,7 +4,8 @@
  * are read and scanned with the pushed-down line filters (`scan.ts`), the
  * rest of its pipeline runs once per stream (`pipeline/`), and a sink keeps
  * what the query asks for: the first lines in a direction (`select.ts`) or
- * counts per step (`metric/`). `streams.ts` answers label discovery.
+ * the samples of metric queries per step (`metric/`). `streams.ts` answers
+ * label discovery.
  *
  * @module
  */
@@ -12,6 +13,7 @@
 import { type CatalogEntry, type TimeSpan, widen } from "../storage/catalog.ts";
 import { LOCAL } from "../storage/source/opener.ts";
 import { countOverTime, type CountQuery, type Counts } from "./metric/count_over_time.ts";
+import { evaluateMetric, type MetricQuery, type MetricResult } from "./metric/evaluate.ts";
 import type { EngineContext } from "./plan.ts";
 import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
 import type { LabelMatcher } from "./ast.ts";
@@ -23,6 +25,7 @@ export type { EngineContext, ListedSegment, ReadContext, Selection } from "./pla
 export type { LogQuery, SelectResult } from "./select.ts";
 export { selectSegments } from "./select.ts";
 export type { CountQuery, Counts } from "./metric/count_over_time.ts";
+export type { MetricQuery, MetricResult } from "./metric/evaluate.ts";
 export type { IndexStats } from "./streams.ts";
 export type { PatternQuery, Patterns, PatternSeries } from "./patterns.ts";
 export type { VolumeAggregation, VolumeQuery, VolumeSeries } from "./volume.ts";
@@ -100,6 +103,11 @@ export class QueryEngine {
   /** Lines per step bucket, by label values. */
   countOverTime(query: CountQuery): Promise<Counts> {
     return countOverTime(this.#ctx, query);
+  }
+
+  /** The answer of a metric query (`rate(…)`, `sum by (…) (…)`, …) at its steps. */
+  metric(query: MetricQuery): Promise<MetricResult> {
+    return evaluateMetric(this.#ctx, query);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * Loki's read API, so Grafana's Loki data source works against loge
- * unchanged: `query_range`, `query`, `labels`, `label/<name>/values`,
+ * unchanged: `query_range` and `query` (log queries, and metric queries in
+ * `metric_query.ts`), `labels`, `label/<name>/values`,
  * `series`, `index/stats`, `status/buildinfo`, `format_query`, the routes of
  * Explore and Logs Drilldown (`drilldown_routes.ts`) (each under
  * `/loki/api/v1/`, GET and form POST alike) and `/ready`. Answers take
@@ -21,7 +22,10 @@ import { QueryError } from "../read_request.ts";
 import { optionalSelector, parseQuery, selectorMatchers } from "./query_text.ts";
 import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
 import { drilldownRoutes } from "./drilldown_routes.ts";
+import { isMetricQuery } from "../../query/metric/parse.ts";
+import { metricInstant, metricRange } from "./metric_query.ts";
 import {
+  lokiBounds,
   lokiWindow,
   parseDuration,
   parseLokiDirection,
@@ -47,22 +51,12 @@ export type LokiHandler = (
 
 const now = () => BigInt(Date.now()) * 1_000_000n;
 
-/**
- * A query's text, which must be a log query. Metric queries (`rate(…)`,
- * `sum by (…) (…)`, `count_over_time(…)`, `vector(…)`, numbers) start with
- * a word, a digit or `(`, never with a selector or a line filter: they are
- * refused naming the construct until loge's metric engine answers them.
- */
-function logQueryText(params: URLSearchParams): string {
+/** A query's text, which is required: a log query or a metric query (`metric_query.ts`). */
+function queryText(params: URLSearchParams): string {
   const text = params.get("query") ?? "";
   if (text.trim() === "") {
-    throw new QueryError('query is required: a LogQL log query such as {app="web"}');
-  }
-  const metric = /^\s*(?:([A-Za-z_][A-Za-z0-9_]*)|[0-9(])/.exec(text);
-  if (metric) {
-    const construct = metric[1] ? `${metric[1]}(…)` : JSON.stringify(text.trim().slice(0, 20));
     throw new QueryError(
-      `metric queries are not supported yet: ${construct} is a metric query; loge answers log queries ({…} with a pipeline)`,
+      'query is required: a LogQL query such as {app="web"} or rate({app="web"}[5m])',
     );
   }
   return text;
@@ -105,10 +99,13 @@ async function answerLogQuery(
   });
 }
 
-/** `query_range`: a log query over `[start, end)`. */
+/** `query_range`: a log query over `[start, end)`, a metric query at its steps. */
 async function queryRange(req: Request, engine: QueryEngine): Promise<Response> {
   const params = await requestParams(req);
-  const text = logQueryText(params);
+  const text = queryText(params);
+  if (isMetricQuery(text)) {
+    return metricRange(engine, params, text, lokiBounds(params, now(), QUERY_SINCE));
+  }
   const window = lokiWindow(params, now(), QUERY_SINCE);
   parseStep(params.get("step"), window); // checked as Loki checks it; log queries have no steps
   return answerLogQuery(req, engine, params, text, window);
@@ -120,9 +117,10 @@ async function queryRange(req: Request, engine: QueryEngine): Promise<Response> 
  */
 async function instantQuery(req: Request, engine: QueryEngine): Promise<Response> {
   const params = await requestParams(req);
-  const text = logQueryText(params);
+  const text = queryText(params);
   const timeText = params.get("time");
   const at = timeText ? parseLokiTime(timeText, "time") : now();
+  if (isMetricQuery(text)) return metricInstant(engine, text, at);
   const since = params.get("since");
   const back = since ? parseDuration(since, "since") : QUERY_SINCE;
   return answerLogQuery(req, engine, params, text, { start: at > back ? at - back : 0n, end: at });
@@ -220,7 +218,13 @@ export function lokiRoutes(
       v1("format_query"),
       loki(async (req) => {
         const params = await requestParams(req);
-        return json({ status: "success", data: formatLogQL(parseQuery(logQueryText(params))) });
+        const text = queryText(params);
+        if (isMetricQuery(text)) {
+          throw new QueryError(
+            "format_query formats log queries only; metric queries are not supported yet",
+          );
+        }
+        return json({ status: "success", data: formatLogQL(parseQuery(text)) });
       }, false),
     ],
     // Explore's volumes and Logs Drilldown's detected labels, fields and patterns.
