@@ -215,15 +215,26 @@ Deno.test("web UI: query, errors, chips, labels, histogram, live tail, themes", 
     });
 
     await t.step(
-      "live tail receives lines pushed after it started; scrolling up pauses it",
+      "live tail receives lines pushed after it started, through the server's stream; scrolling up pauses it",
       async () => {
-        const pushWeb = (line: string) =>
+        const pushWeb = (line: string, ts = nowNs()) =>
           pushJson(server.url, {
-            streams: [{ stream: { app: "web", level: "info" }, values: [[String(nowNs()), line]] }],
+            streams: [{ stream: { app: "web", level: "info" }, values: [[String(ts), line]] }],
           });
         const lineRow = (line: string) => page.locator("#lines .row .line", { hasText: line });
         await runQuery(page, '{app="web"}');
+        // The stream answers once the server has subscribed it.
+        const subscribed = page.waitForResponse((r) => r.url().includes("/api/v1/tail?"));
         await page.click("#live");
+        const stream = await subscribed;
+        // From now on, lines come through the stream: no polling.
+        const queries: string[] = [];
+        const onRequest = (r: { url(): string }) => {
+          if (r.url().includes("/api/v1/query")) queries.push(r.url());
+        };
+        page.on("request", onRequest);
+        assert.equal(stream.status(), 200);
+        assert.match(stream.url(), /query=%7Bapp%3D%22web%22%7D&start=\d+&limit=1000/);
         await page.waitForFunction('document.querySelector("#tail-status").textContent !== ""');
         assert.match(page.url(), /live=1/);
         const line = `tailed line ${crypto.randomUUID()}`;
@@ -231,6 +242,13 @@ Deno.test("web UI: query, errors, chips, labels, histogram, live tail, themes", 
         await lineRow(line).waitFor({ timeout: 10_000 });
         // Newest at the bottom, scrolled into view.
         assert.equal(await page.locator("#lines .row .line").last().textContent(), line);
+        // A line that arrives late, older than those shown, is delivered too.
+        const late = `late line ${crypto.randomUUID()}`;
+        await pushWeb(late, nowNs() - 10n * 60_000n * MS);
+        await lineRow(late).waitFor({ timeout: 10_000 });
+        assert.equal(await page.locator("#lines .row .line").last().textContent(), late);
+        page.off("request", onRequest);
+        assert.deepEqual(queries, []);
         const box = (await lineRow(line).boundingBox())!;
         assert.ok(box.y > 0 && box.y + box.height <= 800);
         await screenshot(page, "web-ui-live.png");
@@ -306,6 +324,17 @@ Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", async () 
     await page.reload();
     await page.locator("#lines .row").first().waitFor();
     assert.ok(await dialog.isHidden());
+    // The live tail's stream sends the key too.
+    const subscribed = page.waitForResponse((r) => r.url().includes("/api/v1/tail?"));
+    await page.click("#live");
+    assert.equal((await subscribed).status(), 200);
+    const line = `keyed line ${crypto.randomUUID()}`;
+    const { status } = await pushJson(server.url, {
+      streams: [{ stream: { app: "web" }, values: [[String(nowNs()), line]] }],
+    });
+    assert.equal(status, 200);
+    await page.locator("#lines .row .line", { hasText: line }).waitFor({ timeout: 10_000 });
+    await page.click("#live");
     await page.click("#forget-key");
     assert.equal(await page.evaluate('localStorage.getItem("loge.apiKey")'), null);
     assert.ok(await page.locator("#forget-key").isHidden());

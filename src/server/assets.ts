@@ -13,6 +13,7 @@ import style from "../../web/style.css" with { type: "text" };
 import apiJs from "../../web/js/api.js" with { type: "text" };
 import domJs from "../../web/js/dom.js" with { type: "text" };
 import durationJs from "../../web/js/duration.js" with { type: "text" };
+import eventStreamJs from "../../web/js/event_stream.js" with { type: "text" };
 import histogramJs from "../../web/js/histogram.js" with { type: "text" };
 import labelsJs from "../../web/js/labels.js" with { type: "text" };
 import mainJs from "../../web/js/main.js" with { type: "text" };
@@ -37,6 +38,7 @@ const FILES: Readonly<Record<string, { body: string; type: string }>> = {
   "/assets/js/api.js": { body: apiJs, type: JS },
   "/assets/js/dom.js": { body: domJs, type: JS },
   "/assets/js/duration.js": { body: durationJs, type: JS },
+  "/assets/js/event_stream.js": { body: eventStreamJs, type: JS },
   "/assets/js/histogram.js": { body: histogramJs, type: JS },
   "/assets/js/labels.js": { body: labelsJs, type: JS },
   "/assets/js/main.js": { body: mainJs, type: JS },

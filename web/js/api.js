@@ -62,33 +62,72 @@ export function parseJSON(text) {
  * @returns {Promise<any>}
  */
 export async function api(path, body, signal = current.run.controller.signal) {
+  const res = await authorized(path, {
+    method: body ? "POST" : "GET",
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body && JSON.stringify(body),
+    signal,
+  });
+  const data = await answerOf(res);
+  if (!res.ok || data.status === "error") throw failure(res, data);
+  return data.data;
+}
+
+/**
+ * Opens a stream of server-sent events from a read endpoint (`GET`). On 401
+ * it asks for the API key and retries; other refusals are thrown.
+ *
+ * @param {string} path
+ * @param {AbortSignal} signal
+ * @returns {Promise<ReadableStream<Uint8Array>>}
+ */
+export async function openStream(path, signal) {
+  const res = await authorized(path, { headers: { accept: "text/event-stream" }, signal });
+  if (!res.ok || !res.body) throw failure(res, await answerOf(res));
+  return res.body;
+}
+
+/**
+ * Fetches with the saved API key; on 401 asks for a key and tries again.
+ *
+ * @param {string} path
+ * @param {RequestInit & { headers: Record<string, string> }} init
+ * @returns {Promise<Response>}
+ */
+async function authorized(path, init) {
   for (;;) {
-    /** @type {Record<string, string>} */
-    const headers = body ? { "content-type": "application/json" } : {};
     const key = localStorage.getItem(KEY_STORE);
-    if (key) headers.authorization = `Bearer ${key}`;
-    const res = await fetch(path, {
-      method: body ? "POST" : "GET",
-      headers,
-      body: body && JSON.stringify(body),
-      signal,
-    });
-    const text = await res.text();
-    let data;
-    try {
-      data = parseJSON(text);
-    } catch {
-      data = { error: text || res.statusText };
-    }
-    if (res.status === 401) {
-      await askForKey(key ? `The saved key was rejected: ${data.error}` : data.error);
-      continue;
-    }
-    if (!res.ok || data.status === "error") {
-      throw new ApiError(res.status, data.error ?? res.statusText, data.position);
-    }
-    return data.data;
+    const headers = key ? { ...init.headers, authorization: `Bearer ${key}` } : init.headers;
+    const res = await fetch(path, { ...init, headers });
+    if (res.status !== 401) return res;
+    const { error } = await answerOf(res);
+    await askForKey(key ? `The saved key was rejected: ${error}` : error);
   }
+}
+
+/**
+ * The JSON of an answer, or `{ error }` with its text when it is not JSON.
+ *
+ * @param {Response} res
+ * @returns {Promise<any>}
+ */
+async function answerOf(res) {
+  const text = await res.text();
+  try {
+    return parseJSON(text);
+  } catch {
+    return { error: text || res.statusText };
+  }
+}
+
+/**
+ * The error of a refused answer.
+ *
+ * @param {Response} res
+ * @param {any} data
+ */
+function failure(res, data) {
+  return new ApiError(res.status, data.error ?? res.statusText, data.position);
 }
 
 /**

@@ -61,11 +61,11 @@ export const rowEntries = new WeakMap();
 
 /**
  * The current run (a newer one supersedes it) and the live tail.
- * @type {{ run: { id: number, controller: AbortController }, tail: { timer: ReturnType<typeof setTimeout> | 0, paused: boolean, pending: (Entry | null)[] }, highlighters: RegExp[] }}
+ * @type {{ run: { id: number, controller: AbortController }, tail: { controller: AbortController | null, paused: boolean, pending: (Entry | null)[] }, highlighters: RegExp[] }}
  */
 export const current = {
   run: { id: 0, controller: new AbortController() },
-  tail: { timer: 0, paused: false, pending: [] },
+  tail: { controller: null, paused: false, pending: [] },
   /** The query's terms, highlighted in lines. */
   highlighters: [],
 };

@@ -1,71 +1,102 @@
 // @ts-check
 /// <reference lib="dom" />
 /**
- * The live tail: polls for lines newer than the newest shown, and pauses
- * while the user reads above the bottom.
+ * The live tail: the server's stream of new lines (`/api/v1/tail`, server-
+ * sent events), from the newest line shown on; it pauses while the user
+ * reads above the bottom, and reconnects from the newest line shown when
+ * the stream ends.
  *
  * @module
  */
 
-import { api, queryBody, toEntry } from "./api.js";
+import { ApiError, openStream, parseJSON, toEntry } from "./api.js";
 import { el, h } from "./dom.js";
+import { serverEvents } from "./event_stream.js";
 import { boundary, dedupe, renderRow, scrollToBottom } from "./results.js";
-import { current, shown } from "./state.js";
+import { current, shown, view } from "./state.js";
 import { showFailure } from "./status.js";
 
 /** @typedef {import("./state.js").Entry} Entry */
 /** @typedef {import("./state.js").Boundary} Boundary */
 
-const TAIL_INTERVAL_MS = 1000;
-const TAIL_BATCH = 1000;
+/** Stored lines the stream replays from the newest shown, at most. */
+const TAIL_REPLAY = 1000;
 const TAIL_MAX_ROWS = 2000;
+const RECONNECT_MS = 2000;
 
-/** Polls for lines newer than the newest shown, about once a second. */
+/** Follows the server's stream of new lines. */
 export function startTail() {
-  current.tail = { timer: 0, paused: false, pending: [] };
+  const controller = new AbortController();
+  current.tail = { controller, paused: false, pending: [] };
   el.older.hidden = true;
   el.tailStatus.textContent = "● Live";
   if (!shown.newest) shown.newest = { ts: shown.window.start, seen: new Map() };
-  scheduleTail(current.run.id);
+  follow(controller.signal);
 }
 
 export function stopTail() {
-  clearTimeout(current.tail.timer);
-  current.tail.timer = 0;
+  current.tail.controller?.abort();
+  current.tail.controller = null;
   el.tailStatus.textContent = "";
   el.resume.hidden = true;
 }
 
-/** @param {number} id */
-function scheduleTail(id) {
-  current.tail.timer = setTimeout(() => pollTail(id), TAIL_INTERVAL_MS);
+/**
+ * Reads the stream until it is aborted; a stream that ends or fails is
+ * opened again from the newest line shown, unless the server refused it.
+ *
+ * @param {AbortSignal} signal
+ */
+async function follow(signal) {
+  while (!signal.aborted) {
+    try {
+      await readStream(signal);
+      if (signal.aborted) return;
+      el.tailStatus.textContent = "● Live · reconnecting…";
+    } catch (error) {
+      if (signal.aborted) return;
+      showFailure(error);
+      // A refused query or key will be refused again.
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+        if (error.status !== 429) return stopTail();
+      }
+      el.tailStatus.textContent = "● Live · reconnecting…";
+    }
+    await new Promise((r) => setTimeout(r, RECONNECT_MS));
+  }
 }
 
 /**
- * One poll: lines from the newest timestamp on, minus those already shown.
+ * One stream: the stored lines from the newest shown (those already shown
+ * skipped), then new lines as they come.
  *
- * @param {number} id
+ * @param {AbortSignal} signal
  */
-async function pollTail(id) {
-  if (!document.hidden) {
-    try {
-      const edge = /** @type {Boundary} */ (shown.newest); // set by startTail
-      /** @type {Entry[]} */
-      const got = (await api("api/v1/query", queryBody(edge.ts, 0n, TAIL_BATCH))).map(toEntry);
-      if (id !== current.run.id) return;
-      /** @type {(Entry | null)[]} */
-      const fresh = dedupe(got, edge).reverse();
-      if (fresh.length > 0) {
-        shown.newest = boundary(fresh, fresh[fresh.length - 1]?.ts, edge);
-        if (got.length === TAIL_BATCH) fresh.unshift(null); // older lines skipped
-        receive(fresh);
-      }
-    } catch (error) {
-      if (id !== current.run.id) return;
-      showFailure(error);
+async function readStream(signal) {
+  const edge = /** @type {Boundary} */ (shown.newest); // set by startTail
+  const params = new URLSearchParams({
+    query: view.q,
+    start: String(edge.ts),
+    limit: String(TAIL_REPLAY),
+  });
+  const body = await openStream(`api/v1/tail?${params}`, signal);
+  el.tailStatus.textContent = "● Live";
+  for await (const { event, data } of serverEvents(body)) {
+    const batch = parseJSON(data);
+    if (event === "end") throw new Error(`Live tail ended: ${batch.error}`);
+    /** @type {Entry[]} */
+    const got = batch.entries.map(toEntry);
+    /** @type {(Entry | null)[]} */
+    const fresh = batch.replay ? dedupe(got, edge) : got;
+    // Lines the server could not keep for us, or replayed lines beyond the limit.
+    if (batch.dropped > 0 || (batch.replay && got.length === TAIL_REPLAY)) fresh.unshift(null);
+    // The next stream starts from the newest time shown (lines arrive in any time order).
+    const newest = got.reduce((ts, e) => (e.ts > ts ? e.ts : ts), edge.ts);
+    if (newest >= /** @type {Boundary} */ (shown.newest).ts) {
+      shown.newest = boundary(got, newest, shown.newest);
     }
+    if (fresh.length > 0) receive(fresh);
   }
-  if (id === current.run.id) scheduleTail(id);
 }
 
 /**
@@ -86,7 +117,7 @@ function receive(entries) {
   el.lines.querySelector(".empty-results")?.remove();
   el.lines.append(
     ...entries.map((e) => {
-      if (!e) return h("li.gap", {}, "… some lines were skipped (too many per poll)");
+      if (!e) return h("li.gap", {}, "… some lines were skipped (the tail fell behind)");
       const row = renderRow(e);
       row.classList.add("fresh");
       return row;
@@ -100,7 +131,7 @@ function receive(entries) {
 /** Scrolling up pauses the tail; back at the bottom resumes it. */
 export function onResultsScroll() {
   const { tail } = current;
-  if (!tail.timer) return;
+  if (!tail.controller) return;
   const r = el.results;
   const atBottom = r.scrollHeight - r.scrollTop - r.clientHeight < 24;
   if (atBottom === !tail.paused) return;
