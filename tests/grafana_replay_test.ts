@@ -39,20 +39,9 @@ interface Step {
   path: string;
   params: Record<string, string>;
   headers?: Record<string, string>;
-  /** A metric query: answered by the metric engine (see METRIC_ROUTES). */
-  metric?: true;
   // deno-lint-ignore no-explicit-any
   check: (body: any) => void;
 }
-
-/**
- * TODO(metric queries): the Loki routes answer metric queries with
- * `src/server/loki/metric_query.ts`, which was not merged when this replay
- * was written (the metric engine was: `src/query/metric/`). Until it is,
- * the replay's metric requests (the health check, the volume histogram,
- * Drilldown's time series and counts) are skipped; set this to true then.
- */
-const METRIC_ROUTES = false;
 
 const keys = (o: object) => Object.keys(o).sort();
 const isNumber = (v: unknown) => typeof v === "number" && Number.isFinite(v);
@@ -176,7 +165,6 @@ const STEPS: Step[] = [
     what: "health check (Save & test)",
     path: "query",
     params: { direction: "backward", query: "vector(1)+vector(1)", time: "4000000000" },
-    metric: true,
     check: (body) => {
       assert.equal(body.status, "success");
       assert.equal(body.data.resultType, "vector");
@@ -212,7 +200,6 @@ const STEPS: Step[] = [
       step: "15000ms",
     },
     headers: { ...DATA_HEADERS, "X-Query-Tags": "Source=logvolhist" },
-    metric: true,
     check: matrix,
   },
   // Logs Drilldown opens: its config, then the service list.
@@ -251,7 +238,6 @@ const STEPS: Step[] = [
       step: "15000ms",
     },
     headers: { ...DATA_HEADERS, "X-Query-Tags": "Source=grafana-lokiexplore-app" },
-    metric: true,
     check: matrix,
   },
   {
@@ -319,7 +305,6 @@ const STEPS: Step[] = [
       step: "15000ms",
     },
     headers: { ...DATA_HEADERS, "X-Query-Tags": "Source=grafana-lokiexplore-app" },
-    metric: true,
     check: matrix,
   },
   {
@@ -342,7 +327,6 @@ const STEPS: Step[] = [
       time: NS.end,
     },
     headers: { ...DATA_HEADERS, "X-Query-Tags": "Source=grafana-lokiexplore-app" },
-    metric: true,
     check: vector((n) => n === 1),
   },
   {
@@ -371,7 +355,6 @@ const STEPS: Step[] = [
       step: "15000ms",
     },
     headers: DATA_HEADERS,
-    metric: true,
     check: matrix,
   },
   {
@@ -384,7 +367,6 @@ const STEPS: Step[] = [
       step: "15000ms",
     },
     headers: DATA_HEADERS,
-    metric: true,
     check: matrix,
   },
   {
@@ -410,7 +392,6 @@ Deno.test("Grafana Explore and Logs Drilldown: every request of the replay answe
     for (const step of STEPS) {
       await t.step({
         name: `${step.what}: ${step.path}`,
-        ignore: step.metric && !METRIC_ROUTES,
         fn: async () => {
           const r: Reply = await call(
             url,
