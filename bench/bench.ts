@@ -19,8 +19,11 @@
  *    loopback, then, for the needle and `{app="web"}` over the last hour, a restart with no index
  *    cached, reading S3 through a proxy that counts GETs and bytes: the first run, then the usual
  *    runs; reported as missing when `s3rver` is not installed (`npm ci --prefix tests/s3`);
- * 8. ingest with `--durable=false` into a third fresh server;
- * 9. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ * 8. live tails (`tail_latency.ts`): a fresh server with 50 tails open (Loki WebSockets and
+ *    server-sent events) and a background load, probe lines pushed one at a time: the latency
+ *    from each push's acknowledgement to the line's arrival at each client;
+ * 9. ingest with `--durable=false` into a third fresh server;
+ * 10. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
  *
  * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
  * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
@@ -83,11 +86,17 @@ import {
   waitFlushed,
 } from "./server_control.ts";
 import { summarize } from "./stats.ts";
+import { TAIL_CLIENTS, tailLatencyPhase } from "./tail_latency.ts";
 
 /** Timed runs per query in a `--quick` run. */
 const QUICK_RUNS = 5;
 /** Corpus lines of a `--quick` run. */
 const QUICK_LINES = 50_000;
+/** Probe lines of the live-tail phase (and of a `--quick` run). */
+const TAIL_PROBES = 200;
+const QUICK_TAIL_PROBES = 50;
+/** Background lines per second through the tails' query during the live-tail phase. */
+const TAIL_LOAD_LINES_PER_SEC = 10_000;
 
 const HELP = `Usage: deno task bench [flags]
 
@@ -95,10 +104,10 @@ Measures loge beside rg, grep and zstd on one generated corpus, with fresh serve
 temp folder: ingest throughput (durable JSON, durable snappy Loki protobuf, --durable=false JSON)
 and push latency, bytes on disk per
 line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
-restart to first query, and queries on the corpus rotated to S3 (s3rver on loopback) after a
-restart with no index cached, with the GETs and bytes they fetch. Prints a Markdown table, writes
-JSON under bench/results/, and exits 1 if a figure could not be produced (never because of a
-missed target).
+restart to first query, queries on the corpus rotated to S3 (s3rver on loopback) after a
+restart with no index cached, with the GETs and bytes they fetch, and the latency of live tails
+with ${TAIL_CLIENTS} clients. Prints a Markdown table, writes JSON under bench/results/, and
+exits 1 if a figure could not be produced (never because of a missed target).
 
 Baseline tools: rg, grep, zstd; a missing one is reported as missing.
 Install them with: ${INSTALL_HINT}
@@ -643,6 +652,17 @@ async function measure(run: Run): Promise<void> {
       }
     }
   }
+
+  f.tail = await run.attempt("tail latency", () =>
+    tailLatencyPhase({
+      dir: join(run.tmp, "data-tail"),
+      clients: TAIL_CLIENTS,
+      probes: o.quick ? QUICK_TAIL_PROBES : TAIL_PROBES,
+      loadLinesPerSec: TAIL_LOAD_LINES_PER_SEC,
+      progress,
+      serverStderr: run.serverStderr,
+    }));
+  await Deno.remove(join(run.tmp, "data-tail"), { recursive: true }).catch(() => {});
 
   const nonDurable = await run.attempt(
     "ingest, --durable=false",

@@ -202,6 +202,29 @@ export interface ColdTierFigure {
   seconds: number;
 }
 
+/**
+ * Live tails (`tail_latency.ts`): probe lines pushed one at a time while tails are open and a
+ * background load flows through their query.
+ */
+export interface TailFigure {
+  /** Tails open: Loki WebSockets and streams of server-sent events. */
+  clients: { websocket: number; sse: number };
+  /** The tails' query. */
+  query: string;
+  /** Probe lines pushed, one per push. */
+  probes: number;
+  /** Lines per second of background load, which the query scans and leaves. */
+  loadLinesPerSec: number;
+  /** From a probe's push acknowledgement to its arrival, over every probe at every client. */
+  latencyMs: Summary;
+  /** Probe arrivals missing 5 s after the last probe (every probe at every client is due). */
+  missed: number;
+  /** Probes that arrived twice at a client. */
+  repeated: number;
+  /** Lines the server dropped for these tails. */
+  dropped: number;
+}
+
 /** Peak resident set size of the server process, by phase, in MB (10^6 bytes). */
 export interface RssFigure {
   ingestDurableMB: number | null;
@@ -235,6 +258,7 @@ export interface Figures {
   restart: RestartFigure | null;
   /** Missing when `s3rver` is not installed. */
   coldTier: ColdTierFigure | Missing | null;
+  tail: TailFigure | null;
 }
 
 /**
@@ -263,6 +287,7 @@ export function emptyFigures(): Figures {
     },
     restart: null,
     coldTier: null,
+    tail: null,
   };
 }
 
@@ -305,6 +330,7 @@ export function missingFigures(f: Figures): string[] {
   need("rss.compactionMB", f.rss.compactionMB);
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
+  need("tail", f.tail);
   need("coldTier", f.coldTier);
   if (f.coldTier !== null && !("missing" in f.coldTier)) {
     for (const { key } of COLD_QUERIES) need(`coldTier.queries.${key}`, f.coldTier.queries[key]);
@@ -324,6 +350,8 @@ export const TARGETS = {
   storedOverZstd19: 1.1,
   /** Restart to first answered query, ms. */
   restartMs: 1000,
+  /** A tailed line's arrival after its push is acknowledged, p99, ms (issue 10). */
+  tailLatencyP99Ms: 1000,
 } as const;
 
 /** How the report names the Loki protobuf ingest. */
@@ -531,8 +559,31 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
     pass: r === null ? undefined : r.toFirstQueryMs <= TARGETS.restartMs,
   });
 
+  rows.push(tailRow(f.tail));
   rows.push(...coldTierRows(f.coldTier));
   return rows;
+}
+
+/** The row of the live-tail phase: latency over every probe at every client. */
+function tailRow(t: TailFigure | null): ReportRow {
+  const target = `≤ ${formatMs(TARGETS.tailLatencyP99Ms)} p99, none missed`;
+  if (t === null) return { figure: "tail latency", value: NOT_MEASURED, target };
+  const lost = [
+    t.missed > 0 ? `${formatInt(t.missed)} missed` : "",
+    t.repeated > 0 ? `${formatInt(t.repeated)} repeated` : "",
+    t.dropped > 0 ? `${formatInt(t.dropped)} dropped` : "",
+  ].filter((s) => s !== "");
+  return {
+    figure: `tail latency with ${
+      t.clients.websocket + t.clients.sse
+    } clients (${t.clients.websocket} WebSocket, ${t.clients.sse} SSE), push ack → line at each client, ${
+      formatInt(t.loadLinesPerSec)
+    } lines/s of load`,
+    value: `${formatMs(t.latencyMs.p50)} p50 · ${formatMs(t.latencyMs.p99)} p99` +
+      (lost.length > 0 ? ` (${lost.join(", ")})` : ""),
+    target,
+    pass: t.missed === 0 && t.repeated === 0 && t.latencyMs.p99 <= TARGETS.tailLatencyP99Ms,
+  };
 }
 
 /** `N GETs, B` of a fetch cost; `gets` may be a mean. */

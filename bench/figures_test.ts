@@ -167,6 +167,16 @@ function complete(): Figures {
     emptyAnswersBeforeHit: 0,
   };
   f.metricQueries = { volumeByLevel: metricQuery(120, 300), timeoutRate: metricQuery(1500, 1000) };
+  f.tail = {
+    clients: { websocket: 25, sse: 25 },
+    query: '{app=~"probe|load"} |= "probe-"',
+    probes: 200,
+    loadLinesPerSec: 9_990,
+    latencyMs: ms(110),
+    missed: 0,
+    repeated: 0,
+    dropped: 0,
+  };
   f.coldTier = {
     store: "s3rver 3.7.1 on loopback",
     rotateArgs: ["--s3-bucket", "b"],
@@ -215,6 +225,7 @@ Deno.test("missingFigures() lists every figure not produced", () => {
       "corpus",
       "storage",
       "restart",
+      "tail",
       ...QUERIES.map((q) => `queries.${q.key}`),
       ...METRIC_QUERIES.map((q) => `metricQueries.${q.key}`),
     ]
@@ -244,6 +255,10 @@ Deno.test("reportRows() checks every target", () => {
     [`query: sum by (level) (count_over_time({app="web"}[1m])), last hour, step 1m`, true],
     [`query: sum(rate({app=~".+"} |= "timeout" [5m])), last hour, step 1m`, false],
     ["restart → first answered query", true],
+    [
+      "tail latency with 50 clients (25 WebSocket, 25 SSE), push ack → line at each client, 9,990 lines/s of load",
+      true,
+    ],
     ["cold tier (S3), after a restart: needle trace id, no time bound", true],
     ["  ↳ first run, no index cached", true],
     [`cold tier (S3), after a restart: {app="web"}, limit 100, last hour`, false],
@@ -350,4 +365,21 @@ Deno.test("a cold-tier query not measured is listed and left unjudged", () => {
   assert.deepEqual(missingFigures(f), ["coldTier"]);
   const cold = reportRows(f, "x").filter((r) => r.figure.startsWith("cold tier"));
   assert.ok(cold.length >= 3 && cold.every((r) => r.value === NOT_MEASURED));
+});
+
+Deno.test("reportRows() gives the tail latency and fails it for a missed or late line", () => {
+  const f = complete();
+  const row = () => reportRows(f, "2 clients").find((r) => r.figure.startsWith("tail latency"))!;
+  assert.equal(row().value, "110 ms p50 · 220 ms p99");
+  assert.equal(row().target, "≤ 1.00 s p99, none missed");
+  f.tail!.missed = 3;
+  f.tail!.dropped = 1200;
+  assert.equal(row().value, "110 ms p50 · 220 ms p99 (3 missed, 1,200 dropped)");
+  assert.equal(row().pass, false);
+  f.tail!.missed = 0;
+  f.tail!.latencyMs = ms(600);
+  assert.equal(row().pass, false);
+  f.tail = null;
+  assert.equal(row().value, NOT_MEASURED);
+  assert.ok(missingFigures(f).includes("tail"));
 });
