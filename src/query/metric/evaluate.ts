@@ -160,6 +160,33 @@ export function stepsOf(query: MetricQuery): Steps {
 /**
  * Evaluates a metric query.
  *
+ * @example
+ * ```ts
+ * import { evaluateMetric } from "./evaluate.ts";
+ * import { parseMetricQuery } from "./parse.ts";
+ * import { MemBatch } from "../../ingest/head.ts";
+ * import { Catalog } from "../../storage/catalog.ts";
+ * import { SegmentCache } from "../../storage/segment_cache.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const head = new MemBatch();
+ * const s = 1_000_000_000n;
+ * head.add(1, [{ key: '{"app":"web"}', ts: [10n * s, 20n * s, 70n * s], lines: ["a", "b", "c"] }]);
+ * const ctx = { catalog, cache: new SegmentCache(catalog.opener), head: () => [head], concurrency: 4 };
+ * const r = await evaluateMetric(ctx, {
+ *   expr: parseMetricQuery('sum(count_over_time({app="web"}[1m]))'),
+ *   instant: false,
+ *   start: 60n * s,
+ *   end: 120n * s,
+ *   step: 60n * s,
+ * });
+ * assert.equal(r.resultType, "matrix");
+ * assert.deepEqual([...r.series[0].values], [2, 1]); // (0 s, 60 s] and (60 s, 120 s]
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
  * @throws {MetricQueryError} When a series carries `__error__`, the answer
  * holds too many series, or a binary operation cannot match its sides.
  */

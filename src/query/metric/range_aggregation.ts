@@ -78,6 +78,30 @@ function absentLabels(agg: RangeAggregation): Labels {
 /**
  * Evaluates `agg` at `steps`.
  *
+ * @example
+ * ```ts
+ * import { evaluateRange } from "./range_aggregation.ts";
+ * import { parseMetricQuery } from "./parse.ts";
+ * import { MemBatch } from "../../ingest/head.ts";
+ * import { Catalog } from "../../storage/catalog.ts";
+ * import { SegmentCache } from "../../storage/segment_cache.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const head = new MemBatch();
+ * const s = 1_000_000_000n;
+ * const lines = ["GET 200", "GET 502", "GET 200"];
+ * head.add(1, [{ key: '{"app":"web"}', ts: [1n * s, 2n * s, 3n * s], lines }]);
+ * const ctx = { catalog, cache: new SegmentCache(catalog.opener), head: () => [head], concurrency: 4 };
+ * const agg = parseMetricQuery('count_over_time({app="web"} |= "200" [2s])');
+ * assert.equal(agg.kind, "range_aggregation");
+ * const { series } = await evaluateRange(ctx, agg, { start: 2n * s, step: s, count: 2 });
+ * assert.deepEqual(series[0].labels, { app: "web" });
+ * assert.deepEqual([...series[0].values], [1, 1]); // (0 s, 2 s] and (1 s, 3 s]
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
  * @throws {MetricQueryError} When a sample carries `__error__`, or the
  * series are too many.
  */

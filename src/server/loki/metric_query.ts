@@ -65,7 +65,32 @@ export function metricRange(
   return answer(engine, text, { instant: false, start: bounds.start, end: bounds.end, step });
 }
 
-/** `query` of a metric query at time `at`. */
+/**
+ * `query` of a metric query at time `at`.
+ *
+ * @example
+ * ```ts
+ * import { metricInstant } from "./metric_query.ts";
+ * import { QueryEngine } from "../../query/engine.ts";
+ * import { Catalog } from "../../storage/catalog.ts";
+ * import { SegmentCache } from "../../storage/segment_cache.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const catalog = await Catalog.open(dir);
+ * const engine = new QueryEngine({
+ *   catalog,
+ *   cache: new SegmentCache(catalog.opener),
+ *   head: () => [],
+ *   concurrency: 4,
+ * });
+ * // Grafana's health check.
+ * const res = await metricInstant(engine, "vector(1)+vector(1)", 4_000_000_000_000_000_000n);
+ * const { data } = await res.json();
+ * assert.deepEqual(data.result, [{ metric: {}, value: [4000000000, "2"] }]);
+ * catalog.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export function metricInstant(engine: QueryEngine, text: string, at: bigint): Promise<Response> {
   return answer(engine, text, { instant: true, start: at, end: at, step: 0n });
 }
