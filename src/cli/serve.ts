@@ -4,6 +4,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
@@ -19,6 +20,7 @@ import { ColdTier } from "../tier/cold_tier.ts";
 import { TailHub } from "../tail/hub.ts";
 import { nodeIdProblem } from "../tier/remote_key.ts";
 import { S3Store } from "../tier/s3_store.ts";
+import { TenantRouter, type TenantStore } from "../server/tenants.ts";
 import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
 
 /** Bytes of cold files' indexes kept on local disk (`<data>/cache/index`). */
@@ -132,6 +134,12 @@ export const SERVE_FLAGS = {
     default: "true",
     help: "accept pushes; false runs a query-only node over the cold tier (pushes get 503)",
   },
+  "multi-tenant": {
+    kind: "bool",
+    default: "false",
+    help:
+      "keep each X-Scope-OrgID tenant apart, in a folder of its own (requests without one: 401)",
+  },
   "node-id": {
     kind: "string",
     default: "",
@@ -215,7 +223,6 @@ export async function serve(args: string[]): Promise<void> {
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const onSignal = () => stop();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
-  const buckets = flags.buckets as number;
   const ingesting = flags.ingest as boolean;
   const node = (flags["node-id"] as string) || Deno.hostname();
   const nodeProblem = nodeIdProblem(node);
@@ -233,7 +240,76 @@ export async function serve(args: string[]): Promise<void> {
         "expected whole seconds from 1s to 168h (the lifetimes S3 accepts for presigned URLs)",
     );
   }
-  const catalog = await Catalog.open(flags["output-path"] as string);
+  const outputPath = flags["output-path"] as string;
+  const multiTenant = flags["multi-tenant"] as boolean;
+  const settings = { flags, ingesting, node, presignExpiry };
+  const root = await openStore(outputPath, settings, multiTenant ? "none" : "full");
+  const router = multiTenant
+    ? new TenantRouter(async (tenant, create) => {
+      const dir = join(outputPath, "tenants", tenant);
+      if (!create && !await exists(dir)) return undefined;
+      return openStore(dir, settings, "full", tenant);
+    }, root)
+    : undefined;
+  const server = Deno.serve({
+    port: flags.port as number,
+    onListen: ({ port }) =>
+      console.log(
+        `loge listening on http://localhost:${port} (data in ${outputPath}${
+          multiTenant ? `, a folder per tenant in ${join(outputPath, "tenants")}` : ""
+        })`,
+      ),
+  }, router ? (req) => router.handle(req) : root.handler);
+
+  await stopped;
+  for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  // A second signal during shutdown ends the process at once.
+  for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
+  log("shutting down");
+  // Tails never end by themselves: end them, or the server would wait for them.
+  if (router) router.drain();
+  else root.drain();
+  await server.shutdown();
+  if (router) await router.close();
+  else await root.close();
+  log("stopped");
+}
+
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** What every store of a server shares: the flags and what was derived from them. */
+interface StoreSettings {
+  flags: ReturnType<typeof parseFlags<typeof SERVE_FLAGS>>["flags"];
+  ingesting: boolean;
+  node: string;
+  presignExpiry: number;
+}
+
+/**
+ * Opens the store of data folder `dir`: its catalog, ingest pipeline (unless
+ * a query-only node), compactor, cold tier (below the prefix, and the
+ * tenant's folder of it for a tenant), engine, live tails and routes. `"none"`
+ * opens an empty query-only store that only answers what needs no data (the
+ * web page, `/ready`) under `--multi-tenant`.
+ */
+async function openStore(
+  dir: string,
+  { flags, ingesting, node, presignExpiry }: StoreSettings,
+  kind: "full" | "none",
+  tenant?: string,
+): Promise<TenantStore> {
+  if (kind === "none") ingesting = false;
+  const buckets = flags.buckets as number;
+  const catalog = await Catalog.open(dir);
   const ingester = ingesting
     ? await Ingester.open(catalog, {
       buckets,
@@ -265,7 +341,7 @@ export async function serve(args: string[]): Promise<void> {
     )
     : undefined;
   compactor?.start();
-  const bucket = flags["s3-bucket"] as string;
+  const bucket = kind === "none" ? "" : flags["s3-bucket"] as string;
   const store = bucket === "" ? undefined : new S3Store({
     bucket,
     endpoint: flags["s3-endpoint"] as string,
@@ -276,7 +352,7 @@ export async function serve(args: string[]): Promise<void> {
   });
   const tier = store === undefined ? undefined : await ColdTier.open(catalog, cache, {
     store,
-    prefix: flags["s3-prefix"] as string,
+    prefix: `${flags["s3-prefix"]}${tenant === undefined ? "" : `${tenant}/`}`,
     node,
     rotate: ingesting,
     rotateAgeMs: flags["s3-rotate-age"] as number,
@@ -318,25 +394,16 @@ export async function serve(args: string[]): Promise<void> {
       expirySeconds: presignExpiry / 1000,
     },
   });
-  const server = Deno.serve({
-    port: flags.port as number,
-    onListen: ({ port }) =>
-      console.log(`loge listening on http://localhost:${port} (data in ${catalog.dir})`),
-  }, handler);
-
-  await stopped;
-  for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  // A second signal during shutdown ends the process at once.
-  for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
-  log("shutting down");
-  // Tails never end by themselves: end them, or the server would wait for them.
-  tails.close();
-  await server.shutdown();
-  await tier?.stop();
-  await compactor?.stop();
-  await quarantine.close();
-  await ingester?.close();
-  await cache.close();
-  catalog.close();
-  log("stopped");
+  return {
+    handler,
+    drain: () => tails.close(),
+    async close() {
+      await tier?.stop();
+      await compactor?.stop();
+      await quarantine.close();
+      await ingester?.close();
+      await cache.close();
+      catalog.close();
+    },
+  };
 }
