@@ -1,16 +1,18 @@
 /**
  * A live tail's query, compiled once: its stream matchers (decided once per
- * stream), its pushed-down line filters and the rest of its pipeline (built
- * once per stream), applied to lines as they are pushed, with the query
- * engine's own compilers, so a tail keeps exactly the lines a query would.
+ * stream), its pushed-down line filters with the terms its pipeline implies
+ * (a line without `error` cannot pass `| json | level="error"`: it is not
+ * parsed) and the rest of its pipeline (built once per stream), applied to
+ * lines as they are pushed, with the query engine's own compilers, so a
+ * tail keeps exactly the lines a query would.
  *
  * @module
  */
 
 import type { PushStream } from "../ingest/payload.ts";
-import { compileLineFilters } from "../query/matchers.ts";
+import type { LineMatcher } from "../query/line_scan.ts";
 import { compilePipeline, type Pipeline } from "../query/pipeline/mod.ts";
-import { type Selection, streamFilter } from "../query/plan.ts";
+import { lineMatcherOf, type Selection, streamFilter } from "../query/plan.ts";
 import type { LogEntry } from "../query/top_entries.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 
@@ -39,13 +41,13 @@ export type TailSelection = Pick<Selection, "matchers" | "pushdown" | "pipeline"
  */
 export class TailFilter {
   readonly #selects: (stream: StreamLabels) => boolean;
-  readonly #test?: (line: string) => boolean;
+  readonly #matcherOf: (stream: StreamLabels, hasMetadata: boolean) => LineMatcher;
   readonly #pipeline: Pipeline;
 
   /** Compiles `selection` (its regexes were checked when it was parsed). */
   constructor(selection: TailSelection) {
     this.#selects = streamFilter(selection.matchers);
-    this.#test = compileLineFilters(selection.pushdown);
+    this.#matcherOf = lineMatcherOf(selection);
     this.#pipeline = compilePipeline(selection.pipeline);
   }
 
@@ -61,8 +63,9 @@ export class TailFilter {
   run(stream: StreamLabels, pushed: PushStream, emit: (entry: LogEntry) => void): void {
     if (!this.#selects(stream)) return;
     const run = this.#pipeline.forStream(stream);
-    const test = this.#test;
     const { ts, lines, metadata } = pushed;
+    // Implied terms hold only for lines without metadata (a label filter sees metadata too).
+    const { test } = this.#matcherOf(stream, metadata !== undefined);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
       if (test && !test(line)) continue;
