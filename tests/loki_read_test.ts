@@ -232,6 +232,28 @@ Deno.test("direction orders the values; limit keeps the first lines; a limit abo
     }
   }));
 
+Deno.test("Drilldown's pattern filters (|> and !>) include and exclude lines by pattern", () =>
+  withPushed(async (url) => {
+    const flags = { "X-Loki-Response-Encoding-Flags": "categorize-labels" };
+    const lines = async (query: string) =>
+      streamLines(
+        await get(url, "/loki/api/v1/query_range", {
+          query,
+          start: ns(T0),
+          end: ns(T0 + 10n * SECOND),
+          direction: "forward",
+        }, flags),
+      ).flat();
+    assert.deepEqual(await lines('{app=~".+"} |> "<_> line"'), ["api line"]);
+    assert.deepEqual(await lines('{app=~".+"} |> "t<_>" or "o<_>"'), ["one", "two", "three"]);
+    assert.deepEqual(await lines('{app="web"} !> "t<_>"'), ["one"]);
+    assertPlainText(
+      await get(url, "/loki/api/v1/query_range", { query: '{app="web"} |> "<a>"' }),
+      400,
+      'parse error at line 1, col 16: invalid pattern "<a>": named captures are not allowed in line filter patterns: found <a>',
+    );
+  }));
+
 Deno.test("errors are Loki's plain text: parse errors with line and column, metric queries, steps, unknown paths", () =>
   withPushed(async (url) => {
     const range = { start: ns(T0), end: ns(T0 + 10n * SECOND) };

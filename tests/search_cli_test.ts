@@ -269,7 +269,7 @@ Deno.test("--api-key and LOGE_API_KEY authenticate; a 401 exits 1", () =>
 
 Deno.test("usage errors exit 2 with a message naming the problem", () =>
   withFixture(async (url) => {
-    const filters = 'line filter ("|=", "!=", "|~" or "!~")';
+    const filters = 'line filter ("|=", "!=", "|~", "!~", "|>" or "!>")';
     const cases: [string[], string][] = [
       [['{app="web"'], 'cannot parse query at 11: expected "," or "}"'],
       [['{app=~"a("}'], 'cannot parse query at 7: invalid regex "a(": Unterminated group'],

@@ -31,7 +31,7 @@ export interface LabelMatcher {
 }
 
 /** A line filter operator: contains, does not contain, regex match, regex non-match. */
-export type LineFilterOp = "|=" | "!=" | "|~" | "!~";
+export type LineFilterOp = "|=" | "!=" | "|~" | "!~" | "|>" | "!>";
 
 /**
  * A line filter pipeline stage, e.g. `|= "timeout"` or `|~ "(?i)error"`.

@@ -7,7 +7,7 @@
  * matcher     = label_name ( "=" | "!=" | "=~" | "!~" ) string
  * label_name  = [a-zA-Z_][a-zA-Z0-9_]*
  * stage       = line_filter | "|" ( parser | formatter | label_filter )
- * line_filter = ( "|=" | "!=" | "|~" | "!~" ) string { "or" string }
+ * line_filter = ( "|=" | "!=" | "|~" | "!~" | "|>" | "!>" ) string { "or" string }
  * parser      = "json" [ label_name [ "=" string ] { "," … } ]   (string: a path a.b[0]["c d"])
  *             | "logfmt" { "--strict" | "--keep-empty" }
  *             | "regexp" string | "pattern" string | "unpack"
@@ -57,7 +57,7 @@ import type {
   PipelineStage,
 } from "./ast.ts";
 import { parseBytes, parseDuration } from "./pipeline/label_filter.ts";
-import { parsePattern, PatternError } from "./pipeline/pattern.ts";
+import { linePatternTest, parsePattern, PatternError } from "./pipeline/pattern.ts";
 import { namedGroups } from "./pipeline/regexp.ts";
 import { Template, TemplateError } from "./pipeline/template.ts";
 import { isValidLabelName, LABEL_NAME_RULE } from "../labels.ts";
@@ -161,11 +161,11 @@ export function parseEmbeddedLog(input: string, start: number, selector: boolean
 }
 
 const LABEL_OPS: readonly LabelMatchOp[] = ["=", "!=", "=~", "!~"];
-const LINE_FILTER_OPS: readonly LineFilterOp[] = ["|=", "!=", "|~", "!~"];
+const LINE_FILTER_OPS: readonly LineFilterOp[] = ["|=", "!=", "|~", "!~", "|>", "!>"];
 const LABEL_OPS_LIST = '"=", "!=", "=~" or "!~"';
 const LABEL_FILTER_OPS = ["=", "!=", "=~", "!~", "==", ">", ">=", "<", "<="] as const;
 const LABEL_FILTER_OPS_LIST = '"=", "!=", "=~", "!~", "==", ">", ">=", "<" or "<="';
-const LINE_FILTER_LIST = '"|=", "!=", "|~" or "!~"';
+const LINE_FILTER_LIST = '"|=", "!=", "|~", "!~", "|>" or "!>"';
 const LINE_FILTER_TEXT = `line filter (${LINE_FILTER_LIST})`;
 
 const IDENT_PART = /[A-Za-z0-9_]/;
@@ -315,6 +315,7 @@ class Parser {
       }
       const { value, start } = this.#parseString();
       if (op === "|~" || op === "!~") this.#checkRegex(value, start, false);
+      if (op === "|>" || op === "!>") this.#checkLinePattern(value, start);
       values.push(value);
       const save = this.#pos;
       this.#skipSpace();
@@ -628,6 +629,15 @@ class Parser {
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
       this.#fail(start, `invalid template ${quoteText(abbreviatePattern(template))}: ${e.message}`);
+    }
+  }
+
+  #checkLinePattern(pattern: string, start: number): void {
+    try {
+      linePatternTest(pattern);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      this.#fail(start, `invalid pattern ${quoteText(abbreviatePattern(pattern))}: ${e.message}`);
     }
   }
 

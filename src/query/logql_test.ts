@@ -287,7 +287,7 @@ Deno.test("parseLogQL() reports invalid escapes at the backslash", () => {
 });
 
 Deno.test("parseLogQL() reports what may follow the selector", () => {
-  const filters = 'line filter ("|=", "!=", "|~" or "!~")';
+  const filters = 'line filter ("|=", "!=", "|~", "!~", "|>" or "!>")';
   assertParseError(
     '{app="web"} error',
     `cannot parse query at 13: expected ${filters} or end of query, found "error"`,
@@ -312,9 +312,27 @@ Deno.test("parseLogQL() reports what may follow the selector", () => {
   assertParseError("}", `cannot parse query at 1: expected "{" or ${filters}, found "}"`);
 });
 
+Deno.test("parseLogQL() reads pattern line filters and refuses bad patterns", () => {
+  assert.deepEqual(
+    parseLogQL('{app="web"} |> "<_> GET <_>" or "<_> PUT <_>" !> `<_> 200`').pipeline,
+    [
+      { kind: "line_filter", op: "|>", value: "<_> GET <_>", or: ["<_> PUT <_>"] },
+      { kind: "line_filter", op: "!>", value: "<_> 200" },
+    ],
+  );
+  assertParseError(
+    '{app="web"} |> "<ip> <_>"',
+    'cannot parse query at 16: invalid pattern "<ip> <_>": named captures are not allowed in line filter patterns: found <ip>',
+  );
+  assertParseError(
+    '{app="web"} !> "<_><_>"',
+    'cannot parse query at 16: invalid pattern "<_><_>": consecutive captures <_><_> are not allowed',
+  );
+});
+
 Deno.test("parseLogQL() reports unknown line filter operators and pipeline stages", () => {
-  const list = '"|=", "!=", "|~" or "!~"';
-  for (const op of ["|>", "!>", "||", "|=~", "=", "~", "!"]) {
+  const list = '"|=", "!=", "|~", "!~", "|>" or "!>"';
+  for (const op of ["||", "|=~", "=", "~", "!", "|>>"]) {
     assertParseError(
       `{app="web"} ${op} "x"`,
       `cannot parse query at 13: unknown line filter operator "${op}", expected ${list}`,
@@ -359,7 +377,7 @@ Deno.test("parseLogQL() reports invalid regexes at the string, with the engine's
 Deno.test("parseLogQL() counts positions in UTF-16 code units", () => {
   assertParseError(
     '|= "é😀" x',
-    'cannot parse query at 10: expected line filter ("|=", "!=", "|~" or "!~") or end of query, found "x"',
+    'cannot parse query at 10: expected line filter ("|=", "!=", "|~", "!~", "|>" or "!>") or end of query, found "x"',
   );
 });
 

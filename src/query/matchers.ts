@@ -6,6 +6,7 @@
  */
 
 import type { LabelMatcher, LineFilter } from "./ast.ts";
+import { linePatternTest, patternLiterals } from "./pipeline/pattern.ts";
 import { compileRegex } from "./re2.ts";
 
 /**
@@ -100,12 +101,16 @@ export function compileLineFilters(
 function compileLineFilter(f: LineFilter): (line: string) => boolean {
   if (f.or) {
     // `|= "a" or "b"` keeps a line matching any value; `!= "a" or "b"` one matching none.
-    const positive = f.op === "|=" ? "|=" : f.op === "!=" ? "|=" : "|~";
+    const positive = f.op === "|=" || f.op === "!="
+      ? "|="
+      : f.op === "|>" || f.op === "!>"
+      ? "|>"
+      : "|~";
     const tests = [f.value, ...f.or].map((value) =>
       compileLineFilter({ kind: "line_filter", op: positive, value })
     );
     const any = (line: string) => tests.some((test) => test(line));
-    return f.op === "|=" || f.op === "|~" ? any : (line) => !any(line);
+    return f.op === "|=" || f.op === "|~" || f.op === "|>" ? any : (line) => !any(line);
   }
   const { value } = f;
   switch (f.op) {
@@ -121,6 +126,12 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
       const re = compileRegex(value);
       return (line) => !re.test(line);
     }
+    case "|>":
+      return linePatternTest(value);
+    case "!>": {
+      const test = linePatternTest(value);
+      return (line) => !test(line);
+    }
     default:
       throw new TypeError(`Cannot compile line filter: unknown operator "${f.op as string}"`);
   }
@@ -128,8 +139,9 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
 
 /**
  * Returns the substrings every matching line must contain: the values of
- * all `|=` filters without `or`, without duplicates and without the empty
- * string (which every line contains). Useful to prune blocks with content filters.
+ * all `|=` filters without `or` and the literals of `|>` patterns without
+ * `or`, without duplicates and without the empty string (which every line
+ * contains). Useful to prune blocks with content filters.
  *
  * @example Usage
  * ```ts
@@ -147,6 +159,11 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
  */
 export function requiredLineTerms(filters: readonly LineFilter[]): string[] {
   const terms = new Set<string>();
-  for (const f of filters) if (f.op === "|=" && !f.or && f.value !== "") terms.add(f.value);
+  for (const f of filters) {
+    if (f.or) continue;
+    if (f.op === "|=" && f.value !== "") terms.add(f.value);
+    // Every literal of a pattern filter is in every line it keeps.
+    if (f.op === "|>") { for (const literal of patternLiterals(f.value)) terms.add(literal); }
+  }
   return [...terms];
 }

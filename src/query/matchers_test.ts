@@ -150,9 +150,9 @@ Deno.test("compileLineFilters() requires every filter, in order", () => {
 });
 
 Deno.test("compileLineFilters() throws for an unknown operator", () => {
-  assert.throws(() => compileLineFilters([lf("|>" as LineFilter["op"], "x")]), {
+  assert.throws(() => compileLineFilters([lf("|?" as LineFilter["op"], "x")]), {
     name: "TypeError",
-    message: 'Cannot compile line filter: unknown operator "|>"',
+    message: 'Cannot compile line filter: unknown operator "|?"',
   });
 });
 
@@ -173,4 +173,21 @@ Deno.test("compileLineFilters() with or: |= and |~ keep any value, != and !~ non
   assert.deepEqual(["GET /", "POST /", "DEL /"].map(re), [true, true, false]);
   const notRe = lines('!~ "^G" or "^P"');
   assert.deepEqual(["GET /", "POST /", "DEL /"].map(notRe), [false, false, true]);
+});
+
+Deno.test("compileLineFilters(): pattern filters keep the lines their pattern matches, as Loki's", () => {
+  const keep = compileLineFilters(filtersOf('{app="web"} |> "<_> GET <_> 500 <_>"'))!;
+  assert.equal(keep("10.0.0.1 GET /cart 500 12ms"), true);
+  assert.equal(keep("10.0.0.1 GET /cart 200 12ms"), false);
+  assert.equal(keep("GET /cart 500 12ms"), false); // "<_>" before GET must hold something
+  const either = compileLineFilters(filtersOf('{app="web"} |> "<_> GET <_>" or "<_> PUT <_>"'))!;
+  assert.deepEqual(["a GET b", "a PUT b", "a POST b"].map(either), [true, true, false]);
+  const drop = compileLineFilters(filtersOf('{app="web"} !> "<_> 200 <_>" or "<_> 204 <_>"'))!;
+  assert.deepEqual(["x 200 y", "x 204 y", "x 500 y"].map(drop), [false, false, true]);
+  // The literals are terms every kept line holds: they prune blocks and lead the scan.
+  assert.deepEqual(requiredLineTerms(filtersOf('{app="web"} |> "<_> GET <_> 500 <_>"')), [
+    " GET ",
+    " 500 ",
+  ]);
+  assert.deepEqual(requiredLineTerms(filtersOf('{app="web"} !> "<_> GET <_>"')), []);
 });

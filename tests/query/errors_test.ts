@@ -30,7 +30,7 @@ Deno.test({
 
 Deno.test("parse errors are 400 with the message and position", () =>
   withServer(async ({ url }) => {
-    const filters = 'line filter ("|=", "!=", "|~" or "!~")';
+    const filters = 'line filter ("|=", "!=", "|~", "!~", "|>" or "!>")';
     const cases: [string, number, string][] = [
       ['{app="web"', 11, 'expected "," or "}"'],
       ['{app="web" env="x"}', 12, 'expected "," or "}", found "env"'],
@@ -58,7 +58,7 @@ Deno.test("parse errors are 400 with the message and position", () =>
       [
         '{app="web"} |> "x"',
         13,
-        'unknown line filter operator "|>", expected "|=", "!=", "|~" or "!~"',
+        'unknown line filter operator "|>", expected "|=", "!=", "|~", "!~", "|>" or "!>"',
       ],
       [
         '{app="web"} | unwrap latency',

@@ -23,7 +23,8 @@ export class PatternError extends Error {
 }
 
 /**
- * Parses a pattern into literals and captures (`_` for `<_>`).
+ * Parses a pattern into literals and captures (`_` for `<_>`), as `| pattern`
+ * takes it: at least one named capture.
  *
  * @example
  * ```ts
@@ -38,6 +39,15 @@ export class PatternError extends Error {
  * @throws {PatternError} Without a named capture, with consecutive or duplicate captures.
  */
 export function parsePattern(pattern: string): Part[] {
+  const parts = splitPattern(pattern);
+  if (!parts.some((p) => "capture" in p && p.capture !== "_")) {
+    throw new PatternError("at least one named capture (<name>) is required");
+  }
+  return parts;
+}
+
+/** Literals and captures of `pattern`; consecutive or duplicate named captures are refused. */
+function splitPattern(pattern: string): Part[] {
   const parts: Part[] = [];
   const re = /<([A-Za-z_][A-Za-z0-9_]*)>/g;
   let at = 0;
@@ -56,8 +66,68 @@ export function parsePattern(pattern: string): Part[] {
     at = m.index + m[0].length;
   }
   if (at < pattern.length) parts.push({ literal: pattern.slice(at) });
-  if (seen.size === 0) throw new PatternError("at least one named capture (<name>) is required");
   return parts;
+}
+
+/**
+ * The test of a pattern line filter (`|> "<_> GET <_> 500"`): `<_>` stands for
+ * any non-empty text, the literals must follow one another in the line, and
+ * the line must end where the pattern does — Loki's `pattern.Matcher.Test`,
+ * quirks included (a leading literal need not start the line).
+ *
+ * @example
+ * ```ts
+ * import { linePatternTest } from "./pattern.ts";
+ * import assert from "node:assert/strict";
+ * const test = linePatternTest("<_> bar <_>");
+ * assert.equal(test("foo bar baz"), true);
+ * assert.equal(test(" bar "), false); // captures may not be empty
+ * assert.equal(linePatternTest("<_> baz")("foo bar baz"), true);
+ * assert.equal(linePatternTest("<_> bar")("foo bar baz"), false);
+ * assert.throws(() => linePatternTest("<ip> <_>"), /named captures are not allowed/);
+ * ```
+ *
+ * @throws {PatternError} For a named capture (line filters only skip text), or consecutive captures.
+ */
+export function linePatternTest(pattern: string): (line: string) => boolean {
+  const parts = splitPattern(pattern);
+  const named = parts.find((p) => "capture" in p && p.capture !== "_");
+  if (named) {
+    throw new PatternError(
+      `named captures are not allowed in line filter patterns: found <${
+        (named as { capture: string }).capture
+      }>`,
+    );
+  }
+  const endsOnCapture = parts.length > 0 && "capture" in parts[parts.length - 1];
+  return (line) => {
+    if (line === "" || parts.length === 0) return line === "" && parts.length === 0;
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      if (!("literal" in part)) continue;
+      const j = line.indexOf(part.literal, at);
+      if (j < 0) return false;
+      // A literal right where the last one ended leaves an empty capture between.
+      if (i !== 0 && j === at) return false;
+      at = j + part.literal.length;
+    }
+    return endsOnCapture === (at !== line.length);
+  };
+}
+
+/**
+ * The literals of a pattern line filter: text every matching line holds.
+ *
+ * @example
+ * ```ts
+ * import { patternLiterals } from "./pattern.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(patternLiterals("<_> GET <_> 500"), [" GET ", " 500"]);
+ * ```
+ */
+export function patternLiterals(pattern: string): string[] {
+  return splitPattern(pattern).flatMap((p) => ("literal" in p ? [p.literal] : []));
 }
 
 /**
