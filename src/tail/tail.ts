@@ -180,6 +180,8 @@ export class Tail {
     try {
       this.#filter.run(stream, pushed, (entry) => {
         if (!this.#queue.push(entry, now)) this.#counters.linesDropped++;
+        // A large payload goes out batch by batch while the client keeps up.
+        else if (this.#queue.length >= this.#options.batchLines) this.pump();
       });
     } catch (error) {
       this.#fail(error);

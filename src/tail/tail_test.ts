@@ -92,9 +92,22 @@ Deno.test("a batch waits batchMs for more lines, and goes at once when full", as
   assert.deepEqual(sink.batches.map((b) => b.entries.length), [1]);
   tail.offer(web, pushed([[2n, "b"], [3n, "c"], [4n, "d"], [5n, "e"]]));
   tail.offered();
-  // Full batches went out in the push's turn; the rest follows.
+  // Full batches went out in the push's turn; the rest follows within batchMs.
+  assert.deepEqual(sink.batches.map((b) => b.entries.length), [1, 3]);
+  await sleep(30);
   assert.deepEqual(sink.batches.map((b) => b.entries.length), [1, 3, 1]);
   assert.equal(counters.linesSent, 5);
+  tail.disconnected();
+});
+
+Deno.test("a payload larger than the queue goes out batch by batch while the client keeps up", () => {
+  const { tail, sink, counters } = tailOf();
+  tail.replayed([]);
+  const rows: [bigint, string][] = Array.from({ length: 25 }, (_, i) => [BigInt(i), `l${i}`]);
+  tail.offer(web, pushed(rows));
+  tail.offered();
+  assert.equal(counters.linesDropped, 0);
+  assert.deepEqual(sink.lines(), rows.map(([, l]) => l).slice(0, 24));
   tail.disconnected();
 });
 
