@@ -56,9 +56,14 @@ Deno.test("parse errors are 400 with the message and position", () =>
       ['{app="web"} error', 13, `expected ${filters} or end of query, found "error"`],
       ['app="web"', 1, `expected "{" or ${filters}, found "app"`],
       [
-        '{app="web"} |> "x"',
+        '{app="web"} |>> "x"',
         13,
-        'unknown line filter operator "|>", expected "|=", "!=", "|~", "!~", "|>" or "!>"',
+        'unknown line filter operator "|>>", expected "|=", "!=", "|~", "!~", "|>" or "!>"',
+      ],
+      [
+        '{app="web"} |> "<ip>"',
+        16,
+        'invalid pattern "<ip>": named captures are not allowed in line filter patterns: found <ip>',
       ],
       [
         '{app="web"} | unwrap latency',
