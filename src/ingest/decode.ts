@@ -11,7 +11,7 @@ import { decodeLokiPush } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { addServiceName } from "./service_name.ts";
-import { decodeSnappy, snappyLength } from "./snappy.ts";
+import { snappyLength, uncompressSnappy } from "./snappy.ts";
 
 /**
  * Push body formats. The number is stored with each WAL record beside the
@@ -158,7 +158,7 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
   let raw: unknown;
   try {
     if (format === PushFormat.LokiProtobuf) {
-      return addDetectedLevels(decodeLokiPush(decodeSnappy(body)));
+      return addDetectedLevels(decodeLokiPush(uncompressSnappy(body)));
     }
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
       raw = JSON.parse(utf8.decode(body));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import snappy from "snappyjs";
-import { decodeSnappy, SnappyError, snappyLength } from "./snappy.ts";
+import { decodeSnappy, SnappyError, snappyLength, uncompressSnappy } from "./snappy.ts";
 
 const encoder = new TextEncoder();
 
@@ -107,6 +107,31 @@ Deno.test("decodeSnappy survives random corruption of valid blocks", () => {
       assert.equal(out.length, snappyLength(bad));
     } catch (error) {
       assert.ok(error instanceof SnappyError, String(error));
+    }
+  }
+});
+
+Deno.test("uncompressSnappy decodes as decodeSnappy does, and refuses what it refuses with its reasons", () => {
+  const block = snappy.compress(
+    encoder.encode(`ts=1 level=warn msg="disk 91% full" host=db-${"x".repeat(40)}\n`.repeat(300)),
+  );
+  assert.deepEqual(uncompressSnappy(block), decodeSnappy(block));
+  let x = 11;
+  for (let round = 0; round < 500; round++) {
+    const bad = block.slice();
+    x = (x * 1103515245 + 12345) >>> 0;
+    bad[x % bad.length] ^= 1 + (x >>> 24) % 255;
+    let ours: Uint8Array | Error;
+    try {
+      ours = decodeSnappy(bad);
+    } catch (error) {
+      ours = error as Error;
+    }
+    if (ours instanceof Error) {
+      assert.throws(() => uncompressSnappy(bad), (e: unknown) => e instanceof SnappyError);
+    } else {
+      // Both accept a block whose damage still decodes to the declared length.
+      assert.deepEqual(uncompressSnappy(bad), ours);
     }
   }
 });
