@@ -132,7 +132,10 @@ export class Compactor {
     if (this.#options.intervalMs <= 0) return;
     this.#timer = setInterval(() => {
       if (!this.#running) {
-        this.compactNow().catch((e) => log(`compaction failed: ${e.message}`));
+        this.compactNow().catch((e) => {
+          // A stop ends the unit under way on purpose (its worker is terminated).
+          if (!this.#stopped) log(`compaction failed: ${e.message}`);
+        });
       }
     }, this.#options.intervalMs);
   }
