@@ -288,3 +288,38 @@ Deno.test("two ingesting nodes and a query-only node share one bucket", () =>
       await stopAll(a, b, ...(q ? [q] : []));
     }
   }));
+
+Deno.test("a catalog lost while a rotated copy waits for its grace shows no line twice", () =>
+  withS3(async (s3) => {
+    // A long grace: the local copy is still there when the catalog is lost.
+    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "1h" : a);
+    let server = await startServer({ args, env: s3.env });
+    try {
+      const pushed = rows("web", T0, 3000);
+      await push(server.url, pushed);
+      await waitFor("a rotated segment", async () => {
+        const s = await tier(server.url);
+        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
+      });
+      assert.equal(await server.stop(), 0);
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
+      }
+      server = await startServer({ dir: server.dir, args, env: s3.env });
+      assert.deepEqual(
+        (await queryLines(server.url, '{app="web"}', 5000)).lines,
+        expected(pushed, () => true, 5000),
+      );
+      // The copy is rotated again (same key) and the answer stays whole.
+      await waitFor(
+        "the copy rotated again",
+        async () => (await tier(server.url)).segments_local === 0,
+      );
+      assert.deepEqual(
+        (await queryLines(server.url, '{app="web"}', 5000)).lines,
+        expected(pushed, () => true, 5000),
+      );
+    } finally {
+      await stopAll(server);
+    }
+  }));

@@ -213,10 +213,18 @@ export class ColdTier {
       this.#failed("listing", error);
       return undefined;
     }
+    // This node's files that are still local too (a catalog rebuilt from the
+    // folder while a rotated copy waited for its grace, or a stop between
+    // upload and flip) stay local: the next rotation uploads them again, under
+    // the same key, and flips them. Cataloging both would show lines twice.
+    const local = new Set<string>();
+    for (const e of this.#catalog.entries()) if (e.location === LOCAL) local.add(e.name);
     const files = new Map<string, RemoteFile>();
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
-      if (parsed !== undefined) files.set(parsed.file.name, parsed.file);
+      if (parsed === undefined) continue;
+      if (parsed.node === this.#options.node && local.has(parsed.local)) continue;
+      files.set(parsed.file.name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
     const gone = [...this.#catalog.entries()].filter((e) =>

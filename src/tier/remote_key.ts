@@ -77,6 +77,7 @@ export function remoteName(
  *     minTs: 5n, maxTs: 9n, rows: 3, rawBytes: 120, bytes: 4096,
  *   },
  *   node: "web-1",
+ *   local: "l1-a-00000001.loge",
  *   tailBytes: 800,
  * });
  * assert.equal(parseRemoteName("web-1/notes.txt", 10), undefined);
@@ -85,7 +86,7 @@ export function remoteName(
 export function parseRemoteName(
   name: string,
   bytes: number,
-): { file: RemoteFile; node: string; tailBytes: number } | undefined {
+): { file: RemoteFile; node: string; local: string; tailBytes: number } | undefined {
   const m = NAME.exec(name);
   if (!m) return undefined;
   const level = segmentLevel(m[7]);
@@ -98,6 +99,7 @@ export function parseRemoteName(
   return {
     file: { name, level, minTs, maxTs, rows: Number(m[4]), rawBytes: Number(m[5]), bytes },
     node: m[1],
+    local: m[7],
     tailBytes,
   };
 }
