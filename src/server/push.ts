@@ -17,6 +17,7 @@ import {
   type PushFormat,
 } from "../ingest/decode.ts";
 import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
+import type { PushPayload } from "../ingest/payload.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -53,7 +54,8 @@ export async function handlePush(
 /**
  * Reads a push body of `format` within `limits` (its decoded size too),
  * waits for admission, then decodes, validates and hands it to `ingester`,
- * which logs the body as it arrived.
+ * which logs the body as it arrived. A `decode` of its own turns the body
+ * into the payload and the record the WAL keeps (none to store: `undefined`).
  *
  * @throws {HttpError} 400, 408, 413, 415 or 503 from reading or admission.
  * @throws {PushError} when the body does not decode or is invalid: nothing is stored.
@@ -63,7 +65,11 @@ export async function receivePush(
   ingester: IngestSink,
   limits: PushLimits,
   format: PushFormat,
-): Promise<PushOutcome> {
+  decode: (body: Uint8Array) => { payload?: PushPayload; record: Uint8Array } = (body) => ({
+    payload: decodePush(format, body),
+    record: body,
+  }),
+): Promise<PushOutcome | undefined> {
   const share = limits.budget.open();
   try {
     const body = await readBody(req, {
@@ -86,7 +92,8 @@ export async function receivePush(
       );
     }
     try {
-      return await ingester.push(decodePush(format, body), format, body);
+      const { payload, record } = decode(body);
+      return payload && await ingester.push(payload, format, record);
     } finally {
       ingester.release();
     }
