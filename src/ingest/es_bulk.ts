@@ -4,8 +4,10 @@
  * The message field becomes the line, the time field the timestamp (RFC 3339
  * or unix seconds, milliseconds, microseconds or nanoseconds; missing: the
  * time the request arrived), the stream fields the labels and every other
- * field, flattened with `_` for `.`, structured metadata. Documents with equal
- * labels form one stream.
+ * field, flattened with `_` for `.`, structured metadata. As on Loki's push,
+ * a stream without `service_name` gets one derived from its labels
+ * (`unknown_service` when it has none). Documents with equal labels form one
+ * stream.
  *
  * The WAL keeps the body as it arrived behind one header line that holds the
  * mapping and the arrival time ({@linkcode frameEsBulk}), so replay decodes it
@@ -16,7 +18,8 @@
 
 import { PushError, type PushPayload, validatePush } from "./payload.ts";
 import { describeValue } from "../describe.ts";
-import { parseTime } from "../time.ts";
+import { MAX_TS, parseTime } from "../time.ts";
+import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -102,22 +105,27 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Unix seconds, milliseconds, microseconds or nanoseconds, told apart by size as VictoriaLogs does. */
-function unixNanos(n: number): bigint {
-  const abs = Math.abs(n);
-  if (abs < 1e11) return BigInt(Math.round(n * 1e9));
-  if (abs < 1e14) return BigInt(Math.round(n * 1e6));
-  if (abs < 1e17) return BigInt(Math.round(n * 1e3));
-  return BigInt(Math.round(n));
+/**
+ * A unix time in decimal: seconds, milliseconds, microseconds or nanoseconds,
+ * told apart by the size of the integer part as VictoriaLogs does; exact in
+ * bigint arithmetic.
+ */
+function unixNanos(decimal: string): bigint | undefined {
+  const m = /^(\d{1,19})(?:\.(\d+))?$/.exec(decimal);
+  if (!m) return undefined;
+  const [, whole, fraction = ""] = m;
+  const digits = whole.replace(/^0+(?=\d)/, "").length;
+  const scale = digits <= 11 ? 9 : digits <= 14 ? 6 : digits <= 17 ? 3 : 0;
+  return BigInt(whole + fraction.padEnd(scale, "0").slice(0, scale));
 }
 
 function timestampOf(value: unknown, field: string): bigint {
-  let ns: bigint | undefined;
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) ns = unixNanos(value);
-  else if (typeof value === "string") {
-    ns = /^\d+(\.\d+)?$/.test(value) ? unixNanos(Number(value)) : parseTime(value);
-  }
-  if (ns === undefined || ns < 0n) {
+  const ns = typeof value === "number"
+    ? unixNanos(String(value))
+    : typeof value === "string"
+    ? unixNanos(value) ?? parseTime(value)
+    : undefined;
+  if (ns === undefined || ns > MAX_TS) {
     throw new DocumentError(
       "mapper_parsing_exception",
       `field ${JSON.stringify(field)} is not an RFC 3339 time or a unix timestamp: ${
@@ -172,9 +180,13 @@ function mapDocument(
   const labels: Record<string, string> = {};
   for (const f of mapping.streamFields) {
     if (!fields.has(f)) continue;
-    labels[nameOf(f)] = text(fields.get(f));
+    const value = text(fields.get(f));
     fields.delete(f);
+    // Loki drops labels with empty values: so does the mapping.
+    if (value !== "") labels[nameOf(f)] = value;
   }
+  if (Object.keys(labels).length === 0) labels.service_name = UNKNOWN_SERVICE;
+  else addServiceName(labels);
   const metadata: Record<string, string> = {};
   for (const [k, v] of fields) metadata[nameOf(k)] = text(v);
   return { labels, value: [ts.toString(), message, metadata] };
@@ -204,7 +216,7 @@ function mapDocument(
  * const { payload, items } = decodeEsBulk(frameEsBulk(mapping, 0n, body));
  * assert.equal(items[0].create.status, 201);
  * assert.equal(items[1].create.status, 400);
- * assert.equal(payload!.streams[0].key, '{"host_name":"h1"}');
+ * assert.equal(payload!.streams[0].key, '{"host_name":"h1","service_name":"unknown_service"}');
  * assert.deepEqual(payload!.streams[0].lines, ["up"]);
  * assert.deepEqual(payload!.streams[0].metadata, ['{"pid":"7"}']);
  * ```

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { decodeEsBulk, type EsBulkMapping, frameEsBulk, MAX_BULK_DOCUMENTS } from "./es_bulk.ts";
+import { PushError } from "./payload.ts";
+
+const MAPPING: EsBulkMapping = {
+  streamFields: ["app"],
+  msgFields: ["message", "_msg"],
+  timeField: "@timestamp",
+};
+
+function decode(lines: unknown[], mapping = MAPPING, receivedNs = 42n) {
+  const body = lines.map((l) => typeof l === "string" ? l : JSON.stringify(l)).join("\n");
+  return decodeEsBulk(frameEsBulk(mapping, receivedNs, new TextEncoder().encode(body)));
+}
+
+Deno.test("es bulk: times in RFC 3339, unix seconds, milliseconds, microseconds, nanoseconds", () => {
+  const times: [unknown, bigint][] = [
+    ["2026-11-30T10:00:00+01:00", 1796029200000000000n],
+    [1796029200, 1796029200000000000n],
+    [1796029200.5, 1796029200500000000n],
+    ["1796029200", 1796029200000000000n],
+    [1796029200123, 1796029200123000000n],
+    [1796029200123456, 1796029200123456000n],
+    ["1796029200123456789", 1796029200123456789n],
+  ];
+  const { payload, items } = decode(
+    times.flatMap(([t]) => [{ index: {} }, { "@timestamp": t, message: "m", app: "a" }]),
+  );
+  assert.ok(items.every((item) => item.index.status === 201));
+  assert.deepEqual(payload!.streams[0].ts, times.map(([, ns]) => ns));
+});
+
+Deno.test("es bulk: a time past int64 nanoseconds is a bad document", () => {
+  const { payload, items } = decode([{ index: {} }, {
+    "@timestamp": "9999999999999999999",
+    message: "m",
+  }]);
+  assert.equal(payload, undefined);
+  assert.match(items[0].index.error!.reason, /not an RFC 3339 time or a unix timestamp/);
+});
+
+Deno.test("es bulk: without stream fields a document goes to service_name unknown_service", () => {
+  const { payload } = decode(
+    [{ index: {} }, { message: "m", app: "" }, { index: {} }, { _msg: "n", "@timestamp": null }],
+  );
+  assert.equal(payload!.streams.length, 1);
+  assert.equal(payload!.streams[0].key, '{"service_name":"unknown_service"}');
+  assert.deepEqual(payload!.streams[0].lines, ["m", "n"]);
+  assert.deepEqual(payload!.streams[0].ts, [42n, 42n]);
+});
+
+Deno.test("es bulk: field names that Loki refuses are mapped to valid ones", () => {
+  const { payload } = decode([
+    { index: {} },
+    { message: "m", app: "a", "kubernetes.pod-name": "p", "1st": true, n: 1.5 },
+  ]);
+  assert.deepEqual(JSON.parse(payload!.streams[0].metadata![0]!), {
+    kubernetes_pod_name: "p",
+    _1st: "true",
+    n: "1.5",
+  });
+});
+
+Deno.test("es bulk: all documents bad is no payload, every item answered", () => {
+  const { payload, items } = decode([{ create: {} }, { app: "a" }, { delete: { _id: "1" } }]);
+  assert.equal(payload, undefined);
+  assert.deepEqual(items.map((item) => Object.values(item)[0].status), [400, 400]);
+});
+
+Deno.test("es bulk: more actions than the limit is a PushError", () => {
+  const lines = Array.from({ length: MAX_BULK_DOCUMENTS + 1 }, () => '{"delete":{}}');
+  assert.throws(
+    () => decode(lines),
+    new PushError(
+      `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,
+    ),
+  );
+});
