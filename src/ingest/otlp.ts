@@ -1,0 +1,340 @@
+/**
+ * OpenTelemetry logs (an OTLP `ExportLogsServiceRequest`) mapped to a push
+ * payload as Loki 3 maps them by default (loki `pkg/loghttp/push/otlp.go`,
+ * `otlplabels`):
+ *
+ * - the resource attributes named in {@linkcode OTLP_STREAM_ATTRIBUTES}
+ *   become stream labels, their names with every character that a label name
+ *   cannot hold turned into `_` (`service.name` → `service_name`); a resource
+ *   without `service.name` gets a `service_name` discovered from its labels
+ *   as for Loki pushes, else `unknown_service`;
+ * - the other resource attributes, the scope's attributes, name and version
+ *   (`scope_name`, `scope_version`) and the record's attributes become
+ *   structured metadata, maps flattened with `_` between the keys;
+ * - `severity_number` and `severity_text`, `trace_id` and `span_id` (hex),
+ *   `observed_timestamp` (when the record has a time of its own too),
+ *   `flags`, `dropped_attributes_count` and `event_name` become structured
+ *   metadata; `detected_level` is then derived from them as for every Loki
+ *   push;
+ * - the body becomes the line: a string as it is, other values as Loki's
+ *   `AsString` writes them (maps and arrays as JSON with sorted keys);
+ * - `time_unix_nano` is the timestamp, else `observed_time_unix_nano`, else
+ *   the time of decoding.
+ *
+ * A record's own metadata wins over its scope's, which wins over its
+ * resource's, where names collide. A record whose time cannot be stored,
+ * or a resource whose labels are invalid, is rejected and counted; the others
+ * are stored.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { labelSetKey, type PushError, type PushPayload, type PushStream } from "./payload.ts";
+import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
+
+/** An OTLP `AnyValue`: `bigint` for `int_value`, `number` for `double_value`. */
+export type OtlpValue =
+  | string
+  | boolean
+  | bigint
+  | number
+  | Uint8Array
+  | OtlpValue[]
+  | Map<string, OtlpValue>
+  | undefined;
+
+/** One `LogRecord`, as decoded from protobuf or JSON. */
+export interface OtlpRecord {
+  time: bigint;
+  observedTime: bigint;
+  severityNumber: number;
+  severityText: string;
+  body: OtlpValue;
+  attributes: Map<string, OtlpValue>;
+  droppedAttributesCount: number;
+  flags: number;
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  eventName: string;
+}
+
+/** One `ScopeLogs`. */
+export interface OtlpScope {
+  name: string;
+  version: string;
+  attributes: Map<string, OtlpValue>;
+  records: OtlpRecord[];
+}
+
+/** One `ResourceLogs`. */
+export interface OtlpResource {
+  attributes: Map<string, OtlpValue>;
+  scopes: OtlpScope[];
+}
+
+/** A record with every field at its default, for decoders to fill. */
+export function emptyRecord(): OtlpRecord {
+  return {
+    time: 0n,
+    observedTime: 0n,
+    severityNumber: 0,
+    severityText: "",
+    body: undefined,
+    attributes: new Map(),
+    droppedAttributesCount: 0,
+    flags: 0,
+    traceId: new Uint8Array(0),
+    spanId: new Uint8Array(0),
+    eventName: "",
+  };
+}
+
+/** Deepest nesting of `AnyValue`s a decoder follows. */
+export const MAX_VALUE_DEPTH = 32;
+
+/**
+ * Loki's default `default_resource_attributes_as_index_labels`: the resource
+ * attributes that become stream labels.
+ */
+export const OTLP_STREAM_ATTRIBUTES: readonly string[] = [
+  "service.name",
+  "service.namespace",
+  "service.instance.id",
+  "deployment.environment",
+  "deployment.environment.name",
+  "cloud.region",
+  "cloud.availability_zone",
+  "k8s.cluster.name",
+  "k8s.namespace.name",
+  "k8s.pod.name",
+  "k8s.container.name",
+  "container.name",
+  "k8s.replicaset.name",
+  "k8s.deployment.name",
+  "k8s.statefulset.name",
+  "k8s.daemonset.name",
+  "k8s.cronjob.name",
+  "k8s.job.name",
+];
+
+/** The outcome of mapping a request: what is stored and what was rejected. */
+export interface OtlpPayload {
+  /** The records that are stored, as a push payload (no streams when none). */
+  payload: PushPayload;
+  /** How many records were rejected. */
+  rejected: number;
+  /** Why the first rejected record was, or `""`. */
+  reason: string;
+}
+
+/**
+ * An attribute name as a label name: characters other than ASCII letters,
+ * digits and `_` become `_`; a leading digit gets `key_` before it.
+ *
+ * @example
+ * ```ts
+ * import { otlpLabelName } from "./otlp.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(otlpLabelName("service.name"), "service_name");
+ * assert.equal(otlpLabelName("http.status-code"), "http_status_code");
+ * assert.equal(otlpLabelName("1st"), "key_1st");
+ * ```
+ */
+export function otlpLabelName(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[0-9]/.test(clean) ? `key_${clean}` : clean;
+}
+
+/** A double as Go's `strconv.FormatFloat(f, 'g', -1, 64)` writes it. */
+function goFloat(f: number): string {
+  if (Number.isNaN(f)) return "NaN";
+  if (!Number.isFinite(f)) return f > 0 ? "+Inf" : "-Inf";
+  if (f === 0) return Object.is(f, -0) ? "-0" : "0";
+  const [mantissa, exp] = f.toExponential().split("e");
+  const e = Number(exp);
+  if (e < -4 || e >= 21) {
+    return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  }
+  return String(f);
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+/** A string as Go's `encoding/json` writes it (HTML characters escaped). */
+function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** A value as JSON, as Loki writes a map or array body (keys sorted, bytes base64). */
+function goJson(v: OtlpValue): string {
+  if (v === undefined) return "null";
+  if (typeof v === "string") return goJsonString(v);
+  if (typeof v === "boolean" || typeof v === "bigint") return String(v);
+  if (typeof v === "number") return Number.isFinite(v) ? JSON.stringify(v) : "null";
+  if (v instanceof Uint8Array) return `"${encodeBase64(v)}"`;
+  if (Array.isArray(v)) return `[${v.map(goJson).join(",")}]`;
+  const keys = [...v.keys()].sort();
+  return `{${keys.map((k) => `${goJsonString(k)}:${goJson(v.get(k))}`).join(",")}}`;
+}
+
+/**
+ * A value as text, as pdata's `Value.AsString` writes it: strings as they
+ * are, maps and arrays as JSON, bytes as base64, doubles as Go formats them.
+ *
+ * @example
+ * ```ts
+ * import { type OtlpValue, otlpValueString } from "./otlp.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(otlpValueString("hi"), "hi");
+ * assert.equal(otlpValueString(42n), "42");
+ * assert.equal(otlpValueString(1.5), "1.5");
+ * const map = new Map<string, OtlpValue>([["b", 1n], ["a", "x<"]]);
+ * assert.equal(otlpValueString(map), '{"a":"x\\u003c","b":1}');
+ * assert.equal(otlpValueString(undefined), "");
+ * ```
+ */
+export function otlpValueString(v: OtlpValue): string {
+  if (v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "boolean" || typeof v === "bigint") return String(v);
+  if (typeof v === "number") return goFloat(v);
+  if (v instanceof Uint8Array) return encodeBase64(v);
+  return goJson(v);
+}
+
+/** Adds `name` = `value` to `into` as labels: maps flattened, names cleaned. */
+function flatten(name: string, value: OtlpValue, into: Map<string, string>): void {
+  const key = otlpLabelName(name);
+  if (value instanceof Map) {
+    for (const [k, v] of value) flatten(`${key}_${k}`, v, into);
+  } else if (!into.has(key)) into.set(key, otlpValueString(value));
+}
+
+const encodeBase64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+
+const hex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Largest time that a stored timestamp holds. */
+const MAX_NS = 2n ** 63n - 1n;
+
+/** The structured metadata that a record carries itself, in Loki's order. */
+function recordMetadata(r: OtlpRecord, into: Map<string, string>): void {
+  for (const [k, v] of r.attributes) flatten(k, v, into);
+  const own = (name: string, value: string) => {
+    if (!into.has(name)) into.set(name, value);
+  };
+  if (r.time !== 0n && r.observedTime !== 0n) own("observed_timestamp", String(r.observedTime));
+  if (r.severityNumber !== 0) own("severity_number", String(r.severityNumber));
+  if (r.severityText !== "") own("severity_text", r.severityText);
+  if (r.droppedAttributesCount !== 0) {
+    own("dropped_attributes_count", String(r.droppedAttributesCount));
+  }
+  if (r.flags !== 0) own("flags", String(r.flags));
+  if (r.traceId.some((b) => b !== 0)) own("trace_id", hex(r.traceId));
+  if (r.spanId.some((b) => b !== 0)) own("span_id", hex(r.spanId));
+  if (r.eventName !== "") own("event_name", r.eventName);
+}
+
+/**
+ * Maps decoded resources to a payload, `streamAttributes` naming the resource
+ * attributes that become labels. Records of one label set form one stream;
+ * `now` is the time of records that carry none.
+ *
+ * @example
+ * ```ts
+ * import { emptyRecord, mapOtlp, OTLP_STREAM_ATTRIBUTES } from "./otlp.ts";
+ * import assert from "node:assert/strict";
+ * const record = { ...emptyRecord(), time: 5n, body: "hello", severityText: "WARN" };
+ * const { payload, rejected } = mapOtlp([{
+ *   attributes: new Map([["service.name", "api"], ["host.name", "h1"]]),
+ *   scopes: [{ name: "lib", version: "", attributes: new Map(), records: [record] }],
+ * }], OTLP_STREAM_ATTRIBUTES, 0n);
+ * assert.equal(rejected, 0);
+ * assert.equal(payload.streams[0].key, '{"service_name":"api"}');
+ * assert.deepEqual(payload.streams[0].lines, ["hello"]);
+ * assert.deepEqual(
+ *   JSON.parse(payload.streams[0].metadata![0]!),
+ *   { severity_text: "WARN", scope_name: "lib", host_name: "h1" },
+ * );
+ * ```
+ */
+export function mapOtlp(
+  resources: OtlpResource[],
+  streamAttributes: readonly string[],
+  now: bigint,
+): OtlpPayload {
+  const indexed = new Set(streamAttributes);
+  const streams = new Map<string, { ts: bigint[]; lines: string[]; metadata: string[] }>();
+  let lines = 0;
+  let rejected = 0;
+  let reason = "";
+  const reject = (count: number, why: string) => {
+    rejected += count;
+    if (reason === "") reason = why;
+  };
+  resources.forEach((resource, i) => {
+    const labels: Record<string, string> = {};
+    const resourceMetadata = new Map<string, string>();
+    for (const [k, v] of resource.attributes) {
+      if (indexed.has(k)) {
+        const flat = new Map<string, string>();
+        flatten(k, v, flat);
+        for (const [name, value] of flat) labels[name] = value;
+      } else flatten(k, v, resourceMetadata);
+    }
+    addServiceName(labels);
+    if (labels.service_name === undefined || labels.service_name === "") {
+      labels.service_name = UNKNOWN_SERVICE;
+    }
+    let key: string;
+    try {
+      key = labelSetKey(labels, i);
+    } catch (error) {
+      const count = resource.scopes.reduce((n, s) => n + s.records.length, 0);
+      reject(count, `resource ${i}: ${(error as PushError).message.replace(/^stream \d+: /, "")}`);
+      return;
+    }
+    let stream = streams.get(key);
+    if (stream === undefined) streams.set(key, stream = { ts: [], lines: [], metadata: [] });
+    for (const scope of resource.scopes) {
+      const scopeMetadata = new Map<string, string>();
+      for (const [k, v] of scope.attributes) flatten(k, v, scopeMetadata);
+      if (scope.name !== "") scopeMetadata.set("scope_name", scope.name);
+      if (scope.version !== "") scopeMetadata.set("scope_version", scope.version);
+      for (const record of scope.records) {
+        const ts = record.time !== 0n
+          ? record.time
+          : record.observedTime !== 0n
+          ? record.observedTime
+          : now;
+        if (ts > MAX_NS) {
+          reject(1, `resource ${i}: time ${ts} is past the largest time that can be stored`);
+          continue;
+        }
+        const metadata = new Map<string, string>();
+        recordMetadata(record, metadata);
+        for (const source of [scopeMetadata, resourceMetadata]) {
+          for (const [k, v] of source) if (!metadata.has(k)) metadata.set(k, v);
+        }
+        stream.ts.push(ts);
+        stream.lines.push(otlpValueString(record.body));
+        stream.metadata.push(JSON.stringify(Object.fromEntries(metadata)));
+        lines++;
+      }
+    }
+  });
+  const out: PushStream[] = [];
+  for (const [key, s] of streams) {
+    if (s.ts.length > 0) out.push({ key, ts: s.ts, lines: s.lines, metadata: s.metadata });
+  }
+  return { payload: { streams: out, lines }, rejected, reason };
+}

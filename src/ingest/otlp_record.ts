@@ -1,0 +1,100 @@
+/**
+ * OTLP logs as the WAL keeps them: the body as it arrived (after gzip)
+ * behind one JSON header line with what its mapping depends on beside the
+ * bytes (the stream attributes in force and the arrival time, the time of
+ * records that carry none), so that a replay maps the records exactly as the
+ * push did, whatever `--otlp-stream-attributes` says by then.
+ *
+ * @module
+ */
+
+import { mapOtlp, type OtlpPayload } from "./otlp.ts";
+import { decodeOtlpJson } from "./otlp_json.ts";
+import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
+import { PushError } from "./payload.ts";
+
+/** What an OTLP body's mapping depends on. */
+export interface OtlpHeader {
+  /** Resource attributes that become stream labels. */
+  streamAttributes: readonly string[];
+  /** Arrival time, in nanoseconds: the time of records without one. */
+  now: bigint;
+}
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * `body` behind its header line: the record the WAL keeps.
+ *
+ * @example
+ * ```ts
+ * import { frameOtlp, unframeOtlp } from "./otlp_record.ts";
+ * import assert from "node:assert/strict";
+ * const record = frameOtlp(new Uint8Array([1, 2]), { streamAttributes: ["service.name"], now: 7n });
+ * const { header, body } = unframeOtlp(record);
+ * assert.deepEqual(header, { streamAttributes: ["service.name"], now: 7n });
+ * assert.deepEqual(body, new Uint8Array([1, 2]));
+ * ```
+ */
+export function frameOtlp(body: Uint8Array, header: OtlpHeader): Uint8Array {
+  const line = encoder.encode(
+    `${JSON.stringify({ streamAttributes: header.streamAttributes, now: String(header.now) })}\n`,
+  );
+  const record = new Uint8Array(line.length + body.length);
+  record.set(line);
+  record.set(body, line.length);
+  return record;
+}
+
+/**
+ * The header and body of a record made by {@linkcode frameOtlp}.
+ *
+ * @throws {Error} when the record has no valid header line.
+ */
+export function unframeOtlp(record: Uint8Array): { header: OtlpHeader; body: Uint8Array } {
+  const end = record.indexOf(0x0a);
+  if (end < 0) throw new Error("OTLP record has no header line");
+  const raw = JSON.parse(utf8.decode(record.subarray(0, end)));
+  if (
+    !Array.isArray(raw?.streamAttributes) ||
+    !raw.streamAttributes.every((a: unknown) => typeof a === "string") ||
+    typeof raw.now !== "string" || !/^[0-9]{1,19}$/.test(raw.now)
+  ) {
+    throw new Error("OTLP record header is malformed");
+  }
+  return {
+    header: { streamAttributes: raw.streamAttributes, now: BigInt(raw.now) },
+    body: record.subarray(end + 1),
+  };
+}
+
+/**
+ * Decodes and maps an OTLP body (`json`: its JSON encoding, else protobuf).
+ *
+ * @throws {PushError} when the body does not decode: nothing is stored.
+ *
+ * @example
+ * ```ts
+ * import { decodeOtlp } from "./otlp_record.ts";
+ * import assert from "node:assert/strict";
+ * const body = new TextEncoder().encode(JSON.stringify({
+ *   resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: "hi" } }] }] }],
+ * }));
+ * const { payload } = decodeOtlp(true, body, { streamAttributes: [], now: 9n });
+ * assert.equal(payload.streams[0].key, '{"service_name":"unknown_service"}');
+ * assert.deepEqual(payload.streams[0].ts, [9n]);
+ * assert.throws(() => decodeOtlp(true, new Uint8Array([0x7b]), { streamAttributes: [], now: 0n }), /cannot decode OTLP JSON body/);
+ * ```
+ */
+export function decodeOtlp(json: boolean, body: Uint8Array, header: OtlpHeader): OtlpPayload {
+  let resources;
+  try {
+    resources = json ? decodeOtlpJson(JSON.parse(utf8.decode(body))) : decodeOtlpProtobuf(body);
+  } catch (error) {
+    throw new PushError(
+      `cannot decode OTLP ${json ? "JSON" : "protobuf"} body: ${(error as Error).message}`,
+    );
+  }
+  return mapOtlp(resources, header.streamAttributes, header.now);
+}
