@@ -6,7 +6,8 @@
  * time the request arrived), the stream fields the labels and every other
  * field, flattened with `_` for `.`, structured metadata. As on Loki's push,
  * a stream without `service_name` gets one derived from its labels
- * (`unknown_service` when it has none). Documents with equal labels form one
+ * (`unknown_service` when it has none), and each line of a stream without a
+ * level label a `detected_level`. Documents with equal labels form one
  * stream.
  *
  * The WAL keeps the body as it arrived behind one header line that holds the
@@ -20,6 +21,7 @@ import { PushError, type PushPayload, validatePush } from "./payload.ts";
 import { describeValue } from "../describe.ts";
 import { MAX_TS, parseTime } from "../time.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
+import { addDetectedLevels } from "./detected_level.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -218,7 +220,7 @@ function mapDocument(
  * assert.equal(items[1].create.status, 400);
  * assert.equal(payload!.streams[0].key, '{"host_name":"h1","service_name":"unknown_service"}');
  * assert.deepEqual(payload!.streams[0].lines, ["up"]);
- * assert.deepEqual(payload!.streams[0].metadata, ['{"pid":"7"}']);
+ * assert.deepEqual(payload!.streams[0].metadata, ['{"pid":"7","detected_level":"unknown"}']);
  * ```
  */
 export function decodeEsBulk(framed: Uint8Array): EsBulk {
@@ -305,6 +307,8 @@ export function decodeEsBulk(framed: Uint8Array): EsBulk {
     }
   }
   if (items.length === 0) throw new PushError("cannot decode bulk body: no actions");
-  const payload = lines_ === 0 ? undefined : validatePush({ streams: [...streams.values()] });
+  const payload = lines_ === 0
+    ? undefined
+    : addDetectedLevels(validatePush({ streams: [...streams.values()] }));
   return { payload, items };
 }

@@ -58,6 +58,7 @@ Deno.test("es bulk: field names that Loki refuses are mapped to valid ones", () 
     kubernetes_pod_name: "p",
     _1st: "true",
     n: "1.5",
+    detected_level: "unknown",
   });
 });
 
