@@ -2,7 +2,11 @@
 // as its users run it: `node bulk.mjs <loge url> <documents as JSON>`. Prints
 // one JSON line: the cluster version from `client.info()`, the helper's
 // figures and the documents it dropped (status and error). Exit code 2: timeout.
-import { Client } from "@elastic/elasticsearch";
+// Loaded through require, as tests/shippers/run.mjs loads its shippers: the
+// package lives in this folder's node_modules, which deno check does not resolve.
+import { createRequire } from "node:module";
+
+const { Client } = createRequire(import.meta.url)("@elastic/elasticsearch");
 
 const [url, documents] = process.argv.slice(2);
 
