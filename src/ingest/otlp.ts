@@ -146,30 +146,24 @@ export function otlpLabelName(name: string): string {
   return /^[0-9]/.test(clean) ? `key_${clean}` : clean;
 }
 
-/** A double as Go's `strconv.FormatFloat(f, 'g', -1, 64)` writes it. */
+/** A double as pdata's `AsString` writes it: as JavaScript does, but `-0` and `Infinity` kept. */
 function goFloat(f: number): string {
-  if (Number.isNaN(f)) return "NaN";
-  if (!Number.isFinite(f)) return f > 0 ? "+Inf" : "-Inf";
-  if (f === 0) return Object.is(f, -0) ? "-0" : "0";
-  const [mantissa, exp] = f.toExponential().split("e");
-  const e = Number(exp);
-  if (e < -4 || e >= 21) {
-    return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  return String(f);
+  if (Object.is(f, -0)) return "-0";
+  return Number.isFinite(f)
+    ? String(f)
+    : Number.isNaN(f)
+    ? "NaN"
+    : f > 0
+    ? "Infinity"
+    : "-Infinity";
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  "<": "\\u003c",
-  ">": "\\u003e",
-  "&": "\\u0026",
-  "\u2028": "\\u2028",
-  "\u2029": "\\u2029",
-};
-
-/** A string as Go's `encoding/json` writes it (HTML characters escaped). */
+/** A string as Go's `encoding/json` writes it without HTML escaping (U+2028 and U+2029 escaped). */
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => HTML_ESCAPES[c]);
+  return JSON.stringify(s).replace(
+    /[\u2028\u2029]/g,
+    (c) => c === "\u2028" ? "\\u2028" : "\\u2029",
+  );
 }
 
 /** A value as JSON, as Loki writes a map or array body (keys sorted, bytes base64). */
@@ -186,7 +180,7 @@ function goJson(v: OtlpValue): string {
 
 /**
  * A value as text, as pdata's `Value.AsString` writes it: strings as they
- * are, maps and arrays as JSON, bytes as base64, doubles as Go formats them.
+ * are, maps and arrays as JSON (keys sorted), bytes as base64.
  *
  * @example
  * ```ts
@@ -196,7 +190,7 @@ function goJson(v: OtlpValue): string {
  * assert.equal(otlpValueString(42n), "42");
  * assert.equal(otlpValueString(1.5), "1.5");
  * const map = new Map<string, OtlpValue>([["b", 1n], ["a", "x<"]]);
- * assert.equal(otlpValueString(map), '{"a":"x\\u003c","b":1}');
+ * assert.equal(otlpValueString(map), '{"a":"x<","b":1}');
  * assert.equal(otlpValueString(undefined), "");
  * ```
  */

@@ -115,7 +115,11 @@ function value(v: unknown, path: string, depth: number): OtlpValue {
   const d = field(o, "doubleValue");
   if (d !== undefined) {
     if (typeof d === "number") return d;
-    if (d === "NaN" || d === "Infinity" || d === "-Infinity") return Number(d);
+    // Strings: the special values, and numbers as protobuf's JSON mapping allows.
+    if (typeof d === "string" && /^(NaN|-?Infinity|-?[0-9.]+([eE][-+]?[0-9]+)?)$/.test(d)) {
+      const n = Number(d);
+      if (!Number.isNaN(n) || d === "NaN") return n;
+    }
     throw new Error(`${path}.doubleValue must be a number`);
   }
   const a = field(o, "arrayValue");

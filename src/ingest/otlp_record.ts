@@ -70,6 +70,16 @@ export function unframeOtlp(record: Uint8Array): { header: OtlpHeader; body: Uin
 }
 
 /**
+ * Integers past 2^53 as their source text, so 64-bit fields sent as JSON
+ * numbers (protobuf's JSON mapping allows both) keep every digit.
+ */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)
+    ? context?.source ?? value
+    : value;
+}
+
+/**
  * Decodes and maps an OTLP body (`json`: its JSON encoding, else protobuf).
  *
  * @throws {PushError} when the body does not decode: nothing is stored.
@@ -90,7 +100,11 @@ export function unframeOtlp(record: Uint8Array): { header: OtlpHeader; body: Uin
 export function decodeOtlp(json: boolean, body: Uint8Array, header: OtlpHeader): OtlpPayload {
   let resources;
   try {
-    resources = json ? decodeOtlpJson(JSON.parse(utf8.decode(body))) : decodeOtlpProtobuf(body);
+    resources = json
+      ? decodeOtlpJson(
+        JSON.parse(utf8.decode(body), exactIntegers as (k: string, v: unknown) => unknown),
+      )
+      : decodeOtlpProtobuf(body);
   } catch (error) {
     throw new PushError(
       `cannot decode OTLP ${json ? "JSON" : "protobuf"} body: ${(error as Error).message}`,
