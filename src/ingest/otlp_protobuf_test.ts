@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
+
+/** A varint's bytes. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n >>>= 7) out.push((n & 0x7f) | 0x80);
+  return [...out, n];
+}
+
+/** A length-delimited field: tag, length, bytes. */
+const field = (tag: number, bytes: number[]) => [tag, ...varint(bytes.length), ...bytes];
+const text = (s: string) => [...new TextEncoder().encode(s)];
+
+/** A request of one resource, one scope, one record with `record`'s fields. */
+const request = (record: number[]) => new Uint8Array(field(0x0a, field(0x12, field(0x12, record))));
+
+Deno.test("decodeOtlpProtobuf: every record field, values of every kind", () => {
+  const kv = (key: string, value: number[]) =>
+    field(0x32, [...field(0x0a, text(key)), ...field(0x12, value)]);
+  const record = [
+    0x09,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // time 1
+    0x59,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // observed 2
+    0x10,
+    17, // severity_number
+    ...field(0x1a, text("ERROR")),
+    ...field(
+      0x2a,
+      field(0x32, field(0x0a, [...field(0x0a, text("k")), ...field(0x12, [0x10, 1])])),
+    ),
+    ...kv("neg", [0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+    ...kv("d", [0x21, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]),
+    ...kv(
+      "arr",
+      field(0x2a, [...field(0x0a, field(0x0a, text("a"))), ...field(0x0a, [0x3a, 1, 0xff])]),
+    ),
+    0x38,
+    3, // dropped_attributes_count
+    0x45,
+    1,
+    0,
+    0,
+    0, // flags
+    ...field(0x4a, [0xab, 0xcd]),
+    ...field(0x52, [0x01]),
+    ...field(0x62, text("ev")),
+  ];
+  const [resource] = decodeOtlpProtobuf(request(record));
+  const r = resource.scopes[0].records[0];
+  assert.equal(r.time, 1n);
+  assert.equal(r.observedTime, 2n);
+  assert.equal(r.severityNumber, 17);
+  assert.equal(r.severityText, "ERROR");
+  assert.deepEqual(r.body, new Map([["k", true]]));
+  assert.equal(r.attributes.get("neg"), -1n);
+  assert.equal(r.attributes.get("d"), 1.5);
+  assert.deepEqual(r.attributes.get("arr"), ["a", new Uint8Array([0xff])]);
+  assert.equal(r.droppedAttributesCount, 3);
+  assert.equal(r.flags, 1);
+  assert.deepEqual(r.traceId, new Uint8Array([0xab, 0xcd]));
+  assert.deepEqual(r.spanId, new Uint8Array([0x01]));
+  assert.equal(r.eventName, "ev");
+});
+
+Deno.test("decodeOtlpProtobuf: malformed bytes are named, never read past the end", () => {
+  assert.throws(
+    () => decodeOtlpProtobuf(request([0x09, 1, 2, 3])),
+    /fixed64 field runs past its message/,
+  );
+  assert.throws(
+    () => decodeOtlpProtobuf(request([0x45, 1])),
+    /fixed32 field runs past its message/,
+  );
+  assert.throws(() => decodeOtlpProtobuf(new Uint8Array([0x0a, 9, 0x12])), /runs past its message/);
+  assert.throws(() => decodeOtlpProtobuf(request(field(0x1a, [0xff]))), /invalid UTF-8/);
+  let deep: number[] = [];
+  for (let i = 0; i < 40; i++) deep = field(0x2a, field(0x0a, deep));
+  assert.throws(() => decodeOtlpProtobuf(request(field(0x2a, deep))), /values nest deeper than 32/);
+});
