@@ -79,6 +79,16 @@ function exactIntegers(_key: string, value: unknown, context?: { source?: string
     : value;
 }
 
+/** A JSON value that may be an integer past 2^53. */
+const BIG_NUMBER = /[:,[]\s*-?[0-9]{16}/;
+
+/** `text` parsed, through {@linkcode exactIntegers} only when it may hold a large number. */
+function parseJson(text: string): unknown {
+  return BIG_NUMBER.test(text)
+    ? JSON.parse(text, exactIntegers as (key: string, value: unknown) => unknown)
+    : JSON.parse(text);
+}
+
 /**
  * Decodes and maps an OTLP body (`json`: its JSON encoding, else protobuf).
  *
@@ -102,7 +112,7 @@ export function decodeOtlp(json: boolean, body: Uint8Array, header: OtlpHeader):
   try {
     resources = json
       ? decodeOtlpJson(
-        JSON.parse(utf8.decode(body), exactIntegers as (k: string, v: unknown) => unknown),
+        parseJson(utf8.decode(body)),
       )
       : decodeOtlpProtobuf(body);
   } catch (error) {
