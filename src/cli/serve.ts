@@ -119,6 +119,23 @@ export const SERVE_FLAGS = {
     default: "10MiB",
     help: "largest accepted push body, before and after gzip",
   },
+  "es-stream-fields": {
+    kind: "string",
+    default: "",
+    help:
+      "Elasticsearch bulk (POST /_bulk): comma-separated document fields that become stream labels (. becomes _)",
+  },
+  "es-msg-field": {
+    kind: "string",
+    default: "message,_msg",
+    help: "Elasticsearch bulk: document fields tried in order for the log line",
+  },
+  "es-time-field": {
+    kind: "string",
+    default: "@timestamp",
+    help:
+      "Elasticsearch bulk: document field holding the time (RFC 3339 or unix; missing: arrival time)",
+  },
   "max-tail-clients": {
     kind: "int",
     default: "100",
@@ -389,6 +406,11 @@ async function openStore(
     apiKey: flags["api-key"] as string,
     coldTier: tier,
     tails,
+    esBulk: {
+      streamFields: fieldList(flags["es-stream-fields"] as string),
+      msgFields: fieldList(flags["es-msg-field"] as string),
+      timeField: flags["es-time-field"] as string,
+    },
     searchPlan: {
       presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,
@@ -406,4 +428,9 @@ async function openStore(
       catalog.close();
     },
   };
+}
+
+/** A comma-separated list of field names, blanks dropped. */
+function fieldList(text: string): string[] {
+  return text.split(",").map((f) => f.trim()).filter((f) => f !== "");
 }

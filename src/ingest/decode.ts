@@ -11,6 +11,7 @@ import { decodeLokiPush } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { addServiceName } from "./service_name.ts";
+import { decodeEsBulk } from "./es_bulk.ts";
 import { snappyLength, uncompressSnappy } from "./snappy.ts";
 
 /**
@@ -33,6 +34,11 @@ export enum PushFormat {
   LokiProtobuf = 4,
   /** 5: Loki's JSON (`POST /loki/api/v1/push`): loge's JSON, derived labels as for 4. */
   LokiJson = 5,
+  /**
+   * 6: an Elasticsearch bulk body (`POST /_bulk`) behind a header line with
+   * its field mapping and arrival time (`es_bulk.ts` `frameEsBulk`).
+   */
+  EsBulk = 6,
 }
 
 /** Each format as messages name it. */
@@ -42,6 +48,7 @@ const FORMAT_NAMES: Record<PushFormat, string> = {
   [PushFormat.Protobuf]: "protobuf",
   [PushFormat.LokiProtobuf]: "snappy protobuf",
   [PushFormat.LokiJson]: "json",
+  [PushFormat.EsBulk]: "bulk",
 };
 
 const FORMATS: Record<string, PushFormat> = {
@@ -159,6 +166,11 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
   try {
     if (format === PushFormat.LokiProtobuf) {
       return addDetectedLevels(decodeLokiPush(uncompressSnappy(body)));
+    }
+    if (format === PushFormat.EsBulk) {
+      const { payload } = decodeEsBulk(body);
+      if (payload) return payload;
+      throw new PushError("bulk body has no document to store");
     }
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
       raw = JSON.parse(utf8.decode(body));

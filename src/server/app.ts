@@ -15,13 +15,15 @@ import { errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
 import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
-import { handlePush } from "./push.ts";
+import { handlePush, type PushLimits } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
 import { handleSearchPlan, type SearchPlanOptions } from "./search_plan.ts";
 import { handleTail } from "./tail.ts";
 import { handleLokiTail } from "./loki/tail.ts";
 import type { TailHub } from "../tail/hub.ts";
+import type { EsBulkMapping } from "../ingest/es_bulk.ts";
+import { ES_CHECKS, esInfo, handleEsBulk, isEsClient } from "./es_bulk.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -45,6 +47,8 @@ export interface AppOptions {
   searchPlan?: SearchPlanOptions;
   /** The live tails (`/api/v1/tail`, `/loki/api/v1/tail`); without it, those routes do not exist. */
   tails?: TailHub;
+  /** How Elasticsearch bulk documents map to lines; without it, `POST /_bulk` does not exist. */
+  esBulk?: EsBulkMapping;
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -126,7 +130,8 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "GET",
       new URLPattern({ pathname: "/" }),
-      (req) => assets(req, "/"),
+      // Elasticsearch clients check the cluster at `/` before a bulk request.
+      (req) => options.esBulk && isEsClient(req) ? esInfo() : assets(req, "/"),
     ],
     [
       "GET",
@@ -194,6 +199,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
     ...lokiRoutes(engine, authorize),
     ...tailRoutes(options.tails, guarded),
+    ...esRoutes(options.esBulk, ingester, pushLimits),
   ];
   return async (req) => {
     const url = new URL(req.url);
@@ -234,5 +240,28 @@ function tailRoutes(
       new URLPattern({ pathname: "/loki/api/v1/tail" }),
       guarded((req) => handleLokiTail(req, tails)),
     ],
+  ];
+}
+
+/** Elasticsearch's bulk API and the checks its clients make, at `/` and under `/insert/elasticsearch`. */
+function esRoutes(
+  mapping: EsBulkMapping | undefined,
+  ingester: IngestSink,
+  limits: PushLimits,
+): [string, URLPattern, Handler][] {
+  if (!mapping) return [];
+  const prefix = "{/insert/elasticsearch}?";
+  return [
+    ["GET", new URLPattern({ pathname: "/insert/elasticsearch{/}?" }), () => esInfo()],
+    [
+      "POST",
+      new URLPattern({ pathname: `${prefix}{/:index}?/_bulk` }),
+      (req) => handleEsBulk(req, ingester, limits, mapping),
+    ],
+    ...Object.entries(ES_CHECKS).map(([path, answer]): [string, URLPattern, Handler] => [
+      "GET",
+      new URLPattern({ pathname: `${prefix}/${path}` }),
+      answer,
+    ]),
   ];
 }
