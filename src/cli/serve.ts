@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
+import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 import { type EngineContext, QueryEngine } from "../query/engine.ts";
 import { selectVisible } from "../query/snapshot.ts";
 import { Catalog } from "../storage/catalog.ts";
@@ -135,6 +136,12 @@ export const SERVE_FLAGS = {
     default: "@timestamp",
     help:
       "Elasticsearch bulk: document field holding the time (RFC 3339 or unix; missing: arrival time)",
+  },
+  "otlp-stream-attributes": {
+    kind: "string",
+    default: OTLP_STREAM_ATTRIBUTES.join(","),
+    help:
+      "OTLP logs (POST /otlp/v1/logs, /v1/logs): comma-separated resource attributes that become stream labels (. becomes _); the others are structured metadata",
   },
   "max-tail-clients": {
     kind: "int",
@@ -411,6 +418,7 @@ async function openStore(
       msgFields: fieldList(flags["es-msg-field"] as string),
       timeField: flags["es-time-field"] as string,
     },
+    otlpStreamAttributes: fieldList(flags["otlp-stream-attributes"] as string),
     searchPlan: {
       presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,

@@ -12,6 +12,7 @@ import { decodePushProtobuf } from "./protobuf.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { addServiceName } from "./service_name.ts";
 import { decodeEsBulk } from "./es_bulk.ts";
+import { decodeOtlp, unframeOtlp } from "./otlp_record.ts";
 import { snappyLength, uncompressSnappy } from "./snappy.ts";
 
 /**
@@ -39,6 +40,13 @@ export enum PushFormat {
    * its field mapping and arrival time (`es_bulk.ts` `frameEsBulk`).
    */
   EsBulk = 6,
+  /**
+   * 7: OTLP logs in protobuf (`POST /otlp/v1/logs`, `POST /v1/logs`) behind a
+   * header line with their mapping and arrival time (`otlp_record.ts`).
+   */
+  OtlpProtobuf = 7,
+  /** 8: OTLP logs in JSON, framed as 7. */
+  OtlpJson = 8,
 }
 
 /** Each format as messages name it. */
@@ -49,6 +57,8 @@ const FORMAT_NAMES: Record<PushFormat, string> = {
   [PushFormat.LokiProtobuf]: "snappy protobuf",
   [PushFormat.LokiJson]: "json",
   [PushFormat.EsBulk]: "bulk",
+  [PushFormat.OtlpProtobuf]: "OTLP protobuf",
+  [PushFormat.OtlpJson]: "OTLP JSON",
 };
 
 const FORMATS: Record<string, PushFormat> = {
@@ -171,6 +181,12 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
       const { payload } = decodeEsBulk(body);
       if (payload) return payload;
       throw new PushError("bulk body has no document to store");
+    }
+    if (format === PushFormat.OtlpProtobuf || format === PushFormat.OtlpJson) {
+      const { header, body: otlp } = unframeOtlp(body);
+      const { payload } = decodeOtlp(format === PushFormat.OtlpJson, otlp, header);
+      if (payload.lines > 0) return addDetectedLevels(payload);
+      throw new PushError("OTLP body has no record to store");
     }
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
       raw = JSON.parse(utf8.decode(body));

@@ -24,6 +24,8 @@ import { handleLokiTail } from "./loki/tail.ts";
 import type { TailHub } from "../tail/hub.ts";
 import type { EsBulkMapping } from "../ingest/es_bulk.ts";
 import { ES_CHECKS, esInfo, handleEsBulk, isEsClient } from "./es_bulk.ts";
+import { handleOtlpLogs } from "./otlp.ts";
+import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -49,6 +51,8 @@ export interface AppOptions {
   tails?: TailHub;
   /** How Elasticsearch bulk documents map to lines; without it, `POST /_bulk` does not exist. */
   esBulk?: EsBulkMapping;
+  /** Resource attributes of OTLP logs that become stream labels (Loki's defaults without it). */
+  otlpStreamAttributes?: readonly string[];
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -148,6 +152,17 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       new URLPattern({ pathname: "/loki/api/v1/push" }),
       (req) => handleLokiPush(req, ingester, pushLimits),
     ],
+    ...["/otlp/v1/logs", "/v1/logs"].map((pathname): [string, URLPattern, Handler] => [
+      "POST",
+      new URLPattern({ pathname }),
+      (req) =>
+        handleOtlpLogs(
+          req,
+          ingester,
+          pushLimits,
+          options.otlpStreamAttributes ?? OTLP_STREAM_ATTRIBUTES,
+        ),
+    ]),
     [
       "POST",
       new URLPattern({ pathname: "/api/v1/query" }),
