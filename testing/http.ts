@@ -142,3 +142,36 @@ export async function push(url: string, rows: [Labels, bigint, string, Labels?][
   const res = await pushJson(url, payloadOf(rows));
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
+
+/** A line read back through Loki's API: `[stream labels, ns timestamp, line, structured metadata]`. */
+export type StoredRow = [Labels, string, string, Labels];
+
+/**
+ * Every line `selector` selects, oldest first, as Loki's `query_range` answers
+ * it with categorized labels (at most `limit`).
+ */
+export async function storedRows(
+  url: string,
+  selector: string,
+  limit = 1000,
+): Promise<StoredRow[]> {
+  const params = new URLSearchParams({
+    query: selector,
+    start: "0",
+    end: "4000000000000000000",
+    limit: String(limit),
+    direction: "forward",
+  });
+  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, {
+    headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" },
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  const rows: StoredRow[] = [];
+  for (const s of JSON.parse(text).data.result) {
+    for (const [ts, line, cats] of s.values) {
+      rows.push([s.stream, ts, line, cats.structuredMetadata ?? {}]);
+    }
+  }
+  return rows.sort((a, b) => (BigInt(a[1]) < BigInt(b[1]) ? -1 : 1));
+}

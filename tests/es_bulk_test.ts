@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { stats } from "../testing/http.ts";
+import { stats, type StoredRow, storedRows as everything } from "../testing/http.ts";
 import { startServer, type TestServer, withServer } from "../testing/server.ts";
 
 const ARGS = ["--es-stream-fields", "host.name,app", "--flush-interval", "1h"];
@@ -28,30 +28,7 @@ async function bulk(
   };
 }
 
-type Row = [Record<string, string>, string, string, Record<string, string>];
-
-/** Every stored line as `[labels, ts, line, metadata]`, oldest first, through Loki's query_range. */
-async function everything(url: string, selector: string): Promise<Row[]> {
-  const params = new URLSearchParams({
-    query: selector,
-    start: "0",
-    end: "4000000000000000000",
-    limit: "1000",
-    direction: "forward",
-  });
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, {
-    headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" },
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  const rows: Row[] = [];
-  for (const s of JSON.parse(text).data.result) {
-    for (const [ts, line, cats] of s.values) {
-      rows.push([s.stream, ts, line, cats.structuredMetadata ?? {}]);
-    }
-  }
-  return rows.sort((a, b) => (BigInt(a[1]) < BigInt(b[1]) ? -1 : 1));
-}
+type Row = StoredRow;
 
 /** Lines of streams without a level label carry a `detected_level`: here none names a level. */
 const UNKNOWN = { detected_level: "unknown" };

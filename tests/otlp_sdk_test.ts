@@ -7,6 +7,7 @@
  * `.ci/run` (`npm ci --prefix tests/otel`).
  */
 import assert from "node:assert/strict";
+import { type StoredRow, storedRows } from "../testing/http.ts";
 import { withServer } from "../testing/server.ts";
 
 const OTEL = new URL("./otel/", import.meta.url).pathname;
@@ -33,30 +34,10 @@ async function emit(exporter: string, url: string): Promise<void> {
   assert.equal(stderr, "", `${exporter} complained`);
 }
 
-type Row = [Record<string, string>, string, string, Record<string, string>];
+type Row = StoredRow;
 
-/** What service `service` stored, oldest first, through Loki's query_range. */
-async function stored(url: string, service: string): Promise<Row[]> {
-  const params = new URLSearchParams({
-    query: `{service_name="${service}"}`,
-    start: "0",
-    end: "4000000000000000000",
-    limit: "100",
-    direction: "forward",
-  });
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, {
-    headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" },
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  const rows: Row[] = [];
-  for (const s of JSON.parse(text).data.result) {
-    for (const [ts, line, cats] of s.values) {
-      rows.push([s.stream, ts, line, cats.structuredMetadata]);
-    }
-  }
-  return rows.sort((a, b) => (BigInt(a[1]) < BigInt(b[1]) ? -1 : 1));
-}
+/** What service `service` stored, oldest first. */
+const stored = (url: string, service: string) => storedRows(url, `{service_name="${service}"}`);
 
 /** What run.mjs's three records become, worked out by hand from Loki's mapping. */
 function expected(service: string): Row[] {

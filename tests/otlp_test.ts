@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import protobuf from "protobufjs";
+import { type StoredRow, storedRows } from "../testing/http.ts";
 import { startServer, type TestServer, withServer } from "../testing/server.ts";
 
 const root = await protobuf.load(new URL("../testing/otlp_logs.proto", import.meta.url).pathname);
@@ -117,30 +118,10 @@ const EXPECTED: Row[] = [
   [{ service_name: "shop" }, String(T + 3n), "level=warn disk low", { detected_level: "warn" }],
 ];
 
-type Row = [Record<string, string>, string, string, Record<string, string>];
+type Row = StoredRow;
 
-/** Every stored line as `[labels, ts, line, metadata]`, oldest first, through Loki's query_range. */
-async function everything(url: string): Promise<Row[]> {
-  const params = new URLSearchParams({
-    query: '{service_name=~".+"}',
-    start: "0",
-    end: "4000000000000000000",
-    limit: "1000",
-    direction: "forward",
-  });
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`, {
-    headers: { "X-Loki-Response-Encoding-Flags": "categorize-labels" },
-  });
-  const text = await res.text();
-  assert.equal(res.status, 200, text);
-  const rows: Row[] = [];
-  for (const s of JSON.parse(text).data.result) {
-    for (const [ts, line, cats] of s.values) {
-      rows.push([s.stream, ts, line, cats.structuredMetadata ?? {}]);
-    }
-  }
-  return rows.sort((a, b) => (BigInt(a[1]) < BigInt(b[1]) ? -1 : 1));
-}
+/** Every stored line, oldest first: OTLP streams all have a service_name. */
+const everything = (url: string) => storedRows(url, '{service_name=~".+"}');
 
 async function post(
   url: string,
