@@ -6,10 +6,13 @@
  *    stamped now; `zstd -3` of both, the inputs of the `zstd -dc | rg` baselines;
  * 2. durable ingest (server defaults) from separate client processes that encode their payloads
  *    before the clock starts, until every line is in a file; peak server RSS meanwhile; SIGTERM;
- * 3. durable ingest of the same corpus as Loki's clients send it (`logproto.PushRequest` in one
- *    snappy block, to `POST /loki/api/v1/push`) into a second fresh server, measured as phase 2
- *    (same clients, in-flight depth and batches, bodies encoded before the clock starts) and
- *    right after it, so that the two meet the same machine;
+ * 3. durable ingest of the same corpus as other systems' clients send it, each into a fresh
+ *    server, measured as phase 2 (same clients, in-flight depth and batches, bodies encoded
+ *    before the clock starts) and right after it, so that they meet the same machine: as Loki's
+ *    clients (`logproto.PushRequest` in one snappy block to `POST /loki/api/v1/push`), as OTLP
+ *    exporters (`ExportLogsServiceRequest` in protobuf to `POST /otlp/v1/logs`, the labels as
+ *    resource attributes named by `--otlp-stream-attributes`) and as Filebeat (a bulk body to
+ *    `POST /_bulk`, the labels as fields named by `--es-stream-fields`);
  * 4. a server on phase 2's folder with `--compact-interval 1s --compact-min-files 1`, until no
  *    flush file is left;
  * 5. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
@@ -46,14 +49,17 @@ import {
 } from "./baselines.ts";
 import { coldTierPhase, findS3rver, S3RVER_INSTALL_HINT } from "./cold_tier.ts";
 import { makeCorpus } from "./corpus.ts";
+import { esBulkServerArgs } from "./es_bulk_push.ts";
+import { otlpServerArgs } from "./otlp_push.ts";
 import { dataDirUsage } from "./data_dir.ts";
 import { type Environment, environment } from "./environment.ts";
 import {
   type CorpusFigure,
   emptyFigures,
   type Figures,
+  FOREIGN_PUSHES,
+  type ForeignPushKey,
   type IngestFigure,
-  LOKI_LABEL,
   missingFigures,
   type QueryFigure,
   reportRows,
@@ -101,8 +107,8 @@ const TAIL_LOAD_LINES_PER_SEC = 10_000;
 const HELP = `Usage: deno task bench [flags]
 
 Measures loge beside rg, grep and zstd on one generated corpus, with fresh server processes in a
-temp folder: ingest throughput (durable JSON, durable snappy Loki protobuf, --durable=false JSON)
-and push latency, bytes on disk per
+temp folder: ingest throughput (durable JSON; durable snappy Loki protobuf, OTLP protobuf and
+Elasticsearch bulk; --durable=false JSON) and push latency, bytes on disk per
 line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
 restart to first query, queries on the corpus rotated to S3 (s3rver on loopback) after a
 restart with no index cached, with the GETs and bytes they fetch, and the latency of live tails
@@ -129,6 +135,13 @@ Flags:
 
 const REPO = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results/", import.meta.url).pathname;
+/** How the clients of each push in {@linkcode FOREIGN_PUSHES} send, and what the server needs. */
+const FOREIGN_CLIENTS: Record<ForeignPushKey, { format: PushFormat; serverArgs: string[] }> = {
+  lokiProtobuf: { format: "loki-protobuf", serverArgs: [] },
+  otlpProtobuf: { format: "otlp-protobuf", serverArgs: otlpServerArgs() },
+  esBulk: { format: "es-bulk", serverArgs: esBulkServerArgs() },
+};
+
 /** Flags of the server that restarts on the ingested folder: compact everything, soon. */
 const COMPACT_ARGS = ["--compact-interval", "1s", "--compact-min-files", "1"];
 
@@ -663,17 +676,21 @@ async function measure(run: Run): Promise<void> {
     "ingest, durable",
     () => ingest(run, "durable", dataDir, [], corpus),
   );
-  // Right after the JSON push, which it is compared with: both meet the same machine.
-  const lokiDir = join(run.tmp, "data-loki");
-  const loki = await run.attempt(
-    `ingest, ${LOKI_LABEL}`,
-    () => ingest(run, LOKI_LABEL, lokiDir, [], corpus, "loki-protobuf"),
-  );
-  if (loki !== null) {
-    f.ingest.lokiProtobuf = loki.figure;
-    f.rss.ingestLokiProtobufMB = loki.peakMB;
+  // Right after the JSON push, which they are compared with: all meet the same machine.
+  for (const push of FOREIGN_PUSHES) {
+    const { format, serverArgs } = FOREIGN_CLIENTS[push.key];
+    const dir = join(run.tmp, `data-${format}`);
+    const label = `durable, ${push.name}`;
+    const measured = await run.attempt(
+      `ingest, ${label}`,
+      () => ingest(run, label, dir, serverArgs, corpus, format),
+    );
+    if (measured !== null) {
+      f.ingest[push.key] = measured.figure;
+      f.rss[push.rss] = measured.peakMB;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
-  await Deno.remove(lokiDir, { recursive: true }).catch(() => {});
 
   if (durable !== null) {
     f.ingest.durable = durable.figure;

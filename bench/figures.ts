@@ -229,8 +229,10 @@ export interface TailFigure {
 export interface RssFigure {
   ingestDurableMB: number | null;
   ingestNonDurableMB: number | null;
-  /** Durable ingest of snappy Loki protobuf. */
+  /** Durable ingest in the formats of other systems' clients, by key of {@linkcode FOREIGN_PUSHES}. */
   ingestLokiProtobufMB: number | null;
+  ingestOtlpProtobufMB: number | null;
+  ingestEsBulkMB: number | null;
   /** From the start of the compacting server until no flush file is left. */
   compactionMB: number | null;
   queriesMB: number | null;
@@ -242,14 +244,14 @@ export interface RssFigure {
 export interface Figures {
   corpus: CorpusFigure | null;
   /**
-   * `durable` and `nonDurable` push JSON to `/api/v1/push`; `lokiProtobuf` pushes the same
-   * corpus as snappy-compressed Loki protobuf to `/loki/api/v1/push`, to a durable server.
+   * `durable` and `nonDurable` push JSON to `/api/v1/push`; the keys of
+   * {@linkcode FOREIGN_PUSHES} push the same corpus to a durable server as other systems'
+   * clients do.
    */
   ingest: {
     durable: IngestFigure | null;
     nonDurable: IngestFigure | null;
-    lokiProtobuf: IngestFigure | null;
-  };
+  } & Record<ForeignPushKey, IngestFigure | null>;
   storage: StorageFigure | null;
   queries: Record<string, QueryFigure | null>;
   /** By key of {@linkcode METRIC_QUERIES}. */
@@ -273,7 +275,13 @@ export interface Figures {
 export function emptyFigures(): Figures {
   return {
     corpus: null,
-    ingest: { durable: null, nonDurable: null, lokiProtobuf: null },
+    ingest: {
+      durable: null,
+      nonDurable: null,
+      lokiProtobuf: null,
+      otlpProtobuf: null,
+      esBulk: null,
+    },
     storage: null,
     queries: Object.fromEntries(QUERIES.map((q) => [q.key, null])),
     metricQueries: Object.fromEntries(METRIC_QUERIES.map((q) => [q.key, null])),
@@ -281,6 +289,8 @@ export function emptyFigures(): Figures {
       ingestDurableMB: null,
       ingestNonDurableMB: null,
       ingestLokiProtobufMB: null,
+      ingestOtlpProtobufMB: null,
+      ingestEsBulkMB: null,
       compactionMB: null,
       queriesMB: null,
       queryServerLifetimeMB: null,
@@ -310,7 +320,7 @@ export function missingFigures(f: Figures): string[] {
   need("corpus", f.corpus);
   need("ingest.durable", f.ingest.durable);
   need("ingest.nonDurable", f.ingest.nonDurable);
-  need("ingest.lokiProtobuf", f.ingest.lokiProtobuf);
+  for (const { key } of FOREIGN_PUSHES) need(`ingest.${key}`, f.ingest[key]);
   need("storage", f.storage);
   if (f.storage !== null) {
     need("storage.zstd3", f.storage.zstd3);
@@ -326,7 +336,7 @@ export function missingFigures(f: Figures): string[] {
   for (const { key } of METRIC_QUERIES) need(`metricQueries.${key}`, f.metricQueries[key]);
   need("rss.ingestDurableMB", f.rss.ingestDurableMB);
   need("rss.ingestNonDurableMB", f.rss.ingestNonDurableMB);
-  need("rss.ingestLokiProtobufMB", f.rss.ingestLokiProtobufMB);
+  for (const { rss } of FOREIGN_PUSHES) need(`rss.${rss}`, f.rss[rss]);
   need("rss.compactionMB", f.rss.compactionMB);
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
@@ -342,8 +352,11 @@ export function missingFigures(f: Figures): string[] {
 export const TARGETS = {
   /** Durable ingest, lines per second. */
   durableLinesPerSec: 300_000,
-  /** Snappy Loki protobuf push over JSON push, lines per second (issue 8). */
-  lokiOverJsonLinesPerSec: 1,
+  /**
+   * Lines per second of each push in {@linkcode FOREIGN_PUSHES} over the JSON push's (issues 8
+   * and 15).
+   */
+  foreignOverJsonLinesPerSec: 1,
   /** Peak server RSS in any phase, MB. */
   peakRssMB: 200,
   /** Stored bytes over `zstd -19` bytes. */
@@ -354,8 +367,34 @@ export const TARGETS = {
   tailLatencyP99Ms: 1000,
 } as const;
 
-/** How the report names the Loki protobuf ingest. */
-export const LOKI_LABEL = "durable, Loki snappy protobuf";
+/**
+ * The durable pushes in the formats of other systems' clients, each measured right after the
+ * JSON push it is compared with: `name` names it in the report (as `durable, <name>`), `payload`
+ * names its body.
+ */
+export const FOREIGN_PUSHES = [
+  {
+    key: "lokiProtobuf",
+    rss: "ingestLokiProtobufMB",
+    name: "Loki snappy protobuf",
+    payload: "snappy protobuf",
+  },
+  {
+    key: "otlpProtobuf",
+    rss: "ingestOtlpProtobufMB",
+    name: "OTLP protobuf",
+    payload: "OTLP protobuf",
+  },
+  {
+    key: "esBulk",
+    rss: "ingestEsBulkMB",
+    name: "Elasticsearch bulk",
+    payload: "bulk NDJSON",
+  },
+] as const;
+
+/** Key of a push in {@linkcode FOREIGN_PUSHES}. */
+export type ForeignPushKey = typeof FOREIGN_PUSHES[number]["key"];
 
 /** Cell of a figure that could not be produced. */
 export const NOT_MEASURED = "not measured (see errors)";
@@ -377,7 +416,7 @@ function baselineCell(q: QueryFigure, name: string): { text?: string; p50?: numb
 /**
  * The report rows of `f`: figure, loge's value, baseline, ratio, target and pass/fail.
  * `ingestSetup` describes the clients, e.g. `2 clients × 4 in flight, 1000-line JSON batches`
- * (the Loki protobuf rows say `snappy protobuf` for `JSON`).
+ * (the rows of {@linkcode FOREIGN_PUSHES} name their payload for `JSON`).
  *
  * @example
  * ```ts
@@ -418,24 +457,24 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   };
   ingest("durable", f.ingest.durable, TARGETS.durableLinesPerSec);
   ingest("--durable=false", f.ingest.nonDurable);
-  const loki = f.ingest.lokiProtobuf;
-  ingest(LOKI_LABEL, loki, undefined, "snappy protobuf");
   const json = f.ingest.durable;
-  const lokiTarget = `≥ ${
-    TARGETS.lokiOverJsonLinesPerSec === 1 ? "" : `${TARGETS.lokiOverJsonLinesPerSec}× `
-  }JSON push`;
-  rows.push({
-    figure: "  ↳ Loki snappy protobuf push beside durable JSON push",
-    value: loki === null ? NOT_MEASURED : `${formatInt(loki.linesPerSec)} lines/s`,
-    baseline: json === null ? NOT_MEASURED : `JSON: ${formatInt(json.linesPerSec)} lines/s`,
-    ratio: loki === null || json === null || json.linesPerSec === 0
-      ? undefined
-      : formatRatio(loki.linesPerSec / json.linesPerSec),
-    target: lokiTarget,
-    pass: loki === null || json === null
-      ? undefined
-      : loki.linesPerSec >= TARGETS.lokiOverJsonLinesPerSec * json.linesPerSec,
-  });
+  const over = TARGETS.foreignOverJsonLinesPerSec;
+  for (const { key, name, payload } of FOREIGN_PUSHES) {
+    const foreign = f.ingest[key];
+    ingest(`durable, ${name}`, foreign, undefined, payload);
+    rows.push({
+      figure: `  ↳ ${name} push beside durable JSON push`,
+      value: foreign === null ? NOT_MEASURED : `${formatInt(foreign.linesPerSec)} lines/s`,
+      baseline: json === null ? NOT_MEASURED : `JSON: ${formatInt(json.linesPerSec)} lines/s`,
+      ratio: foreign === null || json === null || json.linesPerSec === 0
+        ? undefined
+        : formatRatio(foreign.linesPerSec / json.linesPerSec),
+      target: `≥ ${over === 1 ? "" : `${over}× `}JSON push`,
+      pass: foreign === null || json === null
+        ? undefined
+        : foreign.linesPerSec >= over * json.linesPerSec,
+    });
+  }
 
   const rss = (label: string, value: number | null) =>
     rows.push({
@@ -446,7 +485,7 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
     });
   rss("durable ingest", f.rss.ingestDurableMB);
   rss("--durable=false ingest", f.rss.ingestNonDurableMB);
-  rss(`${LOKI_LABEL} ingest`, f.rss.ingestLokiProtobufMB);
+  for (const push of FOREIGN_PUSHES) rss(`durable, ${push.name} ingest`, f.rss[push.rss]);
   rss("compaction", f.rss.compactionMB);
   rss("queries", f.rss.queriesMB);
 

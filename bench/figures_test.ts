@@ -133,6 +133,8 @@ function complete(): Figures {
   f.ingest.durable = ingestFigure(350_000);
   f.ingest.nonDurable = ingestFigure(250_000);
   f.ingest.lokiProtobuf = { ...ingestFigure(420_000), format: "loki-protobuf", mbPerSec: 30 };
+  f.ingest.otlpProtobuf = { ...ingestFigure(400_000), format: "otlp-protobuf", mbPerSec: 60 };
+  f.ingest.esBulk = { ...ingestFigure(380_000), format: "es-bulk", mbPerSec: 90 };
   f.storage = {
     atRest: usage,
     running: usage,
@@ -155,6 +157,8 @@ function complete(): Figures {
     ingestDurableMB: 150,
     ingestNonDurableMB: 250,
     ingestLokiProtobufMB: 160,
+    ingestOtlpProtobufMB: 165,
+    ingestEsBulkMB: 170,
     compactionMB: 180,
     queriesMB: 100,
     queryServerLifetimeMB: 260,
@@ -240,9 +244,13 @@ Deno.test("reportRows() checks every target", () => {
   assert.deepEqual(judged, [
     ["ingest, durable (2 clients)", true],
     ["  ↳ Loki snappy protobuf push beside durable JSON push", true],
+    ["  ↳ OTLP protobuf push beside durable JSON push", true],
+    ["  ↳ Elasticsearch bulk push beside durable JSON push", true],
     ["peak server RSS, durable ingest", true],
     ["peak server RSS, --durable=false ingest", false],
     ["peak server RSS, durable, Loki snappy protobuf ingest", true],
+    ["peak server RSS, durable, OTLP protobuf ingest", true],
+    ["peak server RSS, durable, Elasticsearch bulk ingest", true],
     ["peak server RSS, compaction", true],
     ["peak server RSS, queries", true],
     ["stored bytes/line after compaction (every file)", false],

@@ -18,51 +18,9 @@
 
 import snappy from "snappyjs";
 import type { PushPayload } from "./push_client.ts";
+import { ProtobufWriter, varintLength } from "./protobuf_writer.ts";
 
 const textEncoder = new TextEncoder();
-
-/** Bytes of `n` (a non-negative safe integer) as a varint. */
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/** A growing byte buffer with protobuf's wire primitives. */
-class Writer {
-  bytes = new Uint8Array(1 << 16);
-  pos = 0;
-
-  reserve(n: number): void {
-    if (this.pos + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.pos));
-    this.bytes = grown;
-  }
-
-  varint(n: number): void {
-    this.reserve(10);
-    while (n >= 0x80) {
-      this.bytes[this.pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.bytes[this.pos++] = n;
-  }
-
-  /** Field `field` of wire type 2 holding `data`. */
-  bytesField(field: number, data: Uint8Array): void {
-    this.varint((field << 3) | 2);
-    this.varint(data.length);
-    this.reserve(data.length);
-    this.bytes.set(data, this.pos);
-    this.pos += data.length;
-  }
-}
 
 /** `{app="web", env="prod"}`: a label set in selector form. */
 export function labelSelector(labels: Readonly<Record<string, string>>): string {
@@ -94,8 +52,8 @@ function selectorBytes(labels: Readonly<Record<string, string>>): Uint8Array {
  * @throws {RangeError} If a timestamp is not a decimal string of non-negative nanoseconds.
  */
 export function encodeLokiPushRequest(payload: PushPayload): Uint8Array<ArrayBuffer> {
-  const w = new Writer();
-  const entry = new Writer();
+  const w = new ProtobufWriter();
+  const entry = new ProtobufWriter();
   for (const s of payload.streams) {
     const labels = selectorBytes(s.stream);
     // Entries first, into their own buffer: the stream's length prefix needs their size.
@@ -134,7 +92,7 @@ export function encodeLokiPushRequest(payload: PushPayload): Uint8Array<ArrayBuf
     w.bytes.set(entry.bytes.subarray(0, entry.pos), w.pos);
     w.pos += entry.pos;
   }
-  return w.bytes.slice(0, w.pos);
+  return w.finish();
 }
 
 /**

@@ -4,8 +4,11 @@
  *
  * Payload (JSON; msgpack encodes the same object):
  * `{"streams":[{"stream":{"app":"web",…},"values":[["<unix ns>","line"],…]},…]}`, one stream per
- * distinct label set in the batch. `loki-protobuf` sends the same streams as Loki's clients do: a
- * `logproto.PushRequest` in one snappy block, to `POST /loki/api/v1/push` (see `loki_push.ts`).
+ * distinct label set in the batch. The other formats send the same streams as other systems'
+ * clients do: `loki-protobuf` a `logproto.PushRequest` in one snappy block to
+ * `POST /loki/api/v1/push` (`loki_push.ts`), `otlp-protobuf` an OTLP `ExportLogsServiceRequest` to
+ * `POST /otlp/v1/logs` (`otlp_push.ts`), `es-bulk` an Elasticsearch bulk body to `POST /_bulk`
+ * (`es_bulk_push.ts`).
  *
  * @module
  */
@@ -15,9 +18,17 @@ import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import type { LogEntry, LogGenerator } from "./generator/mod.ts";
 import { encodeLokiPush } from "./loki_push.ts";
+import { encodeOtlpLogs } from "./otlp_push.ts";
+import { encodeEsBulk } from "./es_bulk_push.ts";
 
 /** Wire formats of a push request. */
-export type PushFormat = "json" | "msgpack" | "protobuf" | "loki-protobuf";
+export type PushFormat =
+  | "json"
+  | "msgpack"
+  | "protobuf"
+  | "loki-protobuf"
+  | "otlp-protobuf"
+  | "es-bulk";
 
 /** The wire formats, for flag validation. */
 export const PUSH_FORMATS: readonly PushFormat[] = [
@@ -25,6 +36,8 @@ export const PUSH_FORMATS: readonly PushFormat[] = [
   "msgpack",
   "protobuf",
   "loki-protobuf",
+  "otlp-protobuf",
+  "es-bulk",
 ];
 
 /** The push route of loge's own formats. */
@@ -134,6 +147,14 @@ export async function createEncoder(
         path: LOKI_PUSH_PATH,
         encode: encodeLokiPush,
       };
+    case "otlp-protobuf":
+      return {
+        contentType: "application/x-protobuf",
+        path: "/otlp/v1/logs",
+        encode: encodeOtlpLogs,
+      };
+    case "es-bulk":
+      return { contentType: "application/x-ndjson", path: "/_bulk", encode: encodeEsBulk };
   }
 }
 
