@@ -273,10 +273,21 @@ export function detectLevel(line: string, metadata?: Readonly<Record<string, str
   return levelFromLine(line);
 }
 
+/** {@linkcode hasLevelLabel}'s answers by key: the same streams arrive in every payload. */
+const levelLabelled = new Map<string, boolean>();
+/** Keys {@linkcode levelLabelled} holds before it starts over. */
+const LEVEL_LABELLED_SIZE = 4096;
+
 /** Whether a stream's canonical label key names one of LEVEL_FIELDS. */
 function hasLevelLabel(key: string): boolean {
-  const labels = JSON.parse(key) as Record<string, string>;
-  return LEVEL_FIELDS.some((field) => Object.hasOwn(labels, field));
+  let answer = levelLabelled.get(key);
+  if (answer === undefined) {
+    const labels = JSON.parse(key) as Record<string, string>;
+    answer = LEVEL_FIELDS.some((field) => Object.hasOwn(labels, field));
+    if (levelLabelled.size >= LEVEL_LABELLED_SIZE) levelLabelled.clear();
+    levelLabelled.set(key, answer);
+  }
+  return answer;
 }
 
 /** Metadata JSON of a line that had none, by level: a few distinct values. */

@@ -17,7 +17,13 @@
  * @module
  */
 
-import { PushError, type PushPayload, validatePush } from "./payload.ts";
+import {
+  canonicalLabels,
+  PushError,
+  type PushPayload,
+  type PushStream,
+  wellFormed,
+} from "./payload.ts";
 import { describeValue } from "../describe.ts";
 import { MAX_TS, parseTime } from "../time.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
@@ -89,22 +95,51 @@ class DocumentError extends Error {
   }
 }
 
+/** Names by field, for labels and metadata; fields repeat from document to document. */
+const names = new Map<string, string>();
+/** Entries {@linkcode names} holds before it starts over. */
+const NAME_CACHE_SIZE = 4096;
+
 /** Label and metadata names: `.` and anything else a Loki name refuses become `_`. */
 function nameOf(field: string): string {
-  const name = field.replace(/[^a-zA-Z0-9_]/g, "_");
-  return /^[0-9]/.test(name) ? `_${name}` : name;
+  let name = names.get(field);
+  if (name === undefined) {
+    name = field.replace(/[^a-zA-Z0-9_]/g, "_");
+    if (/^[0-9]/.test(name)) name = `_${name}`;
+    if (names.size >= NAME_CACHE_SIZE) names.clear();
+    names.set(field, name);
+  }
+  return name;
 }
 
-/** Flattens `value` into `out` with dotted keys; arrays are kept as JSON, nulls dropped. */
-function flatten(prefix: string, value: unknown, out: Map<string, unknown>): void {
-  if (value === null || value === undefined) return;
-  if (typeof value === "object" && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(prefix ? `${prefix}.${k}` : k, v, out);
-  } else out.set(prefix, value);
+type Doc = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Doc => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Whether no field of `doc` holds an object: then its fields are its keys. */
+function isFlat(doc: Doc): boolean {
+  for (const k in doc) if (isObject(doc[k])) return false;
+  return true;
+}
+
+/** `doc` with nested objects flattened to dotted keys; arrays are kept whole. */
+function flatten(doc: Doc, prefix = "", out: Doc = {}): Doc {
+  for (const k in doc) {
+    const v = doc[k];
+    if (isObject(v)) flatten(v, `${prefix}${k}.`, out);
+    else out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
+/** A field's value, `undefined` when it is missing or null (as if absent). */
+function present(fields: Doc, name: string): unknown {
+  const v = Object.hasOwn(fields, name) ? fields[name] : undefined;
+  return v === null ? undefined : v;
 }
 
 function text(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+  return wellFormed(typeof value === "string" ? value : JSON.stringify(value));
 }
 
 /**
@@ -122,12 +157,11 @@ function unixNanos(decimal: string): bigint | undefined {
 }
 
 function timestampOf(value: unknown, field: string): bigint {
-  const ns = typeof value === "number"
-    ? unixNanos(String(value))
-    : typeof value === "string"
-    ? unixNanos(value) ?? parseTime(value)
+  const ns = typeof value === "number" ? unixNanos(String(value)) : typeof value === "string"
+    // RFC 3339 first (a year then `-`): the time shippers send.
+    ? (value.charCodeAt(4) === 0x2d ? parseTime(value) : unixNanos(value) ?? parseTime(value))
     : undefined;
-  if (ns === undefined || ns > MAX_TS) {
+  if (ns === undefined || ns < 0n || ns > MAX_TS) {
     throw new DocumentError(
       "mapper_parsing_exception",
       `field ${JSON.stringify(field)} is not an RFC 3339 time or a unix timestamp: ${
@@ -138,67 +172,189 @@ function timestampOf(value: unknown, field: string): bigint {
   return ns;
 }
 
-interface Stream {
-  stream: Record<string, string>;
-  values: [string, string, Record<string, string>][];
+/** The columns of one stream being built. */
+interface StreamColumns {
+  ts: bigint[];
+  lines: string[];
+  metadata: (string | undefined)[];
+  /** Whether any line has metadata. */
+  described: boolean;
 }
 
-/** Maps one document to its labels and value, or throws a {@linkcode DocumentError}. */
-function mapDocument(
-  line: string,
-  mapping: EsBulkMapping,
-  receivedNs: bigint,
-): { labels: Record<string, string>; value: [string, string, Record<string, string>] } {
-  let doc: unknown;
+/** Maps the documents of one body into stream columns. */
+class DocumentMapper {
+  readonly streams = new Map<string, StreamColumns>();
+  lines = 0;
+  readonly #mapping: EsBulkMapping;
+  readonly #streamFields: Set<string>;
+  readonly #receivedNs: bigint;
+  /** Streams by the values of their stream fields, for {@linkcode DocumentMapper.#streamOf}. */
+  readonly #byValues = new Map<string, StreamColumns>();
+
+  constructor(mapping: EsBulkMapping, receivedNs: bigint) {
+    this.#mapping = mapping;
+    this.#streamFields = new Set(mapping.streamFields);
+    this.#receivedNs = receivedNs;
+  }
+
+  /**
+   * The stream of a document's stream fields. Documents of one body mostly
+   * share a few label sets: they are looked up by their string values, and
+   * labelled, named and checked once each.
+   */
+  #streamOf(fields: Doc, item: number): StreamColumns {
+    const { streamFields } = this.#mapping;
+    let values = "";
+    for (const f of streamFields) {
+      const v = present(fields, f);
+      if (typeof v === "string") values += `${v.length}:${v}`;
+      else if (v === undefined) values += "-";
+      else return this.#labelled(fields, item);
+    }
+    let stream = this.#byValues.get(values);
+    if (stream === undefined) this.#byValues.set(values, stream = this.#labelled(fields, item));
+    return stream;
+  }
+
+  /** The stream of a document's labels, checked. */
+  #labelled(fields: Doc, item: number): StreamColumns {
+    const labels: Record<string, string> = {};
+    let labelled = false;
+    for (const f of this.#mapping.streamFields) {
+      const v = present(fields, f);
+      if (v === undefined || v === "") continue; // Loki drops labels with empty values
+      labels[nameOf(f)] = text(v);
+      labelled = true;
+    }
+    if (labelled) addServiceName(labels);
+    else labels.service_name = UNKNOWN_SERVICE;
+    let key: string;
+    try {
+      key = canonicalLabels(labels, item);
+    } catch (error) {
+      throw new DocumentError(
+        "mapper_parsing_exception",
+        (error as PushError).message.replace(/^stream \d+: /, ""),
+      );
+    }
+    let stream = this.streams.get(key);
+    if (stream === undefined) {
+      this.streams.set(key, stream = { ts: [], lines: [], metadata: [], described: false });
+    }
+    return stream;
+  }
+
+  /** Stores one document's line, or throws a {@linkcode DocumentError}. */
+  add(line: string, item: number): void {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch (error) {
+      throw new DocumentError(
+        "mapper_parsing_exception",
+        `document is not JSON: ${(error as Error).message}`,
+      );
+    }
+    if (!isObject(doc)) {
+      throw new DocumentError(
+        "mapper_parsing_exception",
+        `document must be a JSON object, got ${describeValue(doc)}`,
+      );
+    }
+    const fields = isFlat(doc) ? doc : flatten(doc);
+    const { msgFields, timeField } = this.#mapping;
+    let msgField: string | undefined;
+    for (const f of msgFields) {
+      if (present(fields, f) !== undefined) {
+        msgField = f;
+        break;
+      }
+    }
+    if (msgField === undefined) {
+      throw new DocumentError(
+        "mapper_parsing_exception",
+        `document has no message field (${msgFields.join(", ")}; --es-msg-field)`,
+      );
+    }
+    const time = present(fields, timeField);
+    const ts = time === undefined ? this.#receivedNs : timestampOf(time, timeField);
+    const stream = this.#streamOf(fields, item);
+    let metadata: Record<string, string> | undefined;
+    for (const k in fields) {
+      if (k === msgField || k === timeField || this.#streamFields.has(k)) continue;
+      const v = fields[k];
+      if (v !== null && v !== undefined) (metadata ??= {})[nameOf(k)] = text(v);
+    }
+    stream.ts.push(ts);
+    stream.lines.push(text(fields[msgField]));
+    stream.metadata.push(metadata && JSON.stringify(metadata));
+    stream.described ||= metadata !== undefined;
+    this.lines++;
+  }
+
+  /** The payload of the stored documents, each line with its `detected_level`. */
+  payload(): PushPayload | undefined {
+    if (this.lines === 0) return undefined;
+    const streams: PushStream[] = [];
+    for (const [key, s] of this.streams) {
+      streams.push({
+        key,
+        ts: s.ts,
+        lines: s.lines,
+        metadata: s.described ? s.metadata : undefined,
+      });
+    }
+    return addDetectedLevels({ streams, lines: this.lines });
+  }
+}
+
+/** The actions a bulk body may hold. */
+const ACTIONS = new Set(["index", "create", "delete", "update"]);
+
+/** A parsed action line. */
+interface Action {
+  readonly name: string;
+  readonly index: string;
+}
+
+/** Actions by line: shippers send the same few action lines again and again. */
+const actions = new Map<string, Action>();
+/** Entries {@linkcode actions} holds before it starts over. */
+const ACTION_CACHE_SIZE = 1024;
+
+/** The action of line `n`, or throws a {@linkcode PushError} that names it. */
+function actionOf(line: string, n: number): Action {
+  const cached = actions.get(line);
+  if (cached !== undefined) return cached;
+  let raw: unknown;
   try {
-    doc = JSON.parse(line);
+    raw = JSON.parse(line);
   } catch (error) {
-    throw new DocumentError(
-      "mapper_parsing_exception",
-      `document is not JSON: ${(error as Error).message}`,
+    throw new PushError(
+      `cannot decode bulk body: line ${n}: action is not JSON: ${(error as Error).message}`,
     );
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new DocumentError(
-      "mapper_parsing_exception",
-      `document must be a JSON object, got ${describeValue(doc)}`,
+  const keys = isObject(raw) ? Object.keys(raw) : [];
+  if (keys.length !== 1 || !ACTIONS.has(keys[0])) {
+    throw new PushError(
+      `cannot decode bulk body: line ${n}: expected an action {"index":…}, {"create":…}, {"delete":…} or {"update":…}, got ${
+        line.length > 100 ? `${line.slice(0, 100)}…` : line
+      }`,
     );
   }
-  const fields = new Map<string, unknown>();
-  flatten("", doc, fields);
-  const msgField = mapping.msgFields.find((f) => fields.has(f));
-  if (msgField === undefined) {
-    throw new DocumentError(
-      "mapper_parsing_exception",
-      `document has no message field (${mapping.msgFields.join(", ")}; --es-msg-field)`,
-    );
-  }
-  const message = text(fields.get(msgField));
-  fields.delete(msgField);
-  const ts = fields.has(mapping.timeField)
-    ? timestampOf(fields.get(mapping.timeField), mapping.timeField)
-    : receivedNs;
-  fields.delete(mapping.timeField);
-  const labels: Record<string, string> = {};
-  for (const f of mapping.streamFields) {
-    if (!fields.has(f)) continue;
-    const value = text(fields.get(f));
-    fields.delete(f);
-    // Loki drops labels with empty values: so does the mapping.
-    if (value !== "") labels[nameOf(f)] = value;
-  }
-  if (Object.keys(labels).length === 0) labels.service_name = UNKNOWN_SERVICE;
-  else addServiceName(labels);
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of fields) metadata[nameOf(k)] = text(v);
-  return { labels, value: [ts.toString(), message, metadata] };
+  const meta = (raw as Doc)[keys[0]];
+  const index = isObject(meta) && typeof meta._index === "string" ? meta._index : "";
+  const action = { name: keys[0], index };
+  if (actions.size >= ACTION_CACHE_SIZE) actions.clear();
+  actions.set(line, action);
+  return action;
 }
 
 /**
  * Decodes a framed bulk body ({@linkcode frameEsBulk}) into a payload and
  * the answer's items. A document that cannot be mapped (not a JSON object,
- * no message field, a bad time) is answered with a 400 in its item; the
- * other documents are stored.
+ * no message field, a bad time, labels that cannot be stored) is answered
+ * with a 400 in its item; the other documents are stored.
  *
  * @throws {PushError} when the body is malformed: an action line that is not
  * JSON or names no known action, an action without its document line, or
@@ -232,37 +388,15 @@ export function decodeEsBulk(framed: Uint8Array): EsBulk {
   }
   const lines = all.split("\n");
   const header = JSON.parse(lines[0]) as EsBulkMapping & { receivedNs: string };
-  const receivedNs = BigInt(header.receivedNs);
-  const streams = new Map<string, Stream>();
+  const mapper = new DocumentMapper(header, BigInt(header.receivedNs));
   const items: EsBulkItem[] = [];
-  let lines_ = 0;
+  /** The item of a stored document, one object per action and index. */
+  const created = new Map<string, EsBulkItem>();
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i].trim();
+    // Shippers send action lines without blanks around them: no trim to look them up.
+    const line = actions.has(lines[i]) ? lines[i] : lines[i].trim();
     if (line === "") continue;
-    let action: unknown;
-    try {
-      action = JSON.parse(line);
-    } catch (error) {
-      throw new PushError(
-        `cannot decode bulk body: line ${i}: action is not JSON: ${(error as Error).message}`,
-      );
-    }
-    const names = typeof action === "object" && action !== null && !Array.isArray(action)
-      ? Object.keys(action)
-      : [];
-    const name = names[0];
-    if (names.length !== 1 || !["index", "create", "delete", "update"].includes(name)) {
-      throw new PushError(
-        `cannot decode bulk body: line ${i}: expected an action {"index":…}, {"create":…}, {"delete":…} or {"update":…}, got ${
-          line.length > 100 ? `${line.slice(0, 100)}…` : line
-        }`,
-      );
-    }
-    const meta = (action as Record<string, unknown>)[name];
-    const index = typeof meta === "object" && meta !== null &&
-        typeof (meta as Record<string, unknown>)._index === "string"
-      ? (meta as Record<string, string>)._index
-      : "";
+    const { name, index } = actionOf(line, i);
     if (items.length === MAX_BULK_DOCUMENTS) {
       throw new PushError(
         `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,
@@ -292,13 +426,13 @@ export function decodeEsBulk(framed: Uint8Array): EsBulk {
       continue;
     }
     try {
-      const { labels, value } = mapDocument(docLine!, header, receivedNs);
-      const key = JSON.stringify(labels);
-      let stream = streams.get(key);
-      if (!stream) streams.set(key, stream = { stream: labels, values: [] });
-      stream.values.push(value);
-      lines_++;
-      items.push({ [name]: { _index: index, status: 201, result: "created" } });
+      mapper.add(docLine!, items.length);
+      const key = `${name}\n${index}`;
+      let item = created.get(key);
+      if (item === undefined) {
+        created.set(key, item = { [name]: { _index: index, status: 201, result: "created" } });
+      }
+      items.push(item);
     } catch (error) {
       if (!(error instanceof DocumentError)) throw error;
       items.push({
@@ -307,8 +441,5 @@ export function decodeEsBulk(framed: Uint8Array): EsBulk {
     }
   }
   if (items.length === 0) throw new PushError("cannot decode bulk body: no actions");
-  const payload = lines_ === 0
-    ? undefined
-    : addDetectedLevels(validatePush({ streams: [...streams.values()] }));
-  return { payload, items };
+  return { payload: mapper.payload(), items };
 }

@@ -77,3 +77,34 @@ Deno.test("es bulk: more actions than the limit is a PushError", () => {
     ),
   );
 });
+
+Deno.test("es bulk: a label that cannot be stored fails its document only", () => {
+  const long = "x".repeat(2049);
+  const { payload, items } = decode([
+    { index: {} },
+    { message: "kept", app: "a" },
+    { index: {} },
+    { message: "refused", app: long },
+    { index: {} },
+    { message: "kept too", app: "a", nested: { app: long } },
+  ]);
+  assert.deepEqual(items.map((item) => item.index.status), [201, 400, 201]);
+  assert.match(items[1].index.error!.reason, /^label app is 2049 characters long, over the limit/);
+  assert.deepEqual(payload!.streams.map((s) => s.lines), [["kept", "kept too"]]);
+});
+
+Deno.test("es bulk: documents with the same labels as strings or numbers share a stream", () => {
+  const { payload } = decode([
+    { create: {} },
+    { message: "a", app: "7" },
+    { create: {} },
+    { message: "b", app: 7 },
+    { create: {} },
+    { message: "c", app: "7", "@timestamp": "2026-11-30T10:00:00.000000001Z" },
+  ]);
+  assert.equal(payload!.streams.length, 1);
+  assert.deepEqual(payload!.streams[0].lines, ["a", "b", "c"]);
+  assert.deepEqual(payload!.streams[0].ts, [42n, 42n, 1796032800000000001n]);
+  // No field left for metadata: only the level that Loki would detect.
+  assert.deepEqual(payload!.streams[0].metadata, Array(3).fill('{"detected_level":"unknown"}'));
+});

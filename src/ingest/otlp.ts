@@ -30,7 +30,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { labelSetKey, type PushError, type PushPayload, type PushStream } from "./payload.ts";
+import { canonicalLabels, type PushError, type PushPayload, type PushStream } from "./payload.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 
 /** An OTLP `AnyValue`: `bigint` for `int_value`, `number` for `double_value`. */
@@ -59,35 +59,49 @@ export interface OtlpRecord {
   eventName: string;
 }
 
-/** One `ScopeLogs`. */
-export interface OtlpScope {
-  name: string;
-  version: string;
-  attributes: Map<string, OtlpValue>;
-  records: OtlpRecord[];
+/**
+ * What a decoder reports as it walks a request, in order: each resource, then
+ * each of its scopes, then each of the scope's records. A decoder may reuse
+ * the record object it passes: a visitor copies what it keeps.
+ */
+export interface OtlpVisitor {
+  /** A `ResourceLogs` starts; its attributes. */
+  resource(attributes: Map<string, OtlpValue>): void;
+  /** A `ScopeLogs` of the current resource starts. */
+  scope(name: string, version: string, attributes: Map<string, OtlpValue>): void;
+  /** A record of the current scope. */
+  record(record: OtlpRecord): void;
 }
 
-/** One `ResourceLogs`. */
-export interface OtlpResource {
-  attributes: Map<string, OtlpValue>;
-  scopes: OtlpScope[];
-}
+const NO_BYTES = new Uint8Array(0);
 
-/** A record with every field at its default, for decoders to fill. */
-export function emptyRecord(): OtlpRecord {
-  return {
-    time: 0n,
-    observedTime: 0n,
-    severityNumber: 0,
-    severityText: "",
-    body: undefined,
-    attributes: new Map(),
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: new Uint8Array(0),
-    spanId: new Uint8Array(0),
-    eventName: "",
-  };
+/**
+ * A record with every field at its default, for decoders to fill; given
+ * `reuse`, that record is reset instead (its attributes map emptied).
+ */
+export function emptyRecord(reuse?: OtlpRecord): OtlpRecord {
+  if (reuse === undefined) {
+    return {
+      time: 0n,
+      observedTime: 0n,
+      severityNumber: 0,
+      severityText: "",
+      body: undefined,
+      attributes: new Map(),
+      droppedAttributesCount: 0,
+      flags: 0,
+      traceId: NO_BYTES,
+      spanId: NO_BYTES,
+      eventName: "",
+    };
+  }
+  reuse.time = reuse.observedTime = 0n;
+  reuse.severityNumber = reuse.droppedAttributesCount = reuse.flags = 0;
+  reuse.severityText = reuse.eventName = "";
+  reuse.body = undefined;
+  if (reuse.attributes.size > 0) reuse.attributes.clear();
+  reuse.traceId = reuse.spanId = NO_BYTES;
+  return reuse;
 }
 
 /** Deepest nesting of `AnyValue`s a decoder follows. */
@@ -220,6 +234,15 @@ const hex = (bytes: Uint8Array) =>
 /** Largest time that a stored timestamp holds. */
 const MAX_NS = 2n ** 63n - 1n;
 
+const nonZero = (bytes: Uint8Array) => bytes.some((b) => b !== 0);
+
+/** Whether a record carries structured metadata of its own. */
+function hasOwnMetadata(r: OtlpRecord): boolean {
+  return r.attributes.size > 0 || (r.time !== 0n && r.observedTime !== 0n) ||
+    r.severityNumber !== 0 || r.severityText !== "" || r.droppedAttributesCount !== 0 ||
+    r.flags !== 0 || nonZero(r.traceId) || nonZero(r.spanId) || r.eventName !== "";
+}
+
 /** The structured metadata that a record carries itself, in Loki's order. */
 function recordMetadata(r: OtlpRecord, into: Map<string, string>): void {
   for (const [k, v] of r.attributes) flatten(k, v, into);
@@ -233,25 +256,38 @@ function recordMetadata(r: OtlpRecord, into: Map<string, string>): void {
     own("dropped_attributes_count", String(r.droppedAttributesCount));
   }
   if (r.flags !== 0) own("flags", String(r.flags));
-  if (r.traceId.some((b) => b !== 0)) own("trace_id", hex(r.traceId));
-  if (r.spanId.some((b) => b !== 0)) own("span_id", hex(r.spanId));
+  if (nonZero(r.traceId)) own("trace_id", hex(r.traceId));
+  if (nonZero(r.spanId)) own("span_id", hex(r.spanId));
   if (r.eventName !== "") own("event_name", r.eventName);
 }
 
+/** The columns of one stream being built. */
+interface StreamColumns {
+  ts: bigint[];
+  lines: string[];
+  metadata: (string | undefined)[];
+  /** Whether any line has metadata. */
+  described: boolean;
+}
+
+const metadataJson = (m: Map<string, string>) =>
+  m.size === 0 ? undefined : JSON.stringify(Object.fromEntries(m));
+
 /**
- * Maps decoded resources to a payload, `streamAttributes` naming the resource
- * attributes that become labels. Records of one label set form one stream;
- * `now` is the time of records that carry none.
+ * Maps what a decoder visits to a payload, `streamAttributes` naming the
+ * resource attributes that become labels. Records of one label set form one
+ * stream; `now` is the time of records that carry none. Lines without
+ * metadata carry none (no `{}`).
  *
  * @example
  * ```ts
- * import { emptyRecord, mapOtlp, OTLP_STREAM_ATTRIBUTES } from "./otlp.ts";
+ * import { emptyRecord, OtlpMapper, OTLP_STREAM_ATTRIBUTES } from "./otlp.ts";
  * import assert from "node:assert/strict";
- * const record = { ...emptyRecord(), time: 5n, body: "hello", severityText: "WARN" };
- * const { payload, rejected } = mapOtlp([{
- *   attributes: new Map([["service.name", "api"], ["host.name", "h1"]]),
- *   scopes: [{ name: "lib", version: "", attributes: new Map(), records: [record] }],
- * }], OTLP_STREAM_ATTRIBUTES, 0n);
+ * const mapper = new OtlpMapper(OTLP_STREAM_ATTRIBUTES, 0n);
+ * mapper.resource(new Map([["service.name", "api"], ["host.name", "h1"]]));
+ * mapper.scope("lib", "", new Map());
+ * mapper.record({ ...emptyRecord(), time: 5n, body: "hello", severityText: "WARN" });
+ * const { payload, rejected } = mapper.finish();
  * assert.equal(rejected, 0);
  * assert.equal(payload.streams[0].key, '{"service_name":"api"}');
  * assert.deepEqual(payload.streams[0].lines, ["hello"]);
@@ -261,74 +297,121 @@ function recordMetadata(r: OtlpRecord, into: Map<string, string>): void {
  * );
  * ```
  */
-export function mapOtlp(
-  resources: OtlpResource[],
-  streamAttributes: readonly string[],
-  now: bigint,
-): OtlpPayload {
-  const indexed = new Set(streamAttributes);
-  const streams = new Map<string, { ts: bigint[]; lines: string[]; metadata: string[] }>();
-  let lines = 0;
-  let rejected = 0;
-  let reason = "";
-  const reject = (count: number, why: string) => {
-    rejected += count;
-    if (reason === "") reason = why;
-  };
-  resources.forEach((resource, i) => {
+export class OtlpMapper implements OtlpVisitor {
+  readonly #indexed: Set<string>;
+  readonly #now: bigint;
+  readonly #streams = new Map<string, StreamColumns>();
+  #resources = 0;
+  #lines = 0;
+  #rejected = 0;
+  #reason = "";
+  /** The current resource's stream; `undefined` when its labels were refused. */
+  #stream: StreamColumns | undefined;
+  #resourceMetadata = new Map<string, string>();
+  /** The current scope's metadata, then its resource's: what its records inherit. */
+  #inherited = new Map<string, string>();
+  #inheritedJson: string | undefined;
+
+  /** A mapper of resources whose `streamAttributes` become labels. */
+  constructor(streamAttributes: readonly string[], now: bigint) {
+    this.#indexed = new Set(streamAttributes);
+    this.#now = now;
+  }
+
+  #reject(why: string): void {
+    this.#rejected++;
+    this.#reason ||= why;
+  }
+
+  /** A resource starts: its labels and the metadata its records inherit. */
+  resource(attributes: Map<string, OtlpValue>): void {
+    const i = this.#resources++;
     const labels: Record<string, string> = {};
-    const resourceMetadata = new Map<string, string>();
-    for (const [k, v] of resource.attributes) {
-      if (indexed.has(k)) {
+    this.#resourceMetadata = new Map();
+    for (const [k, v] of attributes) {
+      if (this.#indexed.has(k)) {
         const flat = new Map<string, string>();
         flatten(k, v, flat);
         for (const [name, value] of flat) labels[name] = value;
-      } else flatten(k, v, resourceMetadata);
+      } else flatten(k, v, this.#resourceMetadata);
     }
     addServiceName(labels);
     if (labels.service_name === undefined || labels.service_name === "") {
       labels.service_name = UNKNOWN_SERVICE;
     }
+    this.#stream = undefined;
+    this.#inherited = this.#resourceMetadata;
+    this.#inheritedJson = metadataJson(this.#inherited);
     let key: string;
     try {
-      key = labelSetKey(labels, i);
+      key = canonicalLabels(labels, i);
     } catch (error) {
-      const count = resource.scopes.reduce((n, s) => n + s.records.length, 0);
-      reject(count, `resource ${i}: ${(error as PushError).message.replace(/^stream \d+: /, "")}`);
+      this.#reason ||= `resource ${i}: ${
+        (error as PushError).message.replace(/^stream \d+: /, "")
+      }`;
       return;
     }
-    let stream = streams.get(key);
-    if (stream === undefined) streams.set(key, stream = { ts: [], lines: [], metadata: [] });
-    for (const scope of resource.scopes) {
-      const scopeMetadata = new Map<string, string>();
-      for (const [k, v] of scope.attributes) flatten(k, v, scopeMetadata);
-      if (scope.name !== "") scopeMetadata.set("scope_name", scope.name);
-      if (scope.version !== "") scopeMetadata.set("scope_version", scope.version);
-      for (const record of scope.records) {
-        const ts = record.time !== 0n
-          ? record.time
-          : record.observedTime !== 0n
-          ? record.observedTime
-          : now;
-        if (ts > MAX_NS) {
-          reject(1, `resource ${i}: time ${ts} is past the largest time that can be stored`);
-          continue;
-        }
-        const metadata = new Map<string, string>();
-        recordMetadata(record, metadata);
-        for (const source of [scopeMetadata, resourceMetadata]) {
-          for (const [k, v] of source) if (!metadata.has(k)) metadata.set(k, v);
-        }
-        stream.ts.push(ts);
-        stream.lines.push(otlpValueString(record.body));
-        stream.metadata.push(JSON.stringify(Object.fromEntries(metadata)));
-        lines++;
-      }
+    let stream = this.#streams.get(key);
+    if (stream === undefined) {
+      this.#streams.set(key, stream = { ts: [], lines: [], metadata: [], described: false });
     }
-  });
-  const out: PushStream[] = [];
-  for (const [key, s] of streams) {
-    if (s.ts.length > 0) out.push({ key, ts: s.ts, lines: s.lines, metadata: s.metadata });
+    this.#stream = stream;
   }
-  return { payload: { streams: out, lines }, rejected, reason };
+
+  /** A scope of the current resource starts. */
+  scope(name: string, version: string, attributes: Map<string, OtlpValue>): void {
+    const inherited = new Map<string, string>();
+    for (const [k, v] of attributes) flatten(k, v, inherited);
+    if (name !== "") inherited.set("scope_name", name);
+    if (version !== "") inherited.set("scope_version", version);
+    for (const [k, v] of this.#resourceMetadata) if (!inherited.has(k)) inherited.set(k, v);
+    this.#inherited = inherited;
+    this.#inheritedJson = metadataJson(inherited);
+  }
+
+  /** A record of the current scope: stored, or counted as rejected. */
+  record(record: OtlpRecord): void {
+    const stream = this.#stream;
+    if (stream === undefined) {
+      this.#rejected++; // its resource's labels were refused, and named
+      return;
+    }
+    const ts = record.time !== 0n
+      ? record.time
+      : record.observedTime !== 0n
+      ? record.observedTime
+      : this.#now;
+    if (ts > MAX_NS) {
+      this.#reject(
+        `resource ${this.#resources - 1}: time ${ts} is past the largest time that can be stored`,
+      );
+      return;
+    }
+    let metadata = this.#inheritedJson;
+    if (hasOwnMetadata(record)) {
+      const own = new Map<string, string>();
+      recordMetadata(record, own);
+      for (const [k, v] of this.#inherited) if (!own.has(k)) own.set(k, v);
+      metadata = metadataJson(own);
+    }
+    stream.ts.push(ts);
+    stream.lines.push(otlpValueString(record.body));
+    stream.metadata.push(metadata);
+    if (metadata !== undefined) stream.described = true;
+    this.#lines++;
+  }
+
+  /** The payload of every stored record, and what was rejected. */
+  finish(): OtlpPayload {
+    const out: PushStream[] = [];
+    for (const [key, s] of this.#streams) {
+      if (s.ts.length === 0) continue;
+      out.push({ key, ts: s.ts, lines: s.lines, metadata: s.described ? s.metadata : undefined });
+    }
+    return {
+      payload: { streams: out, lines: this.#lines },
+      rejected: this.#rejected,
+      reason: this.#reason,
+    };
+  }
 }

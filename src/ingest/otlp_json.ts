@@ -14,9 +14,8 @@ import {
   emptyRecord,
   MAX_VALUE_DEPTH,
   type OtlpRecord,
-  type OtlpResource,
-  type OtlpScope,
   type OtlpValue,
+  type OtlpVisitor,
 } from "./otlp.ts";
 
 type Json = Record<string, unknown>;
@@ -177,21 +176,22 @@ function record(v: unknown, path: string): OtlpRecord {
   return rec;
 }
 
-function scopeLogs(v: unknown, path: string): OtlpScope {
+function scopeLogs(v: unknown, path: string, visitor: OtlpVisitor): void {
   const o = object(v, path);
   const scope = object(field(o, "scope"), `${path}.scope`);
-  return {
-    name: string(scope.name, `${path}.scope.name`),
-    version: string(scope.version, `${path}.scope.version`),
-    attributes: keyValues(scope.attributes, `${path}.scope.attributes`, 0),
-    records: array(field(o, "logRecords"), `${path}.logRecords`).map((r, n) =>
-      record(r, `${path}.logRecords[${n}]`)
-    ),
-  };
+  visitor.scope(
+    string(scope.name, `${path}.scope.name`),
+    string(scope.version, `${path}.scope.version`),
+    keyValues(scope.attributes, `${path}.scope.attributes`, 0),
+  );
+  array(field(o, "logRecords"), `${path}.logRecords`).forEach((r, n) =>
+    visitor.record(record(r, `${path}.logRecords[${n}]`))
+  );
 }
 
 /**
- * Decodes an `ExportLogsServiceRequest` from its parsed JSON.
+ * Decodes an `ExportLogsServiceRequest` from its parsed JSON, reporting each
+ * resource, scope and record to `visitor`.
  *
  * @throws {Error} naming the first field of the wrong type, as a path.
  *
@@ -199,28 +199,31 @@ function scopeLogs(v: unknown, path: string): OtlpScope {
  * ```ts
  * import { decodeOtlpJson } from "./otlp_json.ts";
  * import assert from "node:assert/strict";
- * const [resource] = decodeOtlpJson({
+ * const seen: unknown[] = [];
+ * const visitor = {
+ *   resource: (attributes: Map<string, unknown>) => seen.push(attributes.get("service.name")),
+ *   scope: (name: string) => seen.push(name),
+ *   record: (r: { time: bigint; body: unknown }) => seen.push(r.time, r.body),
+ * };
+ * decodeOtlpJson({
  *   resourceLogs: [{
  *     resource: { attributes: [{ key: "service.name", value: { stringValue: "api" } }] },
  *     scopeLogs: [{ logRecords: [{ timeUnixNano: "5", body: { stringValue: "hi" } }] }],
  *   }],
- * });
- * assert.equal(resource.attributes.get("service.name"), "api");
- * assert.equal(resource.scopes[0].records[0].time, 5n);
- * assert.throws(() => decodeOtlpJson({ resourceLogs: 1 }), /resourceLogs must be an array/);
+ * }, visitor);
+ * assert.deepEqual(seen, ["api", "", 5n, "hi"]);
+ * assert.throws(() => decodeOtlpJson({ resourceLogs: 1 }, visitor), /resourceLogs must be an array/);
  * ```
  */
-export function decodeOtlpJson(json: unknown): OtlpResource[] {
+export function decodeOtlpJson(json: unknown, visitor: OtlpVisitor): void {
   const root = object(json, "request");
-  return array(field(root, "resourceLogs"), "resourceLogs").map((r, i) => {
+  array(field(root, "resourceLogs"), "resourceLogs").forEach((r, i) => {
     const path = `resourceLogs[${i}]`;
     const o = object(r, path);
     const resource = object(field(o, "resource"), `${path}.resource`);
-    return {
-      attributes: keyValues(resource.attributes, `${path}.resource.attributes`, 0),
-      scopes: array(field(o, "scopeLogs"), `${path}.scopeLogs`).map((s, n) =>
-        scopeLogs(s, `${path}.scopeLogs[${n}]`)
-      ),
-    };
+    visitor.resource(keyValues(resource.attributes, `${path}.resource.attributes`, 0));
+    array(field(o, "scopeLogs"), `${path}.scopeLogs`).forEach((s, n) =>
+      scopeLogs(s, `${path}.scopeLogs[${n}]`, visitor)
+    );
   });
 }

@@ -32,25 +32,10 @@ import {
   emptyRecord,
   MAX_VALUE_DEPTH,
   type OtlpRecord,
-  type OtlpResource,
-  type OtlpScope,
   type OtlpValue,
+  type OtlpVisitor,
 } from "./otlp.ts";
 import { Reader } from "./protobuf_wire.ts";
-
-/** The bytes of the length-delimited field that starts here. */
-function bytes(r: Reader): Uint8Array {
-  const sub = r.sub();
-  return sub.buf.subarray(sub.pos, sub.end);
-}
-
-/** A fixed 8-byte little-endian field. */
-function fixed64(r: Reader): DataView {
-  if (r.pos + 8 > r.end) throw new Error("fixed64 field runs past its message");
-  const view = new DataView(r.buf.buffer, r.buf.byteOffset + r.pos, 8);
-  r.pos += 8;
-  return view;
-}
 
 /** A varint as a signed 64-bit integer (`int64`). */
 function int64(r: Reader): bigint {
@@ -71,7 +56,7 @@ function value(r: Reader, depth: number): OtlpValue {
     if (tag === 0x0a) v = r.string();
     else if (tag === 0x10) v = r.varint() !== 0;
     else if (tag === 0x18) v = int64(r);
-    else if (tag === 0x21) v = fixed64(r).getFloat64(0, true);
+    else if (tag === 0x21) v = r.double();
     else if (tag === 0x2a) {
       const values: OtlpValue[] = [];
       const ar = r.sub();
@@ -81,7 +66,7 @@ function value(r: Reader, depth: number): OtlpValue {
       }
       v = values;
     } else if (tag === 0x32) v = keyValues(r.sub(), 0x0a, depth + 1);
-    else if (tag === 0x3a) v = bytes(r);
+    else if (tag === 0x3a) v = r.bytes();
     else r.skip(tag & 7);
   }
   return v;
@@ -107,47 +92,88 @@ function keyValue(r: Reader, depth: number, into: Map<string, OtlpValue>): void 
   into.set(key, v);
 }
 
-function record(r: Reader): OtlpRecord {
-  const rec = emptyRecord();
+/** A `LogRecord` into `rec`, which is reset first. */
+function record(r: Reader, rec: OtlpRecord): OtlpRecord {
+  emptyRecord(rec);
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
-    if (tag === 0x09) rec.time = fixed64(r).getBigUint64(0, true);
-    else if (tag === 0x59) rec.observedTime = fixed64(r).getBigUint64(0, true);
+    if (tag === 0x09) rec.time = r.fixed64();
+    else if (tag === 0x59) rec.observedTime = r.fixed64();
     else if (tag === 0x10) rec.severityNumber = r.varint();
     else if (tag === 0x1a) rec.severityText = r.string();
-    else if (tag === 0x2a) rec.body = value(r.sub(), 0);
-    else if (tag === 0x32) keyValue(r.sub(), 0, rec.attributes);
-    else if (tag === 0x38) rec.droppedAttributesCount = r.varint();
-    else if (tag === 0x45) {
-      if (r.pos + 4 > r.end) throw new Error("fixed32 field runs past its message");
-      rec.flags = new DataView(r.buf.buffer, r.buf.byteOffset + r.pos, 4).getUint32(0, true);
-      r.pos += 4;
-    } else if (tag === 0x4a) rec.traceId = bytes(r);
-    else if (tag === 0x52) rec.spanId = bytes(r);
+    else if (tag === 0x2a) {
+      const outer = r.enter();
+      rec.body = value(r, 0);
+      r.leave(outer);
+    } else if (tag === 0x32) {
+      const outer = r.enter();
+      keyValue(r, 0, rec.attributes);
+      r.leave(outer);
+    } else if (tag === 0x38) rec.droppedAttributesCount = r.varint();
+    else if (tag === 0x45) rec.flags = r.fixed32();
+    else if (tag === 0x4a) rec.traceId = r.bytes();
+    else if (tag === 0x52) rec.spanId = r.bytes();
     else if (tag === 0x62) rec.eventName = r.string();
     else r.skip(tag & 7);
   }
   return rec;
 }
 
-function scopeLogs(r: Reader): OtlpScope {
-  const scope: OtlpScope = { name: "", version: "", attributes: new Map(), records: [] };
+const NO_ATTRIBUTES: Map<string, OtlpValue> = new Map();
+
+/**
+ * A `ScopeLogs`: its scope (wherever it is on the wire) is reported before
+ * its records.
+ */
+function scopeLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
+  const start = r.pos;
+  let name = "";
+  let version = "";
+  let attributes = NO_ATTRIBUTES;
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
-    if (tag === 0x0a) {
-      const sr = r.sub();
-      for (let t = sr.tag(); t >= 0; t = sr.tag()) {
-        if (t === 0x0a) scope.name = sr.string();
-        else if (t === 0x12) scope.version = sr.string();
-        else if (t === 0x1a) keyValue(sr.sub(), 0, scope.attributes);
-        else sr.skip(t & 7);
-      }
-    } else if (tag === 0x12) scope.records.push(record(r.sub()));
+    if (tag !== 0x0a) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const scope = r.sub();
+    for (let t = scope.tag(); t >= 0; t = scope.tag()) {
+      if (t === 0x0a) name = scope.string();
+      else if (t === 0x12) version = scope.string();
+      else if (t === 0x1a) {
+        if (attributes === NO_ATTRIBUTES) attributes = new Map();
+        keyValue(scope.sub(), 0, attributes);
+      } else scope.skip(t & 7);
+    }
+  }
+  visitor.scope(name, version, attributes);
+  r.pos = start;
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    if (tag === 0x12) {
+      const outer = r.enter();
+      visitor.record(record(r, rec));
+      r.leave(outer);
+    } else r.skip(tag & 7);
+  }
+}
+
+/** A `ResourceLogs`: its resource is reported before its scopes. */
+function resourceLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
+  const start = r.pos;
+  const attributes = new Map<string, OtlpValue>();
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    if (tag === 0x0a) keyValues(r.sub(), 0x0a, 0, attributes);
     else r.skip(tag & 7);
   }
-  return scope;
+  visitor.resource(attributes);
+  r.pos = start;
+  for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
+    if (tag === 0x12) scopeLogs(r.sub(), visitor, rec);
+    else r.skip(tag & 7);
+  }
 }
 
 /**
- * Decodes an `ExportLogsServiceRequest`.
+ * Decodes an `ExportLogsServiceRequest`, reporting each resource, scope and
+ * record to `visitor` (one record object, reused).
  *
  * @throws {Error} naming what is malformed: a field past its message, bad
  * UTF-8 in a string, values nested too deep.
@@ -161,27 +187,20 @@ function scopeLogs(r: Reader): OtlpScope {
  * const record = [0x09, 5, 0, 0, 0, 0, 0, 0, 0, 0x2a, body.length, ...body];
  * const scope = [0x12, record.length, ...record];
  * const resource = [0x12, scope.length, ...scope];
- * const [decoded] = decodeOtlpProtobuf(new Uint8Array([0x0a, resource.length, ...resource]));
- * assert.equal(decoded.scopes[0].records[0].time, 5n);
- * assert.equal(decoded.scopes[0].records[0].body, "hi");
+ * const seen: unknown[] = [];
+ * decodeOtlpProtobuf(new Uint8Array([0x0a, resource.length, ...resource]), {
+ *   resource: (attributes) => seen.push(attributes.size),
+ *   scope: (name) => seen.push(name),
+ *   record: (r) => seen.push(r.time, r.body),
+ * });
+ * assert.deepEqual(seen, [0, "", 5n, "hi"]);
  * ```
  */
-export function decodeOtlpProtobuf(buf: Uint8Array): OtlpResource[] {
-  const resources: OtlpResource[] = [];
+export function decodeOtlpProtobuf(buf: Uint8Array, visitor: OtlpVisitor): void {
+  const rec = emptyRecord();
   const r = new Reader(buf);
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
-    if (tag !== 0x0a) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const resource: OtlpResource = { attributes: new Map(), scopes: [] };
-    const rr = r.sub();
-    for (let t = rr.tag(); t >= 0; t = rr.tag()) {
-      if (t === 0x0a) keyValues(rr.sub(), 0x0a, 0, resource.attributes);
-      else if (t === 0x12) resource.scopes.push(scopeLogs(rr.sub()));
-      else rr.skip(t & 7);
-    }
-    resources.push(resource);
+    if (tag === 0x0a) resourceLogs(r.sub(), visitor, rec);
+    else r.skip(tag & 7);
   }
-  return resources;
 }

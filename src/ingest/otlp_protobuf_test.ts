@@ -1,5 +1,19 @@
 import assert from "node:assert/strict";
 import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
+import type { OtlpRecord, OtlpValue } from "./otlp.ts";
+
+/** What the decoder reports, in order, records copied (the decoder reuses its object). */
+function visit(buf: Uint8Array): unknown[] {
+  const seen: unknown[] = [];
+  decodeOtlpProtobuf(buf, {
+    resource: (attributes) => seen.push(["resource", new Map(attributes)]),
+    scope: (name, version, attributes) => seen.push(["scope", name, version, new Map(attributes)]),
+    record: (r) => seen.push({ ...r, attributes: new Map(r.attributes) }),
+  });
+  return seen;
+}
+
+const records = (buf: Uint8Array) => visit(buf).filter((e) => !Array.isArray(e)) as OtlpRecord[];
 
 /** A varint's bytes. */
 function varint(n: number): number[] {
@@ -61,8 +75,7 @@ Deno.test("decodeOtlpProtobuf: every record field, values of every kind", () => 
     ...field(0x52, [0x01]),
     ...field(0x62, text("ev")),
   ];
-  const [resource] = decodeOtlpProtobuf(request(record));
-  const r = resource.scopes[0].records[0];
+  const [r] = records(request(record));
   assert.equal(r.time, 1n);
   assert.equal(r.observedTime, 2n);
   assert.equal(r.severityNumber, 17);
@@ -80,16 +93,42 @@ Deno.test("decodeOtlpProtobuf: every record field, values of every kind", () => 
 
 Deno.test("decodeOtlpProtobuf: malformed bytes are named, never read past the end", () => {
   assert.throws(
-    () => decodeOtlpProtobuf(request([0x09, 1, 2, 3])),
+    () => visit(request([0x09, 1, 2, 3])),
     /fixed64 field runs past its message/,
   );
   assert.throws(
-    () => decodeOtlpProtobuf(request([0x45, 1])),
+    () => visit(request([0x45, 1])),
     /fixed32 field runs past its message/,
   );
-  assert.throws(() => decodeOtlpProtobuf(new Uint8Array([0x0a, 9, 0x12])), /runs past its message/);
-  assert.throws(() => decodeOtlpProtobuf(request(field(0x1a, [0xff]))), /invalid UTF-8/);
+  assert.throws(() => visit(new Uint8Array([0x0a, 9, 0x12])), /runs past its message/);
+  assert.throws(() => visit(request(field(0x1a, [0xff]))), /invalid UTF-8/);
   let deep: number[] = [];
   for (let i = 0; i < 40; i++) deep = field(0x2a, field(0x0a, deep));
-  assert.throws(() => decodeOtlpProtobuf(request(field(0x2a, deep))), /values nest deeper than 32/);
+  assert.throws(() => visit(request(field(0x2a, deep))), /values nest deeper than 32/);
+});
+
+Deno.test("decodeOtlpProtobuf: a resource and a scope come before their records, whatever the wire order", () => {
+  const kv = (tag: number, key: string, v: string) =>
+    field(tag, [...field(0x0a, text(key)), ...field(0x12, field(0x0a, text(v)))]);
+  const body = (s: string) => field(0x2a, field(0x0a, text(s)));
+  const withAttribute = [...body("one"), ...kv(0x32, "k", "v")];
+  // ScopeLogs: two records, then the scope; ResourceLogs: the scope logs, then the resource.
+  const scopeLogs = [
+    ...field(0x12, withAttribute),
+    ...field(0x12, body("two")),
+    ...field(0x0a, [...field(0x0a, text("lib")), ...field(0x12, text("1.0"))]),
+  ];
+  const resourceLogs = [...field(0x12, scopeLogs), ...field(0x0a, kv(0x0a, "service.name", "api"))];
+  const seen = visit(new Uint8Array(field(0x0a, resourceLogs)));
+  const none = new Map<string, OtlpValue>();
+  assert.deepEqual(
+    seen.map((e) => Array.isArray(e) ? e : [(e as OtlpRecord).body, (e as OtlpRecord).attributes]),
+    [
+      ["resource", new Map([["service.name", "api"]])],
+      ["scope", "lib", "1.0", none],
+      ["one", new Map([["k", "v"]])],
+      // The record object is reused: the first record's attribute must not reach the second.
+      ["two", none],
+    ],
+  );
 });

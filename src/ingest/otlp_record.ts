@@ -8,7 +8,7 @@
  * @module
  */
 
-import { mapOtlp, type OtlpPayload } from "./otlp.ts";
+import { OtlpMapper, type OtlpPayload } from "./otlp.ts";
 import { decodeOtlpJson } from "./otlp_json.ts";
 import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
 import { PushError } from "./payload.ts";
@@ -108,17 +108,14 @@ function parseJson(text: string): unknown {
  * ```
  */
 export function decodeOtlp(json: boolean, body: Uint8Array, header: OtlpHeader): OtlpPayload {
-  let resources;
+  const mapper = new OtlpMapper(header.streamAttributes, header.now);
   try {
-    resources = json
-      ? decodeOtlpJson(
-        parseJson(utf8.decode(body)),
-      )
-      : decodeOtlpProtobuf(body);
+    if (json) decodeOtlpJson(parseJson(utf8.decode(body)), mapper);
+    else decodeOtlpProtobuf(body, mapper);
   } catch (error) {
     throw new PushError(
       `cannot decode OTLP ${json ? "JSON" : "protobuf"} body: ${(error as Error).message}`,
     );
   }
-  return mapOtlp(resources, header.streamAttributes, header.now);
+  return mapper.finish();
 }

@@ -108,7 +108,19 @@ export class LabelKeyCache {
 
 const canonicalCache = new LabelKeyCache(4 * 1024 * 1024);
 
-function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
+/**
+ * {@linkcode labelSetKey}, from a cache of the label sets seen lately.
+ *
+ * @throws {PushError} as {@linkcode labelSetKey}.
+ *
+ * @example
+ * ```ts
+ * import { canonicalLabels } from "./payload.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(canonicalLabels({ env: "prod", app: "web" }, 0), '{"app":"web","env":"prod"}');
+ * ```
+ */
+export function canonicalLabels(raw: Record<string, unknown>, stream: number): string {
   const sent = JSON.stringify(raw);
   let key = canonicalCache.get(sent);
   if (key === undefined) {
@@ -168,8 +180,15 @@ export function labelSetKey(raw: Record<string, unknown>, stream: number): strin
  * `text` with every lone surrogate (which JSON's `\ud83d` escapes can make,
  * and UTF-8 cannot hold) replaced by U+FFFD, as Go's JSON decoder does in
  * Loki: a line then reads the same before and after it is written to disk.
+ *
+ * @example
+ * ```ts
+ * import { wellFormed } from "./payload.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(wellFormed("a\ud83db"), "a\ufffdb");
+ * ```
  */
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
   return text.isWellFormed() ? text : text.toWellFormed();
 }
 

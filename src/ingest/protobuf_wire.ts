@@ -58,8 +58,13 @@ export class Reader {
    */
   #shared: { text?: string; view?: DataView } = {};
 
+  /** Offset past the message's last byte (narrowed by {@linkcode Reader.enter}). */
+  end: number;
+
   /** A reader of `buf` up to `end`. */
-  constructor(readonly buf: Uint8Array, readonly end: number = buf.length) {}
+  constructor(readonly buf: Uint8Array, end: number = buf.length) {
+    this.end = end;
+  }
 
   /** An unsigned varint (exact up to 2^53). */
   varint(): number {
@@ -86,6 +91,63 @@ export class Reader {
     return r;
   }
 
+  #view(): DataView {
+    const buf = this.buf;
+    return this.#shared.view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** `n` bytes of a fixed-width field: their offset, checked against the message's end. */
+  #fixed(n: number): number {
+    const at = this.pos;
+    if (at + n > this.end) throw new Error(`fixed${n * 8} field runs past its message`);
+    this.pos = at + n;
+    return at;
+  }
+
+  /** A `fixed64` field. */
+  fixed64(): bigint {
+    return this.#view().getBigUint64(this.#fixed(8), true);
+  }
+
+  /** A `double` field. */
+  double(): number {
+    return this.#view().getFloat64(this.#fixed(8), true);
+  }
+
+  /** A `fixed32` field. */
+  fixed32(): number {
+    return this.#view().getUint32(this.#fixed(4), true);
+  }
+
+  /** A length-delimited field's bytes (a view, not a copy). */
+  bytes(): Uint8Array {
+    const len = this.varint();
+    const start = this.pos;
+    if (start + len > this.end) throw new Error("length-delimited field runs past its message");
+    this.pos = start + len;
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /**
+   * Narrows this reader to the length-delimited field that starts here, as
+   * {@linkcode Reader.sub} without a new reader (this runs per record);
+   * returns the end that {@linkcode Reader.leave} gives back.
+   */
+  enter(): number {
+    const len = this.varint();
+    const end = this.pos + len;
+    if (end > this.end) throw new Error("length-delimited field runs past its message");
+    const outer = this.end;
+    this.end = end;
+    return outer;
+  }
+
+  /** Back to the enclosing message after {@linkcode Reader.enter}, past the field. */
+  leave(outer: number): void {
+    this.pos = this.end;
+    this.end = outer;
+  }
+
   /** A length-delimited field as strict UTF-8 text. */
   string(): string {
     const len = this.varint();
@@ -94,9 +156,9 @@ export class Reader {
     if (end > this.end) throw new Error("length-delimited field runs past its message");
     this.pos = end;
     const buf = this.buf;
-    const shared = this.#shared;
-    const view = shared.view ??= new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (isAscii(buf, view, start, end)) return (shared.text ??= bytewise(buf)).slice(start, end);
+    if (isAscii(buf, this.#view(), start, end)) {
+      return (this.#shared.text ??= bytewise(buf)).slice(start, end);
+    }
     try {
       return utf8.decode(buf.subarray(start, end));
     } catch {

@@ -28,7 +28,11 @@ const PRODUCT = { "x-elastic-product": "Elasticsearch" };
 const VERSION = "8.9.0";
 
 function esJson(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
+  return esText(JSON.stringify(body), status);
+}
+
+function esText(json: string, status = 200): Response {
+  return new Response(json, {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...PRODUCT },
   });
@@ -104,6 +108,37 @@ export const ES_CHECKS: Record<string, () => Response> = {
 };
 
 /**
+ * The bulk answer's JSON. Stored documents share their item objects (one per
+ * action and index), so each distinct item is written once.
+ *
+ * @example
+ * ```ts
+ * import { bulkAnswer } from "./es_bulk.ts";
+ * import assert from "node:assert/strict";
+ * const created = { create: { _index: "logs", status: 201, result: "created" } };
+ * const failed = { index: { _index: "", status: 400, error: { type: "t", reason: "r" } } };
+ * assert.deepEqual(
+ *   JSON.parse(bulkAnswer(3, [created, created, failed])),
+ *   { took: 3, errors: true, items: [created, created, failed] },
+ * );
+ * ```
+ */
+export function bulkAnswer(took: number, items: readonly EsBulkItem[]): string {
+  const written = new Map<EsBulkItem, string>();
+  let errors = false;
+  const parts = items.map((item) => {
+    let json = written.get(item);
+    if (json === undefined) {
+      json = JSON.stringify(item);
+      written.set(item, json);
+      for (const k in item) errors ||= item[k].status >= 300;
+    }
+    return json;
+  });
+  return `{"took":${took},"errors":${errors},"items":[${parts.join(",")}]}`;
+}
+
+/**
  * `POST /_bulk`: stores the documents that map to lines and answers
  * `{"took","errors","items"}` with one item per action (201, or 400 with the
  * reason). A malformed body is a 400 in Elasticsearch's error shape with
@@ -127,6 +162,5 @@ export async function handleEsBulk(
   } catch (error) {
     return errorResponse(error, esFlavor);
   }
-  const errors = items.some((item) => Object.values(item)[0].status >= 300);
-  return esJson({ took: Date.now() - started, errors, items });
+  return esText(bulkAnswer(Date.now() - started, items));
 }
