@@ -13,8 +13,8 @@
  *    exporters (`ExportLogsServiceRequest` in protobuf to `POST /otlp/v1/logs`, the labels as
  *    resource attributes named by `--otlp-stream-attributes`) and as Filebeat (a bulk body to
  *    `POST /_bulk`, the labels as fields named by `--es-stream-fields`);
- * 4. a server on phase 2's folder with `--compact-interval 1s --compact-min-files 1`, until no
- *    flush file is left;
+ * 4. a server on phase 2's folder with `--compact-interval 1s --compact-min-files 1`, until its
+ *    `/api/v1/stats` says compaction is done (no pass running, none with work waiting);
  * 5. warm query latency, then the same work by `rg`, `grep` and `zstd -dc | rg` with the server
  *    idle; peak server RSS during the queries; SIGTERM; bytes of every file in the data folder;
  * 6. restart (default flags) on the compacted folder, to the first answer holding the needle;
@@ -440,10 +440,10 @@ async function compactAndQuery(
   progress(`compaction: a server on the same folder with ${COMPACT_ARGS.join(" ")}`);
   const server = await launchServer(dataDir, COMPACT_ARGS);
   try {
-    progress("compaction: waiting until no flush file is left");
+    progress("compaction: waiting until the server's stats say it is done");
     const compactionSampler = new RssSampler(server.process.pid);
     compactionSampler.start();
-    const compacted = await waitCompacted(server.url, dataDir, o.lines).then(
+    const compacted = await waitCompacted(server.url, o.lines).then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );

@@ -10,7 +10,6 @@
  */
 
 import { startServer, type TestServer } from "../testing/server.ts";
-import { dataDirUsage } from "./data_dir.ts";
 
 export type { TestServer };
 
@@ -99,6 +98,25 @@ export interface ServerStats {
   rows_total: number;
   /** Rows not yet in a file (0 when absent). */
   rows_in_memory: number;
+  /** What compaction has before it and is doing (`null` on a node that does not ingest). */
+  compaction?: {
+    flush_files: number;
+    flush_raw_bytes: number;
+    small_segments: number;
+    units_waiting: number;
+    running: boolean;
+    running_since: string | null;
+    units_done: number;
+    units: number;
+    passes: number;
+    last_pass: {
+      started: string;
+      duration_ms: number;
+      files: number;
+      raw_bytes: number;
+      raw_bytes_per_second: number;
+    } | null;
+  } | null;
   /** Every other field, as the server sent it. */
   [field: string]: unknown;
 }
@@ -146,35 +164,31 @@ export async function waitFlushed(
 }
 
 /**
- * Waits until the data folder holds no flush file (`l0-*.loge`), every line is in a file, and the
- * segments have not changed for a second; returns the seconds until that state began.
+ * Waits until every line is in a file and the server's compaction is done: no pass running and
+ * none with work waiting (`compaction` of `/api/v1/stats`); returns the seconds until then.
  *
  * @throws {Error} After `timeoutMs`.
  */
 export async function waitCompacted(
   url: string,
-  dir: string,
   lines: number,
   timeoutMs = 600_000,
 ): Promise<number> {
   const t0 = performance.now();
-  let stableSince = performance.now();
-  let last = "";
   for (;;) {
-    const usage = await dataDirUsage(dir);
     const stats = await serverStats(url);
     const flushed = stats.rows_total - stats.rows_in_memory;
-    const done = usage.flushFiles === 0 && flushed >= lines;
-    const key = done ? `${usage.segments}/${usage.segmentBytes}` : "";
-    if (!done || key !== last) stableSince = performance.now();
-    else if (performance.now() - stableSince >= 1000) return (stableSince - t0) / 1000;
-    last = key;
+    const c = stats.compaction;
+    if (c === null || c === undefined) throw new Error("GET /api/v1/stats: no compaction figures");
+    if (flushed >= lines && !c.running && c.units_waiting === 0) {
+      return (performance.now() - t0) / 1000;
+    }
     if (performance.now() - t0 > timeoutMs) {
       throw new Error(
-        `Compaction not finished after ${timeoutMs / 1000} s: ${usage.flushFiles} flush files ` +
+        `Compaction not finished after ${timeoutMs / 1000} s: ${c.flush_files} flush files ` +
           `left, ${flushed} of ${lines} rows in files`,
       );
     }
-    await sleep(250);
+    await sleep(100);
   }
 }

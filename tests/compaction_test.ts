@@ -104,3 +104,102 @@ Deno.test("compaction progress survives SIGKILL, and every line is stored once",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The `compaction` figures of `GET /api/v1/stats`. */
+interface Compaction {
+  flush_files: number;
+  flush_raw_bytes: number;
+  units_waiting: number;
+  running: boolean;
+  running_since: string | null;
+  units: number;
+  units_done: number;
+  passes: number;
+  last_pass: {
+    files: number;
+    duration_ms: number;
+    raw_bytes: number;
+    raw_bytes_per_second: number;
+  } | null;
+}
+
+/** `GET /api/v1/stats` of the server at `url`. */
+async function stats(url: string): Promise<{ rows_in_memory: number; compaction: Compaction }> {
+  const res = await fetch(`${url}/api/v1/stats`);
+  assert.equal(res.status, 200);
+  return await res.json();
+}
+
+Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and the last pass", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-compaction-stats-" });
+  try {
+    const ingest = await startServer({
+      dir,
+      args: ["--payload-size", "20", "--flush-interval", "50ms", "--compact-interval", "0"],
+    });
+    let lineBytes = 0;
+    for (let n = 0; n < 40; n++) {
+      const lines = Array.from({ length: 20 }, (_, i) => `push ${n} line ${i} ${"x".repeat(n)}`);
+      lineBytes += lines.reduce((sum, l) => sum + l.length, 0);
+      const res = await fetch(`${ingest.url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          streams: [{
+            stream: { app: `a${n % 3}` },
+            values: lines.map((
+              l,
+              i,
+            ) => [String(1_700_000_000_000_000_000n + BigInt(n * 20 + i)), l]),
+          }],
+        }),
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 200);
+    }
+    // Every line in a flush file, nothing compacted.
+    while ((await stats(ingest.url)).rows_in_memory > 0) await sleep(20);
+    const waiting = (await stats(ingest.url)).compaction;
+    const files = await flushFiles(dir);
+    assert.ok(files >= 10, `${files} flush files`);
+    assert.equal(waiting.flush_files, files);
+    assert.ok(waiting.flush_raw_bytes >= lineBytes, `${waiting.flush_raw_bytes} < ${lineBytes}`);
+    assert.equal(waiting.running, false);
+    assert.ok(waiting.units_waiting >= 1, "a pass would have work");
+    assert.equal(waiting.running_since, null);
+    assert.equal(waiting.passes, 0);
+    assert.equal(waiting.last_pass, null);
+    assert.equal(await ingest.stop(), 0, ingest.stderr());
+
+    // Units of 2 files: the pass is seen under way, then done.
+    const server = await startServer({ dir, args: [...COMPACT, "--compact-unit-files", "2"] });
+    try {
+      let seen: Compaction | undefined;
+      for (
+        let s = await stats(server.url);
+        s.compaction.flush_files > 0 || s.compaction.running || s.compaction.units_waiting > 0;
+        s = await stats(server.url)
+      ) {
+        if (s.compaction.running) seen ??= s.compaction;
+        await sleep(5);
+      }
+      assert.ok(seen, "no pass was seen running");
+      assert.ok(Date.parse(seen.running_since!) <= Date.now());
+      assert.ok(seen.units >= files / 2 && seen.units_done < seen.units, JSON.stringify(seen));
+      const done = (await stats(server.url)).compaction;
+      assert.equal(done.flush_files, 0);
+      assert.equal(done.flush_raw_bytes, 0);
+      assert.equal(done.units_waiting, 0);
+      assert.ok(done.passes >= 1);
+      const last = done.last_pass!;
+      if (done.passes === 1) assert.equal(last.files, files);
+      assert.ok(last.duration_ms >= 0 && last.raw_bytes > 0);
+      assert.ok(last.raw_bytes_per_second > 0);
+      assert.equal(await flushFiles(dir), 0);
+    } finally {
+      assert.equal(await server.stop(), 0, server.stderr());
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -411,6 +411,7 @@ async function openStore(
     maxBodyBytes: flags["max-body-size"] as number,
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
+    compactor,
     coldTier: tier,
     tails,
     esBulk: {

@@ -26,6 +26,7 @@ import type { EsBulkMapping } from "../ingest/es_bulk.ts";
 import { ES_CHECKS, esInfo, handleEsBulk, isEsClient } from "./es_bulk.ts";
 import { handleOtlpLogs } from "./otlp.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
+import type { CompactionStats } from "../storage/compactor.ts";
 
 /** What the routes need. */
 export interface AppOptions {
@@ -40,6 +41,8 @@ export interface AppOptions {
   readTimeoutMs: number;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
+  /** What compaction has before it and is doing, for `/api/v1/stats` (none on a query-only node). */
+  compactor?: { stats(): CompactionStats };
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */
   coldTier?: { stats(): Record<string, unknown> };
   /**
@@ -53,6 +56,31 @@ export interface AppOptions {
   esBulk?: EsBulkMapping;
   /** Resource attributes of OTLP logs that become stream labels (Loki's defaults without it). */
   otlpStreamAttributes?: readonly string[];
+}
+
+/** Compaction's figures in `/api/v1/stats`' shape, times in RFC 3339. */
+function compactionStats(c: CompactionStats | undefined): Record<string, unknown> | null {
+  if (c === undefined) return null;
+  const time = (ms: number) => new Date(ms).toISOString();
+  const last = c.lastPass;
+  return {
+    flush_files: c.flushFiles,
+    flush_raw_bytes: c.flushRawBytes,
+    small_segments: c.smallSegments,
+    units_waiting: c.unitsWaiting,
+    running: c.running,
+    running_since: c.runningSinceMs === null ? null : time(c.runningSinceMs),
+    units_done: c.unitsDone,
+    units: c.units,
+    passes: c.passes,
+    last_pass: last && {
+      started: time(last.startedMs),
+      duration_ms: last.durationMs,
+      files: last.files,
+      raw_bytes: last.rawBytes,
+      raw_bytes_per_second: Math.round(last.rawBytes / Math.max(last.durationMs, 1) * 1000),
+    },
+  };
 }
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
@@ -206,6 +234,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
           ingest: ingester.counters,
           ...ingester.health(),
           ...options.quarantine?.stats,
+          compaction: compactionStats(options.compactor?.stats()),
           cold_tier: options.coldTier?.stats() ?? null,
           tails: options.tails?.stats() ?? null,
         });

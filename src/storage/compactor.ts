@@ -75,6 +75,47 @@ export const COMPACTION_DEFAULTS = {
   unitFiles: 256,
 } as const;
 
+/** The last finished pass, for {@linkcode CompactionStats}. */
+export interface CompactionPass {
+  /** When it started, unix ms. */
+  startedMs: number;
+  /** How long it took, ms. */
+  durationMs: number;
+  /** Source files merged. */
+  files: number;
+  /** Raw bytes of the lines merged. */
+  rawBytes: number;
+}
+
+/**
+ * What compaction has before it and is doing: what `/api/v1/stats` shows, and
+ * how the bench knows the folder is final.
+ */
+export interface CompactionStats {
+  /** Flush files waiting to be merged. */
+  flushFiles: number;
+  /** Raw bytes of the lines in them. */
+  flushRawBytes: number;
+  /** Small segments that a pass will merge (once `minFiles` of them exist). */
+  smallSegments: number;
+  /**
+   * Units of work the next pass would run now: 0 when not running means the
+   * folder is final until more lines arrive.
+   */
+  unitsWaiting: number;
+  /** Whether a pass is running. */
+  running: boolean;
+  /** When the running pass started, unix ms (`null` when none runs). */
+  runningSinceMs: number | null;
+  /** Units of work of the running pass done, and in all (0 when none runs). */
+  unitsDone: number;
+  units: number;
+  /** Passes finished since start (those that merged something). */
+  passes: number;
+  /** The last pass that merged something, or `null`. */
+  lastPass: CompactionPass | null;
+}
+
 /**
  * Runs compaction passes in the background.
  *
@@ -113,6 +154,11 @@ export class Compactor {
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
+  #runningSinceMs: number | null = null;
+  #unitsDone = 0;
+  #unitCount = 0;
+  #passes = 0;
+  #lastPass: CompactionPass | null = null;
 
   /** Creates a compactor over `catalog`; `cache` is told of files it deletes. */
   constructor(
@@ -183,27 +229,82 @@ export class Compactor {
     return units.filter((u) => u.length > 1 || u[0].level === 0);
   }
 
+  /**
+   * What waits and what runs.
+   *
+   * @example
+   * ```ts
+   * import { COMPACTION_DEFAULTS, Compactor } from "./compactor.ts";
+   * import { Catalog } from "./catalog.ts";
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const catalog = await Catalog.open(dir);
+   * const compactor = new Compactor(catalog, { intervalMs: 0, minFiles: 2, ...COMPACTION_DEFAULTS });
+   * assert.deepEqual(compactor.stats().flushFiles, 0);
+   * assert.equal(compactor.stats().running, false);
+   * catalog.close();
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  stats(): CompactionStats {
+    let flushFiles = 0;
+    let flushRawBytes = 0;
+    let smallSegments = 0;
+    for (const e of this.#catalog.entries()) {
+      if (e.location !== "local") continue;
+      if (e.level === 0) {
+        flushFiles++;
+        flushRawBytes += e.rawBytes;
+      } else if (e.level === 1 && e.rawBytes < this.#options.unitBytes / 2) smallSegments++;
+    }
+    return {
+      flushFiles,
+      flushRawBytes,
+      smallSegments,
+      unitsWaiting: this.#runningSinceMs === null ? this.#units().length : 0,
+      running: this.#runningSinceMs !== null,
+      runningSinceMs: this.#runningSinceMs,
+      unitsDone: this.#unitsDone,
+      units: this.#unitCount,
+      passes: this.#passes,
+      lastPass: this.#lastPass,
+    };
+  }
+
   async #pass(): Promise<number> {
     const units = this.#units();
     if (units.length === 0) return 0;
+    const startedMs = Date.now();
+    this.#runningSinceMs = startedMs;
+    this.#unitsDone = 0;
+    this.#unitCount = units.length;
     // A worker per pass: its heap is gone between passes.
     const pool = this.#pool = new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
     try {
-      return await this.#merge(units, pool);
+      const { files, rawBytes } = await this.#merge(units, pool);
+      if (files > 0) {
+        this.#passes++;
+        this.#lastPass = { startedMs, durationMs: Date.now() - startedMs, files, rawBytes };
+      }
+      return files;
     } finally {
       pool.terminate();
       this.#pool = undefined;
+      this.#runningSinceMs = null;
+      this.#unitsDone = this.#unitCount = 0;
     }
   }
 
   async #merge(
     units: CatalogEntry[][],
     pool: WorkerPool<CompactJob, SegmentInfo>,
-  ): Promise<number> {
+  ): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
+    let mergedBytes = 0;
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
-    for (const sources of units) {
+    for (const [done, sources] of units.entries()) {
       if (this.#stopped) break;
+      this.#unitsDone = done;
       const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
       backlog -= sources.reduce((n, e) => n + e.rawBytes, 0);
       let info: SegmentInfo;
@@ -243,8 +344,9 @@ export class Compactor {
         });
       }
       merged += sources.length;
+      mergedBytes += sources.reduce((n, e) => n + e.rawBytes, 0);
     }
-    return merged;
+    return { files: merged, rawBytes: mergedBytes };
   }
 
   /**
