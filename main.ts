@@ -7,8 +7,13 @@
  */
 
 import { UsageError } from "./src/cli/flags.ts";
-import { search, SEARCH_HELP, SearchError } from "./src/cli/search.ts";
-import { serve, SERVE_HELP } from "./src/cli/serve.ts";
+import {
+  followParent,
+  processFacts,
+  relaunchCommand,
+  runRelaunched,
+  tuneAllocator,
+} from "./src/cli/runtime.ts";
 
 const HELP = `loge: log storage with a Loki-style push API
 
@@ -20,20 +25,31 @@ Usage:
 Run "loge serve --help" or "loge search --help" for their flags.
 `;
 
-const commands: Record<string, (args: string[]) => Promise<void>> = {
-  serve,
-  search,
-};
+// Imported on use: a relaunching parent loads neither (see src/cli/runtime.ts).
+const serveModule = () => import("./src/cli/serve.ts");
+const searchModule = () => import("./src/cli/search.ts");
 
 async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
   try {
     if (first === "help" || first === "--help" || first === "-h") {
-      console.log(rest[0] === "serve" ? SERVE_HELP : rest[0] === "search" ? SEARCH_HELP : HELP);
+      const help = rest[0] === "serve"
+        ? (await serveModule()).SERVE_HELP
+        : rest[0] === "search"
+        ? (await searchModule()).SEARCH_HELP
+        : HELP;
+      console.log(help);
       return 0;
     }
-    if (first === undefined || first.startsWith("-")) await serve(args);
-    else if (commands[first]) await commands[first](rest);
+    if (first === undefined || first.startsWith("-") || first === "serve") {
+      const serveArgs = first === "serve" ? rest : args;
+      // The server runs with its V8 flags: a bare `deno run` starts itself again with them.
+      const relaunch = relaunchCommand(["serve", ...serveArgs], processFacts());
+      if (relaunch) return await runRelaunched(relaunch);
+      followParent();
+      tuneAllocator();
+      await (await serveModule()).serve(serveArgs);
+    } else if (first === "search") await (await searchModule()).search(rest);
     else throw new UsageError(`unknown command "${first}"; run "loge help"`);
     return 0;
   } catch (error) {
@@ -41,8 +57,9 @@ async function main(args: string[]): Promise<number> {
       console.error(`loge: ${error.message}`);
       return 2;
     }
-    if (error instanceof SearchError) {
-      console.error(`loge: ${error.message}`);
+    // search.ts's SearchError, without loading search.ts for other commands.
+    if ((error as Error).name === "SearchError") {
+      console.error(`loge: ${(error as Error).message}`);
       return 1;
     }
     console.error(`loge: ${(error as Error).message ?? error}`);

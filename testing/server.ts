@@ -5,6 +5,8 @@
  * @module
  */
 
+import { V8_FLAGS, V8_FLAGS_ENV } from "../src/cli/runtime.ts";
+
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** A running server process. */
@@ -42,7 +44,9 @@ export async function startServer(
     ],
     stdout: "piped",
     stderr: "piped",
-    env: options.env,
+    // Started as a relaunched server runs (src/cli/runtime.ts), without the relaunch: the
+    // process under test is the server itself.
+    env: { [V8_FLAGS_ENV]: V8_FLAGS.join(","), ...options.env },
   }).spawn();
   let err = "";
   const errDone = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(

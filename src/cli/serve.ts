@@ -232,6 +232,9 @@ Flags:
 ${flagHelp(SERVE_FLAGS)}
 `;
 
+/** How long after the first stop signal a second one ends the process at once. */
+const SECOND_SIGNAL_AFTER_MS = 500;
+
 /**
  * Runs the server until SIGINT or SIGTERM, then shuts down cleanly: stops
  * accepting, flushes every batch, closes the WAL.
@@ -286,9 +289,16 @@ export async function serve(args: string[]): Promise<void> {
   }, router ? (req) => router.handle(req) : root.handler);
 
   await stopped;
+  const stoppingSince = Date.now();
   for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  // A second signal during shutdown ends the process at once.
-  for (const s of signals) Deno.addSignalListener(s, () => Deno.exit(130));
+  // A second signal during shutdown ends the process at once; not one that
+  // comes with the first (a terminal's Ctrl-C reaches both a relaunching
+  // parent, which forwards it, and this process).
+  for (const s of signals) {
+    Deno.addSignalListener(s, () => {
+      if (Date.now() - stoppingSince >= SECOND_SIGNAL_AFTER_MS) Deno.exit(130);
+    });
+  }
   log("shutting down");
   // Tails never end by themselves: end them, or the server would wait for them.
   if (router) router.drain();
