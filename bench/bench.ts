@@ -25,8 +25,12 @@
  * 8. live tails (`tail_latency.ts`): a fresh server with 50 tails open (Loki WebSockets and
  *    server-sent events) and a background load, probe lines pushed one at a time: the latency
  *    from each push's acknowledgement to the line's arrival at each client;
- * 9. ingest with `--durable=false` into a third fresh server;
- * 10. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ * 9. sustained load (`sustained.ts`): a fresh server under full JSON ingest for
+ *    `--sustained-minutes` from clients that cycle through a pool of bodies with their timestamps
+ *    moved forward; every second its RSS, flush files and compaction backlog, and the latency of
+ *    a cheap query probe; then the time until its folder is final, and its RSS once idle;
+ * 10. ingest with `--durable=false` into a third fresh server;
+ * 11. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
  *
  * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
  * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
@@ -92,6 +96,7 @@ import {
   waitFlushed,
 } from "./server_control.ts";
 import { summarize } from "./stats.ts";
+import { parseMinutes, sustainedPhase } from "./sustained.ts";
 import { TAIL_CLIENTS, tailLatencyPhase } from "./tail_latency.ts";
 
 /** Timed runs per query in a `--quick` run. */
@@ -103,6 +108,9 @@ const TAIL_PROBES = 200;
 const QUICK_TAIL_PROBES = 50;
 /** Background lines per second through the tails' query during the live-tail phase. */
 const TAIL_LOAD_LINES_PER_SEC = 10_000;
+/** Minutes of the sustained-load phase (and of a `--quick` run). */
+const SUSTAINED_MINUTES = 2;
+const QUICK_SUSTAINED_MINUTES = 0.25;
 
 const HELP = `Usage: deno task bench [flags]
 
@@ -112,7 +120,8 @@ Elasticsearch bulk; --durable=false JSON) and push latency, bytes on disk per
 line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
 restart to first query, queries on the corpus rotated to S3 (s3rver on loopback) after a
 restart with no index cached, with the GETs and bytes they fetch, and the latency of live tails
-with ${TAIL_CLIENTS} clients. Prints a Markdown table, writes JSON under bench/results/, and
+with ${TAIL_CLIENTS} clients, and minutes of full ingest (RSS, flush files and backlog, a cheap
+query's latency, time to a final folder, each second). Prints a Markdown table, writes JSON under bench/results/, and
 exits 1 if a figure could not be produced (never because of a missed target).
 
 Baseline tools: rg, grep, zstd; a missing one is reported as missing.
@@ -122,12 +131,15 @@ missing.
 
 Flags:
   --lines N         corpus lines (default 1000000; ${formatInt(QUICK_LINES)} with --quick)
-  --quick           smoke run of under a minute: small corpus, ${QUICK_RUNS} runs per query
+  --quick           smoke run of a few minutes: small corpus, ${QUICK_RUNS} runs per query
   --runs N          timed runs per query and baseline (default 20)
   --clients N       push client processes (default 2)
   --concurrency N   requests in flight per client (default 4)
   --batch N         lines per push request (default 1000)
   --seed N          corpus seed (default 42)
+  --sustained-minutes N
+                    minutes of the sustained-load phase (default ${SUSTAINED_MINUTES}; ${QUICK_SUSTAINED_MINUTES} with
+                    --quick; 0 skips it, reported as missing)
   --keep            keep the temp folder (corpus and data folder, whose segments end up in S3 and
                     are gone with s3rver's folder) and print its path
   --json            print the JSON result instead of the table
@@ -155,6 +167,7 @@ interface Options {
   concurrency: number;
   batch: number;
   seed: number;
+  sustainedMinutes: number;
   keep: boolean;
   json: boolean;
 }
@@ -177,6 +190,7 @@ function parseOptions(args: string[]): Options | undefined {
         concurrency: { type: "string" },
         batch: { type: "string" },
         seed: { type: "string" },
+        "sustained-minutes": { type: "string" },
         keep: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -195,6 +209,13 @@ function parseOptions(args: string[]): Options | undefined {
     }
     return n;
   };
+  const minutes = (flag: string, value: string | undefined, fallback: number) => {
+    try {
+      return value === undefined ? fallback : parseMinutes(flag, value, 0);
+    } catch (err) {
+      throw new UsageError(messageOf(err));
+    }
+  };
   const quick = values.quick === true;
   return {
     lines: int("lines", values.lines, quick ? QUICK_LINES : 1_000_000, 1000),
@@ -205,6 +226,11 @@ function parseOptions(args: string[]): Options | undefined {
     concurrency: int("concurrency", values.concurrency, 4),
     batch: int("batch", values.batch, 1000),
     seed: int("seed", values.seed, 42, Number.MIN_SAFE_INTEGER),
+    sustainedMinutes: minutes(
+      "sustained-minutes",
+      values["sustained-minutes"],
+      quick ? QUICK_SUSTAINED_MINUTES : SUSTAINED_MINUTES,
+    ),
     keep: values.keep === true,
     json: values.json === true,
   };
@@ -738,6 +764,21 @@ async function measure(run: Run): Promise<void> {
       serverStderr: run.serverStderr,
     }));
   await Deno.remove(join(run.tmp, "data-tail"), { recursive: true }).catch(() => {});
+
+  f.sustained = o.sustainedMinutes === 0
+    ? { missing: "sustained load skipped (--sustained-minutes 0)" }
+    : await run.attempt("sustained load", () =>
+      sustainedPhase({
+        dir: join(run.tmp, "data-sustained"),
+        minutes: o.sustainedMinutes,
+        clients: o.clients,
+        concurrency: o.concurrency,
+        batch: o.batch,
+        seed: o.seed,
+        progress,
+        serverStderr: run.serverStderr,
+      }));
+  await Deno.remove(join(run.tmp, "data-sustained"), { recursive: true }).catch(() => {});
 
   const nonDurable = await run.attempt(
     "ingest, --durable=false",

@@ -225,6 +225,106 @@ export interface TailFigure {
   dropped: number;
 }
 
+/** One second of the sustained-load phase: the server's memory and compaction backlog. */
+export interface SustainedSample {
+  /** Seconds since the clients started. */
+  t: number;
+  /** Whether the clients were still pushing. */
+  ingesting: boolean;
+  /** Lines acknowledged so far, from the clients' last reports (at most a second old). */
+  linesAcked: number;
+  /** Rows in files: `rows_total - rows_in_memory` of `/api/v1/stats`. */
+  rowsInFiles: number;
+  /** `VmRSS` of the server, MB. */
+  rssMB: number;
+  /** `compaction.flush_files`: flush files not yet compacted. */
+  flushFiles: number;
+  /** `compaction.flush_raw_bytes`: raw bytes of those files, the backlog. */
+  flushRawBytes: number;
+  /** `compaction.units_waiting`. */
+  unitsWaiting: number;
+  /** `compaction.running`: a pass is under way. */
+  compacting: boolean;
+}
+
+/** One query probe of the sustained-load phase. */
+export interface SustainedProbe {
+  /** Seconds since the clients started, when it was sent. */
+  t: number;
+  /** Round trip, ms. */
+  ms: number;
+  /** Lines answered; absent when the probe failed. */
+  hits?: number;
+  /** Why the probe failed. */
+  error?: string;
+}
+
+/**
+ * The sustained-load phase (`sustained.ts`): a fresh server (default flags) under full ingest for
+ * minutes, sampled every second, with a cheap query probe every second; then the time until its
+ * data folder is final, and its memory once idle.
+ */
+export interface SustainedFigure {
+  /** Minutes of load asked for. */
+  minutes: number;
+  /** Flags of the server besides port and folder. */
+  serverArgs: string[];
+  /** Client processes, requests in flight per client, lines per request. */
+  clients: number;
+  concurrency: number;
+  batch: number;
+  /** Distinct lines the clients send again and again, with later timestamps each time. */
+  poolLines: number;
+  /** Lines per second of log time: the pool spans `poolLines / rate` seconds of it. */
+  rate: number;
+  /** The probe: LogQL, limit and window. */
+  probeQuery: string;
+  /** Acknowledged lines, requests, failed requests, the first failure, HTTP statuses. */
+  lines: number;
+  requests: number;
+  errors: number;
+  firstError: string | null;
+  statuses: Record<string, number>;
+  /** Acknowledged payload bytes. */
+  bytes: number;
+  /** Seconds from the start of the clients to the last answer. */
+  seconds: number;
+  /** `lines / seconds`. */
+  linesPerSec: number;
+  /** Lines acknowledged in each second, every client. */
+  linesPerSecond: number[];
+  /** Flush files at the first sample 60 s or more into the ingest; `null` for a shorter run. */
+  flushFilesAt60s: number | null;
+  /** Flush files at the last sample of the ingest. */
+  flushFilesAtEnd: number;
+  /** The most flush files of any sample, ingest and after, and when. */
+  maxFlushFiles: number;
+  maxFlushFilesAt: number;
+  /** The largest `flush_raw_bytes` of any sample. */
+  maxFlushRawBytes: number;
+  /** Latency of the probes answered during the ingest; `null` if none was. */
+  queryMs: Summary | null;
+  /** Probes that failed during the ingest. */
+  probeErrors: number;
+  /** Peak `VmRSS` during the ingest (sampled every 25 ms), MB. */
+  peakRssMB: number;
+  /** Peak `VmRSS` from the end of the ingest to the end of the idle wait, MB. */
+  peakRssAfterMB: number;
+  /** Seconds from the last answer until every line was in a file and compaction was done. */
+  finalSeconds: number | null;
+  /** Why the folder was not final within the time allowed, or `null`. */
+  notFinal: string | null;
+  /** The data folder once final; `null` if it never was. */
+  folderAtFinal: DataDirUsage | null;
+  /** `VmRSS` after the server was left idle, MB, and for how long. */
+  rssAfterIdleMB: number | null;
+  idleSeconds: number;
+  /** One per second from the start of the clients to the end of the idle wait. */
+  samples: SustainedSample[];
+  /** Every probe of the ingest, in order. */
+  probes: SustainedProbe[];
+}
+
 /** Peak resident set size of the server process, by phase, in MB (10^6 bytes). */
 export interface RssFigure {
   ingestDurableMB: number | null;
@@ -261,6 +361,8 @@ export interface Figures {
   /** Missing when `s3rver` is not installed. */
   coldTier: ColdTierFigure | Missing | null;
   tail: TailFigure | null;
+  /** Missing when skipped (`--sustained-minutes 0`). */
+  sustained: SustainedFigure | Missing | null;
 }
 
 /**
@@ -298,6 +400,7 @@ export function emptyFigures(): Figures {
     restart: null,
     coldTier: null,
     tail: null,
+    sustained: null,
   };
 }
 
@@ -341,6 +444,7 @@ export function missingFigures(f: Figures): string[] {
   need("rss.queriesMB", f.rss.queriesMB);
   need("restart", f.restart);
   need("tail", f.tail);
+  need("sustained", f.sustained);
   need("coldTier", f.coldTier);
   if (f.coldTier !== null && !("missing" in f.coldTier)) {
     for (const { key } of COLD_QUERIES) need(`coldTier.queries.${key}`, f.coldTier.queries[key]);
@@ -357,7 +461,7 @@ export const TARGETS = {
    * and 15).
    */
   foreignOverJsonLinesPerSec: 1,
-  /** Peak server RSS in any phase, MB. */
+  /** Peak server RSS in any phase, sustained ingest included, MB. */
   peakRssMB: 200,
   /** Stored bytes over `zstd -19` bytes. */
   storedOverZstd19: 1.1,
@@ -365,6 +469,12 @@ export const TARGETS = {
   restartMs: 1000,
   /** A tailed line's arrival after its push is acknowledged, p99, ms (issue 10). */
   tailLatencyP99Ms: 1000,
+  /** Flush files after 60 s of full ingest (issue 12). */
+  sustainedFlushFiles: 50,
+  /** The cheap query's p50 during full ingest, ms (issue 12). */
+  sustainedQueryP50Ms: 50,
+  /** From the end of ingest until the data folder is final, s (issue 12). */
+  finalFolderSeconds: 120,
 } as const;
 
 /**
@@ -599,6 +709,7 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   });
 
   rows.push(tailRow(f.tail));
+  rows.push(...sustainedRows(f.sustained));
   rows.push(...coldTierRows(f.coldTier));
   return rows;
 }
@@ -623,6 +734,86 @@ function tailRow(t: TailFigure | null): ReportRow {
     target,
     pass: t.missed === 0 && t.repeated === 0 && t.latencyMs.p99 <= TARGETS.tailLatencyP99Ms,
   };
+}
+
+/**
+ * The report rows of the sustained-load phase: throughput, flush files after 60 s and at most,
+ * the probe's latency, peak RSS and the time to a final folder, each with its target.
+ *
+ * @example
+ * ```ts
+ * import { sustainedRows } from "./figures.ts";
+ * console.log(sustainedRows({ missing: "skipped" })); // [{ figure: "sustained load", value: "skipped" }]
+ * ```
+ */
+export function sustainedRows(s: SustainedFigure | Missing | null): ReportRow[] {
+  if (s !== null && "missing" in s) return [{ figure: "sustained load", value: s.missing }];
+  const filesTarget = `≤ ${TARGETS.sustainedFlushFiles}`;
+  const queryTarget = `≤ ${TARGETS.sustainedQueryP50Ms} ms p50`;
+  const rssTarget = `≤ ${TARGETS.peakRssMB} MB`;
+  const finalTarget = `≤ ${TARGETS.finalFolderSeconds} s`;
+  if (s === null) {
+    return [
+      { figure: "sustained ingest", value: NOT_MEASURED },
+      { figure: "flush files after 60 s of full ingest", value: NOT_MEASURED, target: filesTarget },
+      { figure: "max flush files during the run", value: NOT_MEASURED },
+      { figure: "cheap query p50 during full ingest", value: NOT_MEASURED, target: queryTarget },
+      { figure: "peak server RSS, sustained ingest", value: NOT_MEASURED, target: rssTarget },
+      { figure: "ingest end → final folder", value: NOT_MEASURED, target: finalTarget },
+    ];
+  }
+  const files = s.flushFilesAt60s ?? s.flushFilesAtEnd;
+  const q = s.queryMs;
+  const failed = s.probeErrors > 0 ? `, ${formatInt(s.probeErrors)} failed` : "";
+  const folder = s.folderAtFinal;
+  return [
+    {
+      figure: `sustained ingest, ${s.minutes} min (${s.clients} clients × ${s.concurrency} in ` +
+        `flight, ${s.batch}-line JSON batches from a pool of ${formatInt(s.poolLines)} lines)`,
+      value: `${formatInt(s.linesPerSec)} lines/s (${formatInt(s.lines)} lines in ` +
+        `${s.seconds.toFixed(1)} s` + (s.errors > 0 ? `, ${formatInt(s.errors)} errors)` : ")"),
+    },
+    {
+      figure: s.flushFilesAt60s === null
+        ? `flush files at the end of ${s.seconds.toFixed(0)} s of full ingest`
+        : "flush files after 60 s of full ingest",
+      value: formatInt(files),
+      target: filesTarget,
+      pass: files <= TARGETS.sustainedFlushFiles,
+    },
+    {
+      figure: "max flush files during the run",
+      value: `${formatInt(s.maxFlushFiles)} (at ${s.maxFlushFilesAt.toFixed(0)} s; backlog up ` +
+        `to ${formatMB(s.maxFlushRawBytes)} raw)`,
+    },
+    {
+      figure: "cheap query p50 during full ingest",
+      value: q === null
+        ? `no probe answered (${formatInt(s.probeErrors)} failed)`
+        : `${formatMs(q.p50)} p50 · ${formatMs(q.p95)} p95 · ${formatMs(q.max)} max ` +
+          `(${formatInt(q.runs)} probes of ${s.probeQuery}${failed})`,
+      target: queryTarget,
+      pass: q !== null && q.p50 <= TARGETS.sustainedQueryP50Ms,
+    },
+    {
+      figure: "peak server RSS, sustained ingest",
+      value: `${s.peakRssMB.toFixed(1)} MB (after: ${s.peakRssAfterMB.toFixed(1)} MB peak, ` +
+        (s.rssAfterIdleMB === null
+          ? "gone when idle)"
+          : `${s.rssAfterIdleMB.toFixed(1)} MB after ${s.idleSeconds} s idle)`),
+      target: rssTarget,
+      pass: s.peakRssMB <= TARGETS.peakRssMB,
+    },
+    {
+      figure: "ingest end → final folder",
+      value: s.finalSeconds === null || folder === null
+        ? `not final: ${s.notFinal}`
+        : `${formatMs(s.finalSeconds * 1000)} (${formatMB(folder.totalBytes)}, ` +
+          `${formatInt(folder.files)} files)`,
+      target: finalTarget,
+      pass: s.finalSeconds !== null && s.finalSeconds <= TARGETS.finalFolderSeconds,
+    },
+  ];
 }
 
 /** `N GETs, B` of a fetch cost; `gets` may be a mean. */

@@ -12,6 +12,7 @@ import {
   NOT_MEASURED,
   type QueryFigure,
   reportRows,
+  type SustainedFigure,
 } from "./figures.ts";
 import { METRIC_QUERIES, QUERIES } from "./queries.ts";
 import type { Summary } from "./stats.ts";
@@ -110,6 +111,55 @@ function metricQuery(p50: number, targetP50Ms: number): MetricQueryFigure {
   };
 }
 
+function sustained(): SustainedFigure {
+  const sample = {
+    t: 0,
+    ingesting: true,
+    linesAcked: 0,
+    rowsInFiles: 0,
+    rssMB: 150,
+    flushFiles: 30,
+    flushRawBytes: 40e6,
+    unitsWaiting: 1,
+    compacting: true,
+  };
+  return {
+    minutes: 2,
+    serverArgs: [],
+    clients: 2,
+    concurrency: 4,
+    batch: 1000,
+    poolLines: 256_000,
+    rate: 300_000,
+    probeQuery: `{app="web"}, limit 100, last 5 minutes of pushed time`,
+    lines: 36_000_000,
+    requests: 36_000,
+    errors: 0,
+    firstError: null,
+    statuses: { "200": 36_000 },
+    bytes: 13e9,
+    seconds: 120,
+    linesPerSec: 300_000,
+    linesPerSecond: Array(120).fill(300_000),
+    flushFilesAt60s: 40,
+    flushFilesAtEnd: 45,
+    maxFlushFiles: 48,
+    maxFlushFilesAt: 97,
+    maxFlushRawBytes: 64e6,
+    queryMs: ms(20),
+    probeErrors: 0,
+    peakRssMB: 180,
+    peakRssAfterMB: 170,
+    finalSeconds: 35,
+    notFinal: null,
+    folderAtFinal: usage,
+    rssAfterIdleMB: 120,
+    idleSeconds: 10,
+    samples: [sample, { ...sample, t: 1 }],
+    probes: [{ t: 0, ms: 20, hits: 100 }],
+  };
+}
+
 /** The cold-tier figure of `f`, which must have one. */
 function coldTier(f: Figures): ColdTierFigure {
   assert.ok(f.coldTier !== null && !("missing" in f.coldTier));
@@ -181,6 +231,7 @@ function complete(): Figures {
     repeated: 0,
     dropped: 0,
   };
+  f.sustained = sustained();
   f.coldTier = {
     store: "s3rver 3.7.1 on loopback",
     rotateArgs: ["--s3-bucket", "b"],
@@ -230,6 +281,7 @@ Deno.test("missingFigures() lists every figure not produced", () => {
       "storage",
       "restart",
       "tail",
+      "sustained",
       ...QUERIES.map((q) => `queries.${q.key}`),
       ...METRIC_QUERIES.map((q) => `metricQueries.${q.key}`),
     ]
@@ -267,6 +319,10 @@ Deno.test("reportRows() checks every target", () => {
       "tail latency with 50 clients (25 WebSocket, 25 SSE), push ack → line at each client, 9,990 lines/s of load",
       true,
     ],
+    ["flush files after 60 s of full ingest", true],
+    ["cheap query p50 during full ingest", true],
+    ["peak server RSS, sustained ingest", true],
+    ["ingest end → final folder", true],
     ["cold tier (S3), after a restart: needle trace id, no time bound", true],
     ["  ↳ first run, no index cached", true],
     [`cold tier (S3), after a restart: {app="web"}, limit 100, last hour`, false],
@@ -390,4 +446,77 @@ Deno.test("reportRows() gives the tail latency and fails it for a missed or late
   f.tail = null;
   assert.equal(row().value, NOT_MEASURED);
   assert.ok(missingFigures(f).includes("tail"));
+});
+
+Deno.test("reportRows() gives the sustained load and judges each of its targets", () => {
+  const f = complete();
+  const s = sustained();
+  f.sustained = s;
+  const rows = () => {
+    const all = reportRows(f, "x");
+    const at = all.findIndex((r) => r.figure.startsWith("sustained ingest"));
+    return all.slice(at, at + 6);
+  };
+  assert.deepEqual(rows().map((r) => [r.figure, r.value, r.target]), [
+    [
+      "sustained ingest, 2 min (2 clients × 4 in flight, 1000-line JSON batches from a pool of 256,000 lines)",
+      "300,000 lines/s (36,000,000 lines in 120.0 s)",
+      undefined,
+    ],
+    ["flush files after 60 s of full ingest", "40", "≤ 50"],
+    ["max flush files during the run", "48 (at 97 s; backlog up to 64.0 MB raw)", undefined],
+    [
+      "cheap query p50 during full ingest",
+      `20.0 ms p50 · 30.0 ms p95 · 40.0 ms max (20 probes of {app="web"}, limit 100, last 5 minutes of pushed time)`,
+      "≤ 50 ms p50",
+    ],
+    [
+      "peak server RSS, sustained ingest",
+      "180.0 MB (after: 170.0 MB peak, 120.0 MB after 10 s idle)",
+      "≤ 200 MB",
+    ],
+    ["ingest end → final folder", "35.0 s (45.0 MB, 3 files)", "≤ 120 s"],
+  ]);
+  // Each target missed in turn.
+  s.flushFilesAt60s = 51;
+  s.queryMs = ms(51);
+  s.peakRssMB = 201;
+  s.finalSeconds = 121;
+  assert.deepEqual(rows().filter((r) => r.target !== undefined).map((r) => r.pass), [
+    false,
+    false,
+    false,
+    false,
+  ]);
+  // A run shorter than 60 s is judged on its end; a folder never final and no probe answered fail.
+  s.flushFilesAt60s = null;
+  s.seconds = 15;
+  s.queryMs = null;
+  s.probeErrors = 15;
+  s.finalSeconds = null;
+  s.folderAtFinal = null;
+  s.notFinal = "Compaction not finished after 300 s: 70 flush files left";
+  const [, files, , query, , final] = rows();
+  assert.deepEqual([files.figure, files.value, files.pass], [
+    "flush files at the end of 15 s of full ingest",
+    "45",
+    true,
+  ]);
+  assert.deepEqual([query.value, query.pass], ["no probe answered (15 failed)", false]);
+  assert.deepEqual([final.value, final.pass], [`not final: ${s.notFinal}`, false]);
+});
+
+Deno.test("a skipped sustained load is reported missing; a failed one is not produced", () => {
+  const f = complete();
+  f.sustained = { missing: "sustained load skipped (--sustained-minutes 0)" };
+  assert.deepEqual(missingFigures(f), []);
+  assert.deepEqual(
+    reportRows(f, "x").filter((r) => r.figure.startsWith("sustained")),
+    [{ figure: "sustained load", value: "sustained load skipped (--sustained-minutes 0)" }],
+  );
+  f.sustained = null;
+  assert.deepEqual(missingFigures(f), ["sustained"]);
+  const rows = reportRows(f, "x");
+  const at = rows.findIndex((r) => r.figure === "sustained ingest");
+  assert.ok(rows.slice(at, at + 6).every((r) => r.value === NOT_MEASURED && r.pass === undefined));
 });

@@ -12,8 +12,9 @@
 import { summarize, type Summary } from "./stats.ts";
 import { epochMs, type WorkerDone, type WorkerOptions, type WorkerReady } from "./push_worker.ts";
 import type { PushFormat } from "./push_client.ts";
+import { ClientProcess } from "./client_process.ts";
 
-const WORKER = new URL("./push_worker.ts", import.meta.url).pathname;
+const WORKER = new URL("./push_worker.ts", import.meta.url);
 
 /** Options of {@linkcode runPushFleet}. */
 export interface FleetOptions {
@@ -70,41 +71,6 @@ export interface FleetResult {
   format: PushFormat;
 }
 
-/** Reads newline-separated JSON objects from a process's stdout. */
-class JsonLines {
-  readonly #reader: ReadableStreamDefaultReader<string>;
-  #buffer = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  async next(): Promise<unknown> {
-    for (;;) {
-      const nl = this.#buffer.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        if (line.trim() !== "") return JSON.parse(line);
-        continue;
-      }
-      const { done, value } = await this.#reader.read();
-      if (done) return undefined;
-      this.#buffer += value;
-    }
-  }
-
-  async drain(): Promise<void> {
-    while (!(await this.#reader.read()).done) { /* discard */ }
-  }
-}
-
-interface Client {
-  process: Deno.ChildProcess;
-  out: JsonLines;
-  stderr: Promise<string>;
-}
-
 /**
  * Runs the ingest measurement. Client processes are killed if anything fails.
  *
@@ -120,7 +86,7 @@ interface Client {
  * @throws {Error} If a client process fails or exits without reporting.
  */
 export async function runPushFleet(options: FleetOptions): Promise<FleetResult> {
-  const clients: Client[] = [];
+  const clients: ClientProcess[] = [];
   try {
     for (let worker = 0; worker < options.clients; worker++) {
       const workerOptions: WorkerOptions = {
@@ -136,44 +102,13 @@ export async function runPushFleet(options: FleetOptions): Promise<FleetResult> 
         format: options.format,
         timeoutMs: options.timeoutMs,
       };
-      const process = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", WORKER, JSON.stringify(workerOptions)],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      clients.push({
-        process,
-        out: new JsonLines(process.stdout),
-        stderr: new Response(process.stderr).text(),
-      });
+      clients.push(ClientProcess.spawn(WORKER, workerOptions));
     }
-    const expect = async <T extends { type: string }>(client: Client, type: T["type"]) => {
-      const message = await client.out.next() as T | undefined;
-      if (message?.type !== type) {
-        const status = await client.process.status;
-        throw new Error(
-          `Push client exited (code ${status.code}) without a "${type}" report: ${
-            (await client.stderr).trim().slice(0, 500)
-          }`,
-        );
-      }
-      return message;
-    };
-    const ready = await Promise.all(clients.map((c) => expect<WorkerReady>(c, "ready")));
-    const go = new TextEncoder().encode("go\n");
+    const ready = await Promise.all(clients.map((c) => c.expect<WorkerReady>("ready")));
     const startMs = epochMs();
-    await Promise.all(clients.map(async (c) => {
-      const writer = c.process.stdin.getWriter();
-      await writer.write(go);
-      await writer.close();
-    }));
-    const done = await Promise.all(clients.map((c) => expect<WorkerDone>(c, "done")));
-    await Promise.all(clients.map(async (c) => {
-      await c.out.drain();
-      await c.stderr;
-      await c.process.status;
-    }));
+    await Promise.all(clients.map((c) => c.go()));
+    const done = await Promise.all(clients.map((c) => c.expect<WorkerDone>("done")));
+    await Promise.all(clients.map((c) => c.finish()));
 
     const endMs = Math.max(...done.map((d) => d.endMs));
     const seconds = (endMs - startMs) / 1000;
@@ -204,12 +139,6 @@ export async function runPushFleet(options: FleetOptions): Promise<FleetResult> 
       format: options.format,
     };
   } finally {
-    for (const c of clients) {
-      try {
-        c.process.kill("SIGKILL");
-      } catch {
-        // Already exited.
-      }
-    }
+    for (const c of clients) c.kill();
   }
 }

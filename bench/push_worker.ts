@@ -24,6 +24,7 @@ import {
   type PushFormat,
   pushUrl,
 } from "./push_client.ts";
+import { waitForGo } from "./client_process.ts";
 
 /** Options of one push worker, passed as its only argument (JSON). */
 export interface WorkerOptions {
@@ -126,18 +127,6 @@ export function parseWorkerOptions(text: string): WorkerOptions {
     throw new Error(`Invalid push worker option worker: ${o.worker} is not below ${o.workers}`);
   }
   return o as WorkerOptions;
-}
-
-/** Reads stdin until a line `go` arrives. */
-async function waitForGo(): Promise<void> {
-  const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/^go$/m.test(text)) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error("push worker: stdin closed before the go signal");
-    text += value;
-  }
-  reader.releaseLock();
 }
 
 async function main(): Promise<void> {
