@@ -52,16 +52,38 @@ function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number):
 const WORD_SEED = 0x811c9dc5;
 const GRAM_SEED = 0x2c1b3c6d;
 
+/** Gram hashes and the window's candidate minima, reused from token to token. */
+let gramHashes = new Uint32Array(256);
+let window = new Int32Array(256);
+
+/**
+ * Adds the minimum gram hash of every window of {@linkcode WINDOW} grams of
+ * `bytes[start..end)`: a monotonic queue of candidates makes it one pass,
+ * not a scan per window (the same minima).
+ */
 function addWinnowed(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
   const grams = end - start - GRAM + 1;
-  const hashes = new Uint32Array(grams);
+  if (gramHashes.length < grams) {
+    gramHashes = new Uint32Array(grams * 2);
+    window = new Int32Array(grams * 2);
+  }
+  const hashes = gramHashes;
   for (let i = 0; i < grams; i++) {
     hashes[i] = hashBytes(bytes, start + i, start + i + GRAM, GRAM_SEED);
   }
-  for (let w = 0; w + WINDOW <= grams; w++) {
-    let min = hashes[w];
-    for (let i = w + 1; i < w + WINDOW; i++) if (hashes[i] < min) min = hashes[i];
-    out.add(min);
+  // window[head..tail) holds gram indices whose hashes increase: the first is the minimum.
+  let head = 0;
+  let tail = 0;
+  let last = -1;
+  for (let i = 0; i < grams; i++) {
+    const h = hashes[i];
+    while (tail > head && hashes[window[tail - 1]] >= h) tail--;
+    window[tail++] = i;
+    if (window[head] <= i - WINDOW) head++;
+    if (i >= WINDOW - 1) {
+      const min = hashes[window[head]];
+      if (min !== last) out.add(last = min);
+    }
   }
 }
 
