@@ -245,6 +245,8 @@ export interface SustainedSample {
   unitsWaiting: number;
   /** `compaction.running`: a pass is under way. */
   compacting: boolean;
+  /** Round trip of `GET /api/v1/stats`, ms: the next sample waits for it. */
+  statsMs: number;
 }
 
 /** One query probe of the sustained-load phase. */
@@ -293,7 +295,10 @@ export interface SustainedFigure {
   linesPerSec: number;
   /** Lines acknowledged in each second, every client. */
   linesPerSecond: number[];
-  /** Flush files at the first sample 60 s or more into the ingest; `null` for a shorter run. */
+  /**
+   * Flush files at the first sample 60 s or more after the start, when the ingest lasted 60 s or
+   * more; `null` for a shorter run.
+   */
   flushFilesAt60s: number | null;
   /** Flush files at the last sample of the ingest. */
   flushFilesAtEnd: number;

@@ -122,6 +122,7 @@ function sustained(): SustainedFigure {
     flushRawBytes: 40e6,
     unitsWaiting: 1,
     compacting: true,
+    statsMs: 4,
   };
   return {
     minutes: 2,

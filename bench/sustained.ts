@@ -6,7 +6,7 @@
  * from separate client processes (`sustained_client.ts`, which cycle through a bounded pool of
  * bodies with their timestamps moved forward). Every second the harness samples the server's
  * `VmRSS` and the compaction backlog of `/api/v1/stats` (flush files, their raw bytes, whether a
- * pass runs), and sends a cheap query probe ({@linkcode PROBE_TITLE}); a probe slower than a
+ * pass runs; a stats call slower than a second delays the next sample), and sends a cheap query probe ({@linkcode PROBE_TITLE}); a probe slower than a
  * second delays the next, which then starts as it ends. Once the clients stop, sampling goes on
  * until the folder is final (every line in a file, no compaction pass running, none waiting) or
  * {@linkcode FINAL_TIMEOUT_MS} has passed, then for {@linkcode IDLE_MS} of idle server.
@@ -105,17 +105,18 @@ export type SampleSummary = Pick<
 >;
 
 /**
- * Flush files after 60 s of ingest, at its end and at most; the largest backlog; the latency of
- * the probes answered.
+ * Flush files after 60 s of an ingest of `ingestSeconds`, at its end and at most; the largest
+ * backlog; the latency of the probes answered.
  *
  * @example
  * ```ts
  * import { summarizeSamples } from "./sustained.ts";
  * const sample = { ingesting: true, linesAcked: 0, rowsInFiles: 0, rssMB: 90, flushRawBytes: 0,
- *   unitsWaiting: 0, compacting: false };
+ *   unitsWaiting: 0, compacting: false, statsMs: 3 };
  * const s = summarizeSamples(
  *   [{ ...sample, t: 1, flushFiles: 3 }, { ...sample, t: 2, flushFiles: 2 }],
  *   [{ t: 1, ms: 12, hits: 100 }, { t: 2, ms: 900, error: "HTTP 503" }],
+ *   2.5,
  * );
  * console.log(s.flushFilesAtEnd, s.maxFlushFiles, s.queryMs?.p50, s.probeErrors); // 2 3 12 1
  * ```
@@ -124,6 +125,7 @@ export type SampleSummary = Pick<
 export function summarizeSamples(
   samples: readonly SustainedSample[],
   probes: readonly SustainedProbe[],
+  ingestSeconds: number,
 ): SampleSummary {
   const during = samples.filter((s) => s.ingesting);
   if (during.length === 0) throw new Error("No sample of the server was taken during the ingest");
@@ -131,7 +133,11 @@ export function summarizeSamples(
   for (const s of samples) if (s.flushFiles > most.flushFiles) most = s;
   const answered = probes.filter((p) => p.hits !== undefined).map((p) => p.ms);
   return {
-    flushFilesAt60s: during.find((s) => s.t >= 60)?.flushFiles ?? null,
+    // The clients stop right at their deadline: a one-minute run may have no sample during it
+    // at or past 60 s, and the first one after is as good.
+    flushFilesAt60s: ingestSeconds >= 60
+      ? samples.find((s) => s.t >= 60)?.flushFiles ?? null
+      : null,
     flushFilesAtEnd: during[during.length - 1].flushFiles,
     maxFlushFiles: most.flushFiles,
     maxFlushFilesAt: most.t,
@@ -150,7 +156,7 @@ export function summarizeSamples(
  * ```ts
  * import { curveTable } from "./sustained.ts";
  * const sample = { ingesting: true, linesAcked: 0, rowsInFiles: 0, rssMB: 90, flushFiles: 4,
- *   flushRawBytes: 2e6, unitsWaiting: 0, compacting: false };
+ *   flushRawBytes: 2e6, unitsWaiting: 0, compacting: false, statsMs: 3 };
  * console.log(curveTable({
  *   seconds: 2, linesPerSecond: [1000, 3000], samples: [{ ...sample, t: 0.5 }],
  *   probes: [{ t: 0.5, ms: 7, hits: 100 }],
@@ -285,7 +291,11 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
     let nextReport = 30;
     const sampler = everySecond(() => sampling, async () => {
       const t = since();
-      const [memory, stats] = await Promise.all([readProcMemory(pid), serverStats(url)]);
+      // Memory first: /proc answers at once, a busy server's stats may take seconds.
+      const memory = await readProcMemory(pid);
+      const t0 = performance.now();
+      const stats = await serverStats(url);
+      const statsMs = round(performance.now() - t0, 2);
       const c = stats.compaction;
       if (c === null || c === undefined) {
         throw new Error("GET /api/v1/stats: no compaction figures");
@@ -301,6 +311,7 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
         flushRawBytes: c.flush_raw_bytes,
         unitsWaiting: c.units_waiting,
         compacting: c.running,
+        statsMs,
       };
       samples.push(sample);
       if (t >= nextReport) {
@@ -402,7 +413,7 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
       seconds: round(seconds, 3),
       linesPerSec: seconds > 0 ? Math.round(lines / seconds) : 0,
       linesPerSecond: Array.from(linesPerSecond, (n) => n ?? 0),
-      ...summarizeSamples(samples, probes),
+      ...summarizeSamples(samples, probes, seconds),
       peakRssMB: toMB(peak.peakKiB),
       peakRssAfterMB: toMB(after.peakKiB),
       finalSeconds,

@@ -13,6 +13,7 @@ function sample(t: number, flushFiles: number, patch: Partial<SustainedSample> =
     flushRawBytes: flushFiles * 1e6,
     unitsWaiting: 0,
     compacting: false,
+    statsMs: 2,
     ...patch,
   };
 }
@@ -33,7 +34,7 @@ Deno.test("summarizeSamples() takes flush files at 60 s, at the end of ingest an
     { t: 2, ms: 1500, error: "HTTP 503" },
     { t: 3.5, ms: 20, hits: 100 },
   ];
-  const s = summarizeSamples(samples, probes);
+  const s = summarizeSamples(samples, probes, 63);
   assert.equal(s.flushFilesAt60s, 41);
   assert.equal(s.flushFilesAtEnd, 25);
   assert.equal(s.maxFlushFiles, 60);
@@ -42,11 +43,15 @@ Deno.test("summarizeSamples() takes flush files at 60 s, at the end of ingest an
   assert.equal(s.probeErrors, 1);
   assert.deepEqual([s.queryMs?.runs, s.queryMs?.p50, s.queryMs?.max], [3, 20, 30]);
 
-  const short = summarizeSamples(samples.slice(0, 2), []);
+  // An ingest of 60.1 s whose next sample came after it: that sample.
+  assert.equal(summarizeSamples(samples, probes, 60.1).flushFilesAt60s, 41);
+  const after = [sample(59, 30), sample(60.5, 33, { ingesting: false })];
+  assert.equal(summarizeSamples(after, [], 60.1).flushFilesAt60s, 33);
+  const short = summarizeSamples(samples, [], 59.9);
   assert.equal(short.flushFilesAt60s, null);
   assert.equal(short.queryMs, null);
   assert.throws(
-    () => summarizeSamples([sample(1, 1, { ingesting: false })], []),
+    () => summarizeSamples([sample(1, 1, { ingesting: false })], [], 1),
     /No sample of the server was taken during the ingest/,
   );
 });
@@ -99,6 +104,7 @@ Deno.test("sustainedPhase() loads a real server, samples it each second, waits f
     // One sample a second from the start to the end of the idle wait.
     const span = f.samples.at(-1)!.t - f.samples[0].t;
     assert.ok(Math.abs(f.samples.length - 1 - span) <= 2, `${f.samples.length} over ${span} s`);
+    assert.ok(f.samples.every((s) => s.statsMs > 0));
     assert.ok(f.samples.some((s) => !s.ingesting));
     // A probe a second while the clients push; once lines are in, each finds 100 of app web.
     assert.ok(f.probes.length >= 3 && f.probes.length <= 5, String(f.probes.length));
