@@ -28,6 +28,8 @@
  *   durable: true,
  *   checkpointIntervalMs: 1000,
  *   dropOnBackpressure: false,
+ *   maxFlushFiles: 0,
+ *   flushCoalesceMs: 0,
  * });
  * const body = new TextEncoder().encode(JSON.stringify({
  *   streams: [{ stream: { app: "web" }, values: [["1700000000000000000", "GET / 200"]] }],

@@ -40,7 +40,16 @@ Deno.test("compaction progress survives SIGKILL, and every line is stored once",
     const pushed: string[] = [];
     const ingest = await startServer({
       dir,
-      args: ["--payload-size", "10", "--flush-interval", "50ms", "--compact-interval", "0"],
+      args: [
+        "--payload-size",
+        "10",
+        "--flush-interval",
+        "50ms",
+        "--flush-coalesce",
+        "0",
+        "--compact-interval",
+        "0",
+      ],
     });
     const pusher = async (worker: number) => {
       for (let n = 0; n < 50; n++) {
@@ -135,7 +144,16 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
   try {
     const ingest = await startServer({
       dir,
-      args: ["--payload-size", "20", "--flush-interval", "50ms", "--compact-interval", "0"],
+      args: [
+        "--payload-size",
+        "20",
+        "--flush-interval",
+        "50ms",
+        "--flush-coalesce",
+        "0",
+        "--compact-interval",
+        "0",
+      ],
     });
     let lineBytes = 0;
     for (let n = 0; n < 40; n++) {
@@ -192,7 +210,8 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
       assert.equal(done.units_waiting, 0);
       assert.ok(done.passes >= 1);
       const last = done.last_pass!;
-      if (done.passes === 1) assert.equal(last.files, files);
+      // The flush files, and then the small segments that their units made.
+      if (done.passes === 1) assert.ok(last.files > files, `${last.files} files merged`);
       assert.ok(last.duration_ms >= 0 && last.raw_bytes > 0);
       assert.ok(last.raw_bytes_per_second > 0);
       assert.equal(await flushFiles(dir), 0);

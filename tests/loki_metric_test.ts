@@ -288,7 +288,7 @@ Deno.test("metric queries answer the same, and right, from the head and flush fi
   let server = await startServer({
     args: [
       ...["--compact-interval", "0", "--buckets", "1"],
-      ...["--payload-size", "170", "--flush-interval", "1h"],
+      ...["--payload-size", "170", "--flush-interval", "1h", "--flush-coalesce", "0"],
     ],
   });
   const dir = server.dir;

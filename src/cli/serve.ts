@@ -15,6 +15,7 @@ import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
 import { Quarantine } from "../storage/quarantine.ts";
 import { COMPACTION_DEFAULTS, Compactor } from "../storage/compactor.ts";
+import { FILE_ROWS } from "../ingest/flush.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_format.ts";
 import { NO_INGEST } from "../ingest/no_ingest.ts";
 import { ColdTier } from "../tier/cold_tier.ts";
@@ -65,7 +66,21 @@ export const SERVE_FLAGS = {
     kind: "int",
     default: "0",
     min: 0,
-    help: "batches waiting to be written before pushes wait (0 = 4 × buckets)",
+    help:
+      "batches waiting to be written before pushes wait (0 = enough for two flush files of 16,000 rows, at least 4 × buckets)",
+  },
+  "max-flush-files": {
+    kind: "int",
+    default: "48",
+    min: 0,
+    help:
+      "flush files waiting for compaction at which pushes wait (0 = no bound; none when compaction is off)",
+  },
+  "flush-coalesce": {
+    kind: "duration",
+    default: "500ms",
+    help:
+      "how long full batches wait for others to make one flush file of up to 16,000 rows (0 = a file per batch)",
   },
   "compact-interval": {
     kind: "duration",
@@ -232,6 +247,9 @@ Flags:
 ${flagHelp(SERVE_FLAGS)}
 `;
 
+/** How long without a push before compaction counts ingest as stopped (and compresses harder). */
+const INGEST_QUIET_MS = 5000;
+
 /** How long after the first stop signal a second one ends the process at once. */
 const SECOND_SIGNAL_AFTER_MS = 500;
 
@@ -352,9 +370,15 @@ async function openStore(
       flushZstdLevel:
         COMPRESSION_LEVELS[flags["flush-compression"] as keyof typeof COMPRESSION_LEVELS],
       flushWorkers: (flags["flush-workers"] as number) || Math.max(Math.floor(buckets / 2), 2),
-      flushQueue: (flags["flush-queue"] as number) || 4 * buckets,
+      flushQueue: (flags["flush-queue"] as number) ||
+        Math.max(4 * buckets, Math.ceil((2 * FILE_ROWS) / (flags["payload-size"] as number))),
+      flushCoalesceMs: flags["flush-coalesce"] as number,
       durable: flags.durable as boolean,
       checkpointIntervalMs: flags["checkpoint-interval"] as number,
+      // Without compaction nothing shrinks the backlog: no bound.
+      maxFlushFiles: (flags["compact-interval"] as number) > 0
+        ? flags["max-flush-files"] as number
+        : 0,
       dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
     })
     : undefined;
@@ -367,6 +391,7 @@ async function openStore(
         intervalMs: flags["compact-interval"] as number,
         minFiles: flags["compact-min-files"] as number,
         ...COMPACTION_DEFAULTS,
+        ingesting: () => Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
         unitBytes: flags["compact-unit-bytes"] as number,
         unitFiles: flags["compact-unit-files"] as number,
       },

@@ -26,6 +26,11 @@ export interface FlushOptions {
   zstdLevel: number;
   /** Files written at once. */
   workers: number;
+  /**
+   * How long queued batches wait to make a file of {@linkcode FILE_ROWS}
+   * before they are written anyway.
+   */
+  coalesceMs: number;
   /** Whether a write-ahead log holds the flushing lines (for what a stop says of them). */
   durable: boolean;
   /** Called when flushing frees room or fails, so waiting pushes look again. */
@@ -34,6 +39,13 @@ export interface FlushOptions {
 
 const FLUSH_BLOCK_BYTES = 256 * 1024;
 const MAX_FILE_ROWS = 20_000;
+/**
+ * Rows a flush file waits for (its batches queued) before it is written: a
+ * few large files, not a file per batch, so that compaction and queries face
+ * tens of files under full ingest, not thousands.
+ */
+export const FILE_ROWS = 16_000;
+
 const RETRY_MS = 1000;
 /** How long a stop waits for failing flushes to recover. */
 const CLOSE_WAIT_MS = 5000;
@@ -49,7 +61,13 @@ const CLOSE_WAIT_MS = 5000;
  * import assert from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * const catalog = await Catalog.open(dir);
- * const flusher = new Flusher(catalog, { zstdLevel: 3, workers: 1, durable: false, onChange() {} });
+ * const flusher = new Flusher(catalog, {
+ *   zstdLevel: 3,
+ *   workers: 1,
+ *   coalesceMs: 0,
+ *   durable: false,
+ *   onChange() {},
+ * });
  * const batch = new MemBatch();
  * batch.add(1, [{ key: '{"app":"web"}', ts: [1n], lines: ["hello"] }]);
  * flusher.flush(batch);
@@ -66,8 +84,13 @@ export class Flusher {
   readonly #pool: WorkerPool<FlushJob, SegmentInfo>;
   /** Batches handed to flushing, until their file is cataloged. */
   readonly #flushing = new Set<MemBatch>();
-  /** Flushing batches no worker has taken yet. */
+  /** Flushing batches no worker has taken yet, when each was queued, and their rows. */
   #queued: MemBatch[] = [];
+  #queuedAt: number[] = [];
+  #queuedRows = 0;
+  #coalesce?: ReturnType<typeof setTimeout>;
+  /** Whether queued batches are written at once (stopping). */
+  #hurry = false;
   #busyWorkers = 0;
   #flushes = 0;
   /** Whether flush files fail to be written or cataloged (a full disk). */
@@ -104,15 +127,25 @@ export class Flusher {
   flush(batch: MemBatch): void {
     this.#flushing.add(batch);
     this.#queued.push(batch);
+    this.#queuedAt.push(Date.now());
+    this.#queuedRows += batch.rows;
     this.#dispatch();
   }
 
   /**
-   * Gives queued batches to free workers. A worker takes every batch queued
-   * (up to a row bound) as one file: under load files grow instead of
-   * multiplying, so per-file and per-block costs shrink as ingest speeds up.
+   * Gives queued batches to free workers once they make a file of
+   * {@linkcode FILE_ROWS}, or have waited `coalesceMs`, or at a
+   * stop. A worker takes every batch queued (up to a row bound) as one file.
    */
   #dispatch(): void {
+    clearTimeout(this.#coalesce);
+    this.#coalesce = undefined;
+    if (this.#queued.length === 0) return;
+    const wait = this.#queuedAt[0] + this.#options.coalesceMs - Date.now();
+    if (!this.#hurry && this.#queuedRows < FILE_ROWS && wait > 0) {
+      this.#coalesce = setTimeout(() => this.#dispatch(), wait);
+      return;
+    }
     while (this.#busyWorkers < this.#options.workers && this.#queued.length > 0) {
       const batches: MemBatch[] = [];
       let rows = 0;
@@ -121,9 +154,11 @@ export class Flusher {
         (batches.length === 0 || rows + this.#queued[0].rows <= MAX_FILE_ROWS)
       ) {
         const batch = this.#queued.shift()!;
+        this.#queuedAt.shift();
         batches.push(batch);
         rows += batch.rows;
       }
+      this.#queuedRows -= rows;
       this.#busyWorkers++;
       this.#write(batches);
     }
@@ -183,6 +218,8 @@ export class Flusher {
    */
   async drain(): Promise<void> {
     const giveUp = Date.now() + CLOSE_WAIT_MS;
+    this.#hurry = true;
+    this.#dispatch();
     while (this.#flushing.size > 0) {
       // Flushes failing past a grace time: stop anyway; the WAL still holds
       // what they hold, and replays it at the next start.
@@ -210,6 +247,7 @@ export class Flusher {
 
   /** Stops the workers. */
   terminate(): void {
+    clearTimeout(this.#coalesce);
     this.#pool.terminate();
   }
 }

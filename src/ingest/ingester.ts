@@ -7,7 +7,9 @@
  * group commit) before it joins the bucket, so what queries see was
  * acknowledged. A bucket flushes at `payloadSize` rows or every flush interval;
  * at most `flushQueue` flushes are in flight, and a push waits for room (or is
- * dropped, when allowed). A batch stays readable until its file is cataloged.
+ * dropped, when allowed); it also waits while `maxFlushFiles` flush files wait
+ * for compaction, so that ingest runs no faster than compaction can follow. A
+ * batch stays readable until its file is cataloged.
  *
  * @module
  */
@@ -29,10 +31,20 @@ export interface IngestOptions {
   flushZstdLevel: number;
   flushWorkers: number;
   flushQueue: number;
+  /** How long a flushing batch waits for others, to make one larger file. */
+  flushCoalesceMs: number;
   durable: boolean;
   checkpointIntervalMs: number;
   dropOnBackpressure: boolean;
+  /**
+   * Flush files waiting for compaction at which pushes wait (0: no bound, as
+   * when compaction is off).
+   */
+  maxFlushFiles: number;
 }
+
+/** How often a push held back by the compaction backlog looks again. */
+const BACKLOG_POLL_MS = 25;
 
 /** What became of a push. */
 export type PushOutcome = "stored" | "accepted";
@@ -87,6 +99,8 @@ export class ShuttingDownError extends Error {
  *   flushQueue: 4,
  *   durable: true,
  *   checkpointIntervalMs: 60_000,
+ *   maxFlushFiles: 0,
+ *   flushCoalesceMs: 0,
  *   dropOnBackpressure: false,
  * });
  * const body = new TextEncoder().encode(
@@ -111,9 +125,10 @@ export class Ingester implements IngestSink {
   #next = 0;
   #nextSeq: number;
   #closing = false;
+  #lastPushMs = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #visible: ((payload: PushPayload) => void)[] = [];
-  readonly #counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0 };
+  readonly #counters = { payloads: 0, lines: 0, dropped: 0, replayed: 0, held_by_compaction: 0 };
 
   private constructor(catalog: Catalog, options: IngestOptions, wal: Wal | undefined) {
     this.#catalog = catalog;
@@ -123,6 +138,7 @@ export class Ingester implements IngestSink {
     this.#flusher = new Flusher(catalog, {
       zstdLevel: options.flushZstdLevel,
       workers: options.flushWorkers,
+      coalesceMs: options.flushCoalesceMs,
       durable: wal !== undefined,
       onChange: () => this.#wake(),
     });
@@ -162,23 +178,38 @@ export class Ingester implements IngestSink {
    * pushes hold no decoded payloads: at most `2 × buckets` pushes are past
    * this point at once, and none while the flush queue is full. Resolves
    * false when the push must be dropped instead (`--drop-on-backpressure`,
-   * not durable). Every true must be paired with {@linkcode release}.
+   * not durable). Every true must be paired with {@linkcode release}. Pushes
+   * held back by the compaction backlog are counted (`held_by_compaction`).
    */
   async admit(): Promise<boolean> {
+    let held = false;
     for (;;) {
       if (this.#closing) throw new ShuttingDownError();
       const full = this.#flusher.flushing.size >= this.#options.flushQueue;
       // Flushes that fail (a full disk) free no room: say so instead of waiting.
       if (full && this.#flusher.fault) throw this.#flusher.fault;
-      if (!full && this.#admitted < 2 * this.#buckets.length) {
+      const { maxFlushFiles } = this.#options;
+      const behind = maxFlushFiles > 0 && this.#catalog.flushFiles >= maxFlushFiles;
+      if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
         this.#admitted++;
         return true;
       }
-      if (full && this.#options.dropOnBackpressure && !this.#wal) {
+      if ((full || behind) && this.#options.dropOnBackpressure && !this.#wal) {
         this.#counters.dropped++;
         return false;
       }
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      if (behind && !held) {
+        held = true;
+        this.#counters.held_by_compaction++;
+      }
+      await new Promise<void>((resolve) => {
+        // Compaction frees room without telling: look again soon.
+        const timer = behind ? setTimeout(resolve, BACKLOG_POLL_MS) : undefined;
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
@@ -203,10 +234,16 @@ export class Ingester implements IngestSink {
    */
   async push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome> {
     if (this.#closing) throw new ShuttingDownError();
+    this.#lastPushMs = Date.now();
     const seq = this.#nextSeq++;
     if (this.#wal) await this.#wal.append(seq, format, body);
     this.#add(seq, payload);
     return this.#wal ? "stored" : "accepted";
+  }
+
+  /** When the last push arrived, unix ms (0: none yet). */
+  get lastPushMs(): number {
+    return this.#lastPushMs;
   }
 
   /**

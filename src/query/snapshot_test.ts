@@ -30,6 +30,8 @@ async function withIngester(
     durable: false,
     checkpointIntervalMs: 3_600_000,
     dropOnBackpressure: false,
+    maxFlushFiles: 0,
+    flushCoalesceMs: 0,
   });
   const cache = new SegmentCache(catalog.opener);
   const ctx = { catalog, cache, head: () => ingester.head(), concurrency: 4 };

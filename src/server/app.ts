@@ -113,6 +113,8 @@ type Handler = (
  *   flushQueue: 8,
  *   durable: true,
  *   checkpointIntervalMs: 1000,
+ maxFlushFiles: 0,
+ flushCoalesceMs: 0,
  *   dropOnBackpressure: false,
  * });
  * const cache = new SegmentCache(catalog.opener);

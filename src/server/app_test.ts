@@ -34,6 +34,8 @@ async function withApp(
     flushQueue: 8,
     durable: true,
     checkpointIntervalMs: 50,
+    maxFlushFiles: 0,
+    flushCoalesceMs: 0,
     dropOnBackpressure: false,
     ...options.ingest,
   });
@@ -247,6 +249,7 @@ Deno.test("/api/v1/stats counts the head and writes times as exact integers", as
       lines: LINES.length,
       dropped: 0,
       replayed: 0,
+      held_by_compaction: 0,
       flushes: 0,
     });
   });

@@ -114,6 +114,10 @@ export class Catalog {
   readonly opener: SourceOpener;
   readonly #db: DatabaseSync;
   readonly #entries = new Map<number, CatalogEntry>();
+  /** Bumped by every change of {@linkcode Catalog.#entries}, for cached counts. */
+  #version = 0;
+  #flushFilesAt = -1;
+  #flushFiles = 0;
   readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
   readonly #streamsById = new Map<number, StreamLabels>();
   readonly #filters = new Map<number, Uint8Array>();
@@ -208,6 +212,7 @@ export class Catalog {
     for (const r of rows.all()) {
       const entry = this.#entryOf(r);
       this.#entries.set(entry.id, entry);
+      this.#version++;
       this.#covered.addRanges(entry.seqs);
     }
   }
@@ -382,6 +387,20 @@ export class Catalog {
     return stream;
   }
 
+  /**
+   * Flush files (level 0) in the local folder: the compaction backlog that
+   * admission bounds. Counted again only after a change.
+   */
+  get flushFiles(): number {
+    if (this.#flushFilesAt !== this.#version) {
+      let n = 0;
+      for (const e of this.#entries.values()) if (e.level === 0 && e.location === "local") n++;
+      this.#flushFiles = n;
+      this.#flushFilesAt = this.#version;
+    }
+    return this.#flushFiles;
+  }
+
   /** Every cataloged file. */
   entries(): IterableIterator<CatalogEntry> {
     return this.#entries.values();
@@ -468,6 +487,7 @@ export class Catalog {
       indexed: true,
     };
     this.#entries.set(id, entry);
+    this.#version++;
     this.#covered.addRanges(info.seqs);
     return entry;
   }
@@ -483,6 +503,7 @@ export class Catalog {
     this.#sql.moveFile.run(name, location, entry.id);
     const moved: CatalogEntry = { ...entry, name, location };
     this.#entries.set(entry.id, moved);
+    this.#version++;
     return moved;
   }
 
@@ -521,6 +542,7 @@ export class Catalog {
       throw error;
     }
     for (const e of added) this.#entries.set(e.id, e);
+    this.#version++;
     return added;
   }
 
@@ -539,12 +561,14 @@ export class Catalog {
       indexed: true,
     };
     this.#entries.set(entry.id, updated);
+    this.#version++;
     return updated;
   }
 
   #forget(entries: readonly CatalogEntry[]): void {
     for (const e of entries) {
       this.#entries.delete(e.id);
+      this.#version++;
       this.#filters.delete(e.id);
     }
   }

@@ -15,8 +15,14 @@
  * segments are merged (oldest first, in units under the same bounds) once
  * `minFiles` of them exist, so the tail units of passes made while ingest was
  * slow become full-sized segments with fuller, better-compressed blocks. The
- * zstd level is chosen per unit by the backlog still waiting, and capped per
- * block by its size (see `blockZstdLevel` in `segment_writer.ts`).
+ * zstd level is chosen per unit by the backlog still waiting, lower while
+ * lines keep arriving, and capped per block by its size (see `blockZstdLevel`
+ * in `segment_writer.ts`).
+ *
+ * Keeping up. A pass starts every interval, or as soon as `urgentFiles` flush
+ * files wait, and goes on with whatever arrived while it ran until too little
+ * is left to merge; admission holds pushes while too many flush files wait
+ * (`Ingester`), so ingest runs no faster than compaction follows.
  *
  * @module
  */
@@ -43,6 +49,18 @@ export interface CompactorOptions {
    * backlog bound (uncompressed bytes of flush files waiting) is not exceeded.
    */
   zstdLevels: readonly { upTo: number; level: number }[];
+  /**
+   * The same while lines keep arriving ({@linkcode CompactorOptions.ingesting}):
+   * compaction then shares the machine with ingest and must follow it.
+   */
+  busyZstdLevels: readonly { upTo: number; level: number }[];
+  /** Whether lines are arriving now; compaction is idle-paced without it. */
+  ingesting?: () => boolean;
+  /**
+   * Flush files at which a pass starts without waiting for the interval:
+   * under full ingest they arrive by the second.
+   */
+  urgentFiles: number;
   /** Target uncompressed bytes per block. */
   blockBytes: number;
   /**
@@ -55,6 +73,9 @@ export interface CompactorOptions {
   unitFiles: number;
 }
 
+/** How often the timer looks for an urgent backlog. */
+const URGENT_CHECK_MS = 250;
+
 /** Default compaction settings besides interval and minimum file count. */
 export const COMPACTION_DEFAULTS = {
   // The strongest level costs ~2 MB/s of one core: worth it while the backlog
@@ -64,6 +85,14 @@ export const COMPACTION_DEFAULTS = {
     { upTo: 1024 * 1024 * 1024, level: 12 },
     { upTo: Infinity, level: 6 },
   ],
+  // Under ingest a unit must take about as long as its lines took to arrive.
+  // Up to level 6 the merge itself (filters, JS) costs more than zstd
+  // (~40 MB/s of one core); level 19 is 15 times slower.
+  busyZstdLevels: [
+    { upTo: 32 * 1024 * 1024, level: 9 },
+    { upTo: Infinity, level: 3 },
+  ],
+  urgentFiles: 16,
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
   blockBytes: 128 * 1024,
@@ -173,17 +202,23 @@ export class Compactor {
     this.#quarantine = quarantine;
   }
 
-  /** Starts the timer (unless compaction is disabled). */
+  /**
+   * Starts the timer (unless compaction is disabled): a pass every interval,
+   * or sooner once {@linkcode CompactorOptions.urgentFiles} flush files wait.
+   */
   start(): void {
-    if (this.#options.intervalMs <= 0) return;
+    const { intervalMs, urgentFiles } = this.#options;
+    if (intervalMs <= 0) return;
+    let due = Date.now() + intervalMs;
     this.#timer = setInterval(() => {
-      if (!this.#running) {
-        this.compactNow().catch((e) => {
-          // A stop ends the unit under way on purpose (its worker is terminated).
-          if (!this.#stopped) log(`compaction failed: ${e.message}`);
-        });
-      }
-    }, this.#options.intervalMs);
+      if (this.#running) return;
+      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles) return;
+      due = Date.now() + intervalMs;
+      this.compactNow().catch((e) => {
+        // A stop ends the unit under way on purpose (its worker is terminated).
+        if (!this.#stopped) log(`compaction failed: ${e.message}`);
+      });
+    }, Math.min(intervalMs, URGENT_CHECK_MS));
   }
 
   /**
@@ -276,12 +311,20 @@ export class Compactor {
     if (units.length === 0) return 0;
     const startedMs = Date.now();
     this.#runningSinceMs = startedMs;
-    this.#unitsDone = 0;
-    this.#unitCount = units.length;
     // A worker per pass: its heap is gone between passes.
     const pool = this.#pool = new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
     try {
-      const { files, rawBytes } = await this.#merge(units, pool);
+      let files = 0;
+      let rawBytes = 0;
+      // Whatever arrived meanwhile is merged by the same pass, on the same worker.
+      for (let plan = units; plan.length > 0 && !this.#stopped; plan = this.#units()) {
+        this.#unitsDone = 0;
+        this.#unitCount = plan.length;
+        const merged = await this.#merge(plan, pool);
+        files += merged.files;
+        rawBytes += merged.rawBytes;
+        if (merged.files === 0) break; // nothing could be merged: wait for the next tick
+      }
       if (files > 0) {
         this.#passes++;
         this.#lastPass = { startedMs, durationMs: Date.now() - startedMs, files, rawBytes };
@@ -305,7 +348,10 @@ export class Compactor {
     for (const [done, sources] of units.entries()) {
       if (this.#stopped) break;
       this.#unitsDone = done;
-      const zstdLevel = this.#options.zstdLevels.find((l) => backlog <= l.upTo)!.level;
+      const levels = this.#options.ingesting?.()
+        ? this.#options.busyZstdLevels
+        : this.#options.zstdLevels;
+      const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
       backlog -= sources.reduce((n, e) => n + e.rawBytes, 0);
       let info: SegmentInfo;
       try {

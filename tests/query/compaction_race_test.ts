@@ -13,7 +13,10 @@ import { MS, T0 } from "./fixture.ts";
 
 Deno.test("queries running while files are compacted see every line exactly once", async () => {
   let server = await startServer({
-    args: ["--compact-interval", "0", "--payload-size", "5", "--flush-interval", "1h"],
+    args: [
+      ...["--compact-interval", "0", "--payload-size", "5", "--flush-interval", "1h"],
+      ...["--flush-coalesce", "0"],
+    ],
   });
   const dir = server.dir;
   try {

@@ -35,7 +35,10 @@ Deno.test("results are newest first across memory, flush files and segments, tie
   ];
   // Phase 0 ends up in a compacted segment, phase 1 in a flush file, phase 2 in memory.
   let server = await startServer({
-    args: ["--flush-interval", "50ms", "--compact-interval", "200ms", "--compact-min-files", "2"],
+    args: [
+      ...["--flush-interval", "50ms", "--flush-coalesce", "0"],
+      ...["--compact-interval", "200ms", "--compact-min-files", "2"],
+    ],
   });
   const dir = server.dir;
   try {
@@ -47,7 +50,7 @@ Deno.test("results are newest first across memory, flush files and segments, tie
 
     server = await startServer({
       dir,
-      args: ["--flush-interval", "50ms", "--compact-interval", "0"],
+      args: ["--flush-interval", "50ms", "--flush-coalesce", "0", "--compact-interval", "0"],
     });
     await push(server.url, [...regular(1), ...ties[1]]);
     await waitFor("the flush", async () => (await stats(server.url)).rows_in_memory === 0);
@@ -144,7 +147,10 @@ Deno.test("every limit returns a prefix of the full order, with many ties, one u
   ]);
   const reference: Entry[] = rows.map(([labels, timestamp, line]) => ({ timestamp, line, labels }))
     .sort(newestFirst);
-  const args = ["--payload-size", "12", "--flush-interval", "1h", "--query-concurrency", "1"];
+  const args = [
+    ...["--payload-size", "12", "--flush-interval", "1h", "--flush-coalesce", "0"],
+    ...["--query-concurrency", "1"],
+  ];
   let server = await startServer({ args: [...args, "--compact-interval", "0"] });
   const dir = server.dir;
   const check = async (state: string) => {

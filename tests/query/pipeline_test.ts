@@ -108,7 +108,10 @@ async function answers(url: string): Promise<Answer[][]> {
 
 Deno.test("log pipelines answer the same from memory, flush files and compacted segments", async () => {
   let server = await startServer({
-    args: ["--compact-interval", "0", "--payload-size", "4", "--flush-interval", "1h"],
+    args: [
+      ...["--compact-interval", "0", "--payload-size", "4", "--flush-interval", "1h"],
+      ...["--flush-coalesce", "0"],
+    ],
   });
   const dir = server.dir;
   const row = (

@@ -23,7 +23,10 @@ Deno.test("matchers, line filters, bounds and limits select the same lines from 
     f.metadata,
   ];
   let server = await startServer({
-    args: ["--compact-interval", "0", "--payload-size", "4", "--flush-interval", "1h"],
+    args: [
+      ...["--compact-interval", "0", "--payload-size", "4", "--flush-interval", "1h"],
+      ...["--flush-coalesce", "0"],
+    ],
   });
   const dir = server.dir;
   try {
