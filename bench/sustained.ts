@@ -240,6 +240,9 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
   const idleMs = o.idleMs ?? IDLE_MS;
   const server = await launchServer(o.dir, []);
   const clients: ClientProcess[] = [];
+  // Both loops below stop when these turn false, on success or failure alike.
+  let ingesting = true;
+  let sampling = true;
   try {
     const url = server.url;
     const pid = server.process.pid;
@@ -280,8 +283,6 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
       latest.reduce((a, c) => (BigInt(c.lastTs) > a ? BigInt(c.lastTs) : a), start);
     const samples: SustainedSample[] = [];
     const probes: SustainedProbe[] = [];
-    let ingesting = true;
-    let sampling = true;
     const ingestPeak = new RssSampler(pid);
     const startMs = epochMs();
     const since = () => (epochMs() - startMs) / 1000;
@@ -425,6 +426,8 @@ export async function sustainedPhase(o: SustainedOptions): Promise<SustainedFigu
       probes,
     };
   } finally {
+    ingesting = false;
+    sampling = false;
     for (const c of clients) c.kill();
     o.serverStderr.push(...stderrLines("sustained server", server));
     await killServer(server);
