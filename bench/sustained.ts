@@ -149,7 +149,7 @@ export function summarizeSamples(
 
 /**
  * The curves of a run as a Markdown table, one row per `stepSeconds` window: lines per second
- * acknowledged in it, the server's RSS, flush files and backlog at its last sample, and the p50
+ * acknowledged in it (over its part of the ingest, if a second or more), the server's RSS, flush files and backlog at its last sample, and the p50
  * of the probes sent in it.
  *
  * @example
@@ -183,7 +183,8 @@ export function curveTable(
     const probeMs = inWindow(f.probes).filter((p) => p.hits !== undefined).map((p) => p.ms);
     rows.push([
       String(Math.min(to, Math.ceil(end))),
-      ingestSeconds > 0 ? formatInt(lines / ingestSeconds) : "—",
+      // A sliver of a second at the end of the ingest gives no rate worth a row.
+      ingestSeconds >= 1 ? formatInt(lines / ingestSeconds) : "—",
       last.rssMB.toFixed(1),
       formatInt(last.flushFiles),
       (last.flushRawBytes / 1e6).toFixed(1),

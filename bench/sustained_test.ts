@@ -63,15 +63,22 @@ Deno.test("curveTable() gives one row per window, lines/s over the ingest part o
     samples: [sample(0.5, 1), sample(1.5, 2), sample(2.5, 3), sample(3.5, 0, { rssMB: 80 })],
     probes: [{ t: 0.5, ms: 4, hits: 1 }, { t: 1.5, ms: 8, hits: 1 }, { t: 2.5, ms: 2, hits: 1 }],
   }, 2);
-  const rows = table.split("\n").slice(2).map((r) =>
-    r.split("|").slice(1, -1).map((c) => c.trim())
-  );
-  assert.deepEqual(rows, [
+  const rowsOf = (text: string) =>
+    text.split("\n").slice(2).map((r) => r.split("|").slice(1, -1).map((c) => c.trim()));
+  assert.deepEqual(rowsOf(table), [
     // (100 + 200) / 2; the last sample of the window; p50 of 4 and 8.
     ["2", "150", "100.0", "2", "2.0", "4.0"],
     // 600 over the one second of ingest in [2, 4).
     ["4", "600", "80.0", "0", "0.0", "2.0"],
   ]);
+  // 0.2 s of ingest in the last window: no rate; the end is the last sample, rounded up.
+  const sliver = curveTable({
+    seconds: 2.2,
+    linesPerSecond: [100, 200, 60],
+    samples: [sample(1, 1), sample(2.5, 0)],
+    probes: [],
+  }, 2);
+  assert.deepEqual(rowsOf(sliver).map((r) => r.slice(0, 2)), [["2", "150"], ["3", "—"]]);
 });
 
 Deno.test("sustainedPhase() loads a real server, samples it each second, waits for a final folder", async () => {
