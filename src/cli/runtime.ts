@@ -21,6 +21,8 @@
  * @module
  */
 
+import { dieWithParent, limitAllocator } from "../libc.ts";
+
 /** The V8 flags of the server. */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
 
@@ -150,46 +152,12 @@ export async function runRelaunched(
   return 128 + ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[status.signal]!;
 }
 
-/** glibc's `mallopt` parameters. */
-const M_MMAP_THRESHOLD = -3;
-const M_ARENA_MAX = -8;
-
-/**
- * The C library of this process, on Linux with glibc (where `mallopt` and
- * `prctl` exist), else `undefined`; opened once.
- */
-let libc:
-  | Deno.DynamicLibrary<{
-    mallopt: { parameters: ["i32", "i32"]; result: "i32" };
-    prctl: { parameters: ["i32", "u64"]; result: "i32" };
-  }>
-  | undefined
-  | null;
-
-function openLibc(): typeof libc {
-  if (libc !== undefined) return libc;
-  libc = null;
-  if (Deno.build.os !== "linux" || Deno.build.env !== "gnu") return libc;
-  try {
-    libc = Deno.dlopen("libc.so.6", {
-      mallopt: { parameters: ["i32", "i32"], result: "i32" },
-      prctl: { parameters: ["i32", "u64"], result: "i32" },
-    });
-  } catch {
-    // No FFI permission or no glibc: the defaults stay.
-  }
-  return libc;
-}
-
 /**
  * Limits glibc's allocator: two arenas, and a fixed mmap threshold of
  * 128 KiB. Returns whether it applied (Linux with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
-  const c = openLibc();
-  if (!c) return false;
-  return c.symbols.mallopt(M_ARENA_MAX, 2) === 1 &&
-    c.symbols.mallopt(M_MMAP_THRESHOLD, 128 * 1024) === 1;
+  return limitAllocator(2, 128 * 1024);
 }
 
 /**
@@ -200,8 +168,6 @@ export function tuneAllocator(): boolean {
 export function followParent(): void {
   const parent = Deno.env.get(PARENT_ENV);
   if (parent === undefined) return;
-  const c = openLibc();
-  const PR_SET_PDEATHSIG = 1;
-  if (c) c.symbols.prctl(PR_SET_PDEATHSIG, 9n);
+  dieWithParent();
   if (String(Deno.ppid) !== parent) Deno.exit(1);
 }

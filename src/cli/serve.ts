@@ -67,7 +67,7 @@ export const SERVE_FLAGS = {
     default: "0",
     min: 0,
     help:
-      "batches waiting to be written before pushes wait (0 = enough for two flush files of 16,000 rows, at least 4 × buckets)",
+      "batches waiting to be written before pushes wait (0 = enough for two flush files of 24,000 rows, at least 4 × buckets)",
   },
   "max-flush-files": {
     kind: "int",
@@ -80,7 +80,7 @@ export const SERVE_FLAGS = {
     kind: "duration",
     default: "500ms",
     help:
-      "how long full batches wait for others to make one flush file of up to 16,000 rows (0 = a file per batch)",
+      "how long full batches wait for others to make one flush file of up to 24,000 rows (0 = a file per batch)",
   },
   "compact-interval": {
     kind: "duration",

@@ -38,13 +38,13 @@ export interface FlushOptions {
 }
 
 const FLUSH_BLOCK_BYTES = 256 * 1024;
-const MAX_FILE_ROWS = 20_000;
+const MAX_FILE_ROWS = 30_000;
 /**
  * Rows a flush file waits for (its batches queued) before it is written: a
  * few large files, not a file per batch, so that compaction and queries face
  * tens of files under full ingest, not thousands.
  */
-export const FILE_ROWS = 16_000;
+export const FILE_ROWS = 24_000;
 
 const RETRY_MS = 1000;
 /** How long a stop waits for failing flushes to recover. */

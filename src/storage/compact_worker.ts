@@ -15,6 +15,7 @@ import { mergeRanges } from "./seq_ranges.ts";
 import type { ByteSource } from "./source/byte_source.ts";
 import { openLocalSourceSync } from "./source/opener.ts";
 import { serveJobs } from "./worker_pool.ts";
+import { niceThisThread } from "../libc.ts";
 
 /** A compaction job: the source files and the segment to write. */
 export interface CompactJob {
@@ -139,4 +140,9 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
   }
 }
 
-if (import.meta.main) serveJobs(compact);
+if (import.meta.main) {
+  // Compaction takes the CPU that ingest leaves: a burst of pushes is not
+  // slowed by it, and admission holds pushes when its backlog grows too long.
+  niceThisThread(10);
+  serveJobs(compact);
+}

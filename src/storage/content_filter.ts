@@ -177,10 +177,11 @@ export function termsOf(needle: string): number[] {
  * ```
  */
 export function bloomFilter(
-  terms: Iterable<number> & { size: number },
+  terms: ReadonlySet<number> | Uint32Array,
   bitsPerTerm = 12,
 ): Uint8Array {
-  const bytes = Math.max(8, Math.ceil((terms.size * bitsPerTerm) / 8));
+  const count = terms instanceof Uint32Array ? terms.length : terms.size;
+  const bytes = Math.max(8, Math.ceil((count * bitsPerTerm) / 8));
   const filter = new Uint8Array(1 + bytes);
   const probes = filter[0] = Math.max(1, Math.round(bitsPerTerm * Math.LN2));
   const bits = bytes * 8;

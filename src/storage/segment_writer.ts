@@ -200,12 +200,14 @@ export class SegmentWriter {
 
   #segmentFilter(): Uint8Array {
     if (this.#level === 0) return new Uint8Array();
+    // Sorted, then deduplicated in place: a Set of a large segment's terms
+    // would cost tens of megabytes.
     const terms = this.#terms.subarray(0, this.#termCount).sort();
-    const distinct = new Set<number>();
+    let distinct = 0;
     for (let i = 0; i < terms.length; i++) {
-      if (i === 0 || terms[i] !== terms[i - 1]) distinct.add(terms[i]);
+      if (i === 0 || terms[i] !== terms[distinct - 1]) terms[distinct++] = terms[i];
     }
-    return bloomFilter(distinct, SEGMENT_FILTER_BITS);
+    return bloomFilter(terms.subarray(0, distinct), SEGMENT_FILTER_BITS);
   }
 
   /**

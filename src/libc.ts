@@ -1,0 +1,83 @@
+/**
+ * The few C library calls loge makes on Linux with glibc, through FFI: the
+ * allocator's limits, dying with a parent process, and a lower CPU priority
+ * for background threads. Elsewhere (or without FFI permission) they do
+ * nothing and say so by returning `false`.
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  prctl: { parameters: ["i32", "u64"], result: "i32" },
+  setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
+} as const;
+
+let opened: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+
+/** glibc, opened once; `null` where there is none to open. */
+function glibc(): Deno.DynamicLibrary<typeof SYMBOLS> | null {
+  if (opened !== undefined) return opened;
+  opened = null;
+  if (Deno.build.os !== "linux" || Deno.build.env !== "gnu") return opened;
+  try {
+    opened = Deno.dlopen("libc.so.6", SYMBOLS);
+  } catch {
+    // No FFI permission: the defaults stay.
+  }
+  return opened;
+}
+
+/** glibc's `mallopt` parameters. */
+const M_MMAP_THRESHOLD = -3;
+const M_ARENA_MAX = -8;
+
+/**
+ * Limits glibc's allocator to `arenas` arenas and maps buffers of
+ * `mmapThreshold` bytes and more on their own (returned to the system when
+ * freed, instead of fragmenting the heap). Whether it applied.
+ *
+ * @example
+ * ```ts
+ * import { limitAllocator } from "./libc.ts";
+ * console.log(limitAllocator(2, 128 * 1024)); // true on Linux with glibc
+ * ```
+ */
+export function limitAllocator(arenas: number, mmapThreshold: number): boolean {
+  const c = glibc();
+  return c !== null && c.symbols.mallopt(M_ARENA_MAX, arenas) === 1 &&
+    c.symbols.mallopt(M_MMAP_THRESHOLD, mmapThreshold) === 1;
+}
+
+/** Asks for SIGKILL when the parent process dies (`PR_SET_PDEATHSIG`). Whether it applied. */
+export function dieWithParent(): boolean {
+  const c = glibc();
+  const PR_SET_PDEATHSIG = 1;
+  return c !== null && c.symbols.prctl(PR_SET_PDEATHSIG, 9n) === 0;
+}
+
+/**
+ * Lowers the CPU priority of the calling thread (Linux applies
+ * `setpriority(PRIO_PROCESS, 0, …)` to the calling thread only), so that it
+ * takes what other threads leave. Whether it applied.
+ *
+ * @example
+ * ```ts
+ * import { niceThisThread } from "./libc.ts";
+ * const worker = new Worker(
+ *   `data:application/javascript,${encodeURIComponent(
+ *     `import { niceThisThread } from "${new URL("./libc.ts", import.meta.url)}";` +
+ *       "self.postMessage(niceThisThread(10));",
+ *   )}`,
+ *   { type: "module" },
+ * );
+ * const applied = await new Promise((resolve) => worker.onmessage = (e) => resolve(e.data));
+ * worker.terminate();
+ * console.log(applied); // true on Linux with glibc
+ * ```
+ */
+export function niceThisThread(nice: number): boolean {
+  const c = glibc();
+  const PRIO_PROCESS = 0;
+  return c !== null && c.symbols.setpriority(PRIO_PROCESS, 0, nice) === 0;
+}
