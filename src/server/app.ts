@@ -113,9 +113,9 @@ type Handler = (
  *   flushQueue: 8,
  *   durable: true,
  *   checkpointIntervalMs: 1000,
- maxFlushFiles: 0,
- flushCoalesceMs: 0,
  *   dropOnBackpressure: false,
+ *   maxFlushFiles: 0,
+ *   flushCoalesceMs: 0,
  * });
  * const cache = new SegmentCache(catalog.opener);
  * const engine = new QueryEngine({ catalog, cache, head: () => ingester.head(), concurrency: 4 });
