@@ -116,6 +116,18 @@ export interface Plan {
   done(): void;
 }
 
+/**
+ * A plan whose files are opened on demand, in the order in which a log query
+ * reads them: the head's units at once, the cataloged files in batches. A
+ * query that has its lines opens no more (see `select.ts`).
+ */
+export interface LazyPlan extends Plan {
+  /** The next cataloged file to open, `undefined` when every one is open. */
+  next(): CatalogEntry | undefined;
+  /** Opens the next `count` files; their units are added to {@linkcode Plan.units} and returned. */
+  open(count: number): Promise<Unit[]>;
+}
+
 /** How much of the catalog a plan reads. */
 export interface PlanOptions {
   /**
@@ -337,6 +349,26 @@ export async function plan(
   sel: Selection,
   options: PlanOptions = {},
 ): Promise<Plan> {
+  const lazy = planLazily(ctx, sel, (a, b) => (a.minTs < b.minTs ? -1 : 1), options);
+  try {
+    while (lazy.next() !== undefined) await lazy.open(Infinity);
+  } catch (error) {
+    lazy.done();
+    throw error;
+  }
+  return lazy;
+}
+
+/**
+ * {@linkcode plan}, with the cataloged files left unopened until asked for,
+ * in the order of `order`. Leases every file the catalog cannot rule out.
+ */
+export function planLazily(
+  ctx: EngineContext,
+  sel: Selection,
+  order: (a: CatalogEntry, b: CatalogEntry) => number,
+  options: PlanOptions = {},
+): LazyPlan {
   const p = pruningOf(sel);
   const { lo, hi, wanted, pushedHashes } = p;
   const { catalog } = ctx;
@@ -350,6 +382,7 @@ export async function plan(
     if (pushedHashes.length > 0 && !bloomHasAll(catalog.filterOf(e), pushedHashes)) continue;
     (options.read === undefined || options.read(e) ? entries : unread).push(e);
   }
+  entries.sort(order);
   const into: Planned = { units: [], warnings: [], opened: [] };
   for (const batch of ctx.head()) {
     if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
@@ -361,26 +394,33 @@ export async function plan(
     }
   }
   catalog.acquire(entries);
-  const done = () => {
-    for (const o of into.opened) o.release();
-    catalog.release(entries);
+  let opened = 0;
+  return {
+    units: into.units,
+    warnings: into.warnings,
+    unread,
+    next: () => entries[opened],
+    async open(count) {
+      const files = entries.slice(opened, opened + count);
+      opened += files.length;
+      const from = into.units.length;
+      await planBlocks(
+        ctx,
+        p,
+        files,
+        (key) => catalog.stream(key),
+        (entry, streams) => {
+          if (!entry.indexed) catalog.setStreams(entry, streams);
+        },
+        into,
+      );
+      return into.units.slice(from);
+    },
+    done() {
+      for (const o of into.opened) o.release();
+      catalog.release(entries);
+    },
   };
-  try {
-    await planBlocks(
-      ctx,
-      p,
-      entries,
-      (key) => catalog.stream(key),
-      (entry, streams) => {
-        if (!entry.indexed) catalog.setStreams(entry, streams);
-      },
-      into,
-    );
-  } catch (error) {
-    done();
-    throw error;
-  }
-  return { units: into.units, warnings: into.warnings, unread, done };
 }
 
 /**

@@ -11,13 +11,15 @@
 import type { CatalogEntry } from "../storage/catalog.ts";
 import type {
   EngineContext,
+  LazyPlan,
   ListedSegment,
   Plan,
   PlanOptions,
   ReadContext,
   Selection,
+  Unit,
 } from "./plan.ts";
-import { lineMatcherOf, plan, planSegments, timeBounds } from "./plan.ts";
+import { lineMatcherOf, planLazily, planSegments, timeBounds } from "./plan.ts";
 import { compilePipeline } from "./pipeline/mod.ts";
 import { ReadFigures } from "./read_figures.ts";
 import { readUnits, scanColumns } from "./scan.ts";
@@ -54,7 +56,15 @@ export async function selectLines(
   query: LogQuery,
   options: PlanOptions = {},
 ): Promise<PartialSelectResult> {
-  const planned = await plan(ctx, query, options);
+  // Newest files first (oldest, forward): a query that has its lines opens no more.
+  const planned = planLazily(
+    ctx,
+    query,
+    query.direction === "backward"
+      ? (a, b) => cmp(b.maxTs, a.maxTs)
+      : (a, b) => cmp(a.minTs, b.minTs),
+    options,
+  );
   return { ...await topLines(ctx, query, planned), unread: planned.unread };
 }
 
@@ -75,29 +85,60 @@ export async function selectSegments(
   return topLines(ctx, query, await planSegments(ctx, query, segments), given);
 }
 
-/** Reads `planned` into the first lines of `query`, with `given` lines offered first. */
+/**
+ * Reads `planned` into the first lines of `query`, with `given` lines offered
+ * first. Units are read in the query's direction, the one that may hold the
+ * first line first; a lazy plan's next file is opened before any unit it may
+ * precede, and reading stops once neither a unit nor a file left can hold a
+ * line that would enter the answer.
+ */
 async function topLines(
   ctx: ReadContext,
   query: LogQuery,
-  planned: Plan,
+  planned: Plan | LazyPlan,
   given: readonly LogEntry[] = [],
 ): Promise<SelectResult> {
   const [lo, hi] = timeBounds(query);
   const matcherOf = lineMatcherOf(query);
   const pipeline = compilePipeline(query.pipeline);
   const backward = query.direction === "backward";
-  const { units, warnings, done } = planned;
+  const { warnings, done } = planned;
+  const lazy = "next" in planned ? planned : undefined;
+  /** Where a unit or file starts in the direction of reading. */
+  const edge = (x: { minTs: bigint; maxTs: bigint }) => backward ? x.maxTs : x.minTs;
+  /** Whether `a` comes before (or with) `b` in the direction of reading. */
+  const first = (a: bigint, b: bigint) => backward ? a >= b : a <= b;
+  const byEdge = (a: Unit, b: Unit) => backward ? cmp(b.maxTs, a.maxTs) : cmp(a.minTs, b.minTs);
   const read = new ReadFigures();
   try {
-    // The unit that may hold the first line in the direction goes first.
-    units.sort(backward ? (a, b) => cmp(b.maxTs, a.maxTs) : (a, b) => cmp(a.minTs, b.minTs));
+    let units = [...planned.units].sort(byEdge);
     const top = new TopEntries(query.limit, query.direction);
     for (const entry of given) top.offer(entry);
     top.settle();
-    for (let at = 0; at < units.length;) {
-      if (!top.admits(backward ? units[at].maxTs : units[at].minTs)) break;
-      const wave = units.slice(at, at + ctx.concurrency);
-      at += wave.length;
+    for (let at = 0;;) {
+      const file = lazy?.next();
+      const unit = units[at];
+      if (file !== undefined && (unit === undefined || first(edge(file), edge(unit)))) {
+        // Units left start no earlier than this file: none of them enters if it cannot.
+        if (!top.admits(edge(file))) break;
+        const opened = await lazy!.open(ctx.concurrency);
+        units = [...units.slice(at), ...opened].sort(byEdge);
+        at = 0;
+        continue;
+      }
+      if (unit === undefined || !top.admits(edge(unit))) break;
+      // A wave stops before the next file's edge: that file's units may come first.
+      let end = Math.min(at + ctx.concurrency, units.length);
+      if (file !== undefined) {
+        for (let k = at + 1; k < end; k++) {
+          if (!first(edge(units[k]), edge(file))) {
+            end = k;
+            break;
+          }
+        }
+      }
+      const wave = units.slice(at, end);
+      at = end;
       const columns = await readUnits(ctx, wave, warnings, read);
       for (let w = 0; w < wave.length; w++) {
         const run = pipeline.forStream(wave[w].stream);
