@@ -222,3 +222,75 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Pushes `lines` as one JSON payload of stream `app`; the answer's status. */
+async function pushLines(url: string, app: string, lines: string[], first: number) {
+  const res = await fetch(`${url}/api/v1/push`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      streams: [{
+        stream: { app },
+        values: lines.map((l, i) => [String(1_700_000_000_000_000_000n + BigInt(first + i)), l]),
+      }],
+    }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("full batches that arrive together are written as one flush file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-coalesce-" });
+  try {
+    // A full batch every push; the default --flush-coalesce gathers them.
+    const server = await startServer({
+      dir,
+      args: ["--payload-size", "10", "--compact-interval", "0"],
+    });
+    try {
+      for (let n = 0; n < 10; n++) {
+        const lines = Array.from({ length: 10 }, (_, i) => `push ${n} line ${i}`);
+        assert.equal(await pushLines(server.url, "a", lines, n * 10), 200);
+      }
+      while ((await stats(server.url)).rows_in_memory > 0) await sleep(20);
+      const files = await flushFiles(dir);
+      assert.ok(files >= 1 && files <= 2, `${files} flush files for 10 batches`);
+    } finally {
+      assert.equal(await server.stop(), 0, server.stderr());
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("pushes wait while --max-flush-files flush files wait for compaction, then go on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-held-" });
+  try {
+    const server = await startServer({
+      dir,
+      args: [
+        ...["--payload-size", "10", "--flush-coalesce", "0", "--max-flush-files", "3"],
+        ...["--compact-interval", "1s", "--compact-min-files", "2"],
+      ],
+    });
+    const pushed: string[] = [];
+    try {
+      for (let n = 0; n < 8; n++) {
+        const lines = Array.from({ length: 10 }, (_, i) => `held ${n} line ${i}`);
+        assert.equal(await pushLines(server.url, "h", lines, n * 10), 200);
+        pushed.push(...lines);
+        // Each batch in its own file before the next push is admitted.
+        while ((await stats(server.url)).rows_in_memory > 0) await sleep(10);
+      }
+      const res = await fetch(`${server.url}/api/v1/stats`);
+      const { ingest } = await res.json();
+      assert.ok(ingest.held_by_compaction >= 1, `held_by_compaction: ${ingest.held_by_compaction}`);
+    } finally {
+      assert.equal(await server.stop(), 0, server.stderr());
+    }
+    const stored = (await storedLines(dir)).map((l) => l.line).sort();
+    assert.deepEqual(stored, pushed.sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

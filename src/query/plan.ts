@@ -351,7 +351,7 @@ export async function plan(
 ): Promise<Plan> {
   const lazy = planLazily(ctx, sel, (a, b) => (a.minTs < b.minTs ? -1 : 1), options);
   try {
-    while (lazy.next() !== undefined) await lazy.open(Infinity);
+    await lazy.open(Infinity);
   } catch (error) {
     lazy.done();
     throw error;
