@@ -6,10 +6,13 @@
  * Raw layout (before compression):
  * ```
  * u8      flags          bit 0: lines carry metadata; bit 1: every line is ASCII;
- *                        bit 2: lines are newline-terminated (no line holds one)
+ *                        bit 2: lines are newline-terminated (no line holds one);
+ *                        bit 3: the deltas are Rice codes (format version 2)
  * uvarint count
  * i64     first timestamp (unix ns)
- * uvarint timestamp deltas × (count − 1)   (non-negative: lines are sorted)
+ * deltas  timestamp deltas × (count − 1)   (non-negative: lines are sorted), as
+ *         Rice codes (`rice.ts`), or LEB128 varints without bit 3 (version 1,
+ *         and deltas too large for a Rice code: over 104 days)
  * uvarint line byte lengths × count         (only without bit 2)
  * uvarint metadata byte lengths × count     (only with bit 0; 0 = none)
  * bytes   lines, concatenated (each followed by "\n" with bit 2)
@@ -17,17 +20,21 @@
  * ```
  *
  * Newline-terminated lines need no length column: the separators cost less
- * after compression than the lengths would.
+ * after compression than the lengths would. Timestamps are random in their
+ * low bits, which zstd cannot squeeze: Rice codes store them at what their
+ * entropy costs (3.68 bytes a line on the bench corpus, 4.29 as varints).
  *
  * @module
  */
 
 import { ByteReader, ByteWriter } from "./byte_buffer.ts";
 import { addLineTerms } from "./content_filter.ts";
+import { MAX_RICE_VALUE, readRice, writeRice } from "./rice.ts";
 
 const HAS_METADATA = 1;
 const ALL_ASCII = 2;
 const NEWLINE_TERMINATED = 4;
+const RICE_DELTAS = 8;
 const NEWLINE = 0x0a;
 
 /** A decoded block: parallel columns over `count` lines. */
@@ -163,13 +170,21 @@ export class BlockBuilder {
     if (count === 0) throw new Error("Cannot finish an empty block");
     const out = new ByteWriter(this.size + count * 4 + 32);
     const terminated = !this.#newlines;
+    const deltas = new Float64Array(count - 1);
+    let rice = true;
+    for (let i = 1; i < count && rice; i++) {
+      const delta = this.#ts[i] - this.#ts[i - 1];
+      rice = delta <= MAX_RICE_VALUE;
+      deltas[i - 1] = Number(delta);
+    }
     out.u8(
       (this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0) |
-        (terminated ? NEWLINE_TERMINATED : 0),
+        (terminated ? NEWLINE_TERMINATED : 0) | (rice ? RICE_DELTAS : 0),
     );
     out.uvarint(count);
     out.i64(this.#ts[0]);
-    for (let i = 1; i < count; i++) out.bigUvarint(this.#ts[i] - this.#ts[i - 1]);
+    if (rice) writeRice(out, deltas);
+    else for (let i = 1; i < count; i++) out.bigUvarint(this.#ts[i] - this.#ts[i - 1]);
     let prev = 0;
     if (!terminated) {
       for (const end of this.#ends) {
@@ -234,7 +249,10 @@ export function decodeBlock(raw: Uint8Array): Block {
   if (count > 0) {
     let t = r.i64();
     ts[0] = t;
-    for (let i = 1; i < count; i++) ts[i] = t += r.bigUvarint();
+    if (flags & RICE_DELTAS) {
+      const deltas = readRice(r, count - 1);
+      for (let i = 1; i < count; i++) ts[i] = t += BigInt(deltas[i - 1]);
+    } else for (let i = 1; i < count; i++) ts[i] = t += r.bigUvarint();
   }
   const terminated = (flags & NEWLINE_TERMINATED) !== 0;
   const lengths = terminated ? undefined : readEnds(r, count);

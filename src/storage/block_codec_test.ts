@@ -55,3 +55,19 @@ Deno.test("lines holding newlines fall back to a length column", () => {
   assert.deepEqual([...plain.starts], [0, 1]);
   assert.deepEqual([...plain.ends], [0, 6]);
 });
+
+Deno.test("timestamps round-trip across gaps of nanoseconds to centuries", () => {
+  // Rice-coded deltas (with an escaped hour among milliseconds), and a block
+  // whose gap exceeds a Rice code (2^53 ns, ~104 days) and keeps varints.
+  const base = 1_796_025_600_000_000_000n;
+  const cases = [
+    [base, base + 1n, base + 1_000_000n, base + 3_601_000_000_000n, base + 3_601_002_000_000n],
+    [base, base + 2n ** 53n + 7n, base + 2n ** 53n + 9n],
+    [-5n, 0n, 9_223_372_036_854_775_807n],
+  ];
+  for (const ts of cases) {
+    const b = new BlockBuilder();
+    for (const t of ts) b.addString(t, `line at ${t}`);
+    assert.deepEqual([...decodeBlock(b.finish().raw).ts], ts);
+  }
+});

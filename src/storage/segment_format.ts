@@ -32,8 +32,13 @@
 
 import type { SeqRanges } from "./seq_ranges.ts";
 
-/** The format version this build writes and reads. */
-export const SEGMENT_VERSION = 1;
+/**
+ * The format version this build writes. Version 2 stores timestamp deltas as
+ * Rice codes (`block_codec.ts`).
+ */
+export const SEGMENT_VERSION = 2;
+/** The format versions this build reads: every one before, too. */
+export const READABLE_VERSIONS: readonly number[] = [1, 2];
 /** File name suffix of segment files. */
 export const SEGMENT_SUFFIX = ".loge";
 /** Size of the fixed header. */
@@ -135,10 +140,12 @@ export function decodeFooter(name: string, bytes: Uint8Array, size: number): Foo
     throw new SegmentFormatError(name, "no segment footer (torn or foreign file)");
   }
   const version = view.getUint32(16, true);
-  if (version !== SEGMENT_VERSION) {
+  if (!READABLE_VERSIONS.includes(version)) {
     throw new SegmentFormatError(
       name,
-      `format version ${version} is not supported (this build reads version ${SEGMENT_VERSION})`,
+      `format version ${version} is not supported (this build reads versions ${
+        READABLE_VERSIONS.join(", ")
+      })`,
     );
   }
   const footer = {
