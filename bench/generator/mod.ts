@@ -38,19 +38,6 @@ export interface LogEntry {
   line: string;
 }
 
-/** Options of {@linkcode LogGenerator}. */
-export interface LogGeneratorOptions {
-  /** Seed of the corpus; any safe integer. Default `42`. */
-  seed?: number;
-  /** Unix time in nanoseconds of line 0. Default {@linkcode DEFAULT_START_NS}. */
-  start?: bigint;
-  /**
-   * Lines per second of log time: line `N` is stamped within
-   * `[start + N / rate, start + (N + 1) / rate)` seconds. Default `200`, at most `1e9`.
-   */
-  rate?: number;
-}
-
 /** A trace id that occurs in exactly one line of a corpus, and that line. */
 export interface Needle {
   /** Index of the only line containing {@linkcode Needle.traceId}. */
@@ -61,9 +48,6 @@ export interface Needle {
   entry: LogEntry;
 }
 
-/** The default start of a corpus: 2026-11-21T00:00:00Z, in Unix nanoseconds. */
-export const DEFAULT_START_NS: bigint = 1_795_219_200_000_000_000n;
-
 /** The label names every entry carries, in the order they appear in its labels object. */
 export const LABEL_NAMES: readonly string[] = Object.freeze([
   "app",
@@ -73,7 +57,14 @@ export const LABEL_NAMES: readonly string[] = Object.freeze([
   "service",
 ]);
 
-import { fmix32, hex8, Rng } from "./prng.ts";
+import { hex8, Rng } from "./prng.ts";
+import {
+  type LinePlace,
+  type LogGeneratorOptions,
+  MAX_INDEX,
+  needleIndex,
+  Timeline,
+} from "./timeline.ts";
 import { type Level, type Source, SOURCES } from "./topology.ts";
 import {
   API_CLIENT_AGENTS,
@@ -87,8 +78,10 @@ import { COMMON, COMMON_SHARE, SERVICE_POOLS } from "./templates.ts";
 import { GATEWAY_PATHS, NGINX_PATHS, STATUSES } from "./access_log.ts";
 
 export { LABEL_SETS } from "./topology.ts";
+export { DEFAULT_START_NS, type LogGeneratorOptions } from "./timeline.ts";
 
-const MAX_INDEX = 2 ** 32;
+/** The domain of {@linkcode LogGenerator}'s corpora in {@linkcode Timeline}. */
+const DOMAIN = 0x243f6a88;
 
 /**
  * Generates log entries as a pure function of a seed and a line index.
@@ -110,43 +103,22 @@ export class LogGenerator {
   /** Lines per second of log time. */
   readonly rate: number;
 
-  readonly #keys: Uint32Array;
-  readonly #interval: number;
-  readonly #startMs: number;
-  readonly #startSubMsNs: number;
+  readonly #timeline: Timeline;
   readonly #rng = new Rng();
   readonly #parts: string[] = [];
-  #cachedSecond = NaN;
-  #cachedIso = "";
-  #cachedClf = "";
+  #clfSecond = NaN;
+  #clf = "";
 
   /**
    * @param options Seed, start and rate; all optional.
-   * @throws {RangeError} If the seed is not a safe integer, or rate is not in (0, 1e9].
+   * @throws {RangeError} If the seed is not a safe integer, rate is not in (0, 1e9], or start is
+   * negative.
    */
   constructor(options: LogGeneratorOptions = {}) {
-    const { seed = 42, start = DEFAULT_START_NS, rate = 200 } = options;
-    if (!Number.isSafeInteger(seed)) {
-      throw new RangeError(`Cannot create log generator: seed must be a safe integer, got ${seed}`);
-    }
-    if (!(rate > 0 && rate <= 1e9)) {
-      throw new RangeError(`Cannot create log generator: rate must be in (0, 1e9], got ${rate}`);
-    }
-    if (start < 0n) {
-      throw new RangeError(`Cannot create log generator: start must be >= 0, got ${start}`);
-    }
-    this.seed = seed;
-    this.start = start;
-    this.rate = rate;
-    this.#interval = Math.max(1, Math.round(1e9 / rate));
-    this.#startMs = Number(start / 1_000_000n);
-    this.#startSubMsNs = Number(start % 1_000_000n);
-    // Six per-seed keys, from both halves of the seed.
-    const lo = seed >>> 0;
-    const hi = Math.floor(seed / 2 ** 32) >>> 0;
-    let k = fmix32(lo ^ fmix32(hi ^ 0x243f6a88));
-    this.#keys = new Uint32Array(6);
-    for (let i = 0; i < 6; i++) this.#keys[i] = k = fmix32((k + 0x9e3779b9) >>> 0);
+    this.#timeline = new Timeline(options, DOMAIN);
+    this.seed = this.#timeline.seed;
+    this.start = this.#timeline.start;
+    this.rate = this.#timeline.rate;
   }
 
   /**
@@ -159,15 +131,10 @@ export class LogGenerator {
    * const gen = new LogGenerator({ seed: 7 });
    * console.log(gen.at(1000).line.includes(gen.traceIdAt(1000))); // true
    * ```
+   * @throws {RangeError} If `index` is not an integer in [0, 2^32).
    */
   traceIdAt(index: number): string {
-    checkIndex(index);
-    const k = this.#keys;
-    const w0 = fmix32((index ^ k[0]) >>> 0);
-    const w1 = fmix32((w0 ^ k[1]) >>> 0);
-    const w2 = fmix32((w1 ^ k[2]) >>> 0);
-    const w3 = fmix32((w2 ^ k[3]) >>> 0);
-    return hex8(w0) + hex8(w1) + hex8(w2) + hex8(w3);
+    return this.#timeline.traceIdAt(index);
   }
 
   /**
@@ -182,44 +149,20 @@ export class LogGenerator {
    * @throws {RangeError} If `index` is not an integer in [0, 2^32).
    */
   at(index: number): LogEntry {
-    const traceId = this.traceIdAt(index);
     const rng = this.#rng;
-    const k = this.#keys;
-    rng.state = fmix32((fmix32((index ^ k[4]) >>> 0) ^ k[5]) >>> 0) | 0;
-
-    // Timestamp: slot `index` of width `interval`, with a uniform jitter inside the slot, so
-    // timestamps never decrease.
-    const iv = this.#interval;
-    const jitter = Math.floor(rng.float() * iv);
-    const offset = index * iv + jitter;
-    let ts: bigint;
-    let ms: number;
-    let subMsNs: number;
-    if (offset + this.#startSubMsNs < Number.MAX_SAFE_INTEGER) {
-      ts = this.start + BigInt(offset);
-      const sub = this.#startSubMsNs + offset;
-      ms = this.#startMs + Math.floor(sub / 1e6);
-      subMsNs = sub % 1e6;
-    } else {
-      ts = this.start + BigInt(index) * BigInt(iv) + BigInt(jitter);
-      ms = Number(ts / 1_000_000n);
-      subMsNs = Number(ts % 1_000_000n);
-    }
-    this.#formatSecond(Math.floor(ms / 1000));
-
+    const place = this.#timeline.begin(index, rng);
     const source = SOURCES.pick(rng);
     let line: string;
     let level: Level;
     if (source.access) {
       const status = STATUSES.pick(rng);
       level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
-      line = this.#accessLine(rng, source, status, traceId);
+      line = this.#accessLine(rng, source, status, place);
     } else {
       level = source.levels.pick(rng);
-      const micros = (ms % 1000) * 1000 + Math.floor(subMsNs / 1000);
-      line = this.#jsonLine(rng, source, level, micros, traceId);
+      line = this.#jsonLine(rng, source, level, place);
     }
-    return { ts, labels: source.labels[level], line };
+    return { ts: place.ts, labels: source.labels[level], line };
   }
 
   /**
@@ -237,17 +180,18 @@ export class LogGenerator {
     for (let i = from; i < end; i++) yield this.at(i);
   }
 
-  #formatSecond(second: number): void {
-    if (second === this.#cachedSecond) return;
-    this.#cachedSecond = second;
+  /** `21/Nov/2026:11:25:56 +0000`, the time of combined log format. */
+  #clfTime(second: number): string {
+    if (second === this.#clfSecond) return this.#clf;
+    this.#clfSecond = second;
     const d = new Date(second * 1000);
-    this.#cachedIso = d.toISOString().slice(0, 19);
     const day = String(d.getUTCDate()).padStart(2, "0");
-    const time = this.#cachedIso.slice(11, 19);
-    this.#cachedClf = `${day}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${time} +0000`;
+    const time = d.toISOString().slice(11, 19);
+    this.#clf = `${day}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${time} +0000`;
+    return this.#clf;
   }
 
-  #accessLine(rng: Rng, source: Source, status: number, traceId: string): string {
+  #accessLine(rng: Rng, source: Source, status: number, place: LinePlace): string {
     const gateway = source.service === "gateway";
     const [method, path] = (gateway ? GATEWAY_PATHS : NGINX_PATHS).pick(rng);
     const ip = clientIp(rng);
@@ -264,34 +208,26 @@ export class LogGenerator {
     const ua = rng.pick(gateway ? API_CLIENT_AGENTS : USER_AGENTS);
     const proto = rng.float() < 0.7 ? "HTTP/2.0" : "HTTP/1.1";
     const suffix = gateway ? ` upstream=${rng.pick(UPSTREAMS)}` : "";
-    return `${ip} - ${user} [${this.#cachedClf}] "${method} ${
+    return `${ip} - ${user} [${this.#clfTime(place.second)}] "${method} ${
       path(rng)
     } ${proto}" ${status} ${bytes} "${referer}" "${ua}" rt=${
       rt.toFixed(3)
-    }${suffix} trace_id=${traceId}`;
+    }${suffix} trace_id=${place.traceId}`;
   }
 
-  #jsonLine(rng: Rng, source: Source, level: Level, micros: number, traceId: string): string {
+  #jsonLine(rng: Rng, source: Source, level: Level, place: LinePlace): string {
     const pool = rng.float() < COMMON_SHARE ? COMMON : SERVICE_POOLS[source.service];
     const template = rng.pick(pool[level]);
     const parts = this.#parts;
     parts.length = 0;
     parts.push(
-      `{"ts":"${this.#cachedIso}.${String(micros).padStart(6, "0")}Z","level":"${level}",` +
-        `"logger":"${source.service}","msg":"${template.msg}","trace_id":"${traceId}",` +
+      `{"ts":"${this.#timeline.iso(place)}","level":"${level}",` +
+        `"logger":"${source.service}","msg":"${template.msg}","trace_id":"${place.traceId}",` +
         `"span_id":"${hex8(rng.u32())}${hex8(rng.u32())}"`,
     );
     for (const field of template.fields) field(rng, parts);
     parts.push("}");
     return parts.join("");
-  }
-}
-
-function checkIndex(index: number): void {
-  if (!(Number.isInteger(index) && index >= 0 && index < MAX_INDEX)) {
-    throw new RangeError(
-      `Cannot generate line: index must be an integer in [0, 2^32), got ${index}`,
-    );
   }
 }
 
@@ -326,13 +262,7 @@ export function generateLogs(
  * @throws {RangeError} If `lines` is not an integer in [1, 2^32].
  */
 export function pickNeedle(lines: number, options: LogGeneratorOptions = {}): Needle {
-  if (!(Number.isInteger(lines) && lines >= 1 && lines <= MAX_INDEX)) {
-    throw new RangeError(`Cannot pick needle: lines must be an integer in [1, 2^32], got ${lines}`);
-  }
   const gen = new LogGenerator(options);
-  const quarter = Math.floor(lines / 4);
-  const span = Math.max(1, lines - 2 * quarter);
-  const h = fmix32(fmix32(gen.seed >>> 0) ^ 0x6e656564); // "need"
-  const index = quarter + (h % span);
+  const index = needleIndex(lines, gen.seed);
   return { index, traceId: gen.traceIdAt(index), entry: gen.at(index) };
 }
