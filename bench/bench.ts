@@ -22,15 +22,20 @@
  *    loopback, then, for the needle and `{app="web"}` over the last hour, a restart with no index
  *    cached, reading S3 through a proxy that counts GETs and bytes: the first run, then the usual
  *    runs; reported as missing when `s3rver` is not installed (`npm ci --prefix tests/s3`);
- * 8. live tails (`tail_latency.ts`): a fresh server with 50 tails open (Loki WebSockets and
+ * 8. bytes, wide JSON lines (`wide_storage.ts`): a second corpus of another shape
+ *    (`generator/wide_json.ts`, lines of ~1 kB with 30–40 fields), `min(lines / 10, 200,000)`
+ *    lines written to `wide.txt` and pushed to a fresh server with the compaction flags of phase
+ *    4, until compaction is done; a query for one of its trace ids must answer exactly its line;
+ *    bytes of every file in the data folder, and `zstd -3` of `wide.txt`;
+ * 9. live tails (`tail_latency.ts`): a fresh server with 50 tails open (Loki WebSockets and
  *    server-sent events) and a background load, probe lines pushed one at a time: the latency
  *    from each push's acknowledgement to the line's arrival at each client;
- * 9. sustained load (`sustained.ts`): a fresh server under full JSON ingest for
+ * 10. sustained load (`sustained.ts`): a fresh server under full JSON ingest for
  *    `--sustained-minutes` from clients that cycle through a pool of bodies with their timestamps
  *    moved forward; every second its RSS, flush files and compaction backlog, and the latency of
  *    a cheap query probe; then the time until its folder is final, and its RSS once idle;
- * 10. ingest with `--durable=false` into a third fresh server;
- * 11. `zstd -19 -T1` of `lines.txt`, last, as it takes minutes on a large corpus.
+ * 11. ingest with `--durable=false` into a third fresh server;
+ * 12. `zstd -19 -T1` of `lines.txt` and `wide.txt`, last, as it takes minutes on a large corpus.
  *
  * It prints a Markdown table (figure, loge, baseline, ratio, target, pass/fail) and writes every
  * figure as JSON to `bench/results/<UTC time>-<commit>.json`. It exits 1 if a figure could not be
@@ -98,6 +103,7 @@ import {
 import { summarize } from "./stats.ts";
 import { parseMinutes, sustainedPhase } from "./sustained.ts";
 import { TAIL_CLIENTS, tailLatencyPhase } from "./tail_latency.ts";
+import { wideStoragePhase } from "./wide_storage.ts";
 
 /** Timed runs per query in a `--quick` run. */
 const QUICK_RUNS = 5;
@@ -108,6 +114,10 @@ const TAIL_PROBES = 200;
 const QUICK_TAIL_PROBES = 50;
 /** Background lines per second through the tails' query during the live-tail phase. */
 const TAIL_LOAD_LINES_PER_SEC = 10_000;
+/** Lines of the wide JSON corpus: a tenth of the corpus, at most this many. */
+const MAX_WIDE_LINES = 200_000;
+/** Lines of the wide JSON corpus of a `--quick` run. */
+const QUICK_WIDE_LINES = 5_000;
 /** Minutes of the sustained-load phase (and of a `--quick` run). */
 const SUSTAINED_MINUTES = 2;
 const QUICK_SUSTAINED_MINUTES = 0.25;
@@ -117,7 +127,8 @@ const HELP = `Usage: deno task bench [flags]
 Measures loge beside rg, grep and zstd on one generated corpus, with fresh server processes in a
 temp folder: ingest throughput (durable JSON; durable snappy Loki protobuf, OTLP protobuf and
 Elasticsearch bulk; --durable=false JSON) and push latency, bytes on disk per
-line after compaction beside zstd -3/-19, warm query latency beside rg/grep, peak server RSS,
+line after compaction beside zstd -3/-19 (also of a second corpus of wide JSON lines, a tenth
+as many, at most ${formatInt(MAX_WIDE_LINES)}), warm query latency beside rg/grep, peak server RSS,
 restart to first query, queries on the corpus rotated to S3 (s3rver on loopback) after a
 restart with no index cached, with the GETs and bytes they fetch, and the latency of live tails
 with ${TAIL_CLIENTS} clients, and minutes of full ingest (RSS, flush files and backlog, a cheap
@@ -160,6 +171,8 @@ const COMPACT_ARGS = ["--compact-interval", "1s", "--compact-min-files", "1"];
 /** Command-line options. */
 interface Options {
   lines: number;
+  /** Lines of the wide JSON corpus. */
+  wideLines: number;
   quick: boolean;
   runs: number;
   warmup: number;
@@ -217,8 +230,10 @@ function parseOptions(args: string[]): Options | undefined {
     }
   };
   const quick = values.quick === true;
+  const lines = int("lines", values.lines, quick ? QUICK_LINES : 1_000_000, 1000);
   return {
-    lines: int("lines", values.lines, quick ? QUICK_LINES : 1_000_000, 1000),
+    lines,
+    wideLines: quick ? QUICK_WIDE_LINES : Math.min(Math.floor(lines / 10), MAX_WIDE_LINES),
     quick,
     runs: int("runs", values.runs, quick ? QUICK_RUNS : 20),
     warmup: quick ? 1 : 2,
@@ -299,12 +314,13 @@ class Run {
   }
 }
 
-/** `zstd -<level> -T1` of `input`; the size and time of the output. */
+/** `zstd -<level> -T1` of `input`, a file of `lines` lines; the size and time of the output. */
 async function zstdSize(
   run: Run,
   level: number,
   input: string,
   output: string,
+  lines: number,
 ): Promise<SizeFigure> {
   const t0 = performance.now();
   await runOnce([run.tool("zstd").path, `-${level}`, "-T1", "-q", "-f", input, "-o", output]);
@@ -313,7 +329,7 @@ async function zstdSize(
   return {
     command: `zstd -${level} -T1 ${basename(input)}`,
     bytes,
-    bytesPerLine: round(bytes / run.options.lines, 2),
+    bytesPerLine: round(bytes / lines, 2),
     seconds: round(seconds, 2),
   };
 }
@@ -326,10 +342,10 @@ const ZSTD19_SLICES = 5;
 const ZSTD19_SLICE_BYTES = 32 * 1024 * 1024;
 
 /**
- * `zstd -level` of `input` estimated from {@linkcode ZSTD19_SLICES} slices of
- * {@linkcode ZSTD19_SLICE_BYTES} spread over it (cut at line ends), each
- * compressed alone, their compressed bytes scaled by `size / bytes sampled`:
- * on 10M lines the whole takes 35 minutes; the slices, a tenth of it.
+ * `zstd -level` of `input` (`size` bytes, `lines` lines) estimated from
+ * {@linkcode ZSTD19_SLICES} slices of {@linkcode ZSTD19_SLICE_BYTES} spread over it (cut at line
+ * ends), each compressed alone, their compressed bytes scaled by `size / bytes sampled`: on 10M
+ * lines the whole takes 35 minutes; the slices, a tenth of it.
  */
 async function zstdSampledSize(
   run: Run,
@@ -337,6 +353,7 @@ async function zstdSampledSize(
   input: string,
   output: string,
   size: number,
+  lines: number,
 ): Promise<SizeFigure> {
   const t0 = performance.now();
   const file = await Deno.open(input);
@@ -371,9 +388,28 @@ async function zstdSampledSize(
     command: `zstd -${level} -T1 of ${ZSTD19_SLICES} slices of ${basename(input)} ` +
       `(${formatMB(sampled)} sampled), scaled`,
     bytes,
-    bytesPerLine: round(bytes / run.options.lines, 2),
+    bytesPerLine: round(bytes / lines, 2),
     seconds: round((performance.now() - t0) / 1000, 2),
   };
+}
+
+/**
+ * `zstd -19 -T1` of `input`, a file of `lines` lines: of the whole file up to
+ * {@linkcode ZSTD19_WHOLE_BYTES}, else of slices ({@linkcode zstdSampledSize}).
+ */
+async function zstd19Size(run: Run, input: string, lines: number): Promise<SizeFigure> {
+  const out = `${input}.19.zst`;
+  const size = (await Deno.stat(input)).size;
+  try {
+    if (size <= ZSTD19_WHOLE_BYTES) {
+      progress(`zstd -19 -T1 of ${basename(input)} (one thread, for a fair comparison; slow)`);
+      return await zstdSize(run, 19, input, out, lines);
+    }
+    progress(`zstd -19 -T1 of ${ZSTD19_SLICES} slices of ${basename(input)}, scaled to the whole`);
+    return await zstdSampledSize(run, 19, input, out, size, lines);
+  } finally {
+    await Deno.remove(out).catch(() => {});
+  }
 }
 
 /** Pushes the corpus from the client processes, then waits until every line is in a file. */
@@ -691,10 +727,13 @@ async function measure(run: Run): Promise<void> {
   let zstd3: SizeFigure | Missing | null = run.tools.zstd as Missing;
   if (run.has("zstd")) {
     progress("zstd -3 of lines.txt and corpus.ndjson");
-    zstd3 = await run.attempt("zstd -3", () => zstdSize(run, 3, linesFile, `${linesFile}.zst`));
+    zstd3 = await run.attempt(
+      "zstd -3",
+      () => zstdSize(run, 3, linesFile, `${linesFile}.zst`, o.lines),
+    );
     await run.attempt(
       "zstd -3 of corpus.ndjson",
-      () => zstdSize(run, 3, ndjsonFile, `${ndjsonFile}.zst`),
+      () => zstdSize(run, 3, ndjsonFile, `${ndjsonFile}.zst`, o.lines),
     );
   }
 
@@ -754,6 +793,37 @@ async function measure(run: Run): Promise<void> {
     }
   }
 
+  const wideFile = join(run.tmp, "wide.txt");
+  const wideDir = join(run.tmp, "data-wide");
+  f.wideStorage = await run.attempt("bytes, wide JSON lines", () =>
+    wideStoragePhase({
+      dir: wideDir,
+      linesFile: wideFile,
+      lines: o.wideLines,
+      seed: o.seed,
+      endNs: BigInt(Date.now()) * 1_000_000n,
+      serverArgs: COMPACT_ARGS,
+      progress,
+      serverStderr: run.serverStderr,
+    }));
+  await Deno.remove(wideDir, { recursive: true }).catch(() => {});
+  const wide = f.wideStorage;
+  if (wide !== null) {
+    wide.zstd3 = run.tools.zstd as Missing;
+    if (run.has("zstd")) {
+      progress("zstd -3 of wide.txt");
+      const out = `${wideFile}.zst`;
+      wide.zstd3 = await run.attempt(
+        "zstd -3 of wide.txt",
+        () => zstdSize(run, 3, wideFile, out, wide.lines),
+      );
+      await Deno.remove(out).catch(() => {});
+    }
+    if (wide.zstd3 !== null && "bytes" in wide.zstd3) {
+      wide.ratioToZstd3 = round(wide.atRest.totalBytes / wide.zstd3.bytes, 3);
+    }
+  }
+
   f.tail = await run.attempt("tail latency", () =>
     tailLatencyPhase({
       dir: join(run.tmp, "data-tail"),
@@ -792,21 +862,20 @@ async function measure(run: Run): Promise<void> {
 
   let zstd19: SizeFigure | Missing | null = run.tools.zstd as Missing;
   if (run.has("zstd")) {
-    const out = `${linesFile}.19.zst`;
-    const size = (await Deno.stat(linesFile)).size;
-    if (size <= ZSTD19_WHOLE_BYTES) {
-      progress("zstd -19 -T1 of lines.txt (one thread, for a fair comparison; slow)");
-      zstd19 = await run.attempt("zstd -19", () => zstdSize(run, 19, linesFile, out));
-    } else {
-      progress(`zstd -19 -T1 of ${ZSTD19_SLICES} slices of lines.txt, scaled to the whole`);
-      zstd19 = await run.attempt("zstd -19", () => zstdSampledSize(run, 19, linesFile, out, size));
-    }
-    await Deno.remove(out).catch(() => {});
+    zstd19 = await run.attempt("zstd -19", () => zstd19Size(run, linesFile, o.lines));
   }
   if (f.storage !== null) {
     f.storage.zstd19 = zstd19;
     if (zstd19 !== null && "bytes" in zstd19) {
       f.storage.ratioToZstd19 = round(f.storage.atRest.totalBytes / zstd19.bytes, 3);
+    }
+  }
+  if (wide !== null) {
+    wide.zstd19 = run.has("zstd")
+      ? await run.attempt("zstd -19 of wide.txt", () => zstd19Size(run, wideFile, wide.lines))
+      : run.tools.zstd as Missing;
+    if (wide.zstd19 !== null && "bytes" in wide.zstd19) {
+      wide.ratioToZstd19 = round(wide.atRest.totalBytes / wide.zstd19.bytes, 3);
     }
   }
 }
@@ -817,6 +886,7 @@ function renderHeader(env: Environment, run: Run, seconds: number, command: stri
     .map(([name, t]) => ("missing" in t ? t.missing : `${name}: ${t.version}`))
     .join("; ");
   const corpus = run.figures.corpus;
+  const wide = run.figures.wideStorage;
   return markdownTable(["run", ""], [
     ["command", command],
     ["commit", `${env.commit.slice(0, 12)}${env.dirty ? " (with uncommitted changes)" : ""}`],
@@ -827,7 +897,9 @@ function renderHeader(env: Environment, run: Run, seconds: number, command: stri
       `${formatInt(o.lines)} lines, seed ${o.seed}` +
       (corpus === null
         ? ""
-        : `, ${formatMB(corpus.rawBytes)} raw, ${corpus.rate.toFixed(1)} lines/s of log time`),
+        : `, ${formatMB(corpus.rawBytes)} raw, ${corpus.rate.toFixed(1)} lines/s of log time`) +
+      `; for bytes on disk also a second corpus of ${formatInt(o.wideLines)} wide JSON lines` +
+      (wide === null ? "" : ` (~${formatInt(Math.round(wide.rawBytesPerLine))} B each)`),
     ],
     ["queries", `${o.runs} timed runs each after ${o.warmup} warm-up; baselines the same`],
     ["tools", tools],

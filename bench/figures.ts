@@ -87,6 +87,26 @@ export interface StorageFigure {
   ratioToZstd3: number | null;
 }
 
+/**
+ * Bytes on disk of the second corpus (`wide_storage.ts`): long JSON lines with many fields,
+ * pushed to a fresh server that compacts as the bench's compaction phase does. Its
+ * `compactionSeconds` run from the last acknowledged push until every line was in a file and
+ * compaction was done; its `zstd3` and `zstd19` compress `wide.txt`.
+ */
+export interface WideStorageFigure extends StorageFigure {
+  lines: number;
+  seed: number;
+  /** Bytes of `wide.txt`: the bare lines, each with a newline. */
+  rawBytes: number;
+  rawBytesPerLine: number;
+  /** The trace id whose query answered exactly its line. */
+  needle: { index: number; traceId: string };
+  /** The push of every line, from the harness. */
+  push: { seconds: number; linesPerSec: number; mbPerSec: number };
+  /** Flags given to `loge serve` besides port and folder. */
+  serverArgs: string[];
+}
+
 /** One timed query and its baselines. */
 export interface QueryFigure {
   title: string;
@@ -358,6 +378,8 @@ export interface Figures {
     nonDurable: IngestFigure | null;
   } & Record<ForeignPushKey, IngestFigure | null>;
   storage: StorageFigure | null;
+  /** The second corpus, of wide JSON lines. */
+  wideStorage: WideStorageFigure | null;
   queries: Record<string, QueryFigure | null>;
   /** By key of {@linkcode METRIC_QUERIES}. */
   metricQueries: Record<string, MetricQueryFigure | null>;
@@ -390,6 +412,7 @@ export function emptyFigures(): Figures {
       esBulk: null,
     },
     storage: null,
+    wideStorage: null,
     queries: Object.fromEntries(QUERIES.map((q) => [q.key, null])),
     metricQueries: Object.fromEntries(METRIC_QUERIES.map((q) => [q.key, null])),
     rss: {
@@ -429,10 +452,13 @@ export function missingFigures(f: Figures): string[] {
   need("ingest.durable", f.ingest.durable);
   need("ingest.nonDurable", f.ingest.nonDurable);
   for (const { key } of FOREIGN_PUSHES) need(`ingest.${key}`, f.ingest[key]);
-  need("storage", f.storage);
-  if (f.storage !== null) {
-    need("storage.zstd3", f.storage.zstd3);
-    need("storage.zstd19", f.storage.zstd19);
+  for (const key of ["storage", "wideStorage"] as const) {
+    const storage = f[key];
+    need(key, storage);
+    if (storage !== null) {
+      need(`${key}.zstd3`, storage.zstd3);
+      need(`${key}.zstd19`, storage.zstd19);
+    }
   }
   for (const { key } of QUERIES) {
     const q = f.queries[key];
@@ -604,48 +630,25 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   rss("compaction", f.rss.compactionMB);
   rss("queries", f.rss.queriesMB);
 
-  const s = f.storage;
-  const sizeTarget = `≤ ${TARGETS.storedOverZstd19}× zstd -19`;
-  if (s === null) {
-    rows.push({
-      figure: "stored bytes/line after compaction",
-      value: NOT_MEASURED,
-      target: sizeTarget,
-    });
-  } else {
-    const z19 = s.zstd19 !== null && "bytes" in s.zstd19 ? s.zstd19 : undefined;
-    const n = s.atRest.segments;
-    rows.push({
-      figure: "stored bytes/line after compaction (every file)",
-      value: `${s.bytesPerLine.toFixed(1)} B/line (${formatMB(s.atRest.totalBytes)}, ${n} ${
-        n === 1 ? "segment" : "segments"
-      })`,
-      baseline: sizeCell(s.zstd19, "zstd -19 -T1"),
-      ratio: s.ratioToZstd19 === null ? undefined : formatRatio(s.ratioToZstd19),
-      target: sizeTarget,
-      pass: z19 === undefined
-        ? undefined
-        : s.atRest.totalBytes <= TARGETS.storedOverZstd19 * z19.bytes,
-    });
-    rows.push({
-      figure: "  ↳ time to compact every flush file",
-      value: formatMs(s.compactionSeconds * 1000),
-    });
-    rows.push({
-      figure: "  ↳ beside zstd -3",
-      value: "",
-      baseline: sizeCell(s.zstd3, "zstd -3 -T1"),
-      ratio: s.ratioToZstd3 === null ? undefined : formatRatio(s.ratioToZstd3),
-    });
-    if (f.corpus !== null) {
-      rows.push({
-        figure: "  ↳ beside the raw lines.txt",
-        value: "",
-        baseline: `${f.corpus.rawBytesPerLine.toFixed(1)} B/line (${formatMB(f.corpus.rawBytes)})`,
-        ratio: formatRatio(s.atRest.totalBytes / f.corpus.rawBytes),
-      });
-    }
-  }
+  rows.push(...storageRows(f.storage, {
+    title: "stored bytes/line after compaction",
+    detail: "every file",
+    compaction: "time to compact every flush file",
+    raw: f.corpus === null
+      ? undefined
+      : { name: "lines.txt", bytes: f.corpus.rawBytes, bytesPerLine: f.corpus.rawBytesPerLine },
+  }));
+  const w = f.wideStorage;
+  rows.push(...storageRows(w, {
+    title: "stored bytes/line after compaction, wide JSON lines",
+    detail: w === null
+      ? ""
+      : `${formatInt(w.lines)} lines of ~${formatInt(Math.round(w.rawBytesPerLine))} B`,
+    compaction: "last push → compaction done",
+    raw: w === null
+      ? undefined
+      : { name: "wide.txt", bytes: w.rawBytes, bytesPerLine: w.rawBytesPerLine },
+  }));
 
   for (const info of QUERIES) {
     const q = f.queries[info.key];
@@ -716,6 +719,57 @@ export function reportRows(f: Figures, ingestSetup: string): ReportRow[] {
   rows.push(tailRow(f.tail));
   rows.push(...sustainedRows(f.sustained));
   rows.push(...coldTierRows(f.coldTier));
+  return rows;
+}
+
+/** How {@linkcode storageRows} names a corpus's rows. */
+interface StorageRowNames {
+  /** The first row's figure, e.g. `stored bytes/line after compaction`. */
+  title: string;
+  /** Added to the title in parentheses once measured (ignored until then). */
+  detail: string;
+  /** What `compactionSeconds` measured. */
+  compaction: string;
+  /** The raw corpus file, when known. */
+  raw?: { name: string; bytes: number; bytesPerLine: number };
+}
+
+/** The rows of a corpus's bytes on disk: beside `zstd -19` (the target), `zstd -3` and raw. */
+function storageRows(s: StorageFigure | null, names: StorageRowNames): ReportRow[] {
+  const target = `≤ ${TARGETS.storedOverZstd19}× zstd -19`;
+  if (s === null) return [{ figure: names.title, value: NOT_MEASURED, target }];
+  const z19 = s.zstd19 !== null && "bytes" in s.zstd19 ? s.zstd19 : undefined;
+  const n = s.atRest.segments;
+  const rows: ReportRow[] = [
+    {
+      figure: `${names.title} (${names.detail})`,
+      value: `${s.bytesPerLine.toFixed(1)} B/line (${formatMB(s.atRest.totalBytes)}, ${n} ${
+        n === 1 ? "segment" : "segments"
+      })`,
+      baseline: sizeCell(s.zstd19, "zstd -19 -T1"),
+      ratio: s.ratioToZstd19 === null ? undefined : formatRatio(s.ratioToZstd19),
+      target,
+      pass: z19 === undefined
+        ? undefined
+        : s.atRest.totalBytes <= TARGETS.storedOverZstd19 * z19.bytes,
+    },
+    { figure: `  ↳ ${names.compaction}`, value: formatMs(s.compactionSeconds * 1000) },
+    {
+      figure: "  ↳ beside zstd -3",
+      value: "",
+      baseline: sizeCell(s.zstd3, "zstd -3 -T1"),
+      ratio: s.ratioToZstd3 === null ? undefined : formatRatio(s.ratioToZstd3),
+    },
+  ];
+  const raw = names.raw;
+  if (raw !== undefined) {
+    rows.push({
+      figure: `  ↳ beside the raw ${raw.name}`,
+      value: "",
+      baseline: `${raw.bytesPerLine.toFixed(1)} B/line (${formatMB(raw.bytes)})`,
+      ratio: formatRatio(s.atRest.totalBytes / raw.bytes),
+    });
+  }
   return rows;
 }
 

@@ -196,6 +196,23 @@ function complete(): Figures {
     ratioToZstd19: 1.125,
     ratioToZstd3: 0.818,
   };
+  f.wideStorage = {
+    lines: 20_000,
+    seed: 42,
+    rawBytes: 20_240_000,
+    rawBytesPerLine: 1012,
+    needle: { index: 9_000, traceId: "cd" },
+    push: { seconds: 2, linesPerSec: 10_000, mbPerSec: 11 },
+    serverArgs: ["--compact-interval", "1s"],
+    atRest: { ...usage, totalBytes: 2_300_000, segmentBytes: 2_200_000, catalogBytes: 100_000 },
+    running: usage,
+    bytesPerLine: 115,
+    compactionSeconds: 1.5,
+    zstd3: { command: "zstd -3", bytes: 3_040_000, bytesPerLine: 152, seconds: 0.1 },
+    zstd19: { command: "zstd -19", bytes: 2_160_000, bytesPerLine: 108, seconds: 12 },
+    ratioToZstd19: 1.065,
+    ratioToZstd3: 0.757,
+  };
   f.queries = {
     needle: query(10, 100),
     common: query(60, 5),
@@ -280,6 +297,7 @@ Deno.test("missingFigures() lists every figure not produced", () => {
     const path of [
       "corpus",
       "storage",
+      "wideStorage",
       "restart",
       "tail",
       "sustained",
@@ -307,6 +325,7 @@ Deno.test("reportRows() checks every target", () => {
     ["peak server RSS, compaction", true],
     ["peak server RSS, queries", true],
     ["stored bytes/line after compaction (every file)", false],
+    ["stored bytes/line after compaction, wide JSON lines (20,000 lines of ~1,012 B)", true],
     ["query: needle trace id, no time bound", true],
     ["  ↳ speedup over rg -F", true],
     [`query: |= "timeout", limit 100`, false],
@@ -374,6 +393,49 @@ Deno.test("reportRows() marks figures not produced and judges nothing about them
   assert.ok(unmeasured.length >= 10);
   assert.ok(rows.every((r) => r.pass === undefined));
   assert.ok(rows.some((r) => r.figure === "restart → first answered query"));
+});
+
+Deno.test("reportRows() gives the wide JSON lines' bytes beside zstd -19, zstd -3 and raw", () => {
+  const f = complete();
+  const rows = () => {
+    const all = reportRows(f, "x");
+    const at = all.findIndex((r) => r.figure.includes("wide JSON lines"));
+    return all.slice(at, at + 4);
+  };
+  assert.deepEqual(rows().map((r) => [r.figure, r.value, r.baseline, r.ratio, r.target]), [
+    [
+      "stored bytes/line after compaction, wide JSON lines (20,000 lines of ~1,012 B)",
+      "115.0 B/line (2.3 MB, 1 segment)",
+      "zstd -19 -T1: 108.0 B/line (took 12.0 s)",
+      "1.1×",
+      "≤ 1.1× zstd -19",
+    ],
+    ["  ↳ last push → compaction done", "1.50 s", undefined, undefined, undefined],
+    ["  ↳ beside zstd -3", "", "zstd -3 -T1: 152.0 B/line (took 0.1 s)", "0.76×", undefined],
+    ["  ↳ beside the raw wide.txt", "", "1012.0 B/line (20.2 MB)", "0.11×", undefined],
+  ]);
+  // Over 1.1× zstd -19 fails; a missing zstd leaves it unjudged, not unproduced.
+  f.wideStorage!.atRest = { ...usage, totalBytes: 2_400_000 };
+  assert.equal(rows()[0].pass, false);
+  f.wideStorage!.zstd19 = missing("zstd");
+  f.wideStorage!.ratioToZstd19 = null;
+  assert.equal(rows()[0].pass, undefined);
+  assert.equal(rows()[0].baseline, "zstd missing (apt-get install -y ripgrep zstd)");
+  assert.deepEqual(missingFigures(f), []);
+  f.wideStorage!.zstd3 = null;
+  assert.deepEqual(missingFigures(f), ["wideStorage.zstd3"]);
+});
+
+Deno.test("wide JSON lines not measured are listed and left unjudged", () => {
+  const f = complete();
+  f.wideStorage = null;
+  assert.deepEqual(missingFigures(f), ["wideStorage"]);
+  const rows = reportRows(f, "x").filter((r) => r.figure.includes("wide JSON lines"));
+  assert.deepEqual(rows, [{
+    figure: "stored bytes/line after compaction, wide JSON lines",
+    value: NOT_MEASURED,
+    target: "≤ 1.1× zstd -19",
+  }]);
 });
 
 Deno.test("reportRows() shows a missing zstd and leaves the size target unjudged", () => {

@@ -253,8 +253,11 @@ export interface PushOptions {
    * unless it says otherwise) is appended.
    */
   addr: string;
-  /** Source of the lines; line indices 0, 1, 2, … are sent in order of claim. */
-  generator: LogGenerator;
+  /**
+   * Source of the lines (a `LogGenerator`, a `WideJsonGenerator`); line indices 0, 1, 2, … are
+   * sent in order of claim.
+   */
+  generator: Pick<LogGenerator, "at">;
   /** Encoder of the wire format. */
   encoder: PushEncoder;
   /** Lines per second to aim for; `0` sends as fast as possible. */
