@@ -95,12 +95,19 @@ export const SERVE_FLAGS = {
   "compact-unit-bytes": {
     kind: "bytes",
     default: `${COMPACTION_DEFAULTS.unitBytes / (1024 * 1024)}MiB`,
-    help: "raw bytes merged in one compaction step (committed before the next; a kill loses one)",
+    help:
+      "raw bytes merged in one compaction step (committed on its own; a kill loses those under way)",
   },
   "compact-unit-files": {
     kind: "int",
     default: String(COMPACTION_DEFAULTS.unitFiles),
     help: "files merged in one compaction step",
+  },
+  "compact-workers": {
+    kind: "int",
+    default: String(COMPACTION_DEFAULTS.idleWorkers),
+    min: 1,
+    help: "compaction steps run side by side while no lines arrive (one while they do)",
   },
   durable: {
     kind: "bool",
@@ -394,6 +401,7 @@ async function openStore(
         ingesting: () => Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
         unitBytes: flags["compact-unit-bytes"] as number,
         unitFiles: flags["compact-unit-files"] as number,
+        idleWorkers: flags["compact-workers"] as number,
       },
       cache,
       quarantine,

@@ -72,6 +72,7 @@ function compactionStats(c: CompactionStats | undefined): Record<string, unknown
     running_since: c.runningSinceMs === null ? null : time(c.runningSinceMs),
     units_done: c.unitsDone,
     units: c.units,
+    units_running: c.unitsRunning,
     passes: c.passes,
     last_pass: last && {
       started: time(last.startedMs),

@@ -6,11 +6,12 @@
  *
  * Incremental compaction. A pass is a list of bounded units of work, each at
  * most `unitBytes` of raw lines and `unitFiles` source files, run one after
- * the other: a unit writes its segment and commits its catalog replace before
- * the next starts. A stop or a kill loses at most the unit under way (its
- * `.tmp` file is removed at the next start; its sources are still cataloged,
- * and the segments of the units before it hold their lines exactly once, since
- * their sources' rows went in the same transaction that added them). Segments
+ * the other (two side by side while no lines arrive, `idleWorkers`): a unit
+ * writes its segment and commits its catalog replace on its own. A stop or a
+ * kill loses at most the units under way (their `.tmp` files are removed at
+ * the next start; their sources are still cataloged, and the segments of the
+ * units before hold their lines exactly once, since their sources' rows went
+ * in the same transaction that added them). Segments
  * still grow: a segment under half the unit bound is "small", and small
  * segments are merged (oldest first, in units under the same bounds) once
  * `minFiles` of them exist, so the tail units of passes made while ingest was
@@ -71,6 +72,11 @@ export interface CompactorOptions {
   unitBytes: number;
   /** Upper bound on the source files of one unit of work. */
   unitFiles: number;
+  /**
+   * Units merged side by side, each on a worker of its own, while no lines
+   * arrive; one at a time while they do (ingest has the other cores).
+   */
+  idleWorkers: number;
 }
 
 /** How often the timer looks for an urgent backlog. */
@@ -102,6 +108,9 @@ export const COMPACTION_DEFAULTS = {
   unitBytes: 32 * 1024 * 1024,
   // Each source is open, its index in memory, while its unit runs.
   unitFiles: 256,
+  // Level 19 runs at ~2 MB/s a core: with both cores a backlog left by a
+  // burst is final in half the time.
+  idleWorkers: 2,
 } as const;
 
 /** The last finished pass, for {@linkcode CompactionStats}. */
@@ -139,6 +148,8 @@ export interface CompactionStats {
   /** Units of work of the running pass done, and in all (0 when none runs). */
   unitsDone: number;
   units: number;
+  /** Units being merged now, side by side ({@linkcode CompactorOptions.idleWorkers}). */
+  unitsRunning: number;
   /** Passes finished since start (those that merged something). */
   passes: number;
   /** The last pass that merged something, or `null`. */
@@ -179,13 +190,15 @@ export class Compactor {
   readonly #options: CompactorOptions;
   readonly #cache?: SegmentCache;
   readonly #quarantine?: Quarantine;
-  #pool?: WorkerPool<CompactJob, SegmentInfo>;
+  /** The workers of the pass under way, one per unit merged at once. */
+  readonly #pools = new Set<WorkerPool<CompactJob, SegmentInfo>>();
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
   #runningSinceMs: number | null = null;
   #unitsDone = 0;
   #unitCount = 0;
+  #unitsRunning = 0;
   #passes = 0;
   #lastPass: CompactionPass | null = null;
 
@@ -301,6 +314,7 @@ export class Compactor {
       runningSinceMs: this.#runningSinceMs,
       unitsDone: this.#unitsDone,
       units: this.#unitCount,
+      unitsRunning: this.#unitsRunning,
       passes: this.#passes,
       lastPass: this.#lastPass,
     };
@@ -311,16 +325,14 @@ export class Compactor {
     if (units.length === 0) return 0;
     const startedMs = Date.now();
     this.#runningSinceMs = startedMs;
-    // A worker per pass: its heap is gone between passes.
-    const pool = this.#pool = new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
     try {
       let files = 0;
       let rawBytes = 0;
-      // Whatever arrived meanwhile is merged by the same pass, on the same worker.
+      // Whatever arrived meanwhile is merged by the same pass.
       for (let plan = units; plan.length > 0 && !this.#stopped; plan = this.#units()) {
         this.#unitsDone = 0;
         this.#unitCount = plan.length;
-        const merged = await this.#merge(plan, pool);
+        const merged = await this.#merge(plan);
         files += merged.files;
         rawBytes += merged.rawBytes;
         if (merged.files === 0) break; // nothing could be merged: wait for the next tick
@@ -331,68 +343,104 @@ export class Compactor {
       }
       return files;
     } finally {
-      pool.terminate();
-      this.#pool = undefined;
       this.#runningSinceMs = null;
       this.#unitsDone = this.#unitCount = 0;
     }
   }
 
-  async #merge(
-    units: CatalogEntry[][],
-    pool: WorkerPool<CompactJob, SegmentInfo>,
-  ): Promise<{ files: number; rawBytes: number }> {
+  /**
+   * Merges `units` in lanes that take the next unit as they finish one: lane 0
+   * always, the others only while no lines arrive. Units share no source, and
+   * each commits its own catalog replace.
+   */
+  async #merge(units: CatalogEntry[][]): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
     let mergedBytes = 0;
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
-    for (const [done, sources] of units.entries()) {
-      if (this.#stopped) break;
-      this.#unitsDone = done;
-      const levels = this.#options.ingesting?.()
-        ? this.#options.busyZstdLevels
-        : this.#options.zstdLevels;
-      const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
-      backlog -= sources.reduce((n, e) => n + e.rawBytes, 0);
-      let info: SegmentInfo;
+    let next = 0;
+    const lane = async (id: number) => {
+      const ingesting = () => this.#options.ingesting?.() ?? false;
+      if (id > 0 && ingesting()) return;
+      // A worker per lane and pass: its heap is gone between passes.
+      const pool = new WorkerPool<CompactJob, SegmentInfo>(
+        new URL("./compact_worker.ts", import.meta.url),
+        1,
+      );
+      this.#pools.add(pool);
       try {
-        info = await pool.run({
-          dir: this.#catalog.dir,
-          sources: sources.map((s) => s.name),
-          name: segmentName(1),
-          zstdLevel,
-          blockBytes: this.#options.blockBytes,
-        });
-      } catch (error) {
-        // A source quarantined meanwhile (moved away under the worker): the
-        // next pass regroups without it.
-        if (sources.some((s) => !this.#catalog.has(s))) continue;
-        // A damaged source would fail every pass: it goes to the quarantine,
-        // and its unit waits for a later pass.
-        const damage = parseSegmentFormatError((error as Error).message);
-        const source = damage && sources.find((s) => s.name === basename(damage.file));
-        if (!source || !this.#quarantine) throw error;
-        this.#quarantine.report(source, damage.reason);
-        continue;
+        while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
+          const sources = units[next++];
+          const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
+          const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
+          const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
+          backlog -= bytes;
+          this.#unitsRunning++;
+          try {
+            if (await this.#mergeUnit(sources, zstdLevel, pool)) {
+              merged += sources.length;
+              mergedBytes += bytes;
+            }
+          } finally {
+            this.#unitsRunning--;
+          }
+          this.#unitsDone++;
+        }
+      } finally {
+        pool.terminate();
+        this.#pools.delete(pool);
       }
-      // A source rotated to the cold tier while the worker ran: its row lives
-      // on there, so the merge would hold its lines twice.
-      if (sources.some((s) => !this.#catalog.has(s))) {
-        await Deno.remove(join(this.#catalog.dir, info.name)).catch(() => {});
-        continue;
-      }
-      this.#catalog.replace(sources, info);
-      for (const s of sources) {
-        // Queries that planned with a source finish reading it first.
-        await this.#catalog.whenUnused(s);
-        this.#cache?.evict(s.name);
-        await Deno.remove(join(this.#catalog.dir, s.name)).catch((e) => {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-        });
-      }
-      merged += sources.length;
-      mergedBytes += sources.reduce((n, e) => n + e.rawBytes, 0);
-    }
+    };
+    const lanes = Math.max(1, Math.min(this.#options.idleWorkers, units.length));
+    // Every lane ends before the pass does, even when one fails.
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, (_, id) => lane(id)));
+    const failed = ended.find((e) => e.status === "rejected");
+    if (failed) throw failed.reason;
     return { files: merged, rawBytes: mergedBytes };
+  }
+
+  /** Merges one unit into a segment that replaces its sources; whether it did. */
+  async #mergeUnit(
+    sources: CatalogEntry[],
+    zstdLevel: number,
+    pool: WorkerPool<CompactJob, SegmentInfo>,
+  ): Promise<boolean> {
+    let info: SegmentInfo;
+    try {
+      info = await pool.run({
+        dir: this.#catalog.dir,
+        sources: sources.map((s) => s.name),
+        name: segmentName(1),
+        zstdLevel,
+        blockBytes: this.#options.blockBytes,
+      });
+    } catch (error) {
+      // A source quarantined meanwhile (moved away under the worker): the
+      // next pass regroups without it.
+      if (sources.some((s) => !this.#catalog.has(s))) return false;
+      // A damaged source would fail every pass: it goes to the quarantine,
+      // and its unit waits for a later pass.
+      const damage = parseSegmentFormatError((error as Error).message);
+      const source = damage && sources.find((s) => s.name === basename(damage.file));
+      if (!source || !this.#quarantine) throw error;
+      this.#quarantine.report(source, damage.reason);
+      return false;
+    }
+    // A source rotated to the cold tier while the worker ran: its row lives
+    // on there, so the merge would hold its lines twice.
+    if (sources.some((s) => !this.#catalog.has(s))) {
+      await Deno.remove(join(this.#catalog.dir, info.name)).catch(() => {});
+      return false;
+    }
+    this.#catalog.replace(sources, info);
+    for (const s of sources) {
+      // Queries that planned with a source finish reading it first.
+      await this.#catalog.whenUnused(s);
+      this.#cache?.evict(s.name);
+      await Deno.remove(join(this.#catalog.dir, s.name)).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
+    return true;
   }
 
   /**
@@ -403,7 +451,7 @@ export class Compactor {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
-    this.#pool?.terminate();
+    for (const pool of this.#pools) pool.terminate();
     await this.#running?.catch(() => {});
   }
 }

@@ -85,3 +85,57 @@ Deno.test("compaction commits bounded units, then merges the small segments they
       catalog.close();
     }
   }));
+
+/** Writes flush file `seq` of `lines` lines of 400 hex digits (slow to compress at level 19). */
+function bulkyFlushFile(dir: string, seq: number, lines: number) {
+  const w = new SegmentWriter(dir, `l0-bulky-${String(seq).padStart(4, "0")}.loge`, {
+    level: 0,
+    zstdLevel: 1,
+  });
+  const b = new BlockBuilder();
+  let state = seq * 2654435761;
+  const hex = () => {
+    let out = "";
+    while (out.length < 400) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      out += state.toString(16).padStart(8, "0");
+    }
+    return out;
+  };
+  for (let i = 0; i < lines; i++) b.addString(BigInt(seq * 1_000_000 + i), hex());
+  w.writeBlock(w.stream('{"app":"bulky"}'), b);
+  return w.finish([[seq, seq]]);
+}
+
+Deno.test("units merge side by side while no lines arrive, one at a time while they do", async () => {
+  for (const [ingesting, side] of [[false, 2], [true, 1]] as const) {
+    await withDir(async (dir) => {
+      const catalog = await Catalog.open(dir);
+      try {
+        for (let seq = 1; seq <= 8; seq++) catalog.add(bulkyFlushFile(dir, seq, 1500));
+        const compactor = new Compactor(
+          catalog,
+          options({ unitFiles: 2, idleWorkers: 2, ingesting: () => ingesting }),
+        );
+        let most = 0;
+        const watch = setInterval(() => {
+          most = Math.max(most, compactor.stats().unitsRunning);
+        }, 2);
+        try {
+          // 4 units of 2 files; their 4 segments are small and merge again.
+          assert.ok(await compactor.compactNow() >= 8);
+        } finally {
+          clearInterval(watch);
+        }
+        await compactor.stop();
+        assert.equal(most, side, `most units at once while ingesting=${ingesting}`);
+        assert.equal(compactor.stats().unitsRunning, 0);
+        const stored = await catalogLines(catalog);
+        assert.equal(stored.length, 8 * 1500);
+        assert.equal(new Set(stored.map((l) => `${l.ts} ${l.line}`)).size, 8 * 1500);
+      } finally {
+        catalog.close();
+      }
+    });
+  }
+});
