@@ -1,5 +1,5 @@
 /**
- * `deno task bench`: the benchmark harness of loge. One run, one generated corpus, fresh server
+ * `deno task bench`: the benchmark harness of loge. One run, a generated corpus (and a second of wide JSON lines), fresh server
  * processes in a temp folder, and the baseline tools on the same data, in this order:
  *
  * 1. corpus: `lines.txt` (raw lines) and `corpus.ndjson` (lines with labels), the last line
@@ -23,7 +23,7 @@
  *    cached, reading S3 through a proxy that counts GETs and bytes: the first run, then the usual
  *    runs; reported as missing when `s3rver` is not installed (`npm ci --prefix tests/s3`);
  * 8. bytes, wide JSON lines (`wide_storage.ts`): a second corpus of another shape
- *    (`generator/wide_json.ts`, lines of ~1 kB with 30–40 fields), `min(lines / 10, 200,000)`
+ *    (`generator/wide_json.ts`, lines of ~1 kB with 30–40 fields), `min(lines / 10, 100,000)`
  *    lines written to `wide.txt` and pushed to a fresh server with the compaction flags of phase
  *    4, until compaction is done; a query for one of its trace ids must answer exactly its line;
  *    bytes of every file in the data folder, and `zstd -3` of `wide.txt`;
@@ -115,7 +115,7 @@ const QUICK_TAIL_PROBES = 50;
 /** Background lines per second through the tails' query during the live-tail phase. */
 const TAIL_LOAD_LINES_PER_SEC = 10_000;
 /** Lines of the wide JSON corpus: a tenth of the corpus, at most this many. */
-const MAX_WIDE_LINES = 200_000;
+const MAX_WIDE_LINES = 100_000;
 /** Lines of the wide JSON corpus of a `--quick` run. */
 const QUICK_WIDE_LINES = 5_000;
 /** Minutes of the sustained-load phase (and of a `--quick` run). */
@@ -124,7 +124,7 @@ const QUICK_SUSTAINED_MINUTES = 0.25;
 
 const HELP = `Usage: deno task bench [flags]
 
-Measures loge beside rg, grep and zstd on one generated corpus, with fresh server processes in a
+Measures loge beside rg, grep and zstd on a generated corpus, with fresh server processes in a
 temp folder: ingest throughput (durable JSON; durable snappy Loki protobuf, OTLP protobuf and
 Elasticsearch bulk; --durable=false JSON) and push latency, bytes on disk per
 line after compaction beside zstd -3/-19 (also of a second corpus of wide JSON lines, a tenth
