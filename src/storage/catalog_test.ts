@@ -129,6 +129,30 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     catalog.close();
   }));
 
+Deno.test("a version 2 catalog is migrated in place: its rows' zstd level is unknown (0)", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
+    assert.equal([...catalog.entries()][0].zstdLevel, 1);
+    catalog.close();
+    // What loge wrote before it kept each file's zstd level: version 2.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.exec(
+      "ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 2 WHERE key = 'version'",
+    );
+    db.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [["l1-a.loge", 0]]);
+    catalog.add(write(dir, "l1-b.loge", 1, [[3, 3]]));
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [
+      ["l1-a.loge", 0],
+      ["l1-b.loge", 1],
+    ]);
+    catalog.close();
+  }));
+
 Deno.test("a catalog of a newer version is set aside and rebuilt, never misread", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);

@@ -58,6 +58,11 @@ export interface CompactorOptions {
   /** Whether lines are arriving now; compaction is idle-paced without it. */
   ingesting?: () => boolean;
   /**
+   * Segments written below this zstd level (while lines arrived) are written
+   * again at it once they stop, each on its own or with neighbours.
+   */
+  recompressLevel: number;
+  /**
    * Flush files at which a pass starts without waiting for the interval:
    * under full ingest they arrive by the second.
    */
@@ -79,6 +84,17 @@ export interface CompactorOptions {
   idleWorkers: number;
 }
 
+/** One unit of work: sources merged into one segment. */
+interface Unit {
+  sources: CatalogEntry[];
+  /** The zstd level of a rewrite; otherwise chosen by the backlog when the unit starts. */
+  zstdLevel?: number;
+}
+
+function rawBytesOf(entries: readonly CatalogEntry[]): number {
+  return entries.reduce((n, e) => n + e.rawBytes, 0);
+}
+
 /** How often the timer looks for an urgent backlog. */
 const URGENT_CHECK_MS = 250;
 
@@ -98,6 +114,10 @@ export const COMPACTION_DEFAULTS = {
     { upTo: 32 * 1024 * 1024, level: 9 },
     { upTo: Infinity, level: 3 },
   ],
+  // Level 9 runs at ~30 MB/s a core (the merge's own pace), where level 19
+  // runs at 2: a burst's level-3 segments are rewritten in seconds, 10–15%
+  // smaller (12% on the bench corpus, 13% on wide JSON lines).
+  recompressLevel: 9,
   urgentFiles: 16,
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
@@ -246,35 +266,59 @@ export class Compactor {
 
   /**
    * The units of work of a pass: flush files, once at least `minFiles` exist;
-   * then small segments (under half the unit bound), once as many exist. Each
-   * kind is merged oldest first, in units bounded by bytes and file count.
+   * then small segments (under half the unit bound), once as many exist; then,
+   * while no lines arrive, segments written below `recompressLevel`, to be
+   * written again at it. Each kind is merged oldest first, in units bounded by
+   * bytes and file count.
    */
-  #units(): CatalogEntry[][] {
-    const { unitBytes, unitFiles, minFiles } = this.#options;
+  #units(): Unit[] {
+    const { unitBytes, unitFiles, minFiles, recompressLevel } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
-    const candidates = [
-      local.filter((e) => e.level === 0),
-      local.filter((e) => e.level === 1 && e.rawBytes < unitBytes / 2),
+    const small = (e: CatalogEntry) => e.level === 1 && e.rawBytes < unitBytes / 2;
+    const kinds: { entries: CatalogEntry[]; min: number; zstdLevel?: number }[] = [
+      { entries: local.filter((e) => e.level === 0), min: minFiles },
+      { entries: local.filter(small), min: minFiles },
     ];
-    const units: CatalogEntry[][] = [];
-    for (const entries of candidates) {
-      if (entries.length < minFiles) continue;
-      entries.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
+    if (!this.#ingesting()) {
+      kinds.push({
+        entries: local.filter((e) =>
+          e.level === 1 && e.zstdLevel > 0 && e.zstdLevel < recompressLevel
+        ),
+        min: 1,
+        zstdLevel: recompressLevel,
+      });
+    }
+    const units: Unit[] = [];
+    const taken = new Set<number>();
+    for (const { entries, min, zstdLevel } of kinds) {
+      const free = entries.filter((e) => !taken.has(e.id));
+      if (free.length < min) continue;
+      free.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
       let unit: CatalogEntry[] = [];
       let bytes = 0;
-      for (const e of entries) {
+      const close = () => {
+        // A lone small segment has nothing to merge with; a rewrite may go alone.
+        if (unit.length > 1 || unit[0].level === 0 || zstdLevel !== undefined) {
+          units.push({ sources: unit, zstdLevel });
+          for (const e of unit) taken.add(e.id);
+        }
+      };
+      for (const e of free) {
         if (unit.length > 0 && (bytes + e.rawBytes > unitBytes || unit.length >= unitFiles)) {
-          units.push(unit);
+          close();
           unit = [];
           bytes = 0;
         }
         unit.push(e);
         bytes += e.rawBytes;
       }
-      if (unit.length > 0) units.push(unit);
+      if (unit.length > 0) close();
     }
-    // A lone small segment has nothing to merge with.
-    return units.filter((u) => u.length > 1 || u[0].level === 0);
+    return units;
+  }
+
+  #ingesting(): boolean {
+    return this.#options.ingesting?.() ?? false;
   }
 
   /**
@@ -353,14 +397,18 @@ export class Compactor {
    * always, the others only while no lines arrive. Units share no source, and
    * each commits its own catalog replace.
    */
-  async #merge(units: CatalogEntry[][]): Promise<{ files: number; rawBytes: number }> {
+  async #merge(units: Unit[]): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
     let mergedBytes = 0;
-    let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
+    let backlog = units.reduce((n, u) => n + rawBytesOf(u.sources), 0);
     let next = 0;
+    const ingesting = () => this.#ingesting();
+    // Rewrites at a better level wait for a quiet machine.
+    const more = (id: number) =>
+      next < units.length && !this.#stopped &&
+      !((id > 0 || units[next].zstdLevel !== undefined) && ingesting());
     const lane = async (id: number) => {
-      const ingesting = () => this.#options.ingesting?.() ?? false;
-      if (id > 0 && ingesting()) return;
+      if (!more(id)) return;
       // A worker per lane and pass: its heap is gone between passes.
       const pool = new WorkerPool<CompactJob, SegmentInfo>(
         new URL("./compact_worker.ts", import.meta.url),
@@ -368,11 +416,11 @@ export class Compactor {
       );
       this.#pools.add(pool);
       try {
-        while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
-          const sources = units[next++];
+        while (more(id)) {
+          const { sources, zstdLevel: fixed } = units[next++];
           const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
-          const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
-          const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
+          const zstdLevel = fixed ?? levels.find((l) => backlog <= l.upTo)!.level;
+          const bytes = rawBytesOf(sources);
           backlog -= bytes;
           this.#unitsRunning++;
           try {
