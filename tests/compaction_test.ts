@@ -75,7 +75,9 @@ Deno.test("compaction progress survives SIGKILL, and every line is stored once",
     await Promise.all(Array.from({ length: 4 }, (_, w) => pusher(w)));
     assert.equal(await ingest.stop(), 0, ingest.stderr());
     let left = await flushFiles(dir);
-    assert.ok(left >= 50, `only ${left} flush files`);
+    // Batches that queue while the flush workers are busy share a file: ~200
+    // files on a quiet machine, fewer on a loaded one; the rounds need a dozen.
+    assert.ok(left >= 16, `only ${left} flush files`);
     const initial = left;
 
     // Compaction in units of 2 files, killed as soon as a unit has committed.

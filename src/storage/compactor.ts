@@ -158,8 +158,8 @@ export interface CompactionStats {
   /** Small segments that a pass will merge (once `minFiles` of them exist). */
   smallSegments: number;
   /**
-   * Units of work the next pass would run now: 0 when not running means the
-   * folder is final until more lines arrive.
+   * Units of work waiting (rewrites among them wait for lines to stop): 0
+   * when not running means the folder is final until more lines arrive.
    */
   unitsWaiting: number;
   /** Whether a pass is running. */
@@ -246,7 +246,10 @@ export class Compactor {
     let due = Date.now() + intervalMs;
     this.#timer = setInterval(() => {
       if (this.#running) return;
-      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles) return;
+      // Rewrites start as soon as lines stop, not an interval later.
+      const rewrites = () =>
+        !this.#ingesting() && [...this.#catalog.entries()].some(this.#rewritable);
+      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles && !rewrites()) return;
       due = Date.now() + intervalMs;
       this.compactNow().catch((e) => {
         // A stop ends the unit under way on purpose (its worker is terminated).
@@ -267,9 +270,9 @@ export class Compactor {
 
   /**
    * The units of work of a pass: flush files, once at least `minFiles` exist;
-   * then small segments (under half the unit bound), once as many exist; then,
-   * while no lines arrive, segments written below `recompressLevel`, to be
-   * written again at it. Each kind is merged oldest first, in units bounded by
+   * then small segments (under half the unit bound), once as many exist; then
+   * segments written below `recompressLevel`, to be written again at it (they
+   * wait while lines arrive). Each kind is merged oldest first, in units bounded by
    * bytes and file count.
    */
   #units(): Unit[] {
@@ -280,15 +283,7 @@ export class Compactor {
       { entries: local.filter((e) => e.level === 0), min: minFiles },
       { entries: local.filter(small), min: minFiles },
     ];
-    if (!this.#ingesting()) {
-      kinds.push({
-        entries: local.filter((e) =>
-          e.level === 1 && e.zstdLevel > 0 && e.zstdLevel < recompressLevel
-        ),
-        min: 1,
-        zstdLevel: recompressLevel,
-      });
-    }
+    kinds.push({ entries: local.filter(this.#rewritable), min: 1, zstdLevel: recompressLevel });
     const units: Unit[] = [];
     const taken = new Set<number>();
     for (const { entries, min, zstdLevel } of kinds) {
@@ -317,6 +312,11 @@ export class Compactor {
     }
     return units;
   }
+
+  /** Whether `e` was written below the rewrite level (0: unknown, left alone). */
+  readonly #rewritable = (e: CatalogEntry) =>
+    e.location === "local" && e.level === 1 && e.zstdLevel > 0 &&
+    e.zstdLevel < this.#options.recompressLevel;
 
   #ingesting(): boolean {
     return this.#options.ingesting?.() ?? false;
