@@ -14,6 +14,12 @@ function write(dir: string, name: string, level: number, seqs: SeqRanges) {
   return w.finish(seqs);
 }
 
+/** Asserts that the catalog of `dir` was opened in place, never set aside and rebuilt. */
+async function assertNotSetAside(dir: string) {
+  const aside = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+  assert.deepEqual(aside.filter((n) => n.startsWith(`${CATALOG_FILE}.corrupt-`)), []);
+}
+
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();
   try {
@@ -94,13 +100,16 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     let catalog = await Catalog.open(dir);
     catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
     catalog.close();
-    // What loge wrote before remote rows: no `indexed` column, version 1.
+    // What loge wrote before remote rows: no `indexed` column (nor the later
+    // `zstd_level`), version 1.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     db.exec(
-      "ALTER TABLE files DROP COLUMN indexed; UPDATE meta SET value = 1 WHERE key = 'version'",
+      "ALTER TABLE files DROP COLUMN indexed; ALTER TABLE files DROP COLUMN zstd_level; " +
+        "UPDATE meta SET value = 1 WHERE key = 'version'",
     );
     db.close();
     catalog = await Catalog.open(dir);
+    await assertNotSetAside(dir);
     assert.deepEqual(names(catalog), ["l1-a.loge"]);
     assert.equal([...catalog.entries()][0].indexed, true);
     const [remote] = catalog.addRemote("s3", [{
@@ -142,6 +151,7 @@ Deno.test("a version 2 catalog is migrated in place: its rows' zstd level is unk
     );
     db.close();
     catalog = await Catalog.open(dir);
+    await assertNotSetAside(dir);
     assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [["l1-a.loge", 0]]);
     catalog.add(write(dir, "l1-b.loge", 1, [[3, 3]]));
     catalog.close();

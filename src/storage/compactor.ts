@@ -63,6 +63,11 @@ export interface CompactorOptions {
    */
   recompressLevel: number;
   /**
+   * Raw bytes rewritten at most per quiet spell (the newest first), so that
+   * a folder is final soon after lines stop even when hours of them arrived.
+   */
+  rewriteBytes: number;
+  /**
    * Flush files at which a pass starts without waiting for the interval:
    * under full ingest they arrive by the second.
    */
@@ -119,6 +124,8 @@ export const COMPACTION_DEFAULTS = {
   // runs at 2: a burst's level-3 segments are rewritten in seconds, 10–15%
   // smaller (12% on the bench corpus, 13% on wide JSON lines).
   recompressLevel: 9,
+  // What two cores rewrite in about 90 s.
+  rewriteBytes: 2 * 1024 * 1024 * 1024,
   urgentFiles: 16,
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
@@ -220,6 +227,8 @@ export class Compactor {
   #unitsDone = 0;
   #unitCount = 0;
   #unitsRunning = 0;
+  /** Raw bytes rewritten since lines last arrived. */
+  #rewritten = 0;
   #passes = 0;
   #lastPass: CompactionPass | null = null;
 
@@ -245,10 +254,10 @@ export class Compactor {
     if (intervalMs <= 0) return;
     let due = Date.now() + intervalMs;
     this.#timer = setInterval(() => {
+      if (this.#ingesting()) this.#rewritten = 0; // a new busy spell
       if (this.#running) return;
       // Rewrites start as soon as lines stop, not an interval later.
-      const rewrites = () =>
-        !this.#ingesting() && [...this.#catalog.entries()].some(this.#rewritable);
+      const rewrites = () => !this.#ingesting() && this.#rewrites().length > 0;
       if (Date.now() < due && this.#catalog.flushFiles < urgentFiles && !rewrites()) return;
       due = Date.now() + intervalMs;
       this.compactNow().catch((e) => {
@@ -283,7 +292,7 @@ export class Compactor {
       { entries: local.filter((e) => e.level === 0), min: minFiles },
       { entries: local.filter(small), min: minFiles },
     ];
-    kinds.push({ entries: local.filter(this.#rewritable), min: 1, zstdLevel: recompressLevel });
+    kinds.push({ entries: this.#rewrites(), min: 1, zstdLevel: recompressLevel });
     const units: Unit[] = [];
     const taken = new Set<number>();
     for (const { entries, min, zstdLevel } of kinds) {
@@ -313,10 +322,25 @@ export class Compactor {
     return units;
   }
 
-  /** Whether `e` was written below the rewrite level (0: unknown, left alone). */
-  readonly #rewritable = (e: CatalogEntry) =>
-    e.location === "local" && e.level === 1 && e.zstdLevel > 0 &&
-    e.zstdLevel < this.#options.recompressLevel;
+  /**
+   * Segments to write again at `recompressLevel`: written below it (0 is
+   * unknown: left alone), the newest first, within what this quiet spell may
+   * still rewrite.
+   */
+  #rewrites(): CatalogEntry[] {
+    const { recompressLevel, rewriteBytes } = this.#options;
+    const below = [...this.#catalog.entries()].filter((e) =>
+      e.location === "local" && e.level === 1 && e.zstdLevel > 0 && e.zstdLevel < recompressLevel
+    ).sort((a, b) => (a.maxTs > b.maxTs ? -1 : a.maxTs < b.maxTs ? 1 : b.id - a.id));
+    const out: CatalogEntry[] = [];
+    let room = rewriteBytes - this.#rewritten;
+    for (const e of below) {
+      if (e.rawBytes > room) break;
+      room -= e.rawBytes;
+      out.push(e);
+    }
+    return out;
+  }
 
   #ingesting(): boolean {
     return this.#options.ingesting?.() ?? false;
@@ -442,6 +466,7 @@ export class Compactor {
             if (await this.#mergeUnit(sources, zstdLevel, pool)) {
               merged += sources.length;
               mergedBytes += bytes;
+              if (fixed !== undefined) this.#rewritten += bytes;
             }
           } finally {
             this.#unitsRunning--;

@@ -196,3 +196,38 @@ Deno.test("segments written at a busy level are written again at recompressLevel
       catalog.close();
     }
   }));
+
+Deno.test("a quiet spell rewrites at most rewriteBytes, the newest segments first", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 6; seq++) catalog.add(bulkyFlushFile(dir, seq, 4000, accessLine));
+      let ingesting = true;
+      const unit = 1_200_000;
+      const compactor = new Compactor(
+        catalog,
+        options({
+          unitFiles: 2,
+          unitBytes: unit,
+          busyZstdLevels: [{ upTo: Infinity, level: 1 }],
+          recompressLevel: 9,
+          // Room for two of the three segments.
+          rewriteBytes: 2 * unit,
+          ingesting: () => ingesting,
+        }),
+      );
+      assert.equal(await compactor.compactNow(), 6);
+      const byTime = () =>
+        [...catalog.entries()].sort((a, b) => (a.minTs < b.minTs ? -1 : 1)).map((e) => e.zstdLevel);
+      assert.deepEqual(byTime(), [1, 1, 1]);
+      ingesting = false;
+      assert.equal(compactor.stats().unitsWaiting, 2);
+      assert.equal(await compactor.compactNow(), 2);
+      // The two newest were rewritten; the oldest waits for another quiet spell.
+      assert.deepEqual(byTime(), [1, 9, 9]);
+      assert.equal(compactor.stats().unitsWaiting, 0);
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));
