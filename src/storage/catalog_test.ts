@@ -100,12 +100,10 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     let catalog = await Catalog.open(dir);
     catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
     catalog.close();
-    // What loge wrote before remote rows: no `indexed` column (nor the later
-    // `zstd_level`), version 1.
+    // What loge wrote before remote rows: no `indexed` column, version 1.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     db.exec(
-      "ALTER TABLE files DROP COLUMN indexed; ALTER TABLE files DROP COLUMN zstd_level; " +
-        "UPDATE meta SET value = 1 WHERE key = 'version'",
+      "ALTER TABLE files DROP COLUMN indexed; UPDATE meta SET value = 1 WHERE key = 'version'",
     );
     db.close();
     catalog = await Catalog.open(dir);
@@ -135,31 +133,6 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     assert.deepEqual(known.streams.map((s) => s.labels), [{ app: "web" }]);
     // Remote rows survive a restart: the data folder does not hold their files.
     assert.deepEqual(names(catalog), ["l1-a.loge", "node-b/1-9-5-100-l1-b.loge"]);
-    catalog.close();
-  }));
-
-Deno.test("a version 2 catalog is migrated in place: its rows' zstd level is unknown (0)", () =>
-  withDir(async (dir) => {
-    let catalog = await Catalog.open(dir);
-    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
-    assert.equal([...catalog.entries()][0].zstdLevel, 1);
-    catalog.close();
-    // What loge wrote before it kept each file's zstd level: version 2.
-    const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(
-      "ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 2 WHERE key = 'version'",
-    );
-    db.close();
-    catalog = await Catalog.open(dir);
-    await assertNotSetAside(dir);
-    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [["l1-a.loge", 0]]);
-    catalog.add(write(dir, "l1-b.loge", 1, [[3, 3]]));
-    catalog.close();
-    catalog = await Catalog.open(dir);
-    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [
-      ["l1-a.loge", 0],
-      ["l1-b.loge", 1],
-    ]);
     catalog.close();
   }));
 

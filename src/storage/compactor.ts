@@ -58,16 +58,6 @@ export interface CompactorOptions {
   /** Whether lines are arriving now; compaction is idle-paced without it. */
   ingesting?: () => boolean;
   /**
-   * Segments written below this zstd level (while lines arrived) are written
-   * again at it once they stop, each on its own or with neighbours.
-   */
-  recompressLevel: number;
-  /**
-   * Raw bytes rewritten at most per quiet spell (the newest first), so that
-   * a folder is final soon after lines stop even when hours of them arrived.
-   */
-  rewriteBytes: number;
-  /**
    * Flush files at which a pass starts without waiting for the interval:
    * under full ingest they arrive by the second.
    */
@@ -87,17 +77,6 @@ export interface CompactorOptions {
    * arrive; one at a time while they do (ingest has the other cores).
    */
   idleWorkers: number;
-}
-
-/** One unit of work: sources merged into one segment. */
-interface Unit {
-  sources: CatalogEntry[];
-  /** The zstd level of a rewrite; otherwise chosen by the backlog when the unit starts. */
-  zstdLevel?: number;
-}
-
-function rawBytesOf(entries: readonly CatalogEntry[]): number {
-  return entries.reduce((n, e) => n + e.rawBytes, 0);
 }
 
 /** How often the timer looks for an urgent backlog. */
@@ -120,12 +99,6 @@ export const COMPACTION_DEFAULTS = {
     { upTo: 32 * 1024 * 1024, level: 9 },
     { upTo: Infinity, level: 3 },
   ],
-  // Level 9 runs at ~30 MB/s a core (the merge's own pace), where level 19
-  // runs at 2: a burst's level-3 segments are rewritten in seconds, 10–15%
-  // smaller (12% on the bench corpus, 13% on wide JSON lines).
-  recompressLevel: 9,
-  // What two cores rewrite in about 90 s.
-  rewriteBytes: 2 * 1024 * 1024 * 1024,
   urgentFiles: 16,
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
@@ -165,8 +138,8 @@ export interface CompactionStats {
   /** Small segments that a pass will merge (once `minFiles` of them exist). */
   smallSegments: number;
   /**
-   * Units of work waiting (rewrites among them wait for lines to stop): 0
-   * when not running means the folder is final until more lines arrive.
+   * Units of work the next pass would run now: 0 when not running means the
+   * folder is final until more lines arrive.
    */
   unitsWaiting: number;
   /** Whether a pass is running. */
@@ -227,8 +200,6 @@ export class Compactor {
   #unitsDone = 0;
   #unitCount = 0;
   #unitsRunning = 0;
-  /** Raw bytes rewritten since lines last arrived. */
-  #rewritten = 0;
   #passes = 0;
   #lastPass: CompactionPass | null = null;
 
@@ -254,11 +225,8 @@ export class Compactor {
     if (intervalMs <= 0) return;
     let due = Date.now() + intervalMs;
     this.#timer = setInterval(() => {
-      if (this.#ingesting()) this.#rewritten = 0; // a new busy spell
       if (this.#running) return;
-      // Rewrites start as soon as lines stop, not an interval later.
-      const rewrites = () => !this.#ingesting() && this.#rewrites().length > 0;
-      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles && !rewrites()) return;
+      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles) return;
       due = Date.now() + intervalMs;
       this.compactNow().catch((e) => {
         // A stop ends the unit under way on purpose (its worker is terminated).
@@ -279,71 +247,35 @@ export class Compactor {
 
   /**
    * The units of work of a pass: flush files, once at least `minFiles` exist;
-   * then small segments (under half the unit bound), once as many exist; then
-   * segments written below `recompressLevel`, to be written again at it (they
-   * wait while lines arrive). Each kind is merged oldest first, in units bounded by
-   * bytes and file count.
+   * then small segments (under half the unit bound), once as many exist. Each
+   * kind is merged oldest first, in units bounded by bytes and file count.
    */
-  #units(): Unit[] {
-    const { unitBytes, unitFiles, minFiles, recompressLevel } = this.#options;
+  #units(): CatalogEntry[][] {
+    const { unitBytes, unitFiles, minFiles } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
-    const small = (e: CatalogEntry) => e.level === 1 && e.rawBytes < unitBytes / 2;
-    const kinds: { entries: CatalogEntry[]; min: number; zstdLevel?: number }[] = [
-      { entries: local.filter((e) => e.level === 0), min: minFiles },
-      { entries: local.filter(small), min: minFiles },
+    const candidates = [
+      local.filter((e) => e.level === 0),
+      local.filter((e) => e.level === 1 && e.rawBytes < unitBytes / 2),
     ];
-    kinds.push({ entries: this.#rewrites(), min: 1, zstdLevel: recompressLevel });
-    const units: Unit[] = [];
-    const taken = new Set<number>();
-    for (const { entries, min, zstdLevel } of kinds) {
-      const free = entries.filter((e) => !taken.has(e.id));
-      if (free.length < min) continue;
-      free.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
+    const units: CatalogEntry[][] = [];
+    for (const entries of candidates) {
+      if (entries.length < minFiles) continue;
+      entries.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
       let unit: CatalogEntry[] = [];
       let bytes = 0;
-      const close = () => {
-        // A lone small segment has nothing to merge with; a rewrite may go alone.
-        if (unit.length > 1 || unit[0].level === 0 || zstdLevel !== undefined) {
-          units.push({ sources: unit, zstdLevel });
-          for (const e of unit) taken.add(e.id);
-        }
-      };
-      for (const e of free) {
+      for (const e of entries) {
         if (unit.length > 0 && (bytes + e.rawBytes > unitBytes || unit.length >= unitFiles)) {
-          close();
+          units.push(unit);
           unit = [];
           bytes = 0;
         }
         unit.push(e);
         bytes += e.rawBytes;
       }
-      if (unit.length > 0) close();
+      if (unit.length > 0) units.push(unit);
     }
-    return units;
-  }
-
-  /**
-   * Segments to write again at `recompressLevel`: written below it (0 is
-   * unknown: left alone), the newest first, within what this quiet spell may
-   * still rewrite.
-   */
-  #rewrites(): CatalogEntry[] {
-    const { recompressLevel, rewriteBytes } = this.#options;
-    const below = [...this.#catalog.entries()].filter((e) =>
-      e.location === "local" && e.level === 1 && e.zstdLevel > 0 && e.zstdLevel < recompressLevel
-    ).sort((a, b) => (a.maxTs > b.maxTs ? -1 : a.maxTs < b.maxTs ? 1 : b.id - a.id));
-    const out: CatalogEntry[] = [];
-    let room = rewriteBytes - this.#rewritten;
-    for (const e of below) {
-      if (e.rawBytes > room) break;
-      room -= e.rawBytes;
-      out.push(e);
-    }
-    return out;
-  }
-
-  #ingesting(): boolean {
-    return this.#options.ingesting?.() ?? false;
+    // A lone small segment has nothing to merge with.
+    return units.filter((u) => u.length > 1 || u[0].level === 0);
   }
 
   /**
@@ -419,35 +351,17 @@ export class Compactor {
 
   /**
    * Merges `units` in lanes that take the next unit as they finish one: lane 0
-   * always, up to `idleWorkers` while no lines arrive (a lane joins when lines
-   * stop, at the next unit's end). Units share no source, and each commits its
-   * own catalog replace.
+   * always, the others only while no lines arrive. Units share no source, and
+   * each commits its own catalog replace.
    */
-  async #merge(units: Unit[]): Promise<{ files: number; rawBytes: number }> {
+  async #merge(units: CatalogEntry[][]): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
     let mergedBytes = 0;
-    let backlog = units.reduce((n, u) => n + rawBytesOf(u.sources), 0);
+    let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
     let next = 0;
-    const ingesting = () => this.#ingesting();
-    // Rewrites at a better level wait for a quiet machine.
-    const more = (lane: number) =>
-      next < units.length && !this.#stopped &&
-      !((lane > 0 || units[next].zstdLevel !== undefined) && ingesting());
-    let lanes = 0;
-    const running = new Set<Promise<void>>();
-    const errors: unknown[] = [];
-    const spawn = () => {
-      while (lanes < Math.max(1, this.#options.idleWorkers) && more(lanes)) {
-        const done: Promise<void> = lane(lanes++)
-          .catch((error) => void errors.push(error))
-          .finally(() => {
-            lanes--;
-            running.delete(done);
-          });
-        running.add(done);
-      }
-    };
     const lane = async (id: number) => {
+      const ingesting = () => this.#options.ingesting?.() ?? false;
+      if (id > 0 && ingesting()) return;
       // A worker per lane and pass: its heap is gone between passes.
       const pool = new WorkerPool<CompactJob, SegmentInfo>(
         new URL("./compact_worker.ts", import.meta.url),
@@ -455,34 +369,33 @@ export class Compactor {
       );
       this.#pools.add(pool);
       try {
-        while (more(id)) {
-          const { sources, zstdLevel: fixed } = units[next++];
+        while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
+          const sources = units[next++];
           const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
-          const zstdLevel = fixed ?? levels.find((l) => backlog <= l.upTo)!.level;
-          const bytes = rawBytesOf(sources);
+          const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
+          const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
           backlog -= bytes;
           this.#unitsRunning++;
           try {
             if (await this.#mergeUnit(sources, zstdLevel, pool)) {
               merged += sources.length;
               mergedBytes += bytes;
-              if (fixed !== undefined) this.#rewritten += bytes;
             }
           } finally {
             this.#unitsRunning--;
           }
           this.#unitsDone++;
-          spawn();
         }
       } finally {
         pool.terminate();
         this.#pools.delete(pool);
       }
     };
-    spawn();
+    const lanes = Math.max(1, Math.min(this.#options.idleWorkers, units.length));
     // Every lane ends before the pass does, even when one fails.
-    while (running.size > 0) await Promise.all(running);
-    if (errors.length > 0) throw errors[0];
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, (_, id) => lane(id)));
+    const failed = ended.find((e) => e.status === "rejected");
+    if (failed) throw failed.reason;
     return { files: merged, rawBytes: mergedBytes };
   }
 

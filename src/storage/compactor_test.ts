@@ -86,40 +86,25 @@ Deno.test("compaction commits bounded units, then merges the small segments they
     }
   }));
 
-/**
- * Writes flush file `seq` of `lines` lines made by `line` (by default 400 hex
- * digits: slow to compress at level 19).
- */
-function bulkyFlushFile(
-  dir: string,
-  seq: number,
-  lines: number,
-  line: (i: number, random: () => number) => string = hexLine,
-) {
+/** Writes flush file `seq` of `lines` lines of 400 hex digits (slow to compress at level 19). */
+function bulkyFlushFile(dir: string, seq: number, lines: number) {
   const w = new SegmentWriter(dir, `l0-bulky-${String(seq).padStart(4, "0")}.loge`, {
     level: 0,
     zstdLevel: 1,
   });
   const b = new BlockBuilder();
   let state = seq * 2654435761;
-  const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
-  for (let i = 0; i < lines; i++) b.addString(BigInt(seq * 1_000_000 + i), line(i, random));
+  const hex = () => {
+    let out = "";
+    while (out.length < 400) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      out += state.toString(16).padStart(8, "0");
+    }
+    return out;
+  };
+  for (let i = 0; i < lines; i++) b.addString(BigInt(seq * 1_000_000 + i), hex());
   w.writeBlock(w.stream('{"app":"bulky"}'), b);
   return w.finish([[seq, seq]]);
-}
-
-function hexLine(_i: number, random: () => number): string {
-  let out = "";
-  while (out.length < 400) out += random().toString(16).padStart(8, "0");
-  return out;
-}
-
-/** An access-log line: what level 9 compresses better than level 1. */
-function accessLine(i: number, random: () => number): string {
-  const r = random();
-  return `10.0.${r % 7}.${r % 251} - - "GET /api/v1/items/${r % 997}?page=${i % 13} HTTP/1.1" ` +
-    `${[200, 200, 200, 404, 500][r % 5]} ${r % 65_536} "Mozilla/5.0 (X11; Linux x86_64)" ` +
-    `rt=0.${String(r % 1000).padStart(3, "0")} user=${["ann", "bob", "cyd", "dee"][i % 4]}`;
 }
 
 Deno.test("units merge side by side while no lines arrive, one at a time while they do", async () => {
@@ -154,80 +139,3 @@ Deno.test("units merge side by side while no lines arrive, one at a time while t
     });
   }
 });
-
-Deno.test("segments written at a busy level are written again at recompressLevel once lines stop", () =>
-  withDir(async (dir) => {
-    const catalog = await Catalog.open(dir);
-    try {
-      for (let seq = 1; seq <= 4; seq++) catalog.add(bulkyFlushFile(dir, seq, 4000, accessLine));
-      let ingesting = true;
-      const compactor = new Compactor(
-        catalog,
-        options({
-          // Units of two files (~1.1 MB raw): segments not small enough to merge again.
-          unitFiles: 2,
-          unitBytes: 1_200_000,
-          busyZstdLevels: [{ upTo: Infinity, level: 1 }],
-          recompressLevel: 9,
-          ingesting: () => ingesting,
-        }),
-      );
-      const levels = () => [...catalog.entries()].map((e) => [e.level, e.zstdLevel]);
-      // While lines arrive: two segments at the busy level, and they stay so.
-      assert.equal(await compactor.compactNow(), 4);
-      assert.deepEqual(levels(), [[1, 1], [1, 1]]);
-      // They wait (and say so) while lines arrive.
-      assert.equal(compactor.stats().unitsWaiting, 2);
-      assert.equal(await compactor.compactNow(), 0);
-      const before = [...catalog.entries()].reduce((n, e) => n + e.bytes, 0);
-      const lines = await catalogLines(catalog);
-
-      ingesting = false;
-      assert.equal(await compactor.compactNow(), 2);
-      assert.deepEqual(levels(), [[1, 9], [1, 9]]);
-      const after = [...catalog.entries()].reduce((n, e) => n + e.bytes, 0);
-      assert.ok(after < before, `${after} bytes after, ${before} before`);
-      assert.deepEqual(await catalogLines(catalog), lines);
-      // Done: nothing more to rewrite.
-      assert.equal(compactor.stats().unitsWaiting, 0);
-      assert.equal(await compactor.compactNow(), 0);
-      await compactor.stop();
-    } finally {
-      catalog.close();
-    }
-  }));
-
-Deno.test("a quiet spell rewrites at most rewriteBytes, the newest segments first", () =>
-  withDir(async (dir) => {
-    const catalog = await Catalog.open(dir);
-    try {
-      for (let seq = 1; seq <= 6; seq++) catalog.add(bulkyFlushFile(dir, seq, 4000, accessLine));
-      let ingesting = true;
-      const unit = 1_200_000;
-      const compactor = new Compactor(
-        catalog,
-        options({
-          unitFiles: 2,
-          unitBytes: unit,
-          busyZstdLevels: [{ upTo: Infinity, level: 1 }],
-          recompressLevel: 9,
-          // Room for two of the three segments.
-          rewriteBytes: 2 * unit,
-          ingesting: () => ingesting,
-        }),
-      );
-      assert.equal(await compactor.compactNow(), 6);
-      const byTime = () =>
-        [...catalog.entries()].sort((a, b) => (a.minTs < b.minTs ? -1 : 1)).map((e) => e.zstdLevel);
-      assert.deepEqual(byTime(), [1, 1, 1]);
-      ingesting = false;
-      assert.equal(compactor.stats().unitsWaiting, 2);
-      assert.equal(await compactor.compactNow(), 2);
-      // The two newest were rewritten; the oldest waits for another quiet spell.
-      assert.deepEqual(byTime(), [1, 9, 9]);
-      assert.equal(compactor.stats().unitsWaiting, 0);
-      await compactor.stop();
-    } finally {
-      catalog.close();
-    }
-  }));

@@ -175,11 +175,6 @@ export interface SegmentInfo {
   bytes: number;
   /** Uncompressed size of the blocks. */
   rawBytes: number;
-  /**
-   * The zstd level its blocks were written at (lower for small blocks, see
-   * `blockZstdLevel`); 0 when unknown (files written before it was kept).
-   */
-  zstdLevel: number;
   /** Canonical label JSON of each stream in the file. */
   streams: string[];
   /**

@@ -35,8 +35,6 @@ export interface SegmentIndex {
   readonly maxTs: bigint;
   readonly rows: number;
   readonly rawBytes: number;
-  /** The zstd level its blocks were written at; 0 when the file does not say. */
-  readonly zstdLevel: number;
   readonly seqs: SeqRanges;
   /**
    * Whether the block filters hold the terms of metadata as well as of lines
@@ -133,7 +131,6 @@ export async function readSegmentIndex(
       maxTs: facts.get("max_ts") as bigint,
       rows: Number(facts.get("rows")),
       rawBytes: Number(facts.get("raw_bytes")),
-      zstdLevel: Number(facts.get("zstd_level") ?? 0),
       seqs: JSON.parse(facts.get("seqs") as string),
       filtersCoverMetadata: Number(facts.get("filters_cover_metadata")) === 1,
       streams,

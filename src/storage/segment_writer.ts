@@ -240,7 +240,6 @@ export class SegmentWriter {
         ["max_ts", maxTs],
         ["rows", rows],
         ["raw_bytes", rawBytes],
-        ["zstd_level", this.#zstdLevel],
         ["seqs", JSON.stringify(seqs)],
         // Content filters hold the terms of metadata as well as of lines.
         ["filters_cover_metadata", 1],
@@ -274,7 +273,6 @@ export class SegmentWriter {
       rows,
       bytes: this.#offset,
       rawBytes,
-      zstdLevel: this.#zstdLevel,
       streams: [...this.#streams.keys()],
       filter,
       seqs,
