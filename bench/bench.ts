@@ -73,7 +73,9 @@ import {
   type QueryFigure,
   reportRows,
   type RestartFigure,
+  setZstdBaseline,
   type SizeFigure,
+  storageFigure,
 } from "./figures.ts";
 import { readProcMemory, RssSampler } from "./proc_status.ts";
 import { type FleetResult, runPushFleet } from "./push_fleet.ts";
@@ -636,16 +638,7 @@ async function compactAndQuery(
     const stopped = await stopServer(server);
     if (stopped.code !== 0) run.errors.push(`query server exited with code ${stopped.code}`);
     const atRest = await dataDirUsage(dataDir);
-    f.storage = {
-      atRest,
-      running,
-      bytesPerLine: round(atRest.totalBytes / o.lines, 2),
-      compactionSeconds: round(compactionSeconds, 1),
-      zstd3: null,
-      zstd19: null,
-      ratioToZstd19: null,
-      ratioToZstd3: null,
-    };
+    f.storage = storageFigure({ atRest, running, lines: o.lines, compactionSeconds });
     return stopped;
   } finally {
     run.serverStderr.push(...stderrLines("query server", server));
@@ -785,12 +778,7 @@ async function measure(run: Run): Promise<void> {
             serverStderr: run.serverStderr,
           }));
     }
-    if (f.storage !== null) {
-      f.storage.zstd3 = zstd3;
-      if (zstd3 !== null && "bytes" in zstd3) {
-        f.storage.ratioToZstd3 = round(f.storage.atRest.totalBytes / zstd3.bytes, 3);
-      }
-    }
+    if (f.storage !== null) setZstdBaseline(f.storage, 3, zstd3);
   }
 
   const wideFile = join(run.tmp, "wide.txt");
@@ -809,19 +797,17 @@ async function measure(run: Run): Promise<void> {
   await Deno.remove(wideDir, { recursive: true }).catch(() => {});
   const wide = f.wideStorage;
   if (wide !== null) {
-    wide.zstd3 = run.tools.zstd as Missing;
+    let zstd3: SizeFigure | Missing | null = run.tools.zstd as Missing;
     if (run.has("zstd")) {
       progress("zstd -3 of wide.txt");
       const out = `${wideFile}.zst`;
-      wide.zstd3 = await run.attempt(
+      zstd3 = await run.attempt(
         "zstd -3 of wide.txt",
         () => zstdSize(run, 3, wideFile, out, wide.lines),
       );
       await Deno.remove(out).catch(() => {});
     }
-    if (wide.zstd3 !== null && "bytes" in wide.zstd3) {
-      wide.ratioToZstd3 = round(wide.atRest.totalBytes / wide.zstd3.bytes, 3);
-    }
+    setZstdBaseline(wide, 3, zstd3);
   }
 
   f.tail = await run.attempt("tail latency", () =>
@@ -864,19 +850,15 @@ async function measure(run: Run): Promise<void> {
   if (run.has("zstd")) {
     zstd19 = await run.attempt("zstd -19", () => zstd19Size(run, linesFile, o.lines));
   }
-  if (f.storage !== null) {
-    f.storage.zstd19 = zstd19;
-    if (zstd19 !== null && "bytes" in zstd19) {
-      f.storage.ratioToZstd19 = round(f.storage.atRest.totalBytes / zstd19.bytes, 3);
-    }
-  }
+  if (f.storage !== null) setZstdBaseline(f.storage, 19, zstd19);
   if (wide !== null) {
-    wide.zstd19 = run.has("zstd")
-      ? await run.attempt("zstd -19 of wide.txt", () => zstd19Size(run, wideFile, wide.lines))
-      : run.tools.zstd as Missing;
-    if (wide.zstd19 !== null && "bytes" in wide.zstd19) {
-      wide.ratioToZstd19 = round(wide.atRest.totalBytes / wide.zstd19.bytes, 3);
-    }
+    setZstdBaseline(
+      wide,
+      19,
+      run.has("zstd")
+        ? await run.attempt("zstd -19 of wide.txt", () => zstd19Size(run, wideFile, wide.lines))
+        : run.tools.zstd as Missing,
+    );
   }
 }
 

@@ -24,7 +24,7 @@ import {
   formatSpeedup,
   type ReportRow,
 } from "./report.ts";
-import type { Summary } from "./stats.ts";
+import { round, type Summary } from "./stats.ts";
 
 /** The generated corpus. */
 export interface CorpusFigure {
@@ -85,6 +85,71 @@ export interface StorageFigure {
   ratioToZstd19: number | null;
   /** `atRest.totalBytes / zstd3.bytes`. */
   ratioToZstd3: number | null;
+}
+
+/**
+ * The storage figure of `lines` lines, its `zstd` baselines still to come
+ * ({@linkcode setZstdBaseline}).
+ *
+ * @example
+ * ```ts
+ * import { storageFigure } from "./figures.ts";
+ * import assert from "node:assert/strict";
+ * const usage = { totalBytes: 4500, files: 2, segmentBytes: 4000, segments: 1, flushBytes: 0,
+ *   flushFiles: 0, catalogBytes: 500, walBytes: 0, otherBytes: 0 };
+ * const f = storageFigure({ atRest: usage, running: usage, lines: 100, compactionSeconds: 1.25 });
+ * assert.equal(f.bytesPerLine, 45);
+ * assert.equal(f.zstd19, null);
+ * ```
+ */
+export function storageFigure(o: {
+  atRest: DataDirUsage;
+  running: DataDirUsage;
+  lines: number;
+  compactionSeconds: number;
+}): StorageFigure {
+  return {
+    atRest: o.atRest,
+    running: o.running,
+    bytesPerLine: round(o.atRest.totalBytes / o.lines, 2),
+    compactionSeconds: round(o.compactionSeconds, 1),
+    zstd3: null,
+    zstd19: null,
+    ratioToZstd19: null,
+    ratioToZstd3: null,
+  };
+}
+
+/**
+ * Sets the `zstd -level` baseline of `storage` and, when it was measured, the
+ * ratio of loge's bytes to it.
+ *
+ * @example
+ * ```ts
+ * import { setZstdBaseline, storageFigure } from "./figures.ts";
+ * import assert from "node:assert/strict";
+ * const usage = { totalBytes: 4500, files: 2, segmentBytes: 4000, segments: 1, flushBytes: 0,
+ *   flushFiles: 0, catalogBytes: 500, walBytes: 0, otherBytes: 0 };
+ * const f = storageFigure({ atRest: usage, running: usage, lines: 100, compactionSeconds: 1 });
+ * setZstdBaseline(f, 19, { command: "zstd -19", bytes: 4000, bytesPerLine: 40, seconds: 2 });
+ * assert.equal(f.ratioToZstd19, 1.125);
+ * ```
+ */
+export function setZstdBaseline(
+  storage: StorageFigure,
+  level: 3 | 19,
+  size: SizeFigure | Missing | null,
+): void {
+  const ratio = size !== null && "bytes" in size
+    ? round(storage.atRest.totalBytes / size.bytes, 3)
+    : null;
+  if (level === 3) {
+    storage.zstd3 = size;
+    storage.ratioToZstd3 = ratio;
+  } else {
+    storage.zstd19 = size;
+    storage.ratioToZstd19 = ratio;
+  }
 }
 
 /**

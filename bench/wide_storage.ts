@@ -16,7 +16,7 @@
 import { basename } from "node:path";
 import { corpusRate } from "./corpus.ts";
 import { dataDirUsage } from "./data_dir.ts";
-import type { WideStorageFigure } from "./figures.ts";
+import { storageFigure, type WideStorageFigure } from "./figures.ts";
 import { needleIndex } from "./generator/timeline.ts";
 import { WideJsonGenerator } from "./generator/wide_json.ts";
 import { createEncoder, runPush } from "./push_client.ts";
@@ -153,14 +153,7 @@ export async function wideStoragePhase(o: WideStorageOptions): Promise<WideStora
       needle,
       push: { seconds: push.seconds, linesPerSec: push.linesPerSec, mbPerSec: push.mbPerSec },
       serverArgs: o.serverArgs,
-      atRest,
-      running,
-      bytesPerLine: round(atRest.totalBytes / o.lines, 2),
-      compactionSeconds: round(compactionSeconds, 1),
-      zstd3: null,
-      zstd19: null,
-      ratioToZstd19: null,
-      ratioToZstd3: null,
+      ...storageFigure({ atRest, running, lines: o.lines, compactionSeconds }),
     };
   } finally {
     o.serverStderr.push(...stderrLines("wide-lines server", server));
