@@ -191,8 +191,8 @@ export class Compactor {
   readonly #options: CompactorOptions;
   readonly #cache?: SegmentCache;
   readonly #quarantine?: Quarantine;
-  /** The workers of the pass under way, one per unit merged at once. */
-  readonly #pools = new Set<WorkerPool<CompactJob, SegmentInfo>>();
+  /** The workers of the pass under way: lane `i` merges on `#pools[i]`. */
+  #pools: WorkerPool<CompactJob, SegmentInfo>[] = [];
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
@@ -344,9 +344,19 @@ export class Compactor {
       }
       return files;
     } finally {
+      for (const pool of this.#pools) pool.terminate();
+      this.#pools = [];
       this.#runningSinceMs = null;
       this.#unitsDone = this.#unitCount = 0;
     }
+  }
+
+  /**
+   * The worker of lane `id`, started on the lane's first unit of the pass: a
+   * lane's worker serves the whole pass, and its heap is gone after it.
+   */
+  #pool(id: number): WorkerPool<CompactJob, SegmentInfo> {
+    return this.#pools[id] ??= new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
   }
 
   /**
@@ -359,36 +369,24 @@ export class Compactor {
     let mergedBytes = 0;
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
     let next = 0;
+    const ingesting = () => this.#options.ingesting?.() ?? false;
     const lane = async (id: number) => {
-      const ingesting = () => this.#options.ingesting?.() ?? false;
-      if (id > 0 && ingesting()) return;
-      // A worker per lane and pass: its heap is gone between passes.
-      const pool = new WorkerPool<CompactJob, SegmentInfo>(
-        new URL("./compact_worker.ts", import.meta.url),
-        1,
-      );
-      this.#pools.add(pool);
-      try {
-        while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
-          const sources = units[next++];
-          const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
-          const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
-          const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
-          backlog -= bytes;
-          this.#unitsRunning++;
-          try {
-            if (await this.#mergeUnit(sources, zstdLevel, pool)) {
-              merged += sources.length;
-              mergedBytes += bytes;
-            }
-          } finally {
-            this.#unitsRunning--;
+      while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
+        const sources = units[next++];
+        const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
+        const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
+        const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
+        backlog -= bytes;
+        this.#unitsRunning++;
+        try {
+          if (await this.#mergeUnit(sources, zstdLevel, this.#pool(id))) {
+            merged += sources.length;
+            mergedBytes += bytes;
           }
-          this.#unitsDone++;
+        } finally {
+          this.#unitsRunning--;
         }
-      } finally {
-        pool.terminate();
-        this.#pools.delete(pool);
+        this.#unitsDone++;
       }
     };
     const lanes = Math.max(1, Math.min(this.#options.idleWorkers, units.length));
