@@ -15,6 +15,7 @@ import { errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
 import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
+import { RouteTable } from "./route_table.ts";
 import { handlePush, type PushLimits } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
@@ -248,15 +249,14 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     ...tailRoutes(options.tails, guarded),
     ...esRoutes(options.esBulk, ingester, pushLimits),
   ];
+  const table = new RouteTable(routes);
   return async (req) => {
     const url = new URL(req.url);
     try {
       const allowed: string[] = [];
-      for (const [method, pattern, handler] of routes) {
-        const match = pattern.exec({ pathname: url.pathname });
-        if (!match) continue;
+      for (const { method, handler, params } of table.match(url.pathname)) {
         if (method === req.method || (method === "GET" && req.method === "HEAD")) {
-          return await handler(req, match.pathname.groups);
+          return await handler(req, params);
         }
         allowed.push(method);
       }
