@@ -11,7 +11,7 @@ import { decodeLokiPush } from "./loki_protobuf.ts";
 import { decodePushProtobuf } from "./protobuf.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { addServiceName } from "./service_name.ts";
-import { decodeEsBulk } from "./es_bulk.ts";
+import { decodeEsBulk, unframeEsBulk } from "./es_bulk.ts";
 import { decodeOtlp, unframeOtlp } from "./otlp_record.ts";
 import { snappyLength, uncompressSnappy } from "./snappy.ts";
 
@@ -178,7 +178,8 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
       return addDetectedLevels(decodeLokiPush(uncompressSnappy(body)));
     }
     if (format === PushFormat.EsBulk) {
-      const { payload } = decodeEsBulk(body);
+      const { header, body: bulk } = unframeEsBulk(body);
+      const { payload } = decodeEsBulk(bulk, header);
       if (payload) return payload;
       throw new PushError("bulk body has no document to store");
     }

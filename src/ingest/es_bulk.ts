@@ -28,6 +28,7 @@ import { describeValue } from "../describe.ts";
 import { MAX_TS, parseTime } from "../time.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 import { addDetectedLevels } from "./detected_level.ts";
+import { frameRecord, unframeRecord } from "./framed_record.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -56,36 +57,62 @@ export interface EsBulk {
 /** Most documents in one bulk request. */
 export const MAX_BULK_DOCUMENTS = 100_000;
 
-const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** What a bulk body's mapping depends on: the mapping in force and the arrival time. */
+export interface EsBulkHeader extends EsBulkMapping {
+  /** Arrival time, in nanoseconds: the time of documents without one. */
+  readonly receivedNs: bigint;
+}
+
 /**
- * The WAL record of a bulk body: a header line with the mapping and the
- * arrival time, then the body as it arrived.
+ * The WAL record of a bulk body, as its parts: a header line with the
+ * mapping and the arrival time, then the body as it arrived.
  *
  * @example
  * ```ts
- * import { decodeEsBulk, frameEsBulk } from "./es_bulk.ts";
+ * import { frameEsBulk, unframeEsBulk } from "./es_bulk.ts";
  * import assert from "node:assert/strict";
- * const mapping = { streamFields: ["app"], msgFields: ["message"], timeField: "@timestamp" };
- * const body = new TextEncoder().encode('{"index":{}}\n{"app":"web","message":"hi"}\n');
- * const { payload, items } = decodeEsBulk(frameEsBulk(mapping, 5n, body));
- * assert.equal(items[0].index.status, 201);
- * assert.deepEqual(payload!.streams[0].ts, [5n]);
+ * const header = { streamFields: ["app"], msgFields: ["message"], timeField: "@timestamp", receivedNs: 5n };
+ * const [line, body] = frameEsBulk(new Uint8Array([0x7b, 0x7d]), header);
+ * assert.deepEqual(unframeEsBulk(new Uint8Array([...line, ...body])), { header, body });
  * ```
  */
-export function frameEsBulk(
-  mapping: EsBulkMapping,
-  receivedNs: bigint,
-  body: Uint8Array,
-): Uint8Array {
-  const header = encoder.encode(
-    JSON.stringify({ ...mapping, receivedNs: receivedNs.toString() }) + "\n",
+export function frameEsBulk(body: Uint8Array, header: EsBulkHeader): Uint8Array[] {
+  const { streamFields, msgFields, timeField, receivedNs } = header;
+  return frameRecord(
+    { streamFields, msgFields, timeField, receivedNs: String(receivedNs) },
+    body,
   );
-  const framed = new Uint8Array(header.length + body.length);
-  framed.set(header);
-  framed.set(body, header.length);
-  return framed;
+}
+
+const isStrings = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((s) => typeof s === "string");
+
+/**
+ * The header and body of a record made by {@linkcode frameEsBulk}.
+ *
+ * @throws {Error} when the record has no valid header line.
+ */
+export function unframeEsBulk(record: Uint8Array): { header: EsBulkHeader; body: Uint8Array } {
+  const { header, body } = unframeRecord(record, "bulk");
+  const raw = header as Record<string, unknown> | null;
+  if (
+    !isStrings(raw?.streamFields) || !isStrings(raw.msgFields) ||
+    typeof raw.timeField !== "string" || typeof raw.receivedNs !== "string" ||
+    !/^[0-9]{1,19}$/.test(raw.receivedNs)
+  ) {
+    throw new Error("bulk record header is malformed");
+  }
+  return {
+    header: {
+      streamFields: raw.streamFields,
+      msgFields: raw.msgFields,
+      timeField: raw.timeField,
+      receivedNs: BigInt(raw.receivedNs),
+    },
+    body,
+  };
 }
 
 /** A document that cannot be stored: answered in its item, the rest go on. */
@@ -190,30 +217,41 @@ class DocumentMapper {
   readonly #receivedNs: bigint;
   /** Streams by the values of their stream fields, for {@linkcode DocumentMapper.#streamOf}. */
   readonly #byValues = new Map<string, StreamColumns>();
+  /** The stream field values of the last document looked up, and its stream. */
+  readonly #lastValues: (string | undefined)[] = [];
+  #lastStream: StreamColumns | undefined;
 
-  constructor(mapping: EsBulkMapping, receivedNs: bigint) {
-    this.#mapping = mapping;
-    this.#streamFields = new Set(mapping.streamFields);
-    this.#receivedNs = receivedNs;
+  constructor(header: EsBulkHeader) {
+    this.#mapping = header;
+    this.#streamFields = new Set(header.streamFields);
+    this.#receivedNs = header.receivedNs;
   }
 
   /**
    * The stream of a document's stream fields. Documents of one body mostly
-   * share a few label sets: they are looked up by their string values, and
-   * labelled, named and checked once each.
+   * share a few label sets, and follow others of their source: a document
+   * whose values are the last one's is in its stream; others are looked up
+   * by their string values, each set labelled, named and checked once.
    */
   #streamOf(fields: Doc, item: number): StreamColumns {
     const { streamFields } = this.#mapping;
-    let values = "";
-    for (const f of streamFields) {
-      const v = present(fields, f);
-      if (typeof v === "string") values += `${v.length}:${v}`;
-      else if (v === undefined) values += "-";
-      else return this.#labelled(fields, item);
+    const last = this.#lastValues;
+    let same = this.#lastStream !== undefined;
+    for (let i = 0; i < streamFields.length; i++) {
+      const v = present(fields, streamFields[i]);
+      if (v !== undefined && typeof v !== "string") {
+        this.#lastStream = undefined; // `last` holds part of this document's values
+        return this.#labelled(fields, item);
+      }
+      if (same && v !== last[i]) same = false;
+      last[i] = v;
     }
+    if (same) return this.#lastStream!;
+    let values = "";
+    for (const v of last) values += v === undefined ? "-" : `${v.length}:${v}`;
     let stream = this.#byValues.get(values);
     if (stream === undefined) this.#byValues.set(values, stream = this.#labelled(fields, item));
-    return stream;
+    return this.#lastStream = stream;
   }
 
   /** The stream of a document's labels, checked. */
@@ -351,10 +389,10 @@ function actionOf(line: string, n: number): Action {
 }
 
 /**
- * Decodes a framed bulk body ({@linkcode frameEsBulk}) into a payload and
- * the answer's items. A document that cannot be mapped (not a JSON object,
- * no message field, a bad time, labels that cannot be stored) is answered
- * with a 400 in its item; the other documents are stored.
+ * Decodes a bulk body into a payload and the answer's items, mapped as
+ * `header` says. A document that cannot be mapped (not a JSON object, no
+ * message field, a bad time, labels that cannot be stored) is answered with a
+ * 400 in its item; the other documents are stored.
  *
  * @throws {PushError} when the body is malformed: an action line that is not
  * JSON or names no known action, an action without its document line, or
@@ -362,16 +400,16 @@ function actionOf(line: string, n: number): Action {
  *
  * @example
  * ```ts
- * import { decodeEsBulk, frameEsBulk } from "./es_bulk.ts";
+ * import { decodeEsBulk } from "./es_bulk.ts";
  * import assert from "node:assert/strict";
- * const mapping = { streamFields: ["host.name"], msgFields: ["message"], timeField: "@timestamp" };
+ * const header = { streamFields: ["host.name"], msgFields: ["message"], timeField: "@timestamp", receivedNs: 0n };
  * const body = new TextEncoder().encode([
  *   '{"create":{"_index":"logs"}}',
  *   '{"@timestamp":"2026-01-01T00:00:00Z","host":{"name":"h1"},"message":"up","pid":7}',
  *   '{"create":{}}',
  *   '{"host":{"name":"h1"}}',
  * ].join("\n"));
- * const { payload, items } = decodeEsBulk(frameEsBulk(mapping, 0n, body));
+ * const { payload, items } = decodeEsBulk(body, header);
  * assert.equal(items[0].create.status, 201);
  * assert.equal(items[1].create.status, 400);
  * assert.equal(payload!.streams[0].key, '{"host_name":"h1","service_name":"unknown_service"}');
@@ -379,24 +417,23 @@ function actionOf(line: string, n: number): Action {
  * assert.deepEqual(payload!.streams[0].metadata, ['{"pid":"7","detected_level":"unknown"}']);
  * ```
  */
-export function decodeEsBulk(framed: Uint8Array): EsBulk {
+export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
   let all: string;
   try {
-    all = utf8.decode(framed);
+    all = utf8.decode(body);
   } catch (error) {
     throw new PushError(`cannot decode bulk body: ${(error as Error).message}`);
   }
   const lines = all.split("\n");
-  const header = JSON.parse(lines[0]) as EsBulkMapping & { receivedNs: string };
-  const mapper = new DocumentMapper(header, BigInt(header.receivedNs));
+  const mapper = new DocumentMapper(header);
   const items: EsBulkItem[] = [];
   /** The item of a stored document, one object per action and index. */
   const created = new Map<string, EsBulkItem>();
-  for (let i = 1; i < lines.length; i++) {
+  for (let i = 0; i < lines.length; i++) {
     // Shippers send action lines without blanks around them: no trim to look them up.
     const line = actions.has(lines[i]) ? lines[i] : lines[i].trim();
     if (line === "") continue;
-    const { name, index } = actionOf(line, i);
+    const { name, index } = actionOf(line, i + 1);
     if (items.length === MAX_BULK_DOCUMENTS) {
       throw new PushError(
         `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeEsBulk, type EsBulkMapping, frameEsBulk, MAX_BULK_DOCUMENTS } from "./es_bulk.ts";
+import {
+  decodeEsBulk,
+  type EsBulkMapping,
+  frameEsBulk,
+  MAX_BULK_DOCUMENTS,
+  unframeEsBulk,
+} from "./es_bulk.ts";
 import { PushError } from "./payload.ts";
 
 const MAPPING: EsBulkMapping = {
@@ -10,7 +16,7 @@ const MAPPING: EsBulkMapping = {
 
 function decode(lines: unknown[], mapping = MAPPING, receivedNs = 42n) {
   const body = lines.map((l) => typeof l === "string" ? l : JSON.stringify(l)).join("\n");
-  return decodeEsBulk(frameEsBulk(mapping, receivedNs, new TextEncoder().encode(body)));
+  return decodeEsBulk(new TextEncoder().encode(body), { ...mapping, receivedNs });
 }
 
 Deno.test("es bulk: times in RFC 3339, unix seconds, milliseconds, microseconds, nanoseconds", () => {
@@ -107,4 +113,45 @@ Deno.test("es bulk: documents with the same labels as strings or numbers share a
   assert.deepEqual(payload!.streams[0].ts, [42n, 42n, 1796032800000000001n]);
   // No field left for metadata: only the level that Loki would detect.
   assert.deepEqual(payload!.streams[0].metadata, Array(3).fill('{"detected_level":"unknown"}'));
+});
+
+Deno.test("unframeEsBulk: a record without a valid header line is refused", () => {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  assert.throws(() => unframeEsBulk(encode("{}")), /bulk record has no header line/);
+  assert.throws(() => unframeEsBulk(encode("{oops\n{}")), /bulk record header is not JSON/);
+  assert.throws(
+    () => unframeEsBulk(encode('{"streamFields":[],"msgFields":["m"],"timeField":"t"}\n')),
+    /bulk record header is malformed/,
+  );
+  const header = { ...MAPPING, receivedNs: 7n };
+  const [line, body] = frameEsBulk(encode('{"index":{}}\n{"message":"x"}'), header);
+  const unframed = unframeEsBulk(new Uint8Array([...line, ...body]));
+  assert.deepEqual(unframed.header, header);
+  assert.equal(decodeEsBulk(unframed.body, unframed.header).payload!.streams[0].lines[0], "x");
+});
+
+Deno.test("es bulk: each document joins the stream of its own labels, whatever came before", () => {
+  const mapping = { ...MAPPING, streamFields: ["app", "env"] };
+  const docs = [
+    { app: "x", env: "y" },
+    { app: "x", env: "y" },
+    { app: "z", env: 5 },
+    { app: "z", env: "y" },
+    { app: "z" },
+    { app: "x", env: "y" },
+    { app: "z", env: "y" },
+  ];
+  const { payload } = decode(
+    docs.flatMap((doc, i) => [{ index: {} }, { ...doc, message: `m${i}` }]),
+    mapping,
+  );
+  const linesByStream = Object.fromEntries(
+    payload!.streams.map((s) => [s.key, s.lines]),
+  );
+  assert.deepEqual(linesByStream, {
+    '{"app":"x","env":"y","service_name":"x"}': ["m0", "m1", "m5"],
+    '{"app":"z","env":"5","service_name":"z"}': ["m2"],
+    '{"app":"z","env":"y","service_name":"z"}': ["m3", "m6"],
+    '{"app":"z","service_name":"z"}': ["m4"],
+  });
 });

@@ -21,7 +21,7 @@ import { decodePush, type PushFormat } from "./decode.ts";
 import { Flusher } from "./flush.ts";
 import { MemBatch } from "./head.ts";
 import type { PushPayload } from "./payload.ts";
-import { Wal } from "./wal.ts";
+import { type RecordBody, Wal } from "./wal.ts";
 
 /** Ingest settings (the write-side flags of `loge serve`). */
 export interface IngestOptions {
@@ -56,7 +56,7 @@ export interface IngestSink {
   /** Ends an admission. */
   release(): void;
   /** Stores a validated payload of an admitted push. */
-  push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome>;
+  push(payload: PushPayload, format: PushFormat, body: RecordBody): Promise<PushOutcome>;
   /** Counters for `/api/v1/stats`. */
   readonly counters: Readonly<Record<string, number>>;
   /** Faults and WAL damage, for `/api/v1/stats`. */
@@ -232,7 +232,7 @@ export class Ingester implements IngestSink {
    *
    * @throws {StorageError} when the WAL cannot be written; nothing is stored.
    */
-  async push(payload: PushPayload, format: PushFormat, body: Uint8Array): Promise<PushOutcome> {
+  async push(payload: PushPayload, format: PushFormat, body: RecordBody): Promise<PushOutcome> {
     if (this.#closing) throw new ShuttingDownError();
     this.#lastPushMs = Date.now();
     const seq = this.#nextSeq++;

@@ -12,6 +12,9 @@ import { OtlpMapper, type OtlpPayload } from "./otlp.ts";
 import { decodeOtlpJson } from "./otlp_json.ts";
 import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
 import { PushError } from "./payload.ts";
+import { frameRecord, unframeRecord } from "./framed_record.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** What an OTLP body's mapping depends on. */
 export interface OtlpHeader {
@@ -21,30 +24,21 @@ export interface OtlpHeader {
   now: bigint;
 }
 
-const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
- * `body` behind its header line: the record the WAL keeps.
+ * `body` behind its header line: the record the WAL keeps, as its parts.
  *
  * @example
  * ```ts
  * import { frameOtlp, unframeOtlp } from "./otlp_record.ts";
  * import assert from "node:assert/strict";
- * const record = frameOtlp(new Uint8Array([1, 2]), { streamAttributes: ["service.name"], now: 7n });
- * const { header, body } = unframeOtlp(record);
- * assert.deepEqual(header, { streamAttributes: ["service.name"], now: 7n });
- * assert.deepEqual(body, new Uint8Array([1, 2]));
+ * const [line, body] = frameOtlp(new Uint8Array([1, 2]), { streamAttributes: ["service.name"], now: 7n });
+ * const unframed = unframeOtlp(new Uint8Array([...line, ...body]));
+ * assert.deepEqual(unframed.header, { streamAttributes: ["service.name"], now: 7n });
+ * assert.deepEqual(unframed.body, new Uint8Array([1, 2]));
  * ```
  */
-export function frameOtlp(body: Uint8Array, header: OtlpHeader): Uint8Array {
-  const line = encoder.encode(
-    `${JSON.stringify({ streamAttributes: header.streamAttributes, now: String(header.now) })}\n`,
-  );
-  const record = new Uint8Array(line.length + body.length);
-  record.set(line);
-  record.set(body, line.length);
-  return record;
+export function frameOtlp(body: Uint8Array, header: OtlpHeader): Uint8Array[] {
+  return frameRecord({ streamAttributes: header.streamAttributes, now: String(header.now) }, body);
 }
 
 /**
@@ -53,9 +47,8 @@ export function frameOtlp(body: Uint8Array, header: OtlpHeader): Uint8Array {
  * @throws {Error} when the record has no valid header line.
  */
 export function unframeOtlp(record: Uint8Array): { header: OtlpHeader; body: Uint8Array } {
-  const end = record.indexOf(0x0a);
-  if (end < 0) throw new Error("OTLP record has no header line");
-  const raw = JSON.parse(utf8.decode(record.subarray(0, end)));
+  const { header, body } = unframeRecord(record, "OTLP");
+  const raw = header as { streamAttributes?: unknown; now?: unknown } | null;
   if (
     !Array.isArray(raw?.streamAttributes) ||
     !raw.streamAttributes.every((a: unknown) => typeof a === "string") ||
@@ -63,10 +56,7 @@ export function unframeOtlp(record: Uint8Array): { header: OtlpHeader; body: Uin
   ) {
     throw new Error("OTLP record header is malformed");
   }
-  return {
-    header: { streamAttributes: raw.streamAttributes, now: BigInt(raw.now) },
-    body: record.subarray(end + 1),
-  };
+  return { header: { streamAttributes: raw.streamAttributes, now: BigInt(raw.now) }, body };
 }
 
 /**

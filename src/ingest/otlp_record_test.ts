@@ -40,6 +40,7 @@ Deno.test("unframeOtlp: a record without a valid header line is refused", () => 
     () => unframeOtlp(encode('{"now":"x","streamAttributes":[]}\n')),
     /header is malformed/,
   );
-  const { body } = unframeOtlp(frameOtlp(encode("a\nb"), header));
+  const [line, framed] = frameOtlp(encode("a\nb"), header);
+  const { body } = unframeOtlp(new Uint8Array([...line, ...framed]));
   assert.equal(new TextDecoder().decode(body), "a\nb");
 });

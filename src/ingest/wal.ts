@@ -62,6 +62,8 @@ export interface WalDamageCounters {
 }
 
 const HEADER = 17;
+/** Largest buffer kept for joining the records of one write (see `Wal.#join`). */
+const KEPT_WRITE_BUFFER = 16 * 1024 * 1024;
 const SUFFIX = ".wal";
 const NAME = /^(\d{1,20})\.wal$/;
 
@@ -73,32 +75,46 @@ interface Segment {
   bytes: number;
 }
 
+/**
+ * What a record holds: one buffer, or parts that follow each other (a header
+ * line, then the body as it arrived). Parts are written as they are, never
+ * joined: a push body is not copied on its way to disk.
+ */
+export type RecordBody = Uint8Array | readonly Uint8Array[];
+
 interface Pending {
-  record: Uint8Array;
+  parts: Uint8Array[];
+  bytes: number;
   seq: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
 
 /**
- * Encodes one record.
+ * One record as the parts written one after another: its header (length,
+ * checksum, sequence, format), then the body's parts.
  *
  * @example
  * ```ts
- * import { encodeRecord } from "./wal.ts";
+ * import { recordParts } from "./wal.ts";
  * import assert from "node:assert/strict";
- * assert.equal(encodeRecord(1, 1, new Uint8Array(3)).length, 20);
+ * const parts = recordParts(1, 1, [new Uint8Array(2), new Uint8Array(1)]);
+ * assert.deepEqual(parts.map((p) => p.length), [17, 2, 1]);
  * ```
  */
-export function encodeRecord(seq: number, format: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(HEADER + body.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, body.length + 1, true);
+export function recordParts(seq: number, format: number, body: RecordBody): Uint8Array[] {
+  const parts = body instanceof Uint8Array ? [body] : body;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const header = new Uint8Array(HEADER);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, length + 1, true);
   view.setBigUint64(8, BigInt(seq), true);
-  out[16] = format;
-  out.set(body, HEADER);
-  view.setUint32(4, crc32(out.subarray(8)), true);
-  return out;
+  header[16] = format;
+  let crc = crc32(header.subarray(8));
+  for (const part of parts) crc = crc32(part, crc);
+  view.setUint32(4, crc, true);
+  return [header, ...parts];
 }
 
 /** The end of the intact record at `at` whose sequence is above `after`, or -1. */
@@ -122,10 +138,10 @@ function recordEnd(bytes: Uint8Array, view: DataView, at: number, after: number)
  *
  * @example
  * ```ts
- * import { decodeRecords, encodeRecord, type WalDamage } from "./wal.ts";
+ * import { decodeRecords, recordParts, type WalDamage } from "./wal.ts";
  * import assert from "node:assert/strict";
- * const a = encodeRecord(1, 1, new Uint8Array([7]));
- * const b = encodeRecord(2, 1, new Uint8Array([8]));
+ * const a = recordParts(1, 1, new Uint8Array([7])).flatMap((part) => [...part]);
+ * const b = recordParts(2, 1, new Uint8Array([8])).flatMap((part) => [...part]);
  * b[17] ^= 1; // a flipped bit in the second record's body
  * const bytes = new Uint8Array([...a, ...b, 0, 0]);
  * const damage: WalDamage[] = [];
@@ -189,6 +205,7 @@ export class Wal {
   #active?: { segment: Segment; file: Deno.FsFile };
   #nextNumber = 1;
   #queue: Pending[] = [];
+  #writeBuffer = new Uint8Array(0);
   #writing?: Promise<void>;
   #rotate = false;
   /** Whether writes fail (a full disk): logged once per change, never sticky. */
@@ -264,14 +281,36 @@ export class Wal {
    *
    * @throws {StorageError} when the write or fsync fails; the next append tries a new segment.
    */
-  append(seq: number, format: number, body: Uint8Array): Promise<void> {
-    const record = encodeRecord(seq, format, body);
+  append(seq: number, format: number, body: RecordBody): Promise<void> {
+    const parts = recordParts(seq, format, body);
+    const bytes = parts.reduce((n, part) => n + part.length, 0);
     this.lastSeq = seq;
     const done = new Promise<void>((resolve, reject) =>
-      this.#queue.push({ record, seq, resolve, reject })
+      this.#queue.push({ parts, bytes, seq, resolve, reject })
     );
     this.#writing ??= this.#drain();
     return done;
+  }
+
+  /**
+   * The records of `batch` in one buffer, for one write: a buffer kept from
+   * batch to batch (up to {@linkcode KEPT_WRITE_BUFFER} bytes), whose pages
+   * are already mapped, where a new one would fault in each of its pages.
+   */
+  #join(batch: Pending[], size: number): Uint8Array {
+    let joined = this.#writeBuffer;
+    if (size > joined.length) {
+      joined = new Uint8Array(Math.max(size, Math.min(2 * joined.length, KEPT_WRITE_BUFFER)));
+      if (joined.length <= KEPT_WRITE_BUFFER) this.#writeBuffer = joined;
+    }
+    let at = 0;
+    for (const p of batch) {
+      for (const part of p.parts) {
+        joined.set(part, at);
+        at += part.length;
+      }
+    }
+    return joined;
   }
 
   async #drain(): Promise<void> {
@@ -280,19 +319,14 @@ export class Wal {
         const batch = this.#queue;
         this.#queue = [];
         let size = 0;
-        for (const p of batch) size += p.record.length;
-        const joined = new Uint8Array(size);
-        let at = 0;
-        for (const p of batch) {
-          joined.set(p.record, at);
-          at += p.record.length;
-        }
+        for (const p of batch) size += p.bytes;
         try {
           if (!this.#active || this.#rotate || this.#active.segment.bytes >= this.#segmentBytes) {
             await this.#startSegment();
           }
           const { segment, file } = this.#active!;
-          for (let done = 0; done < joined.length;) done += await file.write(joined.subarray(done));
+          const joined = this.#join(batch, size);
+          for (let done = 0; done < size;) done += await file.write(joined.subarray(done, size));
           await file.syncData();
           if (segment.last === 0) segment.first = batch[0].seq;
           segment.last = batch[batch.length - 1].seq;

@@ -154,10 +154,10 @@ export async function handleEsBulk(
   let items: EsBulkItem[] = [];
   try {
     await receivePush(req, ingester, limits, PushFormat.EsBulk, (body) => {
-      const record = frameEsBulk(mapping, BigInt(Date.now()) * 1_000_000n, body);
-      const decoded = decodeEsBulk(record);
+      const header = { ...mapping, receivedNs: BigInt(Date.now()) * 1_000_000n };
+      const decoded = decodeEsBulk(body, header);
       items = decoded.items;
-      return { payload: decoded.payload, record };
+      return { payload: decoded.payload, record: frameEsBulk(body, header) };
     });
   } catch (error) {
     return errorResponse(error, esFlavor);

@@ -18,6 +18,7 @@ import {
 } from "../ingest/decode.ts";
 import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
 import type { PushPayload } from "../ingest/payload.ts";
+import type { RecordBody } from "../ingest/wal.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -65,7 +66,7 @@ export async function receivePush(
   ingester: IngestSink,
   limits: PushLimits,
   format: PushFormat,
-  decode: (body: Uint8Array) => { payload?: PushPayload; record: Uint8Array } = (body) => ({
+  decode: (body: Uint8Array) => { payload?: PushPayload; record: RecordBody } = (body) => ({
     payload: decodePush(format, body),
     record: body,
   }),
