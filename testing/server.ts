@@ -64,7 +64,7 @@ export async function startServer(
       throw new Error(`server exited before listening:\n${out}${err}`);
     }
     out += value;
-    url = /listening on (http:\/\/localhost:\d+)/.exec(out)?.[1];
+    url = /listening on (https?:\/\/localhost:\d+)/.exec(out)?.[1];
   }
   const outDone = (async () => {
     while (!(await reader.read()).done) { /* drain */ }

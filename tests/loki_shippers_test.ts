@@ -11,8 +11,12 @@ import { withServer } from "../testing/server.ts";
 const SHIPPERS = new URL("./shippers/", import.meta.url).pathname;
 const T0 = 1_700_000_000_000n * 1_000_000n;
 
-/** Runs `node run.mjs <shipper> <url>`; it must exit 0 without complaint. */
-async function ship(shipper: string, url: string): Promise<void> {
+/**
+ * Runs `node run.mjs <shipper> <url> [key]`; it must exit 0 without complaint,
+ * unless it is to be `refused` (pino-loki drops what fails at exit silently:
+ * the caller checks that nothing was stored).
+ */
+async function ship(shipper: string, url: string, key = "", refused = false): Promise<void> {
   for (const pkg of ["pino", "pino-loki", "winston", "winston-loki", "snappy"]) {
     try {
       await Deno.stat(`${SHIPPERS}node_modules/${pkg}/package.json`);
@@ -23,11 +27,12 @@ async function ship(shipper: string, url: string): Promise<void> {
     }
   }
   const out = await new Deno.Command("node", {
-    args: [`${SHIPPERS}run.mjs`, shipper, url],
+    args: [`${SHIPPERS}run.mjs`, shipper, url, ...(key ? [key] : [])],
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
+  if (refused) return;
   assert.equal(out.code, 0, `${shipper} exited with ${out.code}: ${stderr}`);
   assert.equal(stderr, "", `${shipper} complained`);
 }
@@ -115,4 +120,18 @@ Deno.test("winston + winston-loki with json: true (structured metadata) read bac
     await ship("winston-json", url);
     assert.deepEqual(await stored(url, "billing-json"), winstonLines("billing-json", true));
   });
+});
+
+Deno.test("with --push-api-key, pino-loki and winston-loki send the key as basic auth; without it they are refused", async () => {
+  const key = "shipper-k3y-5d1e";
+  await withServer(async ({ url }) => {
+    await ship("pino", url, "wrong", true);
+    await ship("winston", url, "", true);
+    assert.deepEqual(await stored(url, "checkout"), []);
+    assert.deepEqual(await stored(url, "billing"), []);
+    await ship("pino", url, key);
+    await ship("winston", url, key);
+    assert.equal((await stored(url, "checkout")).length, 4);
+    assert.deepEqual(await stored(url, "billing"), winstonLines("billing", false));
+  }, { args: ["--push-api-key", key] });
 });

@@ -5,6 +5,7 @@
  */
 
 import { join } from "node:path";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler } from "../server/app.ts";
@@ -136,6 +137,23 @@ export const SERVE_FLAGS = {
     env: "LOGE_API_KEY",
     help:
       "bearer token required by the read endpoints and the UI's data calls; empty disables auth",
+  },
+  "push-api-key": {
+    kind: "string",
+    default: "",
+    env: "LOGE_PUSH_API_KEY",
+    help:
+      "bearer token (or basic-auth password) required by the push endpoints; empty leaves them open",
+  },
+  "tls-cert": {
+    kind: "string",
+    default: "",
+    help: "PEM certificate chain to serve HTTPS with (needs --tls-key)",
+  },
+  "tls-key": {
+    kind: "string",
+    default: "",
+    help: "PEM private key of --tls-cert",
   },
   "max-body-size": {
     kind: "bytes",
@@ -292,6 +310,7 @@ export async function serve(args: string[]): Promise<void> {
         "expected whole seconds from 1s to 168h (the lifetimes S3 accepts for presigned URLs)",
     );
   }
+  const tls = await readTls(flags["tls-cert"] as string, flags["tls-key"] as string);
   const outputPath = flags["output-path"] as string;
   const multiTenant = flags["multi-tenant"] as boolean;
   const settings = { flags, ingesting, node, presignExpiry };
@@ -305,9 +324,10 @@ export async function serve(args: string[]): Promise<void> {
     : undefined;
   const server = Deno.serve({
     port: flags.port as number,
+    ...tls,
     onListen: ({ port }) =>
       console.log(
-        `loge listening on http://localhost:${port} (data in ${outputPath}${
+        `loge listening on ${tls ? "https" : "http"}://localhost:${port} (data in ${outputPath}${
           multiTenant ? `, a folder per tenant in ${join(outputPath, "tenants")}` : ""
         })`,
       ),
@@ -332,6 +352,53 @@ export async function serve(args: string[]): Promise<void> {
   if (router) await router.close();
   else await root.close();
   log("stopped");
+}
+
+/**
+ * The certificate and key of `--tls-cert` and `--tls-key`, read and checked
+ * before anything is opened: both PEM, parseable, and the key the
+ * certificate's. None when both flags are empty.
+ *
+ * @throws {UsageError} naming the flag when one is missing, unreadable, not
+ * PEM or not a pair.
+ */
+async function readTls(
+  certPath: string,
+  keyPath: string,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (certPath === "" && keyPath === "") return undefined;
+  if (certPath === "" || keyPath === "") {
+    throw new UsageError(
+      `--tls-cert and --tls-key go together: ${
+        certPath === "" ? "--tls-cert" : "--tls-key"
+      } is missing`,
+    );
+  }
+  const read = async (flag: string, path: string, block: RegExp, what: string) => {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      throw new UsageError(`cannot read ${flag} ${path}: ${(error as Error).message}`);
+    }
+    if (!block.test(text)) throw new UsageError(`${flag} ${path} holds no PEM ${what}`);
+    return text;
+  };
+  const cert = await read("--tls-cert", certPath, /-----BEGIN CERTIFICATE-----/, "certificate");
+  const key = await read("--tls-key", keyPath, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key");
+  const parse = <T>(flag: string, path: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (error) {
+      throw new UsageError(`cannot parse ${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  const certificate = parse("--tls-cert", certPath, () => new X509Certificate(cert));
+  const privateKey = parse("--tls-key", keyPath, () => createPrivateKey(key));
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new UsageError(`--tls-key ${keyPath} is not the private key of --tls-cert ${certPath}`);
+  }
+  return { cert, key };
 }
 
 /** Whether `path` exists. */
@@ -454,6 +521,7 @@ async function openStore(
     maxBodyBytes: flags["max-body-size"] as number,
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
+    pushApiKey: flags["push-api-key"] as string,
     compactor,
     coldTier: tier,
     tails,

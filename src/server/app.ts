@@ -11,7 +11,7 @@ import type { Quarantine } from "../storage/quarantine.ts";
 import { createAssets } from "./assets.ts";
 import { bearerCheck } from "./auth.ts";
 import { BodyBudget } from "./body.ts";
-import { errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
+import { type ErrorFlavor, errorResponse, HttpError, logeFlavor, lokiFlavor } from "./errors.ts";
 import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
@@ -24,7 +24,7 @@ import { handleTail } from "./tail.ts";
 import { handleLokiTail } from "./loki/tail.ts";
 import type { TailHub } from "../tail/hub.ts";
 import type { EsBulkMapping } from "../ingest/es_bulk.ts";
-import { ES_CHECKS, esInfo, handleEsBulk, isEsClient } from "./es_bulk.ts";
+import { ES_CHECKS, esFlavor, esInfo, handleEsBulk, isEsClient } from "./es_bulk.ts";
 import { handleOtlpLogs } from "./otlp.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 import type { CompactionStats } from "../storage/compactor.ts";
@@ -42,6 +42,8 @@ export interface AppOptions {
   readTimeoutMs: number;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
+  /** Bearer token required by the push endpoints; "" leaves them open. */
+  pushApiKey?: string;
   /** What compaction has before it and is doing, for `/api/v1/stats` (none on a query-only node). */
   compactor?: { stats(): CompactionStats };
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */
@@ -160,6 +162,12 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     authorize(req);
     return handler(req, params);
   };
+  // Push routes check their key before anything else, the body unread.
+  const authorizePush = bearerCheck(options.pushApiKey ?? "");
+  const pushGuarded = (handler: Handler): Handler => (req, params) => {
+    authorizePush(req);
+    return handler(req, params);
+  };
   // The web UI, with the query limits the server enforces.
   const assets = createAssets({ DEFAULT_LIMIT, MAX_LIMIT });
   const routes: [string, URLPattern, Handler][] = [
@@ -177,23 +185,24 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "POST",
       new URLPattern({ pathname: "/api/v1/push" }),
-      (req) => handlePush(req, ingester, pushLimits),
+      pushGuarded((req) => handlePush(req, ingester, pushLimits)),
     ],
     [
       "POST",
       new URLPattern({ pathname: "/loki/api/v1/push" }),
-      (req) => handleLokiPush(req, ingester, pushLimits),
+      pushGuarded((req) => handleLokiPush(req, ingester, pushLimits)),
     ],
     ...["/otlp/v1/logs", "/v1/logs"].map((pathname): [string, URLPattern, Handler] => [
       "POST",
       new URLPattern({ pathname }),
-      (req) =>
+      pushGuarded((req) =>
         handleOtlpLogs(
           req,
           ingester,
           pushLimits,
           options.otlpStreamAttributes ?? OTLP_STREAM_ATTRIBUTES,
-        ),
+        )
+      ),
     ]),
     [
       "POST",
@@ -247,7 +256,10 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
     ...lokiRoutes(engine, authorize),
     ...tailRoutes(options.tails, guarded),
-    ...esRoutes(options.esBulk, ingester, pushLimits),
+    ...esRoutes(
+      options.esBulk,
+      pushGuarded((req) => handleEsBulk(req, ingester, pushLimits, options.esBulk!)),
+    ),
   ];
   const table = new RouteTable(routes);
   return async (req) => {
@@ -268,10 +280,19 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       }
       throw new HttpError(404, `no route for ${url.pathname}`);
     } catch (error) {
-      // Loki's API answers errors in Loki's plain text.
-      return errorResponse(error, url.pathname.startsWith("/loki/") ? lokiFlavor : logeFlavor);
+      return errorResponse(error, flavorOf(url.pathname));
     }
   };
+}
+
+/**
+ * How errors on `pathname` are written: Loki's API answers in Loki's plain
+ * text, Elasticsearch's in its JSON, the rest in loge's.
+ */
+function flavorOf(pathname: string): ErrorFlavor {
+  if (pathname.startsWith("/loki/")) return lokiFlavor;
+  if (pathname.startsWith("/insert/elasticsearch") || pathname.endsWith("/_bulk")) return esFlavor;
+  return logeFlavor;
 }
 
 /** The live tail routes over `tails`: server-sent events, and Loki's WebSocket. */
@@ -293,8 +314,7 @@ function tailRoutes(
 /** Elasticsearch's bulk API and the checks its clients make, at `/` and under `/insert/elasticsearch`. */
 function esRoutes(
   mapping: EsBulkMapping | undefined,
-  ingester: IngestSink,
-  limits: PushLimits,
+  bulk: Handler,
 ): [string, URLPattern, Handler][] {
   if (!mapping) return [];
   const prefix = "{/insert/elasticsearch}?";
@@ -303,7 +323,7 @@ function esRoutes(
     [
       "POST",
       new URLPattern({ pathname: `${prefix}{/:index}?/_bulk` }),
-      (req) => handleEsBulk(req, ingester, limits, mapping),
+      bulk,
     ],
     ...Object.entries(ES_CHECKS).map(([path, answer]): [string, URLPattern, Handler] => [
       "GET",

@@ -18,7 +18,7 @@ import {
 } from "../ingest/es_bulk.ts";
 import { PushFormat } from "../ingest/decode.ts";
 import type { IngestSink } from "../ingest/ingester.ts";
-import { type ErrorFlavor, errorResponse } from "./errors.ts";
+import type { ErrorFlavor } from "./errors.ts";
 import { type PushLimits, receivePush } from "./push.ts";
 
 /** Elasticsearch's answers carry this header; `@elastic/elasticsearch` 8 refuses answers without it. */
@@ -38,11 +38,32 @@ function esText(json: string, status = 200): Response {
   });
 }
 
-/** Errors in Elasticsearch's shape: `{"error":{"type","reason"},"status"}`. */
-const esFlavor: ErrorFlavor = (message, { status, headers }) =>
+/** Elasticsearch's error types by status; `parse_exception` for the other 4xx. */
+const ERROR_TYPES: Record<number, string> = {
+  401: "security_exception",
+  404: "index_not_found_exception",
+  413: "content_too_long",
+  503: "es_rejected_execution_exception",
+};
+
+/**
+ * Errors in Elasticsearch's shape: `{"error":{"type","reason"},"status"}`.
+ *
+ * @example
+ * ```ts
+ * import { esFlavor } from "./es_bulk.ts";
+ * import assert from "node:assert/strict";
+ * const res = esFlavor("invalid API key", { status: 401, headers: {} });
+ * assert.deepEqual(await res.json(), {
+ *   error: { type: "security_exception", reason: "invalid API key" },
+ *   status: 401,
+ * });
+ * ```
+ */
+export const esFlavor: ErrorFlavor = (message, { status, headers }) =>
   new Response(
     JSON.stringify({
-      error: { type: status === 413 ? "content_too_long" : "parse_exception", reason: message },
+      error: { type: ERROR_TYPES[status] ?? "parse_exception", reason: message },
       status,
     }),
     {
@@ -141,8 +162,10 @@ export function bulkAnswer(took: number, items: readonly EsBulkItem[]): string {
 /**
  * `POST /_bulk`: stores the documents that map to lines and answers
  * `{"took","errors","items"}` with one item per action (201, or 400 with the
- * reason). A malformed body is a 400 in Elasticsearch's error shape with
- * nothing stored.
+ * reason).
+ *
+ * @throws {PushError} when the body is malformed (400 in Elasticsearch's
+ * error shape, {@linkcode esFlavor}): nothing is stored.
  */
 export async function handleEsBulk(
   req: Request,
@@ -152,15 +175,11 @@ export async function handleEsBulk(
 ): Promise<Response> {
   const started = Date.now();
   let items: EsBulkItem[] = [];
-  try {
-    await receivePush(req, ingester, limits, PushFormat.EsBulk, (body) => {
-      const header = { ...mapping, receivedNs: BigInt(Date.now()) * 1_000_000n };
-      const decoded = decodeEsBulk(body, header);
-      items = decoded.items;
-      return { payload: decoded.payload, record: frameEsBulk(body, header) };
-    });
-  } catch (error) {
-    return errorResponse(error, esFlavor);
-  }
+  await receivePush(req, ingester, limits, PushFormat.EsBulk, (body) => {
+    const header = { ...mapping, receivedNs: BigInt(Date.now()) * 1_000_000n };
+    const decoded = decodeEsBulk(body, header);
+    items = decoded.items;
+    return { payload: decoded.payload, record: frameEsBulk(body, header) };
+  });
   return esText(bulkAnswer(Date.now() - started, items));
 }

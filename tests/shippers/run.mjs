@@ -1,13 +1,15 @@
 // Runs a real log shipper against a loge server, as its users run it, and
-// exits once everything is sent: `node run.mjs <shipper> <loge url>`, where
+// exits once everything is sent: `node run.mjs <shipper> <loge url> [push key]`, where
 // <shipper> is `pino` (pino + pino-loki, JSON), `winston` (winston +
 // winston-loki, snappy protobuf) or `winston-json` (winston-loki with
 // `json: true`). The lines logged are the ones tests/loki_shippers_test.ts
-// expects back. Exit code 1: the shipper reported an error; 2: timeout.
+// expects back. With a push key, the shipper sends it as its users configure
+// credentials: HTTP basic auth with the key as password. Exit code 1: the
+// shipper reported an error; 2: timeout.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const [shipper, url] = process.argv.slice(2);
+const [shipper, url, key] = process.argv.slice(2);
 
 /** First timestamp, in milliseconds; each line is 1 ms later. */
 const T0 = 1_700_000_000_000;
@@ -27,6 +29,7 @@ if (shipper === "pino") {
       labels: { app: "checkout", env: "test" },
       propsToLabels: ["component"],
       structuredMetaKey: "meta",
+      ...(key ? { basicAuth: { username: "pino", password: key } } : {}),
     },
   });
   let now = T0;
@@ -51,6 +54,7 @@ if (shipper === "pino") {
     interval: 0.2,
     replaceTimestamp: false,
     clearOnError: true,
+    ...(key ? { basicAuth: `winston:${key}` } : {}),
     onConnectionError: (error) => {
       console.error(`${shipper}: ${error.message}`);
       failed = true;
