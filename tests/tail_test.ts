@@ -72,6 +72,7 @@ async function pushConcurrently(
   pushers: number,
   rounds: number,
   stop?: () => boolean,
+  pauseMs = 0,
 ): Promise<Row[]> {
   const pushed: Row[] = [];
   await Promise.all(Array.from({ length: pushers }, async (_, p) => {
@@ -87,6 +88,7 @@ async function pushConcurrently(
         await push(url, rows);
         pushed.push(...rows);
       }
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   }));
   return pushed;
@@ -185,7 +187,8 @@ Deno.test("live tail: start replays the stored lines since start, then goes on l
     // Pushers run while the clients connect; every line they push is at or after start
     // (late ones too), so each must reach each client once, replayed or live.
     let stop = false;
-    const pushing = pushConcurrently(url, "seam", start + 3n * HOUR, 3, 1000, () => stop);
+    // Paced, so that what they push in the half second stays under the replay's limit.
+    const pushing = pushConcurrently(url, "seam", start + 3n * HOUR, 3, 1000, () => stop, 5);
     await sleep(200);
     const params = { query: '{app="seam"}', start: String(start), limit: "5000" };
     const [ws, sse] = await Promise.all([openWsTail(url, params), openSseTail(url, params)]);

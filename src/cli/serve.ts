@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
-import { createHandler } from "../server/app.ts";
+import { createHandler, MAX_CONCURRENT_QUERIES } from "../server/app.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 import { type EngineContext, QueryEngine } from "../query/engine.ts";
 import { selectVisible } from "../query/snapshot.ts";
@@ -137,6 +137,18 @@ export const SERVE_FLAGS = {
     env: "LOGE_API_KEY",
     help:
       "bearer token required by the read endpoints and the UI's data calls; empty disables auth",
+  },
+  "query-timeout": {
+    kind: "duration",
+    default: "60s",
+    help:
+      "how long a query may run, its wait for a turn included, before it stops (504); 0s: no limit",
+  },
+  "max-concurrent-queries": {
+    kind: "int",
+    default: String(MAX_CONCURRENT_QUERIES),
+    min: 1,
+    help: "queries run at once; as many more wait for a turn, and others are refused (429)",
   },
   "push-api-key": {
     kind: "string",
@@ -522,6 +534,8 @@ async function openStore(
     readTimeoutMs: flags["read-timeout"] as number,
     apiKey: flags["api-key"] as string,
     pushApiKey: flags["push-api-key"] as string,
+    queryTimeoutMs: flags["query-timeout"] as number,
+    maxConcurrentQueries: flags["max-concurrent-queries"] as number,
     compactor,
     coldTier: tier,
     tails,

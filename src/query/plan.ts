@@ -12,6 +12,7 @@
  * @module
  */
 
+import { checkDeadline } from "./deadline.ts";
 import type { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
@@ -151,7 +152,10 @@ export async function inParallel<T>(
 ): Promise<void> {
   let next = 0;
   const run = async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length) {
+      checkDeadline();
+      await fn(items[next++]);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }

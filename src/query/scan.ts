@@ -7,6 +7,7 @@
  * @module
  */
 
+import { checkDeadline } from "./deadline.ts";
 import type { Block } from "../storage/block_codec.ts";
 import type { MemStream } from "../ingest/head.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
@@ -106,6 +107,7 @@ export async function readUnits(
   warnings: string[],
   read?: ReadFigures,
 ): Promise<Columns[]> {
+  checkDeadline();
   const out = new Array<Columns>(units.length);
   const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
   const { blockCache } = ctx;
@@ -171,6 +173,7 @@ export function scanColumns(
   emit: (ts: bigint, line: string, metadata: string | undefined) => void,
   read?: ReadFigures,
 ): void {
+  checkDeadline();
   const from = lowerBound(cols.ts, lo);
   const to = upperBound(cols.ts, hi);
   if (read) countLines(read, cols, from, to);

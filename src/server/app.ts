@@ -16,6 +16,7 @@ import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
 import { RouteTable } from "./route_table.ts";
+import { ReadGate } from "./read_gate.ts";
 import { handlePush, type PushLimits } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
@@ -44,6 +45,10 @@ export interface AppOptions {
   apiKey: string;
   /** Bearer token required by the push endpoints; "" leaves them open. */
   pushApiKey?: string;
+  /** Queries run at once (as many more may wait); {@linkcode MAX_CONCURRENT_QUERIES} without it. */
+  maxConcurrentQueries?: number;
+  /** Milliseconds a query may take; 0 or none: no deadline. */
+  queryTimeoutMs?: number;
   /** What compaction has before it and is doing, for `/api/v1/stats` (none on a query-only node). */
   compactor?: { stats(): CompactionStats };
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */
@@ -86,6 +91,9 @@ function compactionStats(c: CompactionStats | undefined): Record<string, unknown
     },
   };
 }
+
+/** Queries run at once by default (`--max-concurrent-queries`). */
+export const MAX_CONCURRENT_QUERIES = 16;
 
 /** Largest bodies that fit in memory at once (see {@linkcode BodyBudget}). */
 const BODY_BUDGET_BODIES = 8;
@@ -158,7 +166,16 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     readTimeoutMs: options.readTimeoutMs,
     budget: new BodyBudget(BODY_BUDGET_BODIES * options.maxBodyBytes),
   };
-  const guarded = (handler: Handler): Handler => (req, params) => {
+  const gate = new ReadGate({
+    authorize,
+    maxConcurrent: options.maxConcurrentQueries ?? MAX_CONCURRENT_QUERIES,
+    timeoutMs: options.queryTimeoutMs ?? 0,
+  });
+  // Read routes: the key, then a turn among the queries, within the deadline.
+  const guarded = (handler: Handler): Handler => (req, params) =>
+    gate.run(req, async () => await handler(req, params));
+  // Tails last as long as their clients: the key only.
+  const authorized = (handler: Handler): Handler => (req, params) => {
     authorize(req);
     return handler(req, params);
   };
@@ -254,8 +271,8 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       }),
     ],
     // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
-    ...lokiRoutes(engine, authorize),
-    ...tailRoutes(options.tails, guarded),
+    ...lokiRoutes(engine, gate),
+    ...tailRoutes(options.tails, authorized),
     ...esRoutes(
       options.esBulk,
       pushGuarded((req) => handleEsBulk(req, ingester, pushLimits, options.esBulk!)),

@@ -14,6 +14,7 @@ import { PushError } from "../ingest/payload.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
 import { IngestDisabledError } from "../ingest/no_ingest.ts";
 import { QueryError } from "./read_request.ts";
+import { QueryTimeoutError } from "../query/deadline.ts";
 import { StorageError } from "../storage/storage_error.ts";
 import { TailLimitError } from "../tail/hub.ts";
 import { json } from "./respond.ts";
@@ -70,6 +71,7 @@ const ERROR_TABLE = [
   entry(HttpError, (e) => ({ status: e.status, details: e.details, headers: e.headers })),
   entry(PushError, (e) => ({ status: 400, details: { stream: e.stream, value: e.value } })),
   entry(QueryError, (e) => ({ status: 400, details: { position: e.position } })),
+  entry(QueryTimeoutError, () => ({ status: 504 })),
   entry(ShuttingDownError, () => ({ status: 503, headers: { "retry-after": "1" } })),
   entry(TailLimitError, () => ({ status: 429, headers: { "retry-after": "5" } })),
   entry(IngestDisabledError, () => ({ status: 503 })),

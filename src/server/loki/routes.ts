@@ -22,6 +22,7 @@ import { QueryError } from "../read_request.ts";
 import { optionalSelector, parseQuery, selectorMatchers } from "./query_text.ts";
 import { CATEGORIZE_LABELS, encodeStreams, lokiStats, wantsCategorized } from "./encode.ts";
 import { drilldownRoutes } from "./drilldown_routes.ts";
+import type { ReadGate } from "../read_gate.ts";
 import { isMetricQuery } from "../../query/metric/parse.ts";
 import { metricInstant, metricRange } from "./metric_query.ts";
 import {
@@ -131,19 +132,18 @@ const VERSION = denoConfig.version;
 
 /**
  * Loki's read routes as `[method, pattern, handler]`, each also answering
- * POST with a form body, each answering errors in Loki's plain text. `guard`
- * checks the API key of the routes that read data (`/ready`, `buildinfo`
- * and `format_query` read none).
+ * POST with a form body, each answering errors in Loki's plain text. The
+ * routes that read data pass through `gate` (the API key, a turn among the
+ * queries, the deadline); `/ready`, `buildinfo` and `format_query` read none.
  */
 export function lokiRoutes(
   engine: QueryEngine,
-  guard: (req: Request) => void,
+  gate: ReadGate,
 ): [string, URLPattern, LokiHandler][] {
   const v1 = (path: string) => new URLPattern({ pathname: `/loki/api/v1/${path}` });
   const loki = (handler: LokiHandler, guarded = true): LokiHandler => async (req, p) => {
     try {
-      if (guarded) guard(req);
-      return await handler(req, p);
+      return await (guarded ? gate.run(req, async () => await handler(req, p)) : handler(req, p));
     } catch (error) {
       return errorResponse(error, lokiFlavor);
     }

@@ -1,0 +1,92 @@
+/**
+ * `--query-timeout` and `--max-concurrent-queries` on the real server: a
+ * query past its deadline stops and answers 504 with the reason, in loge's
+ * and Loki's shapes, while the server goes on answering; queries beyond the
+ * running and waiting bound answer 429 with `Retry-After`, and the admitted
+ * ones all complete.
+ */
+
+import assert from "node:assert/strict";
+import { withServer } from "../testing/server.ts";
+
+const T0 = 1_790_000_000_000_000_000n;
+const LINES = 200_000;
+const PER_PUSH = 20_000;
+
+/** Pushes `LINES` lines of a few shapes to `{app="load"}`, a microsecond apart. */
+async function load(url: string): Promise<void> {
+  for (let at = 0; at < LINES; at += PER_PUSH) {
+    const values = Array.from({ length: PER_PUSH }, (_, i) => {
+      const n = at + i;
+      return [
+        String(T0 + BigInt(n) * 1000n),
+        `GET /api/item/${n % 977} status=${200 + (n % 7)} took=${n % 101}ms user=u${n % 313}`,
+      ];
+    });
+    const res = await fetch(`${url}/api/v1/push`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ streams: [{ stream: { app: "load" }, values }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+}
+
+/** A query that reads every line and matches none: its work grows with the lines. */
+const SLOW = { query: '{app="load"} |~ "(item/9+1|user=x).*took=[0-9]+s"', limit: 10, start: "0" };
+
+function querySlow(url: string): Promise<Response> {
+  return fetch(`${url}/api/v1/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(SLOW),
+  });
+}
+
+Deno.test("query limits: a query past --query-timeout stops with 504 and its reason; the server goes on answering", async () => {
+  await withServer(async ({ url }) => {
+    await load(url);
+    const res = await querySlow(url);
+    const body = await res.json();
+    assert.equal(res.status, 504, JSON.stringify(body));
+    assert.equal(body.status, "error");
+    assert.match(body.error, /query did not finish within 0\.02s \(--query-timeout\)/);
+    const params = new URLSearchParams({ query: SLOW.query, start: "0", limit: "10" });
+    const loki = await fetch(`${url}/loki/api/v1/query_range?${params}`);
+    assert.equal(loki.status, 504);
+    assert.match(await loki.text(), /^query did not finish within 0\.02s/);
+    const labels = await fetch(`${url}/loki/api/v1/labels?start=0`);
+    assert.equal(labels.status, 200);
+    assert.deepEqual((await labels.json()).data, ["app"]);
+  }, { args: ["--query-timeout", "20ms"] });
+});
+
+Deno.test("query limits: beyond --max-concurrent-queries running and as many waiting, 429 with Retry-After", async () => {
+  await withServer(async ({ url }) => {
+    await load(url);
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const res = await querySlow(url);
+        return {
+          status: res.status,
+          retry: res.headers.get("retry-after"),
+          body: await res.json(),
+        };
+      }),
+    );
+    const refused = answers.filter((a) => a.status === 429);
+    const done = answers.filter((a) => a.status === 200);
+    assert.equal(refused.length + done.length, answers.length, JSON.stringify(answers));
+    // One runs, one waits for its turn; the others arrive while both are taken.
+    assert.ok(done.length >= 2, JSON.stringify(answers));
+    assert.ok(refused.length >= 1, JSON.stringify(answers));
+    for (const r of refused) {
+      assert.equal(r.retry, "1");
+      assert.match(
+        r.body.error,
+        /too many queries at once: 1 running and 1 waiting \(--max-concurrent-queries\)/,
+      );
+    }
+    for (const d of done) assert.deepEqual(d.body.data, []);
+  }, { args: ["--max-concurrent-queries", "1", "--query-timeout", "0s"] });
+});
