@@ -93,7 +93,7 @@ export async function startServer(
 /** Runs `fn` with a fresh server, stopping it and removing its folder after. */
 export async function withServer(
   fn: (server: TestServer) => Promise<void>,
-  options: { args?: string[] } = {},
+  options: { dir?: string; args?: string[] } = {},
 ): Promise<void> {
   const server = await startServer(options);
   try {

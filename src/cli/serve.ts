@@ -167,6 +167,11 @@ export const SERVE_FLAGS = {
     default: "",
     help: "PEM private key of --tls-cert",
   },
+  "max-line-size": {
+    kind: "bytes",
+    default: "256KiB",
+    help: "longest line a push may carry (400 beyond, nothing stored); 0: no limit",
+  },
   "max-body-size": {
     kind: "bytes",
     default: "10MiB",
@@ -535,6 +540,7 @@ async function openStore(
     apiKey: flags["api-key"] as string,
     pushApiKey: flags["push-api-key"] as string,
     queryTimeoutMs: flags["query-timeout"] as number,
+    maxLineBytes: flags["max-line-size"] as number,
     maxConcurrentQueries: flags["max-concurrent-queries"] as number,
     compactor,
     coldTier: tier,

@@ -16,6 +16,7 @@ import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
 import { RouteTable } from "./route_table.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "../ingest/push_limits.ts";
 import { ReadGate } from "./read_gate.ts";
 import { handlePush, type PushLimits } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
@@ -41,6 +42,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Milliseconds a push body may take to arrive. */
   readTimeoutMs: number;
+  /** Longest line in bytes; {@linkcode DEFAULT_MAX_LINE_BYTES} without it, 0: no limit. */
+  maxLineBytes?: number;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
   /** Bearer token required by the push endpoints; "" leaves them open. */
@@ -165,6 +168,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     maxBodyBytes: options.maxBodyBytes,
     readTimeoutMs: options.readTimeoutMs,
     budget: new BodyBudget(BODY_BUDGET_BODIES * options.maxBodyBytes),
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
   };
   const gate = new ReadGate({
     authorize,

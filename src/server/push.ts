@@ -19,6 +19,7 @@ import {
 import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
 import type { PushPayload } from "../ingest/payload.ts";
 import type { RecordBody } from "../ingest/wal.ts";
+import { checkPushLimits } from "../ingest/push_limits.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -27,6 +28,8 @@ export interface PushLimits {
   maxBodyBytes: number;
   readTimeoutMs: number;
   budget: BodyBudget;
+  /** Longest line in bytes (`--max-line-size`); 0: no limit. */
+  maxLineBytes: number;
 }
 
 /**
@@ -94,7 +97,9 @@ export async function receivePush(
     }
     try {
       const { payload, record } = decode(body);
-      return payload && await ingester.push(payload, format, record);
+      if (payload === undefined) return undefined;
+      checkPushLimits(payload, limits.maxLineBytes);
+      return await ingester.push(payload, format, record);
     } finally {
       ingester.release();
     }

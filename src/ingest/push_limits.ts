@@ -1,0 +1,89 @@
+/**
+ * The limits a push is held to when it arrives, after it is decoded and
+ * before anything is stored, whatever its format: the size of a line
+ * (`--max-line-size`) and the number of labels of a stream (Loki's
+ * `max_label_names_per_series`). A push over either is refused whole (400,
+ * naming the stream). They are not checked again when the WAL is replayed:
+ * what was acknowledged stays stored whatever the limits are then.
+ *
+ * @module
+ */
+
+import { PushError, type PushPayload } from "./payload.ts";
+
+/** Most labels a stream may have (Loki's default `max_label_names_per_series`). */
+export const MAX_LABEL_NAMES_PER_STREAM = 15;
+
+/** Longest line by default, in bytes of UTF-8 (Loki's default `max_line_size`). */
+export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
+
+/** Labels per stream key, for keys seen lately; starts over when full. */
+const labelCounts = new Map<string, number>();
+const LABEL_COUNT_CACHE_SIZE = 4096;
+
+function labelCount(key: string): number {
+  let count = labelCounts.get(key);
+  if (count === undefined) {
+    count = Object.keys(JSON.parse(key)).length;
+    if (labelCounts.size >= LABEL_COUNT_CACHE_SIZE) labelCounts.clear();
+    labelCounts.set(key, count);
+  }
+  return count;
+}
+
+/** Bytes of `text` in UTF-8 (lone surrogates, already replaced, count 3 like U+FFFD). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x800) bytes += c >= 0xd800 && c <= 0xdbff ? (i++, 2) : 2;
+    else if (c >= 0x80) bytes += 1;
+  }
+  return bytes;
+}
+
+/** A stream's labels for a message, cut short when long. */
+function named(key: string): string {
+  return key.length > 200 ? `${key.slice(0, 200)}…` : key;
+}
+
+/**
+ * Throws when `payload` breaks a limit: a line over `maxLineBytes` bytes
+ * (0: no limit) or a stream with more than {@linkcode MAX_LABEL_NAMES_PER_STREAM} labels.
+ *
+ * @throws {PushError} naming the stream and the limit.
+ *
+ * @example
+ * ```ts
+ * import { checkPushLimits } from "./push_limits.ts";
+ * import assert from "node:assert/strict";
+ * const payload = { streams: [{ key: '{"app":"web"}', ts: [1n], lines: ["héllo"] }], lines: 1 };
+ * checkPushLimits(payload, 6); // "héllo" is 6 bytes
+ * assert.throws(() => checkPushLimits(payload, 5), /is 6 bytes, over the limit of 5 \(--max-line-size\)/);
+ * ```
+ */
+export function checkPushLimits(payload: PushPayload, maxLineBytes: number): void {
+  for (const { key, lines } of payload.streams) {
+    const labels = labelCount(key);
+    if (labels > MAX_LABEL_NAMES_PER_STREAM) {
+      throw new PushError(
+        `stream ${
+          named(key)
+        } has ${labels} labels, over the limit of ${MAX_LABEL_NAMES_PER_STREAM}`,
+      );
+    }
+    if (maxLineBytes <= 0) continue;
+    for (const line of lines) {
+      // A UTF-16 unit is at most 3 bytes of UTF-8: most lines need no count.
+      if (line.length * 3 <= maxLineBytes) continue;
+      const bytes = utf8Length(line);
+      if (bytes > maxLineBytes) {
+        throw new PushError(
+          `a line of stream ${
+            named(key)
+          } is ${bytes} bytes, over the limit of ${maxLineBytes} (--max-line-size)`,
+        );
+      }
+    }
+  }
+}
