@@ -150,6 +150,11 @@ export const SERVE_FLAGS = {
     min: 1,
     help: "queries run at once; as many more wait for a turn, and others are refused (429)",
   },
+  "metrics-open": {
+    kind: "bool",
+    default: "false",
+    help: "serve /metrics without --api-key (for a Prometheus that holds no key)",
+  },
   "push-api-key": {
     kind: "string",
     default: "",
@@ -541,6 +546,8 @@ async function openStore(
     pushApiKey: flags["push-api-key"] as string,
     queryTimeoutMs: flags["query-timeout"] as number,
     maxLineBytes: flags["max-line-size"] as number,
+    metricsOpen: flags["metrics-open"] as boolean,
+    segmentCache: cache,
     maxConcurrentQueries: flags["max-concurrent-queries"] as number,
     compactor,
     coldTier: tier,

@@ -61,6 +61,18 @@ const FORMAT_NAMES: Record<PushFormat, string> = {
   [PushFormat.OtlpJson]: "OTLP JSON",
 };
 
+/** Each format as metrics label it: one word each, Loki's and OTLP's apart from loge's. */
+export const FORMAT_IDS: Record<PushFormat, string> = {
+  [PushFormat.Json]: "json",
+  [PushFormat.Msgpack]: "msgpack",
+  [PushFormat.Protobuf]: "protobuf",
+  [PushFormat.LokiProtobuf]: "loki_protobuf",
+  [PushFormat.LokiJson]: "loki_json",
+  [PushFormat.EsBulk]: "es_bulk",
+  [PushFormat.OtlpProtobuf]: "otlp_protobuf",
+  [PushFormat.OtlpJson]: "otlp_json",
+};
+
 const FORMATS: Record<string, PushFormat> = {
   "application/json": PushFormat.Json,
   "application/msgpack": PushFormat.Msgpack,

@@ -21,6 +21,7 @@ import { decodePush, type PushFormat } from "./decode.ts";
 import { Flusher } from "./flush.ts";
 import { MemBatch } from "./head.ts";
 import type { PushPayload } from "./payload.ts";
+import type { Histogram } from "../histogram.ts";
 import { type RecordBody, Wal } from "./wal.ts";
 
 /** Ingest settings (the write-side flags of `loge serve`). */
@@ -63,6 +64,17 @@ export interface IngestSink {
   health(): IngestHealth;
   /** Lines in memory and their times, for `/api/v1/stats`. */
   headStats(): { rows: number; span?: TimeSpan };
+  /** Pushes stored, their lines and bytes, by format: for `/metrics`. */
+  readonly pushed: ReadonlyMap<PushFormat, PushedCounts>;
+  /** How long the WAL's fsyncs took; none when not durable. */
+  readonly walFsyncSeconds?: Histogram;
+}
+
+/** Pushes of one format stored since start, with their lines and body bytes. */
+export interface PushedCounts {
+  pushes: number;
+  lines: number;
+  bytes: number;
 }
 
 /** Faults and WAL damage of the ingest pipeline. */
@@ -118,6 +130,7 @@ export class Ingester implements IngestSink {
   readonly #catalog: Catalog;
   readonly #options: IngestOptions;
   readonly #wal?: Wal;
+  readonly pushed: Map<PushFormat, PushedCounts> = new Map();
   readonly #buckets: MemBatch[];
   readonly #flusher: Flusher;
   #waiters: (() => void)[] = [];
@@ -238,7 +251,19 @@ export class Ingester implements IngestSink {
     const seq = this.#nextSeq++;
     if (this.#wal) await this.#wal.append(seq, format, body);
     this.#add(seq, payload);
+    let counts = this.pushed.get(format);
+    if (counts === undefined) this.pushed.set(format, counts = { pushes: 0, lines: 0, bytes: 0 });
+    counts.pushes++;
+    counts.lines += payload.lines;
+    counts.bytes += body instanceof Uint8Array
+      ? body.length
+      : body.reduce((n, part) => n + part.length, 0);
     return this.#wal ? "stored" : "accepted";
+  }
+
+  /** How long the WAL's fsyncs took; none when not durable. */
+  get walFsyncSeconds(): Histogram | undefined {
+    return this.#wal?.fsyncSeconds;
   }
 
   /** When the last push arrived, unix ms (0: none yet). */

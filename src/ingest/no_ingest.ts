@@ -38,4 +38,5 @@ export const NO_INGEST: IngestSink = {
     wal: { segments: 0, damaged_stretches: 0, skipped_bytes: 0, records_lost: 0 },
   }),
   headStats: () => ({ rows: 0 }),
+  pushed: new Map(),
 };

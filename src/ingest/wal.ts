@@ -26,6 +26,7 @@
 
 import { log } from "../log.ts";
 import { crc32 } from "node:zlib";
+import { Histogram } from "../histogram.ts";
 import { join } from "node:path";
 import type { SeqSet } from "../storage/seq_ranges.ts";
 import { FaultState } from "../storage/storage_error.ts";
@@ -205,6 +206,8 @@ export class Wal {
   #active?: { segment: Segment; file: Deno.FsFile };
   #nextNumber = 1;
   #queue: Pending[] = [];
+  /** How long each fsync of appended records took. */
+  readonly fsyncSeconds: Histogram = new Histogram();
   #writeBuffer = new Uint8Array(0);
   #writing?: Promise<void>;
   #rotate = false;
@@ -327,7 +330,9 @@ export class Wal {
           const { segment, file } = this.#active!;
           const joined = this.#join(batch, size);
           for (let done = 0; done < size;) done += await file.write(joined.subarray(done, size));
+          const syncStarted = performance.now();
           await file.syncData();
+          this.fsyncSeconds.observe((performance.now() - syncStarted) / 1000);
           if (segment.last === 0) segment.first = batch[0].seq;
           segment.last = batch[batch.length - 1].seq;
           segment.bytes += size;

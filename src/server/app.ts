@@ -18,7 +18,8 @@ import { json } from "./respond.ts";
 import { RouteTable } from "./route_table.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "../ingest/push_limits.ts";
 import { ReadGate } from "./read_gate.ts";
-import { handlePush, type PushLimits } from "./push.ts";
+import { renderMetrics, RequestMetrics, type StatsFigures } from "./metrics.ts";
+import { handlePush } from "./push.ts";
 import { handleLabels, handleLabelValues, handleQuery, handleVolume } from "./read.ts";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./read_request.ts";
 import { handleSearchPlan, type SearchPlanOptions } from "./search_plan.ts";
@@ -52,6 +53,10 @@ export interface AppOptions {
   maxConcurrentQueries?: number;
   /** Milliseconds a query may take; 0 or none: no deadline. */
   queryTimeoutMs?: number;
+  /** `/metrics` without the API key. */
+  metricsOpen?: boolean;
+  /** The segment cache's hits and misses, for `/metrics`. */
+  segmentCache?: { readonly hits: number; readonly misses: number };
   /** What compaction has before it and is doing, for `/api/v1/stats` (none on a query-only node). */
   compactor?: { stats(): CompactionStats };
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */
@@ -189,6 +194,27 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     authorizePush(req);
     return handler(req, params);
   };
+  /** The figures of `/api/v1/stats`, also read by `/metrics`. */
+  const statsFigures = async (): Promise<StatsFigures> => {
+    const { rows, span, ...files } = catalog.stats();
+    const head = ingester.headStats();
+    const times = head.span ? widen(span, head.span.min, head.span.max) : span;
+    return {
+      ...files,
+      rows_total: rows + head.rows,
+      rows_in_memory: head.rows,
+      min_timestamp: times?.min ?? 0n,
+      max_timestamp: times?.max ?? 0n,
+      bytes_on_disk: await catalog.bytesOnDisk(),
+      ingest: ingester.counters,
+      ...ingester.health(),
+      ...options.quarantine?.stats,
+      compaction: compactionStats(options.compactor?.stats()),
+      cold_tier: options.coldTier?.stats() ?? null,
+      tails: options.tails?.stats() ?? null,
+    };
+  };
+  const requests = new RequestMetrics();
   // The web UI, with the query limits the server enforces.
   const assets = createAssets({ DEFAULT_LIMIT, MAX_LIMIT });
   const routes: [string, URLPattern, Handler][] = [
@@ -253,26 +279,22 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     [
       "GET",
       new URLPattern({ pathname: "/api/v1/stats" }),
-      guarded(async () => {
-        const { rows, span, ...files } = catalog.stats();
-        const head = ingester.headStats();
-        const times = head.span ? widen(span, head.span.min, head.span.max) : span;
-        return json({
-          status: "success",
-          ...files,
-          rows_total: rows + head.rows,
-          rows_in_memory: head.rows,
-          min_timestamp: times?.min ?? 0n,
-          max_timestamp: times?.max ?? 0n,
-          bytes_on_disk: await catalog.bytesOnDisk(),
-          ingest: ingester.counters,
-          ...ingester.health(),
-          ...options.quarantine?.stats,
-          compaction: compactionStats(options.compactor?.stats()),
-          cold_tier: options.coldTier?.stats() ?? null,
-          tails: options.tails?.stats() ?? null,
-        });
-      }),
+      guarded(async () => json({ status: "success", ...await statsFigures() })),
+    ],
+    [
+      "GET",
+      new URLPattern({ pathname: "/metrics" }),
+      (options.metricsOpen ? (handler: Handler) => handler : authorized)(async () =>
+        new Response(
+          renderMetrics({
+            requests,
+            ingester,
+            segmentCache: options.segmentCache,
+            stats: await statsFigures(),
+          }),
+          { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } },
+        )
+      ),
     ],
     // Loki's read API (GET and form POST, Loki's shapes and plain-text errors).
     ...lokiRoutes(engine, gate),
@@ -284,26 +306,41 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
   ];
   const table = new RouteTable(routes);
   return async (req) => {
+    const started = performance.now();
     const url = new URL(req.url);
+    let route = "unmatched";
+    let res: Response;
     try {
-      const allowed: string[] = [];
-      for (const { method, handler, params } of table.match(url.pathname)) {
-        if (method === req.method || (method === "GET" && req.method === "HEAD")) {
-          return await handler(req, params);
-        }
-        allowed.push(method);
-      }
-      if (allowed.length > 0) {
-        throw new HttpError(
-          405,
-          `method ${req.method} not allowed on ${url.pathname}; use ${allowed.join(", ")}`,
-        );
-      }
-      throw new HttpError(404, `no route for ${url.pathname}`);
+      res = await dispatch(req, url, (matched) => route = matched);
     } catch (error) {
-      return errorResponse(error, flavorOf(url.pathname));
+      res = errorResponse(error, flavorOf(url.pathname));
     }
+    requests.observe(route, req.method, res.status, (performance.now() - started) / 1000);
+    return res;
   };
+
+  /** The answer of the route `req` matches; `matched` hears the route's pattern. */
+  async function dispatch(
+    req: Request,
+    url: URL,
+    matched: (route: string) => void,
+  ): Promise<Response> {
+    const allowed: string[] = [];
+    for (const { method, route, handler, params } of table.match(url.pathname)) {
+      matched(route);
+      if (method === req.method || (method === "GET" && req.method === "HEAD")) {
+        return await handler(req, params);
+      }
+      allowed.push(method);
+    }
+    if (allowed.length > 0) {
+      throw new HttpError(
+        405,
+        `method ${req.method} not allowed on ${url.pathname}; use ${allowed.join(", ")}`,
+      );
+    }
+    throw new HttpError(404, `no route for ${url.pathname}`);
+  }
 }
 
 /**

@@ -14,6 +14,8 @@ export type Route<H> = readonly [method: string, pattern: URLPattern, handler: H
 /** A route that matches a path, with the path's parameters. */
 export interface RouteMatch<H> {
   readonly method: string;
+  /** The route's path pattern, as `URLPattern` writes it: what metrics name the route by. */
+  readonly route: string;
   readonly handler: H;
   readonly params: Record<string, string | undefined>;
 }
@@ -50,7 +52,7 @@ export class RouteTable<H> {
       if (PATTERN_SYNTAX.test(pattern.pathname)) this.#patterns.push(route);
       else {
         const matches = this.#exact.get(pattern.pathname) ?? [];
-        matches.push({ method, handler, params: NO_PARAMS });
+        matches.push({ method, route: pattern.pathname, handler, params: NO_PARAMS });
         this.#exact.set(pattern.pathname, matches);
       }
     }
@@ -61,7 +63,9 @@ export class RouteTable<H> {
     const matches = [...this.#exact.get(pathname) ?? []];
     for (const [method, pattern, handler] of this.#patterns) {
       const match = pattern.exec({ pathname });
-      if (match) matches.push({ method, handler, params: match.pathname.groups });
+      if (match) {
+        matches.push({ method, route: pattern.pathname, handler, params: match.pathname.groups });
+      }
     }
     return matches;
   }

@@ -57,6 +57,9 @@ export class SegmentCache {
   readonly #opener: SourceOpener;
   readonly #max: number;
   readonly #slots = new Map<string, Slot>();
+  /** Opens answered from the cache, and opens that read a segment's index. */
+  hits = 0;
+  misses = 0;
 
   /** Keeps at most `max` unused segments open, opening them with `opener`. */
   constructor(opener: SourceOpener, max = 256) {
@@ -72,9 +75,11 @@ export class SegmentCache {
     const { name } = entry;
     let slot = this.#slots.get(name);
     if (slot) {
+      this.hits++;
       this.#slots.delete(name);
       this.#slots.set(name, slot);
     } else {
+      this.misses++;
       slot = { opening: this.#load(entry), users: 0, cached: true };
       this.#slots.set(name, slot);
       this.#trim();

@@ -1,0 +1,136 @@
+/**
+ * `GET /metrics` on the real server: Prometheus' text format, parsed here
+ * independently, guarded like the reads unless `--metrics-open`, with the
+ * figures the pushes and requests made.
+ */
+
+import assert from "node:assert/strict";
+import { withServer } from "../testing/server.ts";
+
+const KEY = "metrics-k3y";
+const NOW = BigInt(Date.now()) * 1_000_000n;
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * Parses the text format strictly: every sample's family is declared by
+ * `# TYPE` before it, names and labels are well formed, values are numbers.
+ */
+function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  assert.ok(text.endsWith("\n"), "the text ends with a newline");
+  for (const line of text.slice(0, -1).split("\n")) {
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$/.exec(line);
+    if (type) {
+      assert.ok(!types.has(type[1]), `${type[1]} declared twice`);
+      types.set(type[1], type[2]);
+      continue;
+    }
+    if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* \S/.test(line)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(m, `malformed line: ${line}`);
+    const [, name, labelText = "", valueText] = m;
+    const labels: Record<string, string> = {};
+    const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/y;
+    for (let at = 0; at < labelText.length;) {
+      labelRe.lastIndex = at;
+      const l = labelRe.exec(labelText);
+      assert.ok(l, `malformed labels: ${line}`);
+      labels[l[1]] = l[2].replace(/\\(.)/g, (_, c) => (c === "n" ? "\n" : c));
+      at = labelRe.lastIndex;
+    }
+    const value = valueText === "+Inf" ? Infinity : Number(valueText);
+    assert.ok(!Number.isNaN(value), `not a number: ${line}`);
+    const family = name.replace(/_(bucket|sum|count)$/, "");
+    assert.ok(types.has(name) || types.get(family) === "histogram", `undeclared: ${line}`);
+    samples.push({ name, labels, value });
+  }
+  return { types, samples };
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  const found = samples.filter((s) =>
+    s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+  );
+  assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}: ${found.length} samples`);
+  return found[0].value;
+}
+
+async function push(url: string, path: string, lines: number, app: string) {
+  const values = Array.from({ length: lines }, (_, i) => [String(NOW + BigInt(i)), `${app} ${i}`]);
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ streams: [{ stream: { app }, values }] }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+Deno.test("metrics: Prometheus text with the pushes, lines, requests and fsyncs the server saw", async () => {
+  await withServer(async ({ url }) => {
+    assert.equal(await push(url, "/api/v1/push", 10, "a"), 200);
+    assert.equal(await push(url, "/api/v1/push", 5, "a"), 200);
+    assert.equal(await push(url, "/loki/api/v1/push", 7, "b"), 204);
+    const bad = await fetch(`${url}/api/v1/push`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{",
+    });
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+
+    const refused = await fetch(`${url}/metrics`);
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+    const { types, samples } = parseExposition(await res.text());
+
+    assert.equal(types.get("loge_ingest_lines_total"), "counter");
+    assert.equal(value(samples, "loge_ingest_lines_total", { format: "json" }), 15);
+    assert.equal(value(samples, "loge_ingest_lines_total", { format: "loki_json" }), 7);
+    assert.equal(value(samples, "loge_ingest_pushes_total", { format: "json" }), 2);
+    assert.equal(value(samples, "loge_rows"), 22);
+    const push200 = { route: "/api/v1/push", method: "POST", code: "200" };
+    assert.equal(value(samples, "loge_http_requests_total", push200), 2);
+    assert.equal(value(samples, "loge_http_requests_total", { ...push200, code: "400" }), 1);
+    assert.equal(
+      value(samples, "loge_http_requests_total", { route: "/metrics", code: "401" }),
+      1,
+    );
+    // Three durable pushes, at least one fsync; buckets grow to +Inf, which counts them all.
+    const fsyncs = value(samples, "loge_wal_fsync_duration_seconds_count");
+    assert.ok(fsyncs >= 1 && fsyncs <= 3, `${fsyncs} fsyncs`);
+    const buckets = samples.filter((s) => s.name === "loge_wal_fsync_duration_seconds_bucket");
+    assert.deepEqual(
+      buckets.map((b) => b.value),
+      buckets.map((b) => b.value).sort((a, b) => a - b),
+    );
+    assert.equal(buckets.at(-1)!.labels.le, "+Inf");
+    assert.equal(buckets.at(-1)!.value, fsyncs);
+    const latencyCount = value(samples, "loge_http_request_duration_seconds_count", {
+      route: "/api/v1/push",
+    });
+    assert.equal(latencyCount, 3);
+    assert.equal(value(samples, "loge_wal_fault"), 0);
+    assert.ok(value(samples, "process_resident_memory_bytes") > 10_000_000);
+  }, { args: ["--api-key", KEY] });
+});
+
+Deno.test("metrics: --metrics-open serves them without the key; the reads stay guarded", async () => {
+  await withServer(async ({ url }) => {
+    const res = await fetch(`${url}/metrics`);
+    assert.equal(res.status, 200);
+    parseExposition(await res.text());
+    const labels = await fetch(`${url}/api/v1/labels`);
+    assert.equal(labels.status, 401);
+    await labels.body?.cancel();
+  }, { args: ["--api-key", KEY, "--metrics-open"] });
+});
