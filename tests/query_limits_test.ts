@@ -3,11 +3,12 @@
  * query past its deadline stops and answers 504 with the reason, in loge's
  * and Loki's shapes, while the server goes on answering; queries beyond the
  * running and waiting bound answer 429 with `Retry-After`, and the admitted
- * ones all complete.
+ * ones all complete; senders of slow query bodies hold no turn and get 408.
  */
 
 import assert from "node:assert/strict";
 import { withServer } from "../testing/server.ts";
+import { rawConnect, statusOf } from "./raw_http.ts";
 
 const T0 = 1_790_000_000_000_000_000n;
 const LINES = 200_000;
@@ -89,4 +90,37 @@ Deno.test("query limits: beyond --max-concurrent-queries running and as many wai
     }
     for (const d of done) assert.deepEqual(d.body.data, []);
   }, { args: ["--max-concurrent-queries", "1", "--query-timeout", "0s"] });
+});
+
+Deno.test("query limits: slow senders of query bodies hold no turn, and get 408 after --read-timeout", async () => {
+  await withServer(async ({ url }) => {
+    // Four times the turns (one running, one waiting) stall their form bodies half way.
+    const form = new URLSearchParams({ query: '{app="load"}', start: "0" }).toString();
+    const head = (path: string) =>
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${form.length}\r\n\r\n${form.slice(0, 10)}`;
+    const stalled = await Promise.all(
+      Array.from(
+        { length: 4 },
+        (_, i) => rawConnect(url, head(i % 2 ? "/loki/api/v1/query_range" : "/loki/api/v1/labels")),
+      ),
+    );
+    try {
+      const res = await fetch(`${url}/loki/api/v1/labels?start=0`);
+      assert.equal(res.status, 200, await res.text());
+      const query = await fetch(`${url}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: '{app="none"}', start: "0" }),
+      });
+      assert.equal(query.status, 200, await query.text());
+      for (const conn of stalled) {
+        const answer = await conn.response(5000);
+        assert.equal(statusOf(answer), 408, answer);
+        assert.match(answer, /not received within 500 ms \(--read-timeout\)/);
+      }
+    } finally {
+      for (const conn of stalled) conn.close();
+    }
+  }, { args: ["--max-concurrent-queries", "1", "--read-timeout", "500ms"] });
 });

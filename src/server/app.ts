@@ -179,10 +179,11 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     authorize,
     maxConcurrent: options.maxConcurrentQueries ?? MAX_CONCURRENT_QUERIES,
     timeoutMs: options.queryTimeoutMs ?? 0,
+    readTimeoutMs: options.readTimeoutMs,
   });
   // Read routes: the key, then a turn among the queries, within the deadline.
   const guarded = (handler: Handler): Handler => (req, params) =>
-    gate.run(req, async () => await handler(req, params));
+    gate.run(req, async (read) => await handler(read, params));
   // Tails last as long as their clients: the key only.
   const authorized = (handler: Handler): Handler => (req, params) => {
     authorize(req);

@@ -72,6 +72,9 @@ export class BodyBudget {
   }
 }
 
+/** Largest body of a read request (a query, a form): 1 MiB. */
+export const MAX_READ_BODY = 1024 * 1024;
+
 /** How {@linkcode readBody} bounds a body. */
 export interface BodyLimits {
   /** Largest body in bytes, before and after gunzip (413 beyond). */

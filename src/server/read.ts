@@ -14,15 +14,14 @@ import {
   QueryError,
   toLogQuery,
 } from "./read_request.ts";
-import { readBody } from "./body.ts";
+import { MAX_READ_BODY, readBody } from "./body.ts";
 import { json } from "./respond.ts";
 
-const MAX_QUERY_BODY = 1024 * 1024;
 const VOLUME_BUCKETS = 60;
 const MAX_VOLUME_BUCKETS = 2000;
 
 async function jsonBody(req: Request): Promise<Record<string, unknown>> {
-  return parseJsonBody(new TextDecoder().decode(await readBody(req, { maxBytes: MAX_QUERY_BODY })));
+  return parseJsonBody(new TextDecoder().decode(await readBody(req, { maxBytes: MAX_READ_BODY })));
 }
 
 function searchBounds(req: Request): { start: bigint; end: bigint } {

@@ -9,13 +9,12 @@
  */
 
 import type { Direction } from "../../query/engine.ts";
-import { readBody } from "../body.ts";
+import { MAX_READ_BODY, readBody } from "../body.ts";
 import { MAX_LIMIT } from "../read_request.ts";
 import { QueryError } from "../read_request.ts";
 import { isNanoseconds, MAX_TS, parsePromDuration, parseTime } from "../../time.ts";
 
 const SECOND = 1_000_000_000n;
-const MAX_FORM_BODY = 1024 * 1024;
 
 /** Loki's `limit` when absent. */
 export const LOKI_DEFAULT_LIMIT = 100;
@@ -43,7 +42,7 @@ export async function requestParams(req: Request): Promise<URLSearchParams> {
   const params = new URLSearchParams(new URL(req.url).search);
   const type = req.headers.get("content-type")?.split(";")[0].trim().toLowerCase();
   if (req.method === "POST" && type === "application/x-www-form-urlencoded") {
-    const body = new TextDecoder().decode(await readBody(req, { maxBytes: MAX_FORM_BODY }));
+    const body = new TextDecoder().decode(await readBody(req, { maxBytes: MAX_READ_BODY }));
     for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
   }
   return params;

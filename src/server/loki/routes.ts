@@ -143,7 +143,9 @@ export function lokiRoutes(
   const v1 = (path: string) => new URLPattern({ pathname: `/loki/api/v1/${path}` });
   const loki = (handler: LokiHandler, guarded = true): LokiHandler => async (req, p) => {
     try {
-      return await (guarded ? gate.run(req, async () => await handler(req, p)) : handler(req, p));
+      return await (guarded
+        ? gate.run(req, async (read) => await handler(read, p))
+        : handler(req, p));
     } catch (error) {
       return errorResponse(error, lokiFlavor);
     }
