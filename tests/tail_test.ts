@@ -311,10 +311,11 @@ Deno.test("live tail: clients that do not read are cut off, keep their place unt
         `pushed, ${tailed.peak.toFixed(0)} MB at peak while 100 MB more were pushed to two ` +
         `tails that read nothing; ${tails.lines_dropped} lines dropped`,
     );
-    // Measured: the second push adds 7–33 MB without tails, 34–55 MB with these two, and
+    // Measured: the second push adds 7–33 MB without tails, 22–88 MB with these two alone
+    // (118 MB once with the whole suite running beside it: the peaks are noisy), and
     // 220–235 MB when their queues and connections are not bounded.
     assert.ok(
-      tailed.peak - idle.peak < 100,
+      tailed.peak - idle.peak < 160,
       `RSS grew by ${(tailed.peak - idle.peak).toFixed(0)} MB`,
     );
     assert.ok(tails.lines_dropped > 150_000, JSON.stringify(tails));
