@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pushJson, startServer, type TestServer } from "../testing/server.ts";
+import { pushJson, startServer, type TestServer, withServer } from "../testing/server.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const asRoot = Deno.uid() === 0;
@@ -188,5 +188,109 @@ Deno.test({
       } finally {
         await server.stop();
       }
+    }),
+});
+
+/** Fills the disk of `dir` to the last byte, fast: big writes, then small ones. */
+async function fillUp(dir: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  const file = await Deno.open(path, { write: true, create: true, append: true });
+  try {
+    for (const size of [1 << 20, 4096, 1]) {
+      const chunk = new Uint8Array(size);
+      try {
+        for (;;) await file.write(chunk);
+      } catch { /* full at this size */ }
+    }
+  } finally {
+    file.close();
+  }
+  return path;
+}
+
+/** Pushes 60 payloads as about ten flush files (compaction off); returns the lines acknowledged. */
+async function flushFilesOf(dir: string): Promise<number> {
+  const server = await startServer({
+    dir,
+    args: ["--payload-size", "20", "--flush-coalesce", "0s", "--compact-interval", "0"],
+  });
+  let acknowledged = 0;
+  try {
+    for (let n = 0; n < 60; n++) {
+      const res = await pushJson(server.url, payload(n));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      acknowledged += 20;
+      if (n % 6 === 5) await new Promise((r) => setTimeout(r, 150)); // a flush file each
+    }
+  } finally {
+    assert.equal(await server.stop(), 0, server.stderr());
+  }
+  return acknowledged;
+}
+
+const flushFiles = async (dir: string) =>
+  (await Array.fromAsync(Deno.readDir(dir))).filter((e) => e.name.startsWith("l0-")).length;
+
+Deno.test({
+  name:
+    "compaction on a full disk fails without a crash or a lost line, and completes once space is freed",
+  ignore: !asRoot,
+  fn: () =>
+    withTmpfs("16m", async (mount) => {
+      const dir = join(mount, "data");
+      const acknowledged = await flushFilesOf(dir);
+      const before = await flushFiles(dir);
+      assert.ok(before >= 8, `${before} flush files`);
+      const args = ["--compact-interval", "1s", "--compact-min-files", "2"];
+      let server = await startServer({ dir, args });
+      try {
+        const filler = await fillUp(mount, "filler"); // before the first pass
+        await new Promise((r) => setTimeout(r, 3000)); // passes run and fail
+        assert.equal(await count(server.url), acknowledged);
+        assert.equal(await flushFiles(dir), before, "nothing was merged without room to write it");
+        assert.doesNotMatch(server.stderr(), /Uncaught|\n\s+at /);
+        await Deno.remove(filler);
+        const deadline = Date.now() + 20_000;
+        while ((await flushFiles(dir)) > 0 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.equal(
+          await flushFiles(dir),
+          0,
+          `not compacted once space was freed:\n${server.stderr()}`,
+        );
+        assert.equal(await count(server.url), acknowledged);
+        assert.equal(await server.stop(), 0, server.stderr());
+        server = await startServer({ dir, args });
+        assert.equal(await count(server.url), acknowledged);
+      } finally {
+        await server.stop().catch(() => {}); // stopped already when a step failed
+      }
+    }),
+});
+
+Deno.test({
+  name:
+    "a start on a full disk exits naming the catalog and the full disk, sets nothing aside, and starts once space is freed",
+  ignore: !asRoot,
+  fn: () =>
+    withTmpfs("16m", async (mount) => {
+      const dir = join(mount, "data");
+      const acknowledged = await flushFilesOf(dir);
+      const filler = await fillUp(mount, "filler");
+      await assert.rejects(
+        startServer({ dir }),
+        /cannot open the catalog .*catalog\.sqlite: (disk I\/O error|database or disk is full)/,
+      );
+      const names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
+      assert.deepEqual(
+        names.filter((n) => n.includes(".corrupt-")),
+        [],
+        "the catalog was set aside",
+      );
+      await Deno.remove(filler);
+      await withServer(async ({ url }) => {
+        assert.equal(await count(url), acknowledged);
+      }, { dir });
     }),
 });

@@ -231,3 +231,21 @@ Deno.test("a transfer coding the server does not apply is refused, and nothing i
     assert.match(answer, /transfer coding \\"gzip\\" is not supported/);
     assert.deepEqual(await readApp(server.url, "te"), []);
   }));
+
+Deno.test("a Host header that makes no URL is a 400 with the reason, not a 500 with a stack", async () => {
+  for (const args of [[], ["--multi-tenant"]]) {
+    await withServer(async (server) => {
+      for (const host of ["a b", "-Type: application/json", "[::1"]) {
+        const conn = await rawConnect(
+          server.url,
+          `GET /api/v1/labels HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+        );
+        const answer = await conn.response();
+        conn.close();
+        assert.equal(statusOf(answer), 400, `${args} ${host}: ${answer}`);
+        assert.match(answer, /malformed request: its target and Host header make no URL/);
+      }
+      assert.doesNotMatch(server.stderr(), /TypeError|\n\s+at /);
+    }, { args });
+  }
+});

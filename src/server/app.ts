@@ -308,13 +308,14 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
   const table = new RouteTable(routes);
   return async (req) => {
     const started = performance.now();
-    const url = new URL(req.url);
+    let url: URL | undefined;
     let route = "unmatched";
     let res: Response;
     try {
+      url = requestUrl(req);
       res = await dispatch(req, url, (matched) => route = matched);
     } catch (error) {
-      res = errorResponse(error, flavorOf(url.pathname));
+      res = errorResponse(error, flavorOf(url?.pathname ?? "/"));
     }
     requests.observe(route, req.method, res.status, (performance.now() - started) / 1000);
     return res;
@@ -341,6 +342,23 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       );
     }
     throw new HttpError(404, `no route for ${url.pathname}`);
+  }
+}
+
+/**
+ * The URL of `req`, or a 400 when its target and `Host` header make none
+ * (a client may send any bytes there).
+ */
+function requestUrl(req: Request): URL {
+  try {
+    return new URL(req.url);
+  } catch {
+    throw new HttpError(
+      400,
+      `malformed request: its target and Host header make no URL: ${
+        JSON.stringify(req.url.slice(0, 200))
+      }`,
+    );
   }
 }
 

@@ -1,68 +1,7 @@
 import assert from "node:assert/strict";
 import { PUSH_MEDIA_TYPES } from "../ingest/decode.ts";
-import { Ingester, type IngestOptions } from "../ingest/ingester.ts";
-import { QueryEngine } from "../query/engine.ts";
 import { LogQLParseError, parseLogQL } from "../query/logql.ts";
-import { Catalog } from "../storage/catalog.ts";
-import { SegmentCache } from "../storage/segment_cache.ts";
-import { type AppOptions, createHandler } from "./app.ts";
-
-// The handler over the real components, in this process: a temp folder, the
-// catalog, a durable ingester (with its WAL and flush workers), the segment
-// cache and the query engine. No server process, no mocks.
-
-const MAX_BODY = 4096;
-
-interface App {
-  handle: (req: Request) => Promise<Response>;
-  ingester: Ingester;
-}
-
-async function withApp(
-  test: (app: App) => Promise<void>,
-  options: { apiKey?: string; ingest?: Partial<IngestOptions> } = {},
-): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "loge_app_test_" });
-  const catalog = await Catalog.open(dir);
-  const ingester = await Ingester.open(catalog, {
-    buckets: 2,
-    payloadSize: 10_000,
-    // Long enough that pushed lines stay in the head unless a test asks otherwise.
-    flushIntervalMs: 60_000,
-    flushZstdLevel: 1,
-    flushWorkers: 1,
-    flushQueue: 8,
-    durable: true,
-    checkpointIntervalMs: 50,
-    maxFlushFiles: 0,
-    flushCoalesceMs: 0,
-    dropOnBackpressure: false,
-    ...options.ingest,
-  });
-  const cache = new SegmentCache(catalog.opener);
-  const engine = new QueryEngine({
-    catalog,
-    cache,
-    head: () => ingester.head(),
-    concurrency: 4,
-  });
-  const appOptions: AppOptions = {
-    ingester,
-    engine,
-    catalog,
-    maxBodyBytes: MAX_BODY,
-    readTimeoutMs: 5000,
-    apiKey: options.apiKey ?? "",
-  };
-  try {
-    await test({ handle: createHandler(appOptions), ingester });
-  } finally {
-    await ingester.close();
-    await cache.close();
-    catalog.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { type App, MAX_BODY, withApp } from "../../testing/app_fixture.ts";
 
 const BASE = "http://loge.test";
 

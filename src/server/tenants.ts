@@ -101,6 +101,8 @@ export class TenantRouter {
   /** Answers `req` with its tenant's handler. */
   async handle(req: Request): Promise<Response> {
     const header = req.headers.get(TENANT_HEADER);
+    // Target and Host that make no URL: the tenant-free store answers 400.
+    if (!URL.canParse(req.url)) return this.#free.handler(req);
     const free = tenantFree(new URL(req.url).pathname);
     if (header === null || header.trim() === "") {
       if (free) return this.#free.handler(req);

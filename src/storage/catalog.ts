@@ -675,7 +675,7 @@ function openDatabase(path: string): DatabaseSync {
       // malformed image at the first write. The catalog holds a row per file:
       // checking its indexes costs little beyond reading its pages.
       const ok = db.prepare("PRAGMA integrity_check").get()?.integrity_check;
-      if (ok !== "ok") throw new Error(`integrity check failed: ${ok}`);
+      if (ok !== "ok") throw new CatalogUnusableError(`integrity check failed: ${ok}`);
       // Rows of compacted flush files come and go: give their pages back to the disk.
       db.exec("PRAGMA auto_vacuum = FULL");
       db.exec(SCHEMA);
@@ -689,8 +689,28 @@ function openDatabase(path: string): DatabaseSync {
   try {
     return tryOpen();
   } catch (error) {
+    // A full disk or a missing permission is no damage: setting the catalog
+    // aside would not cure it, and would lose what only the catalog holds
+    // (the files' content filters).
+    if (!(error instanceof CatalogUnusableError) && !isSqliteCorruption(error)) {
+      throw new Error(`cannot open the catalog ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     setAside(path, (error as Error).message);
     return tryOpen();
+  }
+}
+
+/**
+ * A catalog this build cannot use, rebuilt from the files: SQLite's integrity
+ * check finds it damaged, or a newer loge wrote it (the copy set aside keeps
+ * it for that version).
+ */
+class CatalogUnusableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CatalogUnusableError";
   }
 }
 
@@ -699,7 +719,7 @@ function openDatabase(path: string): DatabaseSync {
  * of some version) to {@linkcode CATALOG_VERSION}, one migration at a time
  * in one transaction; a new catalog is stamped with the current version.
  *
- * @throws {Error} for a version this build does not know (a newer loge's).
+ * @throws {CatalogUnusableError} for a version this build does not know (a newer loge's).
  */
 function migrate(db: DatabaseSync): void {
   const stamp = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
@@ -709,7 +729,7 @@ function migrate(db: DatabaseSync): void {
   }
   let version = Number(stamp);
   if (!(version >= 1 && version <= CATALOG_VERSION)) {
-    throw new Error(
+    throw new CatalogUnusableError(
       `catalog version ${stamp} is not supported (this build knows 1 to ${CATALOG_VERSION})`,
     );
   }
