@@ -74,7 +74,8 @@ export class Mutator {
 
   constructor(seeds: readonly Uint8Array[], seed: number) {
     if (seeds.length === 0) throw new RangeError("a mutator needs at least one seed input");
-    this.#seeds = seeds;
+    // Copies: a seed may be a Node Buffer (protobufjs makes them), whose `slice` is a view.
+    this.#seeds = seeds.map((s) => new Uint8Array(s));
     this.#rng.state = seed;
   }
 
@@ -98,7 +99,7 @@ export class Mutator {
     switch (rng.below(7)) {
       case 0: { // flip a bit
         if (input.length === 0) return input;
-        const out = input.slice();
+        const out = new Uint8Array(input); // a copy: `slice` of a Node Buffer is a view
         out[Math.min(at, out.length - 1)] ^= 1 << rng.below(8);
         return out;
       }
@@ -118,7 +119,7 @@ export class Mutator {
       }
       default: { // overwrite a byte with a random one
         if (input.length === 0) return input;
-        const out = input.slice();
+        const out = new Uint8Array(input); // a copy: `slice` of a Node Buffer is a view
         out[Math.min(at, out.length - 1)] = rng.below(256);
         return out;
       }
