@@ -1,8 +1,8 @@
 /**
  * The limits a push is held to when it arrives, after it is decoded and
  * before anything is stored, whatever its format: the size of a line
- * (`--max-line-size`) and the number of labels of a stream (Loki's
- * `max_label_names_per_series`). A push over either is refused whole (400,
+ * (`--max-line-size`), the number of labels of a stream (Loki's
+ * `max_label_names_per_series`) and the number of streams. A push over either is refused whole (400,
  * naming the stream). They are not checked again when the WAL is replayed:
  * what was acknowledged stays stored whatever the limits are then.
  *
@@ -13,6 +13,13 @@ import { PushError, type PushPayload } from "./payload.ts";
 
 /** Most labels a stream may have (Loki's default `max_label_names_per_series`). */
 export const MAX_LABEL_NAMES_PER_STREAM = 15;
+
+/**
+ * Most streams in one push: far more than a shipper sends (pino-loki sends a
+ * stream a line, a thousand lines a batch), few enough that a push of empty
+ * streams cannot make a million objects.
+ */
+export const MAX_STREAMS_PER_PUSH = 100_000;
 
 /** Longest line by default, in bytes of UTF-8 (Loki's default `max_line_size`). */
 export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
@@ -48,8 +55,9 @@ function named(key: string): string {
 }
 
 /**
- * Throws when `payload` breaks a limit: a line over `maxLineBytes` bytes
- * (0: no limit) or a stream with more than {@linkcode MAX_LABEL_NAMES_PER_STREAM} labels.
+ * Throws when `payload` breaks a limit: more than {@linkcode MAX_STREAMS_PER_PUSH}
+ * streams, a stream with more than {@linkcode MAX_LABEL_NAMES_PER_STREAM}
+ * labels, or a line over `maxLineBytes` bytes (0: no limit).
  *
  * @throws {PushError} naming the stream and the limit.
  *
@@ -63,6 +71,11 @@ function named(key: string): string {
  * ```
  */
 export function checkPushLimits(payload: PushPayload, maxLineBytes: number): void {
+  if (payload.streams.length > MAX_STREAMS_PER_PUSH) {
+    throw new PushError(
+      `push has ${payload.streams.length} streams, over the limit of ${MAX_STREAMS_PER_PUSH}`,
+    );
+  }
   for (const { key, lines } of payload.streams) {
     const labels = labelCount(key);
     if (labels > MAX_LABEL_NAMES_PER_STREAM) {

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { checkPushLimits, MAX_LABEL_NAMES_PER_STREAM } from "./push_limits.ts";
+import {
+  checkPushLimits,
+  MAX_LABEL_NAMES_PER_STREAM,
+  MAX_STREAMS_PER_PUSH,
+} from "./push_limits.ts";
 import { PushError } from "./payload.ts";
 
 const payload = (key: string, lines: string[]) => ({
@@ -32,5 +36,17 @@ Deno.test("checkPushLimits: at most 15 labels a stream", () => {
   assert.throws(
     () => checkPushLimits(payload(labels(MAX_LABEL_NAMES_PER_STREAM + 1), ["x"]), 0),
     /has 16 labels, over the limit of 15/,
+  );
+});
+
+Deno.test("checkPushLimits: at most 100,000 streams a push", () => {
+  const streams = (n: number) => ({
+    streams: Array.from({ length: n }, (_, i) => ({ key: `{"s":"${i}"}`, ts: [1n], lines: ["x"] })),
+    lines: n,
+  });
+  checkPushLimits(streams(MAX_STREAMS_PER_PUSH), 0);
+  assert.throws(
+    () => checkPushLimits(streams(MAX_STREAMS_PER_PUSH + 1), 0),
+    /push has 100001 streams, over the limit of 100000/,
   );
 });

@@ -175,6 +175,24 @@ const OP_CHAR = /[=!~|<>]/;
 const NAME_END = /[\s{}()[\]=!~<>|,"`#]/;
 
 /** Recursive-descent parser over a character cursor (`#pos` is 0-based). */
+/** Longest query text, in UTF-16 code units: Grafana's longest queries are a few kilobytes. */
+export const MAX_QUERY_LENGTH = 128 * 1024;
+
+/**
+ * Refuses a query text longer than {@linkcode MAX_QUERY_LENGTH} before it is
+ * parsed.
+ *
+ * @throws {LogQLParseError} at position 1 when `src` is too long.
+ */
+export function checkQueryLength(src: string): void {
+  if (src.length > MAX_QUERY_LENGTH) {
+    throw new LogQLParseError(
+      1,
+      `query is ${src.length} characters long, over the limit of ${MAX_QUERY_LENGTH}`,
+    );
+  }
+}
+
 class Parser {
   readonly #src: string;
   #pos = 0;
@@ -182,6 +200,7 @@ class Parser {
   readonly #embedded: boolean;
 
   constructor(src: string, embedded = false) {
+    checkQueryLength(src);
     this.#src = src;
     this.#embedded = embedded;
   }

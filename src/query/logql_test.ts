@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { LabelMatcher, LabelMatchOp, LineFilter } from "./ast.ts";
 import { LogQLParseError, parseLogQL } from "./logql.ts";
 import { InvalidRegexError } from "./re2.ts";
+import { parseQuery } from "./metric/parse.ts";
 
 function lf(op: LineFilter["op"], value: string): LineFilter {
   return { kind: "line_filter", op, value };
@@ -539,4 +540,16 @@ Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, nam
   ) {
     assertParseError(`{app="web"} ${q}`, `cannot parse query ${message}`);
   }
+});
+
+Deno.test("parseLogQL: a query over 128 KiB characters is refused before it is parsed", () => {
+  const long = `{app="a"}${' |= "x"'.repeat(19 * 1024)}`;
+  assert.throws(
+    () => parseLogQL(long),
+    (e: unknown) =>
+      e instanceof LogQLParseError && e.position === 1 &&
+      e.reason === `query is ${long.length} characters long, over the limit of 131072`,
+  );
+  assert.throws(() => parseQuery(`sum(rate(${long}[1m]))`), /over the limit of 131072/);
+  assert.equal(parseLogQL(`{app="a"}${' |= "x"'.repeat(18 * 1024)}`).pipeline.length, 18 * 1024);
 });

@@ -32,7 +32,7 @@
  */
 
 import type { LabelPredicate, LogSelectorExpr } from "../ast.ts";
-import { LogQLParseError, parseEmbeddedLog, parseLogQL } from "../logql.ts";
+import { checkQueryLength, LogQLParseError, parseEmbeddedLog, parseLogQL } from "../logql.ts";
 import { parseDuration as parseGoDuration } from "../pipeline/label_filter.ts";
 import { abbreviatePattern, compileRegex, InvalidRegexError } from "../re2.ts";
 import { GoStringError, quoteText, unquoteGo } from "../../go_string.ts";
@@ -243,6 +243,7 @@ class MetricParser {
   #pos = 0;
 
   constructor(src: string) {
+    checkQueryLength(src);
     this.#src = src;
   }
 
