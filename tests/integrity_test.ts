@@ -249,3 +249,22 @@ Deno.test("a Host header that makes no URL is a 400 with the reason, not a 500 w
     }, { args });
   }
 });
+
+Deno.test("headers over 64 KiB, or over 100 of them, are a 400 from the HTTP layer; the server goes on", () =>
+  withServer(async (server) => {
+    const heads = [
+      `GET /api/v1/labels HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`,
+      `GET /api/v1/labels HTTP/1.1\r\nHost: x\r\n${
+        Array.from({ length: 200 }, (_, i) => `X-H${i}: v\r\n`).join("")
+      }\r\n`,
+    ];
+    for (const head of heads) {
+      const conn = await rawConnect(server.url, head);
+      const answer = await conn.response(5000);
+      conn.close();
+      assert.equal(statusOf(answer), 400, answer.slice(0, 200));
+    }
+    const res = await fetch(`${server.url}/api/v1/labels`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }));
