@@ -160,3 +160,37 @@ export function parsePromDuration(text: string): bigint | undefined {
   if (!m) return undefined;
   return m.slice(1).reduce((ns, n, i) => ns + BigInt(n ?? 0) * PROM_UNIT_NS[i], 0n);
 }
+
+/**
+ * A duration in nanoseconds as Prometheus writes durations: days, hours,
+ * minutes, seconds and milliseconds, zero parts left out (`0s` for none);
+ * what is below a millisecond is dropped.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./time.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(formatDuration(90_061_000_000_000n), "1d1h1m1s");
+ * assert.equal(formatDuration(1_500_000_000n), "1s500ms");
+ * assert.equal(formatDuration(0n), "0s");
+ * ```
+ */
+export function formatDuration(ns: bigint): string {
+  let left = ns / 1_000_000n;
+  let text = "";
+  for (const [unit, ms] of DURATION_UNITS) {
+    if (left >= ms) {
+      text += `${left / ms}${unit}`;
+      left %= ms;
+    }
+  }
+  return text || "0s";
+}
+
+const DURATION_UNITS: [string, bigint][] = [
+  ["d", 86_400_000n],
+  ["h", 3_600_000n],
+  ["m", 60_000n],
+  ["s", 1000n],
+  ["ms", 1n],
+];

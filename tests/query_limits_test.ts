@@ -124,3 +124,42 @@ Deno.test("query limits: slow senders of query bodies hold no turn, and get 408 
     }
   }, { args: ["--max-concurrent-queries", "1", "--read-timeout", "500ms"] });
 });
+
+Deno.test("query limits: --max-query-range refuses longer ranges and unbounded starts with 400, on both APIs", async () => {
+  await withServer(async ({ url }) => {
+    const hourNs = 3_600_000_000_000n;
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const query = (start: bigint | undefined) =>
+      fetch(`${url}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: '{app="x"}', ...(start && { start: String(start) }) }),
+      });
+    const within = await query(now - 2n * hourNs);
+    assert.equal(within.status, 200, await within.text());
+    const over = await query(now - 4n * hourNs);
+    assert.equal(over.status, 400);
+    assert.match(
+      (await over.json()).error,
+      /query range of 4h\S* is over the limit of 3h \(--max-query-range\)/,
+    );
+    const unbounded = await query(undefined);
+    assert.equal(unbounded.status, 400);
+    assert.match(
+      (await unbounded.json()).error,
+      /has no start.*limits a query to 3h: give a start/,
+    );
+    const params = new URLSearchParams({
+      query: 'sum(count_over_time({app="x"}[1m]))',
+      start: String(now - 24n * hourNs),
+      end: String(now),
+      step: "60",
+    });
+    const loki = await fetch(`${url}/loki/api/v1/query_range?${params}`);
+    assert.equal(loki.status, 400);
+    assert.match(
+      await loki.text(),
+      /^query range of 1d is over the limit of 3h \(--max-query-range\)/,
+    );
+  }, { args: ["--max-query-range", "3h"] });
+});

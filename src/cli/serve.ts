@@ -144,6 +144,12 @@ export const SERVE_FLAGS = {
     help:
       "how long a query may run, its wait for a turn included, before it stops (504); 0s: no limit",
   },
+  "max-query-range": {
+    kind: "duration",
+    default: "0s",
+    help:
+      "longest time range a query that reads lines may cover (400 beyond; such a query needs a start); 0s: no limit",
+  },
   "max-concurrent-queries": {
     kind: "int",
     default: String(MAX_CONCURRENT_QUERIES),
@@ -527,6 +533,7 @@ async function openStore(
     concurrency: flags["query-concurrency"] as number,
     quarantine,
     blockCache: tier?.blockCache,
+    maxQueryRange: BigInt(flags["max-query-range"] as number) * 1_000_000n,
   };
   const engine = new QueryEngine(reading);
   const tails = new TailHub({

@@ -20,6 +20,7 @@ import type { LabelMatcher } from "./ast.ts";
 import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
 import { minePatterns, type PatternQuery, type Patterns } from "./patterns.ts";
 import { type VolumeQuery, volumes, type VolumeSeries } from "./volume.ts";
+import { checkQueryRange } from "./range_limit.ts";
 
 export type { EngineContext, ListedSegment, ReadContext, Selection } from "./plan.ts";
 export type { LogQuery, SelectResult } from "./select.ts";
@@ -80,8 +81,14 @@ export class QueryEngine {
   }
 
   /** The first `query.limit` lines of a log query, in its direction. */
-  select(query: LogQuery): Promise<SelectResult> {
-    return selectLines(this.#ctx, query);
+  async select(query: LogQuery): Promise<SelectResult> {
+    this.#checkRange(query);
+    return await selectLines(this.#ctx, query);
+  }
+
+  /** Queries that read lines cover at most `--max-query-range`. */
+  #checkRange(query: { start: bigint; end: bigint }): void {
+    checkQueryRange(query.start, query.end, this.#ctx.maxQueryRange ?? 0n);
   }
 
   /**
@@ -94,6 +101,7 @@ export class QueryEngine {
    * file rotating meanwhile is in exactly one of them.
    */
   async selectHot(query: LogQuery): Promise<HotSelectResult> {
+    this.#checkRange(query);
     const { entries, warnings, unread } = await selectLines(this.#ctx, query, {
       read: (entry) => entry.location === LOCAL,
     });
@@ -101,13 +109,15 @@ export class QueryEngine {
   }
 
   /** Lines per step bucket, by label values. */
-  countOverTime(query: CountQuery): Promise<Counts> {
-    return countOverTime(this.#ctx, query);
+  async countOverTime(query: CountQuery): Promise<Counts> {
+    this.#checkRange(query);
+    return await countOverTime(this.#ctx, query);
   }
 
   /** The answer of a metric query (`rate(…)`, `sum by (…) (…)`, …) at its steps. */
-  metric(query: MetricQuery): Promise<MetricResult> {
-    return evaluateMetric(this.#ctx, query);
+  async metric(query: MetricQuery): Promise<MetricResult> {
+    this.#checkRange(query);
+    return await evaluateMetric(this.#ctx, query);
   }
 
   /**
@@ -165,8 +175,9 @@ export class QueryEngine {
   }
 
   /** Log patterns of the selected streams and their lines per step (Loki's `patterns`). */
-  patterns(query: PatternQuery): Promise<Patterns> {
-    return minePatterns(this.#ctx, query);
+  async patterns(query: PatternQuery): Promise<Patterns> {
+    this.#checkRange(query);
+    return await minePatterns(this.#ctx, query);
   }
 
   /** The times of every stored line, in files and in memory; `undefined` when there is none. */

@@ -50,6 +50,8 @@ export interface EngineContext extends ReadContext {
   catalog: Catalog;
   /** The in-memory batches not yet in cataloged files. */
   head: () => MemBatch[];
+  /** The longest time range a query that reads lines may cover, in ns (`--max-query-range`); none: no limit. */
+  maxQueryRange?: bigint;
 }
 
 /**
