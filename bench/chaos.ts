@@ -1,9 +1,9 @@
 /**
- * `deno task chaos [--cycles 50] [--damage-every 5] [--seed N]`: cycles of SIGKILL under mixed
+ * `deno task chaos [--cycles 50] [--damage-every 5] [--seed N] [--no-s3]`: cycles of SIGKILL under mixed
  * load, with damage between some of them, and the proof that nothing acknowledged is lost.
  *
- * Each cycle starts the real server on the same data folder (flushes and compactions made
- * frequent), pushes in every format on every route (loge's JSON, msgpack and protobuf, Loki's
+ * Each cycle starts the real server on the same data folder (flushes, compactions and rotation
+ * to a real S3 server, `s3rver`, made frequent), pushes in every format on every route (loge's JSON, msgpack and protobuf, Loki's
  * snappy protobuf, OTLP protobuf, Elasticsearch bulk) while a client queries (logs and metrics,
  * loge's and Loki's APIs), and kills it with SIGKILL at a random moment. Every few cycles the
  * stopped folder is damaged, in turn: a torn WAL tail, a flipped byte in the catalog, a truncated
@@ -12,7 +12,8 @@
  * destroyed (at most the pushes of a torn record; at most the lines of a truncated file, which
  * salvage recovers in part), and no request may have been answered with a 5xx.
  *
- * S3 rotation is not part of the load yet: the lines are verified by reading the local files.
+ * The stored lines are read from the data folder and, for rotated segments, from the S3
+ * server's folder.
  *
  * @module
  */
@@ -23,9 +24,15 @@ import { esBulkServerArgs } from "./es_bulk_push.ts";
 import { otlpServerArgs } from "./otlp_push.ts";
 import { startServer, type TestServer } from "../testing/server.ts";
 import { entryLines, storedLines } from "../testing/stored_lines.ts";
+import { s3FolderReader, startS3, tierArgs } from "../testing/s3.ts";
 import { Catalog } from "../src/storage/catalog.ts";
+import { LOCAL, type LocationReader } from "../src/storage/source/opener.ts";
+import { REMOTE } from "../src/tier/cold_tier.ts";
 
-/** Flushes and compactions every few hundred milliseconds, so a kill meets them at work. */
+/**
+ * Flushes, compactions and rotations every few hundred milliseconds, so a kill meets them at
+ * work (the flags after {@linkcode tierArgs}' win).
+ */
 const FAST = [
   "--payload-size",
   "50",
@@ -77,6 +84,8 @@ export interface ChaosOptions {
   damageEvery: number;
   /** Seed of the kill times, the damage and the load. */
   seed: number;
+  /** Rotate to a real S3 server (`s3rver`, which must be installed: `npm ci --prefix tests/s3`). */
+  s3: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -110,6 +119,8 @@ export interface ChaosReport {
   answers5xx: number;
   /** WAL segments left after the last, clean stop (it leaves nothing to replay). */
   walLeft: number;
+  /** Segments in S3 at the end. */
+  remoteSegments: number;
   /** Queries answered. */
   queries: number;
   damage: Damage[];
@@ -130,8 +141,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const rng = new Rng();
   rng.state = options.seed;
   const dir = await Deno.makeTempDir({ prefix: "loge-chaos-" });
+  const s3 = options.s3 ? await startS3() : undefined;
   const encoders = await Promise.all(FORMATS.map((f) => createEncoder(f)));
-  const args = [...FAST, ...esBulkServerArgs(), ...otlpServerArgs()];
+  const args = [
+    ...(s3 ? tierArgs(s3, { age: "1s", interval: "300ms" }) : []),
+    ...FAST,
+    ...esBulkServerArgs(),
+    ...otlpServerArgs(),
+  ];
+  const env = s3?.env;
   const acknowledged = new Set<string>();
   const report: ChaosReport = {
     cycles: options.cycles,
@@ -142,6 +160,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     duplicated: 0,
     answers5xx: 0,
     walLeft: 0,
+    remoteSegments: 0,
     queries: 0,
     damage: [],
     examples: [],
@@ -152,7 +171,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   try {
     for (let cycle = 0; cycle < options.cycles; cycle++) {
-      const server = await startServer({ dir, args });
+      const server = await startServer({ dir, args, env });
       let stop = false;
       const load = [
         ...FORMATS.map((format, k) =>
@@ -183,12 +202,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         }`,
       );
     }
-    const last = await startServer({ dir, args });
+    const last = await startServer({ dir, args, env });
     const code = await last.stop();
     if (code !== 0) throw new Error(`the last clean stop exited with ${code}: ${last.stderr()}`);
     report.walLeft = (await Array.fromAsync(Deno.readDir(`${dir}/wal`))).length;
     const counts = new Map<string, number>();
-    for (const { line } of await storedLines(dir)) counts.set(line, (counts.get(line) ?? 0) + 1);
+    const readers: Record<string, LocationReader> = s3 ? { [REMOTE]: s3FolderReader(s3) } : {};
+    for (const { line } of await storedLines(dir, readers)) {
+      counts.set(line, (counts.get(line) ?? 0) + 1);
+    }
+    const catalog = await Catalog.open(dir);
+    report.remoteSegments = [...catalog.entries()].filter((e) => e.location === REMOTE).length;
+    catalog.close();
     report.acknowledged = acknowledged.size;
     for (const [line, n] of counts) {
       if (n > 1) {
@@ -207,6 +232,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     return report;
   } finally {
+    await s3?.[Symbol.asyncDispose]();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
@@ -309,7 +335,7 @@ async function damageFolder(
   }
   const catalog = await Catalog.open(dir);
   try {
-    const entries = [...catalog.entries()].filter((e) => e.name.startsWith("l1-"));
+    const entries = [...catalog.entries()].filter((e) => e.location === LOCAL && e.level === 1);
     if (entries.length === 0) return undefined;
     const entry = entries[rng.below(entries.length)];
     // Its tail holds its index, which names each block's stream: its lines go with it.
@@ -340,7 +366,7 @@ export function formatChaos(r: ChaosReport): string {
     `lost: ${r.lost} (${r.lostToDamage} destroyed by the damage: lines of truncated files, a push per torn WAL tail at most)`,
     `stored twice: ${r.duplicated}`,
     `5xx answers: ${r.answers5xx}; queries answered: ${r.queries}`,
-    `WAL segments left after the clean stop: ${r.walLeft}`,
+    `WAL segments left after the clean stop: ${r.walLeft}; segments in S3: ${r.remoteSegments}`,
     `damage: ${
       r.damage.map((d) => `cycle ${d.cycle + 1} ${d.kind} (${d.what})`).join("; ") || "none"
     }`,
@@ -372,6 +398,7 @@ if (import.meta.main) {
     cycles: flag(Deno.args, "--cycles", 50),
     damageEvery: flag(Deno.args, "--damage-every", 5),
     seed: flag(Deno.args, "--seed", Date.now() % 1_000_000),
+    s3: !Deno.args.includes("--no-s3"),
     log: (line) => console.error(line),
   });
   console.log(formatChaos(report));

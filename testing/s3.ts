@@ -10,6 +10,9 @@
  * @module
  */
 
+import { join } from "node:path";
+import { type LocationReader, openLocalSource } from "../src/storage/source/opener.ts";
+
 const S3RVER = new URL("../tests/s3/node_modules/s3rver/bin/s3rver.js", import.meta.url).pathname;
 
 /** A running `s3rver` with one bucket. */
@@ -251,4 +254,21 @@ export function hexToken(seed: string): string {
   for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
   const g = Math.imul(h ^ (h >>> 15), 2246822507);
   return ((h >>> 0).toString(16) + (g >>> 0).toString(16)).padStart(16, "0");
+}
+
+/**
+ * A reader of the objects `s3` holds, straight from its folder (where
+ * `s3rver` keeps each object as `<key>._S3rver_object`), for checks that read
+ * a stopped server's remote files without S3 requests. `prefix` is the
+ * server's `--s3-prefix`.
+ */
+export function s3FolderReader(s3: S3Server, prefix = "loge/"): LocationReader {
+  return (segment) => {
+    const key = `${prefix}${segment.name}`;
+    const cut = key.lastIndexOf("/") + 1;
+    return openLocalSource(
+      join(s3.dir, s3.bucket, key.slice(0, cut)),
+      `${key.slice(cut)}._S3rver_object`,
+    );
+  };
 }

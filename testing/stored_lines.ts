@@ -6,6 +6,7 @@
  */
 
 import { Catalog, type CatalogEntry } from "../src/storage/catalog.ts";
+import type { LocationReader } from "../src/storage/source/opener.ts";
 import { readBlock, readSegmentIndex } from "../src/storage/segment_reader.ts";
 
 /** One stored line. */
@@ -52,9 +53,18 @@ export async function entryLines(catalog: Catalog, entry: CatalogEntry): Promise
   return out;
 }
 
-/** Every line in the cataloged files of `dir` (a stopped server's data folder). */
-export async function storedLines(dir: string): Promise<StoredLine[]> {
+/**
+ * Every line in the cataloged files of `dir` (a stopped server's data
+ * folder); files of other locations are opened with `readers`.
+ */
+export async function storedLines(
+  dir: string,
+  readers: Record<string, LocationReader> = {},
+): Promise<StoredLine[]> {
   const catalog = await Catalog.open(dir);
+  for (const [location, reader] of Object.entries(readers)) {
+    catalog.opener.register(location, reader);
+  }
   try {
     return await catalogLines(catalog);
   } finally {

@@ -12,7 +12,7 @@ const ROUNDS = Number(Deno.env.get("LOGE_CRASH_ROUNDS") ?? "4");
 
 Deno.test(`acknowledged lines survive SIGKILL and damage exactly once (${ROUNDS} cycles)`, async () => {
   // Damage after the second and fourth cycles: a torn WAL tail, then a flipped catalog byte.
-  const report = await runChaos({ cycles: ROUNDS, damageEvery: 2, seed: 20261130 });
+  const report = await runChaos({ cycles: ROUNDS, damageEvery: 2, seed: 20261130, s3: true });
   assert.ok(chaosPassed(report), formatChaos(report));
   assert.ok(Object.values(report.pushes).every((n) => n > 0), formatChaos(report));
   // Neither a torn WAL tail nor a catalog rebuilt from the files may lose more than one push.
