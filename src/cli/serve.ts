@@ -9,6 +9,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler, MAX_CONCURRENT_QUERIES } from "../server/app.ts";
+import { withCors } from "../server/cors.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 import { type EngineContext, QueryEngine } from "../query/engine.ts";
 import { selectVisible } from "../query/snapshot.ts";
@@ -155,6 +156,12 @@ export const SERVE_FLAGS = {
     default: String(MAX_CONCURRENT_QUERIES),
     min: 1,
     help: "queries run at once; as many more wait for a turn, and others are refused (429)",
+  },
+  "cors-origin": {
+    kind: "string",
+    default: "",
+    help:
+      "origins (comma-separated, or *) whose pages may call the API from a browser; empty: CORS off",
   },
   "metrics-open": {
     kind: "bool",
@@ -339,6 +346,7 @@ export async function serve(args: string[]): Promise<void> {
     );
   }
   const tls = await readTls(flags["tls-cert"] as string, flags["tls-key"] as string);
+  const corsOrigins = corsOriginsOf(flags["cors-origin"] as string);
   const outputPath = flags["output-path"] as string;
   const multiTenant = flags["multi-tenant"] as boolean;
   const settings = { flags, ingesting, node, presignExpiry };
@@ -359,7 +367,7 @@ export async function serve(args: string[]): Promise<void> {
           multiTenant ? `, a folder per tenant in ${join(outputPath, "tenants")}` : ""
         })`,
       ),
-  }, router ? (req) => router.handle(req) : root.handler);
+  }, withCors(router ? (req) => router.handle(req) : root.handler, corsOrigins));
 
   await stopped;
   const stoppingSince = Date.now();
@@ -427,6 +435,30 @@ async function readTls(
     throw new UsageError(`--tls-key ${keyPath} is not the private key of --tls-cert ${certPath}`);
   }
   return { cert, key };
+}
+
+/**
+ * The origins of `--cors-origin`: `*`, or origins as browsers send them
+ * (`scheme://host[:port]`, no path).
+ *
+ * @throws {UsageError} naming one that is not an origin.
+ */
+function corsOriginsOf(text: string): string[] {
+  const origins = fieldList(text);
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch { /* not a URL */ }
+    if (parsed === undefined || parsed.origin !== origin) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(origin)} for --cors-origin: expected an origin such as ` +
+          `https://grafana.example.com (scheme, host and port; no path or trailing slash), or *`,
+      );
+    }
+  }
+  return origins;
 }
 
 /** Whether `path` exists. */
