@@ -111,6 +111,8 @@ export async function soak(
   let metricMs: number[] = [];
   let tailLines = 0;
   let failures = 0;
+  /** The tails and probes, which end when `stop` aborts. */
+  const background: Promise<void>[] = [];
   try {
     const start = BigInt(Date.now()) * 1_000_000n;
     const pushing = runPush({
@@ -124,12 +126,12 @@ export async function soak(
       batch: 1000,
       timeoutMs: 60_000,
     });
-    const tails = Array.from(
+    background.push(...Array.from(
       { length: o.tails },
       () => countingTail(server.url, '{level="error"}', stop.signal, (n) => tailLines += n),
-    );
+    ));
     const json = { "content-type": "application/json" };
-    const probes = [
+    background.push(
       probe(
         1000,
         stop.signal,
@@ -162,7 +164,7 @@ export async function soak(
         (ms) => metricMs.push(ms),
         () => failures++,
       ),
-    ];
+    );
     let acked = 0;
     const startMs = Date.now();
     const done = pushing.then((summary) => {
@@ -206,6 +208,7 @@ export async function soak(
     return samples;
   } finally {
     stop.abort();
+    await Promise.allSettled(background);
     await stopServer(server).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

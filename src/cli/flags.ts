@@ -28,7 +28,7 @@ export interface FlagSpec {
   readonly help: string;
   /** Allowed values of an `enum` flag. */
   readonly values?: readonly string[];
-  /** Smallest value of an `int` flag (default 1). */
+  /** Smallest value of an `int` or `bytes` flag (default 1). */
   readonly min?: number;
   /** Environment variable that supplies the default. */
   readonly env?: string;
@@ -103,8 +103,10 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
     }
     case "bytes": {
       const bytes = parseBytes(raw);
-      if (bytes === undefined || bytes <= 0) {
-        throw bad("expected a size such as 1048576, 512KiB or 10MiB");
+      if (bytes === undefined || bytes < (spec.min ?? 1)) {
+        throw bad(
+          `expected a size such as 1048576, 512KiB or 10MiB${spec.min === 0 ? ", or 0" : ""}`,
+        );
       }
       return bytes;
     }
@@ -132,7 +134,13 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
 export function parseFlags<S extends Record<string, FlagSpec>>(
   args: readonly string[],
   specs: S,
-): { flags: { [K in keyof S]: FlagValue }; positionals: string[]; help: boolean } {
+  layers: FlagLayers = {},
+): {
+  flags: { [K in keyof S]: FlagValue };
+  sources: { [K in keyof S]: FlagSource };
+  positionals: string[];
+  help: boolean;
+} {
   const raw = new Map<string, string>();
   const positionals: string[] = [];
   let help = false;
@@ -159,16 +167,79 @@ export function parseFlags<S extends Record<string, FlagSpec>>(
     else if (i + 1 < args.length) raw.set(name, args[++i]);
     else throw new UsageError(`flag --${name} needs a value`);
   }
+  const fromFile = layers.file ? fileSettings(layers.file, specs) : new Map<string, string>();
   const flags = {} as { [K in keyof S]: FlagValue };
+  const sources = {} as { [K in keyof S]: FlagSource };
   for (const [name, spec] of Object.entries(specs)) {
-    const fromEnv = spec.env ? Deno.env.get(spec.env) : undefined;
-    (flags as Record<string, FlagValue>)[name] = convert(
-      name,
-      spec,
-      raw.get(name) ?? fromEnv ?? spec.default,
-    );
+    const envName = spec.env ?? (layers.envPrefix && envNameOf(layers.envPrefix, name));
+    const fromEnv = envName ? Deno.env.get(envName) : undefined;
+    const [value, source, where]: [string, FlagSource, string] = raw.has(name)
+      ? [raw.get(name)!, "flag", ""]
+      : fromEnv !== undefined
+      ? [fromEnv, "env", ` (from ${envName})`]
+      : fromFile.has(name)
+      ? [fromFile.get(name)!, "file", ` (from ${layers.file!.path})`]
+      : [spec.default, "default", ""];
+    try {
+      (flags as Record<string, FlagValue>)[name] = convert(name, spec, value);
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(error.message + where);
+      throw error;
+    }
+    (sources as Record<string, FlagSource>)[name] = source;
   }
-  return { flags, positionals, help };
+  return { flags, sources, positionals, help };
+}
+
+/** Where a flag's value came from: flags win over the environment, the environment over the file. */
+export type FlagSource = "default" | "file" | "env" | "flag";
+
+/** Where flags are set besides the command line. */
+export interface FlagLayers {
+  /** A config file's settings (keys are flag names without `--`) and its path, for messages. */
+  file?: { path: string; settings: Record<string, unknown> };
+  /** Every flag may be set by `<prefix><NAME>`: its name in upper case, `-` as `_`. */
+  envPrefix?: string;
+}
+
+/**
+ * The environment variable of flag `name` under `prefix`.
+ *
+ * @example
+ * ```ts
+ * import { envNameOf } from "./flags.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(envNameOf("LOGE_", "max-body-size"), "LOGE_MAX_BODY_SIZE");
+ * ```
+ */
+export function envNameOf(prefix: string, name: string): string {
+  return prefix + name.toUpperCase().replaceAll("-", "_");
+}
+
+/** A config file's settings as flag text: scalars as written, lists joined with commas. */
+function fileSettings(
+  file: { path: string; settings: Record<string, unknown> },
+  specs: Record<string, FlagSpec>,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(file.settings)) {
+    if (!Object.hasOwn(specs, key)) {
+      throw new UsageError(
+        `unknown key ${JSON.stringify(key)} in ${file.path}: keys are the flag names without --`,
+      );
+    }
+    const scalar = (v: unknown) =>
+      typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+    if (scalar(value)) out.set(key, String(value));
+    else if (Array.isArray(value) && value.every(scalar)) out.set(key, value.join(","));
+    else {
+      throw new UsageError(
+        `invalid value for ${JSON.stringify(key)} in ${file.path}: expected a string, a number, ` +
+          `true or false, or a list of them, got ${value === null ? "null" : typeof value}`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Formats the flag table for `--help`. */

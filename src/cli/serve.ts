@@ -25,7 +25,16 @@ import { TailHub } from "../tail/hub.ts";
 import { nodeIdProblem } from "../tier/remote_key.ts";
 import { S3Store } from "../tier/s3_store.ts";
 import { TenantRouter, type TenantStore } from "../server/tenants.ts";
-import { flagHelp, type FlagSpec, parseFlags, UsageError } from "./flags.ts";
+import {
+  envNameOf,
+  flagHelp,
+  type FlagSource,
+  type FlagSpec,
+  type FlagValue,
+  parseFlags,
+  UsageError,
+} from "./flags.ts";
+import { flagValueIn, loadConfigFile } from "./config_file.ts";
 
 /** Bytes of cold files' indexes kept on local disk (`<data>/cache/index`). */
 const INDEX_CACHE_BYTES = 1024 * 1024 * 1024;
@@ -35,6 +44,16 @@ const MAX_PRESIGN_EXPIRY_MS = 7 * 24 * 3600 * 1000;
 
 /** The flags of `loge serve`. */
 export const SERVE_FLAGS = {
+  config: {
+    kind: "string",
+    default: "",
+    help: "YAML or JSON file of settings: keys are the flag names without --",
+  },
+  "print-config": {
+    kind: "bool",
+    default: "false",
+    help: "print the effective settings as JSON, each with its value and source, and exit",
+  },
   port: { kind: "int", default: "3000", min: 0, help: "HTTP server port (0 picks a free one)" },
   buckets: { kind: "int", default: "4", help: "number of in-memory buckets that batch pushes" },
   "payload-size": {
@@ -135,7 +154,6 @@ export const SERVE_FLAGS = {
   "api-key": {
     kind: "string",
     default: "",
-    env: "LOGE_API_KEY",
     help:
       "bearer token required by the read endpoints and the UI's data calls; empty disables auth",
   },
@@ -171,7 +189,6 @@ export const SERVE_FLAGS = {
   "push-api-key": {
     kind: "string",
     default: "",
-    env: "LOGE_PUSH_API_KEY",
     help:
       "bearer token (or basic-auth password) required by the push endpoints; empty leaves them open",
   },
@@ -188,6 +205,7 @@ export const SERVE_FLAGS = {
   "max-line-size": {
     kind: "bytes",
     default: "256KiB",
+    min: 0,
     help: "longest line a push may carry (400 beyond, nothing stored); 0: no limit",
   },
   "max-body-size": {
@@ -303,6 +321,10 @@ export const SERVE_HELP = `Usage: loge [serve] [flags]
 
 Runs the loge server: Loki-style push API, queries, web UI.
 
+Every flag may also be set by the environment variable LOGE_<NAME> (LOGE_MAX_BODY_SIZE=20MiB)
+or by a key of the --config file (max-body-size: 20MiB); flags win over the environment, the
+environment over the file.
+
 Flags:
 ${flagHelp(SERVE_FLAGS)}
 `;
@@ -318,8 +340,14 @@ const SECOND_SIGNAL_AFTER_MS = 500;
  * accepting, flushes every batch, closes the WAL.
  */
 export async function serve(args: string[]): Promise<void> {
-  const { flags, positionals, help } = parseFlags(args, SERVE_FLAGS);
+  const configPath = flagValueIn(args, "config") ?? Deno.env.get(envNameOf(ENV_PREFIX, "config"));
+  const file = configPath ? await loadConfigFile(configPath) : undefined;
+  const { flags, sources, positionals, help } = parseFlags(args, SERVE_FLAGS, {
+    file,
+    envPrefix: ENV_PREFIX,
+  });
   if (help) return void console.log(SERVE_HELP);
+  if (flags["print-config"]) return void console.log(printedConfig(flags, sources));
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}" for serve`);
   }
@@ -459,6 +487,31 @@ function corsOriginsOf(text: string): string[] {
     }
   }
   return origins;
+}
+
+/** The prefix of the environment variables that set the flags (`LOGE_PORT`). */
+const ENV_PREFIX = "LOGE_";
+
+/** Flags whose values are secrets: `--print-config` says whether they are set, never what. */
+const SECRETS = new Set(["api-key", "push-api-key"]);
+
+/**
+ * The effective settings as JSON: each flag's value (durations in ms, sizes
+ * in bytes; secrets as `(set)`) and its source.
+ */
+function printedConfig(
+  flags: Record<string, FlagValue>,
+  sources: Record<string, FlagSource>,
+): string {
+  const settings: Record<string, { value: FlagValue; source: FlagSource }> = {};
+  for (const [name, value] of Object.entries(flags)) {
+    if (name === "print-config") continue;
+    settings[name] = {
+      value: SECRETS.has(name) && value !== "" ? "(set)" : value,
+      source: sources[name],
+    };
+  }
+  return JSON.stringify(settings, null, 2);
 }
 
 /** Whether `path` exists. */
