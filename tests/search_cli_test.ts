@@ -276,7 +276,10 @@ Deno.test("usage errors exit 2 with a message naming the problem", () =>
       [['app="web"'], `cannot parse query at 1: expected "{" or ${filters}, found "app"`],
       [["{}", "--limit", "abc"], 'invalid value "abc" for --limit: expected an integer ≥ 1'],
       [["{}", "--limit", "0"], 'invalid value "0" for --limit: expected an integer ≥ 1'],
-      [["{}", "--output", "yaml"], 'invalid value "yaml" for --output: expected one of text, json'],
+      [
+        ["{}", "--output", "yaml"],
+        'invalid value "yaml" for --output: expected one of text, json, ndjson',
+      ],
       [
         ["{}", "--start", "yesterday"],
         'invalid value "yesterday" for --start: expected RFC3339 or unix nanoseconds',
@@ -362,4 +365,115 @@ Deno.test({
         '2024-05-06T07:08:13Z {app="worker"} job done\n',
       );
     }),
+});
+
+Deno.test("--output ndjson pages through any number of lines, each once, across pages that cut a time", async () => {
+  await withServer(async ({ url }) => {
+    // 12,000 lines; every three share a time.
+    const T = 1_790_000_000_000_000_000n;
+    const rows: [bigint, string][] = [];
+    for (let i = 0; i < 12_000; i++) rows.push([T + BigInt(Math.floor(i / 3)), `line ${i}`]);
+    // Seven identical lines across the first forward page's end, eight across the first backward one's.
+    for (let i = 4995; i < 5002; i++) rows[i] = [T + 1700n, "the same"];
+    for (let i = 6996; i < 7004; i++) rows[i] = [T + 2333n, "again"];
+    for (let at = 0; at < rows.length; at += 4000) {
+      const res = await fetch(`${url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          streams: [{
+            stream: { app: "many" },
+            values: rows.slice(at, at + 4000).map(([ts, l]) => [String(ts), l]),
+          }],
+        }),
+      });
+      assert.equal(res.status, 200);
+    }
+    const expected = rows.map(([ts, l]) => `${ts} ${l}`).sort();
+    for (const direction of ["backward", "forward"]) {
+      const out = await ok([
+        "--addr",
+        url,
+        '{app="many"}',
+        "--start",
+        "0",
+        "--output",
+        "ndjson",
+        "--direction",
+        direction,
+      ]);
+      // Exact nanoseconds: the timestamp as its digits.
+      const got = out.trimEnd().split("\n").map((l) => ({
+        timestamp: /"timestamp":(\d+)/.exec(l)![1],
+        line: JSON.parse(l).line,
+      }));
+      assert.deepEqual(got.map((e) => `${e.timestamp} ${e.line}`).sort(), expected, direction);
+      const times = got.map((e) => BigInt(e.timestamp));
+      const ordered = times.every((t, i) =>
+        i === 0 || (direction === "backward" ? t <= times[i - 1] : t >= times[i - 1])
+      );
+      assert.ok(ordered, `${direction}: out of order`);
+    }
+    const capped = await ok([
+      "--addr",
+      url,
+      '{app="many"}',
+      "--start",
+      "0",
+      "--output",
+      "ndjson",
+      "--limit",
+      "7000",
+    ]);
+    assert.equal(capped.trimEnd().split("\n").length, 7000);
+  });
+});
+
+Deno.test("--follow prints the lines pushed after it starts, as they arrive", async () => {
+  await withServer(async ({ url }) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "search",
+        "--addr",
+        url,
+        '{app="live"}',
+        "--follow",
+        "--output",
+        "json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // the tail is open
+      const ts = BigInt(Date.now()) * 1_000_000n;
+      const res = await fetch(`${url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          streams: [{
+            stream: { app: "live" },
+            values: [[String(ts), "one"], [String(ts + 1n), "two"]],
+          }],
+        }),
+      });
+      assert.equal(res.status, 200);
+      let out = "";
+      while (out.split("\n").length < 3) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += value;
+      }
+      assert.deepEqual(out.trimEnd().split("\n").map((l) => JSON.parse(l).line), ["one", "two"]);
+    } finally {
+      child.kill("SIGTERM");
+      await reader.cancel();
+      await child.status;
+      await child.stderr.cancel();
+    }
+  });
 });

@@ -39,7 +39,19 @@ export const SEARCH_FLAGS = {
     values: ["backward", "forward"],
     help: "which lines come first: backward is newest first, forward oldest first",
   },
-  output: { kind: "enum", default: "text", values: ["text", "json"], help: "output format" },
+  output: {
+    kind: "enum",
+    default: "text",
+    values: ["text", "json", "ndjson"],
+    help:
+      "text; json (a line of JSON per entry); ndjson: json for any number of lines, paging through the window (--limit caps it only when given)",
+  },
+  follow: {
+    kind: "bool",
+    default: "false",
+    help:
+      "after the window's lines, print new lines as they arrive (a live tail) until interrupted",
+  },
   "api-key": {
     kind: "string",
     default: "",
@@ -72,6 +84,8 @@ Queries a running loge server. The selector is LogQL: stream matchers in
 
   loge search '{app="web", level=~"err.*"} |= "timeout"' --since 1h
   loge search '|= "panic"' --output json
+  loge search '{app="web"}' --since 24h --output ndjson > web.ndjson   # every line
+  loge search '{app="web"} |= "error"' --follow                       # live
 
 With --local, the server answers over its hot tier only and hands out
 presigned URLs of the cold (S3) segments that may hold lines; this machine
@@ -128,7 +142,7 @@ interface Entry {
 
 /** Runs `loge search`; resolves when every line is printed. */
 export async function search(args: string[]): Promise<void> {
-  const { flags, positionals, help } = parseFlags(args, SEARCH_FLAGS);
+  const { flags, sources, positionals, help } = parseFlags(args, SEARCH_FLAGS);
   if (help) return void console.log(SEARCH_HELP);
   if (positionals.length > 1) {
     throw new UsageError(
@@ -158,7 +172,7 @@ export async function search(args: string[]): Promise<void> {
   }
   const headers: Record<string, string> = {};
   if (flags["api-key"]) headers.authorization = `Bearer ${flags["api-key"]}`;
-  const ask = async (path: string, init: RequestInit) => {
+  const ask: Ask = async (path, init) => {
     let res: Response;
     try {
       res = await fetch(`${addr}${path}`, { ...init, headers: { ...headers, ...init.headers } });
@@ -168,14 +182,7 @@ export async function search(args: string[]): Promise<void> {
     const text = await res.text();
     let parsed: { status?: string; error?: string; data?: Entry[]; warnings?: unknown };
     try {
-      // Nanosecond times are exact: "timestamp" numbers become bigints.
-      parsed = JSON.parse(
-        text,
-        (key, value, ctx?: { source?: string }) =>
-          key === "timestamp" && typeof value === "number" && ctx?.source
-            ? BigInt(ctx.source)
-            : value,
-      );
+      parsed = parseEntries(text);
     } catch {
       throw new SearchError(
         `unexpected answer from ${addr} (HTTP ${res.status}): ${text.slice(0, 200)}`,
@@ -188,6 +195,24 @@ export async function search(args: string[]): Promise<void> {
     }
     return parsed;
   };
+  const output = flags.output as string;
+  const print = printer(output);
+  if (flags.follow) {
+    if (flags.local) throw new UsageError("--follow tails the server: it does not go with --local");
+    return await follow(addr, headers, selector, start === 0n ? now : start, print);
+  }
+  if (output === "ndjson") {
+    if (flags.local) {
+      throw new UsageError("--output ndjson pages through the server: it does not go with --local");
+    }
+    const total = sources.limit === "flag" ? flags.limit as number : Infinity;
+    await pageThrough(
+      (lo, hi, limit) => queryPage(ask, selector, lo, hi, limit, flags.direction as string),
+      { start, end, direction: flags.direction as Direction, total },
+      print,
+    );
+    return;
+  }
   let entries: Entry[];
   let warnings: string[];
   if (flags.local) {
@@ -209,37 +234,199 @@ export async function search(args: string[]): Promise<void> {
       metadata: e.metadata,
     }));
   } else {
-    const body = `{"query":${
-      JSON.stringify(selector)
-    },"start":${start},"end":${end},"limit":${flags.limit},"direction":"${flags.direction}"}`;
-    const answer = await ask("/api/v1/query", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-    });
+    const answer = await queryPage(
+      ask,
+      selector,
+      start,
+      end,
+      flags.limit as number,
+      flags.direction as string,
+    );
     entries = answer.data ?? [];
     warnings = Array.isArray(answer.warnings) ? answer.warnings.map(String) : [];
   }
   // A partial answer (unreadable segments skipped) says so, apart from the lines.
   for (const w of warnings) console.error(`loge: warning: ${w}`);
-  const color = flags.output === "text" && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+  await print(entries);
+}
+
+type Ask = (
+  path: string,
+  init: RequestInit,
+) => Promise<{ status?: string; error?: string; data?: Entry[]; warnings?: unknown }>;
+
+/** One `POST /api/v1/query` of the window `[start, end]`. */
+function queryPage(
+  ask: Ask,
+  selector: string,
+  start: bigint,
+  end: bigint,
+  limit: number,
+  direction: string,
+) {
+  return ask("/api/v1/query", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: `{"query":${
+      JSON.stringify(selector)
+    },"start":${start},"end":${end},"limit":${limit},"direction":"${direction}"}`,
+  });
+}
+
+/** Writes entries to stdout in `output`'s format: text (coloured on a terminal) or JSON lines. */
+function printer(output: string): (entries: readonly Entry[]) => Promise<void> {
+  const color = output === "text" && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const out: string[] = [];
-  for (const e of entries) {
-    if (flags.output === "json") {
-      out.push(
-        `{"timestamp":${e.timestamp},"time":${JSON.stringify(formatTime(e.timestamp))},"labels":${
-          JSON.stringify(e.labels)
-        },"line":${JSON.stringify(e.line)}${
-          e.metadata ? `,"metadata":${JSON.stringify(e.metadata)}` : ""
-        }}`,
+  const encoder = new TextEncoder();
+  return async (entries) => {
+    const out: string[] = [];
+    for (const e of entries) {
+      if (output !== "text") {
+        out.push(
+          `{"timestamp":${e.timestamp},"time":${JSON.stringify(formatTime(e.timestamp))},"labels":${
+            JSON.stringify(e.labels)
+          },"line":${JSON.stringify(e.line)}${
+            e.metadata ? `,"metadata":${JSON.stringify(e.metadata)}` : ""
+          }}`,
+        );
+      } else {
+        const labels = Object.entries(e.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(", ");
+        out.push(`${paint(2, formatTime(e.timestamp))} ${paint(36, `{${labels}}`)} ${e.line}`);
+      }
+    }
+    if (out.length > 0) await Deno.stdout.write(encoder.encode(out.join("\n") + "\n"));
+  };
+}
+
+/** Lines a page of `--output ndjson` asks for: the server's most. */
+export const PAGE_LINES = 5000;
+
+/**
+ * Pages through `[start, end]` in `direction`, `total` lines at most: each
+ * page starts at the time the last one ended, and skips the lines at that
+ * time it already printed (counted by time, labels and text, so lines that
+ * repeat are kept as often as they were stored).
+ *
+ * @throws {SearchError} when more than a page of lines share one time: paging by time cannot pass them.
+ */
+export async function pageThrough(
+  page: (lo: bigint, hi: bigint, limit: number) => Promise<{ data?: Entry[]; warnings?: unknown }>,
+  o: { start: bigint; end: bigint; direction: Direction; total: number },
+  print: (entries: readonly Entry[]) => Promise<void>,
+): Promise<number> {
+  let [lo, hi] = [o.start, o.end];
+  /** Printed lines at the time the next page starts at, by key. */
+  let atBoundary = new Map<string, number>();
+  let boundary: bigint | undefined;
+  let printed = 0;
+  const progress = Deno.stderr.isTerminal();
+  const encoder = new TextEncoder();
+  while (printed < o.total) {
+    const answer = await page(lo, hi, PAGE_LINES);
+    const data = answer.data ?? [];
+    if (Array.isArray(answer.warnings)) {
+      for (const w of answer.warnings) console.error(`loge: warning: ${w}`);
+    }
+    const fresh: Entry[] = [];
+    for (const e of data) {
+      if (e.timestamp === boundary) {
+        const key = entryKey(e);
+        const seen = atBoundary.get(key) ?? 0;
+        if (seen > 0) {
+          atBoundary.set(key, seen - 1);
+          continue;
+        }
+      }
+      fresh.push(e);
+    }
+    const take = fresh.slice(0, o.total - printed);
+    await print(take);
+    printed += take.length;
+    if (progress) await Deno.stderr.write(encoder.encode(`\r${printed} lines`));
+    if (data.length < PAGE_LINES) break;
+    if (fresh.length === 0) {
+      throw new SearchError(
+        `more than ${PAGE_LINES} lines at ${
+          formatTime(boundary!)
+        }: paging by time cannot pass them`,
       );
-    } else {
-      const labels = Object.entries(e.labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(
-        ", ",
-      );
-      out.push(`${paint(2, formatTime(e.timestamp))} ${paint(36, `{${labels}}`)} ${e.line}`);
+    }
+    const last = take.at(-1)!.timestamp;
+    // Every printed line at the new boundary, those of earlier pages at it too.
+    const next = new Map(last === boundary ? [...atBoundary].filter(([, n]) => n > 0) : []);
+    for (const e of take) {
+      if (e.timestamp === last) next.set(entryKey(e), (next.get(entryKey(e)) ?? 0) + 1);
+    }
+    atBoundary = next;
+    boundary = last;
+    if (o.direction === "backward") hi = last;
+    else lo = last;
+  }
+  if (progress) await Deno.stderr.write(encoder.encode("\r\x1b[K"));
+  return printed;
+}
+
+function entryKey(e: Entry): string {
+  return `${JSON.stringify(e.labels)}\n${e.line}`;
+}
+
+/**
+ * Prints the lines of a live tail of `selector` from `start` as they arrive
+ * (`GET /api/v1/tail`, server-sent events) until the process is stopped.
+ *
+ * @throws {SearchError} when the server refuses or ends the tail.
+ */
+async function follow(
+  addr: string,
+  headers: Record<string, string>,
+  selector: string,
+  start: bigint,
+  print: (entries: readonly Entry[]) => Promise<void>,
+): Promise<void> {
+  const params = new URLSearchParams({ query: selector, start: String(start) });
+  let res: Response;
+  try {
+    res = await fetch(`${addr}/api/v1/tail?${params}`, { headers });
+  } catch (error) {
+    throw new SearchError(`cannot reach loge at ${addr}: ${connectionReason(error)}`);
+  }
+  if (res.status !== 200) {
+    throw new SearchError(
+      `loge at ${addr} answered ${res.status}: ${(await res.text()).slice(0, 200)}`,
+    );
+  }
+  let buffer = "";
+  for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    for (let end; (end = buffer.indexOf("\n\n")) >= 0;) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      let data = "";
+      for (const field of event.split("\n")) {
+        if (field.startsWith("event: ")) name = field.slice(7);
+        else if (field.startsWith("data: ")) data += field.slice(6);
+      }
+      if (data === "") continue; // a heartbeat
+      const parsed = parseEntries(data);
+      if (name === "end") throw new SearchError(`the tail ended: ${parsed.error ?? data}`);
+      if (parsed.dropped) {
+        console.error(`loge: warning: ${parsed.dropped} lines dropped (too slow)`);
+      }
+      await print(parsed.entries ?? []);
     }
   }
-  if (out.length > 0) await Deno.stdout.write(new TextEncoder().encode(out.join("\n") + "\n"));
+  throw new SearchError("the server closed the tail");
+}
+
+/** JSON with exact nanosecond times: `timestamp` numbers become bigints. */
+function parseEntries(
+  text: string,
+): { entries?: Entry[]; dropped?: number; error?: string; status?: string; data?: Entry[] } {
+  return JSON.parse(
+    text,
+    (key, value, ctx?: { source?: string }) =>
+      key === "timestamp" && typeof value === "number" && ctx?.source ? BigInt(ctx.source) : value,
+  );
 }
