@@ -56,7 +56,7 @@ export interface AppOptions {
   /** `/metrics` without the API key. */
   metricsOpen?: boolean;
   /** The segment cache's hits and misses, for `/metrics`. */
-  segmentCache?: { readonly hits: number; readonly misses: number };
+  segmentCache?: { readonly hits: number; readonly misses: number; readonly bytes: number };
   /** What compaction has before it and is doing, for `/api/v1/stats` (none on a query-only node). */
   compactor?: { stats(): CompactionStats };
   /** The cold tier's figures for `/api/v1/stats`, when there is one. */

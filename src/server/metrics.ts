@@ -213,8 +213,12 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
 export interface MetricSources {
   readonly requests: RequestMetrics;
   readonly ingester: IngestSink;
-  /** Opens of segments answered by the segment cache, and those that read an index. */
-  readonly segmentCache?: { readonly hits: number; readonly misses: number };
+  /** Opens of segments answered by the segment cache, those that read an index, and its bytes. */
+  readonly segmentCache?: {
+    readonly hits: number;
+    readonly misses: number;
+    readonly bytes: number;
+  };
   /** The figures of `/api/v1/stats`. */
   readonly stats: StatsFigures;
 }
@@ -272,6 +276,8 @@ export function renderMetrics(sources: MetricSources): string {
     out.sample("loge_segment_cache_hits_total", {}, segmentCache.hits);
     out.family("loge_segment_cache_misses_total", "counter", "segment opens that read an index");
     out.sample("loge_segment_cache_misses_total", {}, segmentCache.misses);
+    out.family("loge_segment_cache_bytes", "gauge", "bytes of the decoded indexes it keeps");
+    out.sample("loge_segment_cache_bytes", {}, segmentCache.bytes);
   }
   const memory = Deno.memoryUsage();
   out.family("process_resident_memory_bytes", "gauge", "resident memory of the process");

@@ -33,7 +33,7 @@ Deno.test("renderMetrics: stats figures by their dotted paths; absent ones are 0
   const text = renderMetrics({
     requests: new RequestMetrics(),
     ingester: NO_INGEST,
-    segmentCache: { hits: 3, misses: 1 },
+    segmentCache: { hits: 3, misses: 1, bytes: 4096 },
     stats: {
       segments_local: 4,
       bytes_remote: 10n,

@@ -1,6 +1,8 @@
 /**
  * Open segment files with their decoded indexes, kept for reuse (segments are
- * immutable) up to a bound, least recently used first out. A segment in use
+ * immutable) up to a number of files and a number of bytes of decoded index
+ * (a compacted segment's block filters take megabytes: a bound by count alone
+ * let a long run fill hundreds of MB), least recently used first out. A segment in use
  * is never closed under its reader: eviction only drops it from the cache,
  * and the file closes when its last reader releases it.
  *
@@ -23,6 +25,22 @@ interface Slot {
   readonly opening: Promise<{ source: ByteSource; index: SegmentIndex }>;
   users: number;
   cached: boolean;
+  /** Bytes its index holds, counted in the cache's total once it is loaded (0 before). */
+  bytes: number;
+}
+
+/** Bytes of decoded index the cache keeps by default. */
+export const SEGMENT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * About the memory a decoded index holds: its block filters, a block
+ * reference's fields, and its streams' labels.
+ */
+export function indexBytes(index: SegmentIndex): number {
+  let bytes = 0;
+  for (const b of index.blocks) bytes += b.filter.byteLength + 120;
+  for (const s of index.streams) bytes += 2 * (s?.length ?? 0) + 32;
+  return bytes;
 }
 
 /**
@@ -56,15 +74,27 @@ interface Slot {
 export class SegmentCache {
   readonly #opener: SourceOpener;
   readonly #max: number;
+  readonly #maxBytes: number;
   readonly #slots = new Map<string, Slot>();
+  /** Bytes of the loaded indexes in the cache. */
+  #bytes = 0;
   /** Opens answered from the cache, and opens that read a segment's index. */
   hits = 0;
   misses = 0;
 
-  /** Keeps at most `max` unused segments open, opening them with `opener`. */
-  constructor(opener: SourceOpener, max = 256) {
+  /**
+   * Keeps at most `max` unused segments open, their indexes holding at most
+   * `maxBytes`, opening them with `opener`.
+   */
+  constructor(opener: SourceOpener, max = 256, maxBytes = SEGMENT_CACHE_BYTES) {
     this.#opener = opener;
     this.#max = max;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes of decoded index the cache holds. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -80,9 +110,15 @@ export class SegmentCache {
       this.#slots.set(name, slot);
     } else {
       this.misses++;
-      slot = { opening: this.#load(entry), users: 0, cached: true };
-      this.#slots.set(name, slot);
+      const loaded: Slot = slot = { opening: this.#load(entry), users: 0, cached: true, bytes: 0 };
+      this.#slots.set(name, loaded);
       this.#trim();
+      loaded.opening.then(({ index }) => {
+        if (!loaded.cached) return;
+        loaded.bytes = indexBytes(index);
+        this.#bytes += loaded.bytes;
+        this.#trim();
+      }, () => {});
     }
     slot.users++;
     const taken = slot;
@@ -126,7 +162,7 @@ export class SegmentCache {
 
   #trim(): void {
     for (const [name, slot] of this.#slots) {
-      if (this.#slots.size <= this.#max) break;
+      if (this.#slots.size <= this.#max && this.#bytes <= this.#maxBytes) break;
       this.#drop(name, slot);
     }
   }
@@ -134,6 +170,8 @@ export class SegmentCache {
   #drop(name: string, slot: Slot): Promise<void> {
     this.#slots.delete(name);
     slot.cached = false;
+    this.#bytes -= slot.bytes;
+    slot.bytes = 0;
     return slot.users === 0 ? this.#close(slot) : Promise.resolve();
   }
 

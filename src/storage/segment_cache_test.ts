@@ -34,3 +34,47 @@ Deno.test("segments in use stay readable when the cache evicts them", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the cache keeps its decoded indexes within its bytes, least recently used out", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let i = 0; i < 6; i++) {
+      const w = new SegmentWriter(dir, `l1-${i}.loge`, { level: 1, zstdLevel: 1 });
+      for (let k = 0; k < 20; k++) {
+        const b = new BlockBuilder();
+        for (let n = 0; n < 50; n++) {
+          b.addString(BigInt(k * 50 + n), `token${i}-${k}-${n} word${n}`);
+        }
+        w.writeBlock(w.stream(`{"block":"${k}"}`), b);
+      }
+      w.finish([[i + 1, i + 1]]);
+    }
+    const opener = new SourceOpener(dir);
+    const probe = new SegmentCache(opener);
+    const one = await probe.open({ name: "l1-0.loge", location: "local" });
+    one.release();
+    const perIndex = probe.bytes;
+    assert.ok(perIndex > 0);
+    await probe.close();
+    assert.equal(probe.bytes, 0);
+
+    // Room for two indexes and a half: at most two stay, the latest ones.
+    const cache = new SegmentCache(opener, 256, Math.floor(perIndex * 2.5));
+    for (let i = 0; i < 6; i++) {
+      const s = await cache.open({ name: `l1-${i}.loge`, location: "local" });
+      assert.equal(s.index.blocks.length, 20);
+      s.release();
+      await new Promise((r) => setTimeout(r, 0)); // the index's bytes are counted once loaded
+      assert.ok(cache.bytes <= perIndex * 2.5, `${cache.bytes} bytes after ${i + 1} opens`);
+    }
+    const misses = cache.misses;
+    (await cache.open({ name: "l1-5.loge", location: "local" })).release();
+    (await cache.open({ name: "l1-4.loge", location: "local" })).release();
+    assert.equal(cache.misses, misses, "the two latest are still cached");
+    (await cache.open({ name: "l1-0.loge", location: "local" })).release();
+    assert.equal(cache.misses, misses + 1, "the first was dropped");
+    await cache.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
