@@ -121,7 +121,10 @@ Deno.test("push limits: a stream of 16 labels is a 400 on every route; 15 are st
       });
       const over = await send(url, build(labels(16), [`${route} 16`]));
       assert.equal(over.status, 400, `${route}: ${over.text}`);
-      assert.match(over.text, /has 16 labels, over the limit of 15/);
+      assert.match(
+        over.text,
+        /has 16 labels, over the limit of 15 \(--max-label-names-per-series\)/,
+      );
       const at = await send(url, build(labels(15), [`${route} 15`]));
       assert.ok(at.status === 200 || at.status === 204, `${route}: ${at.status} ${at.text}`);
       kept.push(`${route} 15`);

@@ -10,6 +10,7 @@ import { log } from "../log.ts";
 import { Ingester } from "../ingest/ingester.ts";
 import { createHandler, MAX_CONCURRENT_QUERIES } from "../server/app.ts";
 import { withCors } from "../server/cors.ts";
+import { DEFAULT_PAYLOAD_LIMITS } from "../ingest/push_limits.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
 import { type EngineContext, QueryEngine } from "../query/engine.ts";
 import { selectVisible } from "../query/snapshot.ts";
@@ -207,6 +208,11 @@ export const SERVE_FLAGS = {
     default: "256KiB",
     min: 0,
     help: "longest line a push may carry (400 beyond, nothing stored); 0: no limit",
+  },
+  "max-label-names-per-series": {
+    kind: "int",
+    default: String(DEFAULT_PAYLOAD_LIMITS.maxLabelNames),
+    help: "most labels a stream of a push may have (400 beyond, nothing stored)",
   },
   "max-body-size": {
     kind: "bytes",
@@ -637,7 +643,10 @@ async function openStore(
     apiKey: flags["api-key"] as string,
     pushApiKey: flags["push-api-key"] as string,
     queryTimeoutMs: flags["query-timeout"] as number,
-    maxLineBytes: flags["max-line-size"] as number,
+    payloadLimits: {
+      maxLineBytes: flags["max-line-size"] as number,
+      maxLabelNames: flags["max-label-names-per-series"] as number,
+    },
     metricsOpen: flags["metrics-open"] as boolean,
     segmentCache: cache,
     maxConcurrentQueries: flags["max-concurrent-queries"] as number,

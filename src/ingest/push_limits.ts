@@ -11,8 +11,13 @@
 
 import { PushError, type PushPayload } from "./payload.ts";
 
-/** Most labels a stream may have (Loki's default `max_label_names_per_series`). */
-export const MAX_LABEL_NAMES_PER_STREAM = 15;
+/** What a push is held to: see {@linkcode checkPushLimits}. */
+export interface PayloadLimits {
+  /** Longest line in bytes of UTF-8 (`--max-line-size`); 0: no limit. */
+  readonly maxLineBytes: number;
+  /** Most labels a stream may have (`--max-label-names-per-series`). */
+  readonly maxLabelNames: number;
+}
 
 /**
  * Most streams in one push: far more than a shipper sends (pino-loki sends a
@@ -21,8 +26,11 @@ export const MAX_LABEL_NAMES_PER_STREAM = 15;
  */
 export const MAX_STREAMS_PER_PUSH = 100_000;
 
-/** Longest line by default, in bytes of UTF-8 (Loki's default `max_line_size`). */
-export const DEFAULT_MAX_LINE_BYTES = 256 * 1024;
+/** Loki's defaults: `max_line_size` 256 KiB, `max_label_names_per_series` 15. */
+export const DEFAULT_PAYLOAD_LIMITS: PayloadLimits = Object.freeze({
+  maxLineBytes: 256 * 1024,
+  maxLabelNames: 15,
+});
 
 /** Labels per stream key, for keys seen lately; starts over when full. */
 const labelCounts = new Map<string, number>();
@@ -56,8 +64,8 @@ function named(key: string): string {
 
 /**
  * Throws when `payload` breaks a limit: more than {@linkcode MAX_STREAMS_PER_PUSH}
- * streams, a stream with more than {@linkcode MAX_LABEL_NAMES_PER_STREAM}
- * labels, or a line over `maxLineBytes` bytes (0: no limit).
+ * streams, a stream with more than `limits.maxLabelNames` labels, or a line
+ * over `limits.maxLineBytes` bytes (0: no limit).
  *
  * @throws {PushError} naming the stream and the limit.
  *
@@ -66,11 +74,15 @@ function named(key: string): string {
  * import { checkPushLimits } from "./push_limits.ts";
  * import assert from "node:assert/strict";
  * const payload = { streams: [{ key: '{"app":"web"}', ts: [1n], lines: ["héllo"] }], lines: 1 };
- * checkPushLimits(payload, 6); // "héllo" is 6 bytes
- * assert.throws(() => checkPushLimits(payload, 5), /is 6 bytes, over the limit of 5 \(--max-line-size\)/);
+ * checkPushLimits(payload, { maxLineBytes: 6, maxLabelNames: 15 }); // "héllo" is 6 bytes
+ * assert.throws(
+ *   () => checkPushLimits(payload, { maxLineBytes: 5, maxLabelNames: 15 }),
+ *   /is 6 bytes, over the limit of 5 \(--max-line-size\)/,
+ * );
  * ```
  */
-export function checkPushLimits(payload: PushPayload, maxLineBytes: number): void {
+export function checkPushLimits(payload: PushPayload, limits: PayloadLimits): void {
+  const { maxLineBytes, maxLabelNames } = limits;
   if (payload.streams.length > MAX_STREAMS_PER_PUSH) {
     throw new PushError(
       `push has ${payload.streams.length} streams, over the limit of ${MAX_STREAMS_PER_PUSH}`,
@@ -78,11 +90,10 @@ export function checkPushLimits(payload: PushPayload, maxLineBytes: number): voi
   }
   for (const { key, lines } of payload.streams) {
     const labels = labelCount(key);
-    if (labels > MAX_LABEL_NAMES_PER_STREAM) {
+    if (labels > maxLabelNames) {
       throw new PushError(
-        `stream ${
-          named(key)
-        } has ${labels} labels, over the limit of ${MAX_LABEL_NAMES_PER_STREAM}`,
+        `stream ${named(key)} has ${labels} labels, over the limit of ${maxLabelNames} ` +
+          "(--max-label-names-per-series)",
       );
     }
     if (maxLineBytes <= 0) continue;

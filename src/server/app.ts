@@ -16,7 +16,7 @@ import { handleLokiPush } from "./loki/push.ts";
 import { lokiRoutes } from "./loki/routes.ts";
 import { json } from "./respond.ts";
 import { RouteTable } from "./route_table.ts";
-import { DEFAULT_MAX_LINE_BYTES } from "../ingest/push_limits.ts";
+import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from "../ingest/push_limits.ts";
 import { ReadGate } from "./read_gate.ts";
 import { renderMetrics, RequestMetrics, type StatsFigures } from "./metrics.ts";
 import { handlePush } from "./push.ts";
@@ -43,8 +43,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Milliseconds a push body may take to arrive. */
   readTimeoutMs: number;
-  /** Longest line in bytes; {@linkcode DEFAULT_MAX_LINE_BYTES} without it, 0: no limit. */
-  maxLineBytes?: number;
+  /** What pushes are held to; {@linkcode DEFAULT_PAYLOAD_LIMITS} without it. */
+  payloadLimits?: PayloadLimits;
   /** Bearer token required by the read endpoints; "" disables auth. */
   apiKey: string;
   /** Bearer token required by the push endpoints; "" leaves them open. */
@@ -173,7 +173,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
     maxBodyBytes: options.maxBodyBytes,
     readTimeoutMs: options.readTimeoutMs,
     budget: new BodyBudget(BODY_BUDGET_BODIES * options.maxBodyBytes),
-    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    payload: options.payloadLimits ?? DEFAULT_PAYLOAD_LIMITS,
   };
   const gate = new ReadGate({
     authorize,

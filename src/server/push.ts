@@ -19,7 +19,7 @@ import {
 import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
 import type { PushPayload } from "../ingest/payload.ts";
 import type { RecordBody } from "../ingest/wal.ts";
-import { checkPushLimits } from "../ingest/push_limits.ts";
+import { checkPushLimits, type PayloadLimits } from "../ingest/push_limits.ts";
 import { type BodyBudget, readBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
@@ -28,8 +28,8 @@ export interface PushLimits {
   maxBodyBytes: number;
   readTimeoutMs: number;
   budget: BodyBudget;
-  /** Longest line in bytes (`--max-line-size`); 0: no limit. */
-  maxLineBytes: number;
+  /** What a decoded push is held to. */
+  payload: PayloadLimits;
 }
 
 /**
@@ -98,7 +98,7 @@ export async function receivePush(
     try {
       const { payload, record } = decode(body);
       if (payload === undefined) return undefined;
-      checkPushLimits(payload, limits.maxLineBytes);
+      checkPushLimits(payload, limits.payload);
       return await ingester.push(payload, format, record);
     } finally {
       ingester.release();
