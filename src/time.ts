@@ -194,3 +194,26 @@ const DURATION_UNITS: [string, bigint][] = [
   ["s", 1000n],
   ["ms", 1n],
 ];
+
+/**
+ * A unix time in decimal: seconds, milliseconds, microseconds or
+ * nanoseconds, told apart by the size of the integer part as VictoriaLogs
+ * does; exact in bigint arithmetic. `undefined` for anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseUnixTime } from "./time.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseUnixTime("1796032806.5"), 1796032806500000000n);
+ * assert.equal(parseUnixTime("1796032806123"), 1796032806123000000n);
+ * assert.equal(parseUnixTime("-1"), undefined);
+ * ```
+ */
+export function parseUnixTime(decimal: string): bigint | undefined {
+  const m = /^(\d{1,19})(?:\.(\d+))?$/.exec(decimal);
+  if (!m) return undefined;
+  const [, whole, fraction = ""] = m;
+  const digits = whole.replace(/^0+(?=\d)/, "").length;
+  const scale = digits <= 11 ? 9 : digits <= 14 ? 6 : digits <= 17 ? 3 : 0;
+  return BigInt(whole + fraction.padEnd(scale, "0").slice(0, scale));
+}

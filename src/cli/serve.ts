@@ -36,6 +36,12 @@ import {
   UsageError,
 } from "./flags.ts";
 import { flagValueIn, loadConfigFile } from "./config_file.ts";
+import {
+  type HarvesterConfig,
+  HarvesterConfigError,
+  parseHarvesters,
+  startHarvesters,
+} from "../harvest/mod.ts";
 
 /** Bytes of cold files' indexes kept on local disk (`<data>/cache/index`). */
 const INDEX_CACHE_BYTES = 1024 * 1024 * 1024;
@@ -348,6 +354,15 @@ const SECOND_SIGNAL_AFTER_MS = 500;
 export async function serve(args: string[]): Promise<void> {
   const configPath = flagValueIn(args, "config") ?? Deno.env.get(envNameOf(ENV_PREFIX, "config"));
   const file = configPath ? await loadConfigFile(configPath) : undefined;
+  // `harvesters` is the file's only key that is not a flag.
+  const { harvesters: harvesterList, ...settingsOfFlags } = file?.settings ?? {};
+  let harvesterConfigs: HarvesterConfig[] = [];
+  try {
+    if (harvesterList !== undefined) harvesterConfigs = parseHarvesters(harvesterList, file!.path);
+  } catch (error) {
+    throw error instanceof HarvesterConfigError ? new UsageError(error.message) : error;
+  }
+  if (file) file.settings = settingsOfFlags;
   const { flags, sources, positionals, help } = parseFlags(args, SERVE_FLAGS, {
     file,
     envPrefix: ENV_PREFIX,
@@ -383,8 +398,19 @@ export async function serve(args: string[]): Promise<void> {
   const corsOrigins = corsOriginsOf(flags["cors-origin"] as string);
   const outputPath = flags["output-path"] as string;
   const multiTenant = flags["multi-tenant"] as boolean;
+  if (harvesterConfigs.length > 0 && (!ingesting || flags["multi-tenant"])) {
+    throw new UsageError(
+      `harvesters in ${
+        file!.path
+      } need a server that ingests, with one tenant (not --ingest=false or --multi-tenant)`,
+    );
+  }
   const settings = { flags, ingesting, node, presignExpiry };
-  const root = await openStore(outputPath, settings, multiTenant ? "none" : "full");
+  const root = await openStore(
+    outputPath,
+    { ...settings, harvesters: harvesterConfigs },
+    multiTenant ? "none" : "full",
+  );
   const router = multiTenant
     ? new TenantRouter(async (tenant, create) => {
       const dir = join(outputPath, "tenants", tenant);
@@ -537,6 +563,8 @@ interface StoreSettings {
   ingesting: boolean;
   node: string;
   presignExpiry: number;
+  /** The config file's harvesters, fed into this store. */
+  harvesters?: readonly HarvesterConfig[];
 }
 
 /**
@@ -548,11 +576,12 @@ interface StoreSettings {
  */
 async function openStore(
   dir: string,
-  { flags, ingesting, node, presignExpiry }: StoreSettings,
+  settings: StoreSettings,
   kind: "full" | "none",
   tenant?: string,
 ): Promise<TenantStore> {
-  if (kind === "none") ingesting = false;
+  const { flags, node, presignExpiry } = settings;
+  const ingesting = kind !== "none" && settings.ingesting;
   const buckets = flags.buckets as number;
   const catalog = await Catalog.open(dir);
   const ingester = ingesting
@@ -633,6 +662,9 @@ async function openStore(
     replay: (query) => selectVisible(reading, query),
   });
   ingester?.onVisible((payload) => tails.publish(payload));
+  const harvesters = ingester && settings.harvesters?.length
+    ? await startHarvesters(settings.harvesters, ingester)
+    : undefined;
   const handler = createHandler({
     ingester: ingester ?? NO_INGEST,
     engine,
@@ -659,6 +691,7 @@ async function openStore(
       timeField: flags["es-time-field"] as string,
     },
     otlpStreamAttributes: fieldList(flags["otlp-stream-attributes"] as string),
+    harvesters,
     searchPlan: {
       presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,
@@ -668,6 +701,7 @@ async function openStore(
     handler,
     drain: () => tails.close(),
     async close() {
+      await harvesters?.close(); // what they read goes in before the WAL closes
       await tier?.stop();
       await compactor?.stop();
       await quarantine.close();

@@ -25,7 +25,7 @@ import {
   wellFormed,
 } from "./payload.ts";
 import { describeValue } from "../describe.ts";
-import { MAX_TS, parseTime } from "../time.ts";
+import { MAX_TS, parseTime, parseUnixTime } from "../time.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
@@ -169,24 +169,10 @@ function text(value: unknown): string {
   return wellFormed(typeof value === "string" ? value : JSON.stringify(value));
 }
 
-/**
- * A unix time in decimal: seconds, milliseconds, microseconds or nanoseconds,
- * told apart by the size of the integer part as VictoriaLogs does; exact in
- * bigint arithmetic.
- */
-function unixNanos(decimal: string): bigint | undefined {
-  const m = /^(\d{1,19})(?:\.(\d+))?$/.exec(decimal);
-  if (!m) return undefined;
-  const [, whole, fraction = ""] = m;
-  const digits = whole.replace(/^0+(?=\d)/, "").length;
-  const scale = digits <= 11 ? 9 : digits <= 14 ? 6 : digits <= 17 ? 3 : 0;
-  return BigInt(whole + fraction.padEnd(scale, "0").slice(0, scale));
-}
-
 function timestampOf(value: unknown, field: string): bigint {
-  const ns = typeof value === "number" ? unixNanos(String(value)) : typeof value === "string"
+  const ns = typeof value === "number" ? parseUnixTime(String(value)) : typeof value === "string"
     // RFC 3339 first (a year then `-`): the time shippers send.
-    ? (value.charCodeAt(4) === 0x2d ? parseTime(value) : unixNanos(value) ?? parseTime(value))
+    ? (value.charCodeAt(4) === 0x2d ? parseTime(value) : parseUnixTime(value) ?? parseTime(value))
     : undefined;
   if (ns === undefined || ns < 0n || ns > MAX_TS) {
     throw new DocumentError(

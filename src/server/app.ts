@@ -70,6 +70,8 @@ export interface AppOptions {
   tails?: TailHub;
   /** How Elasticsearch bulk documents map to lines; without it, `POST /_bulk` does not exist. */
   esBulk?: EsBulkMapping;
+  /** The harvesters' figures for `/api/v1/stats`, when there are harvesters. */
+  harvesters?: { stats(): unknown };
   /** Resource attributes of OTLP logs that become stream labels (Loki's defaults without it). */
   otlpStreamAttributes?: readonly string[];
 }
@@ -213,6 +215,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       compaction: compactionStats(options.compactor?.stats()),
       cold_tier: options.coldTier?.stats() ?? null,
       tails: options.tails?.stats() ?? null,
+      harvesters: options.harvesters?.stats() ?? null,
     };
   };
   const requests = new RequestMetrics();

@@ -1,0 +1,276 @@
+/**
+ * Harvesters: sources that loge reads itself, each feeding the same WAL and
+ * durability path as a push ({@linkcode Batcher}), configured in the config
+ * file's `harvesters` list:
+ *
+ * ```yaml
+ * harvesters:
+ *   - { type: socket, listen: "tcp://0.0.0.0:9000", format: ndjson, labels: { source: tcp },
+ *       label_fields: [level, service], timestamp_field: timestamp }
+ *   - { type: socket, listen: "unix:///run/loge.sock", format: lines }
+ *   - { type: syslog, listen: "udp://0.0.0.0:5514" }        # also tcp://
+ * ```
+ *
+ * Sockets take a line (`format: lines`) or a JSON object (`format: ndjson`)
+ * a line; syslog takes RFC 5424 and RFC 3164 messages, a datagram each over
+ * UDP, octet-counted or a line each over TCP. Malformed input is counted
+ * and skipped with a log line; it never stops a harvester.
+ *
+ * @module
+ */
+
+import dgram from "node:dgram";
+import type { IngestSink } from "../ingest/ingester.ts";
+import { Batcher, type HarvestCounters } from "./batcher.ts";
+import { type LineFormat, mapLine } from "./line_format.ts";
+import { parseSyslog, SyslogFramer } from "./syslog.ts";
+
+/** A harvester as configured, checked. */
+export type HarvesterConfig =
+  & { readonly listen: string; readonly labels: Readonly<Record<string, string>> }
+  & (
+    | { readonly type: "socket"; readonly format: LineFormat }
+    | { readonly type: "syslog" }
+  );
+
+/** The running harvesters. */
+export interface Harvesters {
+  /** Each harvester's figures, for `/api/v1/stats`. */
+  stats(): ({ harvester: string } & HarvestCounters)[];
+  /** Stops listening and stores what was read. */
+  close(): Promise<void>;
+}
+
+/** A harvester that cannot be run as configured: a usage error of the config file. */
+export class HarvesterConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HarvesterConfigError";
+  }
+}
+
+const KEYS: Record<string, readonly string[]> = {
+  socket: ["type", "listen", "format", "labels", "label_fields", "timestamp_field"],
+  syslog: ["type", "listen", "labels"],
+};
+
+/**
+ * Checks the `harvesters` list of a config file.
+ *
+ * @throws {HarvesterConfigError} naming the harvester and what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * import { parseHarvesters } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const [h] = parseHarvesters([{ type: "syslog", listen: "udp://127.0.0.1:5514" }], "loge.yaml");
+ * assert.equal(h.type, "syslog");
+ * assert.throws(() => parseHarvesters([{ type: "socket" }], "loge.yaml"), /harvester 1 in loge.yaml: "listen"/);
+ * ```
+ */
+export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
+  if (!Array.isArray(raw)) throw new HarvesterConfigError(`"harvesters" in ${path} must be a list`);
+  return raw.map((h, i) => {
+    const bad = (what: string) =>
+      new HarvesterConfigError(`harvester ${i + 1} in ${path}: ${what}`);
+    if (typeof h !== "object" || h === null || Array.isArray(h)) throw bad("expected a mapping");
+    const o = h as Record<string, unknown>;
+    if (o.type === "file" || o.type === "zeromq") {
+      throw bad(`type ${o.type} is not built yet (socket and syslog are)`);
+    }
+    if (o.type !== "socket" && o.type !== "syslog") {
+      throw bad(`"type" must be socket or syslog, got ${JSON.stringify(o.type)}`);
+    }
+    for (const key of Object.keys(o)) {
+      if (!KEYS[o.type].includes(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+    }
+    if (typeof o.listen !== "string") {
+      throw bad(`"listen" must be an address such as tcp://0.0.0.0:9000`);
+    }
+    const schemes = o.type === "socket" ? ["tcp", "unix"] : ["tcp", "udp"];
+    const scheme = /^([a-z]+):\/\//.exec(o.listen)?.[1];
+    if (!scheme || !schemes.includes(scheme)) {
+      throw bad(`"listen" must start with ${schemes.map((s) => `${s}://`).join(" or ")}`);
+    }
+    if (scheme !== "unix" && hostPort(o.listen.slice(scheme.length + 3)) === undefined) {
+      throw bad(
+        `"listen" ${
+          JSON.stringify(o.listen)
+        } needs a host and a port, e.g. ${scheme}://0.0.0.0:9000`,
+      );
+    }
+    const labels = (o.labels ?? {}) as Record<string, unknown>;
+    if (
+      typeof labels !== "object" || Array.isArray(labels) ||
+      Object.values(labels).some((v) => typeof v !== "string")
+    ) {
+      throw bad(`"labels" must map names to strings`);
+    }
+    const base = { listen: o.listen, labels: labels as Record<string, string> };
+    if (o.type === "syslog") return { ...base, type: "syslog" };
+    const format = o.format ?? "lines";
+    if (format !== "lines" && format !== "ndjson") throw bad(`"format" must be lines or ndjson`);
+    const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
+    if (o.label_fields !== undefined && (format !== "ndjson" || !strings(o.label_fields))) {
+      throw bad(`"label_fields" is a list of field names, with format: ndjson`);
+    }
+    if (
+      o.timestamp_field !== undefined &&
+      (format !== "ndjson" || typeof o.timestamp_field !== "string")
+    ) {
+      throw bad(`"timestamp_field" is a field name, with format: ndjson`);
+    }
+    return {
+      ...base,
+      type: "socket",
+      format: {
+        format,
+        labels: base.labels,
+        labelFields: o.label_fields as string[] | undefined,
+        timestampField: o.timestamp_field as string | undefined,
+      },
+    };
+  });
+}
+
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+/**
+ * Starts `configs`, each with its own batcher into `sink`.
+ *
+ * @throws {Error} when an address cannot be listened on (in use, no permission).
+ */
+export async function startHarvesters(
+  configs: readonly HarvesterConfig[],
+  sink: IngestSink,
+): Promise<Harvesters> {
+  const running: { name: string; batcher: Batcher; stop: () => Promise<void> }[] = [];
+  try {
+    for (const config of configs) {
+      const name = `${config.type} ${config.listen}`;
+      const batcher = new Batcher(sink, name);
+      const take = (text: string) => {
+        const line = config.type === "syslog"
+          ? parseSyslog(text, config.labels, nowNs())
+          : mapLine(text, config.format, nowNs());
+        return typeof line === "string" ? (batcher.malformed(line), undefined) : batcher.add(line);
+      };
+      const [scheme, address] = config.listen.split("://");
+      const stop = scheme === "udp"
+        ? await listenUdp(address, take)
+        : listenStream(scheme as "tcp" | "unix", address, take, config.type === "syslog");
+      running.push({ name, batcher, stop });
+    }
+  } catch (error) {
+    for (const r of running) void r.stop();
+    throw error;
+  }
+  return {
+    stats: () => running.map((r) => ({ harvester: r.name, ...r.batcher.counters })),
+    close: async () => {
+      await Promise.all(running.map((r) => r.stop()));
+      await Promise.all(running.map((r) => r.batcher.flush()));
+    },
+  };
+}
+
+/** The host and port of `host:port` (`[v6]:port` too), or none. */
+function hostPort(address: string): { hostname: string; port: number } | undefined {
+  const at = address.lastIndexOf(":");
+  const port = Number(address.slice(at + 1));
+  const hostname = address.slice(0, at).replace(/^\[|\]$/g, "");
+  if (at <= 0 || hostname === "" || !/^\d+$/.test(address.slice(at + 1)) || port > 65535) {
+    return undefined;
+  }
+  return { hostname, port };
+}
+
+/** Listens for TCP or Unix connections; each message (a line, or a syslog frame) goes to `take`. */
+function listenStream(
+  scheme: "tcp" | "unix",
+  address: string,
+  take: (text: string) => Promise<void> | undefined,
+  syslog: boolean,
+): () => Promise<void> {
+  if (scheme === "unix") {
+    try {
+      Deno.removeSync(address); // a socket file left by a crash
+    } catch { /* none */ }
+  }
+  const listener = scheme === "tcp"
+    ? Deno.listen({ transport: "tcp", ...hostPort(address)! })
+    : Deno.listen({ transport: "unix", path: address });
+  const connections = new Set<Deno.Conn>();
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections.add(conn);
+      void (async () => {
+        const framer = syslog ? new SyslogFramer() : undefined;
+        let rest = "";
+        try {
+          for await (const chunk of conn.readable.pipeThrough(new TextDecoderStream())) {
+            const messages = framer ? framer.push(chunk) : split(rest + chunk);
+            if (!framer) rest = (messages as string[] & { rest: string }).rest;
+            // A full batch waits until stored: the sender is slowed, not buffered.
+            for (const m of messages) await take(m);
+          }
+          if (rest.trim() !== "") await take(rest);
+        } catch {
+          /* the peer went away */
+        } finally {
+          connections.delete(conn);
+        }
+      })();
+    }
+  })().catch(() => {});
+  return async () => {
+    listener.close();
+    for (const c of connections) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await accepting;
+  };
+}
+
+/** Complete lines of `text` (without their `\n`, `\r\n`), and what follows the last. */
+function split(text: string): string[] & { rest: string } {
+  const lines = text.split("\n");
+  const rest = lines.pop()!;
+  const out = lines.map((l) => l.replace(/\r$/, "")).filter((l) => l.trim() !== "") as
+    & string[]
+    & { rest: string };
+  out.rest = rest;
+  return out;
+}
+
+/**
+ * Listens for datagrams, a message each (through `node:dgram`: Deno's own
+ * datagram API needs an unstable flag).
+ */
+async function listenUdp(
+  address: string,
+  take: (text: string) => Promise<void> | undefined,
+): Promise<() => Promise<void>> {
+  const { hostname, port } = hostPort(address)!;
+  const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
+  const decoder = new TextDecoder();
+  // Datagrams are taken in order; a full batch holds the next ones back.
+  let taking = Promise.resolve();
+  socket.on("message", (data: Uint8Array) => {
+    taking = taking.then(() => take(decoder.decode(data)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(port, hostname, () => {
+      socket.off("error", reject);
+      resolve();
+    });
+  });
+  socket.on("error", () => {}); // a datagram that cannot be read: nothing to answer
+  return async () => {
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await taking;
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * Harvesters on the real server, configured in its config file: syslog
+ * datagrams and TCP streams of both RFCs arrive with their labels, NDJSON
+ * over TCP and lines over a Unix socket are stored with the labels and times
+ * they map to, malformed input is counted and skipped while the rest goes
+ * on, and a bad harvester in the file exits 2 naming it.
+ */
+
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { join } from "node:path";
+import { withServer } from "../testing/server.ts";
+
+function freePort(): number {
+  const listener = Deno.listen({ port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+interface Stored {
+  labels: Record<string, string>;
+  line: string;
+  timestamp: string;
+}
+
+async function stored(url: string, query: string): Promise<Stored[]> {
+  const res = await fetch(`${url}/api/v1/query`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, start: "0", limit: 1000, direction: "forward" }),
+  });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  // Exact nanoseconds: each timestamp's digits.
+  const times = [...text.matchAll(/"timestamp":(\d+)/g)].map((m) => m[1]);
+  return JSON.parse(text).data.map((e: Stored, i: number) => ({
+    labels: e.labels,
+    line: e.line,
+    timestamp: times[i],
+  }));
+}
+
+async function eventually<T>(what: string, f: () => Promise<T>, done: (v: T) => boolean) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const v = await f();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function writeTo(conn: Deno.Conn, text: string) {
+  const bytes = new TextEncoder().encode(text);
+  for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
+}
+
+Deno.test("harvesters: syslog over UDP and TCP (RFC 5424 and 3164), NDJSON over TCP, lines over a Unix socket", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_" });
+  const [udp, tcpSyslog, tcpJson] = [freePort(), freePort(), freePort()];
+  const sock = join(dir, "loge.sock");
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    [
+      "harvesters:",
+      `  - { type: syslog, listen: "udp://127.0.0.1:${udp}", labels: { via: udp } }`,
+      `  - { type: syslog, listen: "tcp://127.0.0.1:${tcpSyslog}" }`,
+      `  - { type: socket, listen: "tcp://127.0.0.1:${tcpJson}", format: ndjson, labels: { source: tcp },`,
+      "      label_fields: [level, service], timestamp_field: timestamp }",
+      `  - { type: socket, listen: "unix://${sock}", format: lines, labels: { source: unix } }`,
+    ].join("\n"),
+  );
+  try {
+    await withServer(async ({ url }) => {
+      // Syslog datagrams, one message each.
+      const client = dgram.createSocket("udp4");
+      const send = (m: string) =>
+        new Promise<void>((resolve, reject) =>
+          client.send(
+            new TextEncoder().encode(m),
+            udp,
+            "127.0.0.1",
+            (e) => e ? reject(e) : resolve(),
+          )
+        );
+      await send("<34>1 2026-11-30T10:00:00.5Z web1 sshd 4242 ID47 - Failed password for root");
+      await send("<13>Nov 30 10:00:01 db2 cron[77]: job done");
+      await send("no priority at all"); // malformed: counted, skipped
+      client.close();
+      // Syslog over TCP: an octet-counted frame, then a line.
+      const tcp = await Deno.connect({ hostname: "127.0.0.1", port: tcpSyslog });
+      const framed = '<165>1 2026-11-30T10:00:02Z app3 api - - [meta x="1"] user created';
+      await writeTo(tcp, `${new TextEncoder().encode(framed).length} ${framed}`);
+      await writeTo(tcp, "<11>Nov 30 10:00:03 app3 api: disk failing\n");
+      tcp.close();
+      // NDJSON: labels from fields, the time from its field, the object as the line.
+      const json = await Deno.connect({ hostname: "127.0.0.1", port: tcpJson });
+      const docs = [
+        '{"timestamp":"2026-11-30T10:00:04Z","level":"error","service":"pay","msg":"declined"}',
+        '{"timestamp":1796032805,"level":"info","msg":"seconds"}',
+        "{broken",
+        '{"timestamp":1796032806123,"level":"info","service":"pay","msg":"millis"}',
+      ];
+      await writeTo(json, docs.join("\n") + "\n");
+      json.close();
+      // Plain lines over a Unix socket, the last without its newline.
+      const unix = await Deno.connect({ transport: "unix", path: sock });
+      await writeTo(unix, "first line\r\nsecond line\nthird");
+      unix.close();
+
+      const syslog = await eventually(
+        "syslog lines",
+        () => stored(url, '{facility=~".+"}'),
+        (v) => v.length === 4,
+      );
+      const byLine = Object.fromEntries(syslog.map((s) => [s.line, s]));
+      assert.deepEqual(byLine["Failed password for root"].labels, {
+        app: "sshd",
+        host: "web1",
+        facility: "auth",
+        level: "crit",
+        via: "udp",
+      });
+      assert.equal(byLine["Failed password for root"].timestamp, "1796032800500000000");
+      assert.deepEqual(byLine["job done"].labels, {
+        app: "cron",
+        host: "db2",
+        facility: "user",
+        level: "notice",
+        via: "udp",
+      });
+      assert.deepEqual(byLine["user created"].labels, {
+        app: "api",
+        host: "app3",
+        facility: "local4",
+        level: "notice",
+      });
+      assert.deepEqual(byLine["disk failing"].labels.level, "err");
+
+      const ndjson = await eventually(
+        "ndjson lines",
+        () => stored(url, '{source="tcp"}'),
+        (v) => v.length === 3,
+      );
+      assert.deepEqual(
+        ndjson.map((s) => [s.timestamp, s.labels, JSON.parse(s.line).msg]),
+        [
+          ["1796032804000000000", { source: "tcp", level: "error", service: "pay" }, "declined"],
+          ["1796032805000000000", { source: "tcp", level: "info" }, "seconds"],
+          ["1796032806123000000", { source: "tcp", level: "info", service: "pay" }, "millis"],
+        ],
+      );
+      const lines = await eventually(
+        "unix lines",
+        () => stored(url, '{source="unix"}'),
+        (v) => v.length === 3,
+      );
+      assert.deepEqual(lines.map((l) => l.line), ["first line", "second line", "third"]);
+
+      const { harvesters } = await (await fetch(`${url}/api/v1/stats`)).json();
+      const counts = Object.fromEntries(
+        harvesters.map((h: { harvester: string; lines: number; malformed: number }) => [
+          h.harvester.split(" ")[0] + " " + h.harvester.split("://")[0].split(" ")[1],
+          [h.lines, h.malformed],
+        ]),
+      );
+      assert.deepEqual(counts, {
+        "syslog udp": [2, 1],
+        "syslog tcp": [2, 0],
+        "socket tcp": [3, 1],
+        "socket unix": [3, 0],
+      });
+    }, { args: ["--config", config] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("harvesters: a bad harvester in the file exits 2 naming it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_" });
+  try {
+    const cases: [string, RegExp][] = [
+      ["- { type: socket }", /harvester 1 in .*: "listen" must be an address/],
+      ['- { type: syslog, listen: "unix:///x" }', /"listen" must start with tcp:\/\/ or udp:\/\//],
+      ['- { type: socket, listen: "tcp://:9" }', /needs a host and a port/],
+      ['- { type: socket, listen: "tcp://0.0.0.0:9", colour: red }', /unknown key "colour"/],
+      ["- { type: file, path: /var/log/x.log }", /type file is not built yet/],
+      [
+        '- { type: socket, listen: "tcp://0.0.0.0:9", label_fields: [a] }',
+        /"label_fields" .* with format: ndjson/,
+      ],
+    ];
+    for (const [list, message] of cases) {
+      const config = join(dir, "loge.yaml");
+      await Deno.writeTextFile(config, `harvesters:\n  ${list}\n`);
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../main.ts", import.meta.url).pathname,
+          "serve",
+          "--config",
+          config,
+          "--output-path",
+          join(dir, "data"),
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(run.stderr);
+      assert.equal(run.code, 2, `${list}: ${stderr}`);
+      assert.match(stderr, message);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
