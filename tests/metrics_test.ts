@@ -120,6 +120,7 @@ Deno.test("metrics: Prometheus text with the pushes, lines, requests and fsyncs 
     });
     assert.equal(latencyCount, 3);
     assert.equal(value(samples, "loge_wal_fault"), 0);
+    assert.equal(types.get("loge_flush_duration_seconds"), "histogram");
     assert.ok(value(samples, "process_resident_memory_bytes") > 10_000_000);
   }, { args: ["--api-key", KEY] });
 });

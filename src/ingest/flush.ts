@@ -10,6 +10,7 @@
  * @module
  */
 
+import { Histogram } from "../histogram.ts";
 import { log } from "../log.ts";
 import type { Catalog } from "../storage/catalog.ts";
 import type { FlushJob } from "../storage/flush_worker.ts";
@@ -118,6 +119,9 @@ export class Flusher {
     return this.#health.fault;
   }
 
+  /** How long each flush file took, from its batches' dispatch to its catalog row. */
+  readonly seconds: Histogram = new Histogram();
+
   /** Files written and cataloged. */
   get flushes(): number {
     return this.#flushes;
@@ -164,7 +168,7 @@ export class Flusher {
     }
   }
 
-  #write(batches: MemBatch[]): void {
+  #write(batches: MemBatch[], started = performance.now()): void {
     const job: FlushJob = {
       dir: this.#catalog.dir,
       name: segmentName(0),
@@ -176,19 +180,20 @@ export class Flusher {
     const { ts, lines, ends, counts } = job.batch;
     const transfer = [ts.buffer, lines.buffer, ends.buffer, counts.buffer] as ArrayBuffer[];
     this.#pool.run(job, transfer).then(
-      (info) => this.#catalogFile(batches, info),
-      (error) => this.#retry(error, () => this.#write(batches)),
+      (info) => this.#catalogFile(batches, info, started),
+      (error) => this.#retry(error, () => this.#write(batches, started)),
     );
   }
 
   /** Records a written file; its batches leave the head in the same turn. */
-  #catalogFile(batches: MemBatch[], info: SegmentInfo): void {
+  #catalogFile(batches: MemBatch[], info: SegmentInfo, started: number): void {
     try {
       this.#catalog.add(info);
     } catch (error) {
       // The file is durable; only its row is missing: retry that alone.
-      return this.#retry(error, () => this.#catalogFile(batches, info));
+      return this.#retry(error, () => this.#catalogFile(batches, info, started));
     }
+    this.seconds.observe((performance.now() - started) / 1000);
     this.#health.recover();
     for (const b of batches) this.#flushing.delete(b);
     this.#flushes++;

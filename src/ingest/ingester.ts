@@ -68,6 +68,8 @@ export interface IngestSink {
   readonly pushed: ReadonlyMap<PushFormat, PushedCounts>;
   /** How long the WAL's fsyncs took; none when not durable. */
   readonly walFsyncSeconds?: Histogram;
+  /** How long each flush file took to write and catalog; none without ingest. */
+  readonly flushSeconds?: Histogram;
 }
 
 /** Pushes of one format stored since start, with their lines and body bytes. */
@@ -264,6 +266,11 @@ export class Ingester implements IngestSink {
   /** How long the WAL's fsyncs took; none when not durable. */
   get walFsyncSeconds(): Histogram | undefined {
     return this.#wal?.fsyncSeconds;
+  }
+
+  /** How long each flush file took to write and catalog. */
+  get flushSeconds(): Histogram {
+    return this.#flusher.seconds;
   }
 
   /** When the last push arrived, unix ms (0: none yet). */

@@ -258,6 +258,14 @@ export function renderMetrics(sources: MetricSources): string {
     out.family("loge_wal_fsync_duration_seconds", "histogram", "time of each WAL fsync");
     out.histogram("loge_wal_fsync_duration_seconds", {}, ingester.walFsyncSeconds);
   }
+  if (ingester.flushSeconds) {
+    out.family(
+      "loge_flush_duration_seconds",
+      "histogram",
+      "time to write and catalog a flush file",
+    );
+    out.histogram("loge_flush_duration_seconds", {}, ingester.flushSeconds);
+  }
   for (const [name, type, help, path] of STATS_METRICS) {
     out.family(name, type, help);
     out.sample(name, {}, figure(stats, path));
