@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { join } from "node:path";
-import { withServer } from "../testing/server.ts";
+import { startServer, withServer } from "../testing/server.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ port: 0 });
@@ -185,7 +185,9 @@ Deno.test("harvesters: a bad harvester in the file exits 2 naming it", async () 
       ['- { type: syslog, listen: "unix:///x" }', /"listen" must start with tcp:\/\/ or udp:\/\//],
       ['- { type: socket, listen: "tcp://:9" }', /needs a host and a port/],
       ['- { type: socket, listen: "tcp://0.0.0.0:9", colour: red }', /unknown key "colour"/],
-      ["- { type: file, path: /var/log/x.log }", /type file is not built yet/],
+      ['- { type: zeromq, endpoint: "tcp://127.0.0.1:5555" }', /type zeromq is not built/],
+      ["- { type: file, path: logs/x.log }", /"path" must be an absolute path or glob/],
+      ["- { type: file, path: /var/*/x.log }", /in its file name only/],
       [
         '- { type: socket, listen: "tcp://0.0.0.0:9", label_fields: [a] }',
         /"label_fields" .* with format: ndjson/,
@@ -213,6 +215,67 @@ Deno.test("harvesters: a bad harvester in the file exits 2 naming it", async () 
       assert.match(stderr, message);
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("harvesters: a file followed across a rename-rotation, a truncation and a restart loses and repeats nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_file_" });
+  const logs = join(dir, "logs");
+  await Deno.mkdir(logs);
+  const log = join(logs, "app.log");
+  const append = (from: number, to: number, path = log) =>
+    Deno.writeTextFile(
+      path,
+      Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
+      { append: true },
+    );
+  const settle = () => new Promise((r) => setTimeout(r, 800)); // a few looks of the harvester
+  await append(1, 5); // before the harvester: skipped (start_at: end)
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    `harvesters:\n  - { type: file, path: "${logs}/app*.log", labels: { source: file } }\n`,
+  );
+  const args = ["--config", config];
+  const data = join(dir, "data");
+  const stored = async (url: string): Promise<string[]> => {
+    const res = await fetch(`${url}/api/v1/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: '{source="file"}', start: "0", limit: 1000 }),
+    });
+    const lines: string[] = (await res.json()).data.map((e: { line: string }) => e.line);
+    return lines.sort((a, b) => Number(a.split(" ")[1]) - Number(b.split(" ")[1]));
+  };
+  let server = await startServer({ dir: data, args });
+  try {
+    await settle();
+    await append(6, 10);
+    await settle();
+    // Rotation: renamed away, the writer finishes its last lines there, then a new file.
+    await Deno.rename(log, join(logs, "app.log.1"));
+    await append(11, 12, join(logs, "app.log.1"));
+    await append(13, 15);
+    await settle();
+    // copytruncate: emptied in place, then written again.
+    await Deno.truncate(log, 0);
+    await settle();
+    await append(16, 18);
+    await settle();
+    assert.equal(await server.stop(), 0, server.stderr());
+    // Written while loge was down, and after: read from where it stopped.
+    await append(19, 20);
+    server = await startServer({ dir: data, args });
+    await settle();
+    await append(21, 22);
+    await settle();
+    const want = Array.from({ length: 17 }, (_, i) => `line ${i + 6}`);
+    assert.deepEqual(await stored(server.url), want);
+    const { harvesters } = await (await fetch(`${server.url}/api/v1/stats`)).json();
+    assert.equal(harvesters[0].malformed, 0);
+  } finally {
+    await server.stop().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
 });

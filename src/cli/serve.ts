@@ -663,7 +663,7 @@ async function openStore(
   });
   ingester?.onVisible((payload) => tails.publish(payload));
   const harvesters = ingester && settings.harvesters?.length
-    ? await startHarvesters(settings.harvesters, ingester)
+    ? await startHarvesters(settings.harvesters, ingester, join(dir, "harvest"))
     : undefined;
   const handler = createHandler({
     ingester: ingester ?? NO_INGEST,

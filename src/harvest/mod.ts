@@ -5,13 +5,16 @@
  *
  * ```yaml
  * harvesters:
+ *   - { type: file, path: "/var/log/app/*.log", labels: { app: web }, format: lines, start_at: end }
  *   - { type: socket, listen: "tcp://0.0.0.0:9000", format: ndjson, labels: { source: tcp },
  *       label_fields: [level, service], timestamp_field: timestamp }
  *   - { type: socket, listen: "unix:///run/loge.sock", format: lines }
  *   - { type: syslog, listen: "udp://0.0.0.0:5514" }        # also tcp://
  * ```
  *
- * Sockets take a line (`format: lines`) or a JSON object (`format: ndjson`)
+ * Files are followed across rotation and truncation, from where they stood
+ * at the last stop (`file.ts`). Sockets take a line (`format: lines`) or a
+ * JSON object (`format: ndjson`)
  * a line; syslog takes RFC 5424 and RFC 3164 messages, a datagram each over
  * UDP, octet-counted or a line each over TCP. Malformed input is counted
  * and skipped with a log line; it never stops a harvester.
@@ -24,14 +27,29 @@ import type { IngestSink } from "../ingest/ingester.ts";
 import { Batcher, type HarvestCounters } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
 import { parseSyslog, SyslogFramer } from "./syslog.ts";
+import { followFiles } from "./file.ts";
+import { join } from "node:path";
 
 /** A harvester as configured, checked. */
 export type HarvesterConfig =
-  & { readonly listen: string; readonly labels: Readonly<Record<string, string>> }
-  & (
-    | { readonly type: "socket"; readonly format: LineFormat }
-    | { readonly type: "syslog" }
-  );
+  | {
+    readonly type: "socket";
+    readonly listen: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly format: LineFormat;
+  }
+  | {
+    readonly type: "syslog";
+    readonly listen: string;
+    readonly labels: Readonly<Record<string, string>>;
+  }
+  | {
+    readonly type: "file";
+    readonly path: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly format: LineFormat;
+    readonly startAt: "beginning" | "end";
+  };
 
 /** The running harvesters. */
 export interface Harvesters {
@@ -52,6 +70,7 @@ export class HarvesterConfigError extends Error {
 const KEYS: Record<string, readonly string[]> = {
   socket: ["type", "listen", "format", "labels", "label_fields", "timestamp_field"],
   syslog: ["type", "listen", "labels"],
+  file: ["type", "path", "format", "labels", "label_fields", "timestamp_field", "start_at"],
 };
 
 /**
@@ -70,19 +89,40 @@ const KEYS: Record<string, readonly string[]> = {
  */
 export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
   if (!Array.isArray(raw)) throw new HarvesterConfigError(`"harvesters" in ${path} must be a list`);
-  return raw.map((h, i) => {
+  return raw.map((h, i): HarvesterConfig => {
     const bad = (what: string) =>
       new HarvesterConfigError(`harvester ${i + 1} in ${path}: ${what}`);
     if (typeof h !== "object" || h === null || Array.isArray(h)) throw bad("expected a mapping");
     const o = h as Record<string, unknown>;
-    if (o.type === "file" || o.type === "zeromq") {
-      throw bad(`type ${o.type} is not built yet (socket and syslog are)`);
+    if (o.type === "zeromq") {
+      throw bad("type zeromq is not built (the zeromq package needs a native addon)");
     }
-    if (o.type !== "socket" && o.type !== "syslog") {
-      throw bad(`"type" must be socket or syslog, got ${JSON.stringify(o.type)}`);
+    if (o.type !== "socket" && o.type !== "syslog" && o.type !== "file") {
+      throw bad(`"type" must be file, socket or syslog, got ${JSON.stringify(o.type)}`);
     }
     for (const key of Object.keys(o)) {
       if (!KEYS[o.type].includes(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+    }
+    const labelMap = (o.labels ?? {}) as Record<string, unknown>;
+    if (
+      typeof labelMap !== "object" || Array.isArray(labelMap) ||
+      Object.values(labelMap).some((v) => typeof v !== "string")
+    ) {
+      throw bad(`"labels" must map names to strings`);
+    }
+    const labels = labelMap as Record<string, string>;
+    if (o.type === "file") {
+      if (typeof o.path !== "string" || !o.path.startsWith("/")) {
+        throw bad(`"path" must be an absolute path or glob, such as /var/log/app/*.log`);
+      }
+      if (/[*?]/.test(o.path.slice(0, o.path.lastIndexOf("/")))) {
+        throw bad(`"path" may have * and ? in its file name only, not in its folders`);
+      }
+      const startAt = o.start_at ?? "end";
+      if (startAt !== "end" && startAt !== "beginning") {
+        throw bad(`"start_at" must be end or beginning`);
+      }
+      return { type: "file", path: o.path, labels, format: lineFormat(o, labels, bad), startAt };
     }
     if (typeof o.listen !== "string") {
       throw bad(`"listen" must be an address such as tcp://0.0.0.0:9000`);
@@ -99,38 +139,35 @@ export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
         } needs a host and a port, e.g. ${scheme}://0.0.0.0:9000`,
       );
     }
-    const labels = (o.labels ?? {}) as Record<string, unknown>;
-    if (
-      typeof labels !== "object" || Array.isArray(labels) ||
-      Object.values(labels).some((v) => typeof v !== "string")
-    ) {
-      throw bad(`"labels" must map names to strings`);
-    }
-    const base = { listen: o.listen, labels: labels as Record<string, string> };
-    if (o.type === "syslog") return { ...base, type: "syslog" };
-    const format = o.format ?? "lines";
-    if (format !== "lines" && format !== "ndjson") throw bad(`"format" must be lines or ndjson`);
-    const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
-    if (o.label_fields !== undefined && (format !== "ndjson" || !strings(o.label_fields))) {
-      throw bad(`"label_fields" is a list of field names, with format: ndjson`);
-    }
-    if (
-      o.timestamp_field !== undefined &&
-      (format !== "ndjson" || typeof o.timestamp_field !== "string")
-    ) {
-      throw bad(`"timestamp_field" is a field name, with format: ndjson`);
-    }
-    return {
-      ...base,
-      type: "socket",
-      format: {
-        format,
-        labels: base.labels,
-        labelFields: o.label_fields as string[] | undefined,
-        timestampField: o.timestamp_field as string | undefined,
-      },
-    };
+    if (o.type === "syslog") return { type: "syslog", listen: o.listen, labels };
+    return { type: "socket", listen: o.listen, labels, format: lineFormat(o, labels, bad) };
   });
+}
+
+/** The `format`, `label_fields` and `timestamp_field` of a harvester, checked. */
+function lineFormat(
+  o: Record<string, unknown>,
+  labels: Record<string, string>,
+  bad: (what: string) => Error,
+): LineFormat {
+  const format = o.format ?? "lines";
+  if (format !== "lines" && format !== "ndjson") throw bad(`"format" must be lines or ndjson`);
+  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
+  if (o.label_fields !== undefined && (format !== "ndjson" || !strings(o.label_fields))) {
+    throw bad(`"label_fields" is a list of field names, with format: ndjson`);
+  }
+  if (
+    o.timestamp_field !== undefined &&
+    (format !== "ndjson" || typeof o.timestamp_field !== "string")
+  ) {
+    throw bad(`"timestamp_field" is a field name, with format: ndjson`);
+  }
+  return {
+    format,
+    labels,
+    labelFields: o.label_fields as string[] | undefined,
+    timestampField: o.timestamp_field as string | undefined,
+  };
 }
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -143,10 +180,19 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 export async function startHarvesters(
   configs: readonly HarvesterConfig[],
   sink: IngestSink,
+  stateDir: string,
 ): Promise<Harvesters> {
   const running: { name: string; batcher: Batcher; stop: () => Promise<void> }[] = [];
   try {
     for (const config of configs) {
+      if (config.type === "file") {
+        const name = `file ${config.path}`;
+        const batcher = new Batcher(sink, name);
+        const state = join(stateDir, `file-${config.path.replace(/[^a-zA-Z0-9.-]/g, "_")}.json`);
+        const stop = followFiles(config.path, config.format, config.startAt, state, batcher);
+        running.push({ name, batcher, stop });
+        continue;
+      }
       const name = `${config.type} ${config.listen}`;
       const batcher = new Batcher(sink, name);
       const take = (text: string) => {

@@ -1,0 +1,194 @@
+/**
+ * The file harvester: follows files named by a path or a glob (`*`, `?` in
+ * the file name), as `tail -F` does. A file is followed by its inode: when
+ * its path is renamed away (rotation), the old file is read to its end
+ * before the new one at the path is read from its start; when it shrinks
+ * (truncation), it is read again from its start. Where each file stands is
+ * kept in the data folder (`harvest/<name>.json`) once its lines are stored,
+ * so a restart goes on where it stopped. A file seen for the first time is
+ * read from its end (`start_at: end`, the default) or its start
+ * (`start_at: beginning`).
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import type { Batcher } from "./batcher.ts";
+import { type LineFormat, mapLine } from "./line_format.ts";
+
+/** How often files are looked at, in ms. */
+export const POLL_MS = 250;
+/** Bytes read from a file at once. */
+const CHUNK = 256 * 1024;
+
+/** Where a followed file stands. */
+interface Position {
+  ino: number;
+  offset: number;
+}
+
+/** A followed file: its inode, the bytes read of it, and the partial line at their end. */
+interface Followed extends Position {
+  path: string;
+  rest: Uint8Array;
+}
+
+/** Turns `name` (`*`, `?`) into a regex of whole file names. */
+function globOf(name: string): RegExp {
+  const body = name.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(
+    /\?/g,
+    "[^/]",
+  );
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * Follows the files of `pattern` into `batcher` until stopped.
+ *
+ * @param stateFile Where positions are kept across restarts.
+ */
+export function followFiles(
+  pattern: string,
+  format: LineFormat,
+  startAt: "beginning" | "end",
+  stateFile: string,
+  batcher: Batcher,
+): () => Promise<void> {
+  const folder = dirname(pattern);
+  const names = globOf(basename(pattern));
+  const followed = new Map<string, Followed>(); // by path
+  let saved: Record<string, Position> = {};
+  let stopped = false;
+  const decoder = new TextDecoder();
+
+  const load = async () => {
+    try {
+      saved = JSON.parse(await Deno.readTextFile(stateFile));
+    } catch { /* none yet */ }
+  };
+  const save = async () => {
+    const state: Record<string, Position> = {};
+    // A partial line is read again after a restart: it is not stored yet.
+    for (const f of followed.values()) {
+      state[f.path] = { ino: f.ino, offset: f.offset - f.rest.length };
+    }
+    await Deno.mkdir(dirname(stateFile), { recursive: true });
+    await Deno.writeTextFile(`${stateFile}.tmp`, JSON.stringify(state));
+    await Deno.rename(`${stateFile}.tmp`, stateFile);
+  };
+
+  /** Reads what `f` gained since its offset; lines go to the batcher, a partial one waits. */
+  const readNew = async (f: Followed, path: string, last: boolean) => {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path);
+    } catch {
+      return; // gone between the look and the open
+    }
+    try {
+      const info = await file.stat();
+      if (info.ino !== f.ino) return; // another file took the path: the next look sees it
+      if (info.size < f.offset) {
+        // Truncated: from its start again.
+        f.offset = 0;
+        f.rest = new Uint8Array(0);
+      }
+      await file.seek(f.offset, Deno.SeekMode.Start);
+      const buffer = new Uint8Array(CHUNK);
+      for (;;) {
+        const n = await file.read(buffer);
+        if (n === null || n === 0) break;
+        f.offset += n;
+        const bytes = new Uint8Array(f.rest.length + n);
+        bytes.set(f.rest);
+        bytes.set(buffer.subarray(0, n), f.rest.length);
+        // Whole lines only: a line (or a character) cut by the read waits for its end.
+        const end = bytes.lastIndexOf(0x0a) + 1;
+        f.rest = bytes.slice(end);
+        for (const line of decoder.decode(bytes.subarray(0, end)).split("\n")) {
+          await take(line.replace(/\r$/, ""));
+        }
+      }
+      if (last && f.rest.length > 0) {
+        await take(decoder.decode(f.rest));
+        f.rest = new Uint8Array(0);
+      }
+    } finally {
+      file.close();
+    }
+  };
+
+  const take = async (text: string) => {
+    if (text.trim() === "") return;
+    const line = mapLine(text, format, BigInt(Date.now()) * 1_000_000n);
+    if (typeof line === "string") batcher.malformed(line);
+    else await batcher.add(line);
+  };
+
+  const look = async () => {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch { /* the folder is not there yet */ }
+    const byIno = new Map([...followed.values()].map((f) => [f.ino, f]));
+    const now = new Map<string, Followed>();
+    for (const e of entries) {
+      if (!e.isFile || !names.test(e.name)) continue;
+      const path = join(folder, e.name);
+      const info = await Deno.stat(path).catch(() => undefined);
+      if (info?.ino == null) continue;
+      const same = followed.get(path);
+      if (same?.ino === info.ino) {
+        now.set(path, same);
+        continue;
+      }
+      // A file we follow under another name (renamed into the pattern) keeps its place.
+      const moved = byIno.get(info.ino);
+      if (moved) {
+        now.set(path, { ...moved, path });
+        continue;
+      }
+      const known = saved[path];
+      const offset = known?.ino === info.ino
+        ? known.offset
+        : !started && startAt === "end" && known === undefined
+        ? info.size
+        : 0;
+      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0) });
+    }
+    // Files whose inode left the pattern (renamed away, or deleted): read to their end.
+    const kept = new Set([...now.values()].map((f) => f.ino));
+    for (const old of followed.values()) {
+      if (!kept.has(old.ino)) await drainRenamed(old);
+    }
+    followed.clear();
+    for (const [path, f] of now) followed.set(path, f);
+    for (const [path, f] of followed) await readNew(f, path, false);
+  };
+
+  /** Reads an old file to its end under whatever name it has now in the folder, if any. */
+  const drainRenamed = async (old: Followed) => {
+    for await (const e of Deno.readDir(folder)) {
+      if (!e.isFile) continue;
+      const path = join(folder, e.name);
+      const info = await Deno.stat(path).catch(() => undefined);
+      if (info?.ino === old.ino) return await readNew(old, path, true);
+    }
+  };
+
+  let started = false;
+  const loop = (async () => {
+    await load();
+    while (!stopped) {
+      await look();
+      started = true;
+      await batcher.flush(); // stored before the positions say so
+      await save();
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
