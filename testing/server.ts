@@ -93,7 +93,7 @@ export async function startServer(
 /** Runs `fn` with a fresh server, stopping it and removing its folder after. */
 export async function withServer(
   fn: (server: TestServer) => Promise<void>,
-  options: { dir?: string; args?: string[] } = {},
+  options: { dir?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<void> {
   const server = await startServer(options);
   try {

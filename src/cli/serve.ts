@@ -22,6 +22,7 @@ import { FILE_ROWS } from "../ingest/flush.ts";
 import { COMPRESSION_LEVELS } from "../storage/segment_format.ts";
 import { NO_INGEST } from "../ingest/no_ingest.ts";
 import { ColdTier } from "../tier/cold_tier.ts";
+import { Retention } from "../storage/retention.ts";
 import { TailHub } from "../tail/hub.ts";
 import { nodeIdProblem } from "../tier/remote_key.ts";
 import { S3Store } from "../tier/s3_store.ts";
@@ -320,6 +321,30 @@ export const SERVE_FLAGS = {
     kind: "int",
     default: "512",
     help: "decoded blocks of cold segments kept in memory",
+  },
+  "retention-age": {
+    kind: "duration",
+    default: "0s",
+    help:
+      "delete segment files whose lines are all older than this (local and in S3), e.g. 720h; 0s: keep",
+  },
+  "retention-size": {
+    kind: "bytes",
+    default: "0",
+    min: 0,
+    help:
+      "when local segment files take more than this, delete the oldest (see --retention-target); 0: no limit",
+  },
+  "retention-target": {
+    kind: "bytes",
+    default: "0",
+    min: 0,
+    help: "with --retention-size: delete down to this size (0: to --retention-size)",
+  },
+  "retention-interval": {
+    kind: "duration",
+    default: "1m",
+    help: "how often retention looks for files to delete",
   },
   "s3-presign-expiry": {
     kind: "duration",
@@ -662,6 +687,23 @@ async function openStore(
     replay: (query) => selectVisible(reading, query),
   });
   ingester?.onVisible((payload) => tails.publish(payload));
+  const ageMs = flags["retention-age"] as number;
+  const sizeBytes = flags["retention-size"] as number;
+  const retention = ingesting && (ageMs > 0 || sizeBytes > 0)
+    ? new Retention(catalog, cache, {
+      ageMs,
+      sizeBytes,
+      targetBytes: (flags["retention-target"] as number) || sizeBytes,
+      walFloor: () => ingester?.walFloor ?? Infinity,
+      deleteRemote: tier && ((entry) => tier.deleteRemote(entry)),
+    })
+    : undefined;
+  let retaining: Promise<unknown> = Promise.resolve();
+  const retentionTimer = retention && setInterval(() => {
+    retaining = retaining.then(() => retention.run()).catch((error) =>
+      log(`retention failed: ${(error as Error).message}; retrying next interval`)
+    );
+  }, flags["retention-interval"] as number);
   const harvesters = ingester && settings.harvesters?.length
     ? await startHarvesters(settings.harvesters, ingester, join(dir, "harvest"))
     : undefined;
@@ -692,6 +734,7 @@ async function openStore(
     },
     otlpStreamAttributes: fieldList(flags["otlp-stream-attributes"] as string),
     harvesters,
+    retention,
     searchPlan: {
       presign: tier && ((name, seconds) => tier.presign(name, seconds)),
       expirySeconds: presignExpiry / 1000,
@@ -701,6 +744,8 @@ async function openStore(
     handler,
     drain: () => tails.close(),
     async close() {
+      clearInterval(retentionTimer);
+      await retaining;
       await harvesters?.close(); // what they read goes in before the WAL closes
       await tier?.stop();
       await compactor?.stop();

@@ -268,6 +268,11 @@ export class Ingester implements IngestSink {
     return this.#wal?.fsyncSeconds;
   }
 
+  /** The lowest WAL sequence a replay could bring back (`Infinity`: none; see `Wal.floor`). */
+  get walFloor(): number {
+    return this.#wal?.floor ?? Infinity;
+  }
+
   /** How long each flush file took to write and catalog. */
   get flushSeconds(): Histogram {
     return this.#flusher.seconds;

@@ -203,6 +203,8 @@ export class Wal {
   readonly #dir: string;
   readonly #segmentBytes: number;
   #sealed: Segment[] = [];
+  /** Whether {@linkcode Wal.replay} has read the segments found at open. */
+  #replayed = false;
   #active?: { segment: Segment; file: Deno.FsFile };
   #nextNumber = 1;
   #queue: Pending[] = [];
@@ -275,6 +277,7 @@ export class Wal {
         );
       }
     }
+    this.#replayed = true;
     return count;
   }
 
@@ -411,6 +414,21 @@ export class Wal {
   /** Number of segment files on disk. */
   get segments(): number {
     return this.#sealed.length + (this.#active ? 1 : 0);
+  }
+
+  /**
+   * The lowest sequence a segment on disk may hold: a replay could bring back
+   * records from it on, so files holding them must stay. `Infinity` when the
+   * log holds nothing.
+   */
+  get floor(): number {
+    // Before replay the segments' contents are unknown: any sequence.
+    if (!this.#replayed) return 0;
+    let floor = Infinity;
+    for (const s of [...this.#sealed, ...(this.#active ? [this.#active.segment] : [])]) {
+      if (s.last !== 0) floor = Math.min(floor, s.first); // an empty segment holds nothing
+    }
+    return floor;
   }
 
   /**

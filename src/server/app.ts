@@ -70,6 +70,8 @@ export interface AppOptions {
   tails?: TailHub;
   /** How Elasticsearch bulk documents map to lines; without it, `POST /_bulk` does not exist. */
   esBulk?: EsBulkMapping;
+  /** What retention deleted, for `/api/v1/stats`, when it is on. */
+  retention?: { readonly counters: object };
   /** The harvesters' figures for `/api/v1/stats`, when there are harvesters. */
   harvesters?: { stats(): unknown };
   /** Resource attributes of OTLP logs that become stream labels (Loki's defaults without it). */
@@ -216,6 +218,7 @@ export function createHandler(options: AppOptions): (req: Request) => Promise<Re
       cold_tier: options.coldTier?.stats() ?? null,
       tails: options.tails?.stats() ?? null,
       harvesters: options.harvesters?.stats() ?? null,
+      retention: options.retention ? { ...options.retention.counters } : null,
     };
   };
   const requests = new RequestMetrics();

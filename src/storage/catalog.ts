@@ -21,7 +21,7 @@ import {
 import { segmentLevel } from "./segment_name.ts";
 import { moveToQuarantine } from "./quarantine.ts";
 import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
-import { type SeqRanges, SeqSet } from "./seq_ranges.ts";
+import { mergeRanges, type SeqRanges, SeqSet } from "./seq_ranges.ts";
 import { LOCAL, SourceOpener } from "./source/opener.ts";
 
 /** The catalog file name inside the data folder. */
@@ -124,6 +124,12 @@ export class Catalog {
   /** Streams seen in memory before any file holds them. */
   readonly #uncataloged = new Map<string, StreamLabels>();
   #covered = new SeqSet();
+  /**
+   * WAL sequences of files deleted on purpose (retention): covered as if
+   * still stored, so that a replay never brings their lines back, until the
+   * WAL holds them no more ({@linkcode Catalog.pruneRetired}).
+   */
+  #retired: SeqRanges = [];
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, (() => void)[]>();
   /**
@@ -141,6 +147,7 @@ export class Catalog {
     moveFile: StatementSync;
     insertRemote: StatementSync;
     setStreams: StatementSync;
+    setRetired: StatementSync;
   };
 
   private constructor(dir: string, db: DatabaseSync) {
@@ -163,6 +170,7 @@ export class Catalog {
       setStreams: db.prepare(
         "UPDATE files SET stream_ids = ?, label_keys = ?, indexed = 1 WHERE id = ?",
       ),
+      setRetired: db.prepare("INSERT OR REPLACE INTO meta VALUES ('retired', ?)"),
     };
   }
 
@@ -214,6 +222,13 @@ export class Catalog {
       this.#entries.set(entry.id, entry);
       this.#version++;
       this.#covered.addRanges(entry.seqs);
+    }
+    const retired = this.#db.prepare("SELECT value FROM meta WHERE key = 'retired'").get()?.value;
+    if (retired !== undefined) {
+      const seqs = parseSeqs(retired as string);
+      if (!seqs) throw new CatalogRowError("meta row retired", "bad seqs");
+      this.#retired = seqs;
+      this.#covered.addRanges(seqs);
     }
   }
 
@@ -430,8 +445,45 @@ export class Catalog {
       throw error;
     }
     this.#forget(entries);
+    this.#recover();
+  }
+
+  /** Recomputes the covered sequences: the files' and the retired ones. */
+  #recover(): void {
     this.#covered = new SeqSet();
     for (const e of this.#entries.values()) this.#covered.addRanges(e.seqs);
+    this.#covered.addRanges(this.#retired);
+  }
+
+  /**
+   * Drops the rows of `entries`, whose files are being deleted on purpose
+   * (retention), in one transaction with the record of their WAL sequences
+   * as retired: still covered, so no replay brings their lines back, and a
+   * file left by a crash before its deletion is deleted at the next start.
+   */
+  retire(entries: readonly CatalogEntry[]): void {
+    const retired = mergeRanges([...this.#retired, ...entries.flatMap((e) => e.seqs)]);
+    this.#db.exec("BEGIN");
+    try {
+      for (const e of entries) this.#sql.deleteFile.run(e.id);
+      this.#sql.setRetired.run(JSON.stringify(retired));
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#retired = retired;
+    this.#forget(entries);
+    this.#recover();
+  }
+
+  /** Forgets retired sequences below `floor`: the WAL holds none of them any more. */
+  pruneRetired(floor: number): void {
+    const kept = this.#retired.filter(([, last]) => last >= floor);
+    if (kept.length === this.#retired.length) return;
+    this.#sql.setRetired.run(JSON.stringify(kept));
+    this.#retired = kept;
+    this.#recover();
   }
 
   /** Records a new durable file. */

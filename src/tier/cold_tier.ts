@@ -319,6 +319,21 @@ export class ColdTier {
   }
 
   /**
+   * Deletes the object of a remote file whose row is gone (retention), and
+   * its cached index. A failure is logged and left: the next listing finds
+   * the object without a row and catalogs it again, for a later deletion.
+   */
+  async deleteRemote(entry: CatalogEntry): Promise<void> {
+    const key = this.#key(entry.name);
+    try {
+      await this.#options.store.delete(key);
+    } catch (error) {
+      this.#failed(`delete of ${this.#options.store.name}/${key}`, error);
+    }
+    await this.#tails.delete(entry.name);
+  }
+
+  /**
    * Deletes the local copies of rotated files whose grace has passed, once no
    * query reads them.
    *
