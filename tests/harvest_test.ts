@@ -41,11 +41,16 @@ async function stored(url: string, query: string): Promise<Stored[]> {
   }));
 }
 
+/** `f()` once `done` holds of it; after 10 s, its last value, with the wait named in the log. */
 async function eventually<T>(what: string, f: () => Promise<T>, done: (v: T) => boolean) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const v = await f();
-    if (done(v) || Date.now() > deadline) return v;
+    if (done(v)) return v;
+    if (Date.now() > deadline) {
+      console.error(`still waiting for ${what} after 10 s`);
+      return v; // the assertions after say what is wrong with it
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
