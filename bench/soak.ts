@@ -208,8 +208,9 @@ export async function soak(
     return samples;
   } finally {
     stop.abort();
-    await Promise.allSettled(background);
+    // The server first: a tail waiting for lines that no longer come ends with it.
     await stopServer(server).catch(() => {});
+    await Promise.allSettled(background);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
