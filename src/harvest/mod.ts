@@ -10,7 +10,6 @@
  *       label_fields: [level, service], timestamp_field: timestamp }
  *   - { type: socket, listen: "unix:///run/loge.sock", format: lines }
  *   - { type: syslog, listen: "udp://0.0.0.0:5514" }        # also tcp://
- *   - { type: zeromq, endpoint: "tcp://127.0.0.1:5555", socket_type: PULL, bind: true }
  * ```
  *
  * Files are followed across rotation and truncation, from where they stood
@@ -29,7 +28,6 @@ import { Batcher, type HarvestCounters } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
 import { parseSyslog, SyslogFramer } from "./syslog.ts";
 import { followFiles } from "./file.ts";
-import { listenZeromq, type ZeromqOptions } from "./zeromq.ts";
 import { join } from "node:path";
 
 /** A harvester as configured, checked. */
@@ -44,12 +42,6 @@ export type HarvesterConfig =
     readonly type: "syslog";
     readonly listen: string;
     readonly labels: Readonly<Record<string, string>>;
-  }
-  | {
-    readonly type: "zeromq";
-    readonly labels: Readonly<Record<string, string>>;
-    readonly format: LineFormat;
-    readonly zeromq: ZeromqOptions;
   }
   | {
     readonly type: "file";
@@ -79,16 +71,6 @@ const KEYS: Record<string, readonly string[]> = {
   socket: ["type", "listen", "format", "labels", "label_fields", "timestamp_field"],
   syslog: ["type", "listen", "labels"],
   file: ["type", "path", "format", "labels", "label_fields", "timestamp_field", "start_at"],
-  zeromq: [
-    "type",
-    "endpoint",
-    "socket_type",
-    "bind",
-    "format",
-    "labels",
-    "label_fields",
-    "timestamp_field",
-  ],
 };
 
 /**
@@ -112,12 +94,14 @@ export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
       new HarvesterConfigError(`harvester ${i + 1} in ${path}: ${what}`);
     if (typeof h !== "object" || h === null || Array.isArray(h)) throw bad("expected a mapping");
     const o = h as Record<string, unknown>;
-    if (!Object.hasOwn(KEYS, String(o.type))) {
-      throw bad(`"type" must be file, socket, syslog or zeromq, got ${JSON.stringify(o.type)}`);
+    if (o.type === "zeromq") {
+      throw bad("type zeromq is not built (the zeromq package needs a native addon)");
     }
-    const type = o.type as keyof typeof KEYS;
+    if (o.type !== "socket" && o.type !== "syslog" && o.type !== "file") {
+      throw bad(`"type" must be file, socket or syslog, got ${JSON.stringify(o.type)}`);
+    }
     for (const key of Object.keys(o)) {
-      if (!KEYS[type].includes(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
+      if (!KEYS[o.type].includes(key)) throw bad(`unknown key ${JSON.stringify(key)}`);
     }
     const labelMap = (o.labels ?? {}) as Record<string, unknown>;
     if (
@@ -139,24 +123,6 @@ export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
         throw bad(`"start_at" must be end or beginning`);
       }
       return { type: "file", path: o.path, labels, format: lineFormat(o, labels, bad), startAt };
-    }
-    if (o.type === "zeromq") {
-      if (typeof o.endpoint !== "string" || !/^(tcp|ipc|inproc):\/\/./.test(o.endpoint)) {
-        throw bad(`"endpoint" must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555`);
-      }
-      const socketType = o.socket_type ?? "PULL";
-      if (socketType !== "PULL" && socketType !== "SUB") {
-        throw bad(`"socket_type" must be PULL or SUB`);
-      }
-      if (o.bind !== undefined && typeof o.bind !== "boolean") {
-        throw bad(`"bind" must be true or false`);
-      }
-      return {
-        type: "zeromq",
-        labels,
-        format: lineFormat(o, labels, bad),
-        zeromq: { endpoint: o.endpoint, socketType, bind: o.bind ?? false },
-      };
     }
     if (typeof o.listen !== "string") {
       throw bad(`"listen" must be an address such as tcp://0.0.0.0:9000`);
@@ -224,18 +190,6 @@ export async function startHarvesters(
         const batcher = new Batcher(sink, name);
         const state = join(stateDir, `file-${config.path.replace(/[^a-zA-Z0-9.-]/g, "_")}.json`);
         const stop = followFiles(config.path, config.format, config.startAt, state, batcher);
-        running.push({ name, batcher, stop });
-        continue;
-      }
-      if (config.type === "zeromq") {
-        const name = `zeromq ${config.zeromq.socketType} ${config.zeromq.endpoint}`;
-        const batcher = new Batcher(sink, name);
-        const stop = await listenZeromq(config.zeromq, (text) => {
-          const line = mapLine(text, config.format, nowNs());
-          return typeof line === "string"
-            ? (batcher.malformed(line), undefined)
-            : batcher.add(line);
-        });
         running.push({ name, batcher, stop });
         continue;
       }
