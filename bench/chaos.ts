@@ -19,7 +19,7 @@
  */
 
 import { Rng } from "./generator/prng.ts";
-import { createEncoder, type PushEncoder, type PushFormat } from "./push_client.ts";
+import { createEncoder, PUSH_FORMATS, type PushEncoder, type PushFormat } from "./push_client.ts";
 import { esBulkServerArgs } from "./es_bulk_push.ts";
 import { otlpServerArgs } from "./otlp_push.ts";
 import { startServer, type TestServer } from "../testing/server.ts";
@@ -46,14 +46,8 @@ const FAST = [
   "100ms",
 ];
 
-const FORMATS: readonly PushFormat[] = [
-  "json",
-  "msgpack",
-  "protobuf",
-  "loki-protobuf",
-  "otlp-protobuf",
-  "es-bulk",
-];
+/** Every wire format the bench's clients speak, each on its route. */
+const FORMATS = PUSH_FORMATS;
 
 /** Queries the load runs, on loge's API and on Loki's. */
 const QUERIES = [
