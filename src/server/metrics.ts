@@ -32,8 +32,13 @@ export class RequestMetrics {
   readonly #counts = new Map<string, { labels: Labels; count: number }>();
   readonly #latencies = new Map<string, Histogram>();
 
-  /** Counts one answer of `route` and how long it took. */
-  observe(route: string, method: string, status: number, seconds: number): void {
+  /**
+   * Counts one answer of `route` and how long it took. Methods outside HTTP's
+   * usual few count as `other`: a client may send any token there, and each
+   * would make a series of its own.
+   */
+  observe(route: string, requested: string, status: number, seconds: number): void {
+    const method = METHODS.has(requested) ? requested : "other";
     const key = `${route} ${method} ${status}`;
     const counted = this.#counts.get(key);
     if (counted) counted.count++;
@@ -59,6 +64,9 @@ export class RequestMetrics {
 }
 
 type Labels = Record<string, string>;
+
+/** Methods counted by their name. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 
 /** Writes families and samples in the text format. */
 class Exposition {

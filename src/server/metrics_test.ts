@@ -49,3 +49,15 @@ Deno.test("renderMetrics: stats figures by their dotted paths; absent ones are 0
   assert.match(text, /^loge_segment_cache_hits_total 3$/m);
   assert.doesNotMatch(text, /loge_wal_fsync_duration_seconds/); // not durable: no WAL
 });
+
+Deno.test("RequestMetrics: unknown methods share one series, so clients cannot grow them", () => {
+  const requests = new RequestMetrics();
+  for (let i = 0; i < 100; i++) requests.observe("unmatched", `X${i}`, 405, 0.001);
+  requests.observe("unmatched", "GET", 404, 0.001);
+  const text = requests.render();
+  assert.match(
+    text,
+    /^loge_http_requests_total\{route="unmatched",method="other",code="405"\} 100$/m,
+  );
+  assert.equal(text.match(/^loge_http_requests_total\{/gm)!.length, 2);
+});
