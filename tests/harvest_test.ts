@@ -284,3 +284,48 @@ Deno.test("harvesters: a file followed across a rename-rotation, a truncation an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("harvesters: a peer holding over 1 MiB of a line without its end is counted and cut off; others go on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_long_" });
+  const [lines, syslog] = [freePort(), freePort()];
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    [
+      "harvesters:",
+      `  - { type: socket, listen: "tcp://127.0.0.1:${lines}", labels: { source: long } }`,
+      `  - { type: syslog, listen: "tcp://127.0.0.1:${syslog}", labels: { source: long } }`,
+    ].join("\n"),
+  );
+  try {
+    await withServer(async ({ url }) => {
+      for (
+        const [port, endless] of [[lines, "x"], [syslog, "999999999 <1>1 - h a - - - x"]] as const
+      ) {
+        const hog = await Deno.connect({ hostname: "127.0.0.1", port });
+        // Written until the harvester closes the connection, at most 4 MiB.
+        const chunk = new TextEncoder().encode(endless.padEnd(64 * 1024, "x"));
+        let closed = false;
+        for (let i = 0; i < 64 && !closed; i++) {
+          await hog.write(chunk).catch(() => closed = true);
+        }
+        hog.close();
+      }
+      const ok = await Deno.connect({ hostname: "127.0.0.1", port: lines });
+      await writeTo(ok, "still fine\n");
+      ok.close();
+      const stats = await eventually(
+        "the hogs counted",
+        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters,
+        (h: { malformed: number; lines: number }[]) =>
+          h[0].malformed === 1 && h[1].malformed === 1 && h[0].lines === 1,
+      );
+      assert.deepEqual(
+        stats.map((h: { malformed: number; lines: number }) => [h.lines, h.malformed]),
+        [[1, 1], [0, 1]],
+      );
+    }, { args: ["--config", config] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -205,9 +205,13 @@ export async function startHarvesters(
         return typeof line === "string" ? (batcher.malformed(line), undefined) : batcher.add(line);
       };
       const [scheme, address] = config.listen.split("://");
-      const stop = scheme === "udp"
-        ? await listenUdp(address, take)
-        : listenStream(scheme as "tcp" | "unix", address, take, config.type === "syslog");
+      const stop = scheme === "udp" ? await listenUdp(address, take) : listenStream(
+        scheme as "tcp" | "unix",
+        address,
+        take,
+        config.type === "syslog",
+        (reason) => batcher.malformed(reason),
+      );
       running.push({ name, batcher, stop });
     }
   } catch (error) {
@@ -234,12 +238,21 @@ function hostPort(address: string): { hostname: string; port: number } | undefin
   return { hostname, port };
 }
 
-/** Listens for TCP or Unix connections; each message (a line, or a syslog frame) goes to `take`. */
+/** Longest message a stream may hold unfinished, in characters: 1 MiB. */
+export const MAX_PENDING_MESSAGE = 1024 * 1024;
+
+/**
+ * Listens for TCP or Unix connections; each message (a line, or a syslog
+ * frame) goes to `take`. A connection that holds more than
+ * {@linkcode MAX_PENDING_MESSAGE} of a message without its end is reported
+ * to `malformed` and closed: a peer cannot fill memory.
+ */
 function listenStream(
   scheme: "tcp" | "unix",
   address: string,
   take: (text: string) => Promise<void> | undefined,
   syslog: boolean,
+  malformed: (reason: string) => void,
 ): () => Promise<void> {
   if (scheme === "unix") {
     try {
@@ -262,6 +275,14 @@ function listenStream(
             if (!framer) rest = (messages as string[] & { rest: string }).rest;
             // A full batch waits until stored: the sender is slowed, not buffered.
             for (const m of messages) await take(m);
+            if ((framer ? framer.pending : rest.length) > MAX_PENDING_MESSAGE) {
+              malformed(
+                `a message of over ${MAX_PENDING_MESSAGE} characters has no end: connection closed`,
+              );
+              rest = "";
+              conn.close();
+              break;
+            }
           }
           if (rest.trim() !== "") await take(rest);
         } catch {

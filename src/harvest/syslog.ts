@@ -125,6 +125,11 @@ export function parseSyslog(
 export class SyslogFramer {
   #rest = "";
 
+  /** Characters held of a message not complete yet. */
+  get pending(): number {
+    return this.#rest.length;
+  }
+
   push(chunk: string): string[] {
     this.#rest += chunk;
     const out: string[] = [];
