@@ -168,3 +168,83 @@ Deno.test("retention: deleted lines never come back from the WAL, after a kill a
     assert.equal(await count(url, "new"), 50);
   }, { dir: first.dir, args });
 });
+
+Deno.test("retention: old and new lines pushed together are compacted into time partitions; the expired one goes whole", async () => {
+  await withServer(async ({ url, dir }) => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    // Each push holds, in one stream and in another, lines of 5 hours ago and of now.
+    const expected = { old: [] as string[], new: [] as string[] };
+    for (let p = 0; p < 4; p++) {
+      const streams = ["a", "b"].map((app) => {
+        const values: [string, string][] = [];
+        for (let i = 0; i < 50; i++) {
+          for (const [age, when] of [["old", now - 5n * HOUR_NS], ["new", now]] as const) {
+            const line = `${age} ${app} push ${p} line ${i}`;
+            values.push([String(when + BigInt(p * 1000 + i)), line]);
+            expected[age].push(line);
+          }
+        }
+        return { stream: { app }, values };
+      });
+      const res = await fetch(`${url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ streams }),
+      });
+      assert.equal(res.status, 200);
+      await until("the push in a file", async () => (await stats(url)).rows_in_memory === 0);
+    }
+    await until("retention of the old partition", async () => {
+      const s = await stats(url);
+      return s.compaction.flush_files === 0 && s.retention.files_deleted > 0;
+    }, 30_000);
+    const { retention } = await stats(url);
+    assert.equal(retention.lines_deleted, expected.old.length);
+    const res = await fetch(`${url}/api/v1/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{app=~"a|b"}`, start: "0", limit: 5000 }),
+    });
+    const stored = (await res.json()).data.map((r: { line: string }) => r.line).sort();
+    assert.deepEqual(stored, expected.new.sort());
+    // What is left: compacted segments of the current hour's partition.
+    const hour = now / HOUR_NS;
+    const names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name)
+      .filter((n) => n.endsWith(".loge"));
+    assert.ok(names.length > 0);
+    for (const name of names) {
+      assert.match(name, new RegExp(`^l1-.*-p(${hour}|${hour + 1n})-1h-\\d+\\.loge$`));
+    }
+  }, {
+    args: [
+      ...FAST,
+      "--time-partition",
+      "1h",
+      "--retention-age",
+      "2h",
+      "--compact-interval",
+      "300ms",
+      "--compact-min-files",
+      "4",
+    ],
+  });
+});
+
+Deno.test("retention: --time-partition takes whole hours", async () => {
+  for (const value of ["30m", "90m", "0s"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../main.ts", import.meta.url).pathname,
+        "serve",
+        "--time-partition",
+        value,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 2, value);
+    assert.match(new TextDecoder().decode(out.stderr), /--time-partition: expected whole hours/);
+  }
+});

@@ -138,6 +138,12 @@ export const SERVE_FLAGS = {
     min: 1,
     help: "compaction steps run side by side while no lines arrive (one while they do)",
   },
+  "time-partition": {
+    kind: "duration",
+    default: "24h",
+    help:
+      "each compacted segment holds lines of one such stretch of time (whole hours from the unix epoch), so retention deletes it once expired",
+  },
   durable: {
     kind: "bool",
     default: "true",
@@ -366,6 +372,9 @@ Flags:
 ${flagHelp(SERVE_FLAGS)}
 `;
 
+/** The longest `--time-partition`: a year. */
+const MAX_PARTITION_MS = 8760 * 3_600_000;
+
 /** How long without a push before compaction counts ingest as stopped (and compresses harder). */
 const INGEST_QUIET_MS = 5000;
 
@@ -417,6 +426,16 @@ export async function serve(args: string[]): Promise<void> {
     throw new UsageError(
       `invalid value ${presignExpiry / 1000}s for --s3-presign-expiry: ` +
         "expected whole seconds from 1s to 168h (the lifetimes S3 accepts for presigned URLs)",
+    );
+  }
+  const timePartition = flags["time-partition"] as number;
+  if (
+    timePartition % 3_600_000 !== 0 || timePartition < 3_600_000 || timePartition > MAX_PARTITION_MS
+  ) {
+    throw new UsageError(
+      `invalid value ${
+        timePartition / 1000
+      }s for --time-partition: expected whole hours from 1h to 8760h`,
     );
   }
   const tls = await readTls(flags["tls-cert"] as string, flags["tls-key"] as string);
@@ -642,6 +661,7 @@ async function openStore(
         unitBytes: flags["compact-unit-bytes"] as number,
         unitFiles: flags["compact-unit-files"] as number,
         idleWorkers: flags["compact-workers"] as number,
+        partitionNs: BigInt(flags["time-partition"] as number) * 1_000_000n,
       },
       cache,
       quarantine,

@@ -18,7 +18,8 @@ import {
   SegmentFormatError,
   type SegmentInfo,
 } from "./segment_format.ts";
-import { segmentLevel } from "./segment_name.ts";
+import { mergePartOf, segmentLevel } from "./segment_name.ts";
+import { HeldLines } from "./held_lines.ts";
 import { moveToQuarantine } from "./quarantine.ts";
 import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
 import { mergeRanges, type SeqRanges, SeqSet } from "./seq_ranges.ts";
@@ -338,14 +339,20 @@ export class Catalog {
       if (damage !== undefined) await this.#quarantine(name, 0, damage);
     }
     // Files holding more sequences first: a compacted segment supersedes its
-    // sources, and what is left of the sources is then found covered.
-    const held = (info: SegmentInfo) => info.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
-    orphans.sort((a, b) => held(b) - held(a) || b.level - a.level || a.name.localeCompare(b.name));
+    // sources, and what is left of the sources is then found held.
+    const seqCount = (info: SegmentInfo) => info.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
+    orphans.sort((a, b) =>
+      seqCount(b) - seqCount(a) || b.level - a.level || a.name.localeCompare(b.name)
+    );
+    const held = new HeldLines();
+    for (const e of this.#entries.values()) held.add(e.seqs, mergePartOf(e.name));
+    held.add(this.#retired);
     for (const info of orphans) {
-      if (info.seqs.length > 0 && this.#covered.coversAll(info.seqs)) {
+      if (info.seqs.length > 0 && held.holds(info.seqs, info.minTs, info.maxTs)) {
         await Deno.remove(join(this.dir, info.name));
       } else {
         this.add(info);
+        held.add(info.seqs, mergePartOf(info.name));
       }
     }
   }
@@ -488,60 +495,65 @@ export class Catalog {
 
   /** Records a new durable file. */
   add(info: SegmentInfo): CatalogEntry {
-    return this.replace([], info);
+    return this.replace([], [info])[0];
   }
 
   /**
-   * Atomically records `info` and drops the rows of `sources` it replaces. The
-   * in-memory mirror changes only once the transaction has committed.
+   * Atomically records `infos` (the segments of one merge, or one file) and
+   * drops the rows of `sources` they replace. The in-memory mirror changes
+   * only once the transaction has committed.
    */
-  replace(sources: readonly CatalogEntry[], info: SegmentInfo): CatalogEntry {
+  replace(sources: readonly CatalogEntry[], infos: readonly SegmentInfo[]): CatalogEntry[] {
     // Streams first, outside the transaction: a stream row without files is harmless.
-    const streams = info.streams.map((key) => this.#internStream(key));
+    const streams = infos.map((info) => info.streams.map((key) => this.#internStream(key)));
     const { deleteFile, insertFile } = this.#sql;
-    let id: number;
+    const ids: number[] = [];
     this.#db.exec("BEGIN");
     try {
       for (const e of sources) deleteFile.run(e.id);
-      id = Number(
-        insertFile.run(
-          info.name,
-          info.level,
-          info.minTs,
-          info.maxTs,
-          info.rows,
-          info.bytes,
-          info.rawBytes,
-          JSON.stringify(info.seqs),
-          labelKeysJson(streams),
-          streamIdBytes(streams),
-          info.filter,
-        ).lastInsertRowid,
-      );
+      infos.forEach((info, i) => {
+        ids.push(Number(
+          insertFile.run(
+            info.name,
+            info.level,
+            info.minTs,
+            info.maxTs,
+            info.rows,
+            info.bytes,
+            info.rawBytes,
+            JSON.stringify(info.seqs),
+            labelKeysJson(streams[i]),
+            streamIdBytes(streams[i]),
+            info.filter,
+          ).lastInsertRowid,
+        ));
+      });
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
     }
     this.#forget(sources);
-    const entry: CatalogEntry = {
-      id,
-      name: info.name,
-      level: info.level,
-      location: LOCAL,
-      minTs: info.minTs,
-      maxTs: info.maxTs,
-      rows: info.rows,
-      bytes: info.bytes,
-      rawBytes: info.rawBytes,
-      seqs: info.seqs,
-      streams: streams.map((s) => s.stream),
-      indexed: true,
-    };
-    this.#entries.set(id, entry);
     this.#version++;
-    this.#covered.addRanges(info.seqs);
-    return entry;
+    return infos.map((info, i) => {
+      const entry: CatalogEntry = {
+        id: ids[i],
+        name: info.name,
+        level: info.level,
+        location: LOCAL,
+        minTs: info.minTs,
+        maxTs: info.maxTs,
+        rows: info.rows,
+        bytes: info.bytes,
+        rawBytes: info.rawBytes,
+        seqs: info.seqs,
+        streams: streams[i].map((s) => s.stream),
+        indexed: true,
+      };
+      this.#entries.set(entry.id, entry);
+      this.#covered.addRanges(info.seqs);
+      return entry;
+    });
   }
 
   /**

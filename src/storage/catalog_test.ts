@@ -37,7 +37,7 @@ Deno.test("the catalog persists rows and replaces sources atomically", () =>
     const a = catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
     const b = catalog.add(write(dir, "l0-b.loge", 0, [[3, 3]]));
     assert.deepEqual(a.streams[0].labels, { app: "web", env: "prod" });
-    catalog.replace([a, b], write(dir, "l1-c.loge", 1, [[1, 3]]));
+    catalog.replace([a, b], [write(dir, "l1-c.loge", 1, [[1, 3]])]);
     catalog.close();
     catalog = await Catalog.open(dir);
     // The sources are still on disk (not yet unlinked) but hold nothing new.

@@ -1,12 +1,14 @@
 /**
- * Worker: merges segment files into one larger, time-local segment. Each
- * stream's blocks from all sources are read in order of their first timestamp
- * and k-way merged by time, so memory holds only the blocks that overlap
- * in time, never a whole stream.
+ * Worker: merges segment files into larger, time-local segments, one for each
+ * time partition their lines fall in (see `time_partition.ts`). Each stream's
+ * blocks from all sources are read in order of their first timestamp and
+ * k-way merged by time, so memory holds only the blocks that overlap in time,
+ * never a whole stream.
  *
  * @module
  */
 
+import { join } from "node:path";
 import { type Block, BlockBuilder } from "./block_codec.ts";
 import { type BlockRef, readBlock, readSegmentIndex } from "./segment_reader.ts";
 import type { SegmentInfo } from "./segment_format.ts";
@@ -16,14 +18,19 @@ import type { ByteSource } from "./source/byte_source.ts";
 import { openLocalSourceSync } from "./source/opener.ts";
 import { serveJobs } from "./worker_pool.ts";
 import { niceThisThread } from "../libc.ts";
+import { partitionedName } from "./segment_name.ts";
+import { partitionOf } from "./time_partition.ts";
 
-/** A compaction job: the source files and the segment to write. */
+/** A compaction job: the source files and the segments to write. */
 export interface CompactJob {
   dir: string;
   sources: string[];
+  /** The merge's name: each partition's segment is named after it ({@linkcode partitionedName}). */
   name: string;
   zstdLevel: number;
   blockBytes: number;
+  /** Length of a time partition, in ns: each segment written holds the lines of one. */
+  partitionNs: bigint;
 }
 
 /** A decoded block being merged, and the next line to take from it. */
@@ -76,10 +83,32 @@ class CursorHeap {
   }
 }
 
-/** Merges the sources of `job` into one segment and returns its catalog facts. */
-export async function compact(job: CompactJob): Promise<SegmentInfo> {
+/**
+ * Merges the sources of `job` into one segment per time partition and returns
+ * their catalog facts. Each holds the WAL sequences of all the sources: the
+ * segments of one merge are siblings, kept or dropped together (see
+ * `Catalog`).
+ */
+export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
   const sources: ByteSource[] = [];
-  const writer = new SegmentWriter(job.dir, job.name, { level: 1, zstdLevel: job.zstdLevel });
+  const writers = new Map<bigint, SegmentWriter>();
+  const finished: SegmentInfo[] = [];
+  const writerOf = (partition: bigint) => {
+    let writer = writers.get(partition);
+    if (writer === undefined) {
+      // Named once the merge knows how many segments it writes (at finish).
+      writer = new SegmentWriter(
+        job.dir,
+        partitionedName(job.name, partition, job.partitionNs, 0),
+        {
+          level: 1,
+          zstdLevel: job.zstdLevel,
+        },
+      );
+      writers.set(partition, writer);
+    }
+    return writer;
+  };
   try {
     const byStream = new Map<string, { source: ByteSource; ref: BlockRef }[]>();
     const seqs: [number, number][] = [];
@@ -101,7 +130,11 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
       const refs = byStream.get(key)!.sort((a, b) =>
         a.ref.minTs < b.ref.minTs ? -1 : a.ref.minTs > b.ref.minTs ? 1 : 0
       );
-      const id = writer.stream(key);
+      // The merge yields the stream's lines in time order: its partition
+      // changes only upwards, once its end is reached.
+      let writer: SegmentWriter | undefined;
+      let id = 0;
+      let partitionEnd = -1n;
       // Blocks are loaded in order of their first time, only once the merge
       // reaches it: memory holds the blocks that overlap in time, not the stream.
       const heap = new CursorHeap();
@@ -117,23 +150,41 @@ export async function compact(job: CompactJob): Promise<SegmentInfo> {
         }
         const top = heap.items[0];
         const { block, at } = top;
+        const ts = block.ts[at];
+        if (ts >= partitionEnd) {
+          if (builder.count > 0) writer!.writeBlock(id, builder);
+          const partition = partitionOf(ts, job.partitionNs);
+          partitionEnd = (partition + 1n) * job.partitionNs;
+          writer = writerOf(partition);
+          id = writer.stream(key);
+        }
         const metaEnds = block.metadataEnds;
         builder.add(
-          block.ts[at],
+          ts,
           block.lines.subarray(block.starts[at], block.ends[at]),
           metaEnds && metaEnds[at] > (at === 0 ? 0 : metaEnds[at - 1])
             ? block.metadata!.subarray(at === 0 ? 0 : metaEnds[at - 1], metaEnds[at])
             : undefined,
         );
-        if (builder.size >= job.blockBytes) writer.writeBlock(id, builder);
+        if (builder.size >= job.blockBytes) writer!.writeBlock(id, builder);
         top.at++;
         heap.fixTop();
       }
-      if (builder.count > 0) writer.writeBlock(id, builder);
+      if (builder.count > 0) writer!.writeBlock(id, builder);
     }
-    return writer.finish(mergeRanges(seqs));
+    const ranges = mergeRanges(seqs);
+    const siblings = writers.size;
+    for (const [partition, writer] of [...writers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      finished.push(
+        writer.finish(ranges, partitionedName(job.name, partition, job.partitionNs, siblings)),
+      );
+      writers.delete(partition);
+    }
+    return finished;
   } catch (error) {
-    writer.abort();
+    for (const writer of writers.values()) writer.abort();
+    // Siblings already finished go too: the merge is all or nothing.
+    for (const info of finished) Deno.removeSync(join(job.dir, info.name));
     throw error;
   } finally {
     for (const s of sources) await s.close();

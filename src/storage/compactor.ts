@@ -1,6 +1,7 @@
 /**
  * The compactor: every interval, when enough flush files exist, merges them
- * (oldest first) into time-local level-1 segments on a worker. The new segment
+ * (oldest first) into time-local level-1 segments on a worker, one segment
+ * per time partition the lines fall in (`time_partition.ts`). The new segment
  * and its catalog row are durable before the sources' rows go (one
  * transaction) and before their files are deleted.
  *
@@ -38,6 +39,7 @@ import { segmentName } from "./segment_name.ts";
 import type { SegmentCache } from "./segment_cache.ts";
 import type { Quarantine } from "./quarantine.ts";
 import { parseSegmentFormatError } from "./segment_format.ts";
+import { DAY_NS, partitionOf, spansPartitions } from "./time_partition.ts";
 
 /** Compactor settings. */
 export interface CompactorOptions {
@@ -72,6 +74,12 @@ export interface CompactorOptions {
   unitBytes: number;
   /** Upper bound on the source files of one unit of work. */
   unitFiles: number;
+  /**
+   * Length of a time partition, in ns (whole hours): each segment holds the
+   * lines of one (see `time_partition.ts`), so retention deletes a partition
+   * once its newest line has expired.
+   */
+  partitionNs: bigint;
   /**
    * Units merged side by side, each on a worker of its own, while no lines
    * arrive; one at a time while they do (ingest has the other cores).
@@ -112,6 +120,8 @@ export const COMPACTION_DEFAULTS = {
   // Level 19 runs at ~2 MB/s a core: with both cores a backlog left by a
   // burst is final in half the time.
   idleWorkers: 2,
+  // Days, as VictoriaLogs' partitions and Loki's index periods.
+  partitionNs: DAY_NS,
 } as const;
 
 /** The last finished pass, for {@linkcode CompactionStats}. */
@@ -192,7 +202,7 @@ export class Compactor {
   readonly #cache?: SegmentCache;
   readonly #quarantine?: Quarantine;
   /** The workers of the pass under way: lane `i` merges on `#pools[i]`. */
-  #pools: WorkerPool<CompactJob, SegmentInfo>[] = [];
+  #pools: WorkerPool<CompactJob, SegmentInfo[]>[] = [];
   #timer?: ReturnType<typeof setInterval>;
   #running?: Promise<number>;
   #stopped = false;
@@ -247,19 +257,24 @@ export class Compactor {
 
   /**
    * The units of work of a pass: flush files, once at least `minFiles` exist;
-   * then small segments (under half the unit bound), once as many exist. Each
-   * kind is merged oldest first, in units bounded by bytes and file count.
+   * then small segments (under half the unit bound), once as many exist, and
+   * segments that span time partitions (written before partitions, or with a
+   * longer one), to be split. Flush files are merged oldest first; segments
+   * with the others of their partition. Units are bounded by bytes and file
+   * count.
    */
   #units(): CatalogEntry[][] {
-    const { unitBytes, unitFiles, minFiles } = this.#options;
+    const { unitBytes, unitFiles, minFiles, partitionNs } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
+    const spans = (e: CatalogEntry) => spansPartitions(e.minTs, e.maxTs, partitionNs);
+    const segments = local.filter((e) => e.level === 1 && (e.rawBytes < unitBytes / 2 || spans(e)));
     const candidates = [
       local.filter((e) => e.level === 0),
-      local.filter((e) => e.level === 1 && e.rawBytes < unitBytes / 2),
+      ...Map.groupBy(segments, (e) => partitionOf(e.minTs, partitionNs)).values(),
     ];
     const units: CatalogEntry[][] = [];
     for (const entries of candidates) {
-      if (entries.length < minFiles) continue;
+      if (entries.length < minFiles && !entries.some(spans)) continue;
       entries.sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
       let unit: CatalogEntry[] = [];
       let bytes = 0;
@@ -274,8 +289,8 @@ export class Compactor {
       }
       if (unit.length > 0) units.push(unit);
     }
-    // A lone small segment has nothing to merge with.
-    return units.filter((u) => u.length > 1 || u[0].level === 0);
+    // A lone small segment of its partition has nothing to merge with.
+    return units.filter((u) => u.length > 1 || u[0].level === 0 || spans(u[0]));
   }
 
   /**
@@ -355,7 +370,7 @@ export class Compactor {
    * The worker of lane `id`, started on the lane's first unit of the pass: a
    * lane's worker serves the whole pass, and its heap is gone after it.
    */
-  #pool(id: number): WorkerPool<CompactJob, SegmentInfo> {
+  #pool(id: number): WorkerPool<CompactJob, SegmentInfo[]> {
     return this.#pools[id] ??= new WorkerPool(new URL("./compact_worker.ts", import.meta.url), 1);
   }
 
@@ -397,20 +412,21 @@ export class Compactor {
     return { files: merged, rawBytes: mergedBytes };
   }
 
-  /** Merges one unit into a segment that replaces its sources; whether it did. */
+  /** Merges one unit into segments (one per partition) that replace its sources; whether it did. */
   async #mergeUnit(
     sources: CatalogEntry[],
     zstdLevel: number,
-    pool: WorkerPool<CompactJob, SegmentInfo>,
+    pool: WorkerPool<CompactJob, SegmentInfo[]>,
   ): Promise<boolean> {
-    let info: SegmentInfo;
+    let infos: SegmentInfo[];
     try {
-      info = await pool.run({
+      infos = await pool.run({
         dir: this.#catalog.dir,
         sources: sources.map((s) => s.name),
         name: segmentName(1),
         zstdLevel,
         blockBytes: this.#options.blockBytes,
+        partitionNs: this.#options.partitionNs,
       });
     } catch (error) {
       // A source quarantined meanwhile (moved away under the worker): the
@@ -427,10 +443,12 @@ export class Compactor {
     // A source rotated to the cold tier while the worker ran: its row lives
     // on there, so the merge would hold its lines twice.
     if (sources.some((s) => !this.#catalog.has(s))) {
-      await Deno.remove(join(this.#catalog.dir, info.name)).catch(() => {});
+      for (const info of infos) {
+        await Deno.remove(join(this.#catalog.dir, info.name)).catch(() => {});
+      }
       return false;
     }
-    this.#catalog.replace(sources, info);
+    this.#catalog.replace(sources, infos);
     for (const s of sources) {
       // Queries that planned with a source finish reading it first.
       await this.#catalog.whenUnused(s);

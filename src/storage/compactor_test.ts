@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { BlockBuilder } from "./block_codec.ts";
-import { Catalog } from "./catalog.ts";
+import { join } from "node:path";
+import { Catalog, CATALOG_FILE } from "./catalog.ts";
+import { mergePartOf } from "./segment_name.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
 import { SegmentWriter } from "./segment_writer.ts";
@@ -139,3 +141,99 @@ Deno.test("units merge side by side while no lines arrive, one at a time while t
     });
   }
 });
+
+const DAY = 86_400_000_000_000n;
+
+/** Writes flush file `seq` whose streams hold lines of days 0, 1 and 3. */
+function daysFlushFile(dir: string, seq: number) {
+  const w = new SegmentWriter(dir, `l0-days-${seq}.loge`, { level: 0, zstdLevel: 1 });
+  for (const [app, days] of [["a", [0n, 1n]], ["b", [1n, 3n]]] as const) {
+    const b = new BlockBuilder();
+    for (const day of days) {
+      for (let i = 0; i < 3; i++) {
+        b.addString(day * DAY + BigInt(seq * 10 + i), `${app} d${day} f${seq} ${i}`);
+      }
+    }
+    w.writeBlock(w.stream(`{"app":"${app}"}`), b);
+  }
+  return w.finish([[seq, seq]]);
+}
+
+const daysExpected = [1, 2].flatMap((seq) =>
+  [["a", [0, 1]], ["b", [1, 3]]].flatMap(([app, days]) =>
+    (days as number[]).flatMap((d) =>
+      [0, 1, 2].map((i) => `{"app":"${app}"} ${app} d${d} f${seq} ${i}`)
+    )
+  )
+).sort();
+
+Deno.test("a merge writes one segment per time partition, each within it, every line once", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (const seq of [1, 2]) catalog.add(daysFlushFile(dir, seq));
+      const compactor = new Compactor(catalog, options());
+      assert.equal(await compactor.compactNow(), 2);
+      await compactor.stop();
+      const entries = [...catalog.entries()].sort((a, b) => (a.minTs < b.minTs ? -1 : 1));
+      assert.deepEqual(entries.map((e) => e.minTs / DAY), [0n, 1n, 3n]);
+      for (const e of entries) {
+        assert.equal(e.maxTs / DAY, e.minTs / DAY, e.name);
+        const part = mergePartOf(e.name);
+        assert.deepEqual([part?.from, part?.to, part?.siblings], [
+          (e.minTs / DAY) * DAY,
+          (e.minTs / DAY + 1n) * DAY,
+          3,
+        ]);
+        assert.deepEqual(e.seqs, [[1, 2]]);
+      }
+      assert.deepEqual((await lines(catalog)).sort(), daysExpected);
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("a segment spanning partitions (an older version's) is split, even alone", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      const w = new SegmentWriter(dir, "l1-old-00000001.loge", { level: 1, zstdLevel: 1 });
+      const b = new BlockBuilder();
+      b.addString(5n, "day 0");
+      b.addString(DAY + 5n, "day 1");
+      w.writeBlock(w.stream('{"app":"a"}'), b);
+      catalog.add(w.finish([[1, 1]]));
+      const compactor = new Compactor(catalog, options());
+      assert.equal(await compactor.compactNow(), 1);
+      assert.equal(await compactor.compactNow(), 0); // split once: nothing left to do
+      await compactor.stop();
+      assert.deepEqual([...catalog.entries()].map((e) => e.rows), [1, 1]);
+      assert.deepEqual((await lines(catalog)).sort(), ['{"app":"a"} day 0', '{"app":"a"} day 1']);
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("a rebuilt catalog keeps every partition of a merge, and drops the sources it holds", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    for (const seq of [1, 2]) catalog.add(daysFlushFile(dir, seq));
+    // A source left behind by a crash amid the deletion of merged sources.
+    const source = await Deno.readFile(join(dir, "l0-days-1.loge"));
+    const compactor = new Compactor(catalog, options());
+    assert.equal(await compactor.compactNow(), 2);
+    await compactor.stop();
+    const merged = [...catalog.entries()].map((e) => e.name).sort();
+    catalog.close();
+    await Deno.writeFile(join(dir, "l0-days-1.loge"), source);
+    await Deno.remove(join(dir, CATALOG_FILE));
+    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    catalog = await Catalog.open(dir);
+    try {
+      // Each partition's segment holds seqs 1 and 2 only for its own days: all three stay.
+      assert.deepEqual([...catalog.entries()].map((e) => e.name).sort(), merged);
+      assert.deepEqual((await lines(catalog)).sort(), daysExpected);
+    } finally {
+      catalog.close();
+    }
+  }));

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import type { Catalog, CatalogEntry } from "./catalog.ts";
 import type { SalvageJob, SalvageResult } from "./salvage_worker.ts";
 import type { SegmentCache } from "./segment_cache.ts";
-import { segmentName } from "./segment_name.ts";
+import { mergePartOf, partitionedName, segmentName } from "./segment_name.ts";
 import { COMPRESSION_LEVELS } from "./segment_format.ts";
 import { syncDir } from "./segment_writer.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -61,6 +61,19 @@ export interface QuarantineStats {
 // Salvage is rare and salvaged segments small: speed over ratio (compaction
 // recompresses level-0 output anyway).
 const SALVAGE_ZSTD_LEVEL = COMPRESSION_LEVELS.default;
+
+/**
+ * A fresh name for the salvage of `entry`. A merge's segment keeps its
+ * partition, as a merge of its own: the salvage holds lines of that partition
+ * only (see `held_lines.ts`).
+ */
+function salvageNameOf(entry: CatalogEntry): string {
+  const name = segmentName(entry.level);
+  const part = mergePartOf(entry.name);
+  if (part === undefined) return name;
+  const period = part.to - part.from;
+  return partitionedName(name, part.from / period, period, 1);
+}
 
 /**
  * Handles segment files found damaged while serving: verifies each reported
@@ -146,7 +159,7 @@ export class Quarantine {
       result = await pool.run({
         dir,
         name: entry.name,
-        salvageName: segmentName(entry.level),
+        salvageName: salvageNameOf(entry),
         zstdLevel: SALVAGE_ZSTD_LEVEL,
       });
     } finally {
@@ -164,7 +177,7 @@ export class Quarantine {
       return;
     }
     // The salvage carries the damaged file's WAL sequences (see salvage_worker.ts).
-    if (result.info) this.#catalog.replace([entry], result.info);
+    if (result.info) this.#catalog.replace([entry], [result.info]);
     else this.#catalog.remove([entry]);
     // Queries that planned with the file finish reading it first.
     await this.#catalog.whenUnused(entry);

@@ -212,9 +212,10 @@ export class SegmentWriter {
 
   /**
    * Writes the index and footer, makes the file durable under its final name
-   * and returns what the catalog records of it.
+   * (`name`, when what it is called depends on what was written) and returns
+   * what the catalog records of it.
    */
-  finish(seqs: SeqRanges): SegmentInfo {
+  finish(seqs: SeqRanges, name: string = this.#name): SegmentInfo {
     if (this.#blocks.length === 0) {
       throw new Error(`Cannot finish segment ${this.#name} without blocks`);
     }
@@ -263,10 +264,10 @@ export class SegmentWriter {
     this.#drain();
     this.#file.syncSync();
     this.#file.close();
-    Deno.renameSync(this.#tempPath, join(this.#dir, this.#name));
+    Deno.renameSync(this.#tempPath, join(this.#dir, name));
     syncDir(this.#dir);
     return {
-      name: this.#name,
+      name,
       level: this.#level,
       minTs,
       maxTs,

@@ -57,6 +57,11 @@ export class SeqSet {
     this.#ranges = mergeRanges([...this.#ranges, ...ranges.map((r): [number, number] => [...r])]);
   }
 
+  /** The set's ranges, sorted and disjoint. */
+  get ranges(): SeqRanges {
+    return this.#ranges;
+  }
+
   /** Whether `seq` is in the set. */
   has(seq: number): boolean {
     return this.coversRange(seq, seq);
