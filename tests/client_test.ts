@@ -121,3 +121,74 @@ Deno.test("client: nothing is lost across a server restart; the logger retries u
     await Deno.remove(server.dir, { recursive: true });
   }
 });
+
+/** Builds the client for Node as README says (`deno task build:client`) and returns its path. */
+async function nodeClient(): Promise<string> {
+  const root = new URL("..", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:client"],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return `${root}dist/client.mjs`;
+}
+
+/** Runs `script` under Node beside a copy of the built client; its exit code, time and output. */
+async function runNode(client: string, script: string, ...args: string[]) {
+  const dir = await Deno.makeTempDir({ prefix: "loge-node-client-" });
+  try {
+    await Deno.copyFile(client, `${dir}/client.mjs`);
+    await Deno.writeTextFile(`${dir}/app.mjs`, script);
+    const t0 = performance.now();
+    const out = await new Deno.Command("node", {
+      args: [`${dir}/app.mjs`, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    return {
+      code: out.code,
+      ms: performance.now() - t0,
+      stdout: decode(out.stdout),
+      stderr: decode(out.stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A Node program that logs 120 lines and exits without closing: the last batch goes at exit. */
+const NODE_APP = `
+import { Loge } from "./client.mjs";
+const log = new Loge({ url: process.argv[2], labels: { app: "node-client" }, batchLines: 50, flushIntervalMs: 60000 });
+const levels = ["debug", "info", "warn", "error", "critical"];
+for (let i = 0; i < 120; i++) log[levels[i % 5]]("event " + i, { n: i, runtime: "node" });
+process.on("exit", () => console.log(JSON.stringify(log.stats)));
+`;
+
+Deno.test("client: under Node, the built library sends every line and flushes what is queued at exit", async () => {
+  const client = await nodeClient();
+  await withServer(async ({ url }) => {
+    const run = await runNode(client, NODE_APP, url);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { sent: 120, queued: 0, dropped: 0, retries: 0 });
+    const levels = ["debug", "info", "warn", "error", "critical"];
+    const lines = await linesOf(url, "node-client");
+    assert.deepEqual(
+      lines.map((l) => [l.level, JSON.parse(l.line)]),
+      Array.from({ length: 120 }, (_, i) => [
+        levels[i % 5],
+        { level: levels[i % 5], msg: `event ${i}`, n: i, runtime: "node" },
+      ]),
+    );
+  });
+  // With no server, the process still ends: the exit flush gives up after its 5 s.
+  const run = await runNode(client, NODE_APP, `http://127.0.0.1:${freePort()}`);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.ms < 20_000, `node took ${run.ms} ms to exit`);
+  const stats = JSON.parse(run.stdout);
+  assert.equal(stats.sent, 0);
+  assert.equal(stats.queued, 120);
+});

@@ -101,8 +101,15 @@ export class Loge {
   /** Callers waiting in {@linkcode Loge.flush}: while any do, retry timers keep the process alive. */
   #keepAlive = 0;
   #backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Whether an exit flush gave up with lines still queued: Node fires
+   * beforeExit each time the loop empties, and a retry must not keep the
+   * process alive for ever.
+   */
+  #gaveUp = false;
   readonly #onExit = () => {
-    if (this.#queue.length > 0 && this.#keepAlive === 0) void this.flush(EXIT_FLUSH_MS);
+    if (this.#gaveUp || this.#queue.length === 0 || this.#keepAlive > 0) return;
+    void this.flush(EXIT_FLUSH_MS).then(() => this.#gaveUp = this.#queue.length > 0);
   };
 
   constructor(options: LogeOptions) {
