@@ -18,7 +18,7 @@
  * @module
  */
 
-import { Rng } from "./generator/prng.ts";
+import { Rng } from "../testing/prng.ts";
 import { createEncoder, PUSH_FORMATS, type PushEncoder, type PushFormat } from "./push_client.ts";
 import { esBulkServerArgs } from "./es_bulk_push.ts";
 import { otlpServerArgs } from "./otlp_push.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Rng } from "../bench/generator/prng.ts";
+import { Rng } from "./prng.ts";
 
 const encoder = new TextEncoder();
 

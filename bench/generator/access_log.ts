@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hex8, type Rng, Weighted } from "./prng.ts";
+import { hex8, type Rng, Weighted } from "../../testing/prng.ts";
 import { BLOG_POSTS, CATEGORIES, QUERIES, SLUGS } from "./vocabulary.ts";
 
 export type PathFn = (rng: Rng) => string;

@@ -57,7 +57,7 @@ export const LABEL_NAMES: readonly string[] = Object.freeze([
   "service",
 ]);
 
-import { hex8, Rng } from "./prng.ts";
+import { hex8, Rng } from "../../testing/prng.ts";
 import {
   type LinePlace,
   type LogGeneratorOptions,

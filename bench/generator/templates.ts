@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hex8, type Rng } from "./prng.ts";
+import { hex8, type Rng } from "../../testing/prng.ts";
 import type { Level } from "./topology.ts";
 import {
   CATEGORIES,

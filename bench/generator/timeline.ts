@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fmix32, hex8, type Rng } from "./prng.ts";
+import { fmix32, hex8, type Rng } from "../../testing/prng.ts";
 
 /** Options of a log generator. */
 export interface LogGeneratorOptions {
@@ -47,7 +47,7 @@ export interface LinePlace {
  * @example Place line 10 of a corpus
  * ```ts
  * import { Timeline } from "./timeline.ts";
- * import { Rng } from "./prng.ts";
+ * import { Rng } from "../../testing/prng.ts";
  * const timeline = new Timeline({ seed: 42 }, 0x243f6a88);
  * const place = timeline.begin(10, new Rng());
  * console.log(place.traceId, timeline.iso(place)); // … 2026-11-21T00:00:00.05…Z
@@ -131,7 +131,7 @@ export class Timeline {
    * @example
    * ```ts
    * import { Timeline } from "./timeline.ts";
-   * import { Rng } from "./prng.ts";
+   * import { Rng } from "../../testing/prng.ts";
    * const timeline = new Timeline({ rate: 1 }, 1);
    * console.log(timeline.begin(1, new Rng()).ts >= timeline.start + 1_000_000_000n); // true
    * ```

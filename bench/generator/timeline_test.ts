@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "./prng.ts";
+import { Rng } from "../../testing/prng.ts";
 import { needleIndex, Timeline } from "./timeline.ts";
 
 Deno.test("Timeline: line N lies in slot N, and its ISO time is its timestamp to the µs", () => {

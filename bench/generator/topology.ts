@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Weighted } from "./prng.ts";
+import { Weighted } from "../../testing/prng.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 export const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"];

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { fmix32, type Rng } from "./prng.ts";
+import { fmix32, type Rng } from "../../testing/prng.ts";
 
 export const PRODUCTS: readonly string[] = (
   "wireless headphones|running shoes|coffee grinder|standing desk|yoga mat|water bottle|" +

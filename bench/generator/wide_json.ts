@@ -29,7 +29,7 @@
  * @module
  */
 
-import { fmix32, hex8, Rng } from "./prng.ts";
+import { fmix32, hex8, Rng } from "../../testing/prng.ts";
 import type { LogEntry } from "./mod.ts";
 import { type LogGeneratorOptions, Timeline } from "./timeline.ts";
 import type { Level } from "./topology.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hex8, type Rng, Weighted } from "./prng.ts";
+import { hex8, type Rng, Weighted } from "../../testing/prng.ts";
 import type { Level } from "./topology.ts";
 import {
   CATEGORIES,
@@ -293,7 +293,7 @@ const REQUEST_DONE_SHARE = 0.4;
  * ```ts
  * import { event } from "./wide_messages.ts";
  * import { SERVICES } from "./wide_topology.ts";
- * import { Rng } from "./prng.ts";
+ * import { Rng } from "../../testing/prng.ts";
  * const q = {
  *   service: SERVICES[0], method: "GET", route: "/", status: 200, durationMs: 12.5,
  *   user: "usr_7", upstream: "catalog:8080",
@@ -325,7 +325,7 @@ const WRITTEN = new Weighted([[200, 55], [201, 35], [204, 10]]);
  * @example
  * ```ts
  * import { statusOf } from "./wide_messages.ts";
- * import { Rng } from "./prng.ts";
+ * import { Rng } from "../../testing/prng.ts";
  * console.log(statusOf(new Rng(), "error", "GET") >= 500); // true
  * ```
  */
@@ -375,7 +375,7 @@ const FRAMES: Readonly<Record<Language, readonly string[]>> = {
  * ```ts
  * import { errorOf } from "./wide_messages.ts";
  * import { SERVICES } from "./wide_topology.ts";
- * import { Rng } from "./prng.ts";
+ * import { Rng } from "../../testing/prng.ts";
  * const q = {
  *   service: SERVICES[2], method: "GET", route: "/v1/products", status: 500, durationMs: 30,
  *   user: undefined, upstream: "inventory:8080",

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { fmix32, Weighted } from "./prng.ts";
+import { fmix32, Weighted } from "../../testing/prng.ts";
 import type { Level } from "./topology.ts";
 
 /** The environments of the wide corpus. */
