@@ -3,7 +3,8 @@
  * load, with damage between some of them, and the proof that nothing acknowledged is lost.
  *
  * Each cycle starts the real server on the same data folder (flushes, compactions and rotation
- * to a real S3 server, `s3rver`, made frequent), pushes in every format on every route (loge's JSON, msgpack and protobuf, Loki's
+ * to a real S3 server, `s3rver`, made frequent; hour-long time partitions, with each push's lines
+ * spread over the last 4 hours, so merges write several segments), pushes in every format on every route (loge's JSON, msgpack and protobuf, Loki's
  * snappy protobuf, OTLP protobuf, Elasticsearch bulk) while a client queries (logs and metrics,
  * loge's and Loki's APIs), and kills it with SIGKILL at a random moment. Every few cycles the
  * stopped folder is damaged, in turn: a torn WAL tail, a flipped byte in the catalog, a truncated
@@ -44,7 +45,14 @@ const FAST = [
   "2",
   "--checkpoint-interval",
   "100ms",
+  "--time-partition",
+  "1h",
 ];
+
+/** An hour, in ns: the time partition of {@linkcode FAST}. */
+const HOUR_NS = 3_600_000_000_000n;
+/** Hours a push's lines spread over, so a kill meets merges that write several segments. */
+const PARTITIONS_SPANNED = 4;
 
 /** Every wire format the bench's clients speak, each on its route. */
 const FORMATS = PUSH_FORMATS;
@@ -249,7 +257,11 @@ async function pusher(
     const count = 1 + rng.below(MAX_PUSH_LINES);
     const now = BigInt(Date.now()) * 1_000_000n;
     const lines = Array.from({ length: count }, (_, i) => `c${cycle} ${format} p${n} l${i}`);
-    const values = lines.map((line, i): [string, string] => [String(now + BigInt(i)), line]);
+    // Lines of the last few hours in one push: merges then write a segment per hour (see FAST).
+    const values = lines.map((line, i): [string, string] => [
+      String(now - BigInt(rng.below(PARTITIONS_SPANNED)) * HOUR_NS + BigInt(i)),
+      line,
+    ]);
     const body = encoder.encode({ streams: [{ stream: { app: format }, values }] });
     let res: Response;
     try {
