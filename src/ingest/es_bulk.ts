@@ -414,12 +414,16 @@ export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
   const mapper = new DocumentMapper(header);
   const items: EsBulkItem[] = [];
   /** The item of a stored document, one object per action and index. */
-  const created = new Map<string, EsBulkItem>();
+  const created = new Map<Action, EsBulkItem>();
   for (let i = 0; i < lines.length; i++) {
     // Shippers send action lines without blanks around them: no trim to look them up.
-    const line = actions.has(lines[i]) ? lines[i] : lines[i].trim();
-    if (line === "") continue;
-    const { name, index } = actionOf(line, i + 1);
+    let action = actions.get(lines[i]);
+    if (action === undefined) {
+      const line = lines[i].trim();
+      if (line === "") continue;
+      action = actionOf(line, i + 1);
+    }
+    const { name, index } = action;
     if (items.length === MAX_BULK_DOCUMENTS) {
       throw new PushError(
         `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,
@@ -450,10 +454,9 @@ export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
     }
     try {
       mapper.add(docLine!, items.length);
-      const key = `${name}\n${index}`;
-      let item = created.get(key);
+      let item = created.get(action);
       if (item === undefined) {
-        created.set(key, item = { [name]: { _index: index, status: 201, result: "created" } });
+        created.set(action, item = { [name]: { _index: index, status: 201, result: "created" } });
       }
       items.push(item);
     } catch (error) {
