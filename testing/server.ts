@@ -6,8 +6,7 @@
  */
 
 import { V8_FLAGS, V8_FLAGS_ENV } from "../src/cli/runtime.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { MAIN } from "./cli.ts";
 
 /** A running server process. */
 export interface TestServer {

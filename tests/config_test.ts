@@ -9,19 +9,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withServer } from "../testing/server.ts";
+import { runLoge } from "../testing/cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-async function serve(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+const serve = (args: string[], env: Record<string, string> = {}) =>
+  runLoge(["serve", ...args], env);
 
 async function withFile(name: string, text: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "loge_config_" });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { startServer } from "../testing/server.ts";
+import { runLoge } from "../testing/cli.ts";
 
 const KEY = "cors-read-key";
 
@@ -74,23 +75,10 @@ Deno.test("cors: a page on an allowed origin reads through a preflight; others a
 });
 
 Deno.test("cors: a --cors-origin that is not an origin exits 2 naming the flag", async () => {
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      "--port",
-      "0",
-      "--cors-origin",
-      "https://app.example.com/",
-    ],
-    stderr: "piped",
-    stdout: "null",
-  }).output();
+  const run = await runLoge(["serve", "--port", "0", "--cors-origin", "https://app.example.com/"]);
   assert.equal(run.code, 2);
   assert.match(
-    new TextDecoder().decode(run.stderr),
+    run.stderr,
     /invalid value "https:\/\/app.example.com\/" for --cors-origin: expected an origin/,
   );
 });

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { join } from "node:path";
 import { startServer, withServer } from "../testing/server.ts";
+import { runLoge } from "../testing/cli.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ port: 0 });
@@ -201,23 +202,9 @@ Deno.test("harvesters: a bad harvester in the file exits 2 naming it", async () 
     for (const [list, message] of cases) {
       const config = join(dir, "loge.yaml");
       await Deno.writeTextFile(config, `harvesters:\n  ${list}\n`);
-      const run = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../main.ts", import.meta.url).pathname,
-          "serve",
-          "--config",
-          config,
-          "--output-path",
-          join(dir, "data"),
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(run.stderr);
-      assert.equal(run.code, 2, `${list}: ${stderr}`);
-      assert.match(stderr, message);
+      const run = await runLoge(["serve", "--config", config, "--output-path", join(dir, "data")]);
+      assert.equal(run.code, 2, `${list}: ${run.stderr}`);
+      assert.match(run.stderr, message);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { V8_FLAGS } from "../src/cli/runtime.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { MAIN } from "../testing/cli.ts";
 
 /** Pids of the children of `pid` (Linux). */
 async function childrenOf(pid: number): Promise<number[]> {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startServer, withServer } from "../testing/server.ts";
 import { startS3, tierArgs } from "../testing/s3.ts";
+import { runLoge } from "../testing/cli.ts";
 
 const HOUR_NS = 3_600_000_000_000n;
 const FAST = [
@@ -233,19 +234,8 @@ Deno.test("retention: old and new lines pushed together are compacted into time 
 
 Deno.test("retention: --time-partition takes whole hours", async () => {
   for (const value of ["30m", "90m", "0s"]) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../main.ts", import.meta.url).pathname,
-        "serve",
-        "--time-partition",
-        value,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 2, value);
-    assert.match(new TextDecoder().decode(out.stderr), /--time-partition: expected whole hours/);
+    const run = await runLoge(["serve", "--time-partition", value]);
+    assert.equal(run.code, 2, value);
+    assert.match(run.stderr, /--time-partition: expected whole hours/);
   }
 });

@@ -8,31 +8,15 @@
 
 import assert from "node:assert/strict";
 import { pushJson, withServer } from "../testing/server.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { type CliRun, MAIN, runLoge } from "../testing/cli.ts";
 
 /** 2024-05-06T07:08:09Z in unix ns. */
 const BASE = 1_714_979_289_000_000_000n;
 const SECOND = 1_000_000_000n;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `loge search ...args`. */
-async function search(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "search", ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env,
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
+const search = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runLoge(["search", ...args], env);
 
 /** Runs `loge search` and asserts it succeeds quietly. */
 async function ok(args: string[], env: Record<string, string> = {}): Promise<string> {

@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import { call, type Labels, push, waitFor } from "../testing/http.ts";
 import { hexToken, startS3, tierArgs } from "../testing/s3.ts";
 import { startServer, type TestServer, withServer } from "../testing/server.ts";
+import { type CliRun, runLoge } from "../testing/cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const KEY = "s3cret-key";
 const AUTH = { authorization: `Bearer ${KEY}` };
 
@@ -103,24 +103,9 @@ function expected(
   }).slice(0, limit).map((r) => r[2]);
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `loge search ...args`. */
-async function search(args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "search", ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { LOGE_API_KEY: "" },
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
+const search = (args: string[]): Promise<CliRun> =>
+  runLoge(["search", ...args], { LOGE_API_KEY: "" });
 
 /** Runs `loge search` and asserts it succeeds quietly. */
 async function ok(args: string[]): Promise<string> {

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withServer } from "../testing/server.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+import { runLoge } from "../testing/cli.ts";
 
 async function openssl(...args: string[]): Promise<void> {
   const { code, stderr } = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
@@ -142,13 +141,15 @@ Deno.test("tls: flags that cannot serve HTTPS exit 2 naming the flag, before the
       ],
     ];
     for (const [args, message] of cases) {
-      const run = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", MAIN, "serve", "--port", "0", "--output-path", data, ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(run.stderr);
-      assert.equal(run.code, 2, `${args.join(" ")}: ${stderr}`);
+      const { code, stderr } = await runLoge([
+        "serve",
+        "--port",
+        "0",
+        "--output-path",
+        data,
+        ...args,
+      ]);
+      assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
       assert.match(stderr, message);
       assert.equal(stderr.split("\n").filter((l) => l).length, 1, stderr); // one line, no stack
     }
