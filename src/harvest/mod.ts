@@ -14,8 +14,7 @@
  *
  * Files are followed across rotation and truncation, from where they stood
  * at the last stop (`file.ts`). Sockets take a line (`format: lines`) or a
- * JSON object (`format: ndjson`)
- * a line; syslog takes RFC 5424 and RFC 3164 messages, a datagram each over
+ * JSON object (`format: ndjson`) a line; syslog takes RFC 5424 and RFC 3164 messages, a datagram each over
  * UDP, octet-counted or a line each over TCP. Malformed input is counted
  * and skipped with a log line; it never stops a harvester.
  *
@@ -97,7 +96,7 @@ export function parseHarvesters(raw: unknown, path: string): HarvesterConfig[] {
     if (o.type === "zeromq") {
       throw bad(
         "type zeromq is not built: under Deno the zeromq package's PULL socket receives " +
-          "nothing in about half of the runs (see README)",
+          "nothing in most runs (see README)",
       );
     }
     if (o.type !== "socket" && o.type !== "syslog" && o.type !== "file") {

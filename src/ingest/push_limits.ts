@@ -2,8 +2,8 @@
  * The limits a push is held to when it arrives, after it is decoded and
  * before anything is stored, whatever its format: the size of a line
  * (`--max-line-size`), the number of labels of a stream (Loki's
- * `max_label_names_per_series`) and the number of streams. A push over either is refused whole (400,
- * naming the stream). They are not checked again when the WAL is replayed:
+ * `max_label_names_per_series`) and the number of streams. A push over any
+ * of them is refused whole (400, naming the stream). They are not checked again when the WAL is replayed:
  * what was acknowledged stays stored whatever the limits are then.
  *
  * @module

@@ -174,7 +174,6 @@ const OP_CHAR = /[=!~|<>]/;
 /** Characters that end a would-be label name (for the "invalid label name" error). */
 const NAME_END = /[\s{}()[\]=!~<>|,"`#]/;
 
-/** Recursive-descent parser over a character cursor (`#pos` is 0-based). */
 /** Longest query text, in UTF-16 code units: Grafana's longest queries are a few kilobytes. */
 export const MAX_QUERY_LENGTH = 128 * 1024;
 
@@ -193,6 +192,7 @@ export function checkQueryLength(src: string): void {
   }
 }
 
+/** Recursive-descent parser over a character cursor (`#pos` is 0-based). */
 class Parser {
   readonly #src: string;
   #pos = 0;
