@@ -11,6 +11,7 @@ import dgram from "node:dgram";
 import { join } from "node:path";
 import { startServer, withServer } from "../testing/server.ts";
 import { runLoge } from "../testing/cli.ts";
+import { MAX_WAITING_DATAGRAMS } from "../src/harvest/mod.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ port: 0 });
@@ -312,6 +313,69 @@ Deno.test("harvesters: a peer holding over 1 MiB of a line without its end is co
         [[1, 1], [0, 1]],
       );
     }, { args: ["--config", config] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("harvesters: datagrams that arrive while storage is behind are dropped past a bound and counted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_" });
+  const udp = freePort();
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    `harvesters:\n  - { type: syslog, listen: "udp://127.0.0.1:${udp}" }\n`,
+  );
+  try {
+    await withServer(async ({ url }) => {
+      // One flush file, and no compaction pass for 10 s: every push waits for admission.
+      const res = await fetch(`${url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ streams: [{ stream: { app: "first" }, values: [["1", "x"]] }] }),
+      });
+      assert.equal(res.status, 200);
+      await eventually(
+        "the first flush file",
+        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).compaction.flush_files,
+        (n) => n === 1,
+      );
+      const client = dgram.createSocket("udp4");
+      const message = new TextEncoder().encode("<13>Nov 30 10:00:01 db2 cron[77]: job done");
+      const sent = MAX_WAITING_DATAGRAMS + 5_000;
+      for (let i = 0; i < sent; i++) {
+        await new Promise<void>((resolve, reject) =>
+          client.send(message, udp, "127.0.0.1", (e) => e ? reject(e) : resolve())
+        );
+        if (i % 100 === 99) await new Promise((r) => setTimeout(r, 1));
+      }
+      client.close();
+      const harvester = await eventually(
+        "dropped datagrams",
+        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0],
+        (h) => h.dropped > 0,
+      );
+      // Nothing could be stored; at most a batch and the bound waited, the rest was dropped.
+      assert.ok(harvester.dropped > 0, JSON.stringify(harvester));
+      assert.equal(harvester.lines, 0);
+      assert.ok(harvester.dropped <= sent - MAX_WAITING_DATAGRAMS, JSON.stringify(harvester));
+      // The server still answers.
+      const query = await fetch(`${url}/api/v1/labels?start=0`);
+      assert.equal(query.status, 200);
+      await query.body?.cancel();
+      // The pass then frees room, so the stop can store what waited.
+    }, {
+      args: [
+        "--config",
+        config,
+        "--max-flush-files",
+        "1",
+        "--compact-interval",
+        "10s",
+        "--compact-min-files",
+        "1",
+      ],
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

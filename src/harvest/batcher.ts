@@ -33,6 +33,8 @@ export interface HarvestCounters {
   malformed: number;
   /** Batches storage refused (a full disk, shutting down): their lines are lost. */
   failed: number;
+  /** Datagrams dropped while too many waited for storage (UDP cannot slow its senders). */
+  dropped: number;
 }
 
 const encoder = new TextEncoder();
@@ -48,7 +50,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Batcher {
-  readonly counters: HarvestCounters = { lines: 0, malformed: 0, failed: 0 };
+  readonly counters: HarvestCounters = { lines: 0, malformed: 0, failed: 0, dropped: 0 };
   readonly #sink: IngestSink;
   readonly #name: string;
   #lines: HarvestedLine[] = [];
@@ -73,6 +75,12 @@ export class Batcher {
   malformed(reason: string): void {
     this.counters.malformed++;
     log(`harvester ${this.#name}: skipped malformed input: ${reason}`);
+  }
+
+  /** Counts a message dropped unread; says so in the log when a run of drops starts. */
+  dropped(dropping: boolean): void {
+    if (!dropping) log(`harvester ${this.#name}: storage is behind, dropping datagrams`);
+    this.counters.dropped++;
   }
 
   /** Stores what is gathered; resolves once it and the batches before it are stored. */

@@ -204,13 +204,15 @@ export async function startHarvesters(
         return typeof line === "string" ? (batcher.malformed(line), undefined) : batcher.add(line);
       };
       const [scheme, address] = config.listen.split("://");
-      const stop = scheme === "udp" ? await listenUdp(address, take) : listenStream(
-        scheme as "tcp" | "unix",
-        address,
-        take,
-        config.type === "syslog",
-        (reason) => batcher.malformed(reason),
-      );
+      const stop = scheme === "udp"
+        ? await listenUdp(address, take, (dropping) => batcher.dropped(dropping))
+        : listenStream(
+          scheme as "tcp" | "unix",
+          address,
+          take,
+          config.type === "syslog",
+          (reason) => batcher.malformed(reason),
+        );
       running.push({ name, batcher, stop });
     }
   } catch (error) {
@@ -314,21 +316,36 @@ function split(text: string): string[] & { rest: string } {
   return out;
 }
 
+/** Datagrams that may wait for storage; more are dropped. */
+export const MAX_WAITING_DATAGRAMS = 10_000;
+
 /**
  * Listens for datagrams, a message each (through `node:dgram`: Deno's own
- * datagram API needs an unstable flag).
+ * datagram API needs an unstable flag). Senders cannot be slowed: while
+ * {@linkcode MAX_WAITING_DATAGRAMS} wait behind a full batch, the next ones
+ * go to `dropped` (told whether drops were already under way).
  */
 async function listenUdp(
   address: string,
   take: (text: string) => Promise<void> | undefined,
+  dropped: (dropping: boolean) => void,
 ): Promise<() => Promise<void>> {
   const { hostname, port } = hostPort(address)!;
   const socket = dgram.createSocket(hostname.includes(":") ? "udp6" : "udp4");
   const decoder = new TextDecoder();
   // Datagrams are taken in order; a full batch holds the next ones back.
   let taking = Promise.resolve();
+  let waiting = 0;
+  let dropping = false;
   socket.on("message", (data: Uint8Array) => {
-    taking = taking.then(() => take(decoder.decode(data)));
+    if (waiting >= MAX_WAITING_DATAGRAMS) {
+      dropped(dropping);
+      dropping = true;
+      return;
+    }
+    dropping = false;
+    waiting++;
+    taking = taking.then(() => take(decoder.decode(data))).finally(() => waiting--);
   });
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
