@@ -135,7 +135,11 @@ interface Compaction {
 }
 
 /** `GET /api/v1/stats` of the server at `url`. */
-async function stats(url: string): Promise<{ rows_in_memory: number; compaction: Compaction }> {
+async function stats(
+  url: string,
+): Promise<
+  { rows_in_memory: number; compaction: Compaction; ingest: { held_by_compaction: number } }
+> {
   const res = await fetch(`${url}/api/v1/stats`);
   assert.equal(res.status, 200);
   return await res.json();
@@ -284,14 +288,40 @@ Deno.test("pushes wait while --max-flush-files flush files wait for compaction, 
         // Each batch in its own file before the next push is admitted.
         while ((await stats(server.url)).rows_in_memory > 0) await sleep(10);
       }
-      const res = await fetch(`${server.url}/api/v1/stats`);
-      const { ingest } = await res.json();
+      const { ingest } = await stats(server.url);
       assert.ok(ingest.held_by_compaction >= 1, `held_by_compaction: ${ingest.held_by_compaction}`);
     } finally {
       assert.equal(await server.stop(), 0, server.stderr());
     }
     const stored = (await storedLines(dir)).map((l) => l.line).sort();
     assert.deepEqual(stored, pushed.sort());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a push held by the compaction backlog when the server stops is stored, not left waiting for the pass", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-held-stop-" });
+  try {
+    const server = await startServer({
+      dir,
+      args: [
+        ...["--flush-coalesce", "0", "--max-flush-files", "1"],
+        ...["--compact-interval", "10m", "--compact-min-files", "1"],
+      ],
+    });
+    let held: Promise<number> | undefined;
+    try {
+      assert.equal(await pushLines(server.url, "h", ["first"], 0), 200);
+      while ((await stats(server.url)).compaction.flush_files < 1) await sleep(10);
+      held = pushLines(server.url, "h", ["held at the stop"], 10);
+      while ((await stats(server.url)).ingest.held_by_compaction < 1) await sleep(10);
+    } finally {
+      assert.equal(await server.stop(), 0, server.stderr());
+    }
+    assert.equal(await held, 200);
+    const stored = (await storedLines(dir)).map((l) => l.line).sort();
+    assert.deepEqual(stored, ["first", "held at the stop"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

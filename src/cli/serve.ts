@@ -762,7 +762,10 @@ async function openStore(
   });
   return {
     handler,
-    drain: () => tails.close(),
+    drain() {
+      ingester?.stopHoldingBack();
+      tails.close();
+    },
     async close() {
       clearInterval(retentionTimer);
       await retaining;

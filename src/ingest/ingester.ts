@@ -140,6 +140,7 @@ export class Ingester implements IngestSink {
   #next = 0;
   #nextSeq: number;
   #closing = false;
+  #stopping = false;
   #lastPushMs = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #visible: ((payload: PushPayload) => void)[] = [];
@@ -204,7 +205,8 @@ export class Ingester implements IngestSink {
       // Flushes that fail (a full disk) free no room: say so instead of waiting.
       if (full && this.#flusher.fault) throw this.#flusher.fault;
       const { maxFlushFiles } = this.#options;
-      const behind = maxFlushFiles > 0 && this.#catalog.flushFiles >= maxFlushFiles;
+      const behind = maxFlushFiles > 0 && !this.#stopping &&
+        this.#catalog.flushFiles >= maxFlushFiles;
       if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
         this.#admitted++;
         return true;
@@ -226,6 +228,16 @@ export class Ingester implements IngestSink {
         });
       });
     }
+  }
+
+  /**
+   * From now on the compaction backlog holds no push back: at a stop, what is
+   * in flight (pushes, harvested lines) goes into the final flush files
+   * instead of waiting for a pass that may be minutes away.
+   */
+  stopHoldingBack(): void {
+    this.#stopping = true;
+    this.#wake();
   }
 
   /** Ends an admission. */
