@@ -142,6 +142,82 @@ Deno.test("units merge side by side while no lines arrive, one at a time while t
   }
 });
 
+Deno.test("segments merged while lines arrive are settled at the top level once they stop", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 4; seq++) catalog.add(bulkyFlushFile(dir, seq, 300));
+      let ingesting = true;
+      const compactor = new Compactor(catalog, options({ ingesting: () => ingesting }));
+      assert.equal(await compactor.compactNow(), 4);
+      const merged = [...catalog.entries()];
+      // A small backlog under ingest: level 9 (COMPACTION_DEFAULTS.busyZstdLevels).
+      assert.deepEqual(merged.map((e) => [e.level, e.zstdLevel]), [[1, 9]]);
+      const before = (await lines(catalog)).sort();
+      // Nothing is settled while lines arrive, but the segment is counted as waiting for it.
+      assert.equal(await compactor.compactNow(), 0);
+      assert.deepEqual(
+        [compactor.stats().unsettledSegments, compactor.stats().unitsWaiting],
+        [1, 0],
+      );
+      assert.equal(compactor.stats().unsettledRawBytes, merged[0].rawBytes);
+      ingesting = false;
+      assert.equal(compactor.stats().unitsWaiting, 1);
+      assert.equal(await compactor.compactNow(), 1);
+      const settled = [...catalog.entries()];
+      assert.deepEqual(settled.map((e) => [e.level, e.zstdLevel]), [[1, 19]]);
+      assert.notEqual(settled[0].name, merged[0].name);
+      assert.deepEqual(settled[0].seqs, [[1, 4]]);
+      assert.deepEqual((await lines(catalog)).sort(), before);
+      assert.equal(before.length, 4 * 300);
+      assert.deepEqual(
+        [compactor.stats().unsettledSegments, compactor.stats().unitsWaiting],
+        [0, 0],
+      );
+      assert.equal(await compactor.compactNow(), 0);
+      await compactor.stop();
+      // The level is the file's as well: a rebuilt catalog knows it.
+      catalog.close();
+      await Deno.remove(join(dir, CATALOG_FILE));
+      catalog = await Catalog.open(dir);
+      assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [
+        [settled[0].name, 19],
+      ]);
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("a big unsettled volume settles at the level an idle backlog of its size gets", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 2; seq++) catalog.add(bulkyFlushFile(dir, seq, 300));
+      let ingesting = true;
+      const compactor = new Compactor(
+        catalog,
+        options({
+          ingesting: () => ingesting,
+          busyZstdLevels: [{ upTo: Infinity, level: 3 }],
+          // Level 19 only for backlogs of up to 1,000 raw bytes: these lines are ~240 kB.
+          zstdLevels: [{ upTo: 1000, level: 19 }, { upTo: Infinity, level: 9 }],
+        }),
+      );
+      assert.equal(await compactor.compactNow(), 2);
+      assert.deepEqual([...catalog.entries()].map((e) => e.zstdLevel), [3]);
+      ingesting = false;
+      assert.equal(await compactor.compactNow(), 1);
+      assert.deepEqual([...catalog.entries()].map((e) => e.zstdLevel), [9]);
+      // Below 19 still, but at the level its volume gets: settled.
+      assert.equal(compactor.stats().unsettledSegments, 0);
+      assert.equal(await compactor.compactNow(), 0);
+      assert.equal((await lines(catalog)).length, 2 * 300);
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));
+
 const DAY = 86_400_000_000_000n;
 
 /** Writes flush file `seq` whose streams hold lines of days 0, 1 and 3. */
