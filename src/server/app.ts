@@ -87,8 +87,6 @@ function compactionStats(c: CompactionStats | undefined): Record<string, unknown
     flush_files: c.flushFiles,
     flush_raw_bytes: c.flushRawBytes,
     small_segments: c.smallSegments,
-    unsettled_segments: c.unsettledSegments,
-    unsettled_raw_bytes: c.unsettledRawBytes,
     units_waiting: c.unitsWaiting,
     running: c.running,
     running_since: c.runningSinceMs === null ? null : time(c.runningSinceMs),

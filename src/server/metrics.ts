@@ -171,12 +171,6 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
     "units a pass would run now",
     "compaction.units_waiting",
   ],
-  [
-    "loge_compaction_unsettled_segments",
-    "gauge",
-    "segments to rewrite at a stronger level once lines stop",
-    "compaction.unsettled_segments",
-  ],
   ["loge_compaction_running", "gauge", "1 while a pass runs", "compaction.running"],
   ["loge_compaction_passes_total", "counter", "compaction passes run", "compaction.passes"],
   [

@@ -102,8 +102,9 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     catalog.close();
     // What loge wrote before remote rows: no `indexed` column, version 1.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(`ALTER TABLE files DROP COLUMN indexed; ALTER TABLE files DROP COLUMN zstd_level;
-      UPDATE meta SET value = 1 WHERE key = 'version'`);
+    db.exec(
+      "ALTER TABLE files DROP COLUMN indexed; UPDATE meta SET value = 1 WHERE key = 'version'",
+    );
     db.close();
     catalog = await Catalog.open(dir);
     await assertNotSetAside(dir);
@@ -132,33 +133,6 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     assert.deepEqual(known.streams.map((s) => s.labels), [{ app: "web" }]);
     // Remote rows survive a restart: the data folder does not hold their files.
     assert.deepEqual(names(catalog), ["l1-a.loge", "node-b/1-9-5-100-l1-b.loge"]);
-    catalog.close();
-  }));
-
-Deno.test("a version 2 catalog is migrated in place: levels unknown until rewritten, then kept", () =>
-  withDir(async (dir) => {
-    let catalog = await Catalog.open(dir);
-    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
-    catalog.close();
-    // What loge wrote before it recorded zstd levels.
-    const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(
-      "ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 2 WHERE key = 'version'",
-    );
-    db.close();
-    catalog = await Catalog.open(dir);
-    await assertNotSetAside(dir);
-    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [[
-      "l1-a.loge",
-      undefined,
-    ]]);
-    catalog.add(write(dir, "l1-b.loge", 1, [[3, 3]]));
-    catalog.close();
-    catalog = await Catalog.open(dir);
-    assert.deepEqual([...catalog.entries()].map((e) => [e.name, e.zstdLevel]), [
-      ["l1-a.loge", undefined],
-      ["l1-b.loge", 1],
-    ]);
     catalog.close();
   }));
 

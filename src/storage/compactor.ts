@@ -21,14 +21,6 @@
  * lines keep arriving, and capped per block by its size (see `blockZstdLevel`
  * in `segment_writer.ts`).
  *
- * Settling. A segment written while lines arrived is compressed below what
- * an idle pass would use: once nothing else waits and no lines arrive,
- * passes rewrite each such segment alone at the level an idle backlog of
- * their size gets (`zstdLevels`: level 19 up to 64 MiB, then 9), oldest
- * first, on both cores, and stop at the next unit when lines arrive again.
- * Level 3 blocks are ~15% larger than level 19 ones, level 9 ones ~5%, and
- * idle cores are free while bytes are kept for months.
- *
  * Keeping up. A pass starts every interval, or as soon as `urgentFiles` flush
  * files wait, and goes on with whatever arrived while it ran until too little
  * is left to merge; admission holds pushes while too many flush files wait
@@ -156,13 +148,9 @@ export interface CompactionStats {
   /** Small segments that a pass will merge (once `minFiles` of them exist). */
   smallSegments: number;
   /**
-   * Segments compressed below the level they settle at, that passes rewrite
-   * while no lines arrive: 0 (and no units waiting) means the folder is final.
+   * Units of work the next pass would run now: 0 when not running means the
+   * folder is final until more lines arrive.
    */
-  unsettledSegments: number;
-  /** Raw bytes of the lines in them. */
-  unsettledRawBytes: number;
-  /** Units of work the next pass would run now (settling only while no lines arrive). */
   unitsWaiting: number;
   /** Whether a pass is running. */
   running: boolean;
@@ -306,42 +294,6 @@ export class Compactor {
   }
 
   /**
-   * The level segments settle at, and the segments below it, oldest first:
-   * the level {@linkcode CompactorOptions.zstdLevels} gives for the raw bytes
-   * of every segment below the strongest level, as for an idle backlog, so
-   * settling takes about as long as merging as much would. Files of unknown
-   * level (written before loge recorded it) are left as they are.
-   */
-  #unsettled(): { level: number; segments: CatalogEntry[] } {
-    const { zstdLevels } = this.#options;
-    const top = Math.max(...zstdLevels.map((l) => l.level));
-    const below = [...this.#catalog.entries()].filter((e) =>
-      e.location === "local" && e.level === 1 && e.zstdLevel !== undefined && e.zstdLevel < top
-    );
-    const bytes = below.reduce((n, e) => n + e.rawBytes, 0);
-    const level = zstdLevels.find((l) => bytes <= l.upTo)!.level;
-    const segments = below.filter((e) => e.zstdLevel! < level)
-      .sort((a, b) => (a.minTs < b.minTs ? -1 : a.minTs > b.minTs ? 1 : a.id - b.id));
-    return { level, segments };
-  }
-
-  /**
-   * The units a pass runs now: merges while any wait; else, while no lines
-   * arrive, each unsettled segment alone, to be rewritten at the level it
-   * settles at (`settle`): the cores are idle then, and the bytes stay for months.
-   */
-  #plan(): { units: CatalogEntry[][]; settle?: number } {
-    const units = this.#units();
-    if (units.length > 0 || this.#ingesting()) return { units };
-    const { level, segments } = this.#unsettled();
-    return { units: segments.map((e) => [e]), settle: level };
-  }
-
-  #ingesting(): boolean {
-    return this.#options.ingesting?.() ?? false;
-  }
-
-  /**
    * What waits and what runs.
    *
    * @example
@@ -362,12 +314,6 @@ export class Compactor {
     let flushFiles = 0;
     let flushRawBytes = 0;
     let smallSegments = 0;
-    let unsettledSegments = 0;
-    let unsettledRawBytes = 0;
-    for (const e of this.#unsettled().segments) {
-      unsettledSegments++;
-      unsettledRawBytes += e.rawBytes;
-    }
     for (const e of this.#catalog.entries()) {
       if (e.location !== "local") continue;
       if (e.level === 0) {
@@ -379,9 +325,7 @@ export class Compactor {
       flushFiles,
       flushRawBytes,
       smallSegments,
-      unsettledSegments,
-      unsettledRawBytes,
-      unitsWaiting: this.#runningSinceMs === null ? this.#plan().units.length : 0,
+      unitsWaiting: this.#runningSinceMs === null ? this.#units().length : 0,
       running: this.#runningSinceMs !== null,
       runningSinceMs: this.#runningSinceMs,
       unitsDone: this.#unitsDone,
@@ -393,18 +337,18 @@ export class Compactor {
   }
 
   async #pass(): Promise<number> {
-    const first = this.#plan();
-    if (first.units.length === 0) return 0;
+    const units = this.#units();
+    if (units.length === 0) return 0;
     const startedMs = Date.now();
     this.#runningSinceMs = startedMs;
     try {
       let files = 0;
       let rawBytes = 0;
       // Whatever arrived meanwhile is merged by the same pass.
-      for (let plan = first; plan.units.length > 0 && !this.#stopped; plan = this.#plan()) {
+      for (let plan = units; plan.length > 0 && !this.#stopped; plan = this.#units()) {
         this.#unitsDone = 0;
-        this.#unitCount = plan.units.length;
-        const merged = await this.#merge(plan.units, plan.settle);
+        this.#unitCount = plan.length;
+        const merged = await this.#merge(plan);
         files += merged.files;
         rawBytes += merged.rawBytes;
         if (merged.files === 0) break; // nothing could be merged: wait for the next tick
@@ -432,26 +376,20 @@ export class Compactor {
 
   /**
    * Merges `units` in lanes that take the next unit as they finish one: lane 0
-   * always, the others only while no lines arrive; units that `settle` only
-   * while no lines arrive, at that level. Units share no source, and each
-   * commits its own catalog replace.
+   * always, the others only while no lines arrive. Units share no source, and
+   * each commits its own catalog replace.
    */
-  async #merge(
-    units: CatalogEntry[][],
-    settle: number | undefined,
-  ): Promise<{ files: number; rawBytes: number }> {
+  async #merge(units: CatalogEntry[][]): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
     let mergedBytes = 0;
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
     let next = 0;
+    const ingesting = () => this.#options.ingesting?.() ?? false;
     const lane = async (id: number) => {
-      while (
-        next < units.length && !this.#stopped &&
-        ((id === 0 && settle === undefined) || !this.#ingesting())
-      ) {
+      while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
         const sources = units[next++];
-        const levels = this.#ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
-        const zstdLevel = settle ?? levels.find((l) => backlog <= l.upTo)!.level;
+        const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
+        const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
         const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
         backlog -= bytes;
         this.#unitsRunning++;

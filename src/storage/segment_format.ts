@@ -184,12 +184,6 @@ export interface SegmentInfo {
   filter: Uint8Array;
   /** WAL sequences whose lines the file holds. */
   seqs: SeqRanges;
-  /**
-   * The zstd level its blocks were compressed at (blocks under 4 KiB at
-   * less: see `blockZstdLevel`); unknown for files written before loge
-   * recorded it, and for remote files not read yet.
-   */
-  zstdLevel?: number;
 }
 
 /** zstd levels by the `--flush-compression` names. */

@@ -41,8 +41,6 @@ export interface SegmentIndex {
    * (files written before that hold line terms only).
    */
   readonly filtersCoverMetadata: boolean;
-  /** The zstd level of its blocks; unknown in files written before loge recorded it. */
-  readonly zstdLevel?: number;
   /** Canonical label JSON per stream id. */
   readonly streams: readonly string[];
   /** Blocks, grouped by stream and in time order within a stream. */
@@ -135,7 +133,6 @@ export async function readSegmentIndex(
       rawBytes: Number(facts.get("raw_bytes")),
       seqs: JSON.parse(facts.get("seqs") as string),
       filtersCoverMetadata: Number(facts.get("filters_cover_metadata")) === 1,
-      zstdLevel: facts.has("zstd_level") ? Number(facts.get("zstd_level")) : undefined,
       streams,
       blocks,
     };

@@ -244,7 +244,6 @@ export class SegmentWriter {
         ["seqs", JSON.stringify(seqs)],
         // Content filters hold the terms of metadata as well as of lines.
         ["filters_cover_metadata", 1],
-        ["zstd_level", this.#zstdLevel],
       ];
       db.exec("BEGIN");
       for (const [k, v] of facts) meta.run(k, v);
@@ -278,7 +277,6 @@ export class SegmentWriter {
       streams: [...this.#streams.keys()],
       filter,
       seqs,
-      zstdLevel: this.#zstdLevel,
     };
   }
 
