@@ -11,7 +11,7 @@ import dgram from "node:dgram";
 import { join } from "node:path";
 import { startServer, withServer } from "../testing/server.ts";
 import { runLoge } from "../testing/cli.ts";
-import { MAX_WAITING_DATAGRAMS } from "../src/harvest/mod.ts";
+import { MAX_CONNECTIONS, MAX_WAITING_DATAGRAMS } from "../src/harvest/mod.ts";
 import { Catalog } from "../src/storage/catalog.ts";
 import { catalogLines } from "../testing/stored_lines.ts";
 
@@ -275,9 +275,11 @@ Deno.test("harvesters: a file followed across a rename-rotation, a truncation an
   }
 });
 
-Deno.test("harvesters: a peer holding over 1 MiB of a line without its end is counted and cut off; others go on", async () => {
+Deno.test("harvesters: a peer or a file holding over 1 MiB of a line without its end is counted and cut off; others go on", async () => {
   const dir = await Deno.makeTempDir({ prefix: "loge_harvest_long_" });
   const [lines, syslog] = [freePort(), freePort()];
+  const file = join(dir, "long.log");
+  await Deno.writeTextFile(file, "");
   const config = join(dir, "loge.yaml");
   await Deno.writeTextFile(
     config,
@@ -285,6 +287,7 @@ Deno.test("harvesters: a peer holding over 1 MiB of a line without its end is co
       "harvesters:",
       `  - { type: socket, listen: "tcp://127.0.0.1:${lines}", labels: { source: long } }`,
       `  - { type: syslog, listen: "tcp://127.0.0.1:${syslog}", labels: { source: long } }`,
+      `  - { type: file, path: "${file}", labels: { source: file } }`,
     ].join("\n"),
   );
   try {
@@ -304,16 +307,85 @@ Deno.test("harvesters: a peer holding over 1 MiB of a line without its end is co
       const ok = await Deno.connect({ hostname: "127.0.0.1", port: lines });
       await writeTo(ok, "still fine\n");
       ok.close();
+      // The file: a line of 3 MiB, written in pieces a harvester look apart, then a short one.
+      await new Promise((r) => setTimeout(r, 500)); // the harvester has seen the file
+      for (let i = 0; i < 3; i++) {
+        await Deno.writeTextFile(file, "y".repeat(1024 * 1024), { append: true });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      await Deno.writeTextFile(file, "\nafter the long line\n", { append: true });
       const stats = await eventually(
         "the hogs counted",
         async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters,
         (h: { malformed: number; lines: number }[]) =>
-          h[0].malformed === 1 && h[1].malformed === 1 && h[0].lines === 1,
+          h[0].malformed === 1 && h[1].malformed === 1 && h[0].lines === 1 && h[2].lines === 1,
       );
       assert.deepEqual(
         stats.map((h: { malformed: number; lines: number }) => [h.lines, h.malformed]),
-        [[1, 1], [0, 1]],
+        [[1, 1], [0, 1], [1, 1]],
       );
+      const res = await fetch(`${url}/api/v1/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: '{source="file"}', start: "0", limit: 10 }),
+      });
+      assert.deepEqual(
+        (await res.json()).data.map((e: { line: string }) => e.line),
+        ["after the long line"],
+      );
+    }, { args: ["--config", config] });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("harvesters: connections past the limit are closed on arrival and counted; the harvester goes on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_conns_" });
+  const port = freePort();
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    `harvesters:\n  - { type: socket, listen: "tcp://127.0.0.1:${port}", labels: { source: conns } }\n`,
+  );
+  try {
+    await withServer(async ({ url }) => {
+      const stats = async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0];
+      const held: Deno.Conn[] = [];
+      try {
+        for (let i = 0; i < MAX_CONNECTIONS; i++) {
+          held.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+        }
+        // Each extra one is closed by the server: its read ends.
+        for (let i = 0; i < 10; i++) {
+          const extra = await Deno.connect({ hostname: "127.0.0.1", port });
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const closed = await Promise.race([
+            extra.read(new Uint8Array(1)).then((n) => n === null, () => true),
+            new Promise<false>((r) => timer = setTimeout(() => r(false), 5000)),
+          ]);
+          clearTimeout(timer);
+          extra.close();
+          assert.ok(closed, `connection ${MAX_CONNECTIONS + i + 1} was kept open`);
+        }
+        const h = await eventually("refused", stats, (h) => h.refused === 10);
+        assert.equal(h.refused, 10);
+      } finally {
+        for (const c of held) c.close();
+      }
+      // Once they are gone, connections are taken again.
+      await eventually("the held ones gone", async () => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        await writeTo(c, "taken again\n");
+        const closed = await Promise.race([
+          c.read(new Uint8Array(1)).then(() => true, () => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 200)),
+        ]);
+        c.close();
+        return closed;
+      }, (closed) => !closed);
+      const h = await eventually("the line", stats, (h) => h.lines >= 1);
+      assert.equal(h.lines, 1);
+      assert.ok(h.refused >= 10);
     }, { args: ["--config", config] });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -26,6 +26,12 @@ export interface HarvestedLine {
   metadata?: Record<string, string>;
 }
 
+/**
+ * Longest message a harvester holds unfinished (a stream's message without
+ * its end, a file's line without its newline): 1 Mi characters or bytes.
+ */
+export const MAX_PENDING_MESSAGE = 1024 * 1024;
+
 /** What a harvester counts, for `/api/v1/stats`. */
 export interface HarvestCounters {
   lines: number;
@@ -35,6 +41,8 @@ export interface HarvestCounters {
   failed: number;
   /** Datagrams dropped while too many waited for storage (UDP cannot slow its senders). */
   dropped: number;
+  /** Connections closed on arrival because too many were open. */
+  refused: number;
 }
 
 const encoder = new TextEncoder();
@@ -50,7 +58,13 @@ const encoder = new TextEncoder();
  * ```
  */
 export class Batcher {
-  readonly counters: HarvestCounters = { lines: 0, malformed: 0, failed: 0, dropped: 0 };
+  readonly counters: HarvestCounters = {
+    lines: 0,
+    malformed: 0,
+    failed: 0,
+    dropped: 0,
+    refused: 0,
+  };
   readonly #sink: IngestSink;
   readonly #name: string;
   #lines: HarvestedLine[] = [];
@@ -81,6 +95,12 @@ export class Batcher {
   dropped(dropping: boolean): void {
     if (!dropping) log(`harvester ${this.#name}: storage is behind, dropping datagrams`);
     this.counters.dropped++;
+  }
+
+  /** Counts a connection closed on arrival; says so in the log when a run of them starts. */
+  refused(refusing: boolean): void {
+    if (!refusing) log(`harvester ${this.#name}: too many connections, closing new ones`);
+    this.counters.refused++;
   }
 
   /** Stores what is gathered; resolves once it and the batches before it are stored. */

@@ -13,7 +13,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import type { Batcher } from "./batcher.ts";
+import { type Batcher, MAX_PENDING_MESSAGE } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
 
 /** How often files are looked at, in ms. */
@@ -27,10 +27,14 @@ interface Position {
   offset: number;
 }
 
-/** A followed file: its inode, the bytes read of it, and the partial line at their end. */
+/**
+ * A followed file: its inode, the bytes read of it, and the partial line at
+ * their end, or whether a line too long to hold is being skipped.
+ */
 interface Followed extends Position {
   path: string;
   rest: Uint8Array;
+  skipping: boolean;
 }
 
 /** Turns `name` (`*`, `?`) into a regex of whole file names. */
@@ -92,6 +96,7 @@ export function followFiles(
         // Truncated: from its start again.
         f.offset = 0;
         f.rest = new Uint8Array(0);
+        f.skipping = false;
       }
       await file.seek(f.offset, Deno.SeekMode.Start);
       const buffer = new Uint8Array(CHUNK);
@@ -99,14 +104,29 @@ export function followFiles(
         const n = await file.read(buffer);
         if (n === null || n === 0) break;
         f.offset += n;
-        const bytes = new Uint8Array(f.rest.length + n);
+        let read = buffer.subarray(0, n);
+        if (f.skipping) {
+          const newline = read.indexOf(0x0a);
+          if (newline < 0) continue;
+          read = read.subarray(newline + 1);
+          f.skipping = false;
+        }
+        const bytes = new Uint8Array(f.rest.length + read.length);
         bytes.set(f.rest);
-        bytes.set(buffer.subarray(0, n), f.rest.length);
+        bytes.set(read, f.rest.length);
         // Whole lines only: a line (or a character) cut by the read waits for its end.
         const end = bytes.lastIndexOf(0x0a) + 1;
         f.rest = bytes.slice(end);
         for (const line of decoder.decode(bytes.subarray(0, end)).split("\n")) {
           await take(line.replace(/\r$/, ""));
+        }
+        if (f.rest.length > MAX_PENDING_MESSAGE) {
+          // A line with no end in sight: memory is not the file's to fill.
+          batcher.malformed(
+            `${path}: a line of over ${MAX_PENDING_MESSAGE} bytes has no end: skipped to the next newline`,
+          );
+          f.rest = new Uint8Array(0);
+          f.skipping = true;
         }
       }
       if (last && f.rest.length > 0) {
@@ -154,7 +174,7 @@ export function followFiles(
         : !started && startAt === "end" && known === undefined
         ? info.size
         : 0;
-      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0) });
+      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0), skipping: false });
     }
     // Files whose inode left the pattern (renamed away, or deleted): read to their end.
     const kept = new Set([...now.values()].map((f) => f.ino));

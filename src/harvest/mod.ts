@@ -23,7 +23,7 @@
 
 import dgram from "node:dgram";
 import type { IngestSink } from "../ingest/ingester.ts";
-import { Batcher, type HarvestCounters } from "./batcher.ts";
+import { Batcher, type HarvestCounters, MAX_PENDING_MESSAGE } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
 import { parseSyslog, SyslogFramer } from "./syslog.ts";
 import { followFiles } from "./file.ts";
@@ -211,7 +211,7 @@ export async function startHarvesters(
           address,
           take,
           config.type === "syslog",
-          (reason) => batcher.malformed(reason),
+          batcher,
         );
       running.push({ name, batcher, stop });
     }
@@ -239,21 +239,25 @@ function hostPort(address: string): { hostname: string; port: number } | undefin
   return { hostname, port };
 }
 
-/** Longest message a stream may hold unfinished, in characters: 1 MiB. */
-export const MAX_PENDING_MESSAGE = 1024 * 1024;
+/** Connections a TCP or Unix harvester holds at once; more are closed at once, and counted. */
+export const MAX_CONNECTIONS = 1024;
+/** How long a harvester waits to accept again after accepting failed (out of descriptors). */
+const ACCEPT_RETRY_MS = 100;
 
 /**
  * Listens for TCP or Unix connections; each message (a line, or a syslog
  * frame) goes to `take`. A connection that holds more than
- * {@linkcode MAX_PENDING_MESSAGE} of a message without its end is reported
- * to `malformed` and closed: a peer cannot fill memory.
+ * {@linkcode MAX_PENDING_MESSAGE} of a message without its end is counted
+ * malformed and closed, and one past {@linkcode MAX_CONNECTIONS} open is
+ * closed on arrival and counted refused: peers cannot fill memory or file
+ * descriptors.
  */
 function listenStream(
   scheme: "tcp" | "unix",
   address: string,
   take: (text: string) => Promise<void> | undefined,
   syslog: boolean,
-  malformed: (reason: string) => void,
+  counted: Pick<Batcher, "malformed" | "refused">,
 ): () => Promise<void> {
   if (scheme === "unix") {
     try {
@@ -264,8 +268,25 @@ function listenStream(
     ? Deno.listen({ transport: "tcp", ...hostPort(address)! })
     : Deno.listen({ transport: "unix", path: address });
   const connections = new Set<Deno.Conn>();
+  let closed = false;
   const accepting = (async () => {
-    for await (const conn of listener) {
+    let refusing = false;
+    while (!closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        // Closed by the stop; or out of file descriptors: look again soon, not never.
+        if (!closed) await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+        continue;
+      }
+      if (connections.size >= MAX_CONNECTIONS) {
+        counted.refused(refusing);
+        refusing = true;
+        conn.close();
+        continue;
+      }
+      refusing = false;
       connections.add(conn);
       void (async () => {
         const framer = syslog ? new SyslogFramer() : undefined;
@@ -277,7 +298,7 @@ function listenStream(
             // A full batch waits until stored: the sender is slowed, not buffered.
             for (const m of messages) await take(m);
             if ((framer ? framer.pending : rest.length) > MAX_PENDING_MESSAGE) {
-              malformed(
+              counted.malformed(
                 `a message of over ${MAX_PENDING_MESSAGE} characters has no end: connection closed`,
               );
               rest = "";
@@ -293,8 +314,9 @@ function listenStream(
         }
       })();
     }
-  })().catch(() => {});
+  })();
   return async () => {
+    closed = true;
     listener.close();
     for (const c of connections) {
       try {
