@@ -5,7 +5,7 @@
  * Each cycle starts the real server on the same data folder (flushes, compactions and rotation
  * to a real S3 server, `s3rver`, made frequent; hour-long time partitions, with each push's lines
  * spread over the last 4 hours, so merges write several segments), pushes in every format on every route (loge's JSON, msgpack and protobuf, Loki's
- * snappy protobuf, OTLP protobuf, Elasticsearch bulk) while a client queries (logs and metrics,
+ * snappy protobuf and JSON, OTLP protobuf and JSON, Elasticsearch bulk) while a client queries (logs and metrics,
  * loge's and Loki's APIs), and kills it with SIGKILL at a random moment. Every few cycles the
  * stopped folder is damaged, in turn: a torn WAL tail, a flipped byte in the catalog, a truncated
  * segment file. At the end the server is started once more and stopped cleanly, and its files

@@ -67,7 +67,8 @@ Flags:
   --lines N           stop after N lines (default: no limit)
   --workers N         concurrent requests in flight (default 4)
   --batch N           lines per request (default 1000)
-  --format F          json | msgpack | protobuf | loki-protobuf (default json)
+  --format F          ${PUSH_FORMATS.join(" | ")}
+                      (default json; otlp-* and es-bulk need the flags bench.ts gives the server)
   --seed N            seed, any integer (default 42)
   --start TIME        time of the first line: RFC 3339 or unix ns (default now)
   --timeout D         per-request timeout (default 30s)

@@ -1,7 +1,9 @@
 /**
- * The bench client's encoder of OTLP logs: an `ExportLogsServiceRequest` in protobuf, not
+ * The bench client's encoders of OTLP logs: an `ExportLogsServiceRequest` in protobuf, not
  * compressed (the OpenTelemetry SDKs' default), the body of `POST /otlp/v1/logs` with
- * `Content-Type: application/x-protobuf`. Written by hand, as `loki_push.ts` is.
+ * `Content-Type: application/x-protobuf`, written by hand as `loki_push.ts` is; or in OTLP's JSON
+ * encoding (`application/json`), as the OpenTelemetry Collector's `otlphttp` exporter sends it
+ * with `encoding: json`.
  *
  * Each stream of the payload is one `ResourceLogs` whose resource attributes are the stream's
  * labels, with one `ScopeLogs` holding a `LogRecord` per line: `time_unix_nano` and a string
@@ -56,11 +58,8 @@ export function encodeOtlpLogs(payload: PushPayload): Uint8Array<ArrayBuffer> {
       });
       resourceLogs.messageField(2, (scopeLogs) => {
         for (const [ts, line] of s.values) {
-          if (!/^\d+$/.test(ts)) {
-            throw new RangeError(`Cannot encode OTLP logs: bad timestamp ${JSON.stringify(ts)}`);
-          }
           scopeLogs.messageField(2, (record) => {
-            record.fixed64Field(1, BigInt(ts));
+            record.fixed64Field(1, BigInt(nanos(ts)));
             record.messageField(5, (any) => any.stringField(1, line));
           });
         }
@@ -68,4 +67,45 @@ export function encodeOtlpLogs(payload: PushPayload): Uint8Array<ArrayBuffer> {
     });
   }
   return w.finish();
+}
+
+/** `ts`, checked to be decimal nanoseconds. */
+function nanos(ts: string): string {
+  if (!/^\d+$/.test(ts)) {
+    throw new RangeError(`Cannot encode OTLP logs: bad timestamp ${JSON.stringify(ts)}`);
+  }
+  return ts;
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Encodes a push payload as an OTLP `ExportLogsServiceRequest` in OTLP's JSON encoding: field
+ * names in lowerCamelCase, `timeUnixNano` a decimal string, the same messages as
+ * {@linkcode encodeOtlpLogs}.
+ *
+ * @example
+ * ```ts
+ * import { encodeOtlpLogsJson } from "./otlp_push.ts";
+ * const body = encodeOtlpLogsJson({ streams: [{ stream: { app: "web" }, values: [["5", "hi"]] }] });
+ * console.log(new TextDecoder().decode(body));
+ * ```
+ * @throws {RangeError} If a timestamp is not a decimal string of non-negative nanoseconds.
+ */
+export function encodeOtlpLogsJson(payload: PushPayload): Uint8Array<ArrayBuffer> {
+  const resourceLogs = payload.streams.map((s) => ({
+    resource: {
+      attributes: Object.entries(s.stream).map(([key, value]) => ({
+        key,
+        value: { stringValue: value },
+      })),
+    },
+    scopeLogs: [{
+      logRecords: s.values.map(([ts, line]) => ({
+        timeUnixNano: nanos(ts),
+        body: { stringValue: line },
+      })),
+    }],
+  }));
+  return textEncoder.encode(JSON.stringify({ resourceLogs }));
 }

@@ -18,7 +18,7 @@ import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import type { LogEntry, LogGenerator } from "./generator/mod.ts";
 import { encodeLokiPush } from "./loki_push.ts";
-import { encodeOtlpLogs } from "./otlp_push.ts";
+import { encodeOtlpLogs, encodeOtlpLogsJson } from "./otlp_push.ts";
 import { encodeEsBulk } from "./es_bulk_push.ts";
 
 /** Wire formats of a push request. */
@@ -27,7 +27,9 @@ export type PushFormat =
   | "msgpack"
   | "protobuf"
   | "loki-protobuf"
+  | "loki-json"
   | "otlp-protobuf"
+  | "otlp-json"
   | "es-bulk";
 
 /** The wire formats, for flag validation. */
@@ -36,14 +38,18 @@ export const PUSH_FORMATS: readonly PushFormat[] = [
   "msgpack",
   "protobuf",
   "loki-protobuf",
+  "loki-json",
   "otlp-protobuf",
+  "otlp-json",
   "es-bulk",
 ];
 
 /** The push route of loge's own formats. */
 export const PUSH_PATH = "/api/v1/push";
-/** The route of Loki's push API (`loki-protobuf`). */
+/** The route of Loki's push API (`loki-protobuf`, `loki-json`). */
 export const LOKI_PUSH_PATH = "/loki/api/v1/push";
+/** Loki's route of OTLP logs (`otlp-protobuf`, `otlp-json`). */
+export const OTLP_PATH = "/otlp/v1/logs";
 
 /** One stream of a push payload. */
 export interface PushStream {
@@ -129,8 +135,11 @@ export async function createEncoder(
 ): Promise<PushEncoder> {
   switch (format) {
     case "json":
+    case "loki-json":
+      // Loki's JSON push body is loge's.
       return {
         contentType: "application/json",
+        path: format === "json" ? PUSH_PATH : LOKI_PUSH_PATH,
         encode: (payload) => textEncoder.encode(JSON.stringify(payload)),
       };
     case "msgpack":
@@ -148,11 +157,10 @@ export async function createEncoder(
         encode: encodeLokiPush,
       };
     case "otlp-protobuf":
-      return {
-        contentType: "application/x-protobuf",
-        path: "/otlp/v1/logs",
-        encode: encodeOtlpLogs,
-      };
+    case "otlp-json":
+      return format === "otlp-json"
+        ? { contentType: "application/json", path: OTLP_PATH, encode: encodeOtlpLogsJson }
+        : { contentType: "application/x-protobuf", path: OTLP_PATH, encode: encodeOtlpLogs };
     case "es-bulk":
       return { contentType: "application/x-ndjson", path: "/_bulk", encode: encodeEsBulk };
   }
