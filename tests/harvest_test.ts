@@ -339,6 +339,48 @@ Deno.test("harvesters: a peer or a file holding over 1 MiB of a line without its
   }
 });
 
+Deno.test("harvesters: a restart in the middle of a skipped long line does not store its tail", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_skip_" });
+  const file = join(dir, "long.log");
+  await Deno.writeTextFile(file, "");
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    `harvesters:\n  - { type: file, path: "${file}", labels: { source: file } }\n`,
+  );
+  const args = ["--config", config];
+  const data = join(dir, "data");
+  const harvester = async (url: string) =>
+    (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0];
+  let server = await startServer({ dir: data, args });
+  try {
+    await new Promise((r) => setTimeout(r, 500)); // the harvester has seen the file
+    await Deno.writeTextFile(file, "y".repeat(1536 * 1024), { append: true });
+    const h = await eventually(
+      "the long line",
+      () => harvester(server.url),
+      (h) => h.malformed === 1,
+    );
+    assert.equal(h.malformed, 1);
+    assert.equal(await server.stop(), 0, server.stderr());
+    await Deno.writeTextFile(file, "y".repeat(1000) + "\nafter the restart\n", { append: true });
+    server = await startServer({ dir: data, args });
+    await eventually("the next line", () => harvester(server.url), (h) => h.lines >= 1);
+    const res = await fetch(`${server.url}/api/v1/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: '{source="file"}', start: "0", limit: 10 }),
+    });
+    assert.deepEqual(
+      (await res.json()).data.map((e: { line: string }) => e.line),
+      ["after the restart"],
+    );
+  } finally {
+    await server.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("harvesters: connections past the limit are closed on arrival and counted; the harvester goes on", async () => {
   const dir = await Deno.makeTempDir({ prefix: "loge_harvest_conns_" });
   const port = freePort();

@@ -25,6 +25,8 @@ const CHUNK = 256 * 1024;
 interface Position {
   ino: number;
   offset: number;
+  /** Whether the offset is inside a line too long to hold, skipped to its newline. */
+  skipping?: boolean;
 }
 
 /**
@@ -74,7 +76,9 @@ export function followFiles(
     const state: Record<string, Position> = {};
     // A partial line is read again after a restart: it is not stored yet.
     for (const f of followed.values()) {
-      state[f.path] = { ino: f.ino, offset: f.offset - f.rest.length };
+      state[f.path] = f.skipping
+        ? { ino: f.ino, offset: f.offset, skipping: true }
+        : { ino: f.ino, offset: f.offset - f.rest.length };
     }
     await Deno.mkdir(dirname(stateFile), { recursive: true });
     await Deno.writeTextFile(`${stateFile}.tmp`, JSON.stringify(state));
@@ -169,12 +173,14 @@ export function followFiles(
         continue;
       }
       const known = saved[path];
-      const offset = known?.ino === info.ino
+      const resumed = known?.ino === info.ino;
+      const offset = resumed
         ? known.offset
         : !started && startAt === "end" && known === undefined
         ? info.size
         : 0;
-      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0), skipping: false });
+      const skipping = resumed && known.skipping === true;
+      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0), skipping });
     }
     // Files whose inode left the pattern (renamed away, or deleted): read to their end.
     const kept = new Set([...now.values()].map((f) => f.ino));
