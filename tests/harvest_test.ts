@@ -411,6 +411,15 @@ Deno.test("harvesters: connections past the limit are closed on arrival and coun
         }
         const h = await eventually("refused", stats, (h) => h.refused === 10);
         assert.equal(h.refused, 10);
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        assert.match(
+          metrics,
+          new RegExp(
+            `^loge_harvester_refused_total\\{harvester="socket tcp://127\\.0\\.0\\.1:${port}"\\} 10$`,
+            "m",
+          ),
+          metrics.split("\n").filter((l) => l.startsWith("loge_harvester")).join("\n"),
+        );
       } finally {
         for (const c of held) c.close();
       }

@@ -4,7 +4,8 @@
  * are counted here as they are answered; the rest is read when scraped from
  * where each figure lives: pushes, lines and bytes by format and the WAL's
  * fsync latencies from the ingester, and the figures of `/api/v1/stats`
- * (storage, WAL damage, quarantine, compaction backlog, cold tier, tails).
+ * (storage, WAL damage, quarantine, compaction backlog, cold tier, tails,
+ * harvesters).
  *
  * @module
  */
@@ -284,6 +285,16 @@ export function renderMetrics(sources: MetricSources): string {
   out.family("loge_segment_bytes", "gauge", "bytes of segment files by location");
   out.sample("loge_segment_bytes", { location: "local" }, figure(stats, "bytes_local"));
   out.sample("loge_segment_bytes", { location: "remote" }, figure(stats, "bytes_remote"));
+  const harvesters = Array.isArray(stats.harvesters) ? stats.harvesters as StatsFigures[] : [];
+  if (harvesters.length > 0) {
+    for (const [field, help] of HARVESTER_COUNTERS) {
+      const name = `loge_harvester_${field}_total`;
+      out.family(name, "counter", `${help}, by harvester`);
+      for (const h of harvesters) {
+        out.sample(name, { harvester: String(h.harvester) }, figure(h, field));
+      }
+    }
+  }
   const lastPassMs = figure(stats, "compaction.last_pass.duration_ms");
   out.family("loge_compaction_last_pass_duration_seconds", "gauge", "how long the last pass took");
   out.sample("loge_compaction_last_pass_duration_seconds", {}, lastPassMs / 1000);
@@ -306,3 +317,12 @@ export function renderMetrics(sources: MetricSources): string {
 }
 
 const START_SECONDS = Math.round(performance.timeOrigin / 1000);
+
+/** The counters of each harvester in `/api/v1/stats`' `harvesters`, and what they count. */
+const HARVESTER_COUNTERS: readonly [string, string][] = [
+  ["lines", "lines harvested and stored"],
+  ["malformed", "input skipped as malformed"],
+  ["failed", "batches storage refused"],
+  ["dropped", "datagrams dropped while storage was behind"],
+  ["refused", "connections closed on arrival past the limit"],
+];

@@ -39,6 +39,10 @@ Deno.test("renderMetrics: stats figures by their dotted paths; absent ones are 0
       bytes_remote: 10n,
       compaction: { running: true, last_pass: { duration_ms: 1500 } },
       cold_tier: null,
+      harvesters: [
+        { harvester: 'syslog udp://0.0.0.0:5514 "x"', lines: 7, malformed: 1, dropped: 2 },
+        { harvester: "file /var/log/*.log", lines: 3, refused: 0 },
+      ],
     },
   });
   assert.match(text, /^loge_segments\{location="local"\} 4$/m);
@@ -48,6 +52,18 @@ Deno.test("renderMetrics: stats figures by their dotted paths; absent ones are 0
   assert.match(text, /^loge_s3_uploads_total 0$/m);
   assert.match(text, /^loge_segment_cache_hits_total 3$/m);
   assert.doesNotMatch(text, /loge_wal_fsync_duration_seconds/); // not durable: no WAL
+  assert.match(
+    text,
+    /^loge_harvester_lines_total\{harvester="syslog udp:\/\/0\.0\.0\.0:5514 \\"x\\""\} 7$/m,
+  );
+  assert.match(text, /^loge_harvester_dropped_total\{harvester="syslog[^}]*\} 2$/m);
+  assert.match(text, /^loge_harvester_refused_total\{harvester="file \/var\/log\/\*\.log"\} 0$/m);
+  assert.match(text, /^loge_harvester_failed_total\{harvester="file[^}]*\} 0$/m);
+});
+
+Deno.test("renderMetrics: no harvester families without harvesters", () => {
+  const text = renderMetrics({ requests: new RequestMetrics(), ingester: NO_INGEST, stats: {} });
+  assert.doesNotMatch(text, /loge_harvester_/);
 });
 
 Deno.test("RequestMetrics: unknown methods share one series, so clients cannot grow them", () => {
