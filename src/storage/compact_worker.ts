@@ -3,7 +3,8 @@
  * time partition their lines fall in (see `time_partition.ts`). Each stream's
  * blocks from all sources are read in order of their first timestamp and
  * k-way merged by time, so memory holds only the blocks that overlap in time,
- * never a whole stream.
+ * never a whole stream. A merge over more than {@linkcode MAX_OPEN_SEGMENTS}
+ * partitions goes through them a window at a time.
  *
  * @module
  */
@@ -84,10 +85,69 @@ class CursorHeap {
 }
 
 /**
+ * Segments a merge writes at once. A merge whose lines fall in more
+ * partitions (a backfill of months in hour-long partitions) goes through
+ * them a window of this many at a time, each window's segments finished
+ * before the next starts, so it never holds thousands of open files.
+ */
+export const MAX_OPEN_SEGMENTS = 128;
+
+/** A stream's blocks in all sources, in order of their first time. */
+type StreamRefs = { source: ByteSource; ref: BlockRef }[];
+
+/** The index of the first line of `block` at or after `ts`. */
+function firstAtOrAfter(block: Block, ts: bigint): number {
+  let lo = 0;
+  let hi = block.ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (block.ts[mid] < ts) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The partitions the lines of `streams` fall in, in order. Blocks inside one
+ * partition are known from the index; the others are read.
+ */
+async function partitionsOf(streams: StreamRefs[], partitionNs: bigint): Promise<bigint[]> {
+  const partitions = new Set<bigint>();
+  for (const refs of streams) {
+    for (const { source, ref } of refs) {
+      const first = partitionOf(ref.minTs, partitionNs);
+      if (first === partitionOf(ref.maxTs, partitionNs)) {
+        partitions.add(first);
+        continue;
+      }
+      const { ts } = await readBlock(source, ref);
+      for (let i = 0; i < ts.length; i++) partitions.add(partitionOf(ts[i], partitionNs));
+    }
+  }
+  return [...partitions].sort((a, b) => (a < b ? -1 : 1));
+}
+
+/** How many partitions the blocks of `streams` may touch, from the index alone (at least). */
+function partitionsSpanned(streams: StreamRefs[], partitionNs: bigint): number {
+  const spans = streams.flat().map(({ ref }) => [
+    partitionOf(ref.minTs, partitionNs),
+    partitionOf(ref.maxTs, partitionNs),
+  ]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let count = 0n;
+  let end = -1n;
+  for (const [first, last] of spans) {
+    if (last <= end) continue;
+    count += last - (first > end ? first : end + 1n) + 1n;
+    end = last;
+  }
+  return Number(count);
+}
+
+/**
  * Merges the sources of `job` into one segment per time partition and returns
  * their catalog facts. Each holds the WAL sequences of all the sources: the
  * segments of one merge are siblings, kept or dropped together (see
- * `Catalog`).
+ * `Catalog`), and each name says how many there are.
  */
 export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
   const sources: ByteSource[] = [];
@@ -110,7 +170,7 @@ export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
     return writer;
   };
   try {
-    const byStream = new Map<string, { source: ByteSource; ref: BlockRef }[]>();
+    const byStream = new Map<string, StreamRefs>();
     const seqs: [number, number][] = [];
     for (const name of job.sources) {
       // Synchronous reads: the worker has a thread of its own (see file.ts).
@@ -125,60 +185,42 @@ export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
         list.push({ source, ref });
       }
     }
-    const builder = new BlockBuilder();
-    for (const key of [...byStream.keys()].sort()) {
+    const streams = [...byStream.keys()].sort().map((key) => {
       const refs = byStream.get(key)!.sort((a, b) =>
         a.ref.minTs < b.ref.minTs ? -1 : a.ref.minTs > b.ref.minTs ? 1 : 0
       );
-      // The merge yields the stream's lines in time order: its partition
-      // changes only upwards, once its end is reached.
-      let writer: SegmentWriter | undefined;
-      let id = 0;
-      let partitionEnd = -1n;
-      // Blocks are loaded in order of their first time, only once the merge
-      // reaches it: memory holds the blocks that overlap in time, not the stream.
-      const heap = new CursorHeap();
-      let next = 0;
-      while (next < refs.length || heap.items.length > 0) {
-        while (
-          next < refs.length &&
-          (heap.items.length === 0 ||
-            refs[next].ref.minTs <= heap.items[0].block.ts[heap.items[0].at])
-        ) {
-          const block = await readBlock(refs[next].source, refs[next].ref);
-          heap.push({ block, at: 0, order: next++ });
-        }
-        const top = heap.items[0];
-        const { block, at } = top;
-        const ts = block.ts[at];
-        if (ts >= partitionEnd) {
-          if (builder.count > 0) writer!.writeBlock(id, builder);
-          const partition = partitionOf(ts, job.partitionNs);
-          partitionEnd = (partition + 1n) * job.partitionNs;
-          writer = writerOf(partition);
-          id = writer.stream(key);
-        }
-        const metaEnds = block.metadataEnds;
-        builder.add(
-          ts,
-          block.lines.subarray(block.starts[at], block.ends[at]),
-          metaEnds && metaEnds[at] > (at === 0 ? 0 : metaEnds[at - 1])
-            ? block.metadata!.subarray(at === 0 ? 0 : metaEnds[at - 1], metaEnds[at])
-            : undefined,
-        );
-        if (builder.size >= job.blockBytes) writer!.writeBlock(id, builder);
-        top.at++;
-        heap.fixTop();
-      }
-      if (builder.count > 0) writer!.writeBlock(id, builder);
-    }
+      return { key, refs };
+    });
     const ranges = mergeRanges(seqs);
-    const siblings = writers.size;
-    for (const [partition, writer] of [...writers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      finished.push(
-        writer.finish(ranges, partitionedName(job.name, partition, job.partitionNs, siblings)),
-      );
-      writers.delete(partition);
+    const finish = (siblings: number) => {
+      for (const [partition, writer] of [...writers].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        finished.push(
+          writer.finish(ranges, partitionedName(job.name, partition, job.partitionNs, siblings)),
+        );
+        writers.delete(partition);
+      }
+    };
+    const { partitionNs } = job;
+    const refLists = streams.map((s) => s.refs);
+    if (partitionsSpanned(refLists, partitionNs) <= MAX_OPEN_SEGMENTS) {
+      for (const { key, refs } of streams) await mergeStream(key, refs, writerOf, job);
+      finish(writers.size);
+    } else {
+      const partitions = await partitionsOf(refLists, partitionNs);
+      for (let i = 0; i < partitions.length; i += MAX_OPEN_SEGMENTS) {
+        const window = partitions.slice(i, i + MAX_OPEN_SEGMENTS);
+        const fromTs = window[0] * partitionNs;
+        const toTs = (window[window.length - 1] + 1n) * partitionNs;
+        for (const { key, refs } of streams) {
+          await mergeStream(key, refs, writerOf, job, fromTs, toTs);
+        }
+        finish(partitions.length);
+      }
+      if (finished.length !== partitions.length) {
+        throw new Error(
+          `merge ${job.name} wrote ${finished.length} segments for ${partitions.length} partitions`,
+        );
+      }
     }
     return finished;
   } catch (error) {
@@ -189,6 +231,69 @@ export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
   } finally {
     for (const s of sources) await s.close();
   }
+}
+
+/**
+ * Merges the lines of one stream at or after `fromTs` and before `toTs` into
+ * the writers of their partitions. Each stream's blocks are k-way merged by
+ * time; the merge yields its lines in time order, so the partition changes
+ * only upwards, once its end is reached.
+ */
+async function mergeStream(
+  key: string,
+  refs: StreamRefs,
+  writerOf: (partition: bigint) => SegmentWriter,
+  job: CompactJob,
+  fromTs = -1n,
+  toTs: bigint | undefined = undefined,
+): Promise<void> {
+  const builder = new BlockBuilder();
+  let writer: SegmentWriter | undefined;
+  let id = 0;
+  let partitionEnd = -1n;
+  // Blocks are loaded in order of their first time, only once the merge
+  // reaches it: memory holds the blocks that overlap in time, not the stream.
+  const heap = new CursorHeap();
+  let next = 0;
+  while (next < refs.length || heap.items.length > 0) {
+    while (
+      next < refs.length &&
+      (heap.items.length === 0 ||
+        refs[next].ref.minTs <= heap.items[0].block.ts[heap.items[0].at])
+    ) {
+      const { source, ref } = refs[next];
+      const order = next++;
+      if (ref.maxTs < fromTs || (toTs !== undefined && ref.minTs >= toTs)) continue;
+      const block = await readBlock(source, ref);
+      const at = firstAtOrAfter(block, fromTs);
+      if (at < block.ts.length) heap.push({ block, at, order });
+    }
+    if (heap.items.length === 0) continue;
+    const top = heap.items[0];
+    const { block, at } = top;
+    const ts = block.ts[at];
+    // Every line left comes at or after this one: the window is done.
+    if (toTs !== undefined && ts >= toTs) break;
+    if (ts >= partitionEnd) {
+      if (builder.count > 0) writer!.writeBlock(id, builder);
+      const partition = partitionOf(ts, job.partitionNs);
+      partitionEnd = (partition + 1n) * job.partitionNs;
+      writer = writerOf(partition);
+      id = writer.stream(key);
+    }
+    const metaEnds = block.metadataEnds;
+    builder.add(
+      ts,
+      block.lines.subarray(block.starts[at], block.ends[at]),
+      metaEnds && metaEnds[at] > (at === 0 ? 0 : metaEnds[at - 1])
+        ? block.metadata!.subarray(at === 0 ? 0 : metaEnds[at - 1], metaEnds[at])
+        : undefined,
+    );
+    if (builder.size >= job.blockBytes) writer!.writeBlock(id, builder);
+    top.at++;
+    heap.fixTop();
+  }
+  if (builder.count > 0) writer!.writeBlock(id, builder);
 }
 
 if (import.meta.main) {

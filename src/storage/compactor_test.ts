@@ -3,6 +3,7 @@ import { BlockBuilder } from "./block_codec.ts";
 import { join } from "node:path";
 import { Catalog, CATALOG_FILE } from "./catalog.ts";
 import { mergePartOf } from "./segment_name.ts";
+import { MAX_OPEN_SEGMENTS } from "./compact_worker.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
 import { SegmentWriter } from "./segment_writer.ts";
@@ -188,6 +189,57 @@ Deno.test("a merge writes one segment per time partition, each within it, every 
         assert.deepEqual(e.seqs, [[1, 2]]);
       }
       assert.deepEqual((await lines(catalog)).sort(), daysExpected);
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("a merge over more partitions than it may write at once goes a window at a time", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      // Stream a: a line in each of hours 0–149 and 200–349 (300 partitions, a gap of 50);
+      // stream b: lines in hours 0, 150 and 349. Blocks of a span many hours.
+      const HOUR = 3_600_000_000_000n;
+      const hours = [...Array(150).keys(), ...Array.from({ length: 150 }, (_, i) => 200 + i)];
+      const expected: string[] = [];
+      const w = new SegmentWriter(dir, "l0-backfill-1.loge", { level: 0, zstdLevel: 1 });
+      for (const [app, at] of [["a", hours], ["b", [0, 150, 349]]] as const) {
+        const b = new BlockBuilder();
+        for (const h of at) {
+          b.addString(BigInt(h) * HOUR + 7n, `${app} hour ${h}`);
+          expected.push(`{"app":"${app}"} ${app} hour ${h}`);
+          if (b.count === 64) w.writeBlock(w.stream(`{"app":"${app}"}`), b);
+        }
+        if (b.count > 0) w.writeBlock(w.stream(`{"app":"${app}"}`), b);
+      }
+      catalog.add(w.finish([[1, 1]]));
+      const compactor = new Compactor(
+        catalog,
+        options({ minFiles: 1, partitionNs: HOUR }),
+      );
+      // The worker is a thread of this process: its open files are this process's.
+      const openFiles = () => [...Deno.readDirSync("/proc/self/fd")].length;
+      const before = openFiles();
+      let most = before;
+      const watch = setInterval(() => most = Math.max(most, openFiles()), 1);
+      try {
+        assert.equal(await compactor.compactNow(), 1);
+      } finally {
+        clearInterval(watch);
+      }
+      await compactor.stop();
+      assert.ok(most - before <= MAX_OPEN_SEGMENTS + 16, `${most - before} files open at once`);
+      const entries = [...catalog.entries()];
+      // 300 hours of a, and hour 150 of b: one segment each, all siblings of one merge of 301.
+      assert.equal(entries.length, 301);
+      for (const e of entries) {
+        assert.equal(e.minTs / HOUR, e.maxTs / HOUR, e.name);
+        assert.deepEqual(e.seqs, [[1, 1]]);
+        assert.equal(mergePartOf(e.name)?.siblings, 301, e.name);
+      }
+      assert.equal(new Set(entries.map((e) => mergePartOf(e.name)?.merge)).size, 1);
+      assert.deepEqual((await lines(catalog)).sort(), expected.sort());
     } finally {
       catalog.close();
     }
