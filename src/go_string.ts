@@ -7,7 +7,7 @@
  * @module
  */
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
+import { decodeUtf8 } from "./utf8.ts";
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   a: "\x07",
@@ -77,7 +77,7 @@ export function unquoteGo(src: string, open: number): { value: string; end: numb
   const flushBytes = () => {
     if (bytes.length === 0) return;
     try {
-      out += UTF8.decode(new Uint8Array(bytes));
+      out += decodeUtf8(new Uint8Array(bytes));
     } catch {
       fail(
         bytesStart,

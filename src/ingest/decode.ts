@@ -14,6 +14,7 @@ import { addServiceName } from "./service_name.ts";
 import { decodeEsBulk, unframeEsBulk } from "./es_bulk.ts";
 import { decodeOtlp, unframeOtlp } from "./otlp_record.ts";
 import { snappyLength, uncompressSnappy } from "./snappy.ts";
+import { decodeUtf8 } from "../utf8.ts";
 
 /**
  * Push body formats. The number is stored with each WAL record beside the
@@ -150,8 +151,6 @@ export function decodedSize(format: PushFormat, body: Uint8Array): number {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * msgpack with strings held to valid UTF-8, as JSON and protobuf bodies are:
  * the library's own decoder would turn invalid bytes into other characters.
@@ -162,13 +161,13 @@ const msgpack = new MsgpackDecoder({
   rawStrings: true,
   keyDecoder: {
     canBeCached: () => true,
-    decode: (bytes, offset, length) => utf8.decode(bytes.subarray(offset, offset + length)),
+    decode: (bytes, offset, length) => decodeUtf8(bytes.subarray(offset, offset + length)),
   },
 });
 
 /** Replaces every byte string of a decoded msgpack value with its strict UTF-8 text. */
 function strictStrings(value: unknown): unknown {
-  if (value instanceof Uint8Array) return utf8.decode(value);
+  if (value instanceof Uint8Array) return decodeUtf8(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = strictStrings(value[i]);
   } else if (typeof value === "object" && value !== null) {
@@ -202,7 +201,7 @@ export function decodePush(format: PushFormat, body: Uint8Array): PushPayload {
       throw new PushError("OTLP body has no record to store");
     }
     if (format === PushFormat.Json || format === PushFormat.LokiJson) {
-      raw = JSON.parse(utf8.decode(body));
+      raw = JSON.parse(decodeUtf8(body));
     } else if (format === PushFormat.Msgpack) raw = strictStrings(msgpack.decode(body));
     else if (format === PushFormat.Protobuf) raw = decodePushProtobuf(body);
     else throw new Error(`unknown push format ${format}`);

@@ -29,6 +29,7 @@ import { MAX_TS, parseTime, parseUnixTime } from "../time.ts";
 import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
+import { decodeUtf8 } from "../utf8.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -56,8 +57,6 @@ export interface EsBulk {
 
 /** Most documents in one bulk request. */
 export const MAX_BULK_DOCUMENTS = 100_000;
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** What a bulk body's mapping depends on: the mapping in force and the arrival time. */
 export interface EsBulkHeader extends EsBulkMapping {
@@ -406,7 +405,7 @@ function actionOf(line: string, n: number): Action {
 export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
   let all: string;
   try {
-    all = utf8.decode(body);
+    all = decodeUtf8(body);
   } catch (error) {
     throw new PushError(`cannot decode bulk body: ${(error as Error).message}`);
   }

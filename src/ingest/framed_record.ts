@@ -9,8 +9,9 @@
  * @module
  */
 
+import { decodeUtf8 } from "../utf8.ts";
+
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * `body` behind the JSON line of `header`: the record's parts.
@@ -42,7 +43,7 @@ export function unframeRecord(
   if (end < 0) throw new Error(`${what} record has no header line`);
   let header: unknown;
   try {
-    header = JSON.parse(utf8.decode(record.subarray(0, end)));
+    header = JSON.parse(decodeUtf8(record.subarray(0, end)));
   } catch (error) {
     throw new Error(`${what} record header is not JSON: ${(error as Error).message}`);
   }

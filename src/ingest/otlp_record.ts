@@ -13,8 +13,7 @@ import { decodeOtlpJson } from "./otlp_json.ts";
 import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
 import { PushError } from "./payload.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+import { decodeUtf8 } from "../utf8.ts";
 
 /** What an OTLP body's mapping depends on. */
 export interface OtlpHeader {
@@ -100,7 +99,7 @@ function parseJson(text: string): unknown {
 export function decodeOtlp(json: boolean, body: Uint8Array, header: OtlpHeader): OtlpPayload {
   const mapper = new OtlpMapper(header.streamAttributes, header.now);
   try {
-    if (json) decodeOtlpJson(parseJson(utf8.decode(body)), mapper);
+    if (json) decodeOtlpJson(parseJson(decodeUtf8(body)), mapper);
     else decodeOtlpProtobuf(body, mapper);
   } catch (error) {
     throw new PushError(

@@ -9,8 +9,7 @@
  */
 
 import { Buffer } from "node:buffer";
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+import { decodeUtf8 } from "../utf8.ts";
 
 /**
  * `buf` as one character per byte (ISO-8859-1): Node's latin1 is a copy into
@@ -160,7 +159,7 @@ export class Reader {
       return (this.#shared.text ??= bytewise(buf)).slice(start, end);
     }
     try {
-      return utf8.decode(buf.subarray(start, end));
+      return decodeUtf8(buf.subarray(start, end));
     } catch {
       throw new Error(`invalid UTF-8 in the string field at byte ${start}`);
     }
