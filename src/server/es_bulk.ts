@@ -130,7 +130,8 @@ export const ES_CHECKS: Record<string, () => Response> = {
 
 /**
  * The bulk answer's JSON. Stored documents share their item objects (one per
- * action and index), so each distinct item is written once.
+ * action and index), so each distinct item is written once, and a run of one
+ * item at once.
  *
  * @example
  * ```ts
@@ -147,16 +148,22 @@ export const ES_CHECKS: Record<string, () => Response> = {
 export function bulkAnswer(took: number, items: readonly EsBulkItem[]): string {
   const written = new Map<EsBulkItem, string>();
   let errors = false;
-  const parts = items.map((item) => {
+  let list = "";
+  for (let i = 0; i < items.length;) {
+    const item = items[i];
     let json = written.get(item);
     if (json === undefined) {
       json = JSON.stringify(item);
       written.set(item, json);
       for (const k in item) errors ||= item[k].status >= 300;
     }
-    return json;
-  });
-  return `{"took":${took},"errors":${errors},"items":[${parts.join(",")}]}`;
+    // Runs of one item (a body's stored documents) are written at once.
+    let run = 1;
+    while (i + run < items.length && items[i + run] === item) run++;
+    list += `${i === 0 ? "" : ","}${`${json},`.repeat(run - 1)}${json}`;
+    i += run;
+  }
+  return `{"took":${took},"errors":${errors},"items":[${list}]}`;
 }
 
 /**
