@@ -30,6 +30,7 @@ import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
 import { decodeUtf8 } from "../utf8.ts";
+import { BodyScan, Stop } from "./bulk_scan.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -204,67 +205,116 @@ class DocumentMapper {
   readonly #byValues = new Map<string, StreamColumns>();
   /** The stream field values of the last document looked up, and its stream. */
   readonly #lastValues: (string | undefined)[] = [];
+  /** A scanned document's stream field values, reused from document to document. */
+  readonly #values: unknown[];
   #lastStream: StreamColumns | undefined;
+  /** The stream of each of the scanner's slots in this body. */
+  readonly #slots: (StreamColumns | undefined)[] = [];
 
   constructor(header: EsBulkHeader) {
     this.#mapping = header;
     this.#streamFields = new Set(header.streamFields);
     this.#receivedNs = header.receivedNs;
+    this.#values = new Array(header.streamFields.length);
   }
 
   /**
-   * The stream of a document's stream fields. Documents of one body mostly
-   * share a few label sets, and follow others of their source: a document
-   * whose values are the last one's is in its stream; others are looked up
-   * by their string values, each set labelled, named and checked once.
+   * The stream of a document's stream field values (`undefined`: missing).
+   * Documents of one body mostly share a few label sets, and follow others of
+   * their source: a document whose values are the last one's is in its
+   * stream; others are looked up by their string values, each set labelled,
+   * named and checked once.
    */
-  #streamOf(fields: Doc, item: number): StreamColumns {
-    const { streamFields } = this.#mapping;
+  #streamOf(values: readonly unknown[], item: number): StreamColumns {
     const last = this.#lastValues;
     let same = this.#lastStream !== undefined;
-    for (let i = 0; i < streamFields.length; i++) {
-      const v = present(fields, streamFields[i]);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (v !== undefined && typeof v !== "string") {
         this.#lastStream = undefined; // `last` holds part of this document's values
-        return this.#labelled(fields, item);
+        return this.#labelled(values, item);
       }
       if (same && v !== last[i]) same = false;
       last[i] = v;
     }
     if (same) return this.#lastStream!;
-    let values = "";
-    for (const v of last) values += v === undefined ? "-" : `${v.length}:${v}`;
-    let stream = this.#byValues.get(values);
-    if (stream === undefined) this.#byValues.set(values, stream = this.#labelled(fields, item));
+    let key = "";
+    for (const v of last) key += v === undefined ? "-" : `${v.length}:${v}`;
+    let stream = this.#byValues.get(key);
+    if (stream === undefined) this.#byValues.set(key, stream = this.#labelled(values, item));
     return this.#lastStream = stream;
   }
 
   /** The stream of a document's labels, checked. */
-  #labelled(fields: Doc, item: number): StreamColumns {
+  #labelled(values: readonly unknown[], item: number): StreamColumns {
+    return this.#columns(this.#labelKey(values, item));
+  }
+
+  /** The canonical labels of a document's stream field values, or throws a {@linkcode DocumentError}. */
+  #labelKey(values: readonly unknown[], item: number): string {
     const labels: Record<string, string> = {};
     let labelled = false;
-    for (const f of this.#mapping.streamFields) {
-      const v = present(fields, f);
-      if (v === undefined || v === "") continue; // Loki drops labels with empty values
+    this.#mapping.streamFields.forEach((f, i) => {
+      const v = values[i];
+      if (v === undefined || v === "") return; // Loki drops labels with empty values
       labels[nameOf(f)] = text(v);
       labelled = true;
-    }
+    });
     if (labelled) addServiceName(labels);
     else labels.service_name = UNKNOWN_SERVICE;
-    let key: string;
     try {
-      key = canonicalLabels(labels, item);
+      return canonicalLabels(labels, item);
     } catch (error) {
       throw new DocumentError(
         "mapper_parsing_exception",
         (error as PushError).message.replace(/^stream \d+: /, ""),
       );
     }
+  }
+
+  #columns(key: string): StreamColumns {
     let stream = this.streams.get(key);
     if (stream === undefined) {
       this.streams.set(key, stream = { ts: [], lines: [], metadata: [], described: false });
     }
     return stream;
+  }
+
+  /**
+   * The stream of scanned document `j`. Documents of one slot share it, and
+   * the slot's labels (or why they cannot be stored) are kept from body to
+   * body with the scanner.
+   */
+  #scannedStream(scan: BodyScan, j: number, item: number): StreamColumns {
+    const slot = scan.slot(j);
+    const values = this.#values;
+    const valuesOf = () => {
+      for (let i = 0; i < values.length; i++) values[i] = scan.value(j, scan.streamIds[i]);
+      return values;
+    };
+    if (slot < 0) return this.#streamOf(valuesOf(), item);
+    let stream = this.#slots[slot];
+    if (stream !== undefined) return stream;
+    let key = scan.slotKeys[slot] as string | DocumentError | undefined;
+    if (key === undefined) {
+      try {
+        key = this.#labelKey(valuesOf(), item);
+      } catch (error) {
+        if (!(error instanceof DocumentError)) throw error;
+        key = error;
+      }
+      scan.slotKeys[slot] = key;
+    }
+    if (key instanceof DocumentError) throw key;
+    return this.#slots[slot] = stream = this.#columns(key);
+  }
+
+  #store(stream: StreamColumns, ts: bigint, line: string, metadata: string | undefined): void {
+    stream.ts.push(ts);
+    stream.lines.push(line);
+    stream.metadata.push(metadata);
+    stream.described ||= metadata !== undefined;
+    this.lines++;
   }
 
   /** Stores one document's line, or throws a {@linkcode DocumentError}. */
@@ -293,26 +343,40 @@ class DocumentMapper {
         break;
       }
     }
-    if (msgField === undefined) {
-      throw new DocumentError(
-        "mapper_parsing_exception",
-        `document has no message field (${msgFields.join(", ")}; --es-msg-field)`,
-      );
-    }
+    if (msgField === undefined) throw this.#noMessage();
     const time = present(fields, timeField);
     const ts = time === undefined ? this.#receivedNs : timestampOf(time, timeField);
-    const stream = this.#streamOf(fields, item);
+    const stream = this.#streamOf(this.#mapping.streamFields.map((f) => present(fields, f)), item);
     let metadata: Record<string, string> | undefined;
     for (const k in fields) {
       if (k === msgField || k === timeField || this.#streamFields.has(k)) continue;
       const v = fields[k];
       if (v !== null && v !== undefined) (metadata ??= {})[nameOf(k)] = text(v);
     }
-    stream.ts.push(ts);
-    stream.lines.push(text(fields[msgField]));
-    stream.metadata.push(metadata && JSON.stringify(metadata));
-    stream.described ||= metadata !== undefined;
-    this.lines++;
+    this.#store(stream, ts, text(fields[msgField]), metadata && JSON.stringify(metadata));
+  }
+
+  /**
+   * Stores document `j` of `scan`'s chunk as {@linkcode DocumentMapper.add}
+   * stores it parsed, or throws the same {@linkcode DocumentError}.
+   */
+  addScanned(scan: BodyScan, j: number, item: number): void {
+    const msgId = scan.msgId(j);
+    if (msgId < 0) throw this.#noMessage();
+    let ts = scan.time(j);
+    if (ts === undefined) {
+      const time = scan.value(j, scan.timeId);
+      ts = time === undefined ? this.#receivedNs : timestampOf(time, this.#mapping.timeField);
+    }
+    const stream = this.#scannedStream(scan, j, item);
+    this.#store(stream, ts, text(scan.value(j, msgId)), scan.metadata(j));
+  }
+
+  #noMessage(): DocumentError {
+    return new DocumentError(
+      "mapper_parsing_exception",
+      `document has no message field (${this.#mapping.msgFields.join(", ")}; --es-msg-field)`,
+    );
   }
 
   /** The payload of the stored documents, each line with its `detected_level`. */
@@ -373,15 +437,197 @@ function actionOf(line: string, n: number): Action {
   return action;
 }
 
+/** Whether a line holds only white space (what `trim` removes). */
+function isBlank(line: string): boolean {
+  return line.trim() === "";
+}
+
+/** The items of a bulk answer, in the order of the actions. */
+class BulkItems {
+  readonly items: EsBulkItem[] = [];
+  /** The item of a stored document, one object per action and index. */
+  readonly #created = new Map<Action, EsBulkItem>();
+
+  /**
+   * Stores a document of `action` with `store`, and answers it: created, or
+   * the reason of the {@linkcode DocumentError} that `store` throws.
+   */
+  store(action: Action, store: (item: number) => void): void {
+    const { name, index } = action;
+    try {
+      store(this.items.length);
+      let item = this.#created.get(action);
+      if (item === undefined) {
+        this.#created.set(
+          action,
+          item = { [name]: { _index: index, status: 201, result: "created" } },
+        );
+      }
+      this.items.push(item);
+    } catch (error) {
+      if (!(error instanceof DocumentError)) throw error;
+      this.items.push({
+        [name]: { _index: index, status: 400, error: { type: error.type, reason: error.message } },
+      });
+    }
+  }
+
+  /** Answers an action that stores nothing (delete, update). */
+  unsupported({ name, index }: Action): void {
+    this.items.push({
+      [name]: {
+        _index: index,
+        status: 400,
+        error: {
+          type: "illegal_argument_exception",
+          reason: `loge stores logs: the ${name} action is not supported, only index and create`,
+        },
+      },
+    });
+  }
+}
+
+function tooManyActions(): PushError {
+  return new PushError(
+    `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,
+  );
+}
+
+function noDocument(name: string): PushError {
+  return new PushError(
+    `cannot decode bulk body: the ${name} action at the end has no document line`,
+  );
+}
+
+function validUtf8(bytes: Uint8Array): string {
+  try {
+    return decodeUtf8(bytes);
+  } catch (error) {
+    throw new PushError(`cannot decode bulk body: ${(error as Error).message}`);
+  }
+}
+
+/** The answer of an empty body, or the payload and items. */
+function finish(mapper: DocumentMapper, answer: BulkItems): EsBulk {
+  if (answer.items.length === 0) throw new PushError("cannot decode bulk body: no actions");
+  return { payload: mapper.payload(), items: answer.items };
+}
+
+/**
+ * Decodes a bulk body line by line with `JSON.parse`: the reference the
+ * scanner's path ({@linkcode scanBulk}) answers as, and the path of bodies
+ * it leaves.
+ */
+export function parseBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
+  const lines = validUtf8(body).split("\n");
+  const mapper = new DocumentMapper(header);
+  const answer = new BulkItems();
+  for (let i = 0; i < lines.length; i++) {
+    // Shippers send action lines without blanks around them: no trim to look them up.
+    let action = actions.get(lines[i]);
+    if (action === undefined) {
+      if (isBlank(lines[i])) continue;
+      action = actionOf(lines[i].trim(), i + 1);
+    }
+    const { name } = action;
+    if (answer.items.length === MAX_BULK_DOCUMENTS) throw tooManyActions();
+    let docLine: string | undefined;
+    if (name !== "delete") {
+      do i++; while (i < lines.length && isBlank(lines[i]));
+      if (i >= lines.length) throw noDocument(name);
+      docLine = lines[i];
+    }
+    if (name === "delete" || name === "update") answer.unsupported(action);
+    else answer.store(action, (item) => mapper.add(docLine!, item));
+  }
+  return finish(mapper, answer);
+}
+
+/** Scanners by mapping: a server has one, whose slots last from body to body. */
+const scanners = new Map<string, BodyScan>();
+/** Entries {@linkcode scanners} holds before it starts over. */
+const SCANNER_CACHE_SIZE = 16;
+
+function scannerOf(mapping: EsBulkMapping): BodyScan {
+  const { msgFields, timeField, streamFields } = mapping;
+  const key = JSON.stringify([msgFields, timeField, streamFields]);
+  let scan = scanners.get(key);
+  if (scan === undefined) {
+    if (scanners.size >= SCANNER_CACHE_SIZE) scanners.clear();
+    scanners.set(key, scan = new BodyScan({ msgFields, timeField, streamFields }));
+  }
+  return scan;
+}
+
+/**
+ * Decodes a bulk body with the scanner, as {@linkcode parseBulk} does;
+ * `undefined` when the scanner leaves the body to it.
+ */
+export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undefined {
+  const scan = scannerOf(header);
+  if (!scan.usable) return undefined;
+  const mapper = new DocumentMapper(header);
+  const answer = new BulkItems();
+  /** The actions met so far, by the scanner's id. */
+  const known: Action[] = [];
+  let from = 0;
+  let line = 1;
+  let checked = false;
+  while (from < body.length) {
+    const ascii = scan.load(body, from, line);
+    if (ascii === undefined) return undefined; // a line longer than a chunk
+    if (!ascii && !checked) {
+      // Invalid UTF-8 anywhere refuses the whole body, before any action is read.
+      validUtf8(body);
+      checked = true;
+    }
+    let stop: Stop;
+    while ((stop = scan.scan()) === Stop.AskAction) {
+      const [start, end] = scan.askedLine();
+      const text = decodeUtf8(body.subarray(start, end));
+      let action = actions.get(text);
+      if (action === undefined) {
+        if (isBlank(text)) {
+          scan.skipLine();
+          continue;
+        }
+        action = actionOf(text.trim(), scan.lineNo);
+      }
+      const before = answer.items.length + scan.records;
+      if (before >= MAX_BULK_DOCUMENTS) throw tooManyActions();
+      let id = known.indexOf(action);
+      if (id < 0) id = known.push(action) - 1;
+      const { name } = action;
+      scan.setAction(id, name !== "delete", name === "index" || name === "create");
+    }
+    if (stop === Stop.Abort) return undefined;
+    if (stop === Stop.NoDocument) throw noDocument(known[scan.actionId].name);
+    if (answer.items.length + scan.records > MAX_BULK_DOCUMENTS) throw tooManyActions();
+    for (let j = 0; j < scan.records; j++) {
+      const action = known[scan.action(j)];
+      if (!scan.stores(j)) answer.unsupported(action);
+      else if (scan.declined(j)) {
+        const [start, end] = scan.document(j);
+        answer.store(action, (item) => mapper.add(decodeUtf8(body.subarray(start, end)), item));
+      } else answer.store(action, (item) => mapper.addScanned(scan, j, item));
+    }
+    if (scan.next === from && scan.records === 0) return undefined; // no progress: a pair larger than a chunk
+    from = scan.next;
+    line = scan.lineNo;
+  }
+  return finish(mapper, answer);
+}
+
 /**
  * Decodes a bulk body into a payload and the answer's items, mapped as
  * `header` says. A document that cannot be mapped (not a JSON object, no
  * message field, a bad time, labels that cannot be stored) is answered with a
  * 400 in its item; the other documents are stored.
  *
- * @throws {PushError} when the body is malformed: an action line that is not
- * JSON or names no known action, an action without its document line, or
- * more than {@linkcode MAX_BULK_DOCUMENTS} documents. Nothing is stored.
+ * @throws {PushError} when the body is malformed: not UTF-8, an action line
+ * that is not JSON or names no known action, an action without its document
+ * line, or more than {@linkcode MAX_BULK_DOCUMENTS} documents. Nothing is
+ * stored.
  *
  * @example
  * ```ts
@@ -403,68 +649,5 @@ function actionOf(line: string, n: number): Action {
  * ```
  */
 export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
-  let all: string;
-  try {
-    all = decodeUtf8(body);
-  } catch (error) {
-    throw new PushError(`cannot decode bulk body: ${(error as Error).message}`);
-  }
-  const lines = all.split("\n");
-  const mapper = new DocumentMapper(header);
-  const items: EsBulkItem[] = [];
-  /** The item of a stored document, one object per action and index. */
-  const created = new Map<Action, EsBulkItem>();
-  for (let i = 0; i < lines.length; i++) {
-    // Shippers send action lines without blanks around them: no trim to look them up.
-    let action = actions.get(lines[i]);
-    if (action === undefined) {
-      const line = lines[i].trim();
-      if (line === "") continue;
-      action = actionOf(line, i + 1);
-    }
-    const { name, index } = action;
-    if (items.length === MAX_BULK_DOCUMENTS) {
-      throw new PushError(
-        `cannot decode bulk body: more than ${MAX_BULK_DOCUMENTS} actions in one request`,
-      );
-    }
-    let docLine: string | undefined;
-    if (name !== "delete") {
-      do i++; while (i < lines.length && lines[i].trim() === "");
-      if (i >= lines.length) {
-        throw new PushError(
-          `cannot decode bulk body: the ${name} action at the end has no document line`,
-        );
-      }
-      docLine = lines[i];
-    }
-    if (name === "delete" || name === "update") {
-      items.push({
-        [name]: {
-          _index: index,
-          status: 400,
-          error: {
-            type: "illegal_argument_exception",
-            reason: `loge stores logs: the ${name} action is not supported, only index and create`,
-          },
-        },
-      });
-      continue;
-    }
-    try {
-      mapper.add(docLine!, items.length);
-      let item = created.get(action);
-      if (item === undefined) {
-        created.set(action, item = { [name]: { _index: index, status: 201, result: "created" } });
-      }
-      items.push(item);
-    } catch (error) {
-      if (!(error instanceof DocumentError)) throw error;
-      items.push({
-        [name]: { _index: index, status: 400, error: { type: error.type, reason: error.message } },
-      });
-    }
-  }
-  if (items.length === 0) throw new PushError("cannot decode bulk body: no actions");
-  return { payload: mapper.payload(), items };
+  return scanBulk(body, header) ?? parseBulk(body, header);
 }
