@@ -295,9 +295,9 @@ static void read_string(void) {
       u32 lo = drop & 0xff, hi = drop >> 8;
       u32 n_lo = (t < 8 ? t : 8) - __builtin_popcount(lo);
       u32 n_hi = (t > 8 ? t - 8 : 0) - __builtin_popcount(hi);
-      v128_t s = wasm_i64x2_make(*(const i64 *)COMPRESS[lo], 0);
+      v128_t s = wasm_v128_load64_zero(COMPRESS[lo]);
       wasm_v128_store(OUT + op, wasm_i8x16_swizzle(v, s));
-      v128_t s2 = wasm_i8x16_add(wasm_i64x2_make(*(const i64 *)COMPRESS[hi], 0), eight);
+      v128_t s2 = wasm_i8x16_add(wasm_v128_load64_zero(COMPRESS[hi]), eight);
       wasm_v128_store(OUT + op + n_lo, wasm_i8x16_swizzle(v, s2));
       op += n_lo + n_hi;
       uc += n_lo + n_hi;
