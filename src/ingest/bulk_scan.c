@@ -864,6 +864,7 @@ static i32 read_doc(i32 *r, u32 start) {
 #define ABORT 2         /* a line that may be blank by JavaScript's trim: leave the body to JSON.parse */
 #define NO_DOCUMENT 3   /* the body ends after an action that needs a document line */
 #define FULL 4          /* REC or OUT is full: take the records, then load again from `consumed` */
+#define LIMIT 5         /* one action more than the caller allows (load's `allowed`) */
 
 /* Kinds of a record ([11]). */
 #define STORED 0        /* a document to store: [0..7] as read_doc writes them */
@@ -873,7 +874,7 @@ static i32 read_doc(i32 *r, u32 start) {
 static u8 ACT[ACT_CAP];
 static u32 act_len;
 static i32 act_id = -1, act_takes_line, act_stores, accept_next;
-static u32 pos, line_no, n_recs, consumed, ask_start, ask_end;
+static u32 pos, line_no, n_recs, consumed, ask_start, ask_end, allowed;
 static int last_chunk;
 
 __attribute__((export_name("line_no"))) u32 line_no_at(void) { return line_no; }
@@ -886,11 +887,13 @@ __attribute__((export_name("ask_end"))) u32 ask_end_at(void) { return ask_end; }
 
 /*
  * Starts a chunk of `len` bytes in IN whose first line is line `first_line`
- * of the body (`last`: the body ends with it). Returns whether every byte
- * is ASCII (else the caller checks the chunk is UTF-8).
+ * of the body (`last`: the body ends with it), in which at most `actions`
+ * actions may be. Returns whether every byte is ASCII (else the caller
+ * checks the chunk is UTF-8).
  */
-__attribute__((export_name("load"))) i32 load(u32 len, i32 last, u32 first_line) {
+__attribute__((export_name("load"))) i32 load(u32 len, i32 last, u32 first_line, u32 actions) {
   begin();
+  allowed = actions;
   if (n_slots == SLOTS || slot_keys_len > SLOT_KEYS_CAP / 2) reset_slots();
   chunk_len = len;
   last_chunk = last;
@@ -977,6 +980,7 @@ __attribute__((export_name("scan"))) i32 scan(void) {
       return ASK_ACTION;
     }
     accept_next = 0;
+    if (n_recs == allowed) return LIMIT;
     if (n_recs == MAX_DOCS) {
       consumed = s;
       return FULL;

@@ -37,6 +37,8 @@ export const enum Stop {
   NoDocument = 3,
   /** The records are full: take them, load the rest. */
   Full = 4,
+  /** An action beyond those {@linkcode BodyScan.load} allowed. */
+  Limit = 5,
 }
 
 /** `NAME_FLAGS`: the time field or a stream field (never metadata). */
@@ -46,7 +48,8 @@ const STREAM = 2;
 const DECLINED = 1;
 const NOT_STORED = 1;
 
-const IN_CAP = wasm.in_cap();
+/** The largest chunk of a body the scanner reads at once: a line must fit in it. */
+export const IN_CAP: number = wasm.in_cap();
 const MAX_NAMES = wasm.max_names();
 const MAX_NAME_BYTES = wasm.max_name_bytes();
 const REC_INTS = wasm.rec_ints();
@@ -54,8 +57,11 @@ const HEAD_INTS = wasm.head_ints();
 const memory = wasm.memory as WebAssembly.Memory;
 /** The module's memory: it never grows (the C side has fixed buffers), but is read afresh anyway. */
 const buffer = () => memory.buffer as ArrayBuffer;
-/** The scanner's text is valid UTF-8 (the body was checked), so the replacing decoder is exact. */
-const utf8 = new TextDecoder();
+/**
+ * The scanner's text is valid UTF-8 (the body was checked), so the replacing
+ * decoder is exact; a page may start with U+FEFF, which must stay.
+ */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
 let nextId = 0;
 
@@ -83,7 +89,7 @@ export interface ScanFields {
  * const body = new TextEncoder().encode(
  *   '{"create":{}}\n{"app":"web","message":"hi","pid":7,"@timestamp":"2026-01-01T00:00:00.5Z"}\n',
  * );
- * assert.equal(scan.load(body, 0, 1), true);
+ * assert.equal(scan.load(body, 0, 1, 1000), true);
  * assert.equal(scan.scan(), Stop.AskAction);
  * assert.deepEqual(scan.askedLine(), [0, 13]);
  * scan.setAction(0, true, true);
@@ -150,10 +156,11 @@ export class BodyScan {
   /**
    * Loads the chunk of `body` from byte `from` (a line's start, line number
    * `line`) up to the last line end that fits the scanner, or to the body's
-   * end. Returns whether every byte of the chunk is ASCII, or `undefined`
-   * when not even one line fits.
+   * end; at most `actions` actions may be read from it
+   * ({@linkcode Stop.Limit}). Returns whether every byte of the chunk is
+   * ASCII, or `undefined` when not even one line fits.
    */
-  load(body: Uint8Array, from: number, line: number): boolean | undefined {
+  load(body: Uint8Array, from: number, line: number, actions: number): boolean | undefined {
     let to = body.length;
     if (to - from > IN_CAP) {
       to = body.lastIndexOf(0x0a, from + IN_CAP - 1) + 1;
@@ -163,7 +170,7 @@ export class BodyScan {
     new Uint8Array(buffer(), wasm.in_ptr(), IN_CAP).set(body.subarray(from, to));
     this.#from = from;
     this.#texts = [];
-    const ascii = wasm.load(to - from, to === body.length ? 1 : 0, line) === 1;
+    const ascii = wasm.load(to - from, to === body.length ? 1 : 0, line, actions) === 1;
     const generation = wasm.slot_generation();
     if (generation !== this.#generation) {
       this.#generation = generation;
@@ -283,6 +290,11 @@ export class BodyScan {
    */
   slot(j: number): number {
     return this.#rec[j * REC_INTS + 7];
+  }
+
+  /** Changes when the slots start afresh: a slot number then means another stream. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /**

@@ -54,6 +54,8 @@ const STRINGS = [
   "bad \\x escape",
   "raw \t tab",
   "2026-01-01T00:00:00Z",
+  "\\ufeffhi",
+  "\ufeffraw",
 ];
 const TIMES = [
   '"2026-01-01T00:00:00Z"',
@@ -260,6 +262,8 @@ Deno.test("the scanner's path counts actions up to the limit as JSON.parse does"
       pairs(MAX_BULK_DOCUMENTS + 1),
       [...pairs(MAX_BULK_DOCUMENTS), '{"bogus":{}}'],
       [...pairs(MAX_BULK_DOCUMENTS), '{"index":{}}', '{"message":"m"}'],
+      [...pairs(MAX_BULK_DOCUMENTS), '{"create":{}}'],
+      [...pairs(MAX_BULK_DOCUMENTS + 1), "garbage"],
     ]
   ) {
     const bytes = new TextEncoder().encode(lines.join("\n"));
@@ -267,4 +271,46 @@ Deno.test("the scanner's path counts actions up to the limit as JSON.parse does"
     assert.ok(!("answer" in fast) || fast.answer !== undefined);
     assert.deepEqual(fast, outcome(() => parseBulk(bytes, header)));
   }
+});
+
+Deno.test("the scanner's path keeps a leading U+FEFF of a value", () => {
+  for (
+    const text of [
+      '{"create":{}}\n{"message":"\\ufeffhi"}\n',
+      '{"create":{}}\n{"app":"\\ufeffweb","message":"hi"}\n',
+      '{"create":{}}\n{"message":"\\ufeffhi","pid":7}\n',
+      '{"create":{}}\n{"message":"\ufeffhi"}\n',
+    ]
+  ) {
+    const bytes = new TextEncoder().encode(text);
+    const fast = scanBulk(bytes, header);
+    assert.notEqual(fast, undefined);
+    assert.deepEqual(fast, parseBulk(bytes, header), text);
+  }
+});
+
+Deno.test("the scanner's path keeps streams apart when its slots start afresh within a body", () => {
+  // Label sets big enough to fill the slot table's keys, then a second chunk.
+  const text = Array.from(
+    { length: 17 },
+    (_, i) => `{"create":{}}\n{"app":"${i}${"a".repeat(2000)}","message":"m${i}"}\n`,
+  ).join("") + `{"create":{}}\n{"app":"b","message":"${"x".repeat(1_020_000)}"}\n`;
+  const bytes = new TextEncoder().encode(text);
+  // A mapping of its own, so its scanner's slots start empty whatever ran before.
+  const own = { ...header, streamFields: ["app"] };
+  const fast = scanBulk(bytes, own);
+  assert.notEqual(fast, undefined);
+  assert.deepEqual(fast, parseBulk(bytes, own));
+});
+
+Deno.test("the scanner's path refuses invalid UTF-8 in a later chunk before a bad action", () => {
+  const text = new TextEncoder().encode(
+    `nope\n{"create":{}}\n{"message":"${"x".repeat(1_100_000)}"}\n{"create":{}}\n{"m":"`,
+  );
+  const bytes = new Uint8Array([...text, 0xff, ...new TextEncoder().encode('"}\n')]);
+  assert.deepEqual(
+    outcome(() => scanBulk(bytes, header)),
+    outcome(() => parseBulk(bytes, header)),
+  );
+  assert.match(JSON.stringify(outcome(() => decodeEsBulk(bytes, header))), /not valid/);
 });

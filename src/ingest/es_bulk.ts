@@ -30,7 +30,7 @@ import { addServiceName, UNKNOWN_SERVICE } from "./service_name.ts";
 import { addDetectedLevels } from "./detected_level.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
 import { decodeUtf8 } from "../utf8.ts";
-import { BodyScan, Stop } from "./bulk_scan.ts";
+import { BodyScan, IN_CAP, Stop } from "./bulk_scan.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -208,8 +208,9 @@ class DocumentMapper {
   /** A scanned document's stream field values, reused from document to document. */
   readonly #values: unknown[];
   #lastStream: StreamColumns | undefined;
-  /** The stream of each of the scanner's slots in this body. */
+  /** The stream of each of the scanner's slots in this body, and the slots' generation. */
   readonly #slots: (StreamColumns | undefined)[] = [];
+  #slotsGeneration = -1;
 
   constructor(header: EsBulkHeader) {
     this.#mapping = header;
@@ -293,6 +294,10 @@ class DocumentMapper {
       return values;
     };
     if (slot < 0) return this.#streamOf(valuesOf(), item);
+    if (scan.generation !== this.#slotsGeneration) {
+      this.#slots.length = 0; // the slots started afresh within the body
+      this.#slotsGeneration = scan.generation;
+    }
     let stream = this.#slots[slot];
     if (stream !== undefined) return stream;
     let key = scan.slotKeys[slot] as string | DocumentError | undefined;
@@ -570,17 +575,15 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
   const answer = new BulkItems();
   /** The actions met so far, by the scanner's id. */
   const known: Action[] = [];
+  // Invalid UTF-8 anywhere refuses the whole body before any line is read: a
+  // body of one chunk is checked when the scanner finds a byte past ASCII in it.
+  if (body.length > IN_CAP) validUtf8(body);
   let from = 0;
   let line = 1;
-  let checked = false;
   while (from < body.length) {
-    const ascii = scan.load(body, from, line);
+    const ascii = scan.load(body, from, line, MAX_BULK_DOCUMENTS - answer.items.length);
     if (ascii === undefined) return undefined; // a line longer than a chunk
-    if (!ascii && !checked) {
-      // Invalid UTF-8 anywhere refuses the whole body, before any action is read.
-      validUtf8(body);
-      checked = true;
-    }
+    if (!ascii && body.length <= IN_CAP) validUtf8(body);
     let stop: Stop;
     while ((stop = scan.scan()) === Stop.AskAction) {
       const [start, end] = scan.askedLine();
@@ -593,16 +596,14 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
         }
         action = actionOf(text.trim(), scan.lineNo);
       }
-      const before = answer.items.length + scan.records;
-      if (before >= MAX_BULK_DOCUMENTS) throw tooManyActions();
       let id = known.indexOf(action);
       if (id < 0) id = known.push(action) - 1;
       const { name } = action;
       scan.setAction(id, name !== "delete", name === "index" || name === "create");
     }
     if (stop === Stop.Abort) return undefined;
+    if (stop === Stop.Limit) throw tooManyActions();
     if (stop === Stop.NoDocument) throw noDocument(known[scan.actionId].name);
-    if (answer.items.length + scan.records > MAX_BULK_DOCUMENTS) throw tooManyActions();
     for (let j = 0; j < scan.records; j++) {
       const action = known[scan.action(j)];
       if (!scan.stores(j)) answer.unsupported(action);
