@@ -314,3 +314,15 @@ Deno.test("the scanner's path refuses invalid UTF-8 in a later chunk before a ba
   );
   assert.match(JSON.stringify(outcome(() => decodeEsBulk(bytes, header))), /not valid/);
 });
+
+Deno.test("the scanner's path answers bodies whose every action line differs as JSON.parse does", () => {
+  const text = Array.from(
+    { length: 3000 },
+    (_, i) =>
+      `{"${i % 3 ? "create" : "index"}":{"_index":"logs","_id":"${i}"}}\n{"message":"m${i}"}`,
+  ).join("\n");
+  const bytes = new TextEncoder().encode(text);
+  const fast = scanBulk(bytes, header);
+  assert.notEqual(fast, undefined);
+  assert.deepEqual(fast, parseBulk(bytes, header));
+});

@@ -288,12 +288,7 @@ class DocumentMapper {
    */
   #scannedStream(scan: BodyScan, j: number, item: number): StreamColumns {
     const slot = scan.slot(j);
-    const values = this.#values;
-    const valuesOf = () => {
-      for (let i = 0; i < values.length; i++) values[i] = scan.value(j, scan.streamIds[i]);
-      return values;
-    };
-    if (slot < 0) return this.#streamOf(valuesOf(), item);
+    if (slot < 0) return this.#streamOf(this.#scannedValues(scan, j), item);
     if (scan.generation !== this.#slotsGeneration) {
       this.#slots.length = 0; // the slots started afresh within the body
       this.#slotsGeneration = scan.generation;
@@ -303,7 +298,7 @@ class DocumentMapper {
     let key = scan.slotKeys[slot] as string | DocumentError | undefined;
     if (key === undefined) {
       try {
-        key = this.#labelKey(valuesOf(), item);
+        key = this.#labelKey(this.#scannedValues(scan, j), item);
       } catch (error) {
         if (!(error instanceof DocumentError)) throw error;
         key = error;
@@ -312,6 +307,13 @@ class DocumentMapper {
     }
     if (key instanceof DocumentError) throw key;
     return this.#slots[slot] = stream = this.#columns(key);
+  }
+
+  /** Scanned document `j`'s stream field values, in a buffer reused from document to document. */
+  #scannedValues(scan: BodyScan, j: number): unknown[] {
+    const values = this.#values;
+    for (let i = 0; i < values.length; i++) values[i] = scan.value(j, scan.streamIds[i]);
+    return values;
   }
 
   #store(stream: StreamColumns, ts: bigint, line: string, metadata: string | undefined): void {
@@ -447,6 +449,14 @@ function isBlank(line: string): boolean {
   return line.trim() === "";
 }
 
+/** The action of line `n`, `undefined` when it is blank; throws a {@linkcode PushError} for a bad one. */
+function lineAction(line: string, n: number): Action | undefined {
+  // Shippers send action lines without blanks around them: no trim to look them up.
+  const action = actions.get(line);
+  if (action !== undefined || isBlank(line)) return action;
+  return actionOf(line.trim(), n);
+}
+
 /** The items of a bulk answer, in the order of the actions. */
 class BulkItems {
   readonly items: EsBulkItem[] = [];
@@ -528,12 +538,8 @@ export function parseBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
   const mapper = new DocumentMapper(header);
   const answer = new BulkItems();
   for (let i = 0; i < lines.length; i++) {
-    // Shippers send action lines without blanks around them: no trim to look them up.
-    let action = actions.get(lines[i]);
-    if (action === undefined) {
-      if (isBlank(lines[i])) continue;
-      action = actionOf(lines[i].trim(), i + 1);
-    }
+    const action = lineAction(lines[i], i + 1);
+    if (action === undefined) continue;
     const { name } = action;
     if (answer.items.length === MAX_BULK_DOCUMENTS) throw tooManyActions();
     let docLine: string | undefined;
@@ -573,8 +579,9 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
   if (!scan.usable) return undefined;
   const mapper = new DocumentMapper(header);
   const answer = new BulkItems();
-  /** The actions met so far, by the scanner's id. */
+  /** The actions met so far, by the scanner's id, and their ids. */
   const known: Action[] = [];
+  const ids = new Map<Action, number>();
   // Invalid UTF-8 anywhere refuses the whole body before any line is read: a
   // body of one chunk is checked when the scanner finds a byte past ASCII in it.
   if (body.length > IN_CAP) validUtf8(body);
@@ -587,17 +594,13 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
     let stop: Stop;
     while ((stop = scan.scan()) === Stop.AskAction) {
       const [start, end] = scan.askedLine();
-      const text = decodeUtf8(body.subarray(start, end));
-      let action = actions.get(text);
+      const action = lineAction(decodeUtf8(body.subarray(start, end)), scan.lineNo);
       if (action === undefined) {
-        if (isBlank(text)) {
-          scan.skipLine();
-          continue;
-        }
-        action = actionOf(text.trim(), scan.lineNo);
+        scan.skipLine();
+        continue;
       }
-      let id = known.indexOf(action);
-      if (id < 0) id = known.push(action) - 1;
+      let id = ids.get(action);
+      if (id === undefined) ids.set(action, id = known.push(action) - 1);
       const { name } = action;
       scan.setAction(id, name !== "delete", name === "index" || name === "create");
     }
