@@ -42,11 +42,15 @@ export interface EsBulkMapping {
   readonly timeField: string;
 }
 
-/** One item of the bulk answer, keyed by its action as Elasticsearch answers it. */
+/**
+ * One item of the bulk answer, keyed by its action as Elasticsearch answers
+ * it. A stored document's item is only its status, as VictoriaLogs answers:
+ * shippers read `status` and `error` alone, and the answer's size is part of
+ * every bulk request's cost.
+ */
 export type EsBulkItem = Record<string, {
-  _index: string;
+  _index?: string;
   status: number;
-  result?: string;
   error?: { type: string; reason: string };
 }>;
 
@@ -457,11 +461,15 @@ function lineAction(line: string, n: number): Action | undefined {
   return actionOf(line.trim(), n);
 }
 
+/** The item of a stored document, by its action: one object, so the answer writes runs of it at once. */
+const CREATED = {
+  index: { index: { status: 201 } },
+  create: { create: { status: 201 } },
+} as const satisfies Record<string, EsBulkItem>;
+
 /** The items of a bulk answer, in the order of the actions. */
 class BulkItems {
   readonly items: EsBulkItem[] = [];
-  /** The item of a stored document, one object per action and index. */
-  readonly #created = new Map<Action, EsBulkItem>();
 
   /**
    * Stores a document of `action` with `store`, and answers it: created, or
@@ -471,14 +479,7 @@ class BulkItems {
     const { name, index } = action;
     try {
       store(this.items.length);
-      let item = this.#created.get(action);
-      if (item === undefined) {
-        this.#created.set(
-          action,
-          item = { [name]: { _index: index, status: 201, result: "created" } },
-        );
-      }
-      this.items.push(item);
+      this.items.push(CREATED[name as "index" | "create"]);
     } catch (error) {
       if (!(error instanceof DocumentError)) throw error;
       this.items.push({

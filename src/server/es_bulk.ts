@@ -137,7 +137,7 @@ export const ES_CHECKS: Record<string, () => Response> = {
  * ```ts
  * import { bulkAnswer } from "./es_bulk.ts";
  * import assert from "node:assert/strict";
- * const created = { create: { _index: "logs", status: 201, result: "created" } };
+ * const created = { create: { status: 201 } };
  * const failed = { index: { _index: "", status: 400, error: { type: "t", reason: "r" } } };
  * assert.deepEqual(
  *   JSON.parse(bulkAnswer(3, [created, created, failed])),
