@@ -49,6 +49,8 @@ typedef long long i64;
 #define TRUE 3
 #define FALSE 4
 #define NUL 5
+/* A value the caller does not read, left out of OUT (see keep_read). */
+#define DROPPED 6
 
 /* Name flags: bit 0, the time field or a stream field; bit 1, a stream field; bits 8 on, the rank among message fields (1 = first). */
 #define EXCLUDED 1
@@ -156,12 +158,15 @@ static i32 last_slot;
 static u8 KEY_TMP[KEY_TMP_CAP];
 
 static u32 slot_generation, configured = 0xffffffff;
+/* Set by the caller once it has labelled a slot: the slot's documents then need no stream field values. */
+static u8 SLOT_LABELLED[SLOTS];
 
 static void reset_slots(void) {
   slot_generation++;
   slot_keys_len = n_slots = 0;
   last_slot = -1;
   for (u32 i = 0; i < SLOTS * 2; i++) slot_table[i] = -1;
+  for (u32 i = 0; i < SLOTS; i++) SLOT_LABELLED[i] = 0;
 }
 
 /*
@@ -758,6 +763,41 @@ static i32 stream_slot(const i32 *r) {
 }
 
 /*
+ * Keeps in OUT, from the document's start (o0, units0), only what the caller
+ * reads of it: the message, the metadata JSON (at m_o, m_units), the time
+ * when it was not read here, and the stream field values until the caller
+ * has labelled the document's slot. The values left out are marked DROPPED.
+ * The lines are sliced from the page strings and keep them in memory until
+ * they are flushed: the time, the labels and the raw values of metadata
+ * fields (written again in its JSON) would only make them larger.
+ */
+static void keep_read(i32 *r, i32 msg, u32 o0, u32 units0, u32 m_o, u32 m_units) {
+  u32 dst = o0, du = units0;
+  int labelled = r[7] >= 0 && SLOT_LABELLED[r[7]];
+  for (u32 i = 0; i < n_fields; i++) {
+    Field *f = &fields[i];
+    if (f->id < 0) continue;
+    i32 *v = r + HEAD_INTS + 3 * f->id;
+    if (v[0] != STRING && v[0] != INTEGER) continue;
+    if (f->id != msg && !(f->id == time_id && !r[6]) && (labelled || !(NAME_FLAGS[f->id] & STREAM))) {
+      v[0] = DROPPED;
+      continue;
+    }
+    __builtin_memmove(OUT + dst, OUT + f->at, f->len);
+    v[1] = (i32)du;
+    v[2] = (i32)(du + f->ub - f->ua);
+    dst += f->len;
+    du += f->ub - f->ua;
+  }
+  u32 m_len = r[3] > r[2] ? o - m_o : 0;
+  __builtin_memmove(OUT + dst, OUT + m_o, m_len);
+  r[2] = (i32)du;
+  r[3] = (i32)(du + (m_len ? units - m_units : 0));
+  o = dst + m_len;
+  units = (u32)r[3];
+}
+
+/*
  * Reads the document line starting at IN[start] into record r (its end in
  * doc_end unless declined): [0] status, [1] the
  * chosen message name (-1: none), [2..3] metadata JSON in UTF-16 units
@@ -802,7 +842,7 @@ static i32 read_doc(i32 *r, u32 start) {
     if (rank > 0 && f->kind != NUL && rank < msg_rank) msg = f->id, msg_rank = rank;
   }
   /* The other fields, as JSON.stringify writes {name: text(value)}; null ones are left out. */
-  u32 m_units = units, emitted = 0;
+  u32 m_o = o, m_units = units, emitted = 0;
   gen++;
   namebuf_len = 0;
   for (u32 i = 0; i < n_fields && !declined; i++) {
@@ -850,6 +890,7 @@ static i32 read_doc(i32 *r, u32 start) {
     }
   }
   r[7] = stream_slot(r);
+  keep_read(r, msg, o0, units0, m_o, m_units);
   return OK;
 }
 
@@ -880,6 +921,7 @@ static int last_chunk;
 __attribute__((export_name("line_no"))) u32 line_no_at(void) { return line_no; }
 __attribute__((export_name("action_id"))) i32 action_id(void) { return act_id; }
 __attribute__((export_name("slot_generation"))) u32 slot_generation_now(void) { return slot_generation; }
+__attribute__((export_name("slot_labelled_ptr"))) u8 *slot_labelled_ptr(void) { return SLOT_LABELLED; }
 __attribute__((export_name("records"))) u32 records(void) { return n_recs; }
 __attribute__((export_name("consumed"))) u32 consumed_bytes(void) { return consumed; }
 __attribute__((export_name("ask_start"))) u32 ask_start_at(void) { return ask_start; }

@@ -14,6 +14,7 @@
  */
 
 import * as wasm from "./bulk_scan.wasm";
+import type { ReceivedBody } from "./received_body.ts";
 
 /** Kinds of a value in a document's record (`bulk_scan.c`). */
 const enum Kind {
@@ -23,6 +24,8 @@ const enum Kind {
   True = 3,
   False = 4,
   Null = 5,
+  /** A value the caller does not read (`keep_read` in `bulk_scan.c`). */
+  Dropped = 6,
 }
 
 /** What {@linkcode BodyScan.scan} stopped for (`bulk_scan.c`). */
@@ -84,14 +87,16 @@ export interface ScanFields {
  * @example
  * ```ts
  * import { BodyScan, Stop } from "./bulk_scan.ts";
+ * import { ReceivedBody } from "./received_body.ts";
  * import assert from "node:assert/strict";
  * const scan = new BodyScan({ msgFields: ["message"], timeField: "@timestamp", streamFields: ["app"] });
- * const body = new TextEncoder().encode(
- *   '{"create":{}}\n{"app":"web","message":"hi","pid":7,"@timestamp":"2026-01-01T00:00:00.5Z"}\n',
- * );
+ * const body = new ReceivedBody([
+ *   new TextEncoder().encode('{"create":{}}\n{"app":"web","message":"hi",'),
+ *   new TextEncoder().encode('"pid":7,"@timestamp":"2026-01-01T00:00:00.5Z"}\n'),
+ * ]);
  * assert.equal(scan.load(body, 0, 1, 1000), true);
  * assert.equal(scan.scan(), Stop.AskAction);
- * assert.deepEqual(scan.askedLine(), [0, 13]);
+ * assert.equal(new TextDecoder().decode(scan.askedLine()), '{"create":{}}');
  * scan.setAction(0, true, true);
  * assert.equal(scan.scan(), Stop.Done);
  * assert.equal(scan.records, 1);
@@ -113,10 +118,12 @@ export class BodyScan {
   readonly #flags: number[];
   /** Tells this mapping from others in the module, whose state every scan shares. */
   readonly #id = nextId++;
-  /** What the caller keeps for each stream slot, in {@linkcode BodyScan.slotKeys}. */
+  /** What the caller keeps for each stream slot ({@linkcode BodyScan.labelSlot}). */
   #generation = -1;
   #slotKeys: unknown[] = [];
+  /** Where the loaded chunk starts in the body, and its length. */
   #from = 0;
+  #length = 0;
   /** The byte offset in OUT of each page, the end of the last, and their text as decoded so far. */
   #pageAt = new Uint32Array(0);
   #pageEnd = 0;
@@ -160,17 +167,19 @@ export class BodyScan {
    * ({@linkcode Stop.Limit}). Returns whether every byte of the chunk is
    * ASCII, or `undefined` when not even one line fits.
    */
-  load(body: Uint8Array, from: number, line: number, actions: number): boolean | undefined {
-    let to = body.length;
+  load(body: ReceivedBody, from: number, line: number, actions: number): boolean | undefined {
+    let to = body.size;
     if (to - from > IN_CAP) {
-      to = body.lastIndexOf(0x0a, from + IN_CAP - 1) + 1;
+      to = body.bytes().lastIndexOf(0x0a, from + IN_CAP - 1) + 1;
       if (to <= from) return undefined;
     }
     this.#configure();
-    new Uint8Array(buffer(), wasm.in_ptr(), IN_CAP).set(body.subarray(from, to));
+    // Straight from the chunks the body arrived in: a body that fits is never joined.
+    body.copy(new Uint8Array(buffer(), wasm.in_ptr(), IN_CAP), from, to);
     this.#from = from;
+    this.#length = to - from;
     this.#texts = [];
-    const ascii = wasm.load(to - from, to === body.length ? 1 : 0, line, actions) === 1;
+    const ascii = wasm.load(to - from, to === body.size ? 1 : 0, line, actions) === 1;
     const generation = wasm.slot_generation();
     if (generation !== this.#generation) {
       this.#generation = generation;
@@ -220,9 +229,22 @@ export class BodyScan {
     );
   }
 
-  /** The body's bytes of the line {@linkcode Stop.AskAction} asks about. */
-  askedLine(): [number, number] {
-    return [this.#from + wasm.ask_start(), this.#from + wasm.ask_end()];
+  /**
+   * The loaded chunk's bytes `[start, end)`, offsets within the chunk: a view
+   * of the scanner's memory, valid until the next load.
+   */
+  #chunkBytes(start: number, end: number): Uint8Array {
+    return new Uint8Array(buffer(), wasm.in_ptr() + start, end - start);
+  }
+
+  /** The loaded chunk's bytes (valid until the next load). */
+  chunk(): Uint8Array {
+    return this.#chunkBytes(0, this.#length);
+  }
+
+  /** The bytes of the line {@linkcode Stop.AskAction} asks about (valid until the next load). */
+  askedLine(): Uint8Array {
+    return this.#chunkBytes(wasm.ask_start(), wasm.ask_end());
   }
 
   /** The number of the line being read (the asked one, or the first after the records). */
@@ -268,10 +290,10 @@ export class BodyScan {
     return this.#rec[j * REC_INTS + 11] !== NOT_STORED;
   }
 
-  /** The body's bytes of record `j`'s document line. */
-  document(j: number): [number, number] {
+  /** The bytes of record `j`'s document line (valid until the next load). */
+  document(j: number): Uint8Array {
     const at = j * REC_INTS;
-    return [this.#from + this.#rec[at + 9], this.#from + this.#rec[at + 10]];
+    return this.#chunkBytes(this.#rec[at + 9], this.#rec[at + 10]);
   }
 
   /** Whether document `j` was declined: map it with `JSON.parse`. */
@@ -298,11 +320,21 @@ export class BodyScan {
   }
 
   /**
-   * What the caller keeps for each slot (by slot number): it lasts as long
-   * as the slots do, and is emptied when they start afresh.
+   * What the caller keeps for slot `slot` ({@linkcode BodyScan.labelSlot}):
+   * it lasts as long as the slots do.
    */
-  get slotKeys(): unknown[] {
-    return this.#slotKeys;
+  slotKey(slot: number): unknown {
+    return this.#slotKeys[slot];
+  }
+
+  /**
+   * Keeps `key` for slot `slot`. The documents of the slot scanned from
+   * then on keep no stream field values ({@linkcode BodyScan.value} throws
+   * for them): the caller has what it made of them.
+   */
+  labelSlot(slot: number, key: unknown): void {
+    this.#slotKeys[slot] = key;
+    new Uint8Array(buffer(), wasm.slot_labelled_ptr(), slot + 1)[slot] = 1;
   }
 
   /**
@@ -320,6 +352,8 @@ export class BodyScan {
         return true;
       case Kind.False:
         return false;
+      case Kind.Dropped:
+        throw new Error(`bulk scanner: the value of name ${id} in document ${j} was not kept`);
       default:
         return undefined;
     }

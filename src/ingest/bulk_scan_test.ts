@@ -6,6 +6,7 @@ import {
   parseBulk,
   scanBulk,
 } from "./es_bulk.ts";
+import { ReceivedBody } from "./received_body.ts";
 
 // The scanner's path (`scanBulk`, the WASM reader) must answer every body as
 // the JSON.parse path (`parseBulk`) does: the same payload and items, or the
@@ -36,6 +37,25 @@ function random(seed: number) {
   };
 }
 type Random = ReturnType<typeof random>;
+
+const cuts = random(0xc075);
+
+/**
+ * `bytes` as a body arrives: in chunks cut at random places (anywhere, in a
+ * line or a character), which the scanner reads in place.
+ */
+function chunked(bytes: Uint8Array): ReceivedBody {
+  const parts: Uint8Array[] = [];
+  const count = 1 + cuts.int(12);
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const end = i === count - 1
+      ? bytes.length
+      : Math.min(bytes.length, at + 1 + cuts.int(bytes.length / count * 2));
+    parts.push(bytes.slice(at, end));
+    at = end;
+  }
+  return new ReceivedBody(parts);
+}
 
 const STRINGS = [
   "",
@@ -215,7 +235,7 @@ Deno.test("the scanner's path answers random bodies as JSON.parse does", () => {
   for (let n = 0; n < bodies; n++) {
     const bytes = body(r);
     const expected = outcome(() => parseBulk(bytes, header));
-    const fast = outcome(() => scanBulk(bytes, header));
+    const fast = outcome(() => scanBulk(chunked(bytes), header));
     if ("answer" in fast && fast.answer === undefined) continue; // left to JSON.parse
     scanned++;
     if ("answer" in expected) {
@@ -223,7 +243,7 @@ Deno.test("the scanner's path answers random bodies as JSON.parse does", () => {
         .filter((item) => Object.values(item)[0].status === 201).length;
     }
     assert.deepEqual(fast, expected, `body ${n}: ${new TextDecoder().decode(bytes)}`);
-    assert.deepEqual(outcome(() => decodeEsBulk(bytes, header)), expected);
+    assert.deepEqual(outcome(() => decodeEsBulk(chunked(bytes), header)), expected);
   }
   // Most bodies go the scanner's way, and most of their documents are stored.
   assert.ok(scanned > bodies * 0.8, `scanned ${scanned} of ${bodies}`);
@@ -240,7 +260,7 @@ Deno.test("the scanner's path reads bodies of several chunks as JSON.parse does"
   }
   const bytes = new TextEncoder().encode(lines.join("\n"));
   assert.ok(bytes.length > 1024 * 1024);
-  const fast = scanBulk(bytes, header);
+  const fast = scanBulk(chunked(bytes), header);
   assert.notEqual(fast, undefined);
   assert.deepEqual(fast, parseBulk(bytes, header));
 });
@@ -248,7 +268,7 @@ Deno.test("the scanner's path reads bodies of several chunks as JSON.parse does"
 Deno.test("the scanner leaves a line longer than its input to JSON.parse", () => {
   const long = `{"message":"${"m".repeat(1024 * 1024 + 10)}"}`;
   const bytes = new TextEncoder().encode(`{"create":{}}\n${long}\n`);
-  assert.equal(scanBulk(bytes, header), undefined);
+  assert.equal(scanBulk(chunked(bytes), header), undefined);
   const { items, payload } = decodeEsBulk(bytes, header);
   assert.equal(items[0].create.status, 201);
   assert.equal(payload!.streams[0].lines[0].length, 1024 * 1024 + 10);
@@ -267,7 +287,7 @@ Deno.test("the scanner's path counts actions up to the limit as JSON.parse does"
     ]
   ) {
     const bytes = new TextEncoder().encode(lines.join("\n"));
-    const fast = outcome(() => scanBulk(bytes, header));
+    const fast = outcome(() => scanBulk(chunked(bytes), header));
     assert.ok(!("answer" in fast) || fast.answer !== undefined);
     assert.deepEqual(fast, outcome(() => parseBulk(bytes, header)));
   }
@@ -283,7 +303,7 @@ Deno.test("the scanner's path keeps a leading U+FEFF of a value", () => {
     ]
   ) {
     const bytes = new TextEncoder().encode(text);
-    const fast = scanBulk(bytes, header);
+    const fast = scanBulk(chunked(bytes), header);
     assert.notEqual(fast, undefined);
     assert.deepEqual(fast, parseBulk(bytes, header), text);
   }
@@ -298,7 +318,7 @@ Deno.test("the scanner's path keeps streams apart when its slots start afresh wi
   const bytes = new TextEncoder().encode(text);
   // A mapping of its own, so its scanner's slots start empty whatever ran before.
   const own = { ...header, streamFields: ["app"] };
-  const fast = scanBulk(bytes, own);
+  const fast = scanBulk(chunked(bytes), own);
   assert.notEqual(fast, undefined);
   assert.deepEqual(fast, parseBulk(bytes, own));
 });
@@ -309,7 +329,7 @@ Deno.test("the scanner's path refuses invalid UTF-8 in a later chunk before a ba
   );
   const bytes = new Uint8Array([...text, 0xff, ...new TextEncoder().encode('"}\n')]);
   assert.deepEqual(
-    outcome(() => scanBulk(bytes, header)),
+    outcome(() => scanBulk(chunked(bytes), header)),
     outcome(() => parseBulk(bytes, header)),
   );
   assert.match(JSON.stringify(outcome(() => decodeEsBulk(bytes, header))), /not valid/);
@@ -322,7 +342,7 @@ Deno.test("the scanner's path answers bodies whose every action line differs as 
       `{"${i % 3 ? "create" : "index"}":{"_index":"logs","_id":"${i}"}}\n{"message":"m${i}"}`,
   ).join("\n");
   const bytes = new TextEncoder().encode(text);
-  const fast = scanBulk(bytes, header);
+  const fast = scanBulk(chunked(bytes), header);
   assert.notEqual(fast, undefined);
   assert.deepEqual(fast, parseBulk(bytes, header));
 });

@@ -14,6 +14,7 @@ import { addServiceName } from "./service_name.ts";
 import { decodeEsBulk, unframeEsBulk } from "./es_bulk.ts";
 import { decodeOtlp, unframeOtlp } from "./otlp_record.ts";
 import { snappyLength, uncompressSnappy } from "./snappy.ts";
+import type { ReceivedBody } from "./received_body.ts";
 import { decodeUtf8 } from "../utf8.ts";
 
 /**
@@ -137,15 +138,17 @@ export function lokiFormatOf(contentType: string | null): PushFormat | undefined
  * @example
  * ```ts
  * import { decodedSize, PushFormat } from "./decode.ts";
+ * import { ReceivedBody } from "./received_body.ts";
  * import assert from "node:assert/strict";
- * assert.equal(decodedSize(PushFormat.LokiProtobuf, new Uint8Array([0xac, 0x02])), 300);
- * assert.equal(decodedSize(PushFormat.Json, new Uint8Array(7)), 7);
+ * const body = (...parts: number[][]) => new ReceivedBody(parts.map((p) => new Uint8Array(p)));
+ * assert.equal(decodedSize(PushFormat.LokiProtobuf, body([0xac], [0x02])), 300);
+ * assert.equal(decodedSize(PushFormat.Json, body([1, 2, 3], [4, 5, 6, 7])), 7);
  * ```
  */
-export function decodedSize(format: PushFormat, body: Uint8Array): number {
-  if (format !== PushFormat.LokiProtobuf) return body.length;
+export function decodedSize(format: PushFormat, body: ReceivedBody): number {
+  if (format !== PushFormat.LokiProtobuf) return body.size;
   try {
-    return snappyLength(body);
+    return snappyLength(body.bytes());
   } catch (error) {
     throw new PushError(`cannot decode snappy protobuf body: ${(error as Error).message}`);
   }

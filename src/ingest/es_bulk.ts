@@ -31,6 +31,7 @@ import { addDetectedLevels } from "./detected_level.ts";
 import { frameRecord, unframeRecord } from "./framed_record.ts";
 import { decodeUtf8 } from "../utf8.ts";
 import { BodyScan, IN_CAP, Stop } from "./bulk_scan.ts";
+import { ReceivedBody } from "./received_body.ts";
 
 /** Which document fields become what. */
 export interface EsBulkMapping {
@@ -71,7 +72,8 @@ export interface EsBulkHeader extends EsBulkMapping {
 
 /**
  * The WAL record of a bulk body, as its parts: a header line with the
- * mapping and the arrival time, then the body as it arrived.
+ * mapping and the arrival time, then the body as it arrived (one buffer, or
+ * its chunks).
  *
  * @example
  * ```ts
@@ -82,7 +84,10 @@ export interface EsBulkHeader extends EsBulkMapping {
  * assert.deepEqual(unframeEsBulk(new Uint8Array([...line, ...body])), { header, body });
  * ```
  */
-export function frameEsBulk(body: Uint8Array, header: EsBulkHeader): Uint8Array[] {
+export function frameEsBulk(
+  body: Uint8Array | readonly Uint8Array[],
+  header: EsBulkHeader,
+): Uint8Array[] {
   const { streamFields, msgFields, timeField, receivedNs } = header;
   return frameRecord(
     { streamFields, msgFields, timeField, receivedNs: String(receivedNs) },
@@ -299,7 +304,7 @@ class DocumentMapper {
     }
     let stream = this.#slots[slot];
     if (stream !== undefined) return stream;
-    let key = scan.slotKeys[slot] as string | DocumentError | undefined;
+    let key = scan.slotKey(slot) as string | DocumentError | undefined;
     if (key === undefined) {
       try {
         key = this.#labelKey(this.#scannedValues(scan, j), item);
@@ -307,7 +312,7 @@ class DocumentMapper {
         if (!(error instanceof DocumentError)) throw error;
         key = error;
       }
-      scan.slotKeys[slot] = key;
+      scan.labelSlot(slot, key);
     }
     if (key instanceof DocumentError) throw key;
     return this.#slots[slot] = stream = this.#columns(key);
@@ -575,7 +580,7 @@ function scannerOf(mapping: EsBulkMapping): BodyScan {
  * Decodes a bulk body with the scanner, as {@linkcode parseBulk} does;
  * `undefined` when the scanner leaves the body to it.
  */
-export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undefined {
+export function scanBulk(body: ReceivedBody, header: EsBulkHeader): EsBulk | undefined {
   const scan = scannerOf(header);
   if (!scan.usable) return undefined;
   const mapper = new DocumentMapper(header);
@@ -585,17 +590,16 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
   const ids = new Map<Action, number>();
   // Invalid UTF-8 anywhere refuses the whole body before any line is read: a
   // body of one chunk is checked when the scanner finds a byte past ASCII in it.
-  if (body.length > IN_CAP) validUtf8(body);
+  if (body.size > IN_CAP) validUtf8(body.bytes());
   let from = 0;
   let line = 1;
-  while (from < body.length) {
+  while (from < body.size) {
     const ascii = scan.load(body, from, line, MAX_BULK_DOCUMENTS - answer.items.length);
     if (ascii === undefined) return undefined; // a line longer than a chunk
-    if (!ascii && body.length <= IN_CAP) validUtf8(body);
+    if (!ascii && body.size <= IN_CAP) validUtf8(scan.chunk());
     let stop: Stop;
     while ((stop = scan.scan()) === Stop.AskAction) {
-      const [start, end] = scan.askedLine();
-      const action = lineAction(decodeUtf8(body.subarray(start, end)), scan.lineNo);
+      const action = lineAction(decodeUtf8(scan.askedLine()), scan.lineNo);
       if (action === undefined) {
         scan.skipLine();
         continue;
@@ -612,8 +616,8 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
       const action = known[scan.action(j)];
       if (!scan.stores(j)) answer.unsupported(action);
       else if (scan.declined(j)) {
-        const [start, end] = scan.document(j);
-        answer.store(action, (item) => mapper.add(decodeUtf8(body.subarray(start, end)), item));
+        const text = decodeUtf8(scan.document(j));
+        answer.store(action, (item) => mapper.add(text, item));
       } else answer.store(action, (item) => mapper.addScanned(scan, j, item));
     }
     if (scan.next === from && scan.records === 0) return undefined; // no progress: a pair larger than a chunk
@@ -653,6 +657,7 @@ export function scanBulk(body: Uint8Array, header: EsBulkHeader): EsBulk | undef
  * assert.deepEqual(payload!.streams[0].metadata, ['{"pid":"7","detected_level":"unknown"}']);
  * ```
  */
-export function decodeEsBulk(body: Uint8Array, header: EsBulkHeader): EsBulk {
-  return scanBulk(body, header) ?? parseBulk(body, header);
+export function decodeEsBulk(body: Uint8Array | ReceivedBody, header: EsBulkHeader): EsBulk {
+  const received = body instanceof ReceivedBody ? body : new ReceivedBody([body]);
+  return scanBulk(received, header) ?? parseBulk(received.bytes(), header);
 }

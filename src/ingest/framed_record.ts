@@ -3,7 +3,7 @@
  * (OTLP, Elasticsearch bulk): one JSON header line with what the mapping
  * depends on (the flags in force, the arrival time), then the body as it
  * arrived, so that a replay maps it exactly as the push did whatever the
- * flags say by then. The record is kept as its two parts, never joined
+ * flags say by then. The record is kept as its parts, never joined
  * (`wal.ts` writes them one after the other).
  *
  * @module
@@ -14,19 +14,24 @@ import { decodeUtf8 } from "../utf8.ts";
 const encoder = new TextEncoder();
 
 /**
- * `body` behind the JSON line of `header`: the record's parts.
+ * `body` (one buffer, or the chunks it arrived in) behind the JSON line of
+ * `header`: the record's parts.
  *
  * @example
  * ```ts
  * import { frameRecord, unframeRecord } from "./framed_record.ts";
  * import assert from "node:assert/strict";
- * const [line, body] = frameRecord({ now: "7" }, new Uint8Array([1, 2]));
- * const record = new Uint8Array([...line, ...body]);
+ * const parts = frameRecord({ now: "7" }, [new Uint8Array([1]), new Uint8Array([2])]);
+ * const record = new Uint8Array(parts.flatMap((part) => [...part]));
  * assert.deepEqual(unframeRecord(record, "test"), { header: { now: "7" }, body: new Uint8Array([1, 2]) });
  * ```
  */
-export function frameRecord(header: object, body: Uint8Array): [Uint8Array, Uint8Array] {
-  return [encoder.encode(`${JSON.stringify(header)}\n`), body];
+export function frameRecord(
+  header: object,
+  body: Uint8Array | readonly Uint8Array[],
+): Uint8Array[] {
+  const line = encoder.encode(`${JSON.stringify(header)}\n`);
+  return body instanceof Uint8Array ? [line, body] : [line, ...body];
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import protobuf from "protobufjs";
 import snappy from "snappyjs";
 import { decodedSize, decodePush, PushFormat } from "./decode.ts";
+import { ReceivedBody } from "./received_body.ts";
 import { decodeLokiPush } from "./loki_protobuf.ts";
 import { PushError } from "./payload.ts";
 
@@ -76,7 +77,10 @@ Deno.test("Loki protobuf: metadata columns line up when only later entries carry
 
 Deno.test("a snappy Loki push validates as a payload, with service_name and detected_level derived", () => {
   const body = snappy.compress(encode(request));
-  assert.equal(decodedSize(PushFormat.LokiProtobuf, body), encode(request).length);
+  assert.equal(
+    decodedSize(PushFormat.LokiProtobuf, new ReceivedBody([body])),
+    encode(request).length,
+  );
   const p = decodePush(PushFormat.LokiProtobuf, body);
   assert.equal(p.lines, 3);
   assert.equal(
@@ -190,7 +194,7 @@ Deno.test("bad Loki pushes are refused naming the stream and entry", () => {
     0,
   );
   assert.throws(
-    () => decodedSize(PushFormat.LokiProtobuf, new Uint8Array([0x80])),
+    () => decodedSize(PushFormat.LokiProtobuf, new ReceivedBody([new Uint8Array([0x80])])),
     /^PushError: cannot decode snappy protobuf body: snappy: truncated length header$/,
   );
 });

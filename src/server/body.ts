@@ -8,6 +8,7 @@
 
 import { gunzipSync } from "node:zlib";
 import { ClientAbortError, HttpError } from "./errors.ts";
+import { ReceivedBody } from "../ingest/received_body.ts";
 
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body exceeds the limit of ${limit} bytes (--max-body-size)`);
@@ -86,14 +87,25 @@ export interface BodyLimits {
 }
 
 /**
- * Reads the body of `req` within `limits`; gzip is undone, any other content
- * encoding is refused (415), and so is a transfer coding other than chunked
- * (400: it would be taken as the body's own bytes).
+ * Reads the body of `req` within `limits`, as {@linkcode receiveBody} does, in one buffer.
  *
  * @throws {HttpError} 400, 408, 413, 415 or 503 (budget exhausted).
  * @throws {ClientAbortError} when the client goes away mid-body.
  */
 export async function readBody(req: Request, limits: BodyLimits): Promise<Uint8Array> {
+  return (await receiveBody(req, limits)).bytes();
+}
+
+/**
+ * Reads the body of `req` within `limits`, as the chunks it arrived in; gzip
+ * is undone, any other content encoding is refused (415), and so is a
+ * transfer coding other than chunked (400: it would be taken as the body's
+ * own bytes).
+ *
+ * @throws {HttpError} 400, 408, 413, 415 or 503 (budget exhausted).
+ * @throws {ClientAbortError} when the client goes away mid-body.
+ */
+export async function receiveBody(req: Request, limits: BodyLimits): Promise<ReceivedBody> {
   const { maxBytes, timeoutMs = 0, budget } = limits;
   const transfer = req.headers.get("transfer-encoding");
   if (transfer !== null) {
@@ -151,14 +163,7 @@ export async function readBody(req: Request, limits: BodyLimits): Promise<Uint8A
       );
     }
   }
-  const body = chunks.length === 1 ? chunks[0] : new Uint8Array(size);
-  if (chunks.length !== 1) {
-    let at = 0;
-    for (const c of chunks) {
-      body.set(c, at);
-      at += c.length;
-    }
-  }
+  const body = new ReceivedBody(chunks);
   const encoding = (req.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding === "identity" || encoding === "") return body;
   if (encoding !== "gzip" && encoding !== "x-gzip") {
@@ -166,11 +171,11 @@ export async function readBody(req: Request, limits: BodyLimits): Promise<Uint8A
   }
   let plain: Uint8Array;
   try {
-    plain = gunzipSync(body, { maxOutputLength: maxBytes });
+    plain = gunzipSync(body.bytes(), { maxOutputLength: maxBytes });
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(maxBytes);
     throw new HttpError(400, `cannot decode gzip body: ${(error as Error).message}`);
   }
   budget?.add(plain.length);
-  return plain;
+  return new ReceivedBody([plain]);
 }

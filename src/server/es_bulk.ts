@@ -186,7 +186,7 @@ export async function handleEsBulk(
     const header = { ...mapping, receivedNs: BigInt(Date.now()) * 1_000_000n };
     const decoded = decodeEsBulk(body, header);
     items = decoded.items;
-    return { payload: decoded.payload, record: frameEsBulk(body, header) };
+    return { payload: decoded.payload, record: frameEsBulk(body.parts, header) };
   });
   return esText(bulkAnswer(Date.now() - started, items));
 }

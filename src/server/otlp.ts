@@ -82,7 +82,8 @@ export async function handleOtlpLogs(
   const json = format === PushFormat.OtlpJson;
   let rejected = 0;
   let reason = "";
-  await receivePush(req, ingester, limits, format, (body) => {
+  await receivePush(req, ingester, limits, format, (received) => {
+    const body = received.bytes();
     const header = { streamAttributes, now: BigInt(Date.now()) * 1_000_000n };
     const mapped = decodeOtlp(json, body, header);
     rejected = mapped.rejected;

@@ -19,8 +19,9 @@ import {
 import type { IngestSink, PushOutcome } from "../ingest/ingester.ts";
 import type { PushPayload } from "../ingest/payload.ts";
 import type { RecordBody } from "../ingest/wal.ts";
+import type { ReceivedBody } from "../ingest/received_body.ts";
 import { checkPushLimits, type PayloadLimits } from "../ingest/push_limits.ts";
-import { type BodyBudget, readBody } from "./body.ts";
+import { type BodyBudget, receiveBody } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 /** How push bodies are bounded. */
@@ -59,7 +60,8 @@ export async function handlePush(
  * Reads a push body of `format` within `limits` (its decoded size too),
  * waits for admission, then decodes, validates and hands it to `ingester`,
  * which logs the body as it arrived. A `decode` of its own turns the body
- * into the payload and the record the WAL keeps (none to store: `undefined`).
+ * (its chunks, joined only if it asks) into the payload and the record the
+ * WAL keeps (none to store: `undefined`).
  *
  * @throws {HttpError} 400, 408, 413, 415 or 503 from reading or admission.
  * @throws {PushError} when the body does not decode or is invalid: nothing is stored.
@@ -69,14 +71,14 @@ export async function receivePush(
   ingester: IngestSink,
   limits: PushLimits,
   format: PushFormat,
-  decode: (body: Uint8Array) => { payload?: PushPayload; record: RecordBody } = (body) => ({
-    payload: decodePush(format, body),
-    record: body,
-  }),
+  decode: (body: ReceivedBody) => { payload?: PushPayload; record: RecordBody } = (body) => {
+    const bytes = body.bytes();
+    return { payload: decodePush(format, bytes), record: bytes };
+  },
 ): Promise<PushOutcome | undefined> {
   const share = limits.budget.open();
   try {
-    const body = await readBody(req, {
+    const body = await receiveBody(req, {
       maxBytes: limits.maxBodyBytes,
       timeoutMs: limits.readTimeoutMs,
       budget: share,
