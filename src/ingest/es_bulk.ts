@@ -248,6 +248,9 @@ class DocumentMapper {
       last[i] = v;
     }
     if (same) return this.#lastStream!;
+    // `last` holds this document's values now: none of it is the last stream's, and labels that
+    // throw leave it without one, so the next document with them throws too.
+    this.#lastStream = undefined;
     let key = "";
     for (const v of last) key += v === undefined ? "-" : `${v.length}:${v}`;
     let stream = this.#byValues.get(key);

@@ -4,6 +4,7 @@ import {
   type EsBulkMapping,
   frameEsBulk,
   MAX_BULK_DOCUMENTS,
+  parseBulk,
   unframeEsBulk,
 } from "./es_bulk.ts";
 import { PushError } from "./payload.ts";
@@ -154,4 +155,24 @@ Deno.test("es bulk: each document joins the stream of its own labels, whatever c
     '{"app":"z","env":"y","service_name":"z"}': ["m3", "m6"],
     '{"app":"z","service_name":"z"}': ["m4"],
   });
+});
+
+Deno.test("es bulk: a document whose bad labels repeat the last one's is refused too, not stored in the stream before", () => {
+  const long = "x".repeat(2049);
+  const lines = [
+    { create: {} },
+    { app: "a", message: "1" },
+    { create: {} },
+    { app: long, message: "2" },
+    { create: {} },
+    { app: long, message: "3" },
+  ];
+  const header = { ...MAPPING, receivedNs: 42n };
+  const body = new TextEncoder().encode(lines.map((l) => JSON.stringify(l)).join("\n"));
+  // Both paths: the JSON.parse reference and the scanner (through its slots).
+  for (const { payload, items } of [parseBulk(body, header), decode(lines)]) {
+    assert.deepEqual(items.map((item) => item.create.status), [201, 400, 400]);
+    assert.match(items[2].create.error!.reason, /label app is 2049 characters long/);
+    assert.deepEqual(payload!.streams.map((s) => s.lines), [["1"]]);
+  }
 });
