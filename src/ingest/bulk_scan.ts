@@ -118,8 +118,9 @@ export class BodyScan {
   readonly #flags: number[];
   /** Tells this mapping from others in the module, whose state every scan shares. */
   readonly #id = nextId++;
-  /** What the caller keeps for each stream slot ({@linkcode BodyScan.labelSlot}). */
+  /** The slots' generation this mapping last loaded in. */
   #generation = -1;
+  /** What the caller keeps for each stream slot ({@linkcode BodyScan.labelSlot}). */
   #slotKeys: unknown[] = [];
   /** Where the loaded chunk starts in the body, and its length. */
   #from = 0;
@@ -334,7 +335,10 @@ export class BodyScan {
    */
   labelSlot(slot: number, key: unknown): void {
     this.#slotKeys[slot] = key;
-    new Uint8Array(buffer(), wasm.slot_labelled_ptr(), slot + 1)[slot] = 1;
+    // The module's slots are this mapping's only while their generation is the one it loaded in.
+    if (wasm.slot_generation() === this.#generation) {
+      new Uint8Array(buffer(), wasm.slot_labelled_ptr(), slot + 1)[slot] = 1;
+    }
   }
 
   /**
