@@ -148,7 +148,7 @@ export function lokiFormatOf(contentType: string | null): PushFormat | undefined
 export function decodedSize(format: PushFormat, body: ReceivedBody): number {
   if (format !== PushFormat.LokiProtobuf) return body.size;
   try {
-    return snappyLength(body.bytes());
+    return snappyLength(body.transient());
   } catch (error) {
     throw new PushError(`cannot decode snappy protobuf body: ${(error as Error).message}`);
   }

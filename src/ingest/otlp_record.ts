@@ -24,7 +24,8 @@ export interface OtlpHeader {
 }
 
 /**
- * `body` behind its header line: the record the WAL keeps, as its parts.
+ * `body` (one buffer or its chunks) behind its header line: the record the WAL
+ * keeps, as its parts.
  *
  * @example
  * ```ts
@@ -36,7 +37,10 @@ export interface OtlpHeader {
  * assert.deepEqual(unframed.body, new Uint8Array([1, 2]));
  * ```
  */
-export function frameOtlp(body: Uint8Array, header: OtlpHeader): Uint8Array[] {
+export function frameOtlp(
+  body: Uint8Array | readonly Uint8Array[],
+  header: OtlpHeader,
+): Uint8Array[] {
   return frameRecord({ streamAttributes: header.streamAttributes, now: String(header.now) }, body);
 }
 

@@ -8,25 +8,7 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { decodeUtf8 } from "../utf8.ts";
-
-/**
- * `buf` as one character per byte (ISO-8859-1): Node's latin1 is a copy into
- * a one-byte string, where WHATWG's `TextDecoder("latin1")` maps windows-1252
- * and takes 15 times as long on binary protobuf.
- */
-function bytewise(buf: Uint8Array): string {
-  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1");
-}
-
-/** Whether `buf[start..end)` holds only ASCII, read four bytes at a time. */
-function isAscii(buf: Uint8Array, view: DataView, start: number, end: number): boolean {
-  let i = start;
-  for (; i + 4 <= end; i += 4) if (view.getUint32(i) & 0x80808080) return false;
-  for (; i < end; i++) if (buf[i] >= 0x80) return false;
-  return true;
-}
 
 /**
  * Reads the fields of one message, between `pos` and `end` of `buf`.
@@ -50,12 +32,8 @@ export class Reader {
   /** Offset of the next byte to read. */
   pos = 0;
 
-  /**
-   * `buf` decoded one character per byte, once for the whole message and
-   * shared by sub-readers: an ASCII string field is then a slice of it,
-   * without a decoder call per field (most log lines are ASCII).
-   */
-  #shared: { text?: string; view?: DataView } = {};
+  /** A view of `buf` for fixed-width fields, made once and shared by sub-readers. */
+  #shared: { view?: DataView } = {};
 
   /** Offset past the message's last byte (narrowed by {@linkcode Reader.enter}). */
   end: number;
@@ -147,7 +125,13 @@ export class Reader {
     this.end = outer;
   }
 
-  /** A length-delimited field as strict UTF-8 text. */
+  /**
+   * A length-delimited field as strict UTF-8 text: a string of its own, not a
+   * slice of one decoded for the whole message, so that keeping a line keeps
+   * only its own characters (slices of a body-wide string held every body in
+   * memory until its lines were flushed, and cost more in GC than a decoder
+   * call per field saves).
+   */
   string(): string {
     const len = this.varint();
     const start = this.pos;
@@ -155,9 +139,6 @@ export class Reader {
     if (end > this.end) throw new Error("length-delimited field runs past its message");
     this.pos = end;
     const buf = this.buf;
-    if (isAscii(buf, this.#view(), start, end)) {
-      return (this.#shared.text ??= bytewise(buf)).slice(start, end);
-    }
     try {
       return decodeUtf8(buf.subarray(start, end));
     } catch {

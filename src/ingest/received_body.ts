@@ -1,10 +1,10 @@
 /**
- * A push body as it arrived: the chunks the connection delivered, joined
- * into one buffer only when a decoder needs the body whole. A decoder that
- * reads the chunks in place (the bulk scanner copies them straight into its
- * own memory) and the WAL, which writes a record as its parts, spare the join:
- * a fresh buffer the size of the body, whose pages fault in on the copy and
- * go back to the system when it is collected, costs more than the copy.
+ * A push body as it arrived: the chunks the connection delivered. The WAL
+ * writes a record as its parts; a decoder reads the chunks in place (the bulk
+ * scanner copies them straight into its own memory) or joined into a buffer
+ * that every body reuses. A fresh buffer the size of the body per request,
+ * whose pages fault in on the copy and go back to the system when it is
+ * collected, costs more than the copy: it is made only when asked for.
  *
  * @module
  */
@@ -21,9 +21,16 @@
  * const into = new Uint8Array(2);
  * body.copy(into, 1, 3);
  * assert.deepEqual(into, new Uint8Array([2, 3]));
+ * assert.deepEqual(body.transient(), new Uint8Array([1, 2, 3]));
  * assert.deepEqual(body.bytes(), new Uint8Array([1, 2, 3]));
  * ```
  */
+/**
+ * The buffer {@linkcode ReceivedBody.transient} joins bodies into, grown and
+ * reused: decodes run one at a time on the event loop.
+ */
+let scratch = new Uint8Array(0);
+
 export class ReceivedBody {
   /** The chunks, in order; none for an empty body. */
   readonly parts: readonly Uint8Array[];
@@ -51,6 +58,22 @@ export class ReceivedBody {
       this.#joined = joined;
     }
     return this.#joined;
+  }
+
+  /**
+   * The whole body in one buffer that holds it only until the next call of
+   * this method on any body: the only chunk, or the chunks copied into a
+   * buffer that every body reuses. For a synchronous decoder that keeps no
+   * view of its input (its strings are copies): unlike {@linkcode bytes}, no
+   * fresh body-sized buffer per request.
+   */
+  transient(): Uint8Array {
+    if (this.#joined !== undefined) return this.#joined;
+    if (scratch.length < this.size) {
+      scratch = new Uint8Array(Math.max(this.size, scratch.length * 2));
+    }
+    this.copy(scratch, 0, this.size);
+    return scratch.subarray(0, this.size);
   }
 
   /**

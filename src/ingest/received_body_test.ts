@@ -38,6 +38,21 @@ Deno.test("ReceivedBody copies any range of its chunks, and joins them", () => {
   }
 });
 
+Deno.test("ReceivedBody.transient: the body whole, in a buffer the next body reuses", () => {
+  const random = seeded(11);
+  for (let n = 0; n < 200; n++) {
+    const { body, whole } = randomBody(Math.floor(random() * 300), random);
+    assert.deepEqual([...body.transient()], whole);
+  }
+  const first = randomBody(100, random);
+  const second = randomBody(100, random);
+  const view = first.body.transient();
+  assert.deepEqual([...second.body.transient()], second.whole);
+  if (first.body.parts.length > 1) assert.deepEqual([...view], second.whole); // overwritten
+  const chunk = new Uint8Array([5, 6]);
+  assert.equal(new ReceivedBody([chunk]).transient(), chunk);
+});
+
 Deno.test("ReceivedBody: an empty body, one chunk kept as it is, ranges out of bounds", () => {
   const empty = new ReceivedBody([]);
   assert.equal(empty.size, 0);

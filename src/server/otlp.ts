@@ -83,14 +83,13 @@ export async function handleOtlpLogs(
   let rejected = 0;
   let reason = "";
   await receivePush(req, ingester, limits, format, (received) => {
-    const body = received.bytes();
     const header = { streamAttributes, now: BigInt(Date.now()) * 1_000_000n };
-    const mapped = decodeOtlp(json, body, header);
+    const mapped = decodeOtlp(json, received.transient(), header);
     rejected = mapped.rejected;
     reason = mapped.reason;
     return {
       payload: mapped.payload.lines > 0 ? addDetectedLevels(mapped.payload) : undefined,
-      record: frameOtlp(body, header),
+      record: frameOtlp(received.parts, header),
     };
   });
   if (json) {

@@ -59,9 +59,9 @@ export async function handlePush(
 /**
  * Reads a push body of `format` within `limits` (its decoded size too),
  * waits for admission, then decodes, validates and hands it to `ingester`,
- * which logs the body as it arrived. A `decode` of its own turns the body
- * (its chunks, joined only if it asks) into the payload and the record the
- * WAL keeps (none to store: `undefined`).
+ * which logs the body as it arrived (its chunks). A `decode` of its own turns
+ * the body into the payload and the record the WAL keeps (none to store:
+ * `undefined`).
  *
  * @throws {HttpError} 400, 408, 413, 415 or 503 from reading or admission.
  * @throws {PushError} when the body does not decode or is invalid: nothing is stored.
@@ -72,8 +72,7 @@ export async function receivePush(
   limits: PushLimits,
   format: PushFormat,
   decode: (body: ReceivedBody) => { payload?: PushPayload; record: RecordBody } = (body) => {
-    const bytes = body.bytes();
-    return { payload: decodePush(format, bytes), record: bytes };
+    return { payload: decodePush(format, body.transient()), record: body.parts };
   },
 ): Promise<PushOutcome | undefined> {
   const share = limits.budget.open();
