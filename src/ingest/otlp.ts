@@ -65,7 +65,7 @@ export interface OtlpRecord {
  * the record object it passes: a visitor copies what it keeps.
  */
 export interface OtlpVisitor {
-  /** A `ResourceLogs` starts; its attributes. */
+  /** A `ResourceLogs` starts; its attributes (a map the visitor must not change: decoders may hand it over again). */
   resource(attributes: Map<string, OtlpValue>): void;
   /** A `ScopeLogs` of the current resource starts. */
   scope(name: string, version: string, attributes: Map<string, OtlpValue>): void;
@@ -273,6 +273,60 @@ interface StreamColumns {
 const metadataJson = (m: Map<string, string>) =>
   m.size === 0 ? undefined : JSON.stringify(Object.fromEntries(m));
 
+/** What a resource's attributes map to, under one set of stream attributes. */
+interface MappedResource {
+  /** The stream attributes it was mapped under. */
+  indexed: ReadonlySet<string>;
+  /** The stream's canonical labels; `undefined` when they cannot be stored. */
+  key: string | undefined;
+  /** Why the labels cannot be stored. */
+  refusal: string;
+  /** The other attributes, as the structured metadata of its records. */
+  metadata: Map<string, string>;
+  metadataJson: string | undefined;
+}
+
+function mapResource(
+  attributes: Map<string, OtlpValue>,
+  indexed: ReadonlySet<string>,
+): MappedResource {
+  const labels: Record<string, string> = {};
+  const metadata = new Map<string, string>();
+  for (const [k, v] of attributes) {
+    if (indexed.has(k)) {
+      const flat = new Map<string, string>();
+      flatten(k, v, flat);
+      for (const [name, value] of flat) labels[name] = value;
+    } else flatten(k, v, metadata);
+  }
+  addServiceName(labels);
+  if (labels.service_name === undefined || labels.service_name === "") {
+    labels.service_name = UNKNOWN_SERVICE;
+  }
+  const mapped = {
+    indexed,
+    key: undefined,
+    refusal: "",
+    metadata,
+    metadataJson: metadataJson(metadata),
+  };
+  try {
+    return { ...mapped, key: canonicalLabels(labels, 0) };
+  } catch (error) {
+    return { ...mapped, refusal: (error as PushError).message.replace(/^stream \d+: /, "") };
+  }
+}
+
+/**
+ * Resources mapped lately, by their attribute map: a decoder that meets the
+ * same resource bytes again hands over the same map (the protobuf decoder
+ * does), so its labels are not worked out again for every request.
+ */
+const mappedResources = new WeakMap<Map<string, OtlpValue>, MappedResource>();
+
+/** The set of each list of stream attributes, made once per list (the server's is one). */
+const indexedSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 /**
  * Maps what a decoder visits to a payload, `streamAttributes` naming the
  * resource attributes that become labels. Records of one label set form one
@@ -298,7 +352,7 @@ const metadataJson = (m: Map<string, string>) =>
  * ```
  */
 export class OtlpMapper implements OtlpVisitor {
-  readonly #indexed: Set<string>;
+  readonly #indexed: ReadonlySet<string>;
   readonly #now: bigint;
   readonly #streams = new Map<string, StreamColumns>();
   #resources = 0;
@@ -314,7 +368,11 @@ export class OtlpMapper implements OtlpVisitor {
 
   /** A mapper of resources whose `streamAttributes` become labels. */
   constructor(streamAttributes: readonly string[], now: bigint) {
-    this.#indexed = new Set(streamAttributes);
+    let indexed = indexedSets.get(streamAttributes);
+    if (indexed === undefined) {
+      indexedSets.set(streamAttributes, indexed = new Set(streamAttributes));
+    }
+    this.#indexed = indexed;
     this.#now = now;
   }
 
@@ -326,34 +384,21 @@ export class OtlpMapper implements OtlpVisitor {
   /** A resource starts: its labels and the metadata its records inherit. */
   resource(attributes: Map<string, OtlpValue>): void {
     const i = this.#resources++;
-    const labels: Record<string, string> = {};
-    this.#resourceMetadata = new Map();
-    for (const [k, v] of attributes) {
-      if (this.#indexed.has(k)) {
-        const flat = new Map<string, string>();
-        flatten(k, v, flat);
-        for (const [name, value] of flat) labels[name] = value;
-      } else flatten(k, v, this.#resourceMetadata);
-    }
-    addServiceName(labels);
-    if (labels.service_name === undefined || labels.service_name === "") {
-      labels.service_name = UNKNOWN_SERVICE;
+    let mapped = mappedResources.get(attributes);
+    if (mapped?.indexed !== this.#indexed) {
+      mapped = mapResource(attributes, this.#indexed);
+      mappedResources.set(attributes, mapped);
     }
     this.#stream = undefined;
-    this.#inherited = this.#resourceMetadata;
-    this.#inheritedJson = metadataJson(this.#inherited);
-    let key: string;
-    try {
-      key = canonicalLabels(labels, i);
-    } catch (error) {
-      this.#reason ||= `resource ${i}: ${
-        (error as PushError).message.replace(/^stream \d+: /, "")
-      }`;
+    this.#inherited = this.#resourceMetadata = mapped.metadata;
+    this.#inheritedJson = mapped.metadataJson;
+    if (mapped.key === undefined) {
+      this.#reason ||= `resource ${i}: ${mapped.refusal}`;
       return;
     }
-    let stream = this.#streams.get(key);
+    let stream = this.#streams.get(mapped.key);
     if (stream === undefined) {
-      this.#streams.set(key, stream = { ts: [], lines: [], metadata: [], described: false });
+      this.#streams.set(mapped.key, stream = { ts: [], lines: [], metadata: [], described: false });
     }
     this.#stream = stream;
   }

@@ -35,6 +35,7 @@ import {
   type OtlpValue,
   type OtlpVisitor,
 } from "./otlp.ts";
+import { Buffer } from "node:buffer";
 import { Reader } from "./protobuf_wire.ts";
 
 /** A varint as a signed 64-bit integer (`int64`). */
@@ -66,7 +67,7 @@ function value(r: Reader, depth: number): OtlpValue {
       }
       v = values;
     } else if (tag === 0x32) v = keyValues(r.sub(), 0x0a, depth + 1);
-    else if (tag === 0x3a) v = r.bytes();
+    else if (tag === 0x3a) v = r.bytes().slice(); // a copy: the body's buffer is reused, and resources are kept
     else r.skip(tag & 7);
   }
   return v;
@@ -155,15 +156,37 @@ function scopeLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
   }
 }
 
+/** Resources decoded lately, by their bytes: a sender repeats the same few in every request. */
+const resources = new Map<string, Map<string, OtlpValue>>();
+const MAX_RESOURCES = 4096;
+
+/** The attributes of the `Resource` in `r`, from {@linkcode resources} when its bytes are known. */
+function resourceAttributes(r: Reader): Map<string, OtlpValue> {
+  const bytes = r.buf.subarray(r.pos, r.end);
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  let attributes = resources.get(key);
+  if (attributes === undefined) {
+    attributes = keyValues(r, 0x0a, 0);
+    if (resources.size >= MAX_RESOURCES) resources.clear();
+    resources.set(key, attributes);
+  }
+  return attributes;
+}
+
 /** A `ResourceLogs`: its resource is reported before its scopes. */
 function resourceLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
   const start = r.pos;
-  const attributes = new Map<string, OtlpValue>();
+  let attributes: Map<string, OtlpValue> | undefined;
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
-    if (tag === 0x0a) keyValues(r.sub(), 0x0a, 0, attributes);
-    else r.skip(tag & 7);
+    if (tag !== 0x0a) r.skip(tag & 7);
+    else if (attributes === undefined) attributes = resourceAttributes(r.sub());
+    else {
+      // A resource sent in parts (their fields merge): decoded afresh, not cached.
+      attributes = new Map(attributes);
+      keyValues(r.sub(), 0x0a, 0, attributes);
+    }
   }
-  visitor.resource(attributes);
+  visitor.resource(attributes ?? new Map());
   r.pos = start;
   for (let tag = r.tag(); tag >= 0; tag = r.tag()) {
     if (tag === 0x12) scopeLogs(r.sub(), visitor, rec);

@@ -132,3 +132,39 @@ Deno.test("decodeOtlpProtobuf: a resource and a scope come before their records,
     ],
   );
 });
+
+Deno.test("decodeOtlpProtobuf: a resource seen before is handed over again, holding nothing of the buffer", () => {
+  const kv = (key: string, value: number[]) =>
+    field(0x0a, [...field(0x0a, text(key)), ...field(0x12, value)]);
+  const resource = [
+    ...kv("service.name", field(0x0a, text("api"))),
+    ...kv("blob", [0x3a, 2, 7, 8]),
+  ];
+  const records = field(0x12, field(0x12, field(0x2a, field(0x0a, text("line")))));
+  const once = () => new Uint8Array(field(0x0a, [...field(0x0a, resource), ...records]));
+  const resourceOf = (buf: Uint8Array) => {
+    let seen: Map<string, OtlpValue> | undefined;
+    decodeOtlpProtobuf(buf, { resource: (a) => seen = a, scope: () => {}, record: () => {} });
+    return seen!;
+  };
+  const expected = new Map<string, OtlpValue>([
+    ["service.name", "api"],
+    ["blob", new Uint8Array([7, 8])],
+  ]);
+  const buf = once();
+  const first = resourceOf(buf);
+  buf.fill(0x0a); // the server reuses a body's buffer for the next body
+  assert.deepEqual(first, expected);
+  assert.equal(resourceOf(once()), first);
+  // A resource sent in two parts merges them, and leaves the one seen before as it was.
+  const parts = [
+    ...field(0x0a, resource),
+    ...field(0x0a, kv("k", field(0x0a, text("v")))),
+    ...records,
+  ];
+  assert.deepEqual(
+    resourceOf(new Uint8Array(field(0x0a, parts))),
+    new Map([...expected, ["k", "v"]]),
+  );
+  assert.deepEqual(resourceOf(once()), expected);
+});

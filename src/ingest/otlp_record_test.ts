@@ -44,3 +44,47 @@ Deno.test("unframeOtlp: a record without a valid header line is refused", () => 
   const { body } = unframeOtlp(new Uint8Array([...line, ...framed]));
   assert.equal(new TextDecoder().decode(body), "a\nb");
 });
+
+Deno.test("decodeOtlp: the same resource maps to the labels each list of stream attributes gives", () => {
+  const body = encode(
+    '{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}},' +
+      '{"key":"host.name","value":{"stringValue":"h1"}}]},' +
+      '"scopeLogs":[{"logRecords":[{"timeUnixNano":"5","body":{"stringValue":"hi"}}]}]}]}',
+  );
+  const proto = new Uint8Array([
+    0x0a,
+    ...lengthOf([
+      0x0a,
+      ...lengthOf([
+        ...keyValue("service.name", "api"),
+        ...keyValue("host.name", "h1"),
+      ]),
+      0x12,
+      ...lengthOf([0x12, ...lengthOf([0x09, 5, 0, 0, 0, 0, 0, 0, 0])]),
+    ]),
+  ]);
+  for (const json of [true, false]) {
+    for (let round = 0; round < 2; round++) {
+      const mapped = (streamAttributes: string[]) =>
+        decodeOtlp(json, json ? body : proto, { streamAttributes, now: 1n }).payload.streams[0];
+      const byService = mapped(["service.name"]);
+      assert.equal(byService.key, '{"service_name":"api"}');
+      assert.deepEqual(JSON.parse(byService.metadata![0]!), { host_name: "h1" });
+      const byHost = mapped(["service.name", "host.name"]);
+      assert.equal(byHost.key, '{"host_name":"h1","service_name":"api"}');
+      assert.equal(byHost.metadata, undefined);
+    }
+  }
+});
+
+/** A length-delimited field's length and bytes (lengths under 128). */
+function lengthOf(bytes: number[]): number[] {
+  return [bytes.length, ...bytes];
+}
+
+/** A `KeyValue` with a string value, as a `Resource`'s attributes field. */
+function keyValue(key: string, value: string): number[] {
+  const k = [...encode(key)];
+  const v = [0x0a, ...lengthOf([...encode(value)])];
+  return [0x0a, ...lengthOf([0x0a, ...lengthOf(k), 0x12, ...lengthOf(v)])];
+}
