@@ -156,19 +156,30 @@ function scopeLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
   }
 }
 
-/** Resources decoded lately, by their bytes: a sender repeats the same few in every request. */
+/**
+ * Resources decoded lately, by their bytes: a sender repeats the same few in
+ * every request. Bounded in bytes, as a client chooses what it sends: a
+ * resource over {@linkcode MAX_CACHED_RESOURCE} bytes is decoded every time.
+ */
 const resources = new Map<string, Map<string, OtlpValue>>();
-const MAX_RESOURCES = 4096;
+let cachedBytes = 0;
+const MAX_CACHED_RESOURCE = 2048;
+const MAX_CACHED_BYTES = 1 << 20;
 
 /** The attributes of the `Resource` in `r`, from {@linkcode resources} when its bytes are known. */
 function resourceAttributes(r: Reader): Map<string, OtlpValue> {
   const bytes = r.buf.subarray(r.pos, r.end);
+  if (bytes.length > MAX_CACHED_RESOURCE) return keyValues(r, 0x0a, 0);
   const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
   let attributes = resources.get(key);
   if (attributes === undefined) {
     attributes = keyValues(r, 0x0a, 0);
-    if (resources.size >= MAX_RESOURCES) resources.clear();
+    if (cachedBytes + bytes.length > MAX_CACHED_BYTES) {
+      resources.clear();
+      cachedBytes = 0;
+    }
     resources.set(key, attributes);
+    cachedBytes += bytes.length;
   }
   return attributes;
 }
