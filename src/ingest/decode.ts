@@ -148,7 +148,10 @@ export function lokiFormatOf(contentType: string | null): PushFormat | undefined
 export function decodedSize(format: PushFormat, body: ReceivedBody): number {
   if (format !== PushFormat.LokiProtobuf) return body.size;
   try {
-    return snappyLength(body.transient());
+    // The length is a varint of at most 5 bytes at the block's start.
+    const head = new Uint8Array(Math.min(5, body.size));
+    body.copy(head, 0, head.length);
+    return snappyLength(head);
   } catch (error) {
     throw new PushError(`cannot decode snappy protobuf body: ${(error as Error).message}`);
   }

@@ -67,7 +67,9 @@ function value(r: Reader, depth: number): OtlpValue {
       }
       v = values;
     } else if (tag === 0x32) v = keyValues(r.sub(), 0x0a, depth + 1);
-    else if (tag === 0x3a) v = r.bytes().slice(); // a copy: the body's buffer is reused, and resources are kept
+    // A copy: the body's buffer is reused, and resources are kept. (Not `slice()`: on the Buffer a
+    // gunzipped body is, that is a view, which would keep the whole body.)
+    else if (tag === 0x3a) v = new Uint8Array(r.bytes());
     else r.skip(tag & 7);
   }
   return v;
@@ -160,11 +162,13 @@ function scopeLogs(r: Reader, visitor: OtlpVisitor, rec: OtlpRecord): void {
  * Resources decoded lately, by their bytes: a sender repeats the same few in
  * every request. Bounded in bytes, as a client chooses what it sends: a
  * resource over {@linkcode MAX_CACHED_RESOURCE} bytes is decoded every time.
+ * Their values hold no view of a body (bytes values are copies).
  */
 const resources = new Map<string, Map<string, OtlpValue>>();
 let cachedBytes = 0;
 const MAX_CACHED_RESOURCE = 2048;
-const MAX_CACHED_BYTES = 1 << 20;
+/** Decoded, a resource takes 5–20 times its bytes: this bounds the cache to a few MiB. */
+const MAX_CACHED_BYTES = 256 * 1024;
 
 /** The attributes of the `Resource` in `r`, from {@linkcode resources} when its bytes are known. */
 function resourceAttributes(r: Reader): Map<string, OtlpValue> {

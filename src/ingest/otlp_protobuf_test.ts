@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { decodeOtlpProtobuf } from "./otlp_protobuf.ts";
 import type { OtlpRecord, OtlpValue } from "./otlp.ts";
 
@@ -155,6 +156,12 @@ Deno.test("decodeOtlpProtobuf: a resource seen before is handed over again, hold
   const first = resourceOf(buf);
   buf.fill(0x0a); // the server reuses a body's buffer for the next body
   assert.deepEqual(first, expected);
+  // A gunzipped body is a Buffer, whose slice() is a view.
+  const other = [...kv("service.name", field(0x0a, text("gz"))), ...kv("blob", [0x3a, 1, 9])];
+  const gunzipped = Buffer.from(field(0x0a, [...field(0x0a, other), ...records]));
+  const fromBuffer = resourceOf(gunzipped);
+  gunzipped.fill(0x0a);
+  assert.deepEqual(fromBuffer.get("blob"), new Uint8Array([9]));
   assert.equal(resourceOf(once()), first);
   // A resource sent in two parts merges them, and leaves the one seen before as it was.
   const parts = [

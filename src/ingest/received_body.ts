@@ -27,9 +27,12 @@
  */
 /**
  * The buffer {@linkcode ReceivedBody.transient} joins bodies into, grown and
- * reused: decodes run one at a time on the event loop.
+ * reused: decodes run one at a time on the event loop. It grows in steps of
+ * {@linkcode GROWTH} to the largest body joined, at most `--max-body-size`
+ * rounded up, and is kept.
  */
 let scratch = new Uint8Array(0);
+const GROWTH = 256 * 1024;
 
 export class ReceivedBody {
   /** The chunks, in order; none for an empty body. */
@@ -70,7 +73,7 @@ export class ReceivedBody {
   transient(): Uint8Array {
     if (this.#joined !== undefined) return this.#joined;
     if (scratch.length < this.size) {
-      scratch = new Uint8Array(Math.max(this.size, scratch.length * 2));
+      scratch = new Uint8Array(Math.ceil(this.size / GROWTH) * GROWTH);
     }
     this.copy(scratch, 0, this.size);
     return scratch.subarray(0, this.size);
