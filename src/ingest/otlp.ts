@@ -65,7 +65,10 @@ export interface OtlpRecord {
  * the record object it passes: a visitor copies what it keeps.
  */
 export interface OtlpVisitor {
-  /** A `ResourceLogs` starts; its attributes (a map the visitor must not change: decoders may hand it over again). */
+  /**
+   * A `ResourceLogs` starts; its attributes, a map the visitor must not
+   * change: a decoder may hand the same map over again.
+   */
   resource(attributes: Map<string, OtlpValue>): void;
   /** A `ScopeLogs` of the current resource starts. */
   scope(name: string, version: string, attributes: Map<string, OtlpValue>): void;
@@ -303,18 +306,14 @@ function mapResource(
   if (labels.service_name === undefined || labels.service_name === "") {
     labels.service_name = UNKNOWN_SERVICE;
   }
-  const mapped = {
-    indexed,
-    key: undefined,
-    refusal: "",
-    metadata,
-    metadataJson: metadataJson(metadata),
-  };
+  let key: string | undefined;
+  let refusal = "";
   try {
-    return { ...mapped, key: canonicalLabels(labels, 0) };
+    key = canonicalLabels(labels, 0);
   } catch (error) {
-    return { ...mapped, refusal: (error as PushError).message.replace(/^stream \d+: /, "") };
+    refusal = (error as PushError).message.replace(/^stream \d+: /, "");
   }
+  return { indexed, key, refusal, metadata, metadataJson: metadataJson(metadata) };
 }
 
 /**

@@ -67,8 +67,8 @@ function value(r: Reader, depth: number): OtlpValue {
       }
       v = values;
     } else if (tag === 0x32) v = keyValues(r.sub(), 0x0a, depth + 1);
-    // A copy: the body's buffer is reused, and resources are kept. (Not `slice()`: on the Buffer a
-    // gunzipped body is, that is a view, which would keep the whole body.)
+    // A copy, as the body's buffer is reused and resources are kept (and not `slice()`, a view on a
+    // Buffer, which would keep the whole body).
     else if (tag === 0x3a) v = new Uint8Array(r.bytes());
     else r.skip(tag & 7);
   }

@@ -10,6 +10,15 @@
  */
 
 /**
+ * The buffer {@linkcode ReceivedBody.transient} joins bodies into, grown and
+ * reused: decodes run one at a time on the event loop. It grows in steps of
+ * {@linkcode GROWTH} to the largest body joined, at most `--max-body-size`
+ * rounded up, and is kept.
+ */
+let scratch = new Uint8Array(0);
+const GROWTH = 256 * 1024;
+
+/**
  * The bytes of a body, as its chunks.
  *
  * @example
@@ -25,15 +34,6 @@
  * assert.deepEqual(body.bytes(), new Uint8Array([1, 2, 3]));
  * ```
  */
-/**
- * The buffer {@linkcode ReceivedBody.transient} joins bodies into, grown and
- * reused: decodes run one at a time on the event loop. It grows in steps of
- * {@linkcode GROWTH} to the largest body joined, at most `--max-body-size`
- * rounded up, and is kept.
- */
-let scratch = new Uint8Array(0);
-const GROWTH = 256 * 1024;
-
 export class ReceivedBody {
   /** The chunks, in order; none for an empty body. */
   readonly parts: readonly Uint8Array[];

@@ -177,5 +177,7 @@ export async function receiveBody(req: Request, limits: BodyLimits): Promise<Rec
     throw new HttpError(400, `cannot decode gzip body: ${(error as Error).message}`);
   }
   budget?.add(plain.length);
-  return new ReceivedBody([plain]);
+  // A plain view, not the Buffer gunzip returns: a Buffer's slice() is a view, where decoders
+  // expect a Uint8Array's copy.
+  return new ReceivedBody([new Uint8Array(plain.buffer, plain.byteOffset, plain.length)]);
 }

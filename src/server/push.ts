@@ -71,9 +71,10 @@ export async function receivePush(
   ingester: IngestSink,
   limits: PushLimits,
   format: PushFormat,
-  decode: (body: ReceivedBody) => { payload?: PushPayload; record: RecordBody } = (body) => {
-    return { payload: decodePush(format, body.transient()), record: body.parts };
-  },
+  decode: (body: ReceivedBody) => { payload?: PushPayload; record: RecordBody } = (body) => ({
+    payload: decodePush(format, body.transient()),
+    record: body.parts,
+  }),
 ): Promise<PushOutcome | undefined> {
   const share = limits.budget.open();
   try {
