@@ -593,7 +593,7 @@ export function scanBulk(body: ReceivedBody, header: EsBulkHeader): EsBulk | und
   const ids = new Map<Action, number>();
   // Invalid UTF-8 anywhere refuses the whole body before any line is read: a
   // body of one chunk is checked when the scanner finds a byte past ASCII in it.
-  if (body.size > IN_CAP) validUtf8(body.bytes());
+  if (body.size > IN_CAP) validUtf8(body.bytes()); // joined once: the scanner loads from it too
   let from = 0;
   let line = 1;
   while (from < body.size) {
@@ -662,5 +662,5 @@ export function scanBulk(body: ReceivedBody, header: EsBulkHeader): EsBulk | und
  */
 export function decodeEsBulk(body: Uint8Array | ReceivedBody, header: EsBulkHeader): EsBulk {
   const received = body instanceof ReceivedBody ? body : new ReceivedBody([body]);
-  return scanBulk(received, header) ?? parseBulk(received.bytes(), header);
+  return scanBulk(received, header) ?? parseBulk(received.transient(), header);
 }
