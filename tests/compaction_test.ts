@@ -138,7 +138,11 @@ interface Compaction {
 async function stats(
   url: string,
 ): Promise<
-  { rows_in_memory: number; compaction: Compaction; ingest: { held_by_compaction: number } }
+  {
+    rows_in_memory: number;
+    compaction: Compaction;
+    ingest: { held_by_compaction: number; held_now: number };
+  }
 > {
   const res = await fetch(`${url}/api/v1/stats`);
   assert.equal(res.status, 200);
@@ -316,6 +320,7 @@ Deno.test("a push held by the compaction backlog when the server stops is stored
       while ((await stats(server.url)).compaction.flush_files < 1) await sleep(10);
       held = pushLines(server.url, "h", ["held at the stop"], 10);
       while ((await stats(server.url)).ingest.held_by_compaction < 1) await sleep(10);
+      assert.equal((await stats(server.url)).ingest.held_now, 1);
     } finally {
       assert.equal(await server.stop(), 0, server.stderr());
     }

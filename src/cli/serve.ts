@@ -136,7 +136,7 @@ export const SERVE_FLAGS = {
     kind: "int",
     default: String(COMPACTION_DEFAULTS.idleWorkers),
     min: 1,
-    help: "compaction steps run side by side while no lines arrive (one while they do)",
+    help: "compaction steps run side by side while no lines arrive or pushes wait for them",
   },
   "time-partition": {
     kind: "duration",
@@ -657,7 +657,11 @@ async function openStore(
         intervalMs: flags["compact-interval"] as number,
         minFiles: flags["compact-min-files"] as number,
         ...COMPACTION_DEFAULTS,
-        ingesting: () => Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
+        // Pushes held back by the backlog are arriving lines too: taken for
+        // quiet, they got the strongest (slowest) level and waited longer.
+        ingesting: () =>
+          ingester!.heldByCompaction || Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
+        pushesHeld: () => ingester!.heldByCompaction,
         unitBytes: flags["compact-unit-bytes"] as number,
         unitFiles: flags["compact-unit-files"] as number,
         idleWorkers: flags["compact-workers"] as number,

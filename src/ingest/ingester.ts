@@ -137,6 +137,8 @@ export class Ingester implements IngestSink {
   readonly #flusher: Flusher;
   #waiters: (() => void)[] = [];
   #admitted = 0;
+  /** Pushes waiting in {@linkcode Ingester.admit} for the compaction backlog. */
+  #held = 0;
   #next = 0;
   #nextSeq: number;
   #closing = false;
@@ -199,34 +201,39 @@ export class Ingester implements IngestSink {
    */
   async admit(): Promise<boolean> {
     let held = false;
-    for (;;) {
-      if (this.#closing) throw new ShuttingDownError();
-      const full = this.#flusher.flushing.size >= this.#options.flushQueue;
-      // Flushes that fail (a full disk) free no room: say so instead of waiting.
-      if (full && this.#flusher.fault) throw this.#flusher.fault;
-      const { maxFlushFiles } = this.#options;
-      const behind = maxFlushFiles > 0 && !this.#stopping &&
-        this.#catalog.flushFiles >= maxFlushFiles;
-      if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
-        this.#admitted++;
-        return true;
-      }
-      if ((full || behind) && this.#options.dropOnBackpressure && !this.#wal) {
-        this.#counters.dropped++;
-        return false;
-      }
-      if (behind && !held) {
-        held = true;
-        this.#counters.held_by_compaction++;
-      }
-      await new Promise<void>((resolve) => {
-        // Compaction frees room without telling: look again soon.
-        const timer = behind ? setTimeout(resolve, BACKLOG_POLL_MS) : undefined;
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
+    try {
+      for (;;) {
+        if (this.#closing) throw new ShuttingDownError();
+        const full = this.#flusher.flushing.size >= this.#options.flushQueue;
+        // Flushes that fail (a full disk) free no room: say so instead of waiting.
+        if (full && this.#flusher.fault) throw this.#flusher.fault;
+        const { maxFlushFiles } = this.#options;
+        const behind = maxFlushFiles > 0 && !this.#stopping &&
+          this.#catalog.flushFiles >= maxFlushFiles;
+        if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
+          this.#admitted++;
+          return true;
+        }
+        if ((full || behind) && this.#options.dropOnBackpressure && !this.#wal) {
+          this.#counters.dropped++;
+          return false;
+        }
+        if (behind && !held) {
+          held = true;
+          this.#held++;
+          this.#counters.held_by_compaction++;
+        }
+        await new Promise<void>((resolve) => {
+          // Compaction frees room without telling: look again soon.
+          const timer = behind ? setTimeout(resolve, BACKLOG_POLL_MS) : undefined;
+          this.#waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
         });
-      });
+      }
+    } finally {
+      if (held) this.#held--;
     }
   }
 
@@ -290,6 +297,11 @@ export class Ingester implements IngestSink {
     return this.#flusher.seconds;
   }
 
+  /** Whether pushes are waiting for the compaction backlog to shrink now. */
+  get heldByCompaction(): boolean {
+    return this.#held > 0;
+  }
+
   /** When the last push arrived, unix ms (0: none yet). */
   get lastPushMs(): number {
     return this.#lastPushMs;
@@ -336,15 +348,16 @@ export class Ingester implements IngestSink {
     return [...this.#flusher.flushing, ...this.#buckets.filter((b) => b.rows > 0)];
   }
 
-  /** Counters for `/api/v1/stats`. */
+  /** Counters for `/api/v1/stats`, and `held_now`: pushes waiting for compaction now. */
   get counters(): {
     payloads: number;
     lines: number;
     dropped: number;
     replayed: number;
     flushes: number;
+    held_now: number;
   } {
-    return { ...this.#counters, flushes: this.#flusher.flushes };
+    return { ...this.#counters, flushes: this.#flusher.flushes, held_now: this.#held };
   }
 
   /** Lines of the head (in memory, in no cataloged file yet) and their times. */

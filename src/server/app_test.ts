@@ -190,6 +190,7 @@ Deno.test("/api/v1/stats counts the head and writes times as exact integers", as
       replayed: 0,
       held_by_compaction: 0,
       flushes: 0,
+      held_now: 0,
     });
   });
 });

@@ -138,6 +138,12 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
     "pushes that waited for compaction to catch up",
     "ingest.held_by_compaction",
   ],
+  [
+    "loge_ingest_held_now",
+    "gauge",
+    "pushes waiting for compaction to catch up now",
+    "ingest.held_now",
+  ],
   ["loge_flushes_total", "counter", "flush files written", "ingest.flushes"],
   ["loge_wal_fault", "gauge", "1 while the WAL cannot be written", "faults.wal"],
   ["loge_flush_fault", "gauge", "1 while flush files cannot be written", "faults.flush"],

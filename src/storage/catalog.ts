@@ -117,8 +117,8 @@ export class Catalog {
   readonly #entries = new Map<number, CatalogEntry>();
   /** Bumped by every change of {@linkcode Catalog.#entries}, for cached counts. */
   #version = 0;
-  #flushFilesAt = -1;
-  #flushFiles = 0;
+  #backlogAt = -1;
+  #backlog = { files: 0, rawBytes: 0 };
   readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
   readonly #streamsById = new Map<number, StreamLabels>();
   readonly #filters = new Map<number, Uint8Array>();
@@ -411,16 +411,26 @@ export class Catalog {
 
   /**
    * Flush files (level 0) in the local folder: the compaction backlog that
-   * admission bounds. Counted again only after a change.
+   * admission bounds.
    */
   get flushFiles(): number {
-    if (this.#flushFilesAt !== this.#version) {
-      let n = 0;
-      for (const e of this.#entries.values()) if (e.level === 0 && e.location === "local") n++;
-      this.#flushFiles = n;
-      this.#flushFilesAt = this.#version;
+    return this.flushBacklog.files;
+  }
+
+  /** The flush files in the local folder and their raw bytes, counted again only after a change. */
+  get flushBacklog(): { readonly files: number; readonly rawBytes: number } {
+    if (this.#backlogAt !== this.#version) {
+      let files = 0;
+      let rawBytes = 0;
+      for (const e of this.#entries.values()) {
+        if (e.level !== 0 || e.location !== "local") continue;
+        files++;
+        rawBytes += e.rawBytes;
+      }
+      this.#backlog = { files, rawBytes };
+      this.#backlogAt = this.#version;
     }
-    return this.#flushFiles;
+    return this.#backlog;
   }
 
   /** Every cataloged file. */

@@ -7,7 +7,8 @@
  *
  * Incremental compaction. A pass is a list of bounded units of work, each at
  * most `unitBytes` of raw lines and `unitFiles` source files, run one after
- * the other (two side by side while no lines arrive, `idleWorkers`): a unit
+ * the other (two side by side while no lines arrive or pushes wait for the
+ * backlog, `idleWorkers`): a unit
  * writes its segment and commits its catalog replace on its own. A stop or a
  * kill loses at most the units under way (their `.tmp` files are removed at
  * the next start; their sources are still cataloged, and the segments of the
@@ -17,14 +18,17 @@
  * segments are merged (oldest first, in units under the same bounds) once
  * `minFiles` of them exist, so the tail units of passes made while ingest was
  * slow become full-sized segments with fuller, better-compressed blocks. The
- * zstd level is chosen per unit by the backlog still waiting, lower while
- * lines keep arriving, and capped per block by its size (see `blockZstdLevel`
- * in `segment_writer.ts`).
+ * zstd level is chosen per unit by the backlog still waiting (the rest of
+ * the pass, or all the flush files waiting when more arrived since it was
+ * planned), lower while lines keep arriving, and capped per block by its size
+ * (see `blockZstdLevel` in `segment_writer.ts`).
  *
  * Keeping up. A pass starts every interval, or as soon as `urgentFiles` flush
  * files wait, and goes on with whatever arrived while it ran until too little
  * is left to merge; admission holds pushes while too many flush files wait
- * (`Ingester`), so ingest runs no faster than compaction follows.
+ * (`Ingester`), so ingest runs no faster than compaction follows. Held
+ * pushes count as arriving lines (fast levels), and while they wait every
+ * lane merges: ingest has left its cores idle.
  *
  * @module
  */
@@ -60,6 +64,11 @@ export interface CompactorOptions {
   /** Whether lines are arriving now; compaction is idle-paced without it. */
   ingesting?: () => boolean;
   /**
+   * Whether pushes are waiting for this backlog to shrink: ingest then leaves
+   * its cores idle, and every lane merges even while lines arrive.
+   */
+  pushesHeld?: () => boolean;
+  /**
    * Flush files at which a pass starts without waiting for the interval:
    * under full ingest they arrive by the second.
    */
@@ -82,7 +91,8 @@ export interface CompactorOptions {
   partitionNs: bigint;
   /**
    * Units merged side by side, each on a worker of its own, while no lines
-   * arrive; one at a time while they do (ingest has the other cores).
+   * arrive or pushes wait for the backlog; one at a time while lines arrive
+   * (ingest has the other cores).
    */
   idleWorkers: number;
 }
@@ -376,22 +386,37 @@ export class Compactor {
 
   /**
    * Merges `units` in lanes that take the next unit as they finish one: lane 0
-   * always, the others only while no lines arrive. Units share no source, and
-   * each commits its own catalog replace.
+   * always, the others only while no lines arrive or pushes wait for the
+   * backlog. Units share no source, and each commits its own catalog replace.
    */
   async #merge(units: CatalogEntry[][]): Promise<{ files: number; rawBytes: number }> {
     let merged = 0;
     let mergedBytes = 0;
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
+    let flushBytesRunning = 0;
     let next = 0;
     const ingesting = () => this.#options.ingesting?.() ?? false;
+    const held = () => this.#options.pushesHeld?.() ?? false;
     const lane = async (id: number) => {
-      while (next < units.length && !this.#stopped && (id === 0 || !ingesting())) {
+      while (next < units.length && !this.#stopped) {
+        if (id > 0 && ingesting() && !held()) {
+          // Ingest has this core for now; it may be held back by the backlog soon.
+          await new Promise((resolve) => setTimeout(resolve, URGENT_CHECK_MS));
+          continue;
+        }
         const sources = units[next++];
-        const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
-        const zstdLevel = levels.find((l) => backlog <= l.upTo)!.level;
         const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
+        const flushBytes = sources.reduce((n, e) => n + (e.level === 0 ? e.rawBytes : 0), 0);
         backlog -= bytes;
+        flushBytesRunning += flushBytes;
+        // What waits after this unit: the rest of the plan, or more when flush
+        // files arrived since it was made.
+        const waiting = Math.max(
+          backlog,
+          this.#catalog.flushBacklog.rawBytes - flushBytesRunning,
+        );
+        const levels = ingesting() ? this.#options.busyZstdLevels : this.#options.zstdLevels;
+        const zstdLevel = levels.find((l) => waiting <= l.upTo)!.level;
         this.#unitsRunning++;
         try {
           if (await this.#mergeUnit(sources, zstdLevel, this.#pool(id))) {
@@ -400,6 +425,7 @@ export class Compactor {
           }
         } finally {
           this.#unitsRunning--;
+          flushBytesRunning -= flushBytes;
         }
         this.#unitsDone++;
       }

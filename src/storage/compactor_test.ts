@@ -110,15 +110,22 @@ function bulkyFlushFile(dir: string, seq: number, lines: number) {
   return w.finish([[seq, seq]]);
 }
 
-Deno.test("units merge side by side while no lines arrive, one at a time while they do", async () => {
-  for (const [ingesting, side] of [[false, 2], [true, 1]] as const) {
+Deno.test("units merge side by side while no lines arrive or pushes wait, one at a time else", async () => {
+  for (
+    const [ingesting, held, side] of [[false, false, 2], [true, false, 1], [true, true, 2]] as const
+  ) {
     await withDir(async (dir) => {
       const catalog = await Catalog.open(dir);
       try {
         for (let seq = 1; seq <= 8; seq++) catalog.add(bulkyFlushFile(dir, seq, 1500));
         const compactor = new Compactor(
           catalog,
-          options({ unitFiles: 2, idleWorkers: 2, ingesting: () => ingesting }),
+          options({
+            unitFiles: 2,
+            idleWorkers: 2,
+            ingesting: () => ingesting,
+            pushesHeld: () => held,
+          }),
         );
         let most = 0;
         const watch = setInterval(() => {
@@ -131,7 +138,7 @@ Deno.test("units merge side by side while no lines arrive, one at a time while t
           clearInterval(watch);
         }
         await compactor.stop();
-        assert.equal(most, side, `most units at once while ingesting=${ingesting}`);
+        assert.equal(most, side, `most units at once, ingesting=${ingesting} held=${held}`);
         assert.equal(compactor.stats().unitsRunning, 0);
         const stored = await catalogLines(catalog);
         assert.equal(stored.length, 8 * 1500);
