@@ -137,7 +137,7 @@ export class Ingester implements IngestSink {
   readonly #flusher: Flusher;
   #waiters: (() => void)[] = [];
   #admitted = 0;
-  /** Pushes waiting in {@linkcode Ingester.admit} for the compaction backlog. */
+  /** Pushes waiting in {@linkcode Ingester.admit} for the compaction backlog now. */
   #held = 0;
   #next = 0;
   #nextSeq: number;
@@ -201,39 +201,36 @@ export class Ingester implements IngestSink {
    */
   async admit(): Promise<boolean> {
     let held = false;
-    try {
-      for (;;) {
-        if (this.#closing) throw new ShuttingDownError();
-        const full = this.#flusher.flushing.size >= this.#options.flushQueue;
-        // Flushes that fail (a full disk) free no room: say so instead of waiting.
-        if (full && this.#flusher.fault) throw this.#flusher.fault;
-        const { maxFlushFiles } = this.#options;
-        const behind = maxFlushFiles > 0 && !this.#stopping &&
-          this.#catalog.flushFiles >= maxFlushFiles;
-        if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
-          this.#admitted++;
-          return true;
-        }
-        if ((full || behind) && this.#options.dropOnBackpressure && !this.#wal) {
-          this.#counters.dropped++;
-          return false;
-        }
-        if (behind && !held) {
-          held = true;
-          this.#held++;
-          this.#counters.held_by_compaction++;
-        }
-        await new Promise<void>((resolve) => {
-          // Compaction frees room without telling: look again soon.
-          const timer = behind ? setTimeout(resolve, BACKLOG_POLL_MS) : undefined;
-          this.#waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+    for (;;) {
+      if (this.#closing) throw new ShuttingDownError();
+      const full = this.#flusher.flushing.size >= this.#options.flushQueue;
+      // Flushes that fail (a full disk) free no room: say so instead of waiting.
+      if (full && this.#flusher.fault) throw this.#flusher.fault;
+      const { maxFlushFiles } = this.#options;
+      const behind = maxFlushFiles > 0 && !this.#stopping &&
+        this.#catalog.flushFiles >= maxFlushFiles;
+      if (!full && !behind && this.#admitted < 2 * this.#buckets.length) {
+        this.#admitted++;
+        return true;
       }
-    } finally {
-      if (held) this.#held--;
+      if ((full || behind) && this.#options.dropOnBackpressure && !this.#wal) {
+        this.#counters.dropped++;
+        return false;
+      }
+      if (behind && !held) {
+        held = true;
+        this.#counters.held_by_compaction++;
+      }
+      if (behind) this.#held++;
+      await new Promise<void>((resolve) => {
+        // Compaction frees room without telling: look again soon.
+        const timer = behind ? setTimeout(resolve, BACKLOG_POLL_MS) : undefined;
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (behind) this.#held--;
     }
   }
 

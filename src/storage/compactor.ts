@@ -397,14 +397,29 @@ export class Compactor {
     let next = 0;
     const ingesting = () => this.#options.ingesting?.() ?? false;
     const held = () => this.#options.pushesHeld?.() ?? false;
+    // Lanes waiting for a core wake when no unit is left or a lane failed.
+    let laneFailed = false;
+    const napping = new Set<() => void>();
+    const wakeAll = () => napping.forEach((wake) => wake());
+    const nap = () =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          napping.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, URGENT_CHECK_MS);
+        napping.add(wake);
+      });
     const lane = async (id: number) => {
-      while (next < units.length && !this.#stopped) {
+      while (next < units.length && !this.#stopped && !laneFailed) {
         if (id > 0 && ingesting() && !held()) {
           // Ingest has this core for now; it may be held back by the backlog soon.
-          await new Promise((resolve) => setTimeout(resolve, URGENT_CHECK_MS));
+          await nap();
           continue;
         }
         const sources = units[next++];
+        if (next === units.length) wakeAll();
         const bytes = sources.reduce((n, e) => n + e.rawBytes, 0);
         const flushBytes = sources.reduce((n, e) => n + (e.level === 0 ? e.rawBytes : 0), 0);
         backlog -= bytes;
@@ -423,6 +438,10 @@ export class Compactor {
             merged += sources.length;
             mergedBytes += bytes;
           }
+        } catch (error) {
+          laneFailed = true;
+          wakeAll();
+          throw error;
         } finally {
           this.#unitsRunning--;
           flushBytesRunning -= flushBytes;

@@ -296,3 +296,36 @@ Deno.test("a rebuilt catalog keeps every partition of a merge, and drops the sou
       catalog.close();
     }
   }));
+
+Deno.test("a unit that fails ends the pass at once, though a lane waits for a core", async () => {
+  await withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 4; seq++) catalog.add(bulkyFlushFile(dir, seq, 10));
+      // The oldest file's bytes are gone: its unit (the first) fails in lane 0.
+      Deno.truncateSync(join(dir, "l0-bulky-0001.loge"), 16);
+      const compactor = new Compactor(
+        catalog,
+        options({ unitFiles: 1, idleWorkers: 2, ingesting: () => true, pushesHeld: () => false }),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve("still running after 5 s"), 5_000);
+      });
+      try {
+        const outcome = await Promise.race([
+          compactor.compactNow().then(() => "merged", (e: Error) => `failed: ${e.message}`),
+          late,
+        ]);
+        assert.match(outcome, /^failed: /);
+      } finally {
+        clearTimeout(timer);
+        await compactor.stop();
+      }
+      // The units after it were not taken: their files wait for a later pass.
+      assert.equal(catalog.flushFiles, 4);
+    } finally {
+      catalog.close();
+    }
+  });
+});
