@@ -1,6 +1,6 @@
 /**
  * The few C library calls loge makes on Linux with glibc, through FFI: the
- * allocator's limits, dying with a parent process, and a lower CPU priority
+ * allocator's arenas, dying with a parent process, and a lower CPU priority
  * for background threads. Elsewhere (or without FFI permission) they do
  * nothing and say so by returning `false`.
  *
@@ -28,25 +28,27 @@ function glibc(): Deno.DynamicLibrary<typeof SYMBOLS> | null {
   return opened;
 }
 
-/** glibc's `mallopt` parameters. */
-const M_MMAP_THRESHOLD = -3;
+/** glibc's `mallopt` parameter of the most arenas. */
 const M_ARENA_MAX = -8;
 
 /**
- * Limits glibc's allocator to `arenas` arenas and maps buffers of
- * `mmapThreshold` bytes and more on their own (returned to the system when
- * freed, instead of fragmenting the heap). Whether it applied.
+ * Limits glibc's allocator to `arenas` arenas (each thread would otherwise
+ * keep an arena of freed memory of its own). Whether it applied.
+ *
+ * glibc's mmap threshold is left dynamic on purpose: fixed (at 128 KiB, say)
+ * every allocation above it is mapped and unmapped, and zstd's contexts of
+ * several MB, made for each block compressed, were faulted in and zeroed
+ * each time: compaction ran 8 times slower, half of it in the kernel.
  *
  * @example
  * ```ts
- * import { limitAllocator } from "./libc.ts";
- * console.log(limitAllocator(2, 128 * 1024)); // true on Linux with glibc
+ * import { limitArenas } from "./libc.ts";
+ * console.log(limitArenas(2)); // true on Linux with glibc
  * ```
  */
-export function limitAllocator(arenas: number, mmapThreshold: number): boolean {
+export function limitArenas(arenas: number): boolean {
   const c = glibc();
-  return c !== null && c.symbols.mallopt(M_ARENA_MAX, arenas) === 1 &&
-    c.symbols.mallopt(M_MMAP_THRESHOLD, mmapThreshold) === 1;
+  return c !== null && c.symbols.mallopt(M_ARENA_MAX, arenas) === 1;
 }
 
 /** Asks for SIGKILL when the parent process dies (`PR_SET_PDEATHSIG`). Whether it applied. */

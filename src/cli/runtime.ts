@@ -1,16 +1,14 @@
 /**
  * The V8 and allocator settings the server runs with, whichever way it is
- * started (issue 12: peak RSS). Measured on the bench corpus at full durable
- * ingest, they take the server's peak RSS from about 400 to about 270 MB at
- * the same ingest speed:
+ * started (issue 12: peak RSS):
  *
  * - {@linkcode V8_FLAGS}: V8's young generation grows to 16 MB semi-spaces in
  *   each isolate under a high allocation rate; 4 MB keep scavenges cheap and
  *   take about 100 MB off.
  * - glibc's allocator ({@linkcode tuneAllocator}): at most two arenas (each
- *   thread would otherwise keep an arena of freed memory of its own), and a
- *   fixed threshold above which buffers (request bodies, encoded batches) are
- *   mapped and unmapped instead of fragmenting the heap.
+ *   thread would otherwise keep an arena of freed memory of its own). A fixed
+ *   mmap threshold of 128 KiB, tried too, took ~30 MB off a burst's peak but
+ *   made compaction 8 times slower (see `limitArenas`).
  *
  * V8 reads its flags when the process starts, so: `deno task serve` passes
  * them, the compiled binary has them built in (`deno task compile`), and a
@@ -21,7 +19,7 @@
  * @module
  */
 
-import { dieWithParent, limitAllocator } from "../libc.ts";
+import { dieWithParent, limitArenas } from "../libc.ts";
 
 /** The V8 flags of the server. */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
@@ -153,11 +151,11 @@ export async function runRelaunched(
 }
 
 /**
- * Limits glibc's allocator: two arenas, and a fixed mmap threshold of
- * 128 KiB. Returns whether it applied (Linux with glibc, FFI allowed).
+ * Limits glibc's allocator to two arenas. Returns whether it applied (Linux
+ * with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
-  return limitAllocator(2, 128 * 1024);
+  return limitArenas(2);
 }
 
 /**
