@@ -102,17 +102,18 @@ const URGENT_CHECK_MS = 250;
 
 /** Default compaction settings besides interval and minimum file count. */
 export const COMPACTION_DEFAULTS = {
-  // The strongest level costs ~2 MB/s of one core: worth it while the backlog
-  // is small (64 MiB: ~16 s on two cores), too slow for a burst's; level 9
-  // runs at ~30 MB/s and is within 5% of it.
+  // Level 17 runs at ~9 MB/s of one core and compresses within 1% of 19
+  // (7.42 against 7.37 MB for 33 MB of the bench corpus), which runs at ~2.4:
+  // worth it while the backlog is small (64 MiB: ~4 s on two cores), too slow
+  // for a burst's; level 9 runs at ~30 MB/s and is within 6% of it.
   zstdLevels: [
-    { upTo: 64 * 1024 * 1024, level: 19 },
+    { upTo: 64 * 1024 * 1024, level: 17 },
     { upTo: 1024 * 1024 * 1024, level: 9 },
     { upTo: Infinity, level: 6 },
   ],
   // Under ingest a unit must take about as long as its lines took to arrive.
   // Up to level 6 the merge itself (filters, JS) costs more than zstd
-  // (~40 MB/s of one core); level 19 is 15 times slower.
+  // (~40 MB/s of one core); level 17 is 4 times slower.
   busyZstdLevels: [
     { upTo: 32 * 1024 * 1024, level: 9 },
     { upTo: Infinity, level: 3 },
@@ -121,14 +122,13 @@ export const COMPACTION_DEFAULTS = {
   // Small enough that a query reading the newest block of each of many streams
   // decompresses little; large enough to compress well.
   blockBytes: 128 * 1024,
-  // About 10 s of one core at level 19 (~3–4 MB/s), a few at lower levels:
+  // About 4 s of one core at level 17, one or less at lower levels:
   // what a stop or kill can lose. Large enough that with a few hundred streams
   // most blocks are full.
   unitBytes: 32 * 1024 * 1024,
   // Each source is open, its index in memory, while its unit runs.
   unitFiles: 256,
-  // Level 19 runs at ~2 MB/s a core: with both cores a backlog left by a
-  // burst is final in half the time.
+  // With both cores a backlog left by a burst is final in half the time.
   idleWorkers: 2,
   // Days, as VictoriaLogs' partitions and Loki's index periods.
   partitionNs: DAY_NS,

@@ -53,7 +53,7 @@ Deno.test("compaction of 20,000 streams × 3 lines finishes and keeps every line
     const catalog = await Catalog.open(dir);
     try {
       for (let seq = 1; seq <= 3; seq++) catalog.add(flushFile(dir, seq, 20_000));
-      // Default settings: level 19 for this small backlog, on ~25-byte blocks.
+      // Default settings: level 17 for this small backlog, on ~25-byte blocks.
       const compactor = new Compactor(catalog, options());
       assert.equal(await compactor.compactNow(), 3);
       await compactor.stop();
@@ -89,7 +89,7 @@ Deno.test("compaction commits bounded units, then merges the small segments they
     }
   }));
 
-/** Writes flush file `seq` of `lines` lines of 400 hex digits (slow to compress at level 19). */
+/** Writes flush file `seq` of `lines` lines of 400 hex digits (slow to compress at level 17). */
 function bulkyFlushFile(dir: string, seq: number, lines: number) {
   const w = new SegmentWriter(dir, `l0-bulky-${String(seq).padStart(4, "0")}.loge`, {
     level: 0,
