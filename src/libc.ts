@@ -1,6 +1,6 @@
 /**
  * The few C library calls loge makes on Linux with glibc, through FFI: the
- * allocator's arenas, dying with a parent process, and a lower CPU priority
+ * allocator's arenas and free memory, dying with a parent process, and a lower CPU priority
  * for background threads. Elsewhere (or without FFI permission) they do
  * nothing and say so by returning `false`.
  *
@@ -11,6 +11,7 @@ const SYMBOLS = {
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
   prctl: { parameters: ["i32", "u64"], result: "i32" },
   setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
+  malloc_trim: { parameters: ["usize"], result: "i32" },
 } as const;
 
 let opened: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
@@ -49,6 +50,21 @@ const M_ARENA_MAX = -8;
 export function limitArenas(arenas: number): boolean {
   const c = glibc();
   return c !== null && c.symbols.mallopt(M_ARENA_MAX, arenas) === 1;
+}
+
+/**
+ * Gives the allocator's free memory back to the system (`malloc_trim(0)`):
+ * glibc keeps what its heaps freed for later allocations. Whether any was.
+ *
+ * @example
+ * ```ts
+ * import { releaseFreeMemory } from "./libc.ts";
+ * console.log(typeof releaseFreeMemory()); // "boolean"
+ * ```
+ */
+export function releaseFreeMemory(): boolean {
+  const c = glibc();
+  return c !== null && c.symbols.malloc_trim(0n) === 1;
 }
 
 /** Asks for SIGKILL when the parent process dies (`PR_SET_PDEATHSIG`). Whether it applied. */
