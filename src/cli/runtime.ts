@@ -20,7 +20,6 @@
  * @module
  */
 
-import process from "node:process";
 import { dieWithParent, limitArenas, releaseFreeMemory } from "../libc.ts";
 
 /** The V8 flags of the server. */
@@ -167,20 +166,32 @@ const IDLE_CPU_SHARE = 0.02;
  */
 export function tuneAllocator(): boolean {
   if (!limitArenas(2)) return false;
-  let last = process.cpuUsage();
+  let last = cpuTicks();
   let workedSinceRelease = false;
   const timer = setInterval(() => {
-    const used = process.cpuUsage(last);
-    last = process.cpuUsage();
-    if (used.user + used.system > IDLE_CHECK_MS * 1000 * IDLE_CPU_SHARE) {
+    const used = cpuTicks() - last;
+    if (used > (IDLE_CHECK_MS / 1000) * CLOCK_TICKS * IDLE_CPU_SHARE) {
       workedSinceRelease = true;
     } else if (workedSinceRelease) {
       workedSinceRelease = false;
       releaseFreeMemory();
     }
+    // After the release: its own CPU time is not work to release after.
+    last = cpuTicks();
   }, IDLE_CHECK_MS);
   Deno.unrefTimer(timer);
   return true;
+}
+
+/** Linux's clock ticks per second (`USER_HZ`), the unit of `/proc/self/stat`'s times. */
+const CLOCK_TICKS = 100;
+
+/** CPU time of the whole process (every thread), user and system, in clock ticks. */
+function cpuTicks(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  // Fields 14 and 15, counted after the command name's closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /**
