@@ -657,10 +657,7 @@ async function openStore(
         intervalMs: flags["compact-interval"] as number,
         minFiles: flags["compact-min-files"] as number,
         ...COMPACTION_DEFAULTS,
-        // Pushes held back by the backlog are arriving lines too: taken for
-        // quiet, they got the strongest (slowest) level and waited longer.
-        ingesting: () =>
-          ingester!.heldByCompaction || Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
+        ingesting: () => Date.now() - ingester!.lastPushMs < INGEST_QUIET_MS,
         pushesHeld: () => ingester!.heldByCompaction,
         unitBytes: flags["compact-unit-bytes"] as number,
         unitFiles: flags["compact-unit-files"] as number,

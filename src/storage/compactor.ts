@@ -64,8 +64,9 @@ export interface CompactorOptions {
   /** Whether lines are arriving now; compaction is idle-paced without it. */
   ingesting?: () => boolean;
   /**
-   * Whether pushes are waiting for this backlog to shrink: ingest then leaves
-   * its cores idle, and every lane merges even while lines arrive.
+   * Whether pushes are waiting for this backlog to shrink: they are arriving
+   * lines too (the busy levels), and as ingest then leaves its cores idle,
+   * every lane merges.
    */
   pushesHeld?: () => boolean;
   /**
@@ -321,19 +322,16 @@ export class Compactor {
    * ```
    */
   stats(): CompactionStats {
-    let flushFiles = 0;
-    let flushRawBytes = 0;
+    const { files, rawBytes } = this.#catalog.flushBacklog;
     let smallSegments = 0;
     for (const e of this.#catalog.entries()) {
-      if (e.location !== "local") continue;
-      if (e.level === 0) {
-        flushFiles++;
-        flushRawBytes += e.rawBytes;
-      } else if (e.level === 1 && e.rawBytes < this.#options.unitBytes / 2) smallSegments++;
+      if (e.location === "local" && e.level === 1 && e.rawBytes < this.#options.unitBytes / 2) {
+        smallSegments++;
+      }
     }
     return {
-      flushFiles,
-      flushRawBytes,
+      flushFiles: files,
+      flushRawBytes: rawBytes,
       smallSegments,
       unitsWaiting: this.#runningSinceMs === null ? this.#units().length : 0,
       running: this.#runningSinceMs !== null,
@@ -395,8 +393,10 @@ export class Compactor {
     let backlog = units.flat().reduce((n, e) => n + e.rawBytes, 0);
     let flushBytesRunning = 0;
     let next = 0;
-    const ingesting = () => this.#options.ingesting?.() ?? false;
     const held = () => this.#options.pushesHeld?.() ?? false;
+    // Held pushes are arriving lines: taken for quiet, they got the strongest
+    // (slowest) level and waited longer.
+    const ingesting = () => held() || (this.#options.ingesting?.() ?? false);
     // Lanes waiting for a core wake when no unit is left or a lane failed.
     let laneFailed = false;
     const napping = new Set<() => void>();
