@@ -1,8 +1,9 @@
 /**
  * The few C library calls loge makes on Linux with glibc, through FFI: the
- * allocator's arenas and free memory, dying with a parent process, and a lower CPU priority
- * for background threads. Elsewhere (or without FFI permission) they do
- * nothing and say so by returning `false`.
+ * allocator's arenas and free memory, dying with a parent process, a lower CPU priority
+ * for background threads, and reads that take only what the page cache holds.
+ * Elsewhere (or without FFI permission) they do nothing and say so by
+ * returning `false` (or no bytes read).
  *
  * @module
  */
@@ -12,6 +13,7 @@ const SYMBOLS = {
   prctl: { parameters: ["i32", "u64"], result: "i32" },
   setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
   malloc_trim: { parameters: ["usize"], result: "i32" },
+  preadv2: { parameters: ["i32", "buffer", "i32", "i64", "i32"], result: "isize" },
 } as const;
 
 let opened: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
@@ -98,4 +100,38 @@ export function niceThisThread(nice: number): boolean {
   const c = glibc();
   const PRIO_PROCESS = 0;
   return c !== null && c.symbols.setpriority(PRIO_PROCESS, 0, nice) === 0;
+}
+
+/** `preadv2` flag: fail with `EAGAIN` rather than wait for the disk (Linux 4.14). */
+const RWF_NOWAIT = 8;
+
+/**
+ * Reads into `into` what the page cache holds of file descriptor `fd` from
+ * `offset` on, without waiting for the disk (`preadv2` with `RWF_NOWAIT`):
+ * the bytes read, from 0 (none cached, or no such call here) to
+ * `into.length`. An error reads nothing; the caller's ordinary read meets it
+ * again and reports it.
+ *
+ * @example
+ * ```ts
+ * import { readCached } from "./libc.ts";
+ * import { open } from "node:fs/promises";
+ * import assert from "node:assert/strict";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeFile(path, new Uint8Array([1, 2, 3, 4, 5]));
+ * const file = await open(path, "r");
+ * const into = new Uint8Array(3);
+ * const read = readCached(file.fd, into, 1); // 3 on Linux: the file was just written
+ * assert.deepEqual([...into.subarray(0, read)], [2, 3, 4].slice(0, read));
+ * await file.close();
+ * await Deno.remove(path);
+ * ```
+ */
+export function readCached(fd: number, into: Uint8Array, offset: number): number {
+  const c = glibc();
+  if (c === null || into.length === 0) return 0;
+  const at = Deno.UnsafePointer.value(Deno.UnsafePointer.of(into));
+  const iovec = new BigUint64Array([BigInt(at), BigInt(into.length)]);
+  const read = c.symbols.preadv2(fd, iovec, 1, BigInt(offset), RWF_NOWAIT);
+  return read > 0 ? Number(read) : 0;
 }

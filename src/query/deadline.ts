@@ -1,10 +1,14 @@
 /**
- * Query deadlines. A query runs inside {@linkcode withDeadline}; the engine
- * calls {@linkcode checkDeadline} before each unit of work it starts (a
- * file's blocks, a block's scan), which throws once the deadline has passed:
- * the query stops where it is and its reads are not started. The deadline
- * travels with the query's async context, so the engine's functions need no
- * parameter for it and concurrent queries keep their own.
+ * Query deadlines and turns. A query runs inside {@linkcode withDeadline};
+ * the engine calls {@linkcode checkDeadline} before each unit of work it
+ * starts (a file's blocks, a block's scan), which throws once the deadline
+ * has passed: the query stops where it is and its reads are not started.
+ * Before each wave of reads it calls {@linkcode shareEventLoop}, which gives
+ * the event loop back to other requests once the query has held it for
+ * {@linkcode TURN_MS}: reads the page cache holds do not wait, so without it
+ * a long query would hold every push and every other request until done.
+ * Both travel with the query's async context, so the engine's functions need
+ * no parameter for them and concurrent queries keep their own.
  *
  * @module
  */
@@ -24,15 +28,21 @@ export class QueryTimeoutError extends Error {
 }
 
 interface Deadline {
-  /** Unix ms after which the query stops. */
+  /** Unix ms after which the query stops (`Infinity`: never). */
   readonly at: number;
   readonly timeoutMs: number;
+  /** `performance.now()` when the query last gave the event loop back. */
+  turnFrom: number;
 }
 
 const current = new AsyncLocalStorage<Deadline>();
 
+/** Milliseconds a query computes before other requests get the event loop. */
+export const TURN_MS = 50;
+
 /**
- * Runs `query` with a deadline `timeoutMs` from now (0: none).
+ * Runs `query` with a deadline `timeoutMs` from now (0: none), sharing the
+ * event loop by turns.
  *
  * @example
  * ```ts
@@ -49,8 +59,8 @@ const current = new AsyncLocalStorage<Deadline>();
  * ```
  */
 export function withDeadline<T>(timeoutMs: number, query: () => Promise<T>): Promise<T> {
-  if (timeoutMs <= 0) return query();
-  return current.run({ at: Date.now() + timeoutMs, timeoutMs }, query);
+  const at = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+  return current.run({ at, timeoutMs, turnFrom: performance.now() }, query);
 }
 
 /**
@@ -62,4 +72,32 @@ export function checkDeadline(): void {
   if (deadline !== undefined && Date.now() > deadline.at) {
     throw new QueryTimeoutError(deadline.timeoutMs);
   }
+}
+
+/**
+ * Gives the event loop back to other requests (a timer's turn) when the
+ * running query has held it for {@linkcode TURN_MS} or longer; at once
+ * otherwise, and outside a query.
+ *
+ * @example
+ * ```ts
+ * import { shareEventLoop, TURN_MS, withDeadline } from "./deadline.ts";
+ * import assert from "node:assert/strict";
+ * let ticks = 0;
+ * const ticker = setInterval(() => ticks++, 0);
+ * await withDeadline(0, async () => {
+ *   // Busy for two turns without a read that waits: the ticker runs between them.
+ *   for (const end = performance.now() + 2.5 * TURN_MS; performance.now() < end;) {
+ *     await shareEventLoop();
+ *   }
+ * });
+ * clearInterval(ticker);
+ * assert.ok(ticks >= 2, `${ticks} ticks`);
+ * ```
+ */
+export async function shareEventLoop(): Promise<void> {
+  const query = current.getStore();
+  if (query === undefined || performance.now() - query.turnFrom < TURN_MS) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  query.turnFrom = performance.now();
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { checkDeadline } from "./deadline.ts";
+import { checkDeadline, shareEventLoop } from "./deadline.ts";
 import type { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
@@ -155,8 +155,10 @@ export async function inParallel<T>(
   let next = 0;
   const run = async () => {
     while (next < items.length) {
+      const item = items[next++];
+      await shareEventLoop();
       checkDeadline();
-      await fn(items[next++]);
+      await fn(item);
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));

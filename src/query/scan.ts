@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkDeadline } from "./deadline.ts";
+import { checkDeadline, shareEventLoop } from "./deadline.ts";
 import type { Block } from "../storage/block_codec.ts";
 import type { MemStream } from "../ingest/head.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
@@ -107,6 +107,7 @@ export async function readUnits(
   warnings: string[],
   read?: ReadFigures,
 ): Promise<Columns[]> {
+  await shareEventLoop();
   checkDeadline();
   const out = new Array<Columns>(units.length);
   const bySource = new Map<ByteSource, { at: number; unit: BlockUnit }[]>();
