@@ -125,6 +125,35 @@ Deno.test("metrics: Prometheus text with the pushes, lines, requests and fsyncs 
   }, { args: ["--api-key", KEY] });
 });
 
+Deno.test("metrics: a flush file's index is read as it is cataloged, so a query finds it open", async () => {
+  await withServer(async ({ url }) => {
+    const metrics = async () => {
+      const res = await fetch(`${url}/metrics`);
+      return parseExposition(await res.text()).samples;
+    };
+    assert.equal(await push(url, "/api/v1/push", 10, "a"), 200);
+    let files = 0;
+    for (const deadline = Date.now() + 10_000; files === 0 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      files = (await (await fetch(`${url}/api/v1/stats`)).json()).flush_files;
+    }
+    assert.equal(files, 1);
+    let samples = await metrics();
+    assert.equal(value(samples, "loge_segment_cache_misses_total"), 1);
+    assert.equal(value(samples, "loge_segment_cache_hits_total"), 0);
+    const res = await fetch(`${url}/api/v1/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: '{app="a"}', limit: 3, start: 0 }),
+    });
+    const lines = (await res.json()).data.map((e: { line: string }) => e.line);
+    assert.deepEqual(lines, ["a 9", "a 8", "a 7"]);
+    samples = await metrics();
+    assert.equal(value(samples, "loge_segment_cache_misses_total"), 1);
+    assert.equal(value(samples, "loge_segment_cache_hits_total"), 1);
+  }, { args: ["--metrics-open", "--flush-interval", "50ms", "--compact-interval", "0"] });
+});
+
 Deno.test("metrics: --metrics-open serves them without the key; the reads stay guarded", async () => {
   await withServer(async ({ url }) => {
     const res = await fetch(`${url}/metrics`);

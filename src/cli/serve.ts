@@ -649,6 +649,10 @@ async function openStore(
     })
     : undefined;
   const cache = new SegmentCache(catalog.opener);
+  // A flush file's index is read as the file is cataloged: the newest lines are in it, and the
+  // first query after them would pay for it. Merged files, larger and longer-lived, are left to
+  // their first query (warming them too held ~37 MB more of indexes after a minute of ingest).
+  catalog.onAdded((entries) => entries.forEach((e) => e.level === 0 && cache.warm(e)));
   const quarantine = new Quarantine(catalog, cache);
   const compactor = ingesting
     ? new Compactor(

@@ -133,6 +133,7 @@ export class Catalog {
   #retired: SeqRanges = [];
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, (() => void)[]>();
+  readonly #added: ((entries: readonly CatalogEntry[]) => void)[] = [];
   /**
    * Damaged files moved into the quarantine folder by {@linkcode Catalog.open},
    * with the lines their rows counted (0 for files without a row).
@@ -545,7 +546,7 @@ export class Catalog {
     }
     this.#forget(sources);
     this.#version++;
-    return infos.map((info, i) => {
+    const added = infos.map((info, i) => {
       const entry: CatalogEntry = {
         id: ids[i],
         name: info.name,
@@ -564,6 +565,13 @@ export class Catalog {
       this.#covered.addRanges(info.seqs);
       return entry;
     });
+    for (const listener of this.#added) listener(added);
+    return added;
+  }
+
+  /** Calls `listener` with the entries of the local files each later flush or merge records. */
+  onAdded(listener: (entries: readonly CatalogEntry[]) => void): void {
+    this.#added.push(listener);
   }
 
   /**

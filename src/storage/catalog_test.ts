@@ -52,6 +52,26 @@ Deno.test("the catalog persists rows and replaces sources atomically", () =>
     catalog.close();
   }));
 
+Deno.test("listeners hear of each file a flush or a merge catalogs, once committed", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    const heard: string[][] = [];
+    catalog.onAdded((entries) => {
+      // Committed first: the listener finds the new files among the entries.
+      assert.ok(entries.every((e) => catalog.has(e)));
+      heard.push(entries.map((e) => `${e.name}@${e.level}`));
+    });
+    const a = catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
+    const b = catalog.add(write(dir, "l0-b.loge", 0, [[3, 3]]));
+    catalog.replace([a, b], [
+      write(dir, "l1-c.loge", 1, [[1, 2]]),
+      write(dir, "l1-d.loge", 1, [[3, 3]]),
+    ]);
+    catalog.remove([...catalog.entries()]);
+    assert.deepEqual(heard, [["l0-a.loge@0"], ["l0-b.loge@0"], ["l1-c.loge@1", "l1-d.loge@1"]]);
+    catalog.close();
+  }));
+
 Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);

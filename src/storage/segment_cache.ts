@@ -141,6 +141,15 @@ export class SegmentCache {
     }
   }
 
+  /**
+   * Opens `entry` into the cache ahead of its first query (a new file, say),
+   * unless it is there already. A failure is left for a query to meet.
+   */
+  warm(entry: SegmentLocation): void {
+    if (this.#slots.has(entry.name)) return;
+    this.open(entry).then((segment) => segment.release(), () => {});
+  }
+
   async #load(entry: SegmentLocation): Promise<{ source: ByteSource; index: SegmentIndex }> {
     const source = await this.#opener.open(entry);
     try {

@@ -78,3 +78,29 @@ Deno.test("the cache keeps its decoded indexes within its bytes, least recently 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a warmed segment is open before its first use; a missing one is left for its user", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = new SegmentWriter(dir, "l0-1.loge", { level: 0, zstdLevel: 1 });
+    const b = new BlockBuilder();
+    b.addString(7n, "line");
+    w.writeBlock(w.stream('{"a":"b"}'), b);
+    w.finish([[1, 1]]);
+    const cache = new SegmentCache(new SourceOpener(dir));
+    cache.warm({ name: "l0-1.loge", location: "local" });
+    cache.warm({ name: "l0-1.loge", location: "local" }); // already there: nothing more
+    cache.warm({ name: "l0-gone.loge", location: "local" });
+    assert.deepEqual([cache.hits, cache.misses], [0, 2]);
+    const used = await cache.open({ name: "l0-1.loge", location: "local" });
+    assert.equal((await readBlock(used.source, used.index.blocks[0])).ts[0], 7n);
+    used.release();
+    assert.deepEqual([cache.hits, cache.misses], [1, 2]);
+    // The failed warm left no slot: its user opens it afresh and meets the error.
+    await assert.rejects(cache.open({ name: "l0-gone.loge", location: "local" }), /ENOENT/);
+    assert.deepEqual([cache.hits, cache.misses], [1, 3]);
+    await cache.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
