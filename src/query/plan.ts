@@ -298,6 +298,14 @@ interface Planned {
   readonly units: Unit[];
   readonly warnings: string[];
   readonly opened: OpenSegment[];
+  /** Set when reading ended: a file still opening then is released as it arrives. */
+  ended: boolean;
+}
+
+/** Ends `into`: releases the segments it opened, and those still opening once they are. */
+function endPlanned(into: Planned): void {
+  into.ended = true;
+  for (const o of into.opened) o.release();
 }
 
 /**
@@ -322,6 +330,8 @@ async function planBlocks<F extends PlannedFile>(
     } catch (error) {
       return unreadable(ctx, entry, error, into.warnings);
     }
+    // A sibling's failure (a deadline) ended the plan while this file opened.
+    if (into.ended) return segment.release();
     into.opened.push(segment);
     const { source, index } = segment;
     indexed?.(entry, index.streams);
@@ -391,7 +401,7 @@ export function planLazily(
     (options.read === undefined || options.read(e) ? entries : unread).push(e);
   }
   entries.sort(order);
-  const into: Planned = { units: [], warnings: [], opened: [] };
+  const into: Planned = { units: [], warnings: [], opened: [], ended: false };
   for (const batch of ctx.head()) {
     if (batch.rows === 0 || batch.maxTs < lo || batch.minTs > hi) continue;
     for (const mem of batch.streams.values()) {
@@ -425,7 +435,7 @@ export function planLazily(
       return into.units.slice(from);
     },
     done() {
-      for (const o of into.opened) o.release();
+      endPlanned(into);
       catalog.release(entries);
     },
   };
@@ -449,10 +459,8 @@ export async function planSegments(
     if (!stream) streams.set(key, stream = { key, labels: JSON.parse(key) });
     return stream;
   };
-  const into: Planned = { units: [], warnings: [], opened: [] };
-  const done = () => {
-    for (const o of into.opened) o.release();
-  };
+  const into: Planned = { units: [], warnings: [], opened: [], ended: false };
+  const done = () => endPlanned(into);
   try {
     await planBlocks(ctx, pruningOf(sel), segments, streamOf, undefined, into);
   } catch (error) {

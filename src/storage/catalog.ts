@@ -569,7 +569,11 @@ export class Catalog {
     return added;
   }
 
-  /** Calls `listener` with the entries of the local files each later flush or merge records. */
+  /**
+   * Calls `listener` with the entries of the local files each later flush or
+   * merge records, once committed. It runs inside the recording call, so it
+   * must not throw (the caller would take its commit for failed).
+   */
   onAdded(listener: (entries: readonly CatalogEntry[]) => void): void {
     this.#added.push(listener);
   }

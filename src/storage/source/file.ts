@@ -5,7 +5,7 @@
  * @module
  */
 
-import { close, closeSync, fstatSync, openSync, read } from "node:fs";
+import { close, closeSync, constants, fstatSync, openSync, read } from "node:fs";
 import { readCached } from "../../libc.ts";
 import type { ByteSource } from "./byte_source.ts";
 
@@ -28,12 +28,34 @@ function usesSystemDescriptors(fd: number, path: string): boolean {
   return systemDescriptors;
 }
 
+/** Bytes read from the page cache at once, process-wide (see {@linkcode openFileSource}). */
+let fromPageCache = 0;
+
+/** Bytes that reads of {@linkcode openFileSource} took from the page cache at once, process-wide. */
+export function bytesReadFromPageCache(): number {
+  return fromPageCache;
+}
+
+/**
+ * Opens `path` read-only, without access-time updates where the file is the
+ * process's own (a read that dirties the inode may wait on the journal).
+ */
+function openForReading(path: string): number {
+  try {
+    return openSync(path, constants.O_RDONLY | (constants.O_NOATIME ?? 0));
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EPERM") throw error;
+    return openSync(path, constants.O_RDONLY);
+  }
+}
+
 /**
  * Opens a local file for positional reads (`pread`) from the event loop.
- * Opening and what the page cache holds are read at once, the rest of a read
- * asynchronously: on a busy server an await waits a turn of the event loop
- * behind every push being decoded, milliseconds, where a cached read takes
- * microseconds.
+ * The open is synchronous, and so is reading what the page cache holds; the
+ * rest of a read is asynchronous: on a busy server an await waits a turn of
+ * the event loop behind every push being decoded, milliseconds, where a
+ * cached read takes microseconds. Closing waits for the reads under way; a
+ * read after it is refused (the descriptor's number may be another file's).
  *
  * @example
  * ```ts
@@ -46,25 +68,38 @@ function usesSystemDescriptors(fd: number, path: string): boolean {
  * assert.equal(new TextDecoder().decode(await src.read(8, 4)), "rest");
  * await assert.rejects(src.read(10, 4), RangeError); // past the end
  * await src.close();
+ * await assert.rejects(src.read(0, 4), /is closed/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function openFileSource(path: string): Promise<ByteSource> {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openForReading(path);
   } catch (error) {
     return Promise.reject(error);
   }
+  let size: number;
   try {
-    const { size } = fstatSync(fd);
-    const cached = usesSystemDescriptors(fd, path);
-    return Promise.resolve({
-      name: path,
-      size,
-      async read(offset, length) {
+    size = fstatSync(fd).size;
+  } catch (error) {
+    closeSync(fd);
+    return Promise.reject(error);
+  }
+  const cached = usesSystemDescriptors(fd, path);
+  let reading = 0;
+  let drained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  return Promise.resolve({
+    name: path,
+    size,
+    async read(offset, length) {
+      if (closing) throw new Error(`Cannot read ${path}: it is closed`);
+      reading++;
+      try {
         const out = new Uint8Array(length);
         let done = cached ? readCached(fd, out, offset) : 0;
+        fromPageCache += done;
         while (done < length) {
           const bytesRead = await readAt(fd, out.subarray(done), offset + done);
           if (bytesRead === 0) {
@@ -73,13 +108,17 @@ export function openFileSource(path: string): Promise<ByteSource> {
           done += bytesRead;
         }
         return out;
-      },
-      close: () => new Promise((resolve, reject) => close(fd, (e) => e ? reject(e) : resolve())),
-    });
-  } catch (error) {
-    closeSync(fd);
-    return Promise.reject(error);
-  }
+      } finally {
+        if (--reading === 0) drained?.();
+      }
+    },
+    close() {
+      return closing ??= (async () => {
+        if (reading > 0) await new Promise<void>((resolve) => drained = resolve);
+        await new Promise<void>((resolve, reject) => close(fd, (e) => e ? reject(e) : resolve()));
+      })();
+    },
+  });
 }
 
 /** Reads into `into` from `position` of `fd` on the I/O threads: the bytes read. */
