@@ -56,6 +56,37 @@ Deno.test("lines holding newlines fall back to a length column", () => {
   assert.deepEqual([...plain.ends], [0, 6]);
 });
 
+Deno.test("Rice-coded timestamps decode exactly across 32-bit words, signs and the largest gaps", () => {
+  const rice = 2n ** 53n - 1n; // the largest gap a Rice code holds
+  const cases: bigint[][] = [
+    [-(2n ** 40n), -(2n ** 32n) - 1n, -5n, 0n, 3n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 33n + 5n],
+    [0n, rice, 2n * rice, 2n * rice + 2n ** 32n - 1n, 3n * rice],
+    [
+      9_223_372_036_854_775_807n - 2n * rice,
+      9_223_372_036_854_775_807n - rice,
+      9_223_372_036_854_775_807n,
+    ],
+  ];
+  // Random gaps of every magnitude from random starts, summed here with BigInt.
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  for (let c = 0; c < 20; c++) {
+    let t = BigInt(Math.floor((random() - 0.5) * 2 ** 53)) * 1024n;
+    const ts = [t];
+    for (let i = 0; i < 500; i++) {
+      ts.push(t += BigInt(Math.floor(random() * 2 ** Math.floor(random() * 53))));
+    }
+    cases.push(ts);
+  }
+  for (const ts of cases) {
+    const b = new BlockBuilder();
+    for (const t of ts) b.addString(t, "x");
+    const raw = b.finish().raw;
+    assert.ok(raw[0] & 8, "Rice-coded"); // RICE_DELTAS
+    assert.deepEqual([...decodeBlock(raw).ts], ts);
+  }
+});
+
 Deno.test("timestamps round-trip across gaps of nanoseconds to centuries", () => {
   // Rice-coded deltas (with an escaped hour among milliseconds), and a block
   // whose gap exceeds a Rice code (2^53 ns, ~104 days) and keeps varints.
