@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { logQuery } from "../../testing/log_query.ts";
-import { BlockBuilder } from "../storage/block_codec.ts";
+import { writeOneLine } from "../../testing/segments.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
-import { SegmentWriter } from "../storage/segment_writer.ts";
 import type { ByteSource } from "../storage/source/byte_source.ts";
 import { openLocalSource, SourceOpener } from "../storage/source/opener.ts";
 import { planSegments } from "./plan.ts";
@@ -12,11 +11,7 @@ const FAR = "far";
 Deno.test("a file that opens after its plan failed is released, not left open", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const w = new SegmentWriter(dir, "l1-late.loge", { level: 1, zstdLevel: 1 });
-    const b = new BlockBuilder();
-    b.addString(1n, "line");
-    w.writeBlock(w.stream('{"app":"web"}'), b);
-    w.finish([[1, 1]]);
+    writeOneLine(dir, "l1-late.loge");
     // A remote reader: the first file fails at once, the second opens a little later.
     const { promise: lateOpened, resolve: opened } = Promise.withResolvers<void>();
     let lateClosed = false;

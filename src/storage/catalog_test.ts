@@ -1,17 +1,19 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { BlockBuilder } from "./block_codec.ts";
+import { writeOneLine } from "../../testing/segments.ts";
 import { Catalog, CATALOG_FILE } from "./catalog.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
-import { SegmentWriter } from "./segment_writer.ts";
 
 function write(dir: string, name: string, level: number, seqs: SeqRanges) {
-  const w = new SegmentWriter(dir, name, { level, zstdLevel: 1 });
-  const b = new BlockBuilder();
-  b.addString(BigInt(seqs[0][0]), `line ${name}`);
-  w.writeBlock(w.stream('{"app":"web","env":"prod"}'), b);
-  return w.finish(seqs);
+  const stream = '{"app":"web","env":"prod"}';
+  return writeOneLine(dir, name, {
+    level,
+    ts: BigInt(seqs[0][0]),
+    line: `line ${name}`,
+    stream,
+    seqs,
+  });
 }
 
 /** Asserts that the catalog of `dir` was opened in place, never set aside and rebuilt. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { writeOneLine } from "../../testing/segments.ts";
 import { BlockBuilder } from "./block_codec.ts";
 import { SegmentCache } from "./segment_cache.ts";
 import { readBlock } from "./segment_reader.ts";
@@ -9,11 +10,11 @@ Deno.test("segments in use stay readable when the cache evicts them", async () =
   const dir = await Deno.makeTempDir();
   try {
     for (let i = 0; i < 5; i++) {
-      const w = new SegmentWriter(dir, `l1-${i}.loge`, { level: 1, zstdLevel: 1 });
-      const b = new BlockBuilder();
-      b.addString(BigInt(i), `line ${i}`);
-      w.writeBlock(w.stream('{"a":"b"}'), b);
-      w.finish([[i + 1, i + 1]]);
+      writeOneLine(dir, `l1-${i}.loge`, {
+        ts: BigInt(i),
+        line: `line ${i}`,
+        seqs: [[i + 1, i + 1]],
+      });
     }
     const cache = new SegmentCache(new SourceOpener(dir), 2);
     const held = await Promise.all(
@@ -82,11 +83,7 @@ Deno.test("the cache keeps its decoded indexes within its bytes, least recently 
 Deno.test("a warmed segment is open before its first use; a missing one is left for its user", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const w = new SegmentWriter(dir, "l0-1.loge", { level: 0, zstdLevel: 1 });
-    const b = new BlockBuilder();
-    b.addString(7n, "line");
-    w.writeBlock(w.stream('{"a":"b"}'), b);
-    w.finish([[1, 1]]);
+    writeOneLine(dir, "l0-1.loge", { level: 0, ts: 7n });
     const cache = new SegmentCache(new SourceOpener(dir));
     cache.warm({ name: "l0-1.loge", location: "local" });
     cache.warm({ name: "l0-1.loge", location: "local" }); // already there: nothing more

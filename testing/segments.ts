@@ -1,0 +1,43 @@
+/**
+ * Segments for tests of files rather than of their contents.
+ *
+ * @module
+ */
+
+import { BlockBuilder } from "../src/storage/block_codec.ts";
+import type { SegmentInfo } from "../src/storage/segment_format.ts";
+import { SegmentWriter } from "../src/storage/segment_writer.ts";
+import type { SeqRanges } from "../src/storage/seq_ranges.ts";
+
+/** What {@linkcode writeOneLine} writes; every field has a default. */
+export interface OneLine {
+  level?: number;
+  ts?: bigint;
+  line?: string;
+  /** The stream's labels as a key (`{"app":"web"}`). */
+  stream?: string;
+  /** The WAL sequences the file holds. */
+  seqs?: SeqRanges;
+}
+
+/**
+ * Writes the segment `name` in `dir` holding a single line.
+ *
+ * @example
+ * ```ts
+ * import { writeOneLine } from "./segments.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const info = writeOneLine(dir, "l0-1.loge", { level: 0, ts: 7n });
+ * assert.deepEqual([info.level, info.rows, info.minTs], [0, 1, 7n]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function writeOneLine(dir: string, name: string, one: OneLine = {}): SegmentInfo {
+  const { level = 1, ts = 1n, line = "line", stream = '{"app":"web"}', seqs = [[1, 1]] } = one;
+  const w = new SegmentWriter(dir, name, { level, zstdLevel: 1 });
+  const b = new BlockBuilder();
+  b.addString(ts, line);
+  w.writeBlock(w.stream(stream), b);
+  return w.finish(seqs);
+}
