@@ -4,7 +4,9 @@
  *
  * - {@linkcode V8_FLAGS}: V8's young generation grows to 16 MB semi-spaces in
  *   each isolate under a high allocation rate; 4 MB keep scavenges cheap and
- *   take about 100 MB off.
+ *   take about 100 MB off. `--expose-gc` lets an idle isolate collect its
+ *   garbage at once (`idle_memory.ts`) instead of keeping it for tens of
+ *   seconds.
  * - glibc's allocator ({@linkcode tuneAllocator}): at most two arenas (each
  *   thread would otherwise keep an arena of freed memory of its own), and
  *   free memory given back once the process is idle. A fixed
@@ -20,10 +22,11 @@
  * @module
  */
 
-import { dieWithParent, limitArenas, releaseFreeMemory } from "../libc.ts";
+import { dieWithParent, limitArenas } from "../libc.ts";
+import { releaseIdleMemory } from "../idle_memory.ts";
 
 /** The V8 flags of the server. */
-export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--expose-gc"];
 
 /** The environment variable Deno reads V8 flags from (comma-separated). */
 export const V8_FLAGS_ENV = "DENO_V8_FLAGS";
@@ -99,7 +102,7 @@ function hasV8Flags(env: string | undefined): boolean {
  * assert.deepEqual(relaunchCommand(["serve", "--port", "3100"], facts), {
  *   command: "/usr/bin/deno",
  *   args: ["run", "-A", "file:///srv/loge/main.ts", "serve", "--port", "3100"],
- *   env: { DENO_V8_FLAGS: "--max-semi-space-size=4", LOGE_PARENT_PID: "42" },
+ *   env: { DENO_V8_FLAGS: "--max-semi-space-size=4,--expose-gc", LOGE_PARENT_PID: "42" },
  * });
  * assert.equal(relaunchCommand(["serve"], { ...facts, standalone: true }), undefined);
  * assert.equal(relaunchCommand(["serve"], { ...facts, allPermissions: false }), undefined);
@@ -158,10 +161,11 @@ const IDLE_CHECK_MS = 5_000;
 const IDLE_CPU_SHARE = 0.02;
 
 /**
- * Limits glibc's allocator to two arenas, and gives its free memory back to
- * the system each time the process goes idle after work (under 2% of a core
- * over 5 s): the heaps keep what a burst of pushes or a compaction freed,
- * hundreds of MB, until then. Returns whether it applied (Linux with glibc,
+ * Limits glibc's allocator to two arenas, and each time the process goes
+ * idle after work (under 2% of a core over 5 s) collects the main isolate's
+ * garbage and gives the allocator's free memory back to the system
+ * ({@linkcode releaseIdleMemory}): the heaps keep what a burst of pushes or
+ * a compaction freed, hundreds of MB, until then. Returns whether it applied (Linux with glibc,
  * FFI allowed).
  */
 export function tuneAllocator(): boolean {
@@ -174,7 +178,7 @@ export function tuneAllocator(): boolean {
       workedSinceRelease = true;
     } else if (workedSinceRelease) {
       workedSinceRelease = false;
-      releaseFreeMemory();
+      releaseIdleMemory();
     }
     // After the release: its own CPU time is not work to release after.
     last = cpuTicks();

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { IdleRelease } from "../idle_memory.ts";
+
 interface Task {
   id: number;
   job: unknown;
@@ -103,17 +105,23 @@ export class WorkerPool<Job, Result> {
 
 /**
  * Serves jobs inside a worker: answers each `{ id, job }` with `handle(job)`.
+ * A worker without a job for a while collects its garbage and gives memory
+ * back ({@linkcode IdleRelease}).
  */
 export function serveJobs<Job, Result>(handle: (job: Job) => Result | Promise<Result>): void {
   const scope = self as unknown as {
     onmessage: (e: MessageEvent<{ id: number; job: Job }>) => void;
     postMessage: (m: unknown) => void;
   };
+  const idle = new IdleRelease();
   scope.onmessage = async (e) => {
+    idle.busy();
     try {
       scope.postMessage({ id: e.data.id, result: await handle(e.data.job) });
     } catch (error) {
       scope.postMessage({ id: e.data.id, error: (error as Error).message });
+    } finally {
+      idle.idle();
     }
   };
 }
