@@ -346,8 +346,8 @@ const ZSTD19_SLICE_BYTES = 32 * 1024 * 1024;
 /**
  * `zstd -level` of `input` (`size` bytes, `lines` lines) estimated from
  * {@linkcode ZSTD19_SLICES} slices of {@linkcode ZSTD19_SLICE_BYTES} spread over it (cut at line
- * ends), each compressed alone, their compressed bytes scaled by `size / bytes sampled`: on 10M
- * lines the whole takes 35 minutes; the slices, a tenth of it.
+ * ends), each compressed alone (as many at once as `cores` lets), their compressed bytes scaled by
+ * `size / bytes sampled`: on 10M lines the whole takes 35 minutes; the slices, a tenth of it.
  */
 async function zstdSampledSize(
   run: Run,
@@ -356,36 +356,41 @@ async function zstdSampledSize(
   output: string,
   size: number,
   lines: number,
+  cores: Cores,
 ): Promise<SizeFigure> {
   const t0 = performance.now();
-  const file = await Deno.open(input);
-  let sampled = 0;
-  let compressed = 0;
-  try {
-    const stride = Math.floor(size / ZSTD19_SLICES);
-    for (let k = 0; k < ZSTD19_SLICES; k++) {
-      const buf = new Uint8Array(Math.min(ZSTD19_SLICE_BYTES, size - k * stride));
-      await file.seek(k * stride, Deno.SeekMode.Start);
-      let got = 0;
-      while (got < buf.length) {
-        const n = await file.read(buf.subarray(got));
-        if (n === null) break;
-        got += n;
-      }
+  const stride = Math.floor(size / ZSTD19_SLICES);
+  const slices = await Promise.all(
+    Array.from({ length: ZSTD19_SLICES }, async (_, k) => {
       // Whole lines only: from after the first newline (but for the first slice) to the last.
+      const buf = await readAt(input, k * stride, Math.min(ZSTD19_SLICE_BYTES, size - k * stride));
       const from = k === 0 ? 0 : buf.indexOf(10) + 1;
-      const to = buf.lastIndexOf(10, got - 1) + 1;
-      const slice = `${output}.slice`;
+      const to = buf.lastIndexOf(10, buf.length - 1) + 1;
+      const slice = `${output}.${k}.slice`;
       await Deno.writeFile(slice, buf.subarray(from, to));
-      await runOnce([run.tool("zstd").path, `-${level}`, "-T1", "-q", "-f", slice, "-o", output]);
-      sampled += to - from;
-      compressed += (await Deno.stat(output)).size;
-      await Deno.remove(slice);
-    }
-  } finally {
-    file.close();
-  }
-  const bytes = Math.round(compressed * (size / sampled));
+      try {
+        const compressed = await cores.run(async () => {
+          await runOnce([
+            run.tool("zstd").path,
+            `-${level}`,
+            "-T1",
+            "-q",
+            "-f",
+            slice,
+            "-o",
+            `${slice}.zst`,
+          ]);
+          return (await Deno.stat(`${slice}.zst`)).size;
+        });
+        return { sampled: to - from, compressed };
+      } finally {
+        await Deno.remove(slice).catch(() => {});
+        await Deno.remove(`${slice}.zst`).catch(() => {});
+      }
+    }),
+  );
+  const sampled = slices.reduce((n, s) => n + s.sampled, 0);
+  const bytes = Math.round(slices.reduce((n, s) => n + s.compressed, 0) * (size / sampled));
   return {
     command: `zstd -${level} -T1 of ${ZSTD19_SLICES} slices of ${basename(input)} ` +
       `(${formatMB(sampled)} sampled), scaled`,
@@ -395,20 +400,69 @@ async function zstdSampledSize(
   };
 }
 
+/** Up to `length` bytes of `path` from `offset`. */
+async function readAt(path: string, offset: number, length: number): Promise<Uint8Array> {
+  const file = await Deno.open(path);
+  try {
+    await file.seek(offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(length);
+    let got = 0;
+    while (got < buf.length) {
+      const n = await file.read(buf.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Slots for one-thread jobs, one per core: the `zstd -19` baselines run at the end of a run, when
+ * nothing else is measured, so they share the machine's cores instead of taking turns.
+ */
+class Cores {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.#free = Math.max(1, count);
+  }
+
+  /** Runs `job` once a core is free. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#free === 0) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#free--;
+    try {
+      return await job();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}
+
 /**
  * `zstd -19 -T1` of `input`, a file of `lines` lines: of the whole file up to
  * {@linkcode ZSTD19_WHOLE_BYTES}, else of slices ({@linkcode zstdSampledSize}).
  */
-async function zstd19Size(run: Run, input: string, lines: number): Promise<SizeFigure> {
+async function zstd19Size(
+  run: Run,
+  input: string,
+  lines: number,
+  cores: Cores,
+): Promise<SizeFigure> {
   const out = `${input}.19.zst`;
   const size = (await Deno.stat(input)).size;
   try {
     if (size <= ZSTD19_WHOLE_BYTES) {
       progress(`zstd -19 -T1 of ${basename(input)} (one thread, for a fair comparison; slow)`);
-      return await zstdSize(run, 19, input, out, lines);
+      return await cores.run(() => zstdSize(run, 19, input, out, lines));
     }
     progress(`zstd -19 -T1 of ${ZSTD19_SLICES} slices of ${basename(input)}, scaled to the whole`);
-    return await zstdSampledSize(run, 19, input, out, size, lines);
+    return await zstdSampledSize(run, 19, input, out, size, lines, cores);
   } finally {
     await Deno.remove(out).catch(() => {});
   }
@@ -866,20 +920,18 @@ async function measure(run: Run): Promise<void> {
   }
   await Deno.remove(nonDurableDir, { recursive: true }).catch(() => {});
 
-  let zstd19: SizeFigure | Missing | null = run.tools.zstd as Missing;
-  if (run.has("zstd")) {
-    zstd19 = await run.attempt("zstd -19", () => zstd19Size(run, linesFile, o.lines));
-  }
+  // Both baselines at once, a core each: nothing else is measured any more.
+  const cores = new Cores(navigator.hardwareConcurrency);
+  const [zstd19, wideZstd19] = run.has("zstd")
+    ? await Promise.all([
+      run.attempt("zstd -19", () => zstd19Size(run, linesFile, o.lines, cores)),
+      wide === null
+        ? null
+        : run.attempt("zstd -19 of wide.txt", () => zstd19Size(run, wideFile, wide.lines, cores)),
+    ])
+    : [run.tools.zstd as Missing, run.tools.zstd as Missing];
   if (f.storage !== null) setZstdBaseline(f.storage, 19, zstd19);
-  if (wide !== null) {
-    setZstdBaseline(
-      wide,
-      19,
-      run.has("zstd")
-        ? await run.attempt("zstd -19 of wide.txt", () => zstd19Size(run, wideFile, wide.lines))
-        : run.tools.zstd as Missing,
-    );
-  }
+  if (wide !== null) setZstdBaseline(wide, 19, wideZstd19);
 }
 
 function renderHeader(env: Environment, run: Run, seconds: number, command: string): string {
