@@ -154,6 +154,39 @@ Deno.test("metrics: a flush file's index is read as it is cataloged, so a query 
   }, { args: ["--metrics-open", "--flush-interval", "50ms", "--compact-interval", "0"] });
 });
 
+Deno.test("metrics: the memory of the main thread and of each worker, by isolate", async () => {
+  await withServer(async ({ url }) => {
+    const memory = async () => {
+      const { samples } = parseExposition(await (await fetch(`${url}/metrics`)).text());
+      const byIsolate = new Map<string, Record<string, number>>();
+      for (const s of samples.filter((s) => s.name === "loge_isolate_memory_bytes")) {
+        const kinds = byIsolate.get(s.labels.isolate) ?? {};
+        kinds[s.labels.kind] = s.value;
+        byIsolate.set(s.labels.isolate, kinds);
+      }
+      return byIsolate;
+    };
+    // No job yet: only the main thread has figures.
+    assert.deepEqual([...(await memory()).keys()], ["main"]);
+    assert.equal(await push(url, "/api/v1/push", 10, "a"), 200);
+    let isolates = await memory();
+    for (const deadline = Date.now() + 10_000; isolates.size < 2 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      isolates = await memory();
+    }
+    // The push made one flush file: one of the two flush workers wrote it.
+    const names = [...isolates.keys()];
+    assert.equal(names.length, 2, names.join(", "));
+    assert.equal(names[0], "main");
+    assert.match(names[1], /^flush_worker#[01]$/);
+    for (const [isolate, kinds] of isolates) {
+      assert.deepEqual(Object.keys(kinds).sort(), ["external", "heap_total", "heap_used"]);
+      assert.ok(kinds.heap_used > 1_000_000, `${isolate}: ${kinds.heap_used}`);
+      assert.ok(kinds.heap_used <= kinds.heap_total, isolate);
+    }
+  }, { args: ["--metrics-open", "--flush-interval", "50ms", "--compact-interval", "0"] });
+});
+
 Deno.test("metrics: --metrics-open serves them without the key; the reads stay guarded", async () => {
   await withServer(async ({ url }) => {
     const res = await fetch(`${url}/metrics`);

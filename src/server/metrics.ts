@@ -13,6 +13,7 @@
 import { FORMAT_IDS } from "../ingest/decode.ts";
 import type { IngestSink } from "../ingest/ingester.ts";
 import { Histogram } from "../histogram.ts";
+import { workersMemory } from "../storage/worker_pool.ts";
 
 /** The figures of `/api/v1/stats`, as its JSON answer holds them. */
 export type StatsFigures = Record<string, unknown>;
@@ -317,6 +318,17 @@ export function renderMetrics(sources: MetricSources): string {
   out.sample("process_resident_memory_bytes", {}, memory.rss);
   out.family("loge_heap_used_bytes", "gauge", "V8 heap in use on the main thread");
   out.sample("loge_heap_used_bytes", {}, memory.heapUsed);
+  out.family(
+    "loge_isolate_memory_bytes",
+    "gauge",
+    "V8 memory of the main thread and of each worker (as of its last job or idle collection): " +
+      "heap_total, heap_used, and external (array buffers)",
+  );
+  for (const [isolate, m] of [["main", memory] as const, ...workersMemory()]) {
+    out.sample("loge_isolate_memory_bytes", { isolate, kind: "heap_total" }, m.heapTotal);
+    out.sample("loge_isolate_memory_bytes", { isolate, kind: "heap_used" }, m.heapUsed);
+    out.sample("loge_isolate_memory_bytes", { isolate, kind: "external" }, m.external);
+  }
   out.family("process_start_time_seconds", "gauge", "when the process started, unix seconds");
   out.sample("process_start_time_seconds", {}, START_SECONDS);
   return requests.render() + out.text();

@@ -3,12 +3,55 @@
  * and file writing never block the event loop that acknowledges pushes.
  *
  * Protocol: the pool posts `{ id, job }`; the worker answers `{ id, result }`
- * or `{ id, error }`.
+ * or `{ id, error }`, with its heap's figures (`memory`), and sends
+ * `{ memory }` alone after it collected its garbage when idle. Each live
+ * worker's last figures are kept by name ({@linkcode workersMemory}), for
+ * `/metrics`.
  *
  * @module
  */
 
-import { IdleRelease } from "../idle_memory.ts";
+import { collectGarbage, IdleRelease } from "../idle_memory.ts";
+
+/** An isolate's memory, as `Deno.memoryUsage()` tells it (the process's RSS aside). */
+export interface IsolateMemory {
+  /** Bytes of the V8 heap. */
+  heapTotal: number;
+  /** Bytes of it in use. */
+  heapUsed: number;
+  /** Bytes held outside the heap by its objects: array buffers, mostly. */
+  external: number;
+}
+
+/** This isolate's {@linkcode IsolateMemory}. */
+export function isolateMemory(): IsolateMemory {
+  const { heapTotal, heapUsed, external } = Deno.memoryUsage();
+  return { heapTotal, heapUsed, external };
+}
+
+/** The last figures of each live worker, by name. */
+const reported = new Map<string, IsolateMemory>();
+/** Workers started so far, by module: the number in the next one's name. */
+const started = new Map<string, number>();
+
+/**
+ * Each live worker's memory as it last told it (after each job, and after
+ * its idle collection), by name: its module's and the order in which this
+ * process started workers of that module (`flush_worker#0`).
+ */
+export function workersMemory(): ReadonlyMap<string, IsolateMemory> {
+  return reported;
+}
+
+/** A new worker's name: `flush_worker#0`, `compact_worker#1`. */
+function workerName(url: URL): string {
+  const module = url.protocol === "file:"
+    ? url.pathname.slice(url.pathname.lastIndexOf("/") + 1).replace(/\.[jt]s$/, "")
+    : "worker";
+  const n = started.get(module) ?? 0;
+  started.set(module, n + 1);
+  return `${module}#${n}`;
+}
 
 interface Task {
   id: number;
@@ -39,13 +82,20 @@ export class WorkerPool<Job, Result> {
   readonly #all: Worker[] = [];
   readonly #queue: Task[] = [];
   readonly #running = new Map<Worker, Task>();
+  readonly #names: string[] = [];
   #nextId = 1;
 
   /** Starts `size` workers. */
   constructor(url: URL, size: number) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(url, { type: "module" });
-      worker.onmessage = (e: MessageEvent<{ id: number; result?: Result; error?: string }>) => {
+      const name = workerName(url);
+      this.#names.push(name);
+      worker.onmessage = (
+        e: MessageEvent<{ id?: number; result?: Result; error?: string; memory?: IsolateMemory }>,
+      ) => {
+        if (e.data.memory !== undefined) reported.set(name, e.data.memory);
+        if (e.data.id === undefined) return; // figures alone: no job ended
         const task = this.#running.get(worker);
         this.#running.delete(worker);
         if (task) {
@@ -95,6 +145,7 @@ export class WorkerPool<Job, Result> {
   /** Stops every worker; running jobs are abandoned. */
   terminate(): void {
     for (const w of this.#all) w.terminate();
+    for (const name of this.#names) reported.delete(name);
     for (const task of [...this.#running.values(), ...this.#queue]) {
       task.reject(new Error("worker pool terminated"));
     }
@@ -104,22 +155,27 @@ export class WorkerPool<Job, Result> {
 }
 
 /**
- * Serves jobs inside a worker: answers each `{ id, job }` with `handle(job)`.
- * A worker without a job for a while collects its garbage and gives memory
- * back ({@linkcode IdleRelease}).
+ * Serves jobs inside a worker: answers each `{ id, job }` with `handle(job)`
+ * and the worker's memory. A worker without a job for a while collects its
+ * garbage ({@linkcode IdleRelease}) and tells its memory again.
  */
 export function serveJobs<Job, Result>(handle: (job: Job) => Result | Promise<Result>): void {
   const scope = self as unknown as {
     onmessage: (e: MessageEvent<{ id: number; job: Job }>) => void;
     postMessage: (m: unknown) => void;
   };
-  const idle = new IdleRelease();
+  const idle = new IdleRelease(undefined, () => {
+    collectGarbage();
+    scope.postMessage({ memory: isolateMemory() });
+  });
   scope.onmessage = async (e) => {
     idle.busy();
+    const { id } = e.data;
     try {
-      scope.postMessage({ id: e.data.id, result: await handle(e.data.job) });
+      const result = await handle(e.data.job);
+      scope.postMessage({ id, result, memory: isolateMemory() });
     } catch (error) {
-      scope.postMessage({ id: e.data.id, error: (error as Error).message });
+      scope.postMessage({ id, error: (error as Error).message, memory: isolateMemory() });
     } finally {
       idle.idle();
     }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WorkerPool } from "./worker_pool.ts";
+import { WorkerPool, workersMemory } from "./worker_pool.ts";
 import { WORKER_IDLE_MS } from "../idle_memory.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -46,4 +46,24 @@ Deno.test("a worker collects its garbage once it has had no job for a while, not
     pool.terminate();
     await cleanup();
   }
+});
+
+Deno.test("each live worker's memory is kept by name, from its last answer, until the pool ends", async () => {
+  const { url, cleanup } = await countingWorker();
+  const before = new Set(workersMemory().keys());
+  const pool = new WorkerPool<null, number>(url, 2);
+  try {
+    assert.deepEqual([...workersMemory().keys()].filter((n) => !before.has(n)), []);
+    await Promise.all([pool.run(null), pool.run(null)]);
+    const mine = [...workersMemory()].filter(([name]) => !before.has(name));
+    // Named by the module's file and the order in which the process started its workers.
+    assert.deepEqual(mine.map(([name]) => name.replace(/\d+$/, "N")), ["worker#N", "worker#N"]);
+    for (const [name, m] of mine) {
+      assert.ok(m.heapUsed > 0 && m.heapUsed <= m.heapTotal && m.external >= 0, name);
+    }
+  } finally {
+    pool.terminate();
+    await cleanup();
+  }
+  assert.deepEqual([...workersMemory().keys()].filter((n) => !before.has(n)), []);
 });
