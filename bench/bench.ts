@@ -347,7 +347,8 @@ const ZSTD19_SLICE_BYTES = 32 * 1024 * 1024;
  * `zstd -level` of `input` (`size` bytes, `lines` lines) estimated from
  * {@linkcode ZSTD19_SLICES} slices of {@linkcode ZSTD19_SLICE_BYTES} spread over it (cut at line
  * ends), each compressed alone (as many at once as `cores` lets), their compressed bytes scaled by
- * `size / bytes sampled`: on 10M lines the whole takes 35 minutes; the slices, a tenth of it.
+ * `size / bytes sampled`, their times added up: on 10M lines the whole takes 35 minutes; the
+ * slices, a tenth of it.
  */
 async function zstdSampledSize(
   run: Run,
@@ -358,18 +359,22 @@ async function zstdSampledSize(
   lines: number,
   cores: Cores,
 ): Promise<SizeFigure> {
-  const t0 = performance.now();
   const stride = Math.floor(size / ZSTD19_SLICES);
-  const slices = await Promise.all(
-    Array.from({ length: ZSTD19_SLICES }, async (_, k) => {
-      // Whole lines only: from after the first newline (but for the first slice) to the last.
-      const buf = await readAt(input, k * stride, Math.min(ZSTD19_SLICE_BYTES, size - k * stride));
-      const from = k === 0 ? 0 : buf.indexOf(10) + 1;
-      const to = buf.lastIndexOf(10, buf.length - 1) + 1;
-      const slice = `${output}.${k}.slice`;
-      await Deno.writeFile(slice, buf.subarray(from, to));
-      try {
-        const compressed = await cores.run(async () => {
+  const settled = await Promise.allSettled(
+    Array.from({ length: ZSTD19_SLICES }, (_, k) =>
+      cores.run(async () => {
+        // Whole lines only: from after the first newline (but for the first slice) to the last.
+        const buf = await readAt(
+          input,
+          k * stride,
+          Math.min(ZSTD19_SLICE_BYTES, size - k * stride),
+        );
+        const from = k === 0 ? 0 : buf.indexOf(10) + 1;
+        const to = buf.lastIndexOf(10, buf.length - 1) + 1;
+        const slice = `${output}.${k}.slice`;
+        try {
+          await Deno.writeFile(slice, buf.subarray(from, to));
+          const t0 = performance.now();
           await runOnce([
             run.tool("zstd").path,
             `-${level}`,
@@ -380,15 +385,21 @@ async function zstdSampledSize(
             "-o",
             `${slice}.zst`,
           ]);
-          return (await Deno.stat(`${slice}.zst`)).size;
-        });
-        return { sampled: to - from, compressed };
-      } finally {
-        await Deno.remove(slice).catch(() => {});
-        await Deno.remove(`${slice}.zst`).catch(() => {});
-      }
-    }),
+          const seconds = (performance.now() - t0) / 1000;
+          return {
+            sampled: to - from,
+            compressed: (await Deno.stat(`${slice}.zst`)).size,
+            seconds,
+          };
+        } finally {
+          await Deno.remove(slice).catch(() => {});
+          await Deno.remove(`${slice}.zst`).catch(() => {});
+        }
+      })),
   );
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
+  const slices = settled.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
   const sampled = slices.reduce((n, s) => n + s.sampled, 0);
   const bytes = Math.round(slices.reduce((n, s) => n + s.compressed, 0) * (size / sampled));
   return {
@@ -396,7 +407,8 @@ async function zstdSampledSize(
       `(${formatMB(sampled)} sampled), scaled`,
     bytes,
     bytesPerLine: round(bytes / lines, 2),
-    seconds: round((performance.now() - t0) / 1000, 2),
+    // One thread's time, as for a whole file: the slices' times added up.
+    seconds: round(slices.reduce((n, s) => n + s.seconds, 0), 2),
   };
 }
 

@@ -626,10 +626,12 @@ interface StoreSettings {
  * assert.equal(defaultFlushWorkers(4, 8), 2);
  * assert.equal(defaultFlushWorkers(16, 8), 4);
  * assert.equal(defaultFlushWorkers(1, 8), 1);
+ * assert.equal(defaultFlushWorkers(4, NaN), 1);
  * ```
  */
 export function defaultFlushWorkers(buckets: number, cores: number): number {
-  return Math.max(1, Math.min(Math.floor(buckets / 2), Math.floor(cores / 2)));
+  const halfTheCores = Number.isFinite(cores) ? Math.floor(cores / 2) : 1;
+  return Math.max(1, Math.min(Math.floor(buckets / 2), halfTheCores));
 }
 
 /**

@@ -31,13 +31,15 @@ export function isolateMemory(): IsolateMemory {
 
 /** The last figures of each live worker, by name. */
 const reported = new Map<string, IsolateMemory>();
-/** Workers started so far, by module: the number in the next one's name. */
-const started = new Map<string, number>();
+/** The names of live workers: a number is free again once its worker ends. */
+const live = new Set<string>();
 
 /**
  * Each live worker's memory as it last told it (after each job, and after
- * its idle collection), by name: its module's and the order in which this
- * process started workers of that module (`flush_worker#0`).
+ * its idle collection), by name: its module's and the lowest number no live
+ * worker of that module has (`flush_worker#0`). Pools that come and go (a
+ * compaction pass's lanes) reuse the names, so a metric labelled by them
+ * keeps a bounded set of series.
  */
 export function workersMemory(): ReadonlyMap<string, IsolateMemory> {
   return reported;
@@ -48,8 +50,9 @@ function workerName(url: URL): string {
   const module = url.protocol === "file:"
     ? url.pathname.slice(url.pathname.lastIndexOf("/") + 1).replace(/\.[jt]s$/, "")
     : "worker";
-  const n = started.get(module) ?? 0;
-  started.set(module, n + 1);
+  let n = 0;
+  while (live.has(`${module}#${n}`)) n++;
+  live.add(`${module}#${n}`);
   return `${module}#${n}`;
 }
 
@@ -145,7 +148,11 @@ export class WorkerPool<Job, Result> {
   /** Stops every worker; running jobs are abandoned. */
   terminate(): void {
     for (const w of this.#all) w.terminate();
-    for (const name of this.#names) reported.delete(name);
+    // Once only: a later pool may have taken the names again.
+    for (const name of this.#names.splice(0)) {
+      reported.delete(name);
+      live.delete(name);
+    }
     for (const task of [...this.#running.values(), ...this.#queue]) {
       task.reject(new Error("worker pool terminated"));
     }

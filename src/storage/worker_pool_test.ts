@@ -6,7 +6,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A worker that serves jobs with the real `serveJobs`, its V8 `gc` replaced by
- * a counter: each job answers how many collections ran so far.
+ * a counter: a job waits the milliseconds it is given, then answers how many
+ * collections ran so far.
  */
 async function countingWorker(): Promise<{ url: URL; cleanup: () => Promise<void> }> {
   const dir = await Deno.makeTempDir({ prefix: "loge-pool-" });
@@ -16,7 +17,10 @@ async function countingWorker(): Promise<{ url: URL; cleanup: () => Promise<void
     `import { serveJobs } from ${JSON.stringify(new URL("./worker_pool.ts", import.meta.url).href)};
 let collections = 0;
 (globalThis as { gc?: () => void }).gc = () => void collections++;
-serveJobs(() => collections);
+serveJobs(async (ms: number) => {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return collections;
+});
 `,
   );
   return { url: new URL(`file://${path}`), cleanup: () => Deno.remove(dir, { recursive: true }) };
@@ -24,24 +28,27 @@ serveJobs(() => collections);
 
 Deno.test("a worker collects its garbage once it has had no job for a while, not while jobs come", async () => {
   const { url, cleanup } = await countingWorker();
-  const pool = new WorkerPool<null, number>(url, 1);
+  const pool = new WorkerPool<number, number>(url, 1);
   try {
-    assert.equal(await pool.run(null), 0);
+    assert.equal(await pool.run(0), 0);
     // Jobs a tenth of the idle time apart: the worker is never idle that long.
     for (let i = 0; i < 15; i++) {
       await sleep(WORKER_IDLE_MS / 10);
-      assert.equal(await pool.run(null), 0, `job ${i}`);
+      assert.equal(await pool.run(0), 0, `job ${i}`);
     }
     // Each job restarts the wait, so look at most a few times, each after a longer pause.
     let collections = 0;
     for (let tries = 0; tries < 5 && collections === 0; tries++) {
       await sleep(WORKER_IDLE_MS * 1.5);
-      collections = await pool.run(null);
+      collections = await pool.run(0);
     }
     assert.equal(collections, 1);
+    // A job longer than the idle time, right after a short one: nothing is collected under it.
+    assert.equal(await pool.run(0), 1);
+    assert.equal(await pool.run(WORKER_IDLE_MS * 1.5), 1, "no collection while a job runs");
     // The job that read the count is a job too: the pause after it collects once, however long.
     await sleep(WORKER_IDLE_MS * 3.5);
-    assert.equal(await pool.run(null), 2, "one collection per pause");
+    assert.equal(await pool.run(0), 2, "one collection per pause");
   } finally {
     pool.terminate();
     await cleanup();
@@ -51,10 +58,10 @@ Deno.test("a worker collects its garbage once it has had no job for a while, not
 Deno.test("each live worker's memory is kept by name, from its last answer, until the pool ends", async () => {
   const { url, cleanup } = await countingWorker();
   const before = new Set(workersMemory().keys());
-  const pool = new WorkerPool<null, number>(url, 2);
+  const pool = new WorkerPool<number, number>(url, 2);
   try {
     assert.deepEqual([...workersMemory().keys()].filter((n) => !before.has(n)), []);
-    await Promise.all([pool.run(null), pool.run(null)]);
+    await Promise.all([pool.run(0), pool.run(0)]);
     const mine = [...workersMemory()].filter(([name]) => !before.has(name));
     // Named by the module's file and the order in which the process started its workers.
     assert.deepEqual(mine.map(([name]) => name.replace(/\d+$/, "N")), ["worker#N", "worker#N"]);
@@ -66,4 +73,21 @@ Deno.test("each live worker's memory is kept by name, from its last answer, unti
     await cleanup();
   }
   assert.deepEqual([...workersMemory().keys()].filter((n) => !before.has(n)), []);
+});
+
+Deno.test("a worker's name is taken again once its pool ends, so names stay few", async () => {
+  const { url, cleanup } = await countingWorker();
+  const mine = () => [...workersMemory().keys()].filter((n) => n.startsWith("worker#")).sort();
+  try {
+    for (let pass = 0; pass < 3; pass++) {
+      const pool = new WorkerPool<number, number>(url, 2);
+      await Promise.all([pool.run(0), pool.run(0)]);
+      assert.deepEqual(mine(), ["worker#0", "worker#1"], `pass ${pass}`);
+      pool.terminate();
+      pool.terminate(); // twice: the names it gave back stay free
+      assert.deepEqual(mine(), []);
+    }
+  } finally {
+    await cleanup();
+  }
 });
