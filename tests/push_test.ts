@@ -214,7 +214,7 @@ Deno.test("a restart keeps data, and a clean stop leaves nothing to replay", asy
 Deno.test("compaction merges flush files into one segment with the same lines", async () => {
   const server = await startServer({
     args: [
-      ...["--compact-interval", "200ms", "--compact-min-files", "3", "--payload-size", "10"],
+      ...["--compact-interval", "200ms", "--compact-min-files", "2", "--payload-size", "10"],
       ...["--flush-coalesce", "0"],
     ],
   });
