@@ -47,6 +47,10 @@ Deno.test("compaction progress survives SIGKILL, and every line is stored once",
         "50ms",
         "--flush-coalesce",
         "0",
+        // Two flush workers for many files: one would write batches queued behind its current
+        // file into one.
+        "--flush-workers",
+        "2",
         "--compact-interval",
         "0",
       ],
@@ -161,6 +165,10 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
         "50ms",
         "--flush-coalesce",
         "0",
+        // Two flush workers for many files: one would write batches queued behind its current
+        // file into one.
+        "--flush-workers",
+        "2",
         "--compact-interval",
         "0",
       ],

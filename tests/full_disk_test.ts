@@ -212,7 +212,17 @@ async function fillUp(dir: string, name: string): Promise<string> {
 async function flushFilesOf(dir: string): Promise<number> {
   const server = await startServer({
     dir,
-    args: ["--payload-size", "20", "--flush-coalesce", "0s", "--compact-interval", "0"],
+    // Two flush workers for many files: one would write batches queued behind its current file into one.
+    args: [
+      "--payload-size",
+      "20",
+      "--flush-coalesce",
+      "0s",
+      "--compact-interval",
+      "0",
+      "--flush-workers",
+      "2",
+    ],
   });
   let acknowledged = 0;
   try {
