@@ -374,23 +374,8 @@ async function zstdSampledSize(
         const slice = `${output}.${k}.slice`;
         try {
           await Deno.writeFile(slice, buf.subarray(from, to));
-          const t0 = performance.now();
-          await runOnce([
-            run.tool("zstd").path,
-            `-${level}`,
-            "-T1",
-            "-q",
-            "-f",
-            slice,
-            "-o",
-            `${slice}.zst`,
-          ]);
-          const seconds = (performance.now() - t0) / 1000;
-          return {
-            sampled: to - from,
-            compressed: (await Deno.stat(`${slice}.zst`)).size,
-            seconds,
-          };
+          const { bytes, seconds } = await zstdSize(run, level, slice, `${slice}.zst`, 1);
+          return { sampled: to - from, compressed: bytes, seconds };
         } finally {
           await Deno.remove(slice).catch(() => {});
           await Deno.remove(`${slice}.zst`).catch(() => {});

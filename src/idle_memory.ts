@@ -19,12 +19,6 @@ import { releaseFreeMemory } from "./libc.ts";
 /** How long a worker waits without a job before it collects its garbage. */
 export const WORKER_IDLE_MS = 1_000;
 
-/** V8's `gc`, present when the process runs with `--expose-gc`. */
-function exposedGc(): (() => void) | undefined {
-  const gc = (globalThis as { gc?: unknown }).gc;
-  return typeof gc === "function" ? gc as () => void : undefined;
-}
-
 /**
  * Collects this isolate's garbage, when `gc` is exposed: each isolate has a
  * heap of its own. Whether a collection ran.
@@ -36,9 +30,11 @@ function exposedGc(): (() => void) | undefined {
  * ```
  */
 export function collectGarbage(): boolean {
-  const gc = exposedGc();
-  gc?.();
-  return gc !== undefined;
+  // V8's `gc`, present when the process runs with `--expose-gc`.
+  const gc = (globalThis as { gc?: unknown }).gc;
+  if (typeof gc !== "function") return false;
+  gc();
+  return true;
 }
 
 /**
@@ -63,7 +59,7 @@ export function releaseIdleMemory(): boolean {
  * import { IdleRelease } from "./idle_memory.ts";
  * import assert from "node:assert/strict";
  * let released = 0;
- * const idle = new IdleRelease(10, () => released++);
+ * const idle = new IdleRelease(() => released++, 10);
  * idle.busy();
  * idle.idle();
  * idle.busy(); // a job came before the 10 ms: no release for the first pause
@@ -78,9 +74,9 @@ export class IdleRelease {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Runs `release` after `idleMs` without a job. */
-  constructor(idleMs: number = WORKER_IDLE_MS, release: () => void = collectGarbage) {
-    this.#idleMs = idleMs;
+  constructor(release: () => void, idleMs: number = WORKER_IDLE_MS) {
     this.#release = release;
+    this.#idleMs = idleMs;
   }
 
   /** A job started: no release while it runs. */

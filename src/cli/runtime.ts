@@ -165,8 +165,8 @@ const IDLE_CPU_SHARE = 0.02;
  * idle after work (under 2% of a core over 5 s) collects the main isolate's
  * garbage and gives the allocator's free memory back to the system
  * ({@linkcode releaseIdleMemory}): the heaps keep what a burst of pushes or
- * a compaction freed, hundreds of MB, until then. Returns whether it applied (Linux with glibc,
- * FFI allowed).
+ * a compaction freed, hundreds of MB, until then. Returns whether it
+ * applied (Linux with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
   if (!limitArenas(2)) return false;

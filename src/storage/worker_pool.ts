@@ -171,7 +171,7 @@ export function serveJobs<Job, Result>(handle: (job: Job) => Result | Promise<Re
     onmessage: (e: MessageEvent<{ id: number; job: Job }>) => void;
     postMessage: (m: unknown) => void;
   };
-  const idle = new IdleRelease(undefined, () => {
+  const idle = new IdleRelease(() => {
     collectGarbage();
     scope.postMessage({ memory: isolateMemory() });
   });
