@@ -5,11 +5,14 @@
  * shrinks them only over tens of seconds. So a worker without a job
  * for a second collects its garbage (V8's `gc`, exposed by `--expose-gc`, one
  * of the server's V8 flags in `cli/runtime.ts`), and once the whole process
- * is idle the main isolate collects its own and glibc returns what its heaps
- * hold free (`malloc_trim`; not under load, where it stalls every thread
- * that allocates for tens of ms). 5–20 s after a 1M-line push the server
- * then holds 256–276 MB instead of 314–358; V8's own memory reducer brings
- * both to ~120 MB some 35 s after.
+ * is idle ({@linkcode IdleProcessRelease}) the main isolate collects its own
+ * and glibc returns what its heaps hold free (`malloc_trim`; not under load,
+ * where it stalls every thread that allocates for tens of ms).
+ *
+ * A collection is V8's last-resort one: a plain full collection shrinks the
+ * heap V8 counts but keeps its freed pages mapped for later (a script that
+ * made 300 MB of garbage stays at 330 MB of RSS after `gc()`, and falls to 44
+ * MB after the last-resort one).
  *
  * @module
  */
@@ -20,8 +23,8 @@ import { releaseFreeMemory } from "./libc.ts";
 export const WORKER_IDLE_MS = 1_000;
 
 /**
- * Collects this isolate's garbage, when `gc` is exposed: each isolate has a
- * heap of its own. Whether a collection ran.
+ * Collects this isolate's garbage and unmaps the pages it freed, when `gc`
+ * is exposed: each isolate has a heap of its own. Whether a collection ran.
  *
  * @example
  * ```ts
@@ -33,7 +36,8 @@ export function collectGarbage(): boolean {
   // V8's `gc`, present when the process runs with `--expose-gc`.
   const gc = (globalThis as { gc?: unknown }).gc;
   if (typeof gc !== "function") return false;
-  gc();
+  // Last resort: collects until nothing more is freed, then unmaps the freed pages.
+  gc({ type: "major", execution: "sync", flavor: "last-resort" });
   return true;
 }
 
@@ -95,4 +99,108 @@ export class IdleRelease {
     Deno.unrefTimer(timer);
     this.#timer = timer;
   }
+}
+
+/** The readings {@linkcode IdleProcessRelease} decides on. */
+export interface ProcessReadings {
+  /** CPU time of the whole process (every thread) so far, in clock ticks. */
+  cpuTicks(): number;
+  /** Resident memory of the process, in bytes. */
+  rss(): number;
+}
+
+/** How often the process checks whether it went idle. */
+export const IDLE_CHECK_MS = 1_000;
+/** Checks an idle stretch spans: the process is idle after 2 s of it. */
+const IDLE_CHECKS = 2;
+/** CPU time below which a stretch counts as idle: 2% of one core. */
+const IDLE_CPU_SHARE = 0.02;
+/** Linux's clock ticks per second (`USER_HZ`), the unit of `/proc/self/stat`'s times. */
+const CLOCK_TICKS = 100;
+/**
+ * Growth of RSS since the lowest seen after the last release below which a
+ * release is not worth its cost (a last-resort collection, a trim): a server
+ * with a trickle of pushes is idle often and has little to give back.
+ */
+export const RELEASE_GROWTH_BYTES = 32 * 1024 * 1024;
+
+/**
+ * When the whole process should give memory back: {@linkcode check} runs every
+ * {@linkcode IDLE_CHECK_MS}, and releases once the process used under 2% of a
+ * core over the last 2 s while its RSS stands
+ * {@linkcode RELEASE_GROWTH_BYTES} above the lowest seen since the last
+ * release.
+ *
+ * @example
+ * ```ts
+ * import { IdleProcessRelease, RELEASE_GROWTH_BYTES } from "./idle_memory.ts";
+ * import assert from "node:assert/strict";
+ * let ticks = 0, rss = 100e6, released = 0;
+ * const watch = new IdleProcessRelease({ cpuTicks: () => ticks, rss: () => rss }, () => {
+ *   released++;
+ *   rss = 100e6;
+ * });
+ * ticks += 150; // a busy second, memory grows
+ * rss += 2 * RELEASE_GROWTH_BYTES;
+ * assert.equal(watch.check(), false);
+ * assert.equal(watch.check(), false); // idle for 1 s only
+ * assert.equal(watch.check(), true); // idle for 2 s
+ * assert.equal(watch.check(), false); // nothing more to give back
+ * assert.equal(released, 1);
+ * ```
+ */
+export class IdleProcessRelease {
+  readonly #readings: ProcessReadings;
+  readonly #release: () => void;
+  /** CPU ticks at the last checks, oldest first. */
+  readonly #ticks: number[];
+  /** The lowest RSS seen since the last release. */
+  #lowestRss: number;
+
+  /** Watches `readings`; `release` gives memory back. */
+  constructor(readings: ProcessReadings, release: () => void) {
+    this.#readings = readings;
+    this.#release = release;
+    this.#ticks = [readings.cpuTicks()];
+    this.#lowestRss = readings.rss();
+  }
+
+  /** One check; whether it released. */
+  check(): boolean {
+    const ticks = this.#readings.cpuTicks();
+    const rss = this.#readings.rss();
+    this.#ticks.push(ticks);
+    if (this.#ticks.length > IDLE_CHECKS + 1) this.#ticks.shift();
+    this.#lowestRss = Math.min(this.#lowestRss, rss);
+    const stretch = this.#ticks.length - 1;
+    const idleTicks = stretch * (IDLE_CHECK_MS / 1000) * CLOCK_TICKS * IDLE_CPU_SHARE;
+    const idle = stretch === IDLE_CHECKS && ticks - this.#ticks[0] <= idleTicks;
+    if (!idle || rss < this.#lowestRss + RELEASE_GROWTH_BYTES) return false;
+    this.#release();
+    this.#lowestRss = this.#readings.rss();
+    // The release's own CPU time is not work: the next stretch starts after it.
+    this.#ticks.splice(0, this.#ticks.length, this.#readings.cpuTicks());
+    return true;
+  }
+}
+
+/** CPU time of the whole process (every thread), user and system, in clock ticks. */
+function processCpuTicks(): number {
+  const stat = Deno.readTextFileSync("/proc/self/stat");
+  // Fields 14 and 15, counted after the command name's closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Gives memory back each time the process goes idle with memory to give
+ * ({@linkcode IdleProcessRelease} with {@linkcode releaseIdleMemory}); the
+ * timer does not keep the process alive. Linux only (`/proc/self/stat`).
+ */
+export function watchIdleProcess(): void {
+  const watch = new IdleProcessRelease(
+    { cpuTicks: processCpuTicks, rss: () => Deno.memoryUsage().rss },
+    releaseIdleMemory,
+  );
+  Deno.unrefTimer(setInterval(() => watch.check(), IDLE_CHECK_MS));
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { collectGarbage, releaseIdleMemory } from "./idle_memory.ts";
+import {
+  collectGarbage,
+  IdleProcessRelease,
+  RELEASE_GROWTH_BYTES,
+  releaseIdleMemory,
+} from "./idle_memory.ts";
 import { V8_FLAGS, V8_FLAGS_ENV } from "./cli/runtime.ts";
 
 Deno.test("without --expose-gc nothing is collected and nothing throws", () => {
@@ -8,16 +13,17 @@ Deno.test("without --expose-gc nothing is collected and nothing throws", () => {
   assert.equal(releaseIdleMemory(), false);
 });
 
-Deno.test("with the server's V8 flags an idle release collects the isolate's garbage", async () => {
+Deno.test("with the server's V8 flags an idle release gives the isolate's garbage back to the system", async () => {
   const module = new URL("./idle_memory.ts", import.meta.url).href;
-  // Garbage of ~40 MB in strings and arrays, then the release: heapUsed must fall below what is live.
+  // Garbage of ~100 MB in strings and arrays, then the release: heap used and RSS must both fall.
   const script = `
     import { releaseIdleMemory } from ${JSON.stringify(module)};
-    let garbage = Array.from({ length: 400_000 }, (_, i) => ["line " + i, { i }]);
-    const before = Deno.memoryUsage().heapUsed;
+    let garbage = Array.from({ length: 1_000_000 }, (_, i) => ["line " + i, { i }]);
+    const before = Deno.memoryUsage();
     garbage = [];
     const collected = releaseIdleMemory();
-    console.log(JSON.stringify({ collected, before, after: Deno.memoryUsage().heapUsed, left: garbage.length }));
+    const after = Deno.memoryUsage();
+    console.log(JSON.stringify({ collected, before, after, left: garbage.length }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
@@ -27,6 +33,66 @@ Deno.test("with the server's V8 flags an idle release collects the isolate's gar
   assert.equal(out.code, 0);
   const { collected, before, after } = JSON.parse(new TextDecoder().decode(out.stdout));
   assert.equal(collected, true);
-  assert.ok(before > 30e6, `garbage made: ${before}`);
-  assert.ok(after < before / 4, `heap used ${before} → ${after}`);
+  assert.ok(before.heapUsed > 80e6, `garbage made: ${before.heapUsed}`);
+  assert.ok(
+    after.heapUsed < before.heapUsed / 4,
+    `heap used ${before.heapUsed} → ${after.heapUsed}`,
+  );
+  // The freed pages are unmapped, not kept by V8 for later.
+  const freed = before.rss - after.rss;
+  assert.ok(freed > before.heapUsed / 2, `RSS ${before.rss} → ${after.rss}`);
+});
+
+/** A process whose CPU time and RSS the test sets, second by second. */
+function fakeProcess() {
+  const p = { ticks: 0, rss: 200e6, released: 0 };
+  const watch = new IdleProcessRelease(
+    { cpuTicks: () => p.ticks, rss: () => p.rss },
+    () => {
+      p.released++;
+      p.rss = 150e6;
+      p.ticks += 10; // the release's own CPU time
+    },
+  );
+  return { p, watch };
+}
+
+Deno.test("a busy process is not released, however large it grows", () => {
+  const { p, watch } = fakeProcess();
+  for (let s = 0; s < 20; s++) {
+    p.ticks += 30; // 30% of a core
+    p.rss += 50e6;
+    assert.equal(watch.check(), false);
+  }
+  assert.equal(p.released, 0);
+});
+
+Deno.test("an idle process is released once per growth, 2 s after its work stops", () => {
+  const { p, watch } = fakeProcess();
+  p.ticks += 100;
+  p.rss += RELEASE_GROWTH_BYTES + 1;
+  assert.equal(watch.check(), false);
+  assert.equal(watch.check(), false);
+  assert.equal(watch.check(), true);
+  // Its own CPU time (10 ticks) does not count as work, nor as idle time: 2 more idle seconds.
+  for (let s = 0; s < 5; s++) assert.equal(watch.check(), false);
+  // Work that grows RSS again by less than the threshold, above the lowest seen (150 MB): nothing.
+  p.ticks += 100;
+  p.rss = 150e6 + RELEASE_GROWTH_BYTES - 1;
+  for (let s = 0; s < 5; s++) assert.equal(watch.check(), false);
+  p.rss += 2;
+  assert.equal(watch.check(), true);
+  assert.equal(p.released, 2);
+});
+
+Deno.test("under 2% of a core over 2 s is idle, above it is not", () => {
+  const { p, watch } = fakeProcess();
+  p.rss += 2 * RELEASE_GROWTH_BYTES;
+  p.ticks += 3;
+  assert.equal(watch.check(), false); // 1 s seen only
+  p.ticks += 3;
+  assert.equal(watch.check(), false); // 6 ticks over 2 s: 3% of a core
+  p.ticks += 1;
+  assert.equal(watch.check(), true); // 4 ticks over the last 2 s: 2%
+  assert.equal(p.released, 1);
 });

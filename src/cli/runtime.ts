@@ -23,7 +23,7 @@
  */
 
 import { dieWithParent, limitArenas } from "../libc.ts";
-import { releaseIdleMemory } from "../idle_memory.ts";
+import { watchIdleProcess } from "../idle_memory.ts";
 
 /** The V8 flags of the server. */
 export const V8_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--expose-gc"];
@@ -154,48 +154,17 @@ export async function runRelaunched(
   return 128 + ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[status.signal]!;
 }
 
-/** How often {@linkcode tuneAllocator} looks whether the process went idle. */
-const IDLE_CHECK_MS = 5_000;
-
-/** CPU time below which an interval counts as idle: 2% of one core. */
-const IDLE_CPU_SHARE = 0.02;
-
 /**
  * Limits glibc's allocator to two arenas, and each time the process goes
- * idle after work (under 2% of a core over 5 s) collects the main isolate's
- * garbage and gives the allocator's free memory back to the system
- * ({@linkcode releaseIdleMemory}): the heaps keep what a burst of pushes or
- * a compaction freed, hundreds of MB, until then. Returns whether it
- * applied (Linux with glibc, FFI allowed).
+ * idle after work collects the main isolate's garbage and gives the
+ * allocator's free memory back to the system ({@linkcode watchIdleProcess}):
+ * the heaps keep what a burst of pushes or a compaction freed, hundreds of
+ * MB, until then. Returns whether it applied (Linux with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
   if (!limitArenas(2)) return false;
-  let last = cpuTicks();
-  let workedSinceRelease = false;
-  const timer = setInterval(() => {
-    const used = cpuTicks() - last;
-    if (used > (IDLE_CHECK_MS / 1000) * CLOCK_TICKS * IDLE_CPU_SHARE) {
-      workedSinceRelease = true;
-    } else if (workedSinceRelease) {
-      workedSinceRelease = false;
-      releaseIdleMemory();
-    }
-    // After the release: its own CPU time is not work to release after.
-    last = cpuTicks();
-  }, IDLE_CHECK_MS);
-  Deno.unrefTimer(timer);
+  watchIdleProcess();
   return true;
-}
-
-/** Linux's clock ticks per second (`USER_HZ`), the unit of `/proc/self/stat`'s times. */
-const CLOCK_TICKS = 100;
-
-/** CPU time of the whole process (every thread), user and system, in clock ticks. */
-function cpuTicks(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  // Fields 14 and 15, counted after the command name's closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 /**
