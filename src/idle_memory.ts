@@ -7,7 +7,8 @@
  * of the server's V8 flags in `cli/runtime.ts`), and once the whole process
  * is idle ({@linkcode IdleProcessRelease}) the main isolate collects its own
  * and glibc returns what its heaps hold free (`malloc_trim`; not under load,
- * where it stalls every thread that allocates for tens of ms).
+ * where it stalls every thread that allocates for tens of ms). Each does so
+ * only when its memory grew since it last did ({@linkcode GrowthGate}).
  *
  * A collection is V8's last-resort one: a plain full collection shrinks the
  * heap V8 counts but keeps its freed pages mapped for later (a script that
@@ -36,7 +37,8 @@ export function collectGarbage(): boolean {
   // V8's `gc`, present when the process runs with `--expose-gc`.
   const gc = (globalThis as { gc?: unknown }).gc;
   if (typeof gc !== "function") return false;
-  // Last resort: collects until nothing more is freed, then unmaps the freed pages.
+  // Last resort: two to seven full collections that shrink the heap and unmap
+  // the pages they freed; it also drops compiled-code caches, rebuilt on use.
   gc({ type: "major", execution: "sync", flavor: "last-resort" });
   return true;
 }
@@ -101,6 +103,52 @@ export class IdleRelease {
   }
 }
 
+/**
+ * Whether there is memory to give back: a reading (RSS, an isolate's heap)
+ * that stands `growth` above the lowest seen since the last
+ * {@linkcode GrowthGate.reset}. A release costs a last-resort collection; a
+ * process or worker with a trickle of work is idle often and has little to
+ * give back each time.
+ *
+ * @example
+ * ```ts
+ * import { GrowthGate } from "./idle_memory.ts";
+ * import assert from "node:assert/strict";
+ * let bytes = 100;
+ * const gate = new GrowthGate(() => bytes, 50);
+ * bytes = 80; // lower: the growth counts from here
+ * assert.equal(gate.grown(), false);
+ * bytes = 130;
+ * assert.equal(gate.grown(), true);
+ * gate.reset();
+ * assert.equal(gate.grown(), false);
+ * ```
+ */
+export class GrowthGate {
+  readonly #read: () => number;
+  readonly #growth: number;
+  #lowest: number;
+
+  /** Watches `read()`, which must grow by `growth` to count. */
+  constructor(read: () => number, growth: number) {
+    this.#read = read;
+    this.#growth = growth;
+    this.#lowest = read();
+  }
+
+  /** Reads once; whether the reading stands `growth` above the lowest since the last reset. */
+  grown(): boolean {
+    const value = this.#read();
+    this.#lowest = Math.min(this.#lowest, value);
+    return value >= this.#lowest + this.#growth;
+  }
+
+  /** Counts growth from the current reading again (after a release). */
+  reset(): void {
+    this.#lowest = this.#read();
+  }
+}
+
 /** The readings {@linkcode IdleProcessRelease} decides on. */
 export interface ProcessReadings {
   /** CPU time of the whole process (every thread) so far, in clock ticks. */
@@ -113,21 +161,19 @@ export interface ProcessReadings {
 export const IDLE_CHECK_MS = 1_000;
 /** Checks an idle stretch spans: the process is idle after 2 s of it. */
 const IDLE_CHECKS = 2;
-/** CPU time below which a stretch counts as idle: 2% of one core. */
+/** CPU time a stretch may use and still count as idle: 2% of one core. */
 const IDLE_CPU_SHARE = 0.02;
 /** Linux's clock ticks per second (`USER_HZ`), the unit of `/proc/self/stat`'s times. */
 const CLOCK_TICKS = 100;
-/**
- * Growth of RSS since the lowest seen after the last release below which a
- * release is not worth its cost (a last-resort collection, a trim): a server
- * with a trickle of pushes is idle often and has little to give back.
- */
+/** Growth of RSS that makes an idle process release ({@linkcode GrowthGate}). */
 export const RELEASE_GROWTH_BYTES = 32 * 1024 * 1024;
+/** Growth of an isolate's heap and array buffers that makes an idle worker collect. */
+export const ISOLATE_GROWTH_BYTES = 8 * 1024 * 1024;
 
 /**
  * When the whole process should give memory back: {@linkcode check} runs every
- * {@linkcode IDLE_CHECK_MS}, and releases once the process used under 2% of a
- * core over the last 2 s while its RSS stands
+ * {@linkcode IDLE_CHECK_MS}, and releases once the process used at most 2% of
+ * a core over the last 2 s while its RSS stands
  * {@linkcode RELEASE_GROWTH_BYTES} above the lowest seen since the last
  * release.
  *
@@ -150,36 +196,35 @@ export const RELEASE_GROWTH_BYTES = 32 * 1024 * 1024;
  * ```
  */
 export class IdleProcessRelease {
-  readonly #readings: ProcessReadings;
+  readonly #cpuTicks: () => number;
   readonly #release: () => void;
+  readonly #rss: GrowthGate;
   /** CPU ticks at the last checks, oldest first. */
   readonly #ticks: number[];
-  /** The lowest RSS seen since the last release. */
-  #lowestRss: number;
 
   /** Watches `readings`; `release` gives memory back. */
   constructor(readings: ProcessReadings, release: () => void) {
-    this.#readings = readings;
+    this.#cpuTicks = readings.cpuTicks;
     this.#release = release;
+    this.#rss = new GrowthGate(readings.rss, RELEASE_GROWTH_BYTES);
     this.#ticks = [readings.cpuTicks()];
-    this.#lowestRss = readings.rss();
   }
 
   /** One check; whether it released. */
   check(): boolean {
-    const ticks = this.#readings.cpuTicks();
-    const rss = this.#readings.rss();
+    const ticks = this.#cpuTicks();
     this.#ticks.push(ticks);
     if (this.#ticks.length > IDLE_CHECKS + 1) this.#ticks.shift();
-    this.#lowestRss = Math.min(this.#lowestRss, rss);
+    // Read at every check, so that the lowest RSS is seen whether idle or not.
+    const grown = this.#rss.grown();
     const stretch = this.#ticks.length - 1;
     const idleTicks = stretch * (IDLE_CHECK_MS / 1000) * CLOCK_TICKS * IDLE_CPU_SHARE;
     const idle = stretch === IDLE_CHECKS && ticks - this.#ticks[0] <= idleTicks;
-    if (!idle || rss < this.#lowestRss + RELEASE_GROWTH_BYTES) return false;
+    if (!idle || !grown) return false;
     this.#release();
-    this.#lowestRss = this.#readings.rss();
+    this.#rss.reset();
     // The release's own CPU time is not work: the next stretch starts after it.
-    this.#ticks.splice(0, this.#ticks.length, this.#readings.cpuTicks());
+    this.#ticks.splice(0, this.#ticks.length, this.#cpuTicks());
     return true;
   }
 }

@@ -74,7 +74,11 @@ Deno.test("an idle process is released once per growth, 2 s after its work stops
   assert.equal(watch.check(), false);
   assert.equal(watch.check(), false);
   assert.equal(watch.check(), true);
-  // Its own CPU time (10 ticks) does not count as work, nor as idle time: 2 more idle seconds.
+  // Its own CPU time (10 ticks) is not work, and idle time counts from after it: memory that
+  // grew right after the release goes at the second check, not the first.
+  p.rss += 2 * RELEASE_GROWTH_BYTES;
+  assert.equal(watch.check(), false);
+  assert.equal(watch.check(), true);
   for (let s = 0; s < 5; s++) assert.equal(watch.check(), false);
   // Work that grows RSS again by less than the threshold, above the lowest seen (150 MB): nothing.
   p.ticks += 100;
@@ -82,7 +86,7 @@ Deno.test("an idle process is released once per growth, 2 s after its work stops
   for (let s = 0; s < 5; s++) assert.equal(watch.check(), false);
   p.rss += 2;
   assert.equal(watch.check(), true);
-  assert.equal(p.released, 2);
+  assert.equal(p.released, 3);
 });
 
 Deno.test("under 2% of a core over 2 s is idle, above it is not", () => {
@@ -94,5 +98,20 @@ Deno.test("under 2% of a core over 2 s is idle, above it is not", () => {
   assert.equal(watch.check(), false); // 6 ticks over 2 s: 3% of a core
   p.ticks += 1;
   assert.equal(watch.check(), true); // 4 ticks over the last 2 s: 2%
+  assert.equal(p.released, 1);
+});
+
+Deno.test("growth counts from the lowest RSS since the last release, not from the release", () => {
+  const { p, watch } = fakeProcess();
+  // RSS falls on its own (V8 shrinking a heap) while idle: nothing to release.
+  p.rss = 120e6;
+  for (let s = 0; s < 3; s++) assert.equal(watch.check(), false);
+  // From that low, the growth releases although RSS stays under where it started (200 MB).
+  p.rss = 120e6 + RELEASE_GROWTH_BYTES;
+  assert.ok(p.rss < 200e6);
+  assert.equal(watch.check(), true);
+  // A release that leaves RSS at 150 MB: growth counts from there.
+  p.rss = 150e6 + RELEASE_GROWTH_BYTES - 1;
+  for (let s = 0; s < 3; s++) assert.equal(watch.check(), false);
   assert.equal(p.released, 1);
 });

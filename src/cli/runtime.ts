@@ -156,10 +156,10 @@ export async function runRelaunched(
 
 /**
  * Limits glibc's allocator to two arenas, and each time the process goes
- * idle after work collects the main isolate's garbage and gives the
- * allocator's free memory back to the system ({@linkcode watchIdleProcess}):
- * the heaps keep what a burst of pushes or a compaction freed, hundreds of
- * MB, until then. Returns whether it applied (Linux with glibc, FFI allowed).
+ * idle with memory to give back (its RSS grew since the last release)
+ * collects the main isolate's garbage and gives the allocator's free memory
+ * back to the system ({@linkcode watchIdleProcess}): the heaps keep what a
+ * burst of pushes or a compaction freed, hundreds of MB, until then. Returns whether it applied (Linux with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
   if (!limitArenas(2)) return false;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { collectGarbage, IdleRelease } from "../idle_memory.ts";
+import { collectGarbage, GrowthGate, IdleRelease, ISOLATE_GROWTH_BYTES } from "../idle_memory.ts";
 
 /** An isolate's memory, as `Deno.memoryUsage()` tells it (the process's RSS aside). */
 export interface IsolateMemory {
@@ -163,16 +163,23 @@ export class WorkerPool<Job, Result> {
 
 /**
  * Serves jobs inside a worker: answers each `{ id, job }` with `handle(job)`
- * and the worker's memory. A worker without a job for a while collects its
- * garbage ({@linkcode IdleRelease}) and tells its memory again.
+ * and the worker's memory. A worker without a job for a while
+ * ({@linkcode IdleRelease}) collects its garbage if its heap and array
+ * buffers grew by {@linkcode ISOLATE_GROWTH_BYTES} since its last collection
+ * ({@linkcode GrowthGate}), and tells its memory again.
  */
 export function serveJobs<Job, Result>(handle: (job: Job) => Result | Promise<Result>): void {
   const scope = self as unknown as {
     onmessage: (e: MessageEvent<{ id: number; job: Job }>) => void;
     postMessage: (m: unknown) => void;
   };
+  const grown = new GrowthGate(() => {
+    const { heapTotal, external } = isolateMemory();
+    return heapTotal + external;
+  }, ISOLATE_GROWTH_BYTES);
   const idle = new IdleRelease(() => {
-    collectGarbage();
+    if (!grown.grown() || !collectGarbage()) return;
+    grown.reset();
     scope.postMessage({ memory: isolateMemory() });
   });
   scope.onmessage = async (e) => {
