@@ -19,6 +19,7 @@ import {
   type SegmentInfo,
 } from "./segment_format.ts";
 import { mergePartOf, segmentLevel } from "./segment_name.ts";
+import { FileFilterCache } from "./file_filter_cache.ts";
 import { HeldLines } from "./held_lines.ts";
 import { moveToQuarantine } from "./quarantine.ts";
 import { readIndexBytes, readSegmentIndex } from "./segment_reader.ts";
@@ -121,7 +122,7 @@ export class Catalog {
   #backlog = { files: 0, rawBytes: 0 };
   readonly #streams = new Map<string, { id: number; stream: StreamLabels }>();
   readonly #streamsById = new Map<number, StreamLabels>();
-  readonly #filters = new Map<number, Uint8Array>();
+  readonly #filters = new FileFilterCache();
   /** Streams seen in memory before any file holds them. */
   readonly #uncataloged = new Map<string, StreamLabels>();
   #covered = new SeqSet();
@@ -659,15 +660,12 @@ export class Catalog {
     }
   }
 
-  /** The content filter of a cataloged file (loaded on first use). */
+  /** The content filter of a cataloged file (read on use, kept in a bounded cache). */
   filterOf(entry: CatalogEntry): Uint8Array {
-    let filter = this.#filters.get(entry.id);
-    if (!filter) {
-      const row = this.#sql.fileFilter.get(entry.id);
-      filter = (row?.filter as Uint8Array | undefined) ?? new Uint8Array();
-      this.#filters.set(entry.id, filter);
-    }
-    return filter;
+    return this.#filters.get(entry.id, (id) => {
+      const row = this.#sql.fileFilter.get(id);
+      return (row?.filter as Uint8Array | undefined) ?? new Uint8Array();
+    });
   }
 
   /** Marks `entries` as being read: their files stay until {@linkcode release}. */
