@@ -159,7 +159,8 @@ export async function runRelaunched(
  * idle with memory to give back (its RSS grew since the last release)
  * collects the main isolate's garbage and gives the allocator's free memory
  * back to the system ({@linkcode watchIdleProcess}): the heaps keep what a
- * burst of pushes or a compaction freed, hundreds of MB, until then. Returns whether it applied (Linux with glibc, FFI allowed).
+ * burst of pushes or a compaction freed, hundreds of MB, until then. Returns
+ * whether it applied (Linux with glibc, FFI allowed).
  */
 export function tuneAllocator(): boolean {
   if (!limitArenas(2)) return false;
