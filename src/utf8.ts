@@ -1,14 +1,22 @@
 /**
- * Strict UTF-8 decoding: text for valid bytes, an error for anything else,
- * as `new TextDecoder("utf-8", { fatal: true })` gives, but at the speed of
- * the replacing decoder. Deno's fatal decoder is several times slower than its
- * replacing one (0.17 against 0.02 ms for 300 KB of ASCII, 270 against
- * 100 ns for a 40-byte string), and push bodies are decoded by it.
+ * UTF-8 at the platform's fastest:
+ * - {@linkcode decodeUtf8}: strict decoding, text for valid bytes and an
+ *   error for anything else, as `new TextDecoder("utf-8", { fatal: true })`
+ *   gives, but at the speed of the replacing decoder. Deno's fatal decoder is
+ *   several times slower than its replacing one (0.17 against 0.02 ms for
+ *   300 KB of ASCII, 270 against 100 ns for a 40-byte string), and push
+ *   bodies are decoded by it.
+ * - {@linkcode encodeUtf8}: `TextEncoder.encode` through `encodeInto`. Deno's
+ *   `encode` copies through native code at about 350 MB/s (0.4 ms for 24,000
+ *   lines of 145 bytes, a flush file's text); `encodeInto` writes in place at
+ *   memory speed (0.01 ms for ASCII, 0.2 ms with a non-ASCII letter in every
+ *   fifty).
  *
  * @module
  */
 
 const replacing = new TextDecoder();
+const encoder = new TextEncoder();
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
 /**
@@ -30,4 +38,28 @@ const fatal = new TextDecoder("utf-8", { fatal: true });
 export function decodeUtf8(bytes: Uint8Array): string {
   const text = replacing.decode(bytes);
   return text.includes("\ufffd") ? fatal.decode(bytes) : text;
+}
+
+/**
+ * The UTF-8 bytes of `text`, as `new TextEncoder().encode(text)` gives them
+ * (a lone surrogate becomes U+FFFD), made with `encodeInto`: one byte per
+ * character while the text is ASCII, then room for the rest at three bytes
+ * per UTF-16 unit, cut to the bytes written.
+ *
+ * @example
+ * ```ts
+ * import { encodeUtf8 } from "./utf8.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(encodeUtf8("hé"), new Uint8Array([0x68, 0xc3, 0xa9]));
+ * assert.deepEqual(encodeUtf8("\ud800"), new Uint8Array([0xef, 0xbf, 0xbd]));
+ * ```
+ */
+export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
+  const ascii = new Uint8Array(text.length);
+  const { read, written } = encoder.encodeInto(text, ascii);
+  if (read === text.length) return ascii; // every character took a byte
+  const bytes = new Uint8Array(written + (text.length - read) * 3);
+  bytes.set(ascii.subarray(0, written));
+  const rest = encoder.encodeInto(text.slice(read), bytes.subarray(written));
+  return bytes.slice(0, written + rest.written);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeUtf8 } from "./utf8.ts";
+import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
 
 /** The oracle: the platform's fatal decoder, `undefined` where it refuses. */
 const fatal = new TextDecoder("utf-8", { fatal: true });
@@ -77,4 +77,31 @@ Deno.test("decodeUtf8 answers the fatal decoder on random bytes", () => {
     assert.equal(actual(input), want, `bytes ${bytes}`);
   }
   assert.ok(refused > 500 && refused < 4500, `refused ${refused} of 5000`);
+});
+
+Deno.test("encodeUtf8 gives TextEncoder.encode's bytes", () => {
+  const platform = new TextEncoder();
+  const pieces = [
+    "a",
+    "line ",
+    "\n",
+    "\u00e9",
+    "\u20ac",
+    "\ud83d\ude00",
+    "\ud800",
+    "\udc00",
+    "\u0000",
+  ];
+  // A seeded generator: the same strings on every run.
+  let seed = 7;
+  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const cases = ["", "ascii only", "\ud83d", "x\ud83d", "\ud83d\ude00tail"];
+  for (let i = 0; i < 2000; i++) {
+    let s = "";
+    for (let n = next(40); n > 0; n--) s += pieces[next(pieces.length)];
+    cases.push(s);
+  }
+  for (const text of cases) {
+    assert.deepEqual(encodeUtf8(text), platform.encode(text), JSON.stringify(text));
+  }
 });

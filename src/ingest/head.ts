@@ -9,6 +9,7 @@
 
 import type { EncodedBatch } from "../storage/flush_worker.ts";
 import type { PushStream } from "./payload.ts";
+import { encodeUtf8 } from "../utf8.ts";
 
 /**
  * One stream's lines in a batch, in arrival order: the shape of a validated
@@ -109,7 +110,7 @@ export function encodeBatches(batches: readonly MemBatch[]): EncodedBatch {
   // own: a lone surrogate ending one line and one starting the next would
   // otherwise join into one 4-byte character. When every byte is ASCII, ends
   // follow from the string lengths, which is the common case.
-  const lines = encoder.encode(texts.join("\n"));
+  const lines = encodeUtf8(texts.join("\n"));
   let at = -1;
   for (let i = 0; i < texts.length; i++) ends[i] = at += texts[i].length + 1;
   if (texts.length > 0 && at !== lines.length) {

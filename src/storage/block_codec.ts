@@ -54,8 +54,6 @@ export interface Block {
   readonly ascii: boolean;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Accumulates lines of one stream (added in timestamp order) and encodes them
  * as a raw block, collecting the block's content-filter terms on the way.
@@ -108,8 +106,17 @@ export class BlockBuilder {
     this.addSlice(ts, line, 0, line.length, metadata);
   }
 
-  /** Adds the line `bytes[start:end]` (no view is made); `ts` must not be below the previous one. */
-  addSlice(ts: bigint, bytes: Uint8Array, start: number, end: number, metadata?: Uint8Array): void {
+  /**
+   * Adds the line `bytes[start:end]` (no view is made), with its metadata as
+   * bytes or as text; `ts` must not be below the previous one.
+   */
+  addSlice(
+    ts: bigint,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    metadata?: Uint8Array | string,
+  ): void {
     const at = this.#lines.length;
     this.#lines.append(bytes, start, end);
     this.#endLine(ts, at, metadata);
@@ -131,13 +138,11 @@ export class BlockBuilder {
   /** Adds a line given as a string; `ts` must not be below the previous one. */
   addString(ts: bigint, line: string, metadata?: string): void {
     const start = this.#lines.length;
-    const at = this.#lines.reserve(line.length * 3);
-    const { written } = encoder.encodeInto(line, this.#lines.bytes().subarray(at));
-    this.#lines.reserve(written - line.length * 3);
-    this.#endLine(ts, start, metadata === undefined ? undefined : encoder.encode(metadata));
+    this.#lines.text(line);
+    this.#endLine(ts, start, metadata);
   }
 
-  #endLine(ts: bigint, start: number, metadata: Uint8Array | undefined): void {
+  #endLine(ts: bigint, start: number, metadata: Uint8Array | string | undefined): void {
     const bytes = this.#lines.bytes();
     const end = bytes.length;
     for (let i = start; i < end; i++) {
@@ -145,19 +150,23 @@ export class BlockBuilder {
       if (b >= 0x80) this.#ascii = false;
       else if (b === NEWLINE) this.#newlines = true;
     }
+    // Text is encoded in place: a buffer a line costs a microsecond to make.
+    const metaStart = this.#metadata.length;
+    if (typeof metadata === "string") this.#metadata.text(metadata);
+    else if (metadata !== undefined) this.#metadata.bytes(metadata);
+    const metaEnd = this.#metadata.length;
     if (this.#collectTerms) {
       addLineTerms(bytes, start, end, this.#terms);
       // Metadata values too: a label filter sees them, so pruning by a value
       // must know whether a block holds it in either place.
-      if (metadata !== undefined) addLineTerms(metadata, 0, metadata.length, this.#terms);
+      if (metaEnd > metaStart) {
+        addLineTerms(this.#metadata.bytes(), metaStart, metaEnd, this.#terms);
+      }
     }
     this.#ts.push(ts);
     this.#ends.push(end);
-    if (metadata !== undefined && metadata.length > 0) {
-      this.#hasMetadata = true;
-      this.#metadata.bytes(metadata);
-    }
-    this.#metadataEnds.push(this.#metadata.length);
+    if (metaEnd > metaStart) this.#hasMetadata = true;
+    this.#metadataEnds.push(metaEnd);
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BlockBuilder, decodeBlock } from "./block_codec.ts";
+import { termsOf } from "./content_filter.ts";
 
 const dec = new TextDecoder();
 
@@ -21,6 +22,34 @@ Deno.test("a block round-trips timestamps, lines and metadata", () => {
   assert.equal(block.ascii, false);
   assert.deepEqual([...block.metadataEnds!], [0, 15, 15]);
   assert.equal(dec.decode(block.metadata!), '{"trace":"abc"}');
+});
+
+Deno.test("metadata given as text makes the block and terms that its bytes make", () => {
+  const enc = new TextEncoder();
+  const rows: [bigint, string, string | undefined][] = [
+    [1n, "GET /a", '{"trace_id":"4bf92f3577b34da6"}'],
+    [2n, "GET /b", undefined],
+    [3n, "POST /c", ""],
+    [4n, "PUT /d", '{"user":"zoë","note":"\u2603 ☃"}'],
+  ];
+  const asText = new BlockBuilder();
+  const asBytes = new BlockBuilder();
+  for (const [ts, line, meta] of rows) {
+    const bytes = enc.encode(line);
+    asText.addSlice(ts, bytes, 0, bytes.length, meta);
+    asBytes.add(ts, bytes, meta === undefined ? undefined : enc.encode(meta));
+  }
+  const text = asText.finish();
+  const bytes = asBytes.finish();
+  assert.deepEqual(text.raw, bytes.raw);
+  assert.deepEqual([...text.terms].sort(), [...bytes.terms].sort());
+  // The metadata's values are terms of the block, as its lines' words are.
+  for (const needle of [`"4bf92f3577b34da6"`, `"trace_id"`]) {
+    assert.ok(termsOf(needle).length > 0, needle);
+    assert.ok(termsOf(needle).every((t) => text.terms.has(t)), needle);
+  }
+  const block = decodeBlock(text.raw);
+  assert.deepEqual([...block.metadataEnds!], [31, 31, 31, 31 + enc.encode(rows[3][2]!).length]);
 });
 
 Deno.test("a block without metadata has no metadata column and is flagged ASCII", () => {

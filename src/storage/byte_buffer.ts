@@ -5,8 +5,10 @@
  * @module
  */
 
+const encoder = new TextEncoder();
+
 /**
- * Appends bytes, integers and varints to a growing `Uint8Array`.
+ * Appends bytes, text, integers and varints to a growing `Uint8Array`.
  *
  * @example Write a varint and read it back
  * ```ts
@@ -70,6 +72,12 @@ export class ByteWriter {
   append(data: Uint8Array, start: number, end: number): void {
     const at = this.reserve(end - start);
     this.#buf.set(data.subarray(start, end), at);
+  }
+
+  /** Appends the UTF-8 bytes of `text`, encoded in place (no buffer made for them). */
+  text(text: string): void {
+    const at = this.reserve(text.length * 3); // three bytes at most per UTF-16 unit
+    this.#len = at + encoder.encodeInto(text, this.#buf.subarray(at)).written;
   }
 
   /** Appends one byte. */

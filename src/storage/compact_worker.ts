@@ -281,14 +281,7 @@ async function mergeStream(
       writer = writerOf(partition);
       id = writer.stream(key);
     }
-    const metaEnds = block.metadataEnds;
-    builder.add(
-      ts,
-      block.lines.subarray(block.starts[at], block.ends[at]),
-      metaEnds && metaEnds[at] > (at === 0 ? 0 : metaEnds[at - 1])
-        ? block.metadata!.subarray(at === 0 ? 0 : metaEnds[at - 1], metaEnds[at])
-        : undefined,
-    );
+    builder.addFrom(block, at);
     if (builder.size >= job.blockBytes) writer!.writeBlock(id, builder);
     top.at++;
     heap.fixTop();

@@ -88,8 +88,7 @@ export function writeBatch(job: FlushJob): SegmentInfo {
       if (!sorted) order.sort((a, b) => (ts[a] < ts[b] ? -1 : ts[a] > ts[b] ? 1 : a - b));
       const metadataOf = (g: number) => {
         const p = parts.find((p) => g >= p.first && g < p.first + p.count)!;
-        const meta = p.metadata?.[g - p.first];
-        return meta === undefined ? undefined : encoder.encode(meta);
+        return p.metadata?.[g - p.first];
       };
       const anyMetadata = parts.some((p) => p.metadata);
       for (const g of order) {
@@ -110,7 +109,5 @@ export function writeBatch(job: FlushJob): SegmentInfo {
     throw error;
   }
 }
-
-const encoder = new TextEncoder();
 
 if (import.meta.main) serveJobs(writeBatch);
