@@ -13,6 +13,7 @@ import type { CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import type { OpenSegment } from "../storage/segment_cache.ts";
 import type { BlockRef } from "../storage/segment_reader.ts";
 import { type EngineContext, inParallel, streamFilter, timeBounds, unreadable } from "./plan.ts";
+import { utf8Length } from "./utf8_length.ts";
 
 /**
  * The streams with lines in `[start, end]` (bounds 0n = unbounded) that
@@ -47,8 +48,6 @@ export async function streamsIn(
   await eachBlockIn(ctx, straddling, lo, hi, selects, (stream) => out.add(stream));
   return out;
 }
-
-const UTF8 = new TextEncoder();
 
 /** What the index knows of a selection: Loki's `index/stats` figures. */
 export interface IndexStats {
@@ -96,7 +95,7 @@ export async function indexStats(
       for (let i = 0; i < mem.ts.length; i++) {
         if (mem.ts[i] < lo || mem.ts[i] > hi) continue;
         lines++;
-        stats.bytes += UTF8.encode(mem.lines[i]).length;
+        stats.bytes += utf8Length(mem.lines[i]);
       }
       if (lines === 0) continue;
       streams.add(stream);
