@@ -552,7 +552,6 @@ async function syncFiles(paths: string[]): Promise<void> {
   }
 }
 
-/** Phases 3–4: compaction, queries and baselines, bytes on disk. Returns how the server stopped. */
 /**
  * When `corpus` ends, in unix ms: the windowed queries ask for its last minutes, which a
  * query at that moment would ask for, whatever time the phases before them took.
@@ -561,6 +560,7 @@ function corpusEndMs(corpus: CorpusFigure): number {
   return Number(BigInt(corpus.end) / 1_000_000n);
 }
 
+/** Phases 3–4: compaction, queries and baselines, bytes on disk. Returns how the server stopped. */
 async function compactAndQuery(
   run: Run,
   dataDir: string,
