@@ -7,7 +7,9 @@
  * ```
  * u8      flags          bit 0: lines carry metadata; bit 1: every line is ASCII;
  *                        bit 2: lines are newline-terminated (no line holds one);
- *                        bit 3: the deltas are Rice codes (format version 2)
+ *                        bit 3: the deltas are Rice codes (format version 2);
+ *                        bit 4: the lines' bytes are coded as text and ids
+ *                        (`line_coding.ts`, format version 3)
  * uvarint count
  * i64     first timestamp (unix ns)
  * deltas  timestamp deltas × (count − 1)   (non-negative: lines are sorted), as
@@ -15,7 +17,9 @@
  *         and deltas too large for a Rice code: over 104 days)
  * uvarint line byte lengths × count         (only without bit 2)
  * uvarint metadata byte lengths × count     (only with bit 0; 0 = none)
- * bytes   lines, concatenated (each followed by "\n" with bit 2)
+ * uvarint text bytes, then ids bytes         (only with bit 4)
+ * bytes   lines, concatenated (each followed by "\n" with bit 2); with bit 4
+ *         these bytes coded: the text, then the ids
  * bytes   metadata JSON objects, concatenated (only with bit 0)
  * ```
  *
@@ -23,6 +27,8 @@
  * after compression than the lengths would. Timestamps are random in their
  * low bits, which zstd cannot squeeze: Rice codes store them at what their
  * entropy costs (3.68 bytes a line on the bench corpus, 4.29 as varints).
+ * Long hex ids and UUIDs are random too: where a builder is asked to, they
+ * leave the lines for a column of their bytes ({@linkcode codeLines}).
  *
  * @module
  */
@@ -30,11 +36,13 @@
 import { ByteReader, ByteWriter } from "./byte_buffer.ts";
 import { addLineTerms } from "./content_filter.ts";
 import { MAX_RICE_VALUE, readRice, writeRice } from "./rice.ts";
+import { type CodedLines, codeLines, decodeLines } from "./line_coding.ts";
 
 const HAS_METADATA = 1;
 const ALL_ASCII = 2;
 const NEWLINE_TERMINATED = 4;
 const RICE_DELTAS = 8;
+const CODED_LINES = 16;
 const NEWLINE = 0x0a;
 
 /** A decoded block: parallel columns over `count` lines. */
@@ -82,13 +90,19 @@ export class BlockBuilder {
   #newlines = false;
   #terms = new Set<number>();
   readonly #collectTerms: boolean;
+  readonly #codeLines: boolean;
+  /** The lines' section, gathered to be coded (with `codeLines`). */
+  readonly #section = new ByteWriter(64 * 1024);
 
   /**
-   * Creates a builder; without `collectTerms` the block gets no content-filter
-   * terms (level-0 files skip filters to keep flushing cheap).
+   * Creates a builder. Without `collectTerms` the block gets no content-filter
+   * terms (level-0 files skip filters to keep flushing cheap). With
+   * `codeLines` its ids go to a column of their own when they are enough of
+   * its bytes to pay for decoding ({@linkcode MIN_CODED_SHARE}).
    */
-  constructor(options: { collectTerms?: boolean } = {}) {
+  constructor(options: { collectTerms?: boolean; codeLines?: boolean } = {}) {
     this.#collectTerms = options.collectTerms ?? true;
+    this.#codeLines = options.codeLines ?? false;
   }
 
   /** Lines added since the last {@linkcode finish}. */
@@ -186,9 +200,11 @@ export class BlockBuilder {
       rice = delta <= MAX_RICE_VALUE;
       deltas[i - 1] = Number(delta);
     }
+    const coded = this.#codeLines ? this.#codedSection(terminated) : undefined;
     out.u8(
       (this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0) |
-        (terminated ? NEWLINE_TERMINATED : 0) | (rice ? RICE_DELTAS : 0),
+        (terminated ? NEWLINE_TERMINATED : 0) | (rice ? RICE_DELTAS : 0) |
+        (coded ? CODED_LINES : 0),
     );
     out.uvarint(count);
     out.i64(this.#ts[0]);
@@ -208,15 +224,12 @@ export class BlockBuilder {
         prev = end;
       }
     }
-    const lines = this.#lines.bytes();
-    if (terminated) {
-      prev = 0;
-      for (const end of this.#ends) {
-        out.bytes(lines.subarray(prev, end));
-        out.u8(NEWLINE);
-        prev = end;
-      }
-    } else out.bytes(lines);
+    if (coded) {
+      out.uvarint(coded.text.length);
+      out.uvarint(coded.ids.length);
+      out.bytes(coded.text);
+      out.bytes(coded.ids);
+    } else this.#writeSection(out, terminated);
     if (this.#hasMetadata) out.bytes(this.#metadata.bytes());
     const result = {
       raw: out.bytes(),
@@ -236,7 +249,35 @@ export class BlockBuilder {
     this.#terms = new Set();
     return result;
   }
+
+  /** Writes the lines' section: the lines, each followed by "\n" when `terminated`. */
+  #writeSection(out: ByteWriter, terminated: boolean): void {
+    const lines = this.#lines.bytes();
+    if (!terminated) return out.bytes(lines);
+    let prev = 0;
+    for (const end of this.#ends) {
+      out.bytes(lines.subarray(prev, end));
+      out.u8(NEWLINE);
+      prev = end;
+    }
+  }
+
+  /** The lines' section coded, when its ids make enough of it; else `undefined`. */
+  #codedSection(terminated: boolean): CodedLines | undefined {
+    this.#section.clear();
+    this.#writeSection(this.#section, terminated);
+    const section = this.#section.bytes();
+    const coded = codeLines(section);
+    return coded.ids.length >= section.length * MIN_CODED_SHARE ? coded : undefined;
+  }
 }
+
+/**
+ * The least share of a block's line bytes its ids must take for the lines to
+ * be coded: decoding costs a copy of the lines on every read, which ids
+ * pay for in bytes saved.
+ */
+const MIN_CODED_SHARE = 1 / 32;
 
 function readEnds(r: ByteReader, count: number): Uint32Array {
   const ends = new Uint32Array(count);
@@ -299,15 +340,22 @@ export function decodeBlock(raw: Uint8Array): Block {
   const terminated = (flags & NEWLINE_TERMINATED) !== 0;
   const lengths = terminated ? undefined : readEnds(r, count);
   const metadataEnds = flags & HAS_METADATA ? readEnds(r, count) : undefined;
+  // A coded section is decoded whole; a plain one is read in place.
+  let section: ByteReader = r;
+  if (flags & CODED_LINES) {
+    const textLength = r.uvarint();
+    const idsLength = r.uvarint();
+    section = new ByteReader(decodeLines(r.bytes(textLength), r.bytes(idsLength)));
+  }
   const starts = new Uint32Array(count);
   let ends: Uint32Array;
   let lines: Uint8Array;
   if (lengths) {
     ends = lengths;
     for (let i = 1; i < count; i++) starts[i] = ends[i - 1];
-    lines = r.bytes(count > 0 ? ends[count - 1] : 0);
+    lines = section.bytes(count > 0 ? ends[count - 1] : 0);
   } else {
-    const rest = raw.subarray(r.pos);
+    const rest = section.rest();
     ends = new Uint32Array(count);
     let at = 0;
     for (let i = 0; i < count; i++) {
@@ -317,7 +365,12 @@ export function decodeBlock(raw: Uint8Array): Block {
       ends[i] = nl;
       at = nl + 1;
     }
-    lines = r.bytes(at);
+    lines = section.bytes(at);
+  }
+  if (section !== r && section.pos !== section.buf.length) {
+    throw new RangeError(
+      `Block damaged: ${section.buf.length - section.pos} coded line bytes left over`,
+    );
   }
   const metadata = metadataEnds ? r.bytes(count > 0 ? metadataEnds[count - 1] : 0) : undefined;
   return { ts, lines, starts, ends, metadata, metadataEnds, ascii: (flags & ALL_ASCII) !== 0 };

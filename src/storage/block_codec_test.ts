@@ -131,3 +131,81 @@ Deno.test("timestamps round-trip across gaps of nanoseconds to centuries", () =>
     assert.deepEqual([...decodeBlock(b.finish().raw).ts], ts);
   }
 });
+
+/** The lines, metadata and times of a decoded block, as strings. */
+function contents(raw: Uint8Array) {
+  const block = decodeBlock(raw);
+  return [...block.ts].map((ts, i) => {
+    const metaStart = i === 0 ? 0 : block.metadataEnds?.[i - 1] ?? 0;
+    return [
+      ts,
+      dec.decode(block.lines.subarray(block.starts[i], block.ends[i])),
+      block.metadata ? dec.decode(block.metadata.subarray(metaStart, block.metadataEnds![i])) : "",
+    ];
+  });
+}
+
+Deno.test("coded lines decode to the lines a plain block holds, newlines and metadata included", () => {
+  // A seeded generator: the same lines on every run.
+  let seed = 99;
+  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[next(16)]).join("");
+  const pieces = [
+    () => `trace_id=${hex(32)} `,
+    () => `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
+    () => "GET /api/users ",
+    () => "\u0001",
+    () => "é",
+    () => hex(15),
+    () => "\n", // a line holding a newline: the block keeps a length column
+  ];
+  for (const newlines of [false, true]) {
+    const rows: [bigint, string, string][] = [];
+    for (let i = 0; i < 500; i++) {
+      let line = "";
+      for (let p = next(8); p >= 0; p--) line += pieces[next(newlines ? 7 : 6)]();
+      rows.push([BigInt(i * 1000 + next(1000)), line, i % 3 === 0 ? `{"span":"${hex(16)}"}` : ""]);
+    }
+    const plain = new BlockBuilder();
+    const coding = new BlockBuilder({ codeLines: true });
+    for (const [ts, line, meta] of rows) {
+      plain.addString(ts, line, meta === "" ? undefined : meta);
+      coding.addString(ts, line, meta === "" ? undefined : meta);
+    }
+    const uncoded = plain.finish();
+    const coded = coding.finish();
+    assert.equal(coded.raw[0] & 16, 16, "the block is coded");
+    assert.equal(uncoded.raw[0] & 16, 0);
+    assert.deepEqual(contents(coded.raw), rows);
+    assert.deepEqual(contents(uncoded.raw), rows);
+    assert.deepEqual([...coded.terms].sort(), [...uncoded.terms].sort());
+    assert.ok(
+      coded.raw.length < uncoded.raw.length * 0.9,
+      `${coded.raw.length} of ${uncoded.raw.length} bytes`,
+    );
+  }
+});
+
+Deno.test("lines with too few ids are not coded", () => {
+  const id = "6a8ec3aab898ae608aa7225fdc44a737";
+  for (const [filler, coded] of [[40, true], [2000, false]] as const) {
+    const b = new BlockBuilder({ codeLines: true });
+    b.addString(1n, `trace=${id} ${"x".repeat(filler)}`);
+    assert.equal((b.finish().raw[0] & 16) === 16, coded, `${filler} bytes besides the id`);
+  }
+});
+
+Deno.test("a damaged coded block throws a RangeError", () => {
+  const b = new BlockBuilder({ codeLines: true });
+  for (let i = 0; i < 20; i++) {
+    b.addString(BigInt(i), `id=6a8ec3aab898ae608aa7225fdc44a7${10 + i} ok`);
+  }
+  const raw = b.finish().raw;
+  assert.equal(raw[0] & 16, 16);
+  assert.throws(() => decodeBlock(raw.subarray(0, raw.length - 1)), RangeError);
+  // The last byte of the text section (a newline) gone: the ids run over, or lines end early.
+  const text = new TextDecoder().decode(raw);
+  const at = text.lastIndexOf(" ok\n") + 3;
+  const cut = new Uint8Array([...raw.subarray(0, at), ...raw.subarray(at + 1)]);
+  assert.throws(() => decodeBlock(cut), RangeError);
+});

@@ -144,6 +144,11 @@ export class ByteReader {
     return this.buf.subarray(at, at + n);
   }
 
+  /** The bytes not read yet (a view; nothing is read). */
+  rest(): Uint8Array {
+    return this.buf.subarray(this.pos);
+  }
+
   /** Reads one byte. */
   u8(): number {
     return this.buf[this.#take(1)];

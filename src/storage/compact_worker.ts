@@ -247,7 +247,7 @@ async function mergeStream(
   fromTs = -1n,
   toTs: bigint | undefined = undefined,
 ): Promise<void> {
-  const builder = new BlockBuilder();
+  const builder = new BlockBuilder({ codeLines: true });
   let writer: SegmentWriter | undefined;
   let id = 0;
   let partitionEnd = -1n;

@@ -57,7 +57,7 @@ export async function salvage(job: SalvageJob): Promise<SalvageResult> {
       let damage: string | undefined;
       let lostBlocks = 0;
       let lostLines = 0;
-      const builder = new BlockBuilder();
+      const builder = new BlockBuilder({ codeLines: true });
       for (const ref of index.blocks) {
         let block: Block;
         try {

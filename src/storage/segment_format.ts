@@ -34,11 +34,12 @@ import type { SeqRanges } from "./seq_ranges.ts";
 
 /**
  * The format version this build writes. Version 2 stores timestamp deltas as
- * Rice codes (`block_codec.ts`).
+ * Rice codes (`block_codec.ts`); version 3 may code a block's lines, its long
+ * hex ids and UUIDs apart as bytes (`line_coding.ts`).
  */
-export const SEGMENT_VERSION = 2;
+export const SEGMENT_VERSION = 3;
 /** The format versions this build reads: every one before, too. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
 /** File name suffix of segment files. */
 export const SEGMENT_SUFFIX = ".loge";
 /** Size of the fixed header. */

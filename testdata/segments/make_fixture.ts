@@ -11,7 +11,8 @@
  *
  * (`v1/` was made by this script's first form, `make_v1.ts`, at commit
  * d86795c; the data below has grown since: a gap that escapes a Rice code and
- * one too long for a Rice code, which format version 2 stores differently.)
+ * one too long for a Rice code, which format version 2 stores differently;
+ * then UUIDs, request ids and a 0x01 byte in lines, which version 3 codes.)
  *
  * It refuses to overwrite an existing fixture without `--force`: the point of
  * the fixture is that it is written once, by the build of its day, and read by
@@ -94,6 +95,7 @@ function webLines(): Line[] {
     'rendered page=help lang=ar title="مساعدة"',
     "asset=/static/app.js bytes=48213 cache=hit",
     'combining="e\u0301 vs \u00e9" nfc=false',
+    "session=46e2574b-588a-4d54-a925-da7668a257c4 resumed ctl=\u0001",
   ];
   return times(987_654_321n, 16).map((ts, i) => ({
     // An hour's silence after line 10: a delta far above the block's others.
@@ -167,7 +169,8 @@ for (const name of [FILE, EXPECTED]) {
 }
 
 const writer = new SegmentWriter(DIR, FILE, { level: 1, zstdLevel: ZSTD_LEVEL });
-const builder = new BlockBuilder();
+/** As compaction builds blocks. */
+const builder = new BlockBuilder({ codeLines: true });
 const expectedStreams = [];
 let rows = 0;
 let minTs = streams[0].lines[0].ts;
