@@ -17,39 +17,16 @@
 
 import * as wasm from "./line_coding.wasm";
 
-const MARK = 0x01;
-const LITERAL_MARK = 0x00;
-const UUID_KIND = 0x80;
-const MIN_RUN_BYTES = 8;
-const MAX_RUN_BYTES = 127;
-const UUID_CHARS = 36;
-const DASH = 0x2d;
-/** Positions of the dashes in a UUID. */
-const UUID_DASHES = [8, 13, 18, 23];
-
-/** Value of a lowercase hex digit's byte, or -1. */
-const HEX_VALUE = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX_VALUE[0x30 + i] = i;
-for (let i = 0; i < 6; i++) HEX_VALUE[0x61 + i] = 10 + i;
-
 /** A lines column coded as text and ids. */
 export interface CodedLines {
   readonly text: Uint8Array;
   readonly ids: Uint8Array;
 }
 
-/** Whether `b[at..at+36)` is a lowercase UUID. */
-function isUuid(b: Uint8Array, at: number): boolean {
-  if (at + UUID_CHARS > b.length) return false;
-  for (let i = 0; i < UUID_CHARS; i++) {
-    const c = b[at + i];
-    if (UUID_DASHES.includes(i) ? c !== DASH : HEX_VALUE[c] < 0) return false;
-  }
-  return true;
-}
-
 /**
- * Codes a lines column: hex runs and UUIDs to ids, the rest as text.
+ * Codes a lines column: hex runs and UUIDs to ids, the rest as text, by
+ * `line_coding.wasm` (`line_coding.c`) in one call: compaction codes every
+ * block it writes.
  *
  * @example
  * ```ts
@@ -63,51 +40,17 @@ function isUuid(b: Uint8Array, at: number): boolean {
  * ```
  */
 export function codeLines(lines: Uint8Array): CodedLines {
-  // Each mark replaces at least 16 bytes with 2, and a literal 0x01 takes 2.
-  const text = new Uint8Array(lines.length * 2);
-  const ids = new Uint8Array(lines.length >>> 1);
-  let t = 0;
-  let d = 0;
-  let i = 0;
-  while (i < lines.length) {
-    const c = lines[i];
-    if (c === MARK) {
-      text[t++] = MARK;
-      text[t++] = LITERAL_MARK;
-      i++;
-      continue;
-    }
-    if (HEX_VALUE[c] < 0) {
-      text[t++] = c;
-      i++;
-      continue;
-    }
-    let end = i + 1;
-    while (end < lines.length && HEX_VALUE[lines[end]] >= 0) end++;
-    if (end - i === 8 && lines[end] === DASH && isUuid(lines, i)) {
-      text[t++] = MARK;
-      text[t++] = UUID_KIND;
-      for (let k = 0; k < UUID_CHARS; k += 2) {
-        if (lines[i + k] === DASH) k++;
-        ids[d++] = (HEX_VALUE[lines[i + k]] << 4) | HEX_VALUE[lines[i + k + 1]];
-      }
-      i += UUID_CHARS;
-      continue;
-    }
-    // Whole bytes of the run in chunks of 8–127; what is left (under 8 bytes, an odd digit) stays text.
-    let bytes = (end - i) >>> 1;
-    while (bytes >= MIN_RUN_BYTES) {
-      const k = Math.min(bytes, MAX_RUN_BYTES);
-      text[t++] = MARK;
-      text[t++] = k;
-      for (let n = 0; n < k; n++, i += 2) {
-        ids[d++] = (HEX_VALUE[lines[i]] << 4) | HEX_VALUE[lines[i + 1]];
-      }
-      bytes -= k;
-    }
-    while (i < end) text[t++] = lines[i++];
-  }
-  return { text: text.slice(0, t), ids: ids.slice(0, d) };
+  // A 0x01 takes two bytes of text; each id byte stands for two digits.
+  const textAt = HEAP_BASE + lines.length;
+  const idsAt = textAt + lines.length * 2;
+  const heap = heapOf(idsAt + (lines.length >>> 1));
+  heap.set(lines, HEAP_BASE);
+  const textLength = wasm.code(HEAP_BASE, lines.length, textAt, idsAt) as number;
+  const idsLength = wasm.coded_ids() as number;
+  return {
+    text: heap.slice(textAt, textAt + textLength),
+    ids: heap.slice(idsAt, idsAt + idsLength),
+  };
 }
 
 /**
@@ -129,12 +72,7 @@ export function decodeLines(text: Uint8Array, ids: Uint8Array): Uint8Array {
   const idsAt = HEAP_BASE + text.length;
   const outAt = idsAt + ids.length;
   // A UUID's 16 bytes give 36 characters: the most any byte of ids gives.
-  const end = outAt + text.length + Math.ceil(ids.length * 2.25);
-  const memory = wasm.memory as WebAssembly.Memory;
-  if (end > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-  }
-  const heap = new Uint8Array(memory.buffer);
+  const heap = heapOf(outAt + text.length + Math.ceil(ids.length * 2.25));
   heap.set(text, HEAP_BASE);
   heap.set(ids, idsAt);
   const length = wasm.decode(HEAP_BASE, text.length, idsAt, ids.length, outAt) as number;
@@ -146,3 +84,12 @@ export function decodeLines(text: Uint8Array, ids: Uint8Array): Uint8Array {
 const DECODE_ERRORS = ["", "an unknown mark", "the ids column ends early", "ids left over"];
 const WASM_PAGE = 65536;
 const HEAP_BASE = wasm.heap_base() as number;
+
+/** The module's memory as bytes, grown to hold `end` bytes first. */
+function heapOf(end: number): Uint8Array {
+  const memory = wasm.memory as WebAssembly.Memory;
+  if (end > memory.buffer.byteLength) {
+    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
+  }
+  return new Uint8Array(memory.buffer);
+}
