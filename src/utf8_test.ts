@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeUtf8, encodeUtf8 } from "./utf8.ts";
+import { Rng } from "../testing/prng.ts";
 
 /** The oracle: the platform's fatal decoder, `undefined` where it refuses. */
 const fatal = new TextDecoder("utf-8", { fatal: true });
@@ -93,12 +94,11 @@ Deno.test("encodeUtf8 gives TextEncoder.encode's bytes", () => {
     "\u0000",
   ];
   // A seeded generator: the same strings on every run.
-  let seed = 7;
-  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const rng = Object.assign(new Rng(), { state: 7 });
   const cases = ["", "ascii only", "\ud83d", "x\ud83d", "\ud83d\ude00tail"];
   for (let i = 0; i < 2000; i++) {
     let s = "";
-    for (let n = next(40); n > 0; n--) s += pieces[next(pieces.length)];
+    for (let n = rng.below(40); n > 0; n--) s += rng.pick(pieces);
     cases.push(s);
   }
   for (const text of cases) {

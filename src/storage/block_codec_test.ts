@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { BlockBuilder, decodeBlock } from "./block_codec.ts";
 import { termsOf } from "./content_filter.ts";
+import { Rng } from "../../testing/prng.ts";
 
 const dec = new TextDecoder();
 
@@ -147,8 +148,8 @@ function contents(raw: Uint8Array) {
 
 Deno.test("coded lines decode to the lines a plain block holds, newlines and metadata included", () => {
   // A seeded generator: the same lines on every run.
-  let seed = 99;
-  const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const rng = Object.assign(new Rng(), { state: 99 });
+  const next = (n: number) => rng.below(n);
   const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[next(16)]).join("");
   const pieces = [
     () => `trace_id=${hex(32)} `,

@@ -21,6 +21,7 @@ typedef int i32;
 #define UUID_KIND 0x80
 #define MIN_RUN_BYTES 8
 #define MAX_RUN_BYTES 127
+#define UUID_CHARS 36
 
 /* Errors, as negative lengths. */
 #define UNKNOWN_MARK -1
@@ -38,8 +39,6 @@ static const char HEX_DIGITS[513] =
     "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
     "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
-#define UUID_CHARS 36
 
 /* Where the caller may lay out its buffers: past this module's data. */
 __attribute__((export_name("heap_base"))) i32 heap_base(void) { return (i32)&__heap_base; }

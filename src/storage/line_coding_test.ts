@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
 import { codeLines, decodeLines } from "./line_coding.ts";
+import { Rng } from "../../testing/prng.ts";
 
 const enc = new TextEncoder();
 
 /** Deterministic pseudo-random integers in [0, n). */
 function rng(seed: number) {
-  let x = seed >>> 0;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
+  const generator = Object.assign(new Rng(), { state: seed });
+  return (n: number) => generator.below(n);
 }
 
 function roundTrip(bytes: Uint8Array) {
