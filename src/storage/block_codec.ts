@@ -9,7 +9,9 @@
  *                        bit 2: lines are newline-terminated (no line holds one);
  *                        bit 3: the deltas are Rice codes (format version 2);
  *                        bit 4: the lines' bytes are coded as text and ids
- *                        (`line_coding.ts`, format version 3)
+ *                        (`line_coding.ts`, format version 3);
+ *                        bit 5: with bit 4, the coded lines' length is kept
+ *                        and their times are coded (format version 4)
  * uvarint count
  * i64     first timestamp (unix ns)
  * deltas  timestamp deltas × (count − 1)   (non-negative: lines are sorted), as
@@ -18,6 +20,7 @@
  * uvarint line byte lengths × count         (only without bit 2)
  * uvarint metadata byte lengths × count     (only with bit 0; 0 = none)
  * uvarint text bytes, then ids bytes         (only with bit 4)
+ * uvarint the lines' bytes, decoded          (only with bit 5)
  * bytes   lines, concatenated (each followed by "\n" with bit 2); with bit 4
  *         these bytes coded: the text, then the ids
  * bytes   metadata JSON objects, concatenated (only with bit 0)
@@ -28,7 +31,8 @@
  * low bits, which zstd cannot squeeze: Rice codes store them at what their
  * entropy costs (3.68 bytes a line on the bench corpus, 4.29 as varints).
  * Long hex ids and UUIDs are random too: where a builder is asked to, they
- * leave the lines for a column of their bytes ({@linkcode codeLines}).
+ * leave the lines for a column of their bytes, and times written in lines are
+ * coded against the timestamps ({@linkcode codeLines}).
  *
  * @module
  */
@@ -43,6 +47,7 @@ const ALL_ASCII = 2;
 const NEWLINE_TERMINATED = 4;
 const RICE_DELTAS = 8;
 const CODED_LINES = 16;
+const CODED_TIMES = 32;
 const NEWLINE = 0x0a;
 
 /** A decoded block: parallel columns over `count` lines. */
@@ -204,7 +209,7 @@ export class BlockBuilder {
     out.u8(
       (this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0) |
         (terminated ? NEWLINE_TERMINATED : 0) | (rice ? RICE_DELTAS : 0) |
-        (coded ? CODED_LINES : 0),
+        (coded ? CODED_LINES | CODED_TIMES : 0),
     );
     out.uvarint(count);
     out.i64(this.#ts[0]);
@@ -227,6 +232,7 @@ export class BlockBuilder {
     if (coded) {
       out.uvarint(coded.text.length);
       out.uvarint(coded.ids.length);
+      out.uvarint(coded.length);
       out.bytes(coded.text);
       out.bytes(coded.ids);
     } else this.#writeSection(out, terminated);
@@ -262,22 +268,28 @@ export class BlockBuilder {
     }
   }
 
-  /** The lines' section coded, when its ids make enough of it; else `undefined`. */
-  #codedSection(terminated: boolean): CodedLines | undefined {
+  /**
+   * The lines' section coded, with its length, when enough of it leaves the
+   * text; else `undefined`. Times are coded in newline-terminated lines only:
+   * the decoder finds a time's line by the newlines before it.
+   */
+  #codedSection(terminated: boolean): CodedLines & { length: number } | undefined {
     this.#section.clear();
     this.#writeSection(this.#section, terminated);
     const section = this.#section.bytes();
-    const coded = codeLines(section);
-    return coded.ids.length >= section.length * MIN_CODED_SHARE ? coded : undefined;
+    const coded = codeLines(section, terminated ? this.#ts : undefined);
+    return section.length - coded.text.length >= section.length * MIN_CODED_SHARE
+      ? { ...coded, length: section.length }
+      : undefined;
   }
 }
 
 /**
- * The least share of a block's line bytes its ids must take for the lines to
- * be coded: decoding costs a copy of the lines on every read, which ids
- * pay for in bytes saved.
+ * The least share of a block's line bytes that must leave its text for the
+ * lines to be coded: decoding costs a copy of the lines on every read, which
+ * the bytes saved pay for.
  */
-const MIN_CODED_SHARE = 1 / 32;
+const MIN_CODED_SHARE = 1 / 16;
 
 function readEnds(r: ByteReader, count: number): Uint32Array {
   const ends = new Uint32Array(count);
@@ -345,7 +357,11 @@ export function decodeBlock(raw: Uint8Array): Block {
   if (flags & CODED_LINES) {
     const textLength = r.uvarint();
     const idsLength = r.uvarint();
-    section = new ByteReader(decodeLines(r.bytes(textLength), r.bytes(idsLength)));
+    const times = (flags & CODED_TIMES) !== 0;
+    const length = times ? r.uvarint() : undefined;
+    const text = r.bytes(textLength);
+    const ids = r.bytes(idsLength);
+    section = new ByteReader(decodeLines(text, ids, times && terminated ? ts : undefined, length));
   }
   const starts = new Uint32Array(count);
   let ends: Uint32Array;

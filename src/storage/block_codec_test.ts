@@ -151,7 +151,10 @@ Deno.test("coded lines decode to the lines a plain block holds, newlines and met
   const rng = Object.assign(new Rng(), { state: 99 });
   const next = (n: number) => rng.below(n);
   const hex = (n: number) => Array.from({ length: n }, () => "0123456789abcdef"[next(16)]).join("");
+  /** The line's own time, as a JSON logger writes it. */
+  const iso = (ts: bigint) => new Date(Number(ts / 1_000_000n)).toISOString();
   const pieces = [
+    (ts: bigint) => `"ts":"${iso(ts)}" `,
     () => `trace_id=${hex(32)} `,
     () => `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
     () => "GET /api/users ",
@@ -164,8 +167,9 @@ Deno.test("coded lines decode to the lines a plain block holds, newlines and met
     const rows: [bigint, string, string][] = [];
     for (let i = 0; i < 500; i++) {
       let line = "";
-      for (let p = next(8); p >= 0; p--) line += pieces[next(newlines ? 7 : 6)]();
-      rows.push([BigInt(i * 1000 + next(1000)), line, i % 3 === 0 ? `{"span":"${hex(16)}"}` : ""]);
+      const ts = 1_764_600_000_000_000_000n + BigInt(i * 1_000_000 + next(1_000_000));
+      for (let p = next(8); p >= 0; p--) line += pieces[next(newlines ? 8 : 7)](ts);
+      rows.push([ts, line, i % 3 === 0 ? `{"span":"${hex(16)}"}` : ""]);
     }
     const plain = new BlockBuilder();
     const coding = new BlockBuilder({ codeLines: true });
@@ -180,6 +184,10 @@ Deno.test("coded lines decode to the lines a plain block holds, newlines and met
     assert.deepEqual(contents(coded.raw), rows);
     assert.deepEqual(contents(uncoded.raw), rows);
     assert.deepEqual([...coded.terms].sort(), [...uncoded.terms].sort());
+    // Times are coded in newline-terminated lines only.
+    const timesInText = rows.filter(([ts]) => dec.decode(coded.raw).includes(iso(ts))).length;
+    if (newlines) assert.ok(timesInText > 100, `${timesInText} times left as text`);
+    else assert.equal(timesInText, 0);
     assert.ok(
       coded.raw.length < uncoded.raw.length * 0.9,
       `${coded.raw.length} of ${uncoded.raw.length} bytes`,
@@ -194,6 +202,21 @@ Deno.test("lines with too few ids are not coded", () => {
     b.addString(1n, `trace=${id} ${"x".repeat(filler)}`);
     assert.equal((b.finish().raw[0] & 16) === 16, coded, `${filler} bytes besides the id`);
   }
+});
+
+Deno.test("lines whose times repeat their timestamps are coded, ids or none", () => {
+  const b = new BlockBuilder({ codeLines: true });
+  const rows: [bigint, string, string][] = [];
+  for (let i = 0; i < 100; i++) {
+    const ts = 1_764_600_668_754_725_751n + BigInt(i) * 1_234_567_890n;
+    const time = new Date(Number(ts / 1_000_000n)).toISOString();
+    rows.push([ts, `${time} INFO served /home in ${i} ms`, ""]);
+    b.addString(ts, rows[i][1]);
+  }
+  const raw = b.finish().raw;
+  assert.equal(raw[0] & 48, 48, "coded, times and all");
+  assert.deepEqual(contents(raw), rows);
+  assert.ok(!dec.decode(raw).includes("2025-12-01T"));
 });
 
 Deno.test("a damaged coded block throws a RangeError", () => {

@@ -35,11 +35,12 @@ import type { SeqRanges } from "./seq_ranges.ts";
 /**
  * The format version this build writes. Version 2 stores timestamp deltas as
  * Rice codes (`block_codec.ts`); version 3 may code a block's lines, its long
- * hex ids and UUIDs apart as bytes (`line_coding.ts`).
+ * hex ids and UUIDs apart as bytes (`line_coding.ts`); version 4 codes times
+ * in lines as well, against the lines' timestamps.
  */
-export const SEGMENT_VERSION = 3;
+export const SEGMENT_VERSION = 4;
 /** The format versions this build reads: every one before, too. */
-export const READABLE_VERSIONS: readonly number[] = [1, 2, 3];
+export const READABLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** File name suffix of segment files. */
 export const SEGMENT_SUFFIX = ".loge";
 /** Size of the fixed header. */

@@ -12,7 +12,8 @@
  * (`v1/` was made by this script's first form, `make_v1.ts`, at commit
  * d86795c; the data below has grown since: a gap that escapes a Rice code and
  * one too long for a Rice code, which format version 2 stores differently;
- * then UUIDs, request ids and a 0x01 byte in lines, which version 3 codes.)
+ * then UUIDs, request ids and a 0x01 byte in lines, which version 3 codes;
+ * then times written in lines, which version 4 codes.)
  *
  * It refuses to overwrite an existing fixture without `--force`: the point of
  * the fixture is that it is written once, by the build of its day, and read by
@@ -71,6 +72,8 @@ function apiLines(): Line[] {
   return times(123_456_789n, 18).map((ts, i) => {
     const status = [200, 200, 201, 404, 503][i % 5];
     const line = JSON.stringify({
+      // The line's own time, as a JSON logger writes it (to the millisecond).
+      time: new Date(Number(ts / 1_000_000n)).toISOString(),
       level: status >= 500 ? "error" : "info",
       method: i % 3 === 0 ? "POST" : "GET",
       path: paths[i % paths.length],
@@ -114,6 +117,8 @@ function workerLines(): Line[] {
   out[5].line = "panic: index out of range [3] with length 3\n\ngoroutine 17 [running]:\n" +
     "main.reindex(0xc000012345)\n\t/src/worker/reindex.go:42 +0x1d";
   out[5].metadata = { trace_id: hex(16), pod: "worker-7f9c-ümlaut" };
+  // A time in the block that keeps a length column: left as written.
+  out[0].line = `2026-11-30 08:00:02,000 ${out[0].line}`;
   out[8].line = "";
   out[9].line = "\ttab-indented continuation with trailing space ";
   return out;
@@ -125,8 +130,10 @@ function cronLines(): Line[] {
   const ts = BASE + 3_500_000_000n;
   return [
     { ts, line: 'cron tick schedule="*/5 * * * *" job=cleanup' },
-    { ts, line: 'cron tick schedule="0 * * * *" job=rollup' },
-    { ts: ts + 1n, line: "cron done jobs=2 ✓" },
+    // A time in the common log format, an hour ahead of the line's, in a zone
+    // of its own; and one that is no date.
+    { ts, line: 'cron tick schedule="0 * * * *" job=rollup at=30/Nov/2026:10:00:03 +0100' },
+    { ts: ts + 1n, line: "cron done jobs=2 ✓ next=2026-02-30T00:00:00Z" },
     { ts: ts + 200n * 86_400_000_000_000n, line: "cron tick schedule=yearly job=archive" },
   ];
 }
