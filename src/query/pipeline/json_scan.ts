@@ -19,6 +19,8 @@ import { sanitizeLabelKey } from "./label_key.ts";
 let text = "";
 let at = 0;
 let out: string[] = [];
+/** The names to yield, or all of them. */
+let wanted: ReadonlySet<string> | undefined;
 
 /** Label names by key, for top-level keys and for nested ones; keys repeat from line to line. */
 const topNames = new Map<string, string>();
@@ -153,7 +155,9 @@ function object(prefix: string | null): void {
     at++;
     space();
     const v = value(name);
-    if (v !== undefined && name !== null) out.push(name, v);
+    if (v !== undefined && name !== null && (wanted === undefined || wanted.has(name))) {
+      out.push(name, v);
+    }
     space();
     const c = text.charCodeAt(at++);
     if (c === 0x7d) return;
@@ -183,7 +187,8 @@ function array(): void {
 /**
  * The flattened leaves of `line` as `[name, value, name, value, …]`, in the
  * line's order, or `undefined` when the line is not a JSON object this scan
- * handles (then `JSON.parse` decides).
+ * handles (then `JSON.parse` decides). With `only`, the leaves of those names
+ * alone; the whole line is checked all the same.
  *
  * @example
  * ```ts
@@ -193,14 +198,19 @@ function array(): void {
  *   scanJsonLabels('{"status":502,"req":{"path":"/a","ms":1.50},"tags":["x"],"ok":true,"n":null}'),
  *   ["status", "502", "req_path", "/a", "req_ms", "1.50", "ok", "true"],
  * );
+ * assert.deepEqual(scanJsonLabels('{"status":502,"req":{"ms":1.50}}', new Set(["req_ms"])), [
+ *   "req_ms",
+ *   "1.50",
+ * ]);
  * assert.equal(scanJsonLabels('{"a":1,}'), undefined);
  * assert.equal(scanJsonLabels("GET / 200"), undefined);
  * ```
  */
-export function scanJsonLabels(line: string): string[] | undefined {
+export function scanJsonLabels(line: string, only?: ReadonlySet<string>): string[] | undefined {
   text = line;
   at = 0;
   out = [];
+  wanted = only;
   try {
     space();
     if (text.charCodeAt(at) !== 0x7b) return undefined;
@@ -213,5 +223,6 @@ export function scanJsonLabels(line: string): string[] | undefined {
     throw error;
   } finally {
     text = "";
+    wanted = undefined;
   }
 }

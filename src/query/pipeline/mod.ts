@@ -22,6 +22,7 @@ import { lineFilterStage } from "./line_filter.ts";
 import { lineFormatStage } from "./line_format.ts";
 import { logfmtStage } from "./logfmt.ts";
 import { patternStage } from "./pattern.ts";
+import { compileProbe } from "./probe.ts";
 import { regexpStage } from "./regexp.ts";
 import { unpackStage } from "./unpack.ts";
 
@@ -113,6 +114,13 @@ function compileStage(stage: PipelineStage): Stage {
 }
 
 /**
+ * Lines a stream's probe ({@linkcode compileProbe}) looks at before it is kept
+ * only if it dropped half of them or more: a line that passes is scanned
+ * twice.
+ */
+const PROBE_TRIAL = 256;
+
+/**
  * Compiles `stages` once for a query.
  *
  * @example
@@ -132,6 +140,7 @@ function compileStage(stage: PipelineStage): Stage {
  */
 export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
   const compiled = stages.map(compileStage);
+  const probe = compileProbe(stages);
   const streams = new Map<StreamLabels, StreamPipeline>();
   // Changed stream label sets, shared by every stream of the query.
   const finals = new Map<string, StreamLabels>();
@@ -140,12 +149,21 @@ export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
     forStream(stream) {
       let run = streams.get(stream);
       if (!run) {
+        let probing = probe !== undefined;
+        let looks = 0;
+        let drops = 0;
         run = {
           process(line, metadata) {
             if (compiled.length === 0) {
               return metadata && Object.keys(metadata).length > 0
                 ? { line, stream, metadata }
                 : { line, stream };
+            }
+            if (probing) {
+              const dropped = !probe!(line, stream, metadata);
+              if (dropped) drops++;
+              if (++looks === PROBE_TRIAL) probing = drops * 2 >= looks;
+              if (dropped) return undefined;
             }
             const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
             for (const stage of compiled) if (!stage(entry)) return undefined;
