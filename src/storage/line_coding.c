@@ -219,7 +219,9 @@ static i32 write_clock(u8 *out, u8 kind, u8 space, i64 local) {
 static i32 write_time(u8 *out, u8 kind, u8 layout, i32 offset, i64 units) {
   i32 fraction = layout & FRACTION_DIGITS;
   i64 seconds = floor_div_pow10(units, fraction);
-  i32 clock = write_clock(out, kind, layout & SPACE_SEPARATOR, seconds + (i64)offset * 60);
+  // Wrapping: a damaged difference may put `seconds` anywhere; its year then is out of range.
+  i64 local = (i64)((u64)seconds + (u64)((i64)offset * 60));
+  i32 clock = write_clock(out, kind, layout & SPACE_SEPARATOR, local);
   if (clock == 0) return 0;
   u8 *o = out + clock;
   if (fraction) {
@@ -358,7 +360,7 @@ static i32 get_uvarint(const u8 *text, i32 at, i32 len, u64 *value) {
 }
 
 static i32 get_varint(const u8 *text, i32 at, i32 len, i64 *value) {
-  u64 v;
+  u64 v = 0;
   at = get_uvarint(text, at, len, &v);
   *value = (i64)(v >> 1 ^ -(v & 1));
   return at;
@@ -366,7 +368,8 @@ static i32 get_varint(const u8 *text, i32 at, i32 len, i64 *value) {
 
 /*
  * Decodes `text` and `ids` into `out` (room for `out_len` bytes, and 16
- * more for copies 16 bytes at a time), with
+ * more for copies 16 bytes at a time, which also read up to 15 bytes past
+ * `text`), with
  * `ts`, the timestamps of its `count` newline-terminated lines, for the times
  * in them: the length written, or an error (< 0).
  */

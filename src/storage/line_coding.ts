@@ -113,10 +113,15 @@ export function decodeLines(
   const textAt = HEAP_BASE + ts.length * 8;
   const idsAt = textAt + text.length;
   const outAt = idsAt + ids.length;
-  // Without a length, the most the column can give: a UUID's 16 bytes give 36
-  // characters, the most any byte of ids gives; a time's 4 bytes up to 35.
-  const room = length ??
-    text.length * (ts.length > 0 ? MAX_TIME_GAIN : 1) + Math.ceil(ids.length * 2.25);
+  // The most the column can give: a UUID's 16 bytes give 36 characters, the
+  // most any byte of ids gives; a time's mark of 5 bytes up to 30.
+  const most = text.length * (ts.length > 0 ? MAX_TIME_GAIN : 1) + Math.ceil(ids.length * 2.25);
+  if (length !== undefined && length > most) {
+    throw new RangeError(
+      `Cannot decode lines: ${length} bytes cannot come from ${text.length} of text and ${ids.length} of ids`,
+    );
+  }
+  const room = length ?? most;
   // The decoder copies 16 bytes at a time, past what it writes.
   const heap = heapOf(outAt + room + 16);
   new BigInt64Array(heap.buffer, HEAP_BASE, ts.length).set(ts);
@@ -151,8 +156,11 @@ const DECODE_ERRORS = [
   "a time out of range",
 ];
 const NO_TS: readonly bigint[] = [];
-/** The most characters a byte of text gives: a time's mark of 4 bytes gives up to 35. */
-const MAX_TIME_GAIN = 9;
+/**
+ * The most characters a byte of text gives: 6, for a time's mark of 5 bytes
+ * that gives 30 (`2025-12-01T14:51:08.123456789Z`; with an offset, 6 give 35).
+ */
+const MAX_TIME_GAIN = 6;
 const WASM_PAGE = 65536;
 /** Past the module's data, at a multiple of 8 for the timestamps laid out first. */
 const HEAP_BASE = Math.ceil((wasm.heap_base() as number) / 8) * 8;

@@ -83,7 +83,8 @@ Deno.test("a damaged column is refused, not decoded into other lines", () => {
   assert.throws(() => decodeLines(new Uint8Array([0x41, 0x01, 0x05]), ids), /unknown mark/);
   assert.throws(() => decodeLines(new Uint8Array([0x41, 0x01]), ids), /mark cut short/);
   assert.throws(() => decodeLines(text, ids, [], 10), /more bytes than were written/);
-  assert.throws(() => decodeLines(text, ids, [], 100), /35 bytes where 100 were written/);
+  assert.throws(() => decodeLines(text, ids, [], 40), /35 bytes where 40 were written/);
+  assert.throws(() => decodeLines(text, ids, [], 100), /100 bytes cannot come from 5 of text/);
 });
 
 // Times. Expected texts are made here with Date, not with the coder's calendar.
@@ -256,4 +257,28 @@ Deno.test("a time mark past the last line, or cut short, is refused", () => {
   assert.throws(() => decodeLines(text, ids, ts.slice(0, 1)), /a time past the last line/);
   assert.throws(() => decodeLines(text.subarray(0, 3), ids, ts), /mark cut short/);
   assert.throws(() => decodeLines(text.subarray(0, 10), ids, ts), /mark cut short/);
+  // A length no text of this size gives is refused before memory is taken for it.
+  assert.throws(
+    () => decodeLines(text, ids, ts, 1e9),
+    /1000000000 bytes cannot come from 12 of text and 0 of ids/,
+  );
+  // A difference that takes the time far out of the years coded (found by a
+  // fuzzer: a common log format time, offset -49, a difference of -2^63).
+  const far = Uint8Array.of(
+    1,
+    0x82,
+    0,
+    97,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    1,
+  );
+  assert.throws(() => decodeLines(far, new Uint8Array(), [0n]), /a time out of range/);
 });
