@@ -95,19 +95,19 @@ export class BlockBuilder {
   #newlines = false;
   #terms = new Set<number>();
   readonly #collectTerms: boolean;
-  readonly #codeLines: boolean;
-  /** The lines' section, gathered to be coded (with `codeLines`). */
-  readonly #section = new ByteWriter(64 * 1024);
+  /** The lines' section, gathered to be coded; only with `codeLines`. */
+  readonly #section?: ByteWriter;
 
   /**
    * Creates a builder. Without `collectTerms` the block gets no content-filter
    * terms (level-0 files skip filters to keep flushing cheap). With
-   * `codeLines` its ids go to a column of their own when they are enough of
-   * its bytes to pay for decoding ({@linkcode MIN_CODED_SHARE}).
+   * `codeLines` its ids and the times in its lines are coded
+   * ({@linkcode codeLines}) when that takes enough bytes out of its text to
+   * pay for decoding ({@linkcode MIN_CODED_SHARE}).
    */
   constructor(options: { collectTerms?: boolean; codeLines?: boolean } = {}) {
     this.#collectTerms = options.collectTerms ?? true;
-    this.#codeLines = options.codeLines ?? false;
+    if (options.codeLines) this.#section = new ByteWriter(64 * 1024);
   }
 
   /** Lines added since the last {@linkcode finish}. */
@@ -205,7 +205,7 @@ export class BlockBuilder {
       rice = delta <= MAX_RICE_VALUE;
       deltas[i - 1] = Number(delta);
     }
-    const coded = this.#codeLines ? this.#codedSection(terminated) : undefined;
+    const coded = this.#section && this.#codedSection(this.#section, terminated);
     out.u8(
       (this.#hasMetadata ? HAS_METADATA : 0) | (this.#ascii ? ALL_ASCII : 0) |
         (terminated ? NEWLINE_TERMINATED : 0) | (rice ? RICE_DELTAS : 0) |
@@ -269,14 +269,18 @@ export class BlockBuilder {
   }
 
   /**
-   * The lines' section coded, with its length, when enough of it leaves the
-   * text; else `undefined`. Times are coded in newline-terminated lines only:
-   * the decoder finds a time's line by the newlines before it.
+   * The lines' section, gathered in `into`, coded, with its length, when
+   * enough of it leaves the text; else `undefined`. Times are coded in
+   * newline-terminated lines only: the coder finds a time's line by the
+   * newlines before it.
    */
-  #codedSection(terminated: boolean): CodedLines & { length: number } | undefined {
-    this.#section.clear();
-    this.#writeSection(this.#section, terminated);
-    const section = this.#section.bytes();
+  #codedSection(
+    into: ByteWriter,
+    terminated: boolean,
+  ): CodedLines & { length: number } | undefined {
+    into.clear();
+    this.#writeSection(into, terminated);
+    const section = into.bytes();
     const coded = codeLines(section, terminated ? this.#ts : undefined);
     return section.length - coded.text.length >= section.length * MIN_CODED_SHARE
       ? { ...coded, length: section.length }

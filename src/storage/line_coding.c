@@ -10,8 +10,9 @@
  *
  * The caller lays its input and room for the output out in this module's
  * memory: for coding, twice the lines for the text (a 0x01 takes two bytes)
- * and half for the ids; for decoding, the text plus 2.25 times the ids (a
- * UUID's 16 bytes give 36 characters).
+ * and half for the ids; for decoding, the decoded length (at most 6 times the
+ * text with times, and 2.25 times the ids: a UUID's 16 bytes give 36
+ * characters), and 16 bytes more.
  */
 #include <wasm_simd128.h>
 
@@ -29,9 +30,10 @@ typedef unsigned long long u64;
 #define UUID_CHARS 36
 #define ISO_TIME_KIND 0x81
 #define CLF_TIME_KIND 0x82
-/* The most characters a time takes: 2025-12-01T14:51:08.123456789+05:30. */
-#define MAX_TIME_CHARS 35
-/* The room a time is written into: its date and clock go 32 bytes at a time. */
+/*
+ * The room a time is written into: up to 35 characters
+ * (2025-12-01T14:51:08.123456789+05:30), its date stored 16 bytes at a time.
+ */
 #define TIME_ROOM 48
 
 /* Errors, as negative lengths. */

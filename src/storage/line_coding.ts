@@ -64,8 +64,7 @@ export function codeLines(lines: Uint8Array, ts: ArrayLike<bigint> = NO_TS): Cod
   const linesAt = HEAP_BASE + ts.length * 8;
   const textAt = linesAt + lines.length;
   const idsAt = textAt + lines.length * 2;
-  const heap = heapOf(idsAt + (lines.length >>> 1));
-  new BigInt64Array(heap.buffer, HEAP_BASE, ts.length).set(ts);
+  const heap = heapWith(ts, idsAt + (lines.length >>> 1));
   heap.set(lines, linesAt);
   const textLength = wasm.code(
     linesAt,
@@ -123,8 +122,7 @@ export function decodeLines(
   }
   const room = length ?? most;
   // The decoder copies 16 bytes at a time, past what it writes.
-  const heap = heapOf(outAt + room + 16);
-  new BigInt64Array(heap.buffer, HEAP_BASE, ts.length).set(ts);
+  const heap = heapWith(ts, outAt + room + 16);
   heap.set(text, textAt);
   heap.set(ids, idsAt);
   const written = wasm.decode(
@@ -165,11 +163,16 @@ const WASM_PAGE = 65536;
 /** Past the module's data, at a multiple of 8 for the timestamps laid out first. */
 const HEAP_BASE = Math.ceil((wasm.heap_base() as number) / 8) * 8;
 
-/** The module's memory as bytes, grown to hold `end` bytes first. */
-function heapOf(end: number): Uint8Array {
+/**
+ * The module's memory as bytes, grown to hold `end` bytes first, with `ts`
+ * laid out as i64s from {@linkcode HEAP_BASE}: both calls take their
+ * timestamps there.
+ */
+function heapWith(ts: ArrayLike<bigint>, end: number): Uint8Array {
   const memory = wasm.memory as WebAssembly.Memory;
   if (end > memory.buffer.byteLength) {
     memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
   }
+  new BigInt64Array(memory.buffer, HEAP_BASE, ts.length).set(ts);
   return new Uint8Array(memory.buffer);
 }
