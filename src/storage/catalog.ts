@@ -28,8 +28,11 @@ import { LOCAL, SourceOpener } from "./source/opener.ts";
 
 /** The catalog file name inside the data folder. */
 export const CATALOG_FILE = "catalog.sqlite";
-/** Version 2 added remote rows: `indexed` (rows found by listing a bucket lack streams). */
-const CATALOG_VERSION = 2;
+/**
+ * Version 2 added remote rows: `indexed` (rows found by listing a bucket lack
+ * streams); version 3 the zstd level of each file, `zstd_level`.
+ */
+const CATALOG_VERSION = 3;
 
 /** A stream: its canonical label JSON and the parsed labels. */
 export interface StreamLabels {
@@ -76,7 +79,7 @@ const SCHEMA = `
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, seqs TEXT NOT NULL,
     label_keys TEXT NOT NULL, stream_ids BLOB NOT NULL, filter BLOB NOT NULL,
-    indexed INTEGER NOT NULL DEFAULT 1
+    indexed INTEGER NOT NULL DEFAULT 1, zstd_level INTEGER
   ) STRICT;
   CREATE INDEX IF NOT EXISTS files_time ON files (min_ts, max_ts);
 `;
@@ -84,6 +87,7 @@ const SCHEMA = `
 /** Changes from each older catalog version to the next, run in order at open. */
 const MIGRATIONS: Readonly<Record<number, string>> = {
   1: "ALTER TABLE files ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
+  2: "ALTER TABLE files ADD COLUMN zstd_level INTEGER",
 };
 
 /**
@@ -159,8 +163,8 @@ export class Catalog {
     this.#db = db;
     this.#sql = {
       insertFile: db.prepare(
-        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter, zstd_level)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteFile: db.prepare("DELETE FROM files WHERE id = ?"),
       insertStream: db.prepare("INSERT INTO streams (labels) VALUES (?)"),
@@ -217,7 +221,7 @@ export class Catalog {
       this.#internStream(labels, r.id as number);
     }
     const rows = this.#db.prepare(
-      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids, indexed FROM files",
+      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids, indexed, zstd_level FROM files",
     );
     rows.setReadBigInts(true);
     for (const r of rows.all()) {
@@ -277,6 +281,7 @@ export class Catalog {
       rows: count(r.rows, "rows", 1),
       bytes: count(r.bytes, "bytes", HEADER_SIZE + FOOTER_SIZE),
       rawBytes: count(r.raw_bytes, "raw_bytes"),
+      ...(r.zstd_level === null ? {} : { zstdLevel: count(r.zstd_level, "zstd_level") }),
       seqs,
       streams,
       indexed,
@@ -537,6 +542,7 @@ export class Catalog {
             labelKeysJson(streams[i]),
             streamIdBytes(streams[i]),
             info.filter,
+            info.zstdLevel ?? null,
           ).lastInsertRowid,
         ));
       });
@@ -558,6 +564,7 @@ export class Catalog {
         rows: info.rows,
         bytes: info.bytes,
         rawBytes: info.rawBytes,
+        ...(info.zstdLevel === undefined ? {} : { zstdLevel: info.zstdLevel }),
         seqs: info.seqs,
         streams: streams[i].map((s) => s.stream),
         indexed: true,

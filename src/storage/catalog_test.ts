@@ -117,6 +117,28 @@ Deno.test("after a crash amid deleting merged sources, the merged segment wins",
     catalog.close();
   }));
 
+Deno.test("a version 2 catalog is migrated in place: rows kept, zstd levels recorded from then on", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
+    assert.equal([...catalog.entries()][0].zstdLevel, 1);
+    catalog.close();
+    // What loge wrote before zstd levels: no `zstd_level` column, version 2.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.exec(
+      "ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 2 WHERE key = 'version'",
+    );
+    db.close();
+    catalog = await Catalog.open(dir);
+    await assertNotSetAside(dir);
+    catalog.add(write(dir, "l1-b.loge", 1, [[3, 4]]));
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    const levels = [...catalog.entries()].map((e) => [e.name, e.zstdLevel]);
+    assert.deepEqual(levels, [["l1-a.loge", undefined], ["l1-b.loge", 1]]);
+    catalog.close();
+  }));
+
 Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows possible", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
@@ -125,13 +147,16 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     // What loge wrote before remote rows: no `indexed` column, version 1.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     db.exec(
-      "ALTER TABLE files DROP COLUMN indexed; UPDATE meta SET value = 1 WHERE key = 'version'",
+      `ALTER TABLE files DROP COLUMN indexed; ALTER TABLE files DROP COLUMN zstd_level;
+       UPDATE meta SET value = 1 WHERE key = 'version'`,
     );
     db.close();
     catalog = await Catalog.open(dir);
     await assertNotSetAside(dir);
     assert.deepEqual(names(catalog), ["l1-a.loge"]);
     assert.equal([...catalog.entries()][0].indexed, true);
+    // Its zstd level was not recorded then.
+    assert.equal([...catalog.entries()][0].zstdLevel, undefined);
     const [remote] = catalog.addRemote("s3", [{
       name: "node-b/1-9-5-100-l1-b.loge",
       level: 1,

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { type Block, BlockBuilder } from "./block_codec.ts";
-import { type BlockRef, readBlock, readSegmentIndex } from "./segment_reader.ts";
+import { type BlockRef, readBlock, readRawBlock, readSegmentIndex } from "./segment_reader.ts";
 import type { SegmentInfo } from "./segment_format.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { mergeRanges } from "./seq_ranges.ts";
@@ -32,6 +32,12 @@ export interface CompactJob {
   blockBytes: number;
   /** Length of a time partition, in ns: each segment written holds the lines of one. */
   partitionNs: bigint;
+  /**
+   * With it, the one source is not merged but rewritten: its blocks compressed
+   * again at `zstdLevel`, lines untouched, into `name`, with this file filter
+   * (the source's, from the catalog).
+   */
+  recompress?: { filter: Uint8Array };
 }
 
 /** A decoded block being merged, and the next line to take from it. */
@@ -150,6 +156,7 @@ function partitionsSpanned(streams: StreamRefs[], partitionNs: bigint): number {
  * `Catalog`), and each name says how many there are.
  */
 export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
+  if (job.recompress) return [await recompress(job, job.recompress.filter)];
   const sources: ByteSource[] = [];
   const writers = new Map<bigint, SegmentWriter>();
   const finished: SegmentInfo[] = [];
@@ -230,6 +237,38 @@ export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
     throw error;
   } finally {
     for (const s of sources) await s.close();
+  }
+}
+
+/**
+ * Rewrites the one source of `job` with its blocks compressed again at the
+ * job's level: same streams, blocks, filters and WAL sequences, in about a
+ * third of a merge's time (no line is decoded). A segment that a merge wrote
+ * at a fast level while lines arrived gets the level of an idle machine.
+ */
+async function recompress(job: CompactJob, filter: Uint8Array): Promise<SegmentInfo> {
+  const source = openLocalSourceSync(job.dir, job.sources[0]);
+  let writer: SegmentWriter | undefined;
+  try {
+    const index = await readSegmentIndex(source);
+    // Its block filters are copied: they must hold what a new one would.
+    if (!index.filtersCoverMetadata) {
+      throw new Error(`cannot recompress ${source.name}: its filters predate metadata terms`);
+    }
+    const w = writer = new SegmentWriter(job.dir, job.name, {
+      level: index.level,
+      zstdLevel: job.zstdLevel,
+    });
+    const ids = index.streams.map((key) => w.stream(key));
+    for (const ref of index.blocks) {
+      w.writeRawBlock(ids[ref.stream], await readRawBlock(source, ref), ref);
+    }
+    return w.finish(index.seqs, job.name, filter);
+  } catch (error) {
+    writer?.abort();
+    throw error;
+  } finally {
+    await source.close();
   }
 }
 

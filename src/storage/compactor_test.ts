@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { BlockBuilder } from "./block_codec.ts";
 import { join } from "node:path";
-import { Catalog, CATALOG_FILE } from "./catalog.ts";
+import { Catalog, CATALOG_FILE, type CatalogEntry } from "./catalog.ts";
 import { mergePartOf } from "./segment_name.ts";
 import { MAX_OPEN_SEGMENTS } from "./compact_worker.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
+import { readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>) {
@@ -337,3 +338,146 @@ Deno.test("a unit that fails ends the pass at once, though a lane waits for a co
     }
   });
 });
+
+Deno.test("segments merged at a busy level under every idle one are recompressed once lines stop", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 4; seq++) catalog.add(flushFile(dir, seq, 50));
+      let ingesting = true;
+      const compactor = new Compactor(
+        catalog,
+        options({ busyZstdLevels: [{ upTo: Infinity, level: 1 }], ingesting: () => ingesting }),
+      );
+      assert.equal(await compactor.compactNow(), 4);
+      const busy = [...catalog.entries()];
+      assert.deepEqual(busy.map((e) => [e.level, e.zstdLevel]), [[1, 1]]);
+      // Not while lines arrive: the machine is ingest's.
+      assert.equal(compactor.stats().unitsWaiting, 0);
+      assert.equal(await compactor.compactNow(), 0);
+      const before = await catalogLines(catalog);
+      const filter = catalog.filterOf(busy[0]);
+      const blocks = (await readIndexOf(catalog, busy[0])).blocks;
+
+      ingesting = false;
+      assert.equal(compactor.stats().unitsWaiting, 1);
+      assert.equal(await compactor.compactNow(), 1);
+      const idle = [...catalog.entries()];
+      // The idle level of a small backlog; the same lines, sequences, filters and merge part.
+      assert.deepEqual(idle.map((e) => [e.level, e.zstdLevel]), [[1, 17]]);
+      assert.notEqual(idle[0].name, busy[0].name);
+      assert.deepEqual(mergePartOf(idle[0].name), mergePartOf(busy[0].name));
+      assert.deepEqual(idle[0].seqs, busy[0].seqs);
+      assert.deepEqual([idle[0].rows, idle[0].rawBytes], [busy[0].rows, busy[0].rawBytes]);
+      assert.ok(idle[0].bytes < busy[0].bytes, `${idle[0].bytes} bytes, ${busy[0].bytes} before`);
+      assert.deepEqual(catalog.filterOf(idle[0]), filter);
+      const again = (await readIndexOf(catalog, idle[0])).blocks;
+      assert.deepEqual(
+        again.map((b) => [b.stream, b.minTs, b.maxTs, b.count, b.rawLength, b.filter]),
+        blocks.map((b) => [b.stream, b.minTs, b.maxTs, b.count, b.rawLength, b.filter]),
+      );
+      assert.deepEqual(await catalogLines(catalog), before);
+      assert.deepEqual((await lines(catalog)).sort(), expected(4, 50));
+      const files = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+      assert.deepEqual(files.filter((n) => n.endsWith(".loge")), [idle[0].name]);
+      // Once is enough: nothing is left to do.
+      assert.equal(compactor.stats().unitsWaiting, 0);
+      assert.equal(await compactor.compactNow(), 0);
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));
+
+Deno.test("a rebuilt catalog after a recompression keeps every partition once, and drops what it replaced", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    for (const seq of [1, 2]) catalog.add(daysFlushFile(dir, seq));
+    const source = await Deno.readFile(join(dir, "l0-days-1.loge"));
+    let ingesting = true;
+    const compactor = new Compactor(
+      catalog,
+      options({ busyZstdLevels: [{ upTo: Infinity, level: 1 }], ingesting: () => ingesting }),
+    );
+    assert.equal(await compactor.compactNow(), 2);
+    const busy = [...catalog.entries()];
+    const kept = await Deno.readFile(join(dir, busy[0].name));
+    ingesting = false;
+    assert.equal(await compactor.compactNow(), 3);
+    await compactor.stop();
+    const recompressed = [...catalog.entries()].map((e) => e.name).sort();
+    assert.equal(recompressed.some((n) => busy.some((e) => e.name === n)), false);
+    catalog.close();
+    // Left behind by crashes amid deletions: a flush file the merge held, and a
+    // segment the recompression replaced; then the catalog is lost.
+    await Deno.writeFile(join(dir, "l0-days-1.loge"), source);
+    await Deno.writeFile(join(dir, busy[0].name), kept);
+    await Deno.remove(join(dir, CATALOG_FILE));
+    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    catalog = await Catalog.open(dir);
+    try {
+      assert.equal([...catalog.entries()].length, 3);
+      assert.deepEqual((await lines(catalog)).sort(), daysExpected);
+    } finally {
+      catalog.close();
+    }
+  }));
+
+/** The index of the file of `entry`. */
+async function readIndexOf(catalog: Catalog, entry: CatalogEntry) {
+  const source = await catalog.opener.open(entry);
+  try {
+    return await readSegmentIndex(source);
+  } finally {
+    await source.close();
+  }
+}
+
+Deno.test("lines arriving amid recompression end it for every lane; it resumes once they stop", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 6; seq++) catalog.add(flushFile(dir, seq, 20));
+      let ingesting = true;
+      // Segments of one flush file each (none is small), at a busy level.
+      const compactor = new Compactor(
+        catalog,
+        options({
+          busyZstdLevels: [{ upTo: Infinity, level: 1 }],
+          ingesting: () => ingesting,
+          pushesHeld: () => false,
+          unitBytes: 1,
+          idleWorkers: 2,
+        }),
+      );
+      assert.equal(await compactor.compactNow(), 6);
+      const levels = () => [...catalog.entries()].map((e) => e.zstdLevel).sort();
+      assert.deepEqual(levels(), [1, 1, 1, 1, 1, 1]);
+      ingesting = false;
+      // Lines arrive again once the first recompressed segment is in.
+      let arriveOnAdd = true;
+      catalog.onAdded(() => ingesting ||= arriveOnAdd);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the pass did not end")), 20_000);
+      });
+      let done: number;
+      try {
+        done = await Promise.race([compactor.compactNow(), stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
+      // The units the two lanes had taken before lines arrived, no more.
+      assert.ok(done >= 1 && done <= 2, `${done} recompressed`);
+      assert.equal(levels().filter((l) => l === 17).length, done);
+      assert.equal(compactor.stats().unitsWaiting, 0);
+      arriveOnAdd = false;
+      ingesting = false;
+      assert.equal(await compactor.compactNow(), 6 - done);
+      assert.deepEqual(levels(), [17, 17, 17, 17, 17, 17]);
+      assert.deepEqual((await lines(catalog)).sort(), expected(6, 20));
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));

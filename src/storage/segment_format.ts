@@ -177,6 +177,11 @@ export interface SegmentInfo {
   bytes: number;
   /** Uncompressed size of the blocks. */
   rawBytes: number;
+  /**
+   * The zstd level its blocks were compressed at (small blocks at less, see
+   * `blockZstdLevel`); unknown for files written before it was recorded.
+   */
+  zstdLevel?: number;
   /** Canonical label JSON of each stream in the file. */
   streams: string[];
   /**

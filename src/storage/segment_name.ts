@@ -115,3 +115,29 @@ export function mergePartOf(name: string): MergePart | undefined {
   if (period === 0n || siblings === 0) return undefined;
   return { from, to: from + period, merge: match[1], siblings };
 }
+
+/**
+ * A fresh name for a rewrite of the segment `name` (its blocks compressed
+ * again): new, yet still the same part of the same merge to
+ * {@linkcode mergePartOf}, so the lines a merge's siblings hold together are
+ * still known as held after one of them is rewritten. A name written whole
+ * gets a plain fresh name.
+ *
+ * @example
+ * ```ts
+ * import { mergePartOf, rewriteName, segmentLevel } from "./segment_name.ts";
+ * import assert from "node:assert/strict";
+ * const name = rewriteName("l1-abc-00000001-p7-24h-2.loge");
+ * assert.notEqual(name, "l1-abc-00000001-p7-24h-2.loge");
+ * assert.equal(segmentLevel(name), 1);
+ * assert.deepEqual(mergePartOf(name), mergePartOf("l1-abc-00000001-p7-24h-2.loge"));
+ * assert.deepEqual(mergePartOf(rewriteName(name)), mergePartOf(name)); // no longer each time
+ * assert.equal(rewriteName(name).length, name.length);
+ * ```
+ */
+export function rewriteName(name: string): string {
+  const fresh = segmentName(segmentLevel(name) ?? 1);
+  const part = PARTITION.exec(name);
+  if (!part) return fresh;
+  return `${fresh.slice(0, -SEGMENT_SUFFIX.length)}-${part[0]}`;
+}

@@ -35,6 +35,8 @@ export interface SegmentIndex {
   readonly maxTs: bigint;
   readonly rows: number;
   readonly rawBytes: number;
+  /** The zstd level of its blocks; unknown for files written before it was recorded. */
+  readonly zstdLevel?: number;
   readonly seqs: SeqRanges;
   /**
    * Whether the block filters hold the terms of metadata as well as of lines
@@ -131,6 +133,7 @@ export async function readSegmentIndex(
       maxTs: facts.get("max_ts") as bigint,
       rows: Number(facts.get("rows")),
       rawBytes: Number(facts.get("raw_bytes")),
+      ...(facts.has("zstd_level") ? { zstdLevel: Number(facts.get("zstd_level")) } : {}),
       seqs: JSON.parse(facts.get("seqs") as string),
       filtersCoverMetadata: Number(facts.get("filters_cover_metadata")) === 1,
       streams,
@@ -227,6 +230,27 @@ export async function readBlocks(
     }
   }));
   return out;
+}
+
+/**
+ * The block at `ref` as its builder encoded it, decompressed but not decoded:
+ * what a segment's rewrite compresses again.
+ *
+ * @throws {SegmentFormatError} when the frame is damaged or not as long as
+ * the index says.
+ */
+export async function readRawBlock(source: ByteSource, ref: BlockRef): Promise<Uint8Array> {
+  try {
+    const raw = zstdDecompressSync(await source.read(ref.offset, ref.length));
+    if (raw.length !== ref.rawLength) {
+      throw new Error(`${raw.length} bytes where the index says ${ref.rawLength}`);
+    }
+    // A plain view: typed-array methods are native, Buffer's are not here.
+    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  } catch (error) {
+    if (error instanceof SourceUnavailableError) throw error;
+    throw blockError(source, ref, error);
+  }
 }
 
 /** Decompresses and decodes the frame of the block at `ref`. */

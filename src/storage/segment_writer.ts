@@ -177,25 +177,40 @@ export class SegmentWriter {
   /** Compresses the lines in `builder` as one block of `stream` and appends it. */
   writeBlock(stream: number, builder: BlockBuilder): void {
     const { raw, minTs, maxTs, count, terms } = builder.finish();
-    const frame = this.#compress(raw);
-    this.#blocks.push({
-      stream,
-      minTs,
-      maxTs,
-      count,
-      offset: this.#offset,
-      length: frame.length,
-      rawLength: raw.length,
-      // Flush files carry no filters (an empty filter passes every term).
-      filter: this.#level === 0 ? new Uint8Array() : bloomFilter(terms),
-    });
-    this.#write(frame);
+    // Flush files carry no filters (an empty filter passes every term).
+    const filter = this.#level === 0 ? new Uint8Array() : bloomFilter(terms);
+    this.writeRawBlock(stream, raw, { minTs, maxTs, count, filter });
     if (this.#termCount + terms.size > this.#terms.length) {
       const grown = new Uint32Array(Math.max(this.#terms.length * 2, this.#termCount + terms.size));
       grown.set(this.#terms.subarray(0, this.#termCount));
       this.#terms = grown;
     }
     for (const t of terms) this.#terms[this.#termCount++] = t;
+  }
+
+  /**
+   * Compresses a block already encoded (`raw`, as {@linkcode BlockBuilder}
+   * makes it) and appends it with what the index says of it: how a segment is
+   * recompressed at another level without decoding its lines. Its terms are
+   * not added to the segment's filter: pass that filter to {@linkcode finish}.
+   */
+  writeRawBlock(
+    stream: number,
+    raw: Uint8Array,
+    facts: { minTs: bigint; maxTs: bigint; count: number; filter: Uint8Array },
+  ): void {
+    const frame = this.#compress(raw);
+    this.#blocks.push({
+      stream,
+      minTs: facts.minTs,
+      maxTs: facts.maxTs,
+      count: facts.count,
+      filter: facts.filter,
+      offset: this.#offset,
+      length: frame.length,
+      rawLength: raw.length,
+    });
+    this.#write(frame);
   }
 
   #segmentFilter(): Uint8Array {
@@ -213,13 +228,15 @@ export class SegmentWriter {
   /**
    * Writes the index and footer, makes the file durable under its final name
    * (`name`, when what it is called depends on what was written) and returns
-   * what the catalog records of it.
+   * what the catalog records of it, with `filter` as the file's content filter
+   * (by default, one over the terms of the blocks written with
+   * {@linkcode writeBlock}).
    */
-  finish(seqs: SeqRanges, name: string = this.#name): SegmentInfo {
+  finish(seqs: SeqRanges, name: string = this.#name, filter?: Uint8Array): SegmentInfo {
     if (this.#blocks.length === 0) {
       throw new Error(`Cannot finish segment ${this.#name} without blocks`);
     }
-    const filter = this.#segmentFilter();
+    filter ??= this.#segmentFilter();
     let minTs = this.#blocks[0].minTs;
     let maxTs = this.#blocks[0].maxTs;
     let rows = 0;
@@ -241,6 +258,7 @@ export class SegmentWriter {
         ["max_ts", maxTs],
         ["rows", rows],
         ["raw_bytes", rawBytes],
+        ["zstd_level", this.#zstdLevel],
         ["seqs", JSON.stringify(seqs)],
         // Content filters hold the terms of metadata as well as of lines.
         ["filters_cover_metadata", 1],
@@ -274,6 +292,7 @@ export class SegmentWriter {
       rows,
       bytes: this.#offset,
       rawBytes,
+      zstdLevel: this.#zstdLevel,
       streams: [...this.#streams.keys()],
       filter,
       seqs,
