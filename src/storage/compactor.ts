@@ -24,7 +24,7 @@
  * (see `blockZstdLevel` in `segment_writer.ts`).
  *
  * Recompression. A segment written at a busy level below every idle level
- * (level 3 while a backlog is long) costs ~10% more bytes than one of level
+ * (level 3 while a backlog is long) costs ~8% more bytes than one of level
  * 9 (the bench corpus, coded lines). Once no lines arrive and nothing is left
  * to merge, each such segment is rewritten on its own, its blocks compressed
  * again at the idle level its backlog picks, lines untouched (no decoding:
