@@ -242,9 +242,10 @@ export async function compact(job: CompactJob): Promise<SegmentInfo[]> {
 
 /**
  * Rewrites the one source of `job` with its blocks compressed again at the
- * job's level: same streams, blocks, filters and WAL sequences, in about a
- * third of a merge's time (no line is decoded). A segment that a merge wrote
- * at a fast level while lines arrived gets the level of an idle machine.
+ * job's level: same streams, blocks, filters and WAL sequences, and no line
+ * decoded, filtered or coded again (what a merge spends most of its time on
+ * below level 9). A segment that a merge wrote at a fast level while lines
+ * arrived gets the level of an idle machine.
  */
 async function recompress(job: CompactJob, filter: Uint8Array): Promise<SegmentInfo> {
   const source = openLocalSourceSync(job.dir, job.sources[0]);

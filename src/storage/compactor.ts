@@ -27,8 +27,8 @@
  * (level 3 while a backlog is long) costs ~8% more bytes than one of level
  * 9 (the bench corpus, coded lines). Once no lines arrive and nothing is left
  * to merge, each such segment is rewritten on its own, its blocks compressed
- * again at the idle level its backlog picks, lines untouched (no decoding:
- * about a third of a merge's work), and replaces its source like a merge.
+ * again at the idle level its backlog picks, lines untouched (none is
+ * decoded), and replaces its source like a merge.
  *
  * Keeping up. A pass starts every interval, or as soon as `urgentFiles` flush
  * files wait, and goes on with whatever arrived while it ran until too little
