@@ -4,7 +4,9 @@
  * @module
  */
 
+import { join } from "node:path";
 import { BlockBuilder } from "../src/storage/block_codec.ts";
+import { CATALOG_FILE } from "../src/storage/catalog.ts";
 import type { SegmentInfo } from "../src/storage/segment_format.ts";
 import { SegmentWriter } from "../src/storage/segment_writer.ts";
 import type { SeqRanges } from "../src/storage/seq_ranges.ts";
@@ -40,4 +42,24 @@ export function writeOneLine(dir: string, name: string, one: OneLine = {}): Segm
   b.addString(ts, line);
   w.writeBlock(w.stream(stream), b);
   return w.finish(seqs);
+}
+
+/**
+ * Deletes the catalog of the data folder `dir` (closed) and its SQLite WAL,
+ * as a lost catalog: the next open rebuilds it from the files.
+ *
+ * @example
+ * ```ts
+ * import { loseCatalog } from "./segments.ts";
+ * import { Catalog } from "../src/storage/catalog.ts";
+ * const dir = await Deno.makeTempDir();
+ * (await Catalog.open(dir)).close();
+ * await loseCatalog(dir);
+ * (await Catalog.open(dir)).close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function loseCatalog(dir: string): Promise<void> {
+  await Deno.remove(join(dir, CATALOG_FILE));
+  await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { writeOneLine } from "../../testing/segments.ts";
+import { loseCatalog, writeOneLine } from "../../testing/segments.ts";
 import { Catalog, CATALOG_FILE } from "./catalog.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 
@@ -109,8 +109,7 @@ Deno.test("after a crash amid deleting merged sources, the merged segment wins",
     catalog.add(write(dir, "l1-b.loge", 1, [[6, 9]]));
     write(dir, "l1-c.loge", 1, [[1, 9]]); // their merge, finished but not yet cataloged
     catalog.close();
-    await Deno.remove(join(dir, CATALOG_FILE));
-    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    await loseCatalog(dir);
     await Deno.remove(join(dir, "l1-a.loge")); // one source already unlinked
     catalog = await Catalog.open(dir);
     assert.deepEqual(names(catalog), ["l1-c.loge"]);

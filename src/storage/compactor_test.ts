@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { BlockBuilder } from "./block_codec.ts";
 import { join } from "node:path";
-import { Catalog, CATALOG_FILE, type CatalogEntry } from "./catalog.ts";
+import { Catalog, type CatalogEntry } from "./catalog.ts";
 import { mergePartOf } from "./segment_name.ts";
 import { MAX_OPEN_SEGMENTS } from "./compact_worker.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
+import { loseCatalog } from "../../testing/segments.ts";
 import { readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 
@@ -294,8 +295,7 @@ Deno.test("a rebuilt catalog keeps every partition of a merge, and drops the sou
     const merged = [...catalog.entries()].map((e) => e.name).sort();
     catalog.close();
     await Deno.writeFile(join(dir, "l0-days-1.loge"), source);
-    await Deno.remove(join(dir, CATALOG_FILE));
-    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    await loseCatalog(dir);
     catalog = await Catalog.open(dir);
     try {
       // Each partition's segment holds seqs 1 and 2 only for its own days: all three stay.
@@ -412,8 +412,7 @@ Deno.test("a rebuilt catalog after a recompression keeps every partition once, a
     // segment the recompression replaced; then the catalog is lost.
     await Deno.writeFile(join(dir, "l0-days-1.loge"), source);
     await Deno.writeFile(join(dir, busy[0].name), kept);
-    await Deno.remove(join(dir, CATALOG_FILE));
-    await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+    await loseCatalog(dir);
     catalog = await Catalog.open(dir);
     try {
       assert.equal([...catalog.entries()].length, 3);

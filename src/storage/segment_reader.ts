@@ -154,15 +154,18 @@ export async function readSegmentIndex(
  * does not decode to the line count the index gives.
  */
 export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Block> {
-  let frame: Uint8Array;
+  return decodeFrame(source, ref, await readFrame(source, ref));
+}
+
+/** The compressed frame of the block at `ref`. */
+async function readFrame(source: ByteSource, ref: BlockRef): Promise<Uint8Array> {
   try {
-    frame = await source.read(ref.offset, ref.length);
+    return await source.read(ref.offset, ref.length);
   } catch (error) {
     if (error instanceof SourceUnavailableError) throw error;
     // A short read (the file shrank) is damage like a bad checksum.
     throw blockError(source, ref, error);
   }
-  return decodeFrame(source, ref, frame);
 }
 
 /** Blocks further apart than this are read apart (the gap would be read for nothing). */
@@ -240,25 +243,28 @@ export async function readBlocks(
  * the index says.
  */
 export async function readRawBlock(source: ByteSource, ref: BlockRef): Promise<Uint8Array> {
+  const frame = await readFrame(source, ref);
   try {
-    const raw = zstdDecompressSync(await source.read(ref.offset, ref.length));
+    const raw = decompress(frame);
     if (raw.length !== ref.rawLength) {
       throw new Error(`${raw.length} bytes where the index says ${ref.rawLength}`);
     }
-    // A plain view: typed-array methods are native, Buffer's are not here.
-    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    return raw;
   } catch (error) {
-    if (error instanceof SourceUnavailableError) throw error;
     throw blockError(source, ref, error);
   }
+}
+
+/** A frame decompressed, as a plain view: typed-array methods are native, Buffer's are not here. */
+function decompress(frame: Uint8Array): Uint8Array {
+  const buf = zstdDecompressSync(frame);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Decompresses and decodes the frame of the block at `ref`. */
 function decodeFrame(source: ByteSource, ref: BlockRef, frame: Uint8Array): Block {
   try {
-    const buf = zstdDecompressSync(frame);
-    // A plain view: typed-array methods are native, Buffer's are not here.
-    const block = decodeBlock(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    const block = decodeBlock(decompress(frame));
     if (block.ts.length !== ref.count) {
       throw new Error(`${block.ts.length} lines where the index says ${ref.count}`);
     }
