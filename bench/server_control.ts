@@ -104,6 +104,7 @@ export interface ServerStats {
     flush_raw_bytes: number;
     small_segments: number;
     units_waiting: number;
+    recompress_waiting: number;
     running: boolean;
     running_since: string | null;
     units_done: number;
@@ -164,8 +165,9 @@ export async function waitFlushed(
 }
 
 /**
- * Waits until every line is in a file and the server's compaction is done: no pass running and
- * none with work waiting (`compaction` of `/api/v1/stats`); returns the seconds until then.
+ * Waits until every line is in a file and the server's compaction is done: no pass running, none
+ * with work waiting and no segment left to recompress (`compaction` of `/api/v1/stats`); returns
+ * the seconds until then.
  *
  * @throws {Error} After `timeoutMs`.
  */
@@ -180,7 +182,9 @@ export async function waitCompacted(
     const flushed = stats.rows_total - stats.rows_in_memory;
     const c = stats.compaction;
     if (c === null || c === undefined) throw new Error("GET /api/v1/stats: no compaction figures");
-    if (flushed >= lines && !c.running && c.units_waiting === 0) {
+    // Segments merged under load are recompressed once lines stop (5 s without a push): until
+    // then no pass has work, but the folder is not final.
+    if (flushed >= lines && !c.running && c.units_waiting === 0 && c.recompress_waiting === 0) {
       return (performance.now() - t0) / 1000;
     }
     if (performance.now() - t0 > timeoutMs) {

@@ -125,6 +125,7 @@ interface Compaction {
   flush_files: number;
   flush_raw_bytes: number;
   units_waiting: number;
+  recompress_waiting: number;
   running: boolean;
   running_since: string | null;
   units: number;
@@ -202,6 +203,8 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
     assert.ok(waiting.flush_raw_bytes >= lineBytes, `${waiting.flush_raw_bytes} < ${lineBytes}`);
     assert.equal(waiting.running, false);
     assert.ok(waiting.units_waiting >= 1, "a pass would have work");
+    // Flush files are merged, not recompressed.
+    assert.equal(waiting.recompress_waiting, 0);
     assert.equal(waiting.running_since, null);
     assert.equal(waiting.passes, 0);
     assert.equal(waiting.last_pass, null);
@@ -226,6 +229,8 @@ Deno.test("/api/v1/stats shows the compaction backlog, the pass under way and th
       assert.equal(done.flush_files, 0);
       assert.equal(done.flush_raw_bytes, 0);
       assert.equal(done.units_waiting, 0);
+      // Merged with no line arriving: at an idle level, nothing to recompress.
+      assert.equal(done.recompress_waiting, 0);
       assert.ok(done.passes >= 1);
       const last = done.last_pass!;
       // The flush files, and then the small segments that their units made.

@@ -88,6 +88,7 @@ function compactionStats(c: CompactionStats | undefined): Record<string, unknown
     flush_raw_bytes: c.flushRawBytes,
     small_segments: c.smallSegments,
     units_waiting: c.unitsWaiting,
+    recompress_waiting: c.recompressWaiting,
     running: c.running,
     running_since: c.runningSinceMs === null ? null : time(c.runningSinceMs),
     units_done: c.unitsDone,

@@ -179,6 +179,12 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
     "units a pass would run now",
     "compaction.units_waiting",
   ],
+  [
+    "loge_compaction_recompress_waiting",
+    "gauge",
+    "segments written under load, to recompress once lines stop",
+    "compaction.recompress_waiting",
+  ],
   ["loge_compaction_running", "gauge", "1 while a pass runs", "compaction.running"],
   ["loge_compaction_passes_total", "counter", "compaction passes run", "compaction.passes"],
   [

@@ -180,6 +180,12 @@ export interface CompactionStats {
    * until more lines arrive.
    */
   unitsWaiting: number;
+  /**
+   * Segments written at a busy level that are to be recompressed once no
+   * lines arrive (`ingesting` false): the folder is final only when this and
+   * `unitsWaiting` are 0 and no pass runs. Counted whether or not lines arrive.
+   */
+  recompressWaiting: number;
   /** Whether a pass is running. */
   running: boolean;
   /** When the running pass started, unix ms (`null` when none runs). */
@@ -293,6 +299,15 @@ export class Compactor {
    * every idle level follow, each a unit to recompress.
    */
   #units(): Unit[] {
+    const { merges, recompressions } = this.#plan();
+    return this.#options.ingesting?.() ? merges : [...merges, ...recompressions];
+  }
+
+  /**
+   * The merges of {@linkcode Compactor.#units}, and the segments to recompress
+   * once no lines arrive, whether or not lines arrive now.
+   */
+  #plan(): { merges: Unit[]; recompressions: Unit[] } {
     const { unitBytes, unitFiles, minFiles, partitionNs } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
     const spans = (e: CatalogEntry) => spansPartitions(e.minTs, e.maxTs, partitionNs);
@@ -321,18 +336,13 @@ export class Compactor {
     // A lone small segment of its partition has nothing to merge with.
     const units = merges.filter((u) => u.length > 1 || u[0].level === 0 || spans(u[0]))
       .map((sources) => ({ sources, recompress: false }));
-    if (this.#options.ingesting?.()) return units;
     const merging = new Set(units.flatMap((u) => u.sources));
     const idleLevel = Math.min(...this.#options.zstdLevels.map((l) => l.level));
-    for (const e of local) {
-      if (
-        e.level === 1 && e.zstdLevel !== undefined && e.zstdLevel < idleLevel &&
-        !merging.has(e) && !spans(e)
-      ) {
-        units.push({ sources: [e], recompress: true });
-      }
-    }
-    return units;
+    const recompressions = local.filter((e) =>
+      e.level === 1 && e.zstdLevel !== undefined && e.zstdLevel < idleLevel &&
+      !merging.has(e) && !spans(e)
+    ).map((e) => ({ sources: [e], recompress: true }));
+    return { merges: units, recompressions };
   }
 
   /**
@@ -365,6 +375,7 @@ export class Compactor {
       flushRawBytes: rawBytes,
       smallSegments,
       unitsWaiting: this.#runningSinceMs === null ? this.#units().length : 0,
+      recompressWaiting: this.#plan().recompressions.length,
       running: this.#runningSinceMs !== null,
       runningSinceMs: this.#runningSinceMs,
       unitsDone: this.#unitsDone,
