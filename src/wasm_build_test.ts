@@ -17,10 +17,11 @@ async function wasmBuilds(): Promise<{ command: string; wasm: string }[]> {
   });
 }
 
-Deno.test("deno task build:wasm builds bulk_scan.wasm and line_coding.wasm", async () => {
+Deno.test("deno task build:wasm builds bulk_scan.wasm, line_coding.wasm and content_filter.wasm", async () => {
   assert.deepEqual((await wasmBuilds()).map((b) => b.wasm), [
     "src/ingest/bulk_scan.wasm",
     "src/storage/line_coding.wasm",
+    "src/storage/content_filter.wasm",
   ]);
 });
 

@@ -38,7 +38,7 @@
  */
 
 import { ByteReader, ByteWriter } from "./byte_buffer.ts";
-import { addLineTerms } from "./content_filter.ts";
+import { blockTerms } from "./content_filter.ts";
 import { MAX_RICE_VALUE, readRice, writeRice } from "./rice.ts";
 import { type CodedLines, codeLines, decodeLines } from "./line_coding.ts";
 
@@ -93,7 +93,6 @@ export class BlockBuilder {
   #hasMetadata = false;
   #ascii = true;
   #newlines = false;
-  #terms = new Set<number>();
   readonly #collectTerms: boolean;
   /** The lines' section, gathered to be coded; only with `codeLines`. */
   readonly #section?: ByteWriter;
@@ -174,14 +173,6 @@ export class BlockBuilder {
     if (typeof metadata === "string") this.#metadata.text(metadata);
     else if (metadata !== undefined) this.#metadata.bytes(metadata);
     const metaEnd = this.#metadata.length;
-    if (this.#collectTerms) {
-      addLineTerms(bytes, start, end, this.#terms);
-      // Metadata values too: a label filter sees them, so pruning by a value
-      // must know whether a block holds it in either place.
-      if (metaEnd > metaStart) {
-        addLineTerms(this.#metadata.bytes(), metaStart, metaEnd, this.#terms);
-      }
-    }
     this.#ts.push(ts);
     this.#ends.push(end);
     if (metaEnd > metaStart) this.#hasMetadata = true;
@@ -193,9 +184,17 @@ export class BlockBuilder {
    *
    * @returns the raw (uncompressed) block, its time bounds and its filter terms.
    */
-  finish(): { raw: Uint8Array; minTs: bigint; maxTs: bigint; count: number; terms: Set<number> } {
+  finish(): { raw: Uint8Array; minTs: bigint; maxTs: bigint; count: number; terms: Uint32Array } {
     const count = this.#ts.length;
     if (count === 0) throw new Error("Cannot finish an empty block");
+    // Metadata values too: a label filter sees them, so pruning by a value
+    // must know whether a block holds it in either place.
+    const terms = this.#collectTerms
+      ? blockTerms([
+        { bytes: this.#lines.bytes(), ends: this.#ends },
+        ...(this.#hasMetadata ? [{ bytes: this.#metadata.bytes(), ends: this.#metadataEnds }] : []),
+      ])
+      : NO_TERMS;
     const out = new ByteWriter(this.size + count * 4 + 32);
     const terminated = !this.#newlines;
     const deltas = new Float64Array(count - 1);
@@ -242,7 +241,7 @@ export class BlockBuilder {
       minTs: this.#ts[0],
       maxTs: this.#ts[count - 1],
       count,
-      terms: this.#terms,
+      terms,
     };
     this.#ts = [];
     this.#lines.clear();
@@ -252,7 +251,6 @@ export class BlockBuilder {
     this.#hasMetadata = false;
     this.#ascii = true;
     this.#newlines = false;
-    this.#terms = new Set();
     return result;
   }
 
@@ -287,6 +285,9 @@ export class BlockBuilder {
       : undefined;
   }
 }
+
+/** The terms of a block built without them. */
+const NO_TERMS = new Uint32Array(0);
 
 /**
  * The least share of a block's line bytes that must leave its text for the

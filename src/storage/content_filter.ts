@@ -14,10 +14,14 @@
  * prunes nothing: it may sit inside any token.
  *
  * Terms are hashed to 32 bits and kept in Bloom filters: 12 bits per term in
- * a block (0.3% false positives), 4 in a file's catalog filter (15%).
+ * a block (0.3% false positives), 4 in a file's catalog filter (15%). A
+ * block's terms are collected by `content_filter.c` ({@linkcode blockTerms});
+ * a needle's here ({@linkcode termsOf}), with the same hashes.
  *
  * @module
  */
+
+import * as wasm from "./content_filter.wasm";
 
 const WORD_MIN = 8;
 const LONG_TOKEN = 32;
@@ -87,43 +91,95 @@ function addWinnowed(bytes: Uint8Array, start: number, end: number, out: Set<num
   }
 }
 
-function addToken(bytes: Uint8Array, start: number, end: number, out: Set<number>): void {
-  const len = end - start;
-  if (len >= LONG_TOKEN) addWinnowed(bytes, start, end, out);
-  else if (len >= WORD_MIN) out.add(hashBytes(bytes, start, end, WORD_SEED));
+/** The lines of one part of a block: their bytes back to back, and where each ends. */
+export interface LinesPart {
+  bytes: Uint8Array;
+  ends: ArrayLike<number>;
 }
 
 /**
- * Adds the term hashes of the UTF-8 line `bytes[start:end]` to `out`.
+ * The distinct term hashes of the UTF-8 lines of `parts` (a block's lines
+ * and its metadata values), each once, in the order first met, by `content_filter.wasm`
+ * (`content_filter.c`) in one call: compaction collects the terms of every
+ * block it writes, and the same loops in JS took a third of a merge.
  *
  * @example
  * ```ts
- * import { addLineTerms, termsOf } from "./content_filter.ts";
+ * import { blockTerms, termsOf } from "./content_filter.ts";
  * import assert from "node:assert/strict";
- * const line = new TextEncoder().encode("GET /users status=503 upstream timeout");
- * const terms = new Set<number>();
- * addLineTerms(line, 0, line.length, terms);
+ * const bytes = new TextEncoder().encode("GET /users status=503 upstream timeoutGET /users");
+ * const terms = blockTerms([{ bytes, ends: [38, bytes.length] }]);
  * const needle = termsOf(" upstream ");
  * assert.equal(needle.length, 1);
- * assert.ok(needle.every((t) => terms.has(t)));
+ * assert.ok(needle.every((t) => terms.includes(t)));
+ * assert.equal(termsOf(" timeoutGET ").every((t) => terms.includes(t)), false); // two lines
  * ```
  */
-export function addLineTerms(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  out: Set<number>,
-): void {
-  let tokenStart = -1;
-  for (let i = start; i < end; i++) {
-    if (WORD_BYTES[bytes[i]] === 1) {
-      if (tokenStart < 0) tokenStart = i;
-    } else if (tokenStart >= 0) {
-      if (i - tokenStart >= WORD_MIN) addToken(bytes, tokenStart, i, out);
-      tokenStart = -1;
+export function blockTerms(
+  parts: readonly LinesPart[],
+  firstRoom?: number,
+): Uint32Array {
+  let textLength = 0;
+  let lines = 0;
+  let longest = 0;
+  for (const p of parts) {
+    textLength += p.bytes.length;
+    lines += p.ends.length;
+    for (let i = 0, start = 0; i < p.ends.length; start = p.ends[i++]) {
+      longest = Math.max(longest, p.ends[i] - start);
     }
   }
-  if (tokenStart >= 0) addToken(bytes, tokenStart, end, out);
+  // A term takes 9 bytes of text (a word and a separator) or, winnowed, one
+  // to 25 of a long token (~13 for random ids): a first try has room for one
+  // in 4 bytes, the next for one a byte (`firstRoom` sets the first's).
+  for (let room = firstRoom ?? Math.max(16, textLength >>> 2);; room = textLength + 16) {
+    // Gram hashes are computed 8 at a time, reading past a token's end.
+    const endsAt = align(HEAP_BASE + textLength + 16);
+    const tableAt = endsAt + lines * 4;
+    const slots = 2 ** Math.ceil(Math.log2(room * 2));
+    const outAt = tableAt + slots * 4;
+    const gramsAt = outAt + room * 4;
+    const memory = heapOf(gramsAt + 3 * (longest + 8) * 4);
+    const heap = new Uint8Array(memory.buffer);
+    const ends = new Uint32Array(memory.buffer, endsAt, lines);
+    let at = HEAP_BASE;
+    let line = 0;
+    for (const p of parts) {
+      heap.set(p.bytes, at);
+      for (let i = 0; i < p.ends.length; i++) ends[line++] = at - HEAP_BASE + p.ends[i];
+      at += p.bytes.length;
+    }
+    const count = wasm.block_terms(
+      HEAP_BASE,
+      endsAt,
+      lines,
+      tableAt,
+      slots,
+      outAt,
+      room,
+      gramsAt,
+      longest,
+    ) as number;
+    if (count >= 0) return new Uint32Array(memory.buffer, outAt, count).slice();
+    if (room > textLength) throw new Error(`Cannot collect terms: ${room} of room was not enough`);
+  }
+}
+
+const WASM_PAGE = 65536;
+/** Past the module's data, at a multiple of 4. */
+const HEAP_BASE = align(wasm.heap_base() as number);
+
+function align(at: number): number {
+  return Math.ceil(at / 4) * 4;
+}
+
+/** The module's memory, grown to hold `end` bytes first. */
+function heapOf(end: number): WebAssembly.Memory {
+  const memory = wasm.memory as WebAssembly.Memory;
+  if (end > memory.buffer.byteLength) {
+    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
+  }
+  return memory;
 }
 
 const encoder = new TextEncoder();
@@ -172,29 +228,22 @@ export function termsOf(needle: string): number[] {
  * ```ts
  * import { bloomFilter, bloomHasAll } from "./content_filter.ts";
  * import assert from "node:assert/strict";
- * const filter = bloomFilter(new Set([1, 2, 3]));
+ * const filter = bloomFilter(new Uint32Array([1, 2, 3]));
  * assert.equal(bloomHasAll(filter, [2, 3]), true); // no false negatives
  * ```
  */
-export function bloomFilter(
-  terms: ReadonlySet<number> | Uint32Array,
-  bitsPerTerm = 12,
-): Uint8Array {
-  const count = terms instanceof Uint32Array ? terms.length : terms.size;
-  const bytes = Math.max(8, Math.ceil((count * bitsPerTerm) / 8));
+export function bloomFilter(terms: Uint32Array, bitsPerTerm = 12): Uint8Array {
+  const bytes = Math.max(8, Math.ceil((terms.length * bitsPerTerm) / 8));
+  const probes = Math.max(1, Math.round(bitsPerTerm * Math.LN2));
+  // Set by `content_filter.c`'s bloom, as bloomHasAll probes.
+  const filterAt = align(HEAP_BASE + terms.length * 4);
+  const memory = heapOf(filterAt + bytes);
+  new Uint32Array(memory.buffer, HEAP_BASE, terms.length).set(terms);
+  new Uint8Array(memory.buffer, filterAt, bytes).fill(0);
+  wasm.bloom(HEAP_BASE, terms.length, bytes * 8, probes, filterAt);
   const filter = new Uint8Array(1 + bytes);
-  const probes = filter[0] = Math.max(1, Math.round(bitsPerTerm * Math.LN2));
-  const bits = bytes * 8;
-  for (const h of terms) {
-    // Double hashing: probe i is (h + i·step) mod bits, kept in range by subtraction.
-    const step = ((fmix(h ^ 0x9e3779b9) | 1) >>> 0) % bits;
-    let at = h % bits;
-    for (let i = 0; i < probes; i++) {
-      filter[1 + (at >>> 3)] |= 1 << (at & 7);
-      at += step;
-      if (at >= bits) at -= bits;
-    }
-  }
+  filter[0] = probes;
+  filter.set(new Uint8Array(memory.buffer, filterAt, bytes), 1);
   return filter;
 }
 

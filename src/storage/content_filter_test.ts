@@ -1,15 +1,24 @@
 import assert from "node:assert/strict";
-import { addLineTerms, bloomFilter, bloomHasAll, termsOf } from "./content_filter.ts";
+import { blockTerms, bloomFilter, bloomHasAll, type LinesPart, termsOf } from "./content_filter.ts";
+import { Rng } from "../../testing/prng.ts";
 
 const enc = new TextEncoder();
 
-function filterOf(lines: string[]): Uint8Array {
-  const terms = new Set<number>();
-  for (const line of lines) {
-    const b = enc.encode(line);
-    addLineTerms(b, 0, b.length, terms);
+/** `lines` back to back, with where each ends. */
+function partOf(lines: readonly string[]): LinesPart {
+  const encoded = lines.map((l) => enc.encode(l));
+  const bytes = new Uint8Array(encoded.reduce((n, b) => n + b.length, 0));
+  const ends: number[] = [];
+  let at = 0;
+  for (const b of encoded) {
+    bytes.set(b, at);
+    ends.push(at += b.length);
   }
-  return bloomFilter(terms);
+  return { bytes, ends };
+}
+
+function filterOf(lines: string[]): Uint8Array {
+  return bloomFilter(blockTerms([partOf(lines)]));
 }
 
 Deno.test("a needle inside a longer token still matches its filter", () => {
@@ -51,19 +60,21 @@ Deno.test("non-ASCII text is tokenized on bytes", () => {
   assert.equal(termsOf(" café ").length, 0);
 });
 
+/** murmur3's 32-bit finalizer, as the definition states it. */
+function fmixOf(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** The terms of a line as the filter's definition states them, by brute force (the oracle). */
 function referenceTerms(bytes: Uint8Array): Set<number> {
-  const fmix = (h: number) => {
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    return (h ^ (h >>> 16)) >>> 0;
-  };
   const hash = (from: number, to: number, seed: number) => {
     let h = seed;
     for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    return fmix(h);
+    return fmixOf(h);
   };
   const word = (b: number) =>
     (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) ||
@@ -86,21 +97,61 @@ function referenceTerms(bytes: Uint8Array): Set<number> {
   return out;
 }
 
-Deno.test("addLineTerms() gives the terms of the definition on 5,000 random lines", () => {
-  let seed = 11;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed % n;
-  };
+Deno.test("blockTerms() gives the terms of the definition, each once, on 3,000 random blocks", () => {
+  const rng = new Rng();
+  rng.state = 11;
   const alphabet = 'abcdef0123456789_ -:/."{}ü';
-  for (let n = 0; n < 5000; n++) {
-    const line = Array.from(
-      { length: random(300) },
-      () => random(8) === 0 ? alphabet[random(alphabet.length)] : "0123456789abcdef"[random(16)],
+  // One line in 10 is long, with separators one byte in 400: tokens of hundreds or thousands
+  // of bytes, whose gram hashes go by chunks.
+  const randomLine = () => {
+    const long = rng.below(10) === 0;
+    return Array.from(
+      { length: rng.below(long ? 3000 : 300) },
+      () =>
+        rng.below(long ? 400 : 8) === 0
+          ? alphabet[rng.below(alphabet.length)]
+          : "0123456789abcdef"[rng.below(16)],
     ).join("");
-    const bytes = new TextEncoder().encode(line);
-    const terms = new Set<number>();
-    addLineTerms(bytes, 0, bytes.length, terms);
-    assert.deepEqual(terms, referenceTerms(bytes), line);
+  };
+  for (let n = 0; n < 3000; n++) {
+    // A block's lines, and metadata values for some of them (empty for others).
+    const lines = Array.from({ length: 1 + rng.below(12) }, randomLine);
+    const metadata = lines.map(() => rng.below(3) === 0 ? randomLine() : "");
+    const parts = n % 2 === 0 ? [partOf(lines), partOf(metadata)] : [partOf(lines)];
+    const expected = new Set<number>();
+    for (const line of n % 2 === 0 ? [...lines, ...metadata] : lines) {
+      for (const t of referenceTerms(enc.encode(line))) expected.add(t);
+    }
+    const terms = blockTerms(parts);
+    assert.equal(new Set(terms).size, terms.length, "each term once");
+    assert.deepEqual(new Set(terms), expected, lines.join("\n"));
+    // With no room at first, the second try gives the same.
+    assert.deepEqual(blockTerms(parts, 1), terms);
+  }
+});
+
+Deno.test("bloomFilter() sets the bits bloomHasAll() probes, as the definition places them", () => {
+  const rng = new Rng();
+  rng.state = 5;
+  for (const bitsPerTerm of [12, 4]) {
+    for (const count of [0, 1, 7, 1000, 30_000]) {
+      const terms = new Uint32Array(count).map(() => rng.u32());
+      const filter = bloomFilter(terms, bitsPerTerm);
+      // The definition: double hashing, probe i at (h + i·step) mod bits.
+      const bytes = Math.max(8, Math.ceil((count * bitsPerTerm) / 8));
+      const probes = Math.max(1, Math.round(bitsPerTerm * Math.LN2));
+      const expected = new Uint8Array(1 + bytes);
+      expected[0] = probes;
+      const bits = bytes * 8;
+      for (const h of terms) {
+        const step = ((fmixOf(h ^ 0x9e3779b9) | 1) >>> 0) % bits;
+        for (let i = 0; i < probes; i++) {
+          const at = (h + i * step) % bits;
+          expected[1 + (at >>> 3)] |= 1 << (at & 7);
+        }
+      }
+      assert.deepEqual(filter, expected, `${count} terms at ${bitsPerTerm} bits`);
+      assert.ok(bloomHasAll(filter, [...terms]));
+    }
   }
 });

@@ -180,12 +180,15 @@ export class SegmentWriter {
     // Flush files carry no filters (an empty filter passes every term).
     const filter = this.#level === 0 ? new Uint8Array() : bloomFilter(terms);
     this.writeRawBlock(stream, raw, { minTs, maxTs, count, filter });
-    if (this.#termCount + terms.size > this.#terms.length) {
-      const grown = new Uint32Array(Math.max(this.#terms.length * 2, this.#termCount + terms.size));
+    if (this.#termCount + terms.length > this.#terms.length) {
+      const grown = new Uint32Array(
+        Math.max(this.#terms.length * 2, this.#termCount + terms.length),
+      );
       grown.set(this.#terms.subarray(0, this.#termCount));
       this.#terms = grown;
     }
-    for (const t of terms) this.#terms[this.#termCount++] = t;
+    this.#terms.set(terms, this.#termCount);
+    this.#termCount += terms.length;
   }
 
   /**
