@@ -246,6 +246,8 @@ export class Compactor {
   #unitsRunning = 0;
   #passes = 0;
   #lastPass: CompactionPass | null = null;
+  /** Whether the last plan was made while lines arrived (it left recompression out). */
+  #plannedWhileIngesting = false;
 
   /** Creates a compactor over `catalog`; `cache` is told of files it deletes. */
   constructor(
@@ -262,7 +264,9 @@ export class Compactor {
 
   /**
    * Starts the timer (unless compaction is disabled): a pass every interval,
-   * or sooner once {@linkcode CompactorOptions.urgentFiles} flush files wait.
+   * or sooner once {@linkcode CompactorOptions.urgentFiles} flush files wait,
+   * or once lines stop arriving after a pass planned while they arrived: its
+   * plan left out recompression, which then need not wait for the interval.
    */
   start(): void {
     const { intervalMs, urgentFiles } = this.#options;
@@ -270,7 +274,8 @@ export class Compactor {
     let due = Date.now() + intervalMs;
     this.#timer = setInterval(() => {
       if (this.#running) return;
-      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles) return;
+      const stopped = this.#plannedWhileIngesting && !this.#options.ingesting?.();
+      if (Date.now() < due && this.#catalog.flushFiles < urgentFiles && !stopped) return;
       due = Date.now() + intervalMs;
       this.compactNow().catch((e) => {
         // A stop ends the unit under way on purpose (its worker is terminated).
@@ -387,6 +392,7 @@ export class Compactor {
   }
 
   async #pass(): Promise<number> {
+    this.#plannedWhileIngesting = this.#options.ingesting?.() ?? false;
     const units = this.#units();
     if (units.length === 0) return 0;
     const startedMs = Date.now();
@@ -395,13 +401,15 @@ export class Compactor {
       let files = 0;
       let rawBytes = 0;
       // Whatever arrived meanwhile is merged by the same pass.
-      for (let plan = units; plan.length > 0 && !this.#stopped; plan = this.#units()) {
+      for (let plan = units; plan.length > 0 && !this.#stopped;) {
         this.#unitsDone = 0;
         this.#unitCount = plan.length;
         const merged = await this.#merge(plan);
         files += merged.files;
         rawBytes += merged.rawBytes;
         if (merged.files === 0) break; // nothing could be merged: wait for the next tick
+        this.#plannedWhileIngesting = this.#options.ingesting?.() ?? false;
+        plan = this.#units();
       }
       if (files > 0) {
         this.#passes++;

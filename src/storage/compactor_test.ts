@@ -400,6 +400,43 @@ Deno.test("segments merged at a busy level under every idle one are recompressed
     }
   }));
 
+Deno.test("once lines stop after a pass planned while they arrived, recompression starts without waiting for the interval", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 4; seq++) catalog.add(flushFile(dir, seq, 20));
+      let ingesting = true;
+      // An interval far longer than the test: only the urgent files start the first pass.
+      const compactor = new Compactor(
+        catalog,
+        options({
+          intervalMs: 3_600_000,
+          urgentFiles: 4,
+          busyZstdLevels: [{ upTo: Infinity, level: 1 }],
+          ingesting: () => ingesting,
+        }),
+      );
+      compactor.start();
+      const levels = () => [...catalog.entries()].map((e) => [e.level, e.zstdLevel]);
+      const waitFor = async (want: number[][]) => {
+        for (let t = 0; t < 200 && JSON.stringify(levels()) !== JSON.stringify(want); t++) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        assert.deepEqual(levels(), want);
+      };
+      await waitFor([[1, 1]]);
+      // Lines still arrive: nothing more happens.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      assert.deepEqual(levels(), [[1, 1]]);
+      ingesting = false;
+      await waitFor([[1, 17]]);
+      assert.deepEqual((await lines(catalog)).sort(), expected(4, 20));
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));
+
 Deno.test("a damaged frame met by recompression sends the segment to the quarantine, its other blocks salvaged", () =>
   withDir(async (dir) => {
     const catalog = await Catalog.open(dir);
