@@ -63,3 +63,39 @@ export async function loseCatalog(dir: string): Promise<void> {
   await Deno.remove(join(dir, CATALOG_FILE));
   await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
 }
+
+/**
+ * Flips `count` bytes in the middle of the frame of the block at `ref` of
+ * the file at `path`: a damaged block whose neighbours still read.
+ *
+ * @example
+ * ```ts
+ * import { damageFrame, writeOneLine } from "./segments.ts";
+ * import { openLocalSource } from "../src/storage/source/opener.ts";
+ * import { readBlock, readSegmentIndex } from "../src/storage/segment_reader.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * writeOneLine(dir, "l1-1.loge", { line: "a line long enough to damage" });
+ * let source = await openLocalSource(dir, "l1-1.loge");
+ * const [ref] = (await readSegmentIndex(source)).blocks;
+ * await source.close();
+ * await damageFrame(`${dir}/l1-1.loge`, ref, 8);
+ * source = await openLocalSource(dir, "l1-1.loge");
+ * await assert.rejects(readBlock(source, ref));
+ * await source.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function damageFrame(
+  path: string,
+  ref: { offset: number; length: number },
+  count: number,
+): Promise<void> {
+  using file = await Deno.open(path, { read: true, write: true });
+  const at = ref.offset + Math.floor((ref.length - count) / 2);
+  const bytes = new Uint8Array(count);
+  await file.seek(at, Deno.SeekMode.Start);
+  await file.read(bytes);
+  await file.seek(at, Deno.SeekMode.Start);
+  await file.write(bytes.map((b) => b ^ 0xff));
+}

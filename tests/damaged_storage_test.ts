@@ -13,6 +13,7 @@ import { readSegmentIndex } from "../src/storage/segment_reader.ts";
 import { pushJson, startServer, type TestServer } from "../testing/server.ts";
 import { segmentFiles, stats, waitFor } from "../testing/http.ts";
 import { storedLines } from "../testing/stored_lines.ts";
+import { damageFrame } from "../testing/segments.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const NO_COMPACTION = ["--buckets", "1", "--compact-interval", "0"];
@@ -136,14 +137,7 @@ async function folderWithDamagedBlock(): Promise<{ dir: string; name: string; in
   assert.equal(ref.count, 30);
   assert.ok(ref.length > 48);
   const damagedApp = JSON.parse(index.streams[ref.stream]).app;
-  const file = await Deno.open(join(dir, name), { read: true, write: true });
-  const at = ref.offset + Math.floor(ref.length / 2) - 8;
-  const bytes = new Uint8Array(16);
-  await file.seek(at, Deno.SeekMode.Start);
-  await file.read(bytes);
-  await file.seek(at, Deno.SeekMode.Start);
-  await file.write(bytes.map((b) => b ^ 0xff));
-  file.close();
+  await damageFrame(join(dir, name), ref, 16);
   pushed.delete(damagedApp);
   return { dir, name, intact: all(pushed) };
 }

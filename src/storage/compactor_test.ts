@@ -6,7 +6,7 @@ import { mergePartOf } from "./segment_name.ts";
 import { MAX_OPEN_SEGMENTS } from "./compact_worker.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
-import { loseCatalog } from "../../testing/segments.ts";
+import { damageFrame, loseCatalog } from "../../testing/segments.ts";
 import { readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { SegmentCache } from "./segment_cache.ts";
@@ -457,14 +457,7 @@ Deno.test("a damaged frame met by recompression sends the segment to the quarant
       const index = await readIndexOf(catalog, busy);
       const ref = index.blocks.find((b) => index.streams[b.stream] === '{"app":"a7"}')!;
       assert.equal(ref.count, 4);
-      const file = await Deno.open(join(dir, busy.name), { read: true, write: true });
-      const at = ref.offset + Math.floor(ref.length / 2) - 4;
-      const bytes = new Uint8Array(8);
-      await file.seek(at, Deno.SeekMode.Start);
-      await file.read(bytes);
-      await file.seek(at, Deno.SeekMode.Start);
-      await file.write(bytes.map((b) => b ^ 0xff));
-      file.close();
+      await damageFrame(join(dir, busy.name), ref, 8);
 
       ingesting = false;
       assert.equal(await compactor.compactNow(), 0);
