@@ -233,3 +233,25 @@ Deno.test("a damaged coded block throws a RangeError", () => {
   const cut = new Uint8Array([...raw.subarray(0, at), ...raw.subarray(at + 1)]);
   assert.throws(() => decodeBlock(cut), RangeError);
 });
+
+Deno.test("a block is marked ASCII and newline-terminated exactly when its lines are, wherever the byte that says otherwise sits", () => {
+  const rng = new Rng();
+  rng.state = 3;
+  for (let n = 0; n < 3000; n++) {
+    // Mostly ASCII letters; now and then a newline or a lone byte over 0x7f, at any offset.
+    const lines = Array.from(
+      { length: 1 + rng.below(6) },
+      () =>
+        Uint8Array.from({ length: rng.below(23) }, () => {
+          const r = rng.below(200);
+          return r === 0 ? 0x0a : r === 1 ? 0x80 + rng.below(128) : 0x61 + rng.below(26);
+        }),
+    );
+    const b = new BlockBuilder({ codeLines: n % 2 === 0 });
+    lines.forEach((line, i) => b.add(BigInt(i), line));
+    const block = decodeBlock(b.finish().raw);
+    const read = [...block.ends].map((end, i) => block.lines.slice(block.starts[i], end));
+    assert.deepEqual(read, lines);
+    assert.equal(block.ascii, !lines.some((l) => l.some((byte) => byte >= 0x80)), `block ${n}`);
+  }
+});
