@@ -303,9 +303,18 @@ export class Compactor {
    * count. While no lines arrive, the segments left that were written below
    * every idle level follow, each a unit to recompress.
    */
-  #units(): Unit[] {
-    const { merges, recompressions } = this.#plan();
-    return this.#options.ingesting?.() ? merges : [...merges, ...recompressions];
+  #units(
+    { merges, recompressions } = this.#plan(),
+    ingesting = this.#options.ingesting?.() ?? false,
+  ): Unit[] {
+    return ingesting ? merges : [...merges, ...recompressions];
+  }
+
+  /** {@linkcode Compactor.#units} for a pass, which notes whether lines arrived as it planned. */
+  #passUnits(): Unit[] {
+    const ingesting = this.#options.ingesting?.() ?? false;
+    this.#plannedWhileIngesting = ingesting;
+    return this.#units(this.#plan(), ingesting);
   }
 
   /**
@@ -375,12 +384,13 @@ export class Compactor {
         smallSegments++;
       }
     }
+    const plan = this.#plan();
     return {
       flushFiles: files,
       flushRawBytes: rawBytes,
       smallSegments,
-      unitsWaiting: this.#runningSinceMs === null ? this.#units().length : 0,
-      recompressWaiting: this.#plan().recompressions.length,
+      unitsWaiting: this.#runningSinceMs === null ? this.#units(plan).length : 0,
+      recompressWaiting: plan.recompressions.length,
       running: this.#runningSinceMs !== null,
       runningSinceMs: this.#runningSinceMs,
       unitsDone: this.#unitsDone,
@@ -392,8 +402,7 @@ export class Compactor {
   }
 
   async #pass(): Promise<number> {
-    this.#plannedWhileIngesting = this.#options.ingesting?.() ?? false;
-    const units = this.#units();
+    const units = this.#passUnits();
     if (units.length === 0) return 0;
     const startedMs = Date.now();
     this.#runningSinceMs = startedMs;
@@ -408,8 +417,7 @@ export class Compactor {
         files += merged.files;
         rawBytes += merged.rawBytes;
         if (merged.files === 0) break; // nothing could be merged: wait for the next tick
-        this.#plannedWhileIngesting = this.#options.ingesting?.() ?? false;
-        plan = this.#units();
+        plan = this.#passUnits();
       }
       if (files > 0) {
         this.#passes++;

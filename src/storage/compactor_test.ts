@@ -7,6 +7,7 @@ import { MAX_OPEN_SEGMENTS } from "./compact_worker.ts";
 import { COMPACTION_DEFAULTS, Compactor, type CompactorOptions } from "./compactor.ts";
 import { catalogLines } from "../../testing/stored_lines.ts";
 import { damageFrame, loseCatalog } from "../../testing/segments.ts";
+import { waitFor } from "../../testing/http.ts";
 import { readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import { SegmentCache } from "./segment_cache.ts";
@@ -418,18 +419,21 @@ Deno.test("once lines stop after a pass planned while they arrived, recompressio
       );
       compactor.start();
       const levels = () => [...catalog.entries()].map((e) => [e.level, e.zstdLevel]);
-      const waitFor = async (want: number[][]) => {
-        for (let t = 0; t < 200 && JSON.stringify(levels()) !== JSON.stringify(want); t++) {
-          await new Promise((resolve) => setTimeout(resolve, 25));
-        }
+      const reach = async (want: number[][]) => {
+        const wanted = JSON.stringify(want);
+        await waitFor(
+          `levels ${wanted}`,
+          () => Promise.resolve(JSON.stringify(levels()) === wanted),
+          5_000,
+        );
         assert.deepEqual(levels(), want);
       };
-      await waitFor([[1, 1]]);
+      await reach([[1, 1]]);
       // Lines still arrive: nothing more happens.
       await new Promise((resolve) => setTimeout(resolve, 600));
       assert.deepEqual(levels(), [[1, 1]]);
       ingesting = false;
-      await waitFor([[1, 17]]);
+      await reach([[1, 17]]);
       assert.deepEqual((await lines(catalog)).sort(), expected(4, 20));
       await compactor.stop();
     } finally {

@@ -69,19 +69,17 @@ static i32 has_zero;
 
 /* Adds `h`; 0 once the output is full (the caller retries with more room). */
 static i32 add(u32 h) {
+  u32 at = (h * 0x9e3779b1u) & mask;
   if (h == 0) {
     if (has_zero) return 1;
-    has_zero = 1;
   } else {
-    u32 at = (h * 0x9e3779b1u) & mask;
-    while (table[at] != 0) {
+    for (; table[at] != 0; at = (at + 1) & mask) {
       if (table[at] == h) return 1;
-      at = (at + 1) & mask;
     }
-    if (count >= capacity) return 0;
-    table[at] = h;
   }
   if (count >= capacity) return 0;
+  if (h == 0) has_zero = 1;
+  else table[at] = h;
   out[count++] = h;
   return 1;
 }
