@@ -21,6 +21,15 @@ let at = 0;
 let out: string[] = [];
 /** The names to yield, or all of them. */
 let wanted: ReadonlySet<string> | undefined;
+/** Whether a key of an object scanned under no prefix held escapes. */
+let keysEscaped = false;
+/**
+ * Whether the line holds no backslash and no control character: then a
+ * string ends at the next quote, found natively.
+ */
+let plainStrings = false;
+// deno-lint-ignore no-control-regex -- control characters are what it looks for
+const ESCAPE_OR_CONTROL = /[\\\x00-\x1f]/;
 
 /** Label names by key, for top-level keys and for nested ones; keys repeat from line to line. */
 const topNames = new Map<string, string>();
@@ -52,34 +61,62 @@ function space(): void {
   }
 }
 
-/** A string starting at `at` (a quote); its value. */
-function string(): string {
-  const start = ++at;
-  for (;;) {
+/**
+ * Moves past the string starting at `at` (a quote); whether it holds escapes
+ * (then only {@linkcode unescaped} knows whether they are valid).
+ */
+function skipString(): boolean {
+  if (plainStrings) {
+    const close = text.indexOf('"', at + 1);
+    if (close < 0) throw GIVE_UP;
+    at = close + 1;
+    return false;
+  }
+  for (at++;;) {
     const c = text.charCodeAt(at);
-    if (c === 0x22) return text.slice(start, at++);
-    if (c === 0x5c) return escapedString(start - 1);
+    if (c === 0x22) {
+      at++;
+      return false;
+    }
+    if (c === 0x5c) {
+      at += 2;
+      for (;;) {
+        const e = text.charCodeAt(at);
+        if (e === 0x5c) at += 2;
+        else if (e === 0x22) break;
+        else if (!(e >= 0x20)) throw GIVE_UP;
+        else at++;
+      }
+      at++;
+      return true;
+    }
     // NaN past the end; control characters are not allowed raw.
     if (!(c >= 0x20)) throw GIVE_UP;
     at++;
   }
 }
 
-/** A string with escapes, from its opening quote at `open`: JSON.parse undoes them. */
-function escapedString(open: number): string {
-  for (;;) {
-    const c = text.charCodeAt(at);
-    if (c === 0x5c) at += 2;
-    else if (c === 0x22) break;
-    else if (!(c >= 0x20)) throw GIVE_UP;
-    else at++;
-  }
-  at++;
+/** The value of a string with escapes, from its opening quote at `open` to `at`: JSON.parse undoes them. */
+function unescaped(open: number): string {
   try {
     return JSON.parse(text.slice(open, at));
   } catch {
     throw GIVE_UP;
   }
+}
+
+/** A string starting at `at` (a quote); its value. */
+function string(): string {
+  const open = at;
+  return skipString() ? unescaped(open) : text.slice(open + 1, at - 1);
+}
+
+/** A string starting at `at`, checked and dropped; whether it held escapes. */
+function checkString(): boolean {
+  const open = at;
+  if (!skipString()) return false;
+  unescaped(open);
+  return true;
 }
 
 function digits(): number {
@@ -88,9 +125,8 @@ function digits(): number {
   return at - start;
 }
 
-/** A number starting at `at`, as written. */
-function number(): string {
-  const start = at;
+/** Moves past the number starting at `at`. */
+function skipNumber(): void {
   if (text.charCodeAt(at) === 0x2d) at++;
   if (text.charCodeAt(at) === 0x30) at++;
   else if (digits() === 0) throw GIVE_UP;
@@ -105,6 +141,12 @@ function number(): string {
     if (sign === 0x2b || sign === 0x2d) at++;
     if (digits() === 0) throw GIVE_UP;
   }
+}
+
+/** A number starting at `at`, as written. */
+function number(): string {
+  const start = at;
+  skipNumber();
   return text.slice(start, at);
 }
 
@@ -115,13 +157,17 @@ function literal(word: string): string {
 }
 
 /**
- * The value at `at`: its label text, or `undefined` for what makes no label
- * (null, arrays); objects are flattened under `name` instead (checked and
- * dropped under `null`).
+ * The value at `at`: its text when `keep` is set, else `undefined`, as for
+ * what makes no label (null, arrays); objects are flattened under `name`
+ * instead (checked and dropped under `null`).
  */
-function value(name: string | null): string | undefined {
+function value(name: string | null, keep: boolean): string | undefined {
   const c = text.charCodeAt(at);
-  if (c === 0x22) return string();
+  if (c === 0x22) {
+    if (keep) return string();
+    checkString();
+    return undefined;
+  }
   if (c === 0x7b) {
     object(name);
     return undefined;
@@ -136,10 +182,16 @@ function value(name: string | null): string | undefined {
     literal("null");
     return undefined;
   }
-  return number();
+  if (keep) return number();
+  skipNumber();
+  return undefined;
 }
 
-/** An object at `at`; its leaves are labels under `prefix` (none under `null`). */
+/**
+ * An object at `at`; its leaves are labels under `prefix` (none under `null`:
+ * its keys are checked, and whether any held escapes is noted in
+ * {@linkcode keysEscaped}).
+ */
 function object(prefix: string | null): void {
   at++;
   space();
@@ -149,15 +201,16 @@ function object(prefix: string | null): void {
   }
   for (;;) {
     if (text.charCodeAt(at) !== 0x22) throw GIVE_UP;
-    const name = nameOf(string(), prefix);
+    let name: string | null = null;
+    if (prefix === null) keysEscaped = checkString() || keysEscaped;
+    else name = nameOf(string(), prefix);
     space();
     if (text.charCodeAt(at) !== 0x3a) throw GIVE_UP;
     at++;
     space();
-    const v = value(name);
-    if (v !== undefined && name !== null && (wanted === undefined || wanted.has(name))) {
-      out.push(name, v);
-    }
+    const keep = name !== null && (wanted === undefined || wanted.has(name));
+    const v = value(name, keep);
+    if (v !== undefined && keep) out.push(name!, v);
     space();
     const c = text.charCodeAt(at++);
     if (c === 0x7d) return;
@@ -175,12 +228,35 @@ function array(): void {
     return;
   }
   for (;;) {
-    value(null);
+    value(null, false);
     space();
     const c = text.charCodeAt(at++);
     if (c === 0x5d) return;
     if (c !== 0x2c) throw GIVE_UP;
     space();
+  }
+}
+
+/** Whether `line` is a JSON object the scan reads, its leaves labels under `prefix`. */
+function scan(line: string, prefix: string | null, only?: ReadonlySet<string>): boolean {
+  text = line;
+  at = 0;
+  wanted = only;
+  keysEscaped = false;
+  plainStrings = !ESCAPE_OR_CONTROL.test(line);
+  try {
+    space();
+    if (text.charCodeAt(at) !== 0x7b) return false;
+    object(prefix);
+    space();
+    return at === text.length;
+  } catch (error) {
+    // Deep nesting overflows the stack: JSON.parse decides that too.
+    if (error === GIVE_UP || error instanceof RangeError) return false;
+    throw error;
+  } finally {
+    text = "";
+    wanted = undefined;
   }
 }
 
@@ -207,22 +283,26 @@ function array(): void {
  * ```
  */
 export function scanJsonLabels(line: string, only?: ReadonlySet<string>): string[] | undefined {
-  text = line;
-  at = 0;
   out = [];
-  wanted = only;
-  try {
-    space();
-    if (text.charCodeAt(at) !== 0x7b) return undefined;
-    object("");
-    space();
-    return at === text.length ? out : undefined;
-  } catch (error) {
-    // Deep nesting overflows the stack: JSON.parse decides that too.
-    if (error === GIVE_UP || error instanceof RangeError) return undefined;
-    throw error;
-  } finally {
-    text = "";
-    wanted = undefined;
-  }
+  return scan(line, "", only) ? out : undefined;
+}
+
+/**
+ * Whether `line` is a JSON object {@linkcode scanJsonLabels} reads whose keys
+ * hold no escapes, checked without making a label: then the letters and
+ * digits of every label name it makes are written in the line as they are
+ * (keys are only trimmed, have other characters replaced with `_` and are
+ * joined with `_`).
+ *
+ * @example
+ * ```ts
+ * import { isPlainJsonObject } from "./json_scan.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(isPlainJsonObject('{"msg":"a \\"quoted\\" word","req":{"ms":1.5}}'), true);
+ * assert.equal(isPlainJsonObject('{"st\\u0061tus":502}'), false); // a key with an escape
+ * assert.equal(isPlainJsonObject('{"a":1,}'), false);
+ * ```
+ */
+export function isPlainJsonObject(line: string): boolean {
+  return scan(line, null) && !keysEscaped;
 }

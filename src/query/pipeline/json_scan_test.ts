@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { scanJsonLabels } from "./json_scan.ts";
+import { isPlainJsonObject, scanJsonLabels } from "./json_scan.ts";
 
 /**
  * The labels `| json` makes of `line`, computed the slow way: JSON.parse
@@ -134,6 +134,29 @@ Deno.test("scanJsonLabels makes the labels JSON.parse makes, and never accepts w
   }
   // Almost every valid line takes the fast path (giving up is allowed, but must be rare).
   assert.ok(scannedLines > 12_000, `only ${scannedLines} lines scanned`);
+});
+
+Deno.test("isPlainJsonObject accepts the lines scanJsonLabels reads whose keys hold no escape", () => {
+  const next = rng(20261202);
+  let plain = 0;
+  for (let i = 0; i < 20_000; i++) {
+    const whole = randomObject(next, 0); // its keys hold no escape, its strings do
+    const line = i % 2 === 1 ? mutate(next, whole) : whole;
+    const got = isPlainJsonObject(line);
+    if (got) {
+      plain++;
+      assert.ok(
+        reference(line) !== undefined,
+        `accepted what JSON.parse refuses: ${JSON.stringify(line)}`,
+      );
+    }
+    if (line === whole) assert.equal(got, scanned(line) !== undefined, JSON.stringify(line));
+  }
+  assert.ok(plain > 12_000, `only ${plain} lines plain`);
+  assert.equal(isPlainJsonObject('{"a":{"st\\u0061tus":1}}'), false);
+  assert.equal(isPlainJsonObject('{"a\\"b":1}'), false);
+  assert.equal(isPlainJsonObject('{"a":"b\\"c"}'), true);
+  assert.equal(isPlainJsonObject('{"a":"unclosed}'), false);
 });
 
 Deno.test("scanJsonLabels gives up on what is not a JSON object, and on deep nesting", () => {

@@ -4,13 +4,16 @@
  * selective filter drops (most of them, in a search for errors by status)
  * costs no other label. A line that passes, or that the scan cannot tell,
  * goes through the stages as before: what a query answers does not change.
+ * A line that does not even mention the filter's labels (`status` written
+ * nowhere in it) is only checked to be JSON, and the filter's answer on its
+ * stream's labels alone is its answer.
  *
  * @module
  */
 
 import type { StreamLabels } from "../../storage/catalog.ts";
 import type { LabelPredicate, PipelineStage } from "../ast.ts";
-import { scanJsonLabels } from "./json_scan.ts";
+import { isPlainJsonObject, scanJsonLabels } from "./json_scan.ts";
 import { labelFilterStage } from "./label_filter.ts";
 import { EXTRACTED_SUFFIX, LabelsBuilder } from "./labels.ts";
 
@@ -33,6 +36,21 @@ function namesOf(predicate: LabelPredicate, out: Set<string>): Set<string> {
     namesOf(predicate.right, out);
   }
   return out;
+}
+
+/**
+ * For each name, its longest run of letters and digits: a label of that name
+ * parsed from a JSON object whose keys hold no escapes has it written in the
+ * line. `undefined` when a name has none.
+ */
+function anchorsOf(names: ReadonlySet<string>): string[] | undefined {
+  const anchors: string[] = [];
+  for (const name of names) {
+    const runs = name.match(/[a-zA-Z0-9]+/g);
+    if (runs === null) return undefined;
+    anchors.push(runs.reduce((a, b) => b.length > a.length ? b : a));
+  }
+  return anchors;
 }
 
 /**
@@ -65,7 +83,23 @@ export function compileProbe(stages: readonly PipelineStage[]): LineProbe | unde
     if (name.endsWith(EXTRACTED_SUFFIX)) wanted.add(name.slice(0, -EXTRACTED_SUFFIX.length));
   }
   const test = labelFilterStage(filter.predicate);
+  const anchors = anchorsOf(wanted);
+  // What the filter makes of a stream's lines that give it no label: most
+  // lines, in a search for a field that few lines have.
+  const unparsed = new Map<StreamLabels, boolean>();
+  const testUnparsed = (line: string, stream: StreamLabels, metadata?: Record<string, string>) =>
+    test({ line, labels: new LabelsBuilder(stream, metadata) });
   return (line, stream, metadata) => {
+    // A line that mentions none of the names gives none of them: checking that
+    // it is JSON costs less than reading its labels.
+    if (
+      anchors !== undefined && !anchors.some((a) => line.includes(a)) && isPlainJsonObject(line)
+    ) {
+      if (metadata !== undefined) return testUnparsed(line, stream, metadata);
+      let passes = unparsed.get(stream);
+      if (passes === undefined) unparsed.set(stream, passes = testUnparsed(line, stream));
+      return passes;
+    }
     const leaves = scanJsonLabels(line, wanted);
     // Not a line the scan handles: the stages decide.
     if (leaves === undefined) return true;

@@ -52,13 +52,18 @@ Deno.test("a probed | json | filter answers what the stages answer, line by line
     "null",
     "[1,2]",
     "true",
+    '"say \\"hi\\""',
   ];
   const line = (): string => {
-    switch (rng.below(8)) {
+    switch (rng.below(10)) {
       case 0:
         return "not json at all status=502";
       case 1:
         return '{"status":502,}'; // invalid: JSON.parse decides
+      case 2:
+        return rng.pick(['{"msg":"ok",}', "not json", '{"msg":"ok"']); // invalid, no name in it
+      case 3:
+        return '{\t"msg":"tab before the key"}';
       default: {
         const fields: string[] = [];
         for (let n = rng.below(6); n >= 0; n--) {
