@@ -193,3 +193,27 @@ Deno.test("a damaged block in a coalesced read fails alone, as readBlock fails i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a block is read into the room its index gives, and refused when its frame gives more", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const info = writeSegment(dir, "l1-1.loge", 1, 2);
+    const source = await openLocalSource(dir, info.name);
+    try {
+      const [first, second] = (await readSegmentIndex(source)).blocks;
+      const block = await readBlock(source, first);
+      assert.equal(block.ts.length, 20);
+      // An index that says less than the frame holds (damaged, or of another file).
+      const short = { ...second, rawLength: second.rawLength - 1 };
+      const error = await readBlock(source, short).catch((e) => e);
+      assert.ok(error instanceof SegmentFormatError, String(error));
+      const [read] = await readBlocks(source, [short]);
+      assert.ok(read instanceof SegmentFormatError);
+      assert.equal(read.message, error.message);
+    } finally {
+      await source.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
