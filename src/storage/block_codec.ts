@@ -40,7 +40,7 @@
 import { ByteReader, ByteWriter } from "./byte_buffer.ts";
 import { blockTerms } from "./content_filter.ts";
 import { MAX_RICE_VALUE, readRice, writeRice } from "./rice.ts";
-import { type CodedLines, codeLines, decodeLines } from "./line_coding.ts";
+import { type CodedLines, codeLines, decodeLines, lineEnds } from "./line_coding.ts";
 
 const HAS_METADATA = 1;
 const ALL_ASCII = 2;
@@ -392,17 +392,9 @@ export function decodeBlock(raw: Uint8Array): Block {
     for (let i = 1; i < count; i++) starts[i] = ends[i - 1];
     lines = section.bytes(count > 0 ? ends[count - 1] : 0);
   } else {
-    const rest = section.rest();
-    ends = new Uint32Array(count);
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const nl = rest.indexOf(NEWLINE, at);
-      if (nl < 0) throw new RangeError(`Block truncated in line ${i} of ${count}`);
-      starts[i] = at;
-      ends[i] = nl;
-      at = nl + 1;
-    }
-    lines = section.bytes(at);
+    ends = lineEnds(section.rest(), count);
+    for (let i = 1; i < count; i++) starts[i] = ends[i - 1] + 1;
+    lines = section.bytes(count > 0 ? ends[count - 1] + 1 : 0);
   }
   if (section !== r && section.pos !== section.buf.length) {
     throw new RangeError(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { codeLines, decodeLines } from "./line_coding.ts";
+import { codeLines, decodeLines, lineEnds } from "./line_coding.ts";
 import { Rng } from "../../testing/prng.ts";
 
 const enc = new TextEncoder();
@@ -281,4 +281,17 @@ Deno.test("a time mark past the last line, or cut short, is refused", () => {
     1,
   );
   assert.throws(() => decodeLines(far, new Uint8Array(), [0n]), /a time out of range/);
+});
+
+Deno.test("lineEnds finds the newlines a byte search finds, at any offset of a 16-byte chunk", () => {
+  const below = rng(20261202);
+  for (let n = 0; n < 2000; n++) {
+    const bytes = new Uint8Array(below(300));
+    for (let i = 0; i < bytes.length; i++) bytes[i] = below(4) === 0 ? 0x0a : 0x20 + below(200);
+    const expected: number[] = [];
+    for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) expected.push(at);
+    const count = below(expected.length + 1);
+    assert.deepEqual([...lineEnds(bytes, count)], expected.slice(0, count));
+    assert.throws(() => lineEnds(bytes, expected.length + 1), /Block truncated/);
+  }
 });
