@@ -17,11 +17,12 @@ async function wasmBuilds(): Promise<{ command: string; wasm: string }[]> {
   });
 }
 
-Deno.test("deno task build:wasm builds bulk_scan.wasm, line_coding.wasm and content_filter.wasm", async () => {
+Deno.test("deno task build:wasm builds bulk_scan.wasm, line_coding.wasm, content_filter.wasm and line_search.wasm", async () => {
   assert.deepEqual((await wasmBuilds()).map((b) => b.wasm), [
     "src/ingest/bulk_scan.wasm",
     "src/storage/line_coding.wasm",
     "src/storage/content_filter.wasm",
+    "src/query/line_search.wasm",
   ]);
 });
 

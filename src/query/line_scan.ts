@@ -1,5 +1,5 @@
 /**
- * Scanning decoded blocks for matching lines: a native byte search for a
+ * Scanning decoded blocks for matching lines: a byte search in WASM for a
  * required term finds candidate lines without decoding the others, then every
  * line filter confirms.
  *
@@ -8,21 +8,24 @@
 
 import type { Block } from "../storage/block_codec.ts";
 import type { LineFilter } from "./ast.ts";
+import { linesWith } from "./line_search.ts";
 import { compileLineFilters, requiredLineTerms } from "./matchers.ts";
 
 /** Line filters prepared for scanning. */
 export interface LineMatcher {
-  /** The longest required substring, searched natively. */
-  readonly needle?: string;
+  /** The UTF-8 bytes of the longest required substring, searched in the blocks' bytes. */
+  readonly needle?: Uint8Array;
   /** All filters; `undefined` when every line matches. */
   readonly test?: (line: string) => boolean;
 }
+
+const encoder = new TextEncoder();
 
 /** Prepares `filters` for scanning. */
 export function lineMatcher(filters: readonly LineFilter[]): LineMatcher {
   const longest = requiredLineTerms(filters).sort((a, b) => b.length - a.length)[0];
   return {
-    needle: longest,
+    needle: longest ? encoder.encode(longest) : undefined,
     test: compileLineFilters(filters),
   };
 }
@@ -53,21 +56,19 @@ export function upperBound(ts: BigInt64Array | readonly bigint[], t: bigint): nu
 
 const utf8 = new TextDecoder();
 
-function lineEndsIndex(ends: Uint32Array, offset: number, from: number): number {
-  // The line containing byte `offset`: the first whose end is beyond it.
-  let lo = from;
-  let hi = ends.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ends[mid] <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/**
+ * Of the lines to read, the share below which each is decoded alone rather
+ * than the block at once: decoding a line costs ~40 times a byte of the block.
+ */
+const FEW_LINES = 1 / 4;
 
 /**
  * Calls `emit` for every line with index in `[from, to)` of `block` that
  * passes `matcher`, in ascending order.
+ *
+ * The needle is searched in the block's bytes: stored lines are well-formed
+ * UTF-8, in which a line holds a string exactly when its bytes hold the
+ * string's, and the filters confirm every line found.
  */
 export function scanBlock(
   block: Block,
@@ -78,39 +79,24 @@ export function scanBlock(
 ): void {
   if (from >= to) return;
   const { lines, starts, ends } = block;
-  if (!block.ascii) {
-    // Rare: byte and string offsets differ, so each line is decoded alone.
-    for (let i = from; i < to; i++) {
-      const line = utf8.decode(lines.subarray(starts[i], ends[i]));
-      if (
-        (matcher.needle === undefined || line.includes(matcher.needle)) &&
-        (!matcher.test || matcher.test(line))
-      ) emit(i, line);
+  const hits = matcher.needle && linesWith(lines, starts, ends, from, to, matcher.needle);
+  const count = hits ? hits.length : to - from;
+  const lineAt = hits ? (k: number) => hits[k] : (k: number) => from + k;
+  const check = (i: number, line: string) => {
+    if (!matcher.test || matcher.test(line)) emit(i, line);
+  };
+  if (!block.ascii || count < (to - from) * FEW_LINES) {
+    for (let k = 0; k < count; k++) {
+      const i = lineAt(k);
+      check(i, utf8.decode(lines.subarray(starts[i], ends[i])));
     }
     return;
   }
-  // An ASCII block decodes once; byte offsets are then string offsets, and
-  // a required term is found by the native string search.
+  // An ASCII block decodes once; byte offsets are then string offsets.
   const base = starts[from];
   const text = utf8.decode(lines.subarray(base, ends[to - 1]));
-  const check = (i: number) => {
-    const line = text.slice(starts[i] - base, ends[i] - base);
-    if (!matcher.test || matcher.test(line)) emit(i, line);
-  };
-  if (matcher.needle === undefined) {
-    for (let i = from; i < to; i++) check(i);
-    return;
-  }
-  const needle = matcher.needle;
-  let at = 0;
-  for (let i = from;;) {
-    const hit = text.indexOf(needle, at);
-    if (hit < 0) return;
-    i = lineEndsIndex(ends, hit + base, i);
-    if (i >= to) return;
-    // A needle crossing into the next line is no hit of this one.
-    if (hit + base + needle.length <= ends[i]) check(i);
-    at = ends[i] - base;
-    if (++i >= to) return;
+  for (let k = 0; k < count; k++) {
+    const i = lineAt(k);
+    check(i, text.slice(starts[i] - base, ends[i] - base));
   }
 }
