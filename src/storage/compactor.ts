@@ -114,6 +114,40 @@ interface Unit {
   readonly recompress: boolean;
 }
 
+/**
+ * The level segments are recompressed to: the highest idle level whose
+ * backlog bound holds every segment written below it. Segments merged while
+ * lines arrived (level 3, or 9 for a small backlog) reach the level an idle
+ * pass would have merged them at, and a segment moves up at most once a
+ * level: once its level is reached, nothing below it waits.
+ *
+ * @example
+ * ```ts
+ * import { COMPACTION_DEFAULTS, recompressionLevel } from "./compactor.ts";
+ * import assert from "node:assert/strict";
+ * const MiB = 1024 * 1024;
+ * const { zstdLevels } = COMPACTION_DEFAULTS;
+ * const at = (zstdLevel: number, rawBytes: number) => ({ zstdLevel, rawBytes });
+ * assert.equal(recompressionLevel([at(9, 40 * MiB), at(9, 40 * MiB)], zstdLevels), 17);
+ * assert.equal(recompressionLevel([at(3, 300 * MiB), at(17, 40 * MiB)], zstdLevels), 9);
+ * assert.equal(recompressionLevel([at(9, 300 * MiB)], zstdLevels), 9); // nothing below 9 waits
+ * ```
+ */
+export function recompressionLevel(
+  segments: readonly { zstdLevel?: number; rawBytes: number }[],
+  ladder: CompactorOptions["zstdLevels"],
+): number {
+  const levels = [...new Set(ladder.map((l) => l.level))].sort((a, b) => b - a);
+  for (const level of levels) {
+    let below = 0;
+    for (const e of segments) {
+      if (e.zstdLevel !== undefined && e.zstdLevel < level) below += e.rawBytes;
+    }
+    if (ladder.find((l) => below <= l.upTo)!.level >= level) return level;
+  }
+  return levels[levels.length - 1];
+}
+
 /** How often the timer looks for an urgent backlog. */
 const URGENT_CHECK_MS = 250;
 
@@ -121,10 +155,10 @@ const URGENT_CHECK_MS = 250;
 export const COMPACTION_DEFAULTS = {
   // Level 17 runs at ~9 MB/s of one core and compresses within 1% of 19
   // (7.42 against 7.37 MB for 33 MB of the bench corpus), which runs at ~2.4:
-  // worth it while the backlog is small (64 MiB: ~4 s on two cores), too slow
-  // for a burst's; level 9 runs at ~30 MB/s and is within 6% of it.
+  // worth it while the backlog is small (128 MiB: ~7 s on two cores), too slow
+  // for a long burst's; level 9 runs at ~30 MB/s and is within 6% of it.
   zstdLevels: [
-    { upTo: 64 * 1024 * 1024, level: 17 },
+    { upTo: 128 * 1024 * 1024, level: 17 },
     { upTo: 1024 * 1024 * 1024, level: 9 },
     { upTo: Infinity, level: 6 },
   ],
@@ -351,11 +385,12 @@ export class Compactor {
     const units = merges.filter((u) => u.length > 1 || u[0].level === 0 || spans(u[0]))
       .map((sources) => ({ sources, recompress: false }));
     const merging = new Set(units.flatMap((u) => u.sources));
-    const idleLevel = Math.min(...this.#options.zstdLevels.map((l) => l.level));
-    const recompressions = local.filter((e) =>
-      e.level === 1 && e.zstdLevel !== undefined && e.zstdLevel < idleLevel &&
-      !merging.has(e) && !spans(e)
-    ).map((e) => ({ sources: [e], recompress: true }));
+    const rewritable = local.filter((e) =>
+      e.level === 1 && e.zstdLevel !== undefined && !merging.has(e) && !spans(e)
+    );
+    const level = recompressionLevel(rewritable, this.#options.zstdLevels);
+    const recompressions = rewritable.filter((e) => e.zstdLevel! < level)
+      .map((e) => ({ sources: [e], recompress: true }));
     return { merges: units, recompressions };
   }
 

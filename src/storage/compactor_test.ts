@@ -401,6 +401,49 @@ Deno.test("segments merged at a busy level under every idle one are recompressed
     }
   }));
 
+Deno.test("segments merged at a busy level above the lowest idle one reach the level their backlog allows, once", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 4; seq++) catalog.add(flushFile(dir, seq, 50));
+      let ingesting = true;
+      // Merged at 9 while lines arrive (the busy level of a small backlog, above the idle 6).
+      const busyLevels = [{ upTo: Infinity, level: 9 }];
+      const idle = (upTo17: number) => [
+        { upTo: upTo17, level: 17 },
+        { upTo: Infinity, level: 6 },
+      ];
+      let compactor = new Compactor(
+        catalog,
+        options({ busyZstdLevels: busyLevels, zstdLevels: idle(0), ingesting: () => ingesting }),
+      );
+      assert.equal(await compactor.compactNow(), 4);
+      const [merged] = catalog.entries();
+      assert.equal(merged.zstdLevel, 9);
+      ingesting = false;
+      // A backlog over 17's bound: 9 is already above what an idle pass would pick.
+      assert.deepEqual(waiting(compactor), { units: 0, recompress: 0 });
+      await compactor.stop();
+      // Within it: rewritten at 17, and then left alone.
+      compactor = new Compactor(
+        catalog,
+        options({
+          busyZstdLevels: busyLevels,
+          zstdLevels: idle(merged.rawBytes),
+          ingesting: () => ingesting,
+        }),
+      );
+      assert.deepEqual(waiting(compactor), { units: 1, recompress: 1 });
+      assert.equal(await compactor.compactNow(), 1);
+      assert.deepEqual([...catalog.entries()].map((e) => e.zstdLevel), [17]);
+      assert.deepEqual((await lines(catalog)).sort(), expected(4, 50));
+      assert.deepEqual(waiting(compactor), { units: 0, recompress: 0 });
+      await compactor.stop();
+    } finally {
+      catalog.close();
+    }
+  }));
+
 Deno.test("once lines stop after a pass planned while they arrived, recompression starts without waiting for the interval", () =>
   withDir(async (dir) => {
     const catalog = await Catalog.open(dir);
