@@ -8,7 +8,7 @@
  */
 
 import { checkDeadline, shareEventLoop } from "./deadline.ts";
-import type { Block } from "../storage/block_codec.ts";
+import { type Block, type BlockTimes, decodeTimes } from "../storage/block_codec.ts";
 import type { MemStream } from "../ingest/head.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
 import { readBlocks } from "../storage/segment_reader.ts";
@@ -52,15 +52,30 @@ const NO_COLUMNS: Columns = {
 
 function blockColumns(block: Block): Columns {
   return {
-    ts: block.ts,
-    hasMetadata: block.metadata !== undefined,
-    inMemory: false,
+    ...timeColumns(block),
     bytes(from, to) {
       let n = 0;
       for (let i = from; i < to; i++) n += block.ends[i] - block.starts[i];
       return n;
     },
     scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
+  };
+}
+
+/**
+ * The columns of a block read for its times and metadata alone: its lines
+ * count with no bytes, as those of a block counted from the index do, and it
+ * cannot be scanned.
+ */
+function timeColumns(block: BlockTimes): Columns {
+  return {
+    ts: block.ts,
+    hasMetadata: block.metadata !== undefined,
+    inMemory: false,
+    bytes: () => 0,
+    scan() {
+      throw new Error("Cannot scan the lines of a block read for its times alone");
+    },
     metadata(i) {
       const ends = block.metadataEnds;
       if (!ends) return undefined;
@@ -99,13 +114,16 @@ function memColumns(mem: MemStream): Columns {
  * each). A damaged block reads as no lines, with a warning, as do the
  * blocks of a file that cannot be read now. Blocks of remote files come from
  * and go to the context's block cache. `read` counts the blocks and their
- * compressed bytes.
+ * compressed bytes. With `timesOnly`, blocks are decoded for their times and
+ * metadata alone (what a count needs), their lines neither decoded nor
+ * cached.
  */
 export async function readUnits(
   ctx: ReadContext,
   units: readonly Unit[],
   warnings: string[],
   read?: ReadFigures,
+  timesOnly = false,
 ): Promise<Columns[]> {
   await shareEventLoop();
   checkDeadline();
@@ -120,15 +138,18 @@ export async function readUnits(
     }
     const remote = blockCache !== undefined && unit.entry.location !== LOCAL;
     const cached = remote ? blockCache.get(unit.entry.name, unit.ref.offset) : undefined;
-    if (cached) return void (out[at] = blockColumns(cached));
+    if (cached) return void (out[at] = timesOnly ? timeColumns(cached) : blockColumns(cached));
     const group = bySource.get(unit.source);
     if (group) group.push({ at, unit });
     else bySource.set(unit.source, [{ at, unit }]);
   });
   await Promise.all([...bySource].map(async ([source, group]) => {
-    let blocks: (Block | SegmentFormatError)[];
+    const refs = group.map((g) => g.unit.ref);
+    let blocks: (Block | BlockTimes | SegmentFormatError)[];
     try {
-      blocks = await readBlocks(source, group.map((g) => g.unit.ref));
+      blocks = timesOnly
+        ? await readBlocks(source, refs, decodeTimes)
+        : await readBlocks(source, refs);
     } catch (error) {
       unreadable(ctx, group[0].unit.entry, error, warnings);
       for (const { at } of group) out[at] = NO_COLUMNS;
@@ -141,10 +162,11 @@ export async function readUnits(
         out[at] = NO_COLUMNS;
         return;
       }
+      if (timesOnly) return void (out[at] = timeColumns(block));
       if (blockCache !== undefined && unit.entry.location !== LOCAL) {
-        blockCache.set(unit.entry.name, unit.ref.offset, block);
+        blockCache.set(unit.entry.name, unit.ref.offset, block as Block);
       }
-      out[at] = blockColumns(block);
+      out[at] = blockColumns(block as Block);
     });
   }));
   return out;

@@ -354,12 +354,17 @@ function addDeltas(ts: BigInt64Array, deltas: Float64Array): void {
   }
 }
 
-/**
- * Decodes a raw block. The returned columns are views into `raw`.
- *
- * @throws {RangeError} when `raw` is truncated.
- */
-export function decodeBlock(raw: Uint8Array): Block {
+/** A raw block read up to its lines' section: the columns before it. */
+interface BlockHead {
+  readonly r: ByteReader;
+  readonly flags: number;
+  readonly ts: BigInt64Array;
+  readonly terminated: boolean;
+  readonly lengths?: Uint32Array;
+  readonly metadataEnds?: Uint32Array;
+}
+
+function readHead(raw: Uint8Array): BlockHead {
   const r = new ByteReader(raw);
   const flags = r.u8();
   const count = r.uvarint();
@@ -373,13 +378,39 @@ export function decodeBlock(raw: Uint8Array): Block {
   const terminated = (flags & NEWLINE_TERMINATED) !== 0;
   const lengths = terminated ? undefined : readEnds(r, count);
   const metadataEnds = flags & HAS_METADATA ? readEnds(r, count) : undefined;
+  return { r, flags, ts, terminated, lengths, metadataEnds };
+}
+
+/** A coded lines' section's lengths, read from `r`. */
+function codedSection(r: ByteReader, flags: number) {
+  const textLength = r.uvarint();
+  const idsLength = r.uvarint();
+  const times = (flags & CODED_TIMES) !== 0;
+  const length = times ? r.uvarint() : undefined;
+  return { textLength, idsLength, times, length };
+}
+
+/** The metadata section that follows the lines, read from `r`. */
+function readMetadata(
+  r: ByteReader,
+  metadataEnds: Uint32Array | undefined,
+): Uint8Array | undefined {
+  const count = metadataEnds?.length ?? 0;
+  return metadataEnds ? r.bytes(count > 0 ? metadataEnds[count - 1] : 0) : undefined;
+}
+
+/**
+ * Decodes a raw block. The returned columns are views into `raw`.
+ *
+ * @throws {RangeError} when `raw` is truncated.
+ */
+export function decodeBlock(raw: Uint8Array): Block {
+  const { r, flags, ts, terminated, lengths, metadataEnds } = readHead(raw);
+  const count = ts.length;
   // A coded section is decoded whole; a plain one is read in place.
   let section: ByteReader = r;
   if (flags & CODED_LINES) {
-    const textLength = r.uvarint();
-    const idsLength = r.uvarint();
-    const times = (flags & CODED_TIMES) !== 0;
-    const length = times ? r.uvarint() : undefined;
+    const { textLength, idsLength, times, length } = codedSection(r, flags);
     const text = r.bytes(textLength);
     const ids = r.bytes(idsLength);
     section = new ByteReader(decodeLines(text, ids, times && terminated ? ts : undefined, length));
@@ -401,6 +432,44 @@ export function decodeBlock(raw: Uint8Array): Block {
       `Block damaged: ${section.buf.length - section.pos} coded line bytes left over`,
     );
   }
-  const metadata = metadataEnds ? r.bytes(count > 0 ? metadataEnds[count - 1] : 0) : undefined;
+  const metadata = readMetadata(r, metadataEnds);
   return { ts, lines, starts, ends, metadata, metadataEnds, ascii: (flags & ALL_ASCII) !== 0 };
+}
+
+/** The timestamps and metadata of a block, without its lines. */
+export type BlockTimes = Pick<Block, "ts" | "metadata" | "metadataEnds">;
+
+/**
+ * Decodes a raw block's timestamps and metadata, and not its lines: what a
+ * count needs. A coded lines' section is skipped whole (decoding it cost a
+ * quarter of a `count_over_time` over an hour); a plain one is found as
+ * {@linkcode decodeBlock} finds it.
+ *
+ * @example
+ * ```ts
+ * import { BlockBuilder, decodeTimes } from "./block_codec.ts";
+ * import assert from "node:assert/strict";
+ * const b = new BlockBuilder();
+ * b.addString(5n, "trace_id=6a8ec3aab898ae608aa7225fdc44a737 ok", '{"k":"v"}');
+ * b.addString(7n, "done");
+ * const { ts, metadataEnds } = decodeTimes(b.finish().raw);
+ * assert.deepEqual([...ts], [5n, 7n]);
+ * assert.deepEqual([...metadataEnds!], [9, 9]);
+ * ```
+ * @throws {RangeError} when `raw` is truncated.
+ */
+export function decodeTimes(raw: Uint8Array): BlockTimes {
+  const { r, flags, ts, lengths, metadataEnds } = readHead(raw);
+  const count = ts.length;
+  if (metadataEnds === undefined) return { ts };
+  if (flags & CODED_LINES) {
+    const { textLength, idsLength } = codedSection(r, flags);
+    r.bytes(textLength + idsLength);
+  } else if (lengths) {
+    r.bytes(count > 0 ? lengths[count - 1] : 0);
+  } else {
+    const ends = lineEnds(r.rest(), count);
+    r.bytes(count > 0 ? ends[count - 1] + 1 : 0);
+  }
+  return { ts, metadata: readMetadata(r, metadataEnds), metadataEnds };
 }

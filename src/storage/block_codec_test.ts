@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BlockBuilder, decodeBlock } from "./block_codec.ts";
+import { BlockBuilder, decodeBlock, decodeTimes } from "./block_codec.ts";
 import { termsOf } from "./content_filter.ts";
 import { Rng } from "../../testing/prng.ts";
 
@@ -56,10 +56,12 @@ Deno.test("metadata given as text makes the block and terms that its bytes make"
 Deno.test("a block without metadata has no metadata column and is flagged ASCII", () => {
   const b = new BlockBuilder();
   b.addString(5n, "x");
-  const block = decodeBlock(b.finish().raw);
+  const { raw } = b.finish();
+  const block = decodeBlock(raw);
   assert.equal(block.metadata, undefined);
   assert.equal(block.ascii, true);
   assert.equal(b.count, 0);
+  assert.deepEqual(decodeTimes(raw), { ts: new BigInt64Array([5n]) });
 });
 
 Deno.test("a truncated block throws a RangeError", () => {
@@ -183,6 +185,11 @@ Deno.test("coded lines decode to the lines a plain block holds, newlines and met
     assert.equal(uncoded.raw[0] & 16, 0);
     assert.deepEqual(contents(coded.raw), rows);
     assert.deepEqual(contents(uncoded.raw), rows);
+    // A count reads the same times and metadata without the lines, coded or not.
+    for (const raw of [coded.raw, uncoded.raw]) {
+      const { ts, metadata, metadataEnds } = decodeBlock(raw);
+      assert.deepEqual(decodeTimes(raw), { ts, metadata, metadataEnds });
+    }
     assert.deepEqual([...coded.terms].sort(), [...uncoded.terms].sort());
     // Times are coded in newline-terminated lines only.
     const timesInText = rows.filter(([ts]) => dec.decode(coded.raw).includes(iso(ts))).length;

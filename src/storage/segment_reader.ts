@@ -9,7 +9,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { crc32, zstdDecompressSync } from "node:zlib";
-import { type Block, decodeBlock } from "./block_codec.ts";
+import { type Block, type BlockTimes, decodeBlock } from "./block_codec.ts";
 import { type ByteSource, SourceUnavailableError } from "./source/byte_source.ts";
 import { decodeFooter, FOOTER_SIZE, SegmentFormatError } from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
@@ -147,14 +147,27 @@ export async function readSegmentIndex(
   }
 }
 
+/** What a read makes of a block's raw bytes: the whole block, or its times alone (`decodeTimes`). */
+export type BlockDecoder<T extends BlockTimes> = (raw: Uint8Array) => T;
+
 /**
- * Reads, decompresses and decodes one block.
+ * Reads, decompresses and decodes one block (with `decode`, only what it decodes).
  *
  * @throws {SegmentFormatError} when the frame fails its checksum or the block
  * does not decode to the line count the index gives.
  */
-export async function readBlock(source: ByteSource, ref: BlockRef): Promise<Block> {
-  return decodeFrame(source, ref, await readFrame(source, ref));
+export function readBlock(source: ByteSource, ref: BlockRef): Promise<Block>;
+export function readBlock<T extends BlockTimes>(
+  source: ByteSource,
+  ref: BlockRef,
+  decode: BlockDecoder<T>,
+): Promise<T>;
+export async function readBlock(
+  source: ByteSource,
+  ref: BlockRef,
+  decode: BlockDecoder<BlockTimes> = decodeBlock,
+): Promise<BlockTimes> {
+  return decodeFrame(source, ref, await readFrame(source, ref), decode);
 }
 
 /** The compressed frame of the block at `ref`. */
@@ -186,12 +199,22 @@ export const COALESCE_MAX_BYTES = 1024 * 1024;
  *
  * @throws {SourceUnavailableError} when the source cannot be read at all now.
  */
+export function readBlocks(
+  source: ByteSource,
+  refs: readonly BlockRef[],
+): Promise<(Block | SegmentFormatError)[]>;
+export function readBlocks<T extends BlockTimes>(
+  source: ByteSource,
+  refs: readonly BlockRef[],
+  decode: BlockDecoder<T>,
+): Promise<(T | SegmentFormatError)[]>;
 export async function readBlocks(
   source: ByteSource,
   refs: readonly BlockRef[],
-): Promise<(Block | SegmentFormatError)[]> {
-  const out = new Array<Block | SegmentFormatError>(refs.length);
-  const settle = async (i: number, read: () => Block | Promise<Block>) => {
+  decode: BlockDecoder<BlockTimes> = decodeBlock,
+): Promise<(BlockTimes | SegmentFormatError)[]> {
+  const out = new Array<BlockTimes | SegmentFormatError>(refs.length);
+  const settle = async (i: number, read: () => BlockTimes | Promise<BlockTimes>) => {
     try {
       out[i] = await read();
     } catch (error) {
@@ -216,20 +239,22 @@ export async function readBlocks(
     }
   }
   await Promise.all(runs.map(async ({ start, end, members }) => {
-    if (members.length === 1) return settle(members[0], () => readBlock(source, refs[members[0]]));
+    if (members.length === 1) {
+      return settle(members[0], () => readBlock(source, refs[members[0]], decode));
+    }
     let bytes: Uint8Array;
     try {
       bytes = await source.read(start, end - start);
     } catch (error) {
       // Unreachable is not damage: block by block would only ask again.
       if (error instanceof SourceUnavailableError) throw error;
-      await Promise.all(members.map((i) => settle(i, () => readBlock(source, refs[i]))));
+      await Promise.all(members.map((i) => settle(i, () => readBlock(source, refs[i], decode))));
       return;
     }
     for (const i of members) {
       const ref = refs[i];
       const at = ref.offset - start;
-      await settle(i, () => decodeFrame(source, ref, bytes.subarray(at, at + ref.length)));
+      await settle(i, () => decodeFrame(source, ref, bytes.subarray(at, at + ref.length), decode));
     }
   }));
   return out;
@@ -274,10 +299,15 @@ function decompress(frame: Uint8Array, rawLength: number): Uint8Array {
 /** The largest output chunk taken at once: a damaged index must not make a frame take more. */
 const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 
-/** Decompresses and decodes the frame of the block at `ref`. */
-function decodeFrame(source: ByteSource, ref: BlockRef, frame: Uint8Array): Block {
+/** Decompresses and decodes the frame of the block at `ref` with `decode`. */
+function decodeFrame<T extends BlockTimes>(
+  source: ByteSource,
+  ref: BlockRef,
+  frame: Uint8Array,
+  decode: BlockDecoder<T>,
+): T {
   try {
-    const block = decodeBlock(decompress(frame, ref.rawLength));
+    const block = decode(decompress(frame, ref.rawLength));
     if (block.ts.length !== ref.count) {
       throw new Error(`${block.ts.length} lines where the index says ${ref.count}`);
     }

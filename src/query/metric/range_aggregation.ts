@@ -191,7 +191,7 @@ async function accumulate(
     }
     for (let at = 0; at < toRead.length; at += ctx.concurrency) {
       const wave = toRead.slice(at, at + ctx.concurrency);
-      const columns = await readUnits(ctx, wave, warnings, options.read);
+      const columns = await readUnits(ctx, wave, warnings, options.read, countsOnly);
       wave.forEach((u, w) => {
         const cols = columns[w];
         const find = new IntervalFinder(windows);
