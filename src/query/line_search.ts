@@ -9,8 +9,8 @@
  */
 
 import * as wasm from "./line_search.wasm";
+import { memoryFor } from "../wasm_memory.ts";
 
-const WASM_PAGE = 65536;
 /** Past the module's data, at a multiple of 4. */
 const HEAP_BASE = Math.ceil((wasm.heap_base() as number) / 4) * 4;
 /** Bytes read past the lines: a 16-byte load at the last position a match can start at. */
@@ -58,11 +58,7 @@ export function linesWith(
   const endsAt = startsAt + count * 4;
   const needleAt = endsAt + count * 4;
   const outAt = align(needleAt + needle.length);
-  const memory = wasm.memory as WebAssembly.Memory;
-  const end = outAt + count * 4;
-  if (end > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-  }
+  const memory = memoryFor(wasm.memory as WebAssembly.Memory, outAt + count * 4);
   const heap = new Uint8Array(memory.buffer);
   heap.set(text, textAt);
   const lineStarts = new Uint32Array(memory.buffer, startsAt, count);

@@ -23,12 +23,13 @@
  * planned), lower while lines keep arriving, and capped per block by its size
  * (see `blockZstdLevel` in `segment_writer.ts`).
  *
- * Recompression. A segment written at a busy level below every idle level
- * (level 3 while a backlog is long) costs ~8% more bytes than one of level
- * 9 (the bench corpus, coded lines). Once no lines arrive and nothing is left
- * to merge, each such segment is rewritten on its own, its blocks compressed
- * again at the idle level its backlog picks, lines untouched (none is
- * decoded), and replaces its source like a merge.
+ * Recompression. A segment written at a busy level (level 3 while a backlog
+ * is long) costs ~8% more bytes than one of level 9 (the bench corpus, coded
+ * lines). Once no lines arrive and nothing is left to merge, each segment
+ * below the level an idle pass would pick ({@linkcode recompressionLevel})
+ * is rewritten on its own, its blocks compressed again at the idle level
+ * its backlog picks, lines untouched (none is decoded), and replaces its
+ * source like a merge.
  *
  * Keeping up. A pass starts every interval, or as soon as `urgentFiles` flush
  * files wait, and goes on with whatever arrived while it ran until too little
@@ -335,7 +336,7 @@ export class Compactor {
    * longer one), to be split. Flush files are merged oldest first; segments
    * with the others of their partition. Units are bounded by bytes and file
    * count. While no lines arrive, the segments left that were written below
-   * every idle level follow, each a unit to recompress.
+   * {@linkcode recompressionLevel} follow, each a unit to recompress.
    */
   #units(
     { merges, recompressions } = this.#plan(),

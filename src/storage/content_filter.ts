@@ -22,6 +22,7 @@
  */
 
 import * as wasm from "./content_filter.wasm";
+import { memoryFor } from "../wasm_memory.ts";
 
 const WORD_MIN = 8;
 const LONG_TOKEN = 32;
@@ -165,7 +166,6 @@ export function blockTerms(
   }
 }
 
-const WASM_PAGE = 65536;
 /** Past the module's data, at a multiple of 4. */
 const HEAP_BASE = align(wasm.heap_base() as number);
 
@@ -175,11 +175,7 @@ function align(at: number): number {
 
 /** The module's memory, grown to hold `end` bytes first. */
 function heapOf(end: number): WebAssembly.Memory {
-  const memory = wasm.memory as WebAssembly.Memory;
-  if (end > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-  }
-  return memory;
+  return memoryFor(wasm.memory as WebAssembly.Memory, end);
 }
 
 const encoder = new TextEncoder();

@@ -35,6 +35,7 @@
  */
 
 import * as wasm from "./line_coding.wasm";
+import { memoryFor } from "../wasm_memory.ts";
 
 /** A lines column coded as text and ids. */
 export interface CodedLines {
@@ -185,7 +186,6 @@ const NO_TS: readonly bigint[] = [];
  * that gives 30 (`2025-12-01T14:51:08.123456789Z`; with an offset, 6 give 35).
  */
 const MAX_TIME_GAIN = 6;
-const WASM_PAGE = 65536;
 /** Past the module's data, at a multiple of 8 for the timestamps laid out first. */
 const HEAP_BASE = Math.ceil((wasm.heap_base() as number) / 8) * 8;
 
@@ -195,10 +195,7 @@ const HEAP_BASE = Math.ceil((wasm.heap_base() as number) / 8) * 8;
  * timestamps there.
  */
 function heapWith(ts: ArrayLike<bigint>, end: number): Uint8Array {
-  const memory = wasm.memory as WebAssembly.Memory;
-  if (end > memory.buffer.byteLength) {
-    memory.grow(Math.ceil((end - memory.buffer.byteLength) / WASM_PAGE));
-  }
+  const memory = memoryFor(wasm.memory as WebAssembly.Memory, end);
   new BigInt64Array(memory.buffer, HEAP_BASE, ts.length).set(ts);
   return new Uint8Array(memory.buffer);
 }
