@@ -108,11 +108,13 @@ function fieldsOf(entry: LogEntry): LineFields {
   if (obj) {
     flattenJson(obj, (name, value, path) => {
       labels.setParsed(name, value);
-      jsonPaths.set(labels.streamHas(name) ? name + EXTRACTED_SUFFIX : name, path);
+      const field = labels.streamHas(name) ? name + EXTRACTED_SUFFIX : name;
+      // The first key of a name gives its value, and so its path.
+      if (!jsonPaths.has(field)) jsonPaths.set(field, path);
     });
   } else {
-    labels.delete(ERROR_LABEL);
-    labels.delete(ERROR_DETAILS_LABEL);
+    labels.clearErrorLabel(ERROR_LABEL);
+    labels.clearErrorLabel(ERROR_DETAILS_LABEL);
     parser = "logfmt";
     logfmt({ line: entry.line, labels });
   }

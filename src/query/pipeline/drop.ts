@@ -1,12 +1,14 @@
 /**
  * The `| drop a, b="v"` stage: removes labels (of any category) by name, or
- * only where a matcher holds for their value.
+ * only where a matcher holds for their value. `__error__` and
+ * `__error_details__` name the line's failure: dropping one forgets it, as in Loki.
  *
  * @module
  */
 
 import type { DropKeep } from "../ast.ts";
 import { compileLabelMatchers } from "../matchers.ts";
+import { isErrorLabel } from "./labels.ts";
 import type { Stage } from "./mod.ts";
 
 /**
@@ -34,6 +36,10 @@ export function dropStage(drop: DropKeep): Stage {
   return (entry) => {
     const labels = entry.labels;
     for (const { name, test } of tests) {
+      if (isErrorLabel(name)) {
+        if (!test || test({ [name]: labels.errorLabel(name) })) labels.clearErrorLabel(name);
+        continue;
+      }
       const value = labels.get(name);
       if (value === undefined) continue;
       if (!test || test({ [name]: value })) labels.delete(name);

@@ -157,7 +157,7 @@ export function jsonStage(parser: JsonParser): Stage {
   }
   return (entry) => {
     const obj = parseJsonObject(entry.line, entry.labels);
-    if (obj) { for (const f of fields) entry.labels.setParsed(f.name, lookup(obj, f.path)); }
+    if (obj) { for (const f of fields) entry.labels.setParsed(f.name, lookup(obj, f.path), true); }
     return true;
   };
 }

@@ -9,7 +9,8 @@
  * anything it does not scan itself, so that the exact path decides what
  * happens and how an invalid line is reported. It never accepts what
  * JSON.parse refuses. Leaves come in the line's order, as Loki's parser
- * visits them; a name seen twice keeps its last value.
+ * visits them; a name seen twice comes twice (the labels keep the first, as
+ * Loki's do).
  *
  * @module
  */

@@ -1,12 +1,14 @@
 /**
  * The `| keep a, b="v"` stage: removes every label (of any category) but
- * those named, and a named one with a matcher only where it holds.
+ * those named, and a named one with a matcher only where it holds. A
+ * failure's `__error__` and `__error_details__` stay, as in Loki.
  *
  * @module
  */
 
 import type { DropKeep } from "../ast.ts";
 import { compileLabelMatchers } from "../matchers.ts";
+import { isErrorLabel } from "./labels.ts";
 import type { Stage } from "./mod.ts";
 
 /**
@@ -36,6 +38,7 @@ export function keepStage(keep: DropKeep): Stage {
   return (entry) => {
     const labels = entry.labels;
     for (const name of labels.names()) {
+      if (isErrorLabel(name)) continue;
       const list = tests.get(name);
       if (!list) {
         labels.delete(name);

@@ -6,13 +6,15 @@
  * `1KiB` = 1024), as the literal is: a missing label fails them, a value that
  * does not parse keeps the line with `__error__="LabelFilterErr"`, and a line
  * that already has an `__error__` passes every comparison, as in Loki.
+ * A matcher on `__error__` or `__error_details__` reads the line's failure,
+ * not a parsed label of that name.
  *
  * @module
  */
 
 import type { LabelPredicate } from "../ast.ts";
 import { compileLabelMatchers } from "../matchers.ts";
-import type { LabelsBuilder } from "./labels.ts";
+import { isErrorLabel, type LabelsBuilder } from "./labels.ts";
 import type { Stage } from "./mod.ts";
 
 /** The `__error__` value of a label a comparison cannot parse. */
@@ -142,6 +144,7 @@ function compile(p: LabelPredicate): Test {
     case "match": {
       const { name } = p.matcher;
       const test = compileLabelMatchers([p.matcher]);
+      if (isErrorLabel(name)) return (labels) => test({ [name]: labels.errorLabel(name) });
       return (labels) => test({ [name]: labels.get(name) ?? "" });
     }
     case "compare": {

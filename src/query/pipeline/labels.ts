@@ -6,6 +6,11 @@
  * stream's, as Loki's `LabelsBuilder` does), so `| trace_id="…"` filters on
  * structured metadata as on any label.
  *
+ * A stage's failure (`__error__`, `__error_details__`) is kept apart from the
+ * labels, as Loki keeps it: a JSON key named `__error__` is a parsed label
+ * like any other and fails no line; label filters on `__error__` and
+ * `| drop __error__` act on the failure; `| keep` never removes it.
+ *
  * @module
  */
 
@@ -17,6 +22,13 @@ export const EXTRACTED_SUFFIX = "_extracted";
 export const ERROR_LABEL = "__error__";
 /** The label holding why a stage failed. */
 export const ERROR_DETAILS_LABEL = "__error_details__";
+
+/** Whether `name` is one of the labels a failure shows as. */
+export function isErrorLabel(
+  name: string,
+): name is typeof ERROR_LABEL | typeof ERROR_DETAILS_LABEL {
+  return name === ERROR_LABEL || name === ERROR_DETAILS_LABEL;
+}
 
 /** The canonical key of a label set: sorted JSON, as the catalog keys streams. */
 export function streamKey(labels: Record<string, string>): string {
@@ -46,11 +58,12 @@ export interface FinalLabels {
  * const b = new LabelsBuilder(stream, { trace_id: "abc" });
  * assert.equal(b.get("trace_id"), "abc");
  * b.setParsed("app", "x"); // a stream label: becomes app_extracted
+ * b.setParsed("trace_id", "def"); // structured metadata too
  * b.setParsed("status", "200");
  * assert.deepEqual(b.final(new Map()), {
  *   stream,
  *   metadata: { trace_id: "abc" },
- *   parsed: { app_extracted: "x", status: "200" },
+ *   parsed: { app_extracted: "x", trace_id_extracted: "def", status: "200" },
  * });
  * ```
  */
@@ -60,6 +73,8 @@ export class LabelsBuilder {
   #streamChanged = false;
   #metadata: Record<string, string>;
   #parsed: Record<string, string> = {};
+  #error: string | undefined;
+  #errorDetails: string | undefined;
 
   /** The labels of a line of `stream` with structured `metadata`. */
   constructor(stream: StreamLabels, metadata?: Record<string, string>) {
@@ -83,23 +98,41 @@ export class LabelsBuilder {
 
   /** Whether a stage failed on this line. */
   hasError(): boolean {
-    return Object.hasOwn(this.#parsed, ERROR_LABEL);
+    return this.#error !== undefined;
   }
 
   /** Records a failure: `__error__` (the first one stays) and its details. */
   setError(error: string, details: string): void {
     if (this.hasError()) return;
-    this.#parsed[ERROR_LABEL] = error;
-    this.#parsed[ERROR_DETAILS_LABEL] = details;
+    this.#error = error;
+    this.#errorDetails = details;
   }
 
   /**
-   * Adds a parsed label; a name the stream already has gets the `_extracted`
-   * suffix, as in Loki. Structured metadata of the same name stays (and
-   * still wins in {@linkcode get}).
+   * What the failure label `name` holds (`""` when nothing failed): the value
+   * a label filter on it compares, as Loki's filters read the error alone.
    */
-  setParsed(name: string, value: string): void {
-    if (this.streamHas(name)) name += EXTRACTED_SUFFIX;
+  errorLabel(name: typeof ERROR_LABEL | typeof ERROR_DETAILS_LABEL): string {
+    return (name === ERROR_LABEL ? this.#error : this.#errorDetails) ?? "";
+  }
+
+  /** Forgets the failure label `name` (`| drop __error__`). */
+  clearErrorLabel(name: typeof ERROR_LABEL | typeof ERROR_DETAILS_LABEL): void {
+    if (name === ERROR_LABEL) this.#error = undefined;
+    else this.#errorDetails = undefined;
+  }
+
+  /**
+   * Adds a parsed label; a name the stream or the structured metadata
+   * already has gets the `_extracted` suffix, as in Loki (since 3.7 for
+   * metadata: parsed labels no longer shadow it). A name already parsed on
+   * this line keeps its first value (a duplicate key, or `| json | logfmt`
+   * finding it twice), as Loki's parsers skip extracted names, unless
+   * `replace` (`| json name="path"`, which Loki lets overwrite).
+   */
+  setParsed(name: string, value: string, replace = false): void {
+    if (this.streamHas(name) || Object.hasOwn(this.#metadata, name)) name += EXTRACTED_SUFFIX;
+    if (!replace && Object.hasOwn(this.#parsed, name)) return;
     if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
     this.#parsed[name] = value;
   }
@@ -153,7 +186,7 @@ export class LabelsBuilder {
     return this.#stream;
   }
 
-  /** Every label name, in every category. */
+  /** Every label name, in every category (a failure's are not among them). */
   names(): string[] {
     return [
       ...new Set([
@@ -164,9 +197,16 @@ export class LabelsBuilder {
     ];
   }
 
-  /** Every label with its value (as {@linkcode get} sees it). */
+  /** Every label with its value (as {@linkcode get} sees it), and the failure's. */
   all(): Record<string, string> {
-    return { ...this.#stream, ...this.#parsed, ...this.#metadata };
+    return this.#withError({ ...this.#stream, ...this.#parsed, ...this.#metadata });
+  }
+
+  /** `labels` with the failure's labels set, which win over parsed ones of their names. */
+  #withError(labels: Record<string, string>): Record<string, string> {
+    if (this.#error !== undefined) labels[ERROR_LABEL] = this.#error;
+    if (this.#errorDetails !== undefined) labels[ERROR_DETAILS_LABEL] = this.#errorDetails;
+    return labels;
   }
 
   /**
@@ -185,7 +225,10 @@ export class LabelsBuilder {
     }
     const out: FinalLabels = { stream };
     if (Object.keys(this.#metadata).length > 0) out.metadata = this.#metadata;
-    if (Object.keys(this.#parsed).length > 0) out.parsed = this.#parsed;
+    const parsed = this.#error === undefined && this.#errorDetails === undefined
+      ? this.#parsed
+      : this.#withError({ ...this.#parsed });
+    if (Object.keys(parsed).length > 0) out.parsed = parsed;
     return out;
   }
 }

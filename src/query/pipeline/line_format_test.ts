@@ -17,5 +17,5 @@ Deno.test("line_format keeps the line with TemplateFormatErr when a function fai
   const entry = { line: "orig", labels };
   lineFormatStage({ kind: "line_format", template: "{{ .n | trunc .n }}" })(entry);
   assert.equal(entry.line, "orig");
-  assert.equal(labels.get("__error__"), "TemplateFormatErr");
+  assert.equal(labels.errorLabel("__error__"), "TemplateFormatErr");
 });

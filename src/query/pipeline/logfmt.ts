@@ -123,7 +123,7 @@ export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean):
  * logfmtStage({ kind: "logfmt", strict: true, keepEmpty: true })({ line: "a=1 =x b=2", labels: strict });
  * assert.equal(strict.get("a"), "1");
  * assert.equal(strict.get("b"), undefined);
- * assert.equal(strict.get("__error__"), "LogfmtParserErr");
+ * assert.equal(strict.errorLabel("__error__"), "LogfmtParserErr");
  * ```
  */
 export function logfmtStage(parser: LogfmtParser): Stage {

@@ -40,7 +40,17 @@ const QUERIES = [
 
 Deno.test("a probed | json | filter answers what the stages answer, line by line", () => {
   const rng = Object.assign(new Rng(), { state: 2026 });
-  const keys = ["status", "app", "level", "msg", "req", "status_extracted", "st\\u0061tus", "took"];
+  const keys = [
+    "status",
+    "app",
+    "level",
+    "msg",
+    "req",
+    "status_extracted",
+    "st\\u0061tus",
+    "took",
+    "__error__", // a parsed label like any other: it fails no line
+  ];
   const values = [
     '"502"',
     "503",

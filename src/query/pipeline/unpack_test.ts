@@ -11,5 +11,5 @@ Deno.test("unpack: string fields as labels, _entry as the line, JSONParserErr ot
   const bad = { line: "plain", labels: new LabelsBuilder({ key: "{}", labels: {} }) };
   unpackStage()(bad);
   assert.equal(bad.line, "plain");
-  assert.equal(bad.labels.get("__error__"), "JSONParserErr");
+  assert.equal(bad.labels.errorLabel("__error__"), "JSONParserErr");
 });
