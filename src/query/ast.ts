@@ -68,13 +68,15 @@ export interface JsonParser {
   fields?: { name: string; path: (string | number)[] }[];
 }
 
-/** `| logfmt [--strict] [--keep-empty]`. */
+/** `| logfmt [--strict] [--keep-empty] [name="key", …]`. */
 export interface LogfmtParser {
   kind: "logfmt";
   /** Stop at the first malformed pair with `__error__`. */
   strict: boolean;
   /** Keep standalone keys and empty values as `""`. */
   keepEmpty: boolean;
+  /** The extractions `name="key"`; none: every pair. */
+  fields?: { name: string; key: string }[];
 }
 
 /** `| unpack`: a JSON object of strings from Promtail's `pack`; `_entry` becomes the line. */

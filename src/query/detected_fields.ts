@@ -16,12 +16,7 @@
  * @module
  */
 
-import {
-  ERROR_DETAILS_LABEL,
-  ERROR_LABEL,
-  EXTRACTED_SUFFIX,
-  LabelsBuilder,
-} from "./pipeline/labels.ts";
+import { ERROR_DETAILS_LABEL, ERROR_LABEL, LabelsBuilder } from "./pipeline/labels.ts";
 import { flattenJson, parseJsonObject } from "./pipeline/json.ts";
 import { logfmtStage } from "./pipeline/logfmt.ts";
 import { parseBytes, parseDuration, parseNumber } from "./pipeline/label_filter.ts";
@@ -108,7 +103,7 @@ function fieldsOf(entry: LogEntry): LineFields {
   if (obj) {
     flattenJson(obj, (name, value, path) => {
       labels.setParsed(name, value);
-      const field = labels.streamHas(name) ? name + EXTRACTED_SUFFIX : name;
+      const field = labels.parsedName(name);
       // The first key of a name gives its value, and so its path.
       if (!jsonPaths.has(field)) jsonPaths.set(field, path);
     });

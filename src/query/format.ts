@@ -5,7 +5,7 @@
  *
  * - matchers as `name="value"` joined by `, ` inside `{…}` (`{}` for none);
  * - one space between stages; line filters as `|= "a" or "b"`;
- * - `| json a="path",b="c[0]"`, `| logfmt --strict --keep-empty`,
+ * - `| json a="path",b="c[0]"`, `| logfmt --strict --keep-empty a="key"`,
  *   `| regexp "…"`, `| pattern "…"`, `| unpack`, `| decolorize`;
  * - label filters with every `and`/`or` in parentheses, `( a , b )` and
  *   `( a or b )`, comparisons without spaces (`status>=500`, `=` written `==`);
@@ -142,7 +142,9 @@ export function formatStage(stage: PipelineStage): string {
         }`
         : "| json";
     case "logfmt":
-      return `| logfmt${stage.strict ? " --strict" : ""}${stage.keepEmpty ? " --keep-empty" : ""}`;
+      return `| logfmt${stage.strict ? " --strict" : ""}${stage.keepEmpty ? " --keep-empty" : ""}${
+        stage.fields ? ` ${stage.fields.map((f) => `${f.name}=${quoteGo(f.key)}`).join(",")}` : ""
+      }`;
     case "unpack":
     case "decolorize":
       return `| ${stage.kind}`;

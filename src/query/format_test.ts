@@ -21,6 +21,8 @@ const ROUND_TRIP = [
   '{app="web"} | logfmt --strict',
   '{app="web"} | logfmt --keep-empty',
   '{app="web"} | logfmt --keep-empty --strict',
+  '{app="web"} | logfmt --strict host, lvl="level", m=`msg`',
+  '{app="web"} | logfmt a="b" | a="x"',
   '{app="web"} | unpack | decolorize',
   '{app="web"} | regexp `(?P<ip>\\S+) (?P<status>\\d+)`',
   '{app="web"} | pattern "<ip> - <_> \\"<method> <path>\\" <status>"',

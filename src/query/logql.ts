@@ -9,7 +9,7 @@
  * stage       = line_filter | "|" ( parser | formatter | label_filter )
  * line_filter = ( "|=" | "!=" | "|~" | "!~" | "|>" | "!>" ) string { "or" string }
  * parser      = "json" [ label_name [ "=" string ] { "," … } ]   (string: a path a.b[0]["c d"])
- *             | "logfmt" { "--strict" | "--keep-empty" }
+ *             | "logfmt" { "--strict" | "--keep-empty" } [ label_name [ "=" string ] { "," … } ]
  *             | "regexp" string | "pattern" string | "unpack"
  * formatter   = "line_format" string
  *             | "label_format" label_name "=" ( label_name | string ) { "," … }
@@ -27,8 +27,8 @@
  * `label_format`) are checked here against the subset `pipeline/template.ts`
  * supports, regexes against RE2, patterns against Loki's rules. Valid LogQL
  * that loge does not support yet is refused with a message naming it: `|
- * distinct`, `ip(...)` filters, `| logfmt` with label extractions, and
- * template actions beyond the subset; `| unwrap` belongs to metric queries.
+ * distinct`, `ip(...)` filters, and template actions beyond the subset;
+ * `| unwrap` belongs to metric queries.
  *
  * Whitespace and `#` line comments (as in Loki) are allowed between tokens.
  * The parser reads characters through a cursor with one small scanning
@@ -373,7 +373,7 @@ class Parser {
         return this.#parseJson();
       case "logfmt":
         this.#pos += word.length;
-        return this.#parseLogfmt(start);
+        return this.#parseLogfmt();
       case "unpack":
       case "decolorize":
         this.#pos += word.length;
@@ -439,30 +439,46 @@ class Parser {
     }
   }
 
-  /** json [ extraction { "," extraction } ], extraction = name [ "=" string ] */
-  #parseJson(): JsonParser {
-    const fields: { name: string; path: (string | number)[] }[] = [];
+  /**
+   * A parser's label extractions `name [ "=" string ] { "," … }` (none when
+   * no name follows), each string read by `read` (`undefined`: refused).
+   */
+  #parseExtractions<T>(
+    what: string,
+    read: (text: string) => T | undefined,
+  ): { name: string; value: T }[] {
+    const out: { name: string; value: T }[] = [];
     for (;;) {
       this.#skipSpace();
       if (!/[A-Za-z_]/.test(this.#peek() ?? "")) break;
       const name = this.#parseLabelName("label name");
       this.#skipSpace();
+      let value: T | undefined;
       if (this.#peek() === "=") {
         this.#pos++;
-        const { value, start } = this.#parseString();
-        const path = parseJsonPath(value);
-        if (!path) this.#fail(start, `invalid JSON path ${quoteText(value)}`);
-        fields.push({ name, path });
-      } else fields.push({ name, path: [name] });
+        const string = this.#parseString();
+        value = read(string.value);
+        if (value === undefined) {
+          this.#fail(string.start, `invalid ${what} ${quoteText(string.value)}`);
+        }
+      } else value = read(name)!;
+      out.push({ name, value });
       this.#skipSpace();
       if (this.#peek() !== ",") break;
       this.#pos++;
     }
+    return out;
+  }
+
+  /** json [ extraction { "," extraction } ], extraction = name [ "=" string ] */
+  #parseJson(): JsonParser {
+    const fields = this.#parseExtractions("JSON path", parseJsonPath)
+      .map(({ name, value }) => ({ name, path: value }));
     return fields.length > 0 ? { kind: "json", fields } : { kind: "json" };
   }
 
-  /** logfmt { "--strict" | "--keep-empty" } */
-  #parseLogfmt(start: number): LogfmtParser {
+  /** logfmt { "--strict" | "--keep-empty" } [ extraction { "," extraction } ] */
+  #parseLogfmt(): LogfmtParser {
     const stage: LogfmtParser = { kind: "logfmt", strict: false, keepEmpty: false };
     for (;;) {
       this.#skipSpace();
@@ -474,10 +490,16 @@ class Parser {
         this.#pos += 12;
       } else if (this.#peek() === "-") {
         this.#fail(this.#pos, 'unknown logfmt flag: expected "--strict" or "--keep-empty"');
-      } else if (/[A-Za-z_]/.test(this.#peek() ?? "")) {
-        this.#fail(start, 'unsupported pipeline stage "| logfmt" with label extractions');
-      } else return stage;
+      } else break;
     }
+    // A key a logfmt pair can have: no space, `=` or `"`.
+    const fields = this.#parseExtractions(
+      "logfmt key",
+      (key) => /^[^\s="]+$/.test(key) ? key : undefined,
+    )
+      .map(({ name, value }) => ({ name, key: value }));
+    if (fields.length > 0) stage.fields = fields;
+    return stage;
   }
 
   /** label_format name "=" ( name | string ) { "," … } */

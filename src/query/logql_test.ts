@@ -348,8 +348,8 @@ Deno.test("parseLogQL() reports unknown line filter operators and pipeline stage
     'cannot parse query at 13: unsupported pipeline stage "| unwrap": unwrap belongs to a range aggregation, such as sum_over_time({…} | unwrap x [1m])',
   );
   assertParseError(
-    '{app="web"} |= "x" |logfmt host',
-    'cannot parse query at 20: unsupported pipeline stage "| logfmt" with label extractions',
+    '{app="web"} |= "x" |logfmt host=""',
+    'cannot parse query at 33: invalid logfmt key ""',
   );
 });
 
@@ -403,6 +403,12 @@ Deno.test("parseLogQL() parses log pipelines: parsers, label filters, formatters
     { kind: "unpack" },
     { kind: "decolorize" },
   ]);
+  assert.deepEqual(p('| logfmt --strict host, lvl="level"'), [{
+    kind: "logfmt",
+    strict: true,
+    keepEmpty: false,
+    fields: [{ name: "host", key: "host" }, { name: "lvl", key: "level" }],
+  }]);
   assert.deepEqual(p('| json a="b.c", d="e[0]", f, g=`["h i"][2]`'), [{
     kind: "json",
     fields: [
@@ -512,7 +518,7 @@ Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, nam
       ['| ip("10.0.0.0/8")', 'at 15: unsupported label filter "ip(...)"'],
       ['| addr = ip("10.0.0.0/8")', 'at 22: unsupported label filter "ip(...)"'],
       ['|= ip("10.0.0.0/8")', 'at 16: unsupported line filter "ip(...)"'],
-      ["| logfmt host", 'at 13: unsupported pipeline stage "| logfmt" with label extractions'],
+      ['| logfmt host=""', 'at 27: invalid logfmt key ""'],
       ["| logfmt --bogus", 'at 22: unknown logfmt flag: expected "--strict" or "--keep-empty"'],
       ['| regexp "(a)"', "at 22: regexp needs at least one named group (?P<name>...)"],
       ['| regexp "(?P<a>"', 'at 22: invalid regex "(?P<a>": Unterminated group'],

@@ -82,15 +82,16 @@ export function flattenJson(
   path: string[] = [],
 ): void {
   for (const [key, v] of Object.entries(obj)) {
+    // A blank key adds nothing to the name, as in Loki: its object's leaves
+    // are named as its parent's, and a leaf of its own takes the parent's name.
     const part = sanitizeLabelKey(key, prefix === "");
-    if (part === "") continue;
-    const name = prefix === "" ? part : `${prefix}_${part}`;
+    const name = part === "" ? prefix : prefix === "" ? part : `${prefix}_${part}`;
     if (typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof RawNumber)) {
       flattenJson(v as Record<string, unknown>, visit, name, [...path, key]);
       continue;
     }
     const value = leaf(v);
-    if (value !== undefined) visit(name, value, [...path, key]);
+    if (value !== undefined && name !== "") visit(name, value, [...path, key]);
   }
 }
 
@@ -156,6 +157,8 @@ export function jsonStage(parser: JsonParser): Stage {
     };
   }
   return (entry) => {
+    // As Loki's expression parser, an empty line is left alone.
+    if (entry.line === "") return true;
     const obj = parseJsonObject(entry.line, entry.labels);
     if (obj) { for (const f of fields) entry.labels.setParsed(f.name, lookup(obj, f.path), true); }
     return true;

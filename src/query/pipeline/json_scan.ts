@@ -38,7 +38,11 @@ const nestedNames = new Map<string, string>();
 /** Entries each name cache holds before it starts over. */
 const NAME_CACHE_SIZE = 4096;
 
-/** The label name of `key` under `prefix`; `null` (no label) under `null` or for an empty key. */
+/**
+ * The label name of `key` under `prefix`; `null` (no label) under `null`. A
+ * blank key gives `prefix`: its leaves are named as its parent's, and `""`
+ * (at the top) is no label.
+ */
 function nameOf(key: string, prefix: string | null): string | null {
   if (prefix === null) return null;
   const cache = prefix === "" ? topNames : nestedNames;
@@ -48,7 +52,7 @@ function nameOf(key: string, prefix: string | null): string | null {
     part = sanitizeLabelKey(key, prefix === "");
     cache.set(key, part);
   }
-  return part === "" ? null : prefix === "" ? part : `${prefix}_${part}`;
+  return part === "" ? prefix : prefix === "" ? part : `${prefix}_${part}`;
 }
 
 class GiveUp extends Error {}
@@ -209,7 +213,7 @@ function object(prefix: string | null): void {
     if (text.charCodeAt(at) !== 0x3a) throw GIVE_UP;
     at++;
     space();
-    const keep = name !== null && (wanted === undefined || wanted.has(name));
+    const keep = name !== null && name !== "" && (wanted === undefined || wanted.has(name));
     const v = value(name, keep);
     if (v !== undefined && keep) out.push(name!, v);
     space();

@@ -26,16 +26,16 @@ function reference(line: string): Record<string, string> | undefined {
   const walk = (o: Record<string, unknown>, prefix: string) => {
     for (const [k, x] of Object.entries(o)) {
       let part = k.trim();
-      if (part === "") continue;
       if (prefix === "" && /^[0-9]/.test(part)) part = "_" + part;
-      part = part.replace(/[^a-zA-Z0-9_]/g, "_");
-      const name = prefix === "" ? part : `${prefix}_${part}`;
-      if (x instanceof Num) out[name] = x.source;
+      part = part.replace(/[^a-zA-Z0-9_]/gu, "_");
+      // A blank key adds nothing to the name (Loki skips it when joining).
+      const name = part === "" ? prefix : prefix === "" ? part : `${prefix}_${part}`;
+      if (typeof x === "object" && x !== null && !Array.isArray(x) && !(x instanceof Num)) {
+        walk(x as Record<string, unknown>, name);
+      } else if (name === "") continue;
+      else if (x instanceof Num) out[name] = x.source;
       else if (typeof x === "string") out[name] = x;
       else if (typeof x === "boolean") out[name] = String(x);
-      else if (typeof x === "object" && x !== null && !Array.isArray(x)) {
-        walk(x as Record<string, unknown>, name);
-      }
     }
   };
   walk(v as Record<string, unknown>, "");
@@ -189,7 +189,7 @@ Deno.test("scanJsonLabels gives up on what is not a JSON object, and on deep nes
   assert.equal(scanJsonLabels(deep), undefined);
 });
 
-Deno.test("scanJsonLabels keeps the line's order, so a name made twice keeps its last value", () => {
+Deno.test("scanJsonLabels keeps the line's order, a name made twice coming twice", () => {
   // Loki's parser visits keys in the line's order; JSON.parse would put "1" first.
   assert.deepEqual(scanJsonLabels('{"_1":"a","1":"b","a.b":"c","a-b":"d","k":"e","k":"f"}'), [
     "_1",

@@ -22,5 +22,6 @@ export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
   key = key.trim();
   if (key === "") return key;
   if (isPrefix && key[0] >= "0" && key[0] <= "9") key = "_" + key;
-  return key.replace(/[^a-zA-Z0-9_]/g, "_");
+  // One "_" per character, as Go maps runes (not per UTF-16 unit).
+  return key.replace(/[^a-zA-Z0-9_]/gu, "_");
 }

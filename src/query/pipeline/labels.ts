@@ -122,6 +122,13 @@ export class LabelsBuilder {
     else this.#errorDetails = undefined;
   }
 
+  /** The name a parsed label `name` gets: with `_extracted` when the stream or the metadata has it. */
+  parsedName(name: string): string {
+    return this.streamHas(name) || Object.hasOwn(this.#metadata, name)
+      ? name + EXTRACTED_SUFFIX
+      : name;
+  }
+
   /**
    * Adds a parsed label; a name the stream or the structured metadata
    * already has gets the `_extracted` suffix, as in Loki (since 3.7 for
@@ -131,7 +138,7 @@ export class LabelsBuilder {
    * `replace` (`| json name="path"`, which Loki lets overwrite).
    */
   setParsed(name: string, value: string, replace = false): void {
-    if (this.streamHas(name) || Object.hasOwn(this.#metadata, name)) name += EXTRACTED_SUFFIX;
+    name = this.parsedName(name);
     if (!replace && Object.hasOwn(this.#parsed, name)) return;
     if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
     this.#parsed[name] = value;

@@ -56,6 +56,13 @@ export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean):
       continue;
     }
     const key = line.slice(start, i);
+    // Loki's decoder refuses a key with an invalid UTF-8 sequence (U+FFFD when decoded).
+    if (key.includes("\uFFFD")) {
+      const at = i;
+      skipToSpace();
+      if (!emit({ error: `logfmt syntax error at pos ${at + 1} : invalid key` })) return;
+      continue;
+    }
     if (i >= n || isSpace(line[i])) {
       if (!emit({ key, value: undefined })) return;
       continue;
@@ -81,10 +88,8 @@ export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean):
         return;
       }
       i++;
-      let value: string;
-      try {
-        value = JSON.parse(line.slice(open, i));
-      } catch {
+      const value = unquote(line.slice(open + 1, i - 1));
+      if (value === undefined) {
         if (!emit({ error: `logfmt syntax error at pos ${i + 1} : invalid quoted value` })) return;
         continue;
       }
@@ -103,6 +108,56 @@ export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean):
     }
     if (!emit({ key, value: line.slice(vstart, i) })) return;
   }
+}
+
+const ESCAPED: Readonly<Record<string, string>> = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  "'": "'",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+};
+
+/**
+ * The text between a quoted value's quotes with its escapes undone as Loki's
+ * decoder undoes them (JSON's, and `\'`; raw control characters stay), or
+ * `undefined` for an escape it refuses.
+ *
+ * @example
+ * ```ts
+ * import { unquote } from "./logfmt.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(unquote(String.raw`say \"hi\"\tand \u00e9 \'x\'`), "say \"hi\"\tand é 'x'");
+ * assert.equal(unquote("a\nb"), "a\nb"); // a raw newline is kept
+ * assert.equal(unquote(String.raw`bad \q`), undefined);
+ * ```
+ */
+export function unquote(text: string): string | undefined {
+  let at = text.indexOf("\\");
+  if (at === -1) return text;
+  let out = "";
+  let from = 0;
+  for (; at !== -1; at = text.indexOf("\\", from)) {
+    out += text.slice(from, at);
+    const c = text[at + 1];
+    if (c === "u") {
+      const hex = text.slice(at + 2, at + 6);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) return undefined;
+      out += String.fromCharCode(parseInt(hex, 16));
+      from = at + 6;
+    } else {
+      const escaped = ESCAPED[c];
+      if (escaped === undefined) return undefined;
+      out += escaped;
+      from = at + 2;
+    }
+  }
+  // A lone surrogate escape becomes U+FFFD, as Go's decoder makes it.
+  return (out + text.slice(from)).toWellFormed();
 }
 
 /**
@@ -127,7 +182,8 @@ export function decodeLogfmt(line: string, emit: (pair: LogfmtPair) => boolean):
  * ```
  */
 export function logfmtStage(parser: LogfmtParser): Stage {
-  const { strict, keepEmpty } = parser;
+  const { strict, keepEmpty, fields } = parser;
+  if (fields) return extractionStage(fields, strict);
   return (entry) => {
     const labels = entry.labels;
     decodeLogfmt(entry.line, (pair) => {
@@ -140,6 +196,35 @@ export function logfmtStage(parser: LogfmtParser): Stage {
       if (value === "" && !keepEmpty) return true;
       const name = sanitizeLabelKey(pair.key, true);
       if (name !== "") labels.setParsed(name, value);
+      return true;
+    });
+    return true;
+  };
+}
+
+/**
+ * `| logfmt name="key", …`, as Loki's expression parser: each name is
+ * `""` until a pair of its key (sanitised as for `| logfmt`) sets it (the
+ * last such pair wins); a name the stream or the metadata has gets
+ * `_extracted` (then only when found, and the first pair wins). Empty values
+ * count.
+ */
+function extractionStage(fields: readonly { name: string; key: string }[], strict: boolean): Stage {
+  const namesByKey = Map.groupBy(fields, (f) => f.key);
+  return (entry) => {
+    const labels = entry.labels;
+    for (const { name } of fields) {
+      if (labels.parsedName(name) === name) labels.setParsed(name, "", true);
+    }
+    decodeLogfmt(entry.line, (pair) => {
+      if ("error" in pair) {
+        if (!strict) return true;
+        labels.setError(LOGFMT_PARSER_ERR, pair.error);
+        return false;
+      }
+      for (const { name } of namesByKey.get(sanitizeLabelKey(pair.key, true)) ?? []) {
+        labels.setParsed(name, pair.value ?? "", labels.parsedName(name) === name);
+      }
       return true;
     });
     return true;

@@ -1,7 +1,9 @@
 /**
- * The `| unpack` parser: a JSON object made by Promtail's `pack` stage. Each
- * string field becomes a parsed label, except `_entry`, which becomes the
- * line. A line that is not a JSON object gets `__error__="JSONParserErr"`.
+ * The `| unpack` parser: a JSON object made by Promtail's `pack` stage. When
+ * it has `_entry`, that becomes the line and each other string field a parsed
+ * label; an object without it changes nothing, and neither does an empty
+ * line, as in Loki. A line that is not a JSON object gets
+ * `__error__="JSONParserErr"`.
  *
  * @module
  */
@@ -27,8 +29,9 @@ import type { Stage } from "./mod.ts";
  */
 export function unpackStage(): Stage {
   return (entry) => {
+    if (entry.line === "") return true;
     const obj = parseJsonObject(entry.line, entry.labels);
-    if (!obj) return true;
+    if (!obj || typeof obj._entry !== "string") return true;
     for (const [key, value] of Object.entries(obj)) {
       if (typeof value !== "string") continue;
       if (key === "_entry") {
