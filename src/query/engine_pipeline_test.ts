@@ -177,6 +177,12 @@ const CASES: [string, (l: Line) => string | undefined][] = [
     '{app="web"} | logfmt | user="u1"',
     when((l) => l.labels.app === "web" && !l.fields.json && l.fields.user === "u1"),
   ],
+  // Extractions: a name is "" until its key is found (JSON lines have no user= pair).
+  [
+    '{app=~".+"} | logfmt u="user", p="path" | u="u1" | p!="/p2"',
+    when((l) => !l.fields.json && l.fields.user === "u1" && l.fields.path !== "/p2"),
+  ],
+  ['{app=~".+"} | logfmt nope | nope=""', same],
   [
     '{app=~".+"} | logfmt | __error__="" | took > 250ms and took <= 500ms',
     when((l) => !l.fields.json && l.fields.took > 250 && l.fields.took <= 500),

@@ -14,8 +14,9 @@
  *   `name="value"` with a non-empty value and a name not starting with `__`;
  * - for `json`, `logfmt` and `unpack`, only values an encoder writes as they
  *   are: printable ASCII without `"`, `\`, `/`, `<`, `>` and `&` (which some
- *   JSON encoders escape); `regexp` and `pattern` capture text of the line
- *   verbatim, so any value counts when only they came before;
+ *   JSON encoders escape) and `'` (which logfmt may write as `\'`); `regexp`
+ *   and `pattern` capture text of the line verbatim, so any value counts when
+ *   only they came before;
  * - a label of the stream wins over a parsed one (that becomes
  *   `name_extracted`), so the planner applies a term only to streams without
  *   that label (see {@linkcode RequiredLabelTerm}).
@@ -43,7 +44,8 @@ export interface RequiredLabelTerm {
 }
 
 const ENCODED_AS_IS = /^[\x20-\x7e]*$/;
-const ESCAPED_BY_SOME = /["\\/<>&]/;
+// `'`: logfmt values may carry it as `\'`, which `| logfmt` undoes as Loki does.
+const ESCAPED_BY_SOME = /["\\/<>&']/;
 
 function leaves(p: LabelPredicate, out: { name: string; value: string }[]): void {
   if (p.kind === "and") {

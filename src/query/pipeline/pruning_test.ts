@@ -20,8 +20,11 @@ Deno.test("requiredPipelineTerms: nothing before a parser, after a rewrite, or f
     terms('{a="b"} | json | user!="alice", user=~"a.*", __error__="JSONParserErr"'),
     [],
   );
-  for (const v of ['a\\"b', "a/b", "a<b", "é", "tab\\t", ""]) {
+  for (const v of ['a\\"b', "a/b", "a<b", "é", "tab\\t", "", "it's"]) {
     assert.deepEqual(terms(`{a="b"} | json | user="${v}"`), [], v);
   }
+  // A logfmt value may carry `'` as `\'`, which the parser undoes.
+  assert.deepEqual(terms(`{a="b"} | logfmt lvl="level" | lvl="it's"`), []);
+  assert.deepEqual(terms(`{a="b"} | logfmt lvl="level" | lvl="warn"`), ["warn"]);
   assert.deepEqual(terms('{a="b"} | json | drop x | user="a b"'), ["a b"]);
 });
