@@ -366,7 +366,10 @@ class Parser {
     const unsupported = (what: string): never =>
       this.#fail(start, `unsupported pipeline stage "| ${word}": ${what}`);
     const next = this.#src[wordStart + word.length];
-    const keyword = next === undefined || !/[=!~<>]/.test(next) || word === "ip";
+    // `ip(` is the filter loge refuses; a label may be named `ip` (`| ip="…"`).
+    const keyword = word === "ip"
+      ? /^\s*\(/.test(this.#src.slice(wordStart + 2))
+      : next === undefined || !/[=!~<>]/.test(next);
     switch (keyword ? word : "") {
       case "json":
         this.#pos += word.length;
@@ -513,6 +516,8 @@ class Parser {
       if (seen.has(name)) {
         this.#fail(at, `label_format sets ${quoteText(name)} more than once`);
       }
+      // A failure is not a label (Loki: "__error__ cannot be formatted").
+      if (name === "__error__") this.#fail(at, "label_format cannot set __error__");
       seen.add(name);
       this.#skipSpace();
       if (this.#peek() !== "=" || /[=~]/.test(this.#src[this.#pos + 1] ?? "")) {
@@ -760,12 +765,29 @@ function parseLiteral(
   text: string,
 ): { type: "number" | "duration" | "bytes"; value: number } | undefined {
   if (/^-?[0-9]+(?:\.[0-9]+)?$/.test(text)) return { type: "number", value: Number(text) };
-  const duration = parseDuration(text);
+  const duration = parseDuration(text) ?? parsePrometheusDuration(text);
   if (duration !== undefined) return { type: "duration", value: duration };
   if (text.startsWith("-")) return undefined;
   const bytes = parseBytes(text);
   if (bytes !== undefined && /[A-Za-z]$/.test(text)) return { type: "bytes", value: bytes };
   return undefined;
+}
+
+const PROMETHEUS_UNITS = { y: 31_536_000, w: 604_800, d: 86_400, h: 3600, m: 60, s: 1, ms: 1e-3 };
+
+/**
+ * A Prometheus duration (`5d`, `1w`, `1y2d`: whole numbers, units from years
+ * down to milliseconds, each once and in that order) in seconds, as Loki's
+ * lexer reads a literal Go's durations lack; `undefined` if it is not one.
+ */
+function parsePrometheusDuration(text: string): number | undefined {
+  const m = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/
+    .exec(text);
+  if (!m || text === "") return undefined;
+  return Object.values(PROMETHEUS_UNITS).reduce(
+    (sum, unit, i) => sum + Number(m[i + 1] ?? 0) * unit,
+    0,
+  );
 }
 
 /**

@@ -16,9 +16,9 @@
  * - `re2js`, a port of RE2 (linear time whatever the pattern), for every
  *   other pattern, such as `err.*timeout` or `(a+)+$`.
  *
- * Every pattern must compile on both engines, so that both give the same
- * answers: RE2 rejects backreferences and lookaround, and the translation
- * to V8 syntax (below) rejects the RE2 constructs it cannot express.
+ * RE2 decides which patterns are valid (it rejects backreferences and
+ * lookaround); one the translation to V8 syntax (below) cannot express runs
+ * on `re2js` whatever its shape.
  * Patterns longer than {@linkcode MAX_REGEX_LENGTH} are refused before
  * compiling, and error messages quote at most the first 100 characters of a
  * pattern.
@@ -29,7 +29,7 @@
  * strict about escapes, RE2 constructs that differ are first rewritten:
  *
  * - a leading flag group `(?i)`, `(?s)`, `(?m)` (or a combination) becomes
- *   the JS flag; `(?U)` is rejected;
+ *   the JS flag (`(?U)` has none: such a pattern runs on `re2js`);
  * - escaped punctuation (`\-`, `\_`, `\:`, `\"`, …) and literal `{`, `}`,
  *   `]` that are not part of a quantifier or class are escaped the way `u`
  *   accepts;
@@ -38,10 +38,8 @@
  * - `\A`, `\z`, `\Q…\E`, `\x{…}`, `\pL`, `\p{Greek}` (scripts), `(?P<name>…)`
  *   and POSIX classes such as `[[:alpha:]]` map to their JS equivalents.
  *
- * Remaining differences from RE2: flag groups in the middle of a pattern
- * must be written `(?i:…)` (and `(?s:…)` does not widen `.`, which is already
- * translated), `\s` also matches Unicode spaces on the V8 engine, and octal
- * escapes like `\123` are not supported.
+ * Remaining differences from RE2 on the V8 engine: `(?s:…)` does not widen
+ * `.`, which is already translated, and `\s` also matches Unicode spaces.
  *
  * @module
  */
@@ -171,35 +169,45 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
       `pattern of ${pattern.length} characters is longer than the limit of ${MAX_REGEX_LENGTH}`,
     );
   }
-  const { source, flags } = translateRe2(pattern);
-  // With the m flag "^" and "$" also match at line breaks: anchor to the text's ends instead.
-  const body = !options.anchored
-    ? source
-    : flags.includes("m")
-    ? `(?<![\\s\\S])(?:${source})(?![\\s\\S])`
-    : `^(?:${source})$`;
-  let v8: RegExp;
+  // What RE2 accepts and the translation cannot express (a flag group amid
+  // the pattern, `abc(?i)def`; `(?U)`) runs on re2js alone: RE2 decides.
+  let v8: RegExp | undefined;
+  let v8Error: InvalidRegexError | undefined;
+  let source = "";
   try {
+    let flags: string;
+    ({ source, flags } = translateRe2(pattern));
+    // With the m flag "^" and "$" also match at line breaks: anchor to the text's ends instead.
+    const body = !options.anchored
+      ? source
+      : flags.includes("m")
+      ? `(?<![\\s\\S])(?:${source})(?![\\s\\S])`
+      : `^(?:${source})$`;
     v8 = new RegExp(body, flags);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    // V8: "Invalid regular expression: /<source>/<flags>: <reason>"; keep the reason,
-    // since <source> is our translation, not what the user wrote.
-    const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
-    throw new InvalidRegexError(pattern, detail, { cause: e });
+    if (e instanceof InvalidRegexError) v8Error = e;
+    else {
+      const message = e instanceof Error ? e.message : String(e);
+      // V8: "Invalid regular expression: /<source>/<flags>: <reason>"; keep the reason,
+      // since <source> is our translation, not what the user wrote.
+      const detail = message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
+      v8Error = new InvalidRegexError(pattern, detail, { cause: e });
+    }
   }
   let re2: RE2JS;
   try {
     re2 = RE2JS.compile(pattern);
   } catch (e) {
     if (!(e instanceof RE2JSException)) throw e;
+    // Both refuse it: V8's reason names the place more plainly.
+    if (v8Error) throw v8Error;
     // RE2 quotes the offending part of the pattern, which may be all of it.
     const detail = e instanceof RE2JSSyntaxException
       ? e.error + (e.input ? ` \`${abbreviatePattern(e.input)}\`` : "")
       : e.message;
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
-  if (countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
+  if (v8 !== undefined && countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
   const test = options.anchored
     ? (text: string) => re2.testExact(text)
     : (text: string) => re2.test(text);
@@ -279,6 +287,8 @@ export function requiredLiteral(pattern: string): string | undefined {
     const c = pattern[i];
     let literal: string | undefined;
     if (c === "|") return undefined;
+    // A flag group amid the pattern may fold the case of what follows.
+    if (/^\(\?[a-zA-Z-]*\)/.test(pattern.slice(i, i + 12))) break;
     if (c === "\\") {
       const d = pattern[i + 1];
       if (d === "Q") return undefined;

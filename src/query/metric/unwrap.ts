@@ -76,8 +76,7 @@ export class Unwrapper {
     const failed = parsed === undefined ||
       (!Number.isFinite(parsed) && !/^[-+]?(?:inf|infinity|nan)$/i.test(text));
     if (!failed && this.#filters.length === 0) return { value: parsed, labels: final };
-    const labels = new LabelsBuilder(final.stream, final.metadata);
-    for (const [name, value] of Object.entries(final.parsed ?? {})) labels.set(name, value);
+    const labels = LabelsBuilder.of(final);
     if (failed) {
       labels.setError(
         SAMPLE_EXTRACTION_ERR,

@@ -1,8 +1,10 @@
 /**
- * The `| label_format a=b, c="{{.x}}"` stage: `a=b` renames label `b` to
- * `a` (in `b`'s category; nothing when `b` is missing), `c="…"` sets `c` to
- * a template rendered with the labels as they were before the stage (see
- * `template.ts`). A template that fails sets `__error__="TemplateFormatErr"`.
+ * The `| label_format a=b, c="{{.x}}"` stage, as Loki's: `a=b` renames label
+ * `b` to `a` (nothing when `b` is missing), `c="…"` sets `c` to a template
+ * rendered with the labels as they are at the stage's first template (after
+ * the renames before it; see `template.ts`). Either way the label it sets is
+ * a parsed one, over a stream label or metadata of that name. A template
+ * that fails sets `__error__="TemplateFormatErr"`.
  *
  * @module
  */
@@ -35,15 +37,16 @@ export function labelFormatStage(format: LabelFormat): Stage {
   );
   return (entry) => {
     const labels = entry.labels;
-    const before = formats.some((f) => "template" in f) ? labels.all() : {};
+    let before: Record<string, string> | undefined;
     for (const f of formats) {
       if ("rename" in f) {
         labels.rename(f.rename, f.name);
         continue;
       }
+      before ??= labels.all();
       const fields = f.template.usesLine ? { ...before, __line__: entry.line } : before;
       try {
-        labels.set(f.name, f.template.render(fields));
+        labels.setOver(f.name, f.template.render(fields));
       } catch (error) {
         labels.setError(TEMPLATE_FORMAT_ERR, (error as Error).message);
       }

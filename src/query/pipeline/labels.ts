@@ -76,6 +76,20 @@ export class LabelsBuilder {
   #error: string | undefined;
   #errorDetails: string | undefined;
 
+  /**
+   * The labels of a line that ended a pipeline with `final`, to go through
+   * more stages (a failure among its parsed labels is a failure again).
+   */
+  static of(final: FinalLabels): LabelsBuilder {
+    const labels = new LabelsBuilder(final.stream, final.metadata);
+    for (const [name, value] of Object.entries(final.parsed ?? {})) {
+      if (!isErrorLabel(name)) labels.#parsed[name] = value;
+    }
+    labels.#error = final.parsed?.[ERROR_LABEL];
+    labels.#errorDetails = final.parsed?.[ERROR_DETAILS_LABEL];
+    return labels;
+  }
+
   /** The labels of a line of `stream` with structured `metadata`. */
   constructor(stream: StreamLabels, metadata?: Record<string, string>) {
     this.#base = stream;
@@ -144,28 +158,22 @@ export class LabelsBuilder {
     this.#parsed[name] = value;
   }
 
-  /** Sets label `name` in the category that holds it, or as a parsed label. */
-  set(name: string, value: string): void {
-    if (Object.hasOwn(this.#metadata, name)) this.#copyMetadata()[name] = value;
-    else if (Object.hasOwn(this.#parsed, name)) this.#parsed[name] = value;
-    else if (Object.hasOwn(this.#stream, name)) this.#copyStream()[name] = value;
-    else this.#parsed[name] = value;
+  /**
+   * Sets parsed label `name`, removing a stream label or metadata of that
+   * name (Loki's `Set(ParsedLabel, …)`, as `label_format` sets labels).
+   */
+  setOver(name: string, value: string): void {
+    if (Object.hasOwn(this.#metadata, name)) delete this.#copyMetadata()[name];
+    if (Object.hasOwn(this.#stream, name)) delete this.#copyStream()[name];
+    this.#parsed[name] = value;
   }
 
-  /** Renames label `from` to `to`, in `from`'s category; nothing when `from` is missing. */
+  /** Renames label `from` to parsed label `to`; nothing when `from` is missing. */
   rename(from: string, to: string): void {
     const value = this.get(from);
     if (value === undefined || from === to) return;
-    const category = Object.hasOwn(this.#metadata, from)
-      ? "metadata"
-      : Object.hasOwn(this.#parsed, from)
-      ? "parsed"
-      : "stream";
     this.delete(from);
-    this.delete(to);
-    if (category === "parsed") this.#parsed[to] = value;
-    else if (category === "metadata") this.#copyMetadata()[to] = value;
-    else this.#copyStream()[to] = value;
+    this.setOver(to, value);
   }
 
   /** Removes label `name` from every category. */

@@ -8,9 +8,9 @@ const stream = { key: '{"app":"web","level":"info"}', labels: { app: "web", leve
 Deno.test("LabelsBuilder reads metadata, then parsed, then stream labels, as Loki does", () => {
   const b = new LabelsBuilder(stream, { level: "meta", trace_id: "t" });
   assert.equal(b.get("level"), "meta");
-  b.set("user", "u");
+  b.setOver("user", "u");
   b.setParsed("trace_id", "p"); // metadata has it: trace_id_extracted (Loki 3.7)
-  b.set("trace_id", "s"); // `label_format`'s way: the category that holds it
+  b.setOver("trace_id", "s"); // `label_format`'s way: a parsed label over the metadata
   assert.equal(b.get("trace_id"), "s");
   assert.equal(b.get("trace_id_extracted"), "p");
   assert.equal(b.get("user"), "u");
@@ -24,9 +24,23 @@ Deno.test("LabelsBuilder reads metadata, then parsed, then stream labels, as Lok
   });
   assert.deepEqual(b.final(new Map()), {
     stream,
-    parsed: { trace_id_extracted: "p", user: "u" },
-    metadata: { level: "meta", trace_id: "s" },
+    parsed: { trace_id_extracted: "p", user: "u", trace_id: "s" },
+    metadata: { level: "meta" },
   });
+  // A rename makes a parsed label too, over the stream's of that name.
+  b.rename("app", "level");
+  assert.deepEqual(b.final(new Map()).stream.labels, {});
+  assert.equal(b.final(new Map()).parsed?.level, "web");
+});
+
+Deno.test("LabelsBuilder.of: a line's final labels, its failure a failure again", () => {
+  const b = new LabelsBuilder(stream, { trace_id: "t" });
+  b.setParsed("user", "u");
+  b.setError("JSONParserErr", "why");
+  const again = LabelsBuilder.of(b.final(new Map()));
+  assert.equal(again.hasError(), true);
+  assert.equal(again.errorLabel("__error_details__"), "why");
+  assert.deepEqual(again.final(new Map()), b.final(new Map()));
 });
 
 Deno.test("LabelsBuilder: a parsed name the stream has gets _extracted; errors keep the first", () => {
@@ -78,8 +92,9 @@ Deno.test("LabelsBuilder: changed stream labels make a new stream, shared by equ
   assert.equal(b.final(finals).stream, fa.stream);
   assert.deepEqual(stream.labels, { app: "web", level: "info" }); // the original is untouched
   const c = new LabelsBuilder(stream);
-  c.rename("level", "severity");
-  assert.deepEqual(c.final(finals).stream.labels, { app: "web", severity: "info" });
+  c.rename("level", "severity"); // to a parsed label, as Loki's label_format
+  assert.equal(c.final(finals).stream, fa.stream);
+  assert.deepEqual(c.final(finals).parsed, { severity: "info" });
 });
 
 /** What `JSON.parse` says of "not json": a failed `| json`'s details. */

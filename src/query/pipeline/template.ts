@@ -3,8 +3,8 @@
  * per query and rendered per line against the line's labels.
  *
  * Supported: text; actions `{{ … }}` (with `{{-` and `-}}` trimming
- * spaces); field references `.name` (a missing label prints `<no value>`,
- * as in Go, and passes `""` to functions); string literals (`"…"` with Go
+ * spaces); field references `.name` (a missing label is `""`: Loki runs
+ * its templates with `missingkey=zero`); string literals (`"…"` with Go
  * escapes, or backticks) and integer literals; function calls with
  * arguments, and pipes (`{{ .a | ToUpper }}`: the piped value becomes the
  * last argument); `__line__` (Loki's function for the current line). Functions:
@@ -153,7 +153,7 @@ const ESCAPES: Readonly<Record<string, string>> = {
  * import assert from "node:assert/strict";
  * const t = new Template('{{.status}} {{ .path | ToUpper }} {{ default "-" .user }}');
  * assert.equal(t.render({ status: "200", path: "/a" }), "200 /A -");
- * assert.equal(new Template("{{.missing}}").render({}), "<no value>");
+ * assert.equal(new Template("{{.missing}}").render({}), ""); // missingkey=zero, as Loki
  * assert.throws(() => new Template("{{ if .a }}x{{ end }}"), /unsupported template action "if"/);
  * ```
  */
@@ -195,23 +195,23 @@ function runPipeline(commands: Command[], fields: Record<string, string>): Value
   let piped: Value | undefined;
   for (const command of commands) {
     const [head, ...rest] = command;
-    const args = rest.map((o) => operandValue(o, fields, false));
+    const args = rest.map((o) => operandValue(o, fields));
     if (piped !== undefined) args.push(piped);
     if (head.kind === "call") {
       piped = FUNCTIONS[head.name].call(args);
     } else {
-      piped = operandValue(head, fields, commands.length === 1);
+      piped = operandValue(head, fields);
     }
   }
   return piped!;
 }
 
-function operandValue(o: Operand, fields: Record<string, string>, printed: boolean): Value {
+function operandValue(o: Operand, fields: Record<string, string>): Value {
   if (o.kind === "literal") return o.value;
   // Calls only head a command (the parser refuses them as arguments).
   const name = (o as { name: string }).name;
-  if (Object.hasOwn(fields, name)) return fields[name];
-  return printed ? "<no value>" : "";
+  // Loki's templates run with missingkey=zero: a missing label is "".
+  return Object.hasOwn(fields, name) ? fields[name] : "";
 }
 
 function parseTemplate(src: string): Node[] {
