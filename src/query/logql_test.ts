@@ -548,8 +548,8 @@ Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, nam
         'at 23: invalid pattern "<a><b>": consecutive captures <a><b> are not allowed',
       ],
       [
-        '| line_format "{{ if .a }}"',
-        'at 27: invalid template "{{ if .a }}": unsupported template action "if"',
+        '| line_format "{{ range .a }}{{ end }}"',
+        'at 27: invalid template "{{ range .a }}{{ end }}": unsupported template action "range"',
       ],
       ['| label_format a=b, a="x"', 'at 33: label_format sets "a" more than once'],
       ["| json a=1", 'at 22: expected quoted string ("..." or `...`), found "1"'],

@@ -3,25 +3,32 @@
  * per query and rendered per line against the line's labels.
  *
  * Supported: text; actions `{{ … }}` (with `{{-` and `-}}` trimming
- * spaces); field references `.name` (a missing label is `""`: Loki runs
- * its templates with `missingkey=zero`); string literals (`"…"` with Go
- * escapes, or backticks) and integer literals; function calls with
- * arguments, and pipes (`{{ .a | ToUpper }}`: the piped value becomes the
- * last argument); `__line__` (Loki's function for the current line). Functions:
- * `ToUpper`, `ToLower`, `Title`, `TrimSpace`, `Trim s cutset`,
- * `TrimLeft s cutset`, `TrimRight s cutset`, `TrimPrefix s prefix`,
- * `TrimSuffix s suffix`, `Replace s old new n` (Go's strings functions);
- * `upper`, `lower`, `title`, `trim`, `trimPrefix prefix s`,
- * `trimSuffix suffix s`, `replace old new s`, `substr start end s`,
- * `trunc n s`, `default fallback value` (Sprig's); and `printf` with `%s`,
- * `%d`, `%v` and `%%`.
+ * spaces); `{{ if … }}`, `{{ else if … }}`, `{{ else }}` and `{{ end }}`
+ * (false: `""`, `0` and `false`); field references `.name` (a missing label
+ * is `""`: Loki runs its templates with `missingkey=zero`); string literals
+ * (`"…"` with Go escapes, or backticks), integer literals, `true` and
+ * `false`; function calls with arguments, and pipes (`{{ .a | ToUpper }}`:
+ * the piped value becomes the last argument); `__line__` (Loki's function
+ * for the current line). Functions: `ToUpper`, `ToLower`, `Title`,
+ * `TrimSpace`, `Trim s cutset`, `TrimLeft s cutset`, `TrimRight s cutset`,
+ * `TrimPrefix s prefix`, `TrimSuffix s suffix`, `Replace s old new n` (Go's
+ * strings functions); `upper`, `lower`, `title`, `trim`, `trimPrefix prefix
+ * s`, `trimSuffix suffix s`, `replace old new s`, `substr start end s`,
+ * `trunc n s`, `default fallback value`, `contains sub s`, `hasPrefix p s`,
+ * `hasSuffix p s`, `repeat n s`, `b64enc`, `b64dec`, `add`, `sub`, `mul`,
+ * `div`, `mod` (Sprig's; integers); `alignLeft n s`, `alignRight n s`
+ * (Loki's); Go's `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `and`, `or`, `not`; and
+ * `printf` with `%s`, `%d`, `%v` and `%%`.
  *
- * Refused when parsed (a {@linkcode TemplateError}): `if`, `range`, `with`,
+ * Refused when parsed (a {@linkcode TemplateError}): `range`, `with`,
  * `define`, `template`, `block`, variables (`$x`), parentheses, nested
  * fields (`.a.b`), `.` alone, comments and unknown functions.
  *
  * @module
  */
+
+import { RE2JS } from "re2js";
+import { parseBytes, parseDuration } from "./label_filter.ts";
 
 /** A template that cannot be parsed or uses an unsupported construct. */
 export class TemplateError extends Error {
@@ -32,16 +39,25 @@ export class TemplateError extends Error {
   }
 }
 
-type Value = string | number;
+type Value = string | number | boolean;
 type Operand =
   | { kind: "field"; name: string }
   | { kind: "literal"; value: Value }
   | { kind: "call"; name: string };
 type Command = Operand[];
-type Node = string | Command[];
+/** `{{ if }}` … `{{ else if }}` … `{{ else }}` … `{{ end }}`. */
+interface IfNode {
+  branches: { test: Command[]; body: Node[] }[];
+  otherwise: Node[];
+}
+type Node = string | Command[] | IfNode;
+/** What one action is: output, or a part of an `if`. */
+type Action =
+  | { kind: "pipeline" | "if" | "elseif"; commands: Command[] }
+  | { kind: "else" | "end" };
 
 interface Fn {
-  /** Number of arguments, or `-1` for any (at least one). */
+  /** Number of arguments, or `-n` for at least n. */
   arity: number;
   call: (args: Value[]) => Value;
 }
@@ -79,6 +95,131 @@ const replace = (s: string, old: string, by: string, n: number) => {
   }
   return out;
 };
+/** Go templates' truth: empty, zero and false are false. */
+const truthy = (v: Value) => v !== "" && v !== 0 && v !== false;
+/** Go's comparison of two basic values, which must be of one kind. */
+const compare = (a: Value, b: Value, fn: string): number => {
+  if (typeof a !== typeof b || typeof a === "boolean" && fn !== "eq" && fn !== "ne") {
+    throw new TemplateError(`${fn}: incompatible types for comparison`);
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+};
+/** Sprig's integer of a value: an integer's text counts, anything else is 0. */
+const toInt = (v: Value): number => {
+  if (typeof v === "number") return Math.trunc(v);
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return /^[-+]?[0-9]+$/.test(v.trim()) ? Number(v.trim()) : 0;
+};
+const arithmetic = (fn: string, op: (a: number, b: number) => number): Fn => ({
+  arity: 2,
+  call: ([a, b]) => {
+    const [x, y] = [toInt(a), toInt(b)];
+    if ((fn === "div" || fn === "mod") && y === 0) {
+      throw new TemplateError(`${fn}: division by zero`);
+    }
+    return op(x, y);
+  },
+});
+/** Loki's alignLeft/alignRight: pad to `n` characters, or cut to them. */
+const align = (n: number, s: string, right: boolean) => {
+  const chars = [...s];
+  if (n < 0 || n === chars.length) return s;
+  if (n > chars.length) {
+    const pad = " ".repeat(n - chars.length);
+    return right ? pad + s : s + pad;
+  }
+  return (right ? chars.slice(chars.length - n) : chars.slice(0, n)).join("");
+};
+const base64Decode = (s: string) => {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(atob(s), (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    throw new TemplateError(`b64dec: ${JSON.stringify(s)} is not base64 of UTF-8 text`);
+  }
+};
+const base64Encode = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+
+/** Compiled RE2 patterns of the regex functions, by pattern. */
+const regexes = new Map<string, RE2JS>();
+function re2(pattern: string, fn: string): RE2JS {
+  let re = regexes.get(pattern);
+  if (re === undefined) {
+    try {
+      re = RE2JS.compile(pattern);
+    } catch (error) {
+      throw new TemplateError(`${fn}: ${(error as Error).message}`);
+    }
+    if (regexes.size >= 256) regexes.clear();
+    regexes.set(pattern, re);
+  }
+  return re;
+}
+
+/** Each match of `re` in `s` as Go's `FindAll` finds them (no empty match right after one). */
+function* matchesOf(re: RE2JS, s: string) {
+  const m = re.matcher(s);
+  let end = -1;
+  while (m.find()) {
+    if (m.start() === m.end() && m.start() === end) continue;
+    end = m.end();
+    yield m;
+  }
+}
+
+/** `repl` with Go's `Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`. */
+function expand(re: RE2JS, m: ReturnType<RE2JS["matcher"]>, repl: string): string {
+  const names = re.namedGroups() as Record<string, number>;
+  return repl.replace(/\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))?/g, (all, braced, bare) => {
+    if (all === "$$") return "$";
+    const name: string | undefined = braced ?? bare;
+    if (name === undefined) return "$";
+    const index = /^[0-9]+$/.test(name) ? Number(name) : names[name];
+    return index !== undefined && index <= re.groupCount() ? m.group(index) ?? "" : "";
+  });
+}
+
+function regexReplace(pattern: string, s: string, repl: string, literal: boolean): string {
+  const fn = literal ? "regexReplaceAllLiteral" : "regexReplaceAll";
+  const re = re2(pattern, fn);
+  let out = "";
+  let from = 0;
+  for (const m of matchesOf(re, s)) {
+    out += s.slice(from, m.start()) + (literal ? repl : expand(re, m, repl));
+    from = m.end();
+  }
+  return out + s.slice(from);
+}
+
+/** A float as Go's `%v` prints it: shortest digits, an exponent below 1e-4 or from 1e6 (`3e+06`). */
+function goFloat(n: number): string {
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? "NaN" : n > 0 ? "+Inf" : "-Inf";
+  if (n === 0) return "0";
+  const [mantissa, exponent] = n.toExponential().split("e");
+  const exp = Number(exponent);
+  if (exp < -4 || exp >= 6) {
+    return `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  return String(n);
+}
+
+/** Go's `url.QueryEscape`: bytes outside `[A-Za-z0-9-_.~]` as `%XX`, space as `+`. */
+const queryEscape = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll("%20", "+");
+const queryUnescape = (s: string) => {
+  try {
+    return decodeURIComponent(s.replaceAll("+", " "));
+  } catch {
+    throw new TemplateError(`urldecode: invalid escape in ${JSON.stringify(s)}`);
+  }
+};
+const indent = (n: number, s: string) => {
+  const pad = " ".repeat(Math.max(0, n));
+  return pad + s.replaceAll("\n", "\n" + pad);
+};
+
 const printf = (args: Value[]) => {
   const [format, ...rest] = args.map(str);
   let k = 0;
@@ -128,9 +269,61 @@ const FUNCTIONS: Readonly<Record<string, Fn>> = {
       return c >= 0 ? text.slice(0, c) : text.slice(Math.max(0, text.length + c));
     },
   },
-  default: { arity: 2, call: ([d, v]) => (str(v) === "" ? d : v) },
+  default: { arity: 2, call: ([d, v]) => (truthy(v) ? v : d) },
+  contains: { arity: 2, call: ([sub, s]) => str(s).includes(str(sub)) },
+  hasPrefix: { arity: 2, call: ([p, s]) => str(s).startsWith(str(p)) },
+  hasSuffix: { arity: 2, call: ([p, s]) => str(s).endsWith(str(p)) },
+  repeat: { arity: 2, call: ([n, s]) => str(s).repeat(Math.max(0, int(n, "repeat"))) },
+  b64enc: { arity: 1, call: ([s]) => base64Encode(str(s)) },
+  b64dec: { arity: 1, call: ([s]) => base64Decode(str(s)) },
+  add: arithmetic("add", (a, b) => a + b),
+  sub: arithmetic("sub", (a, b) => a - b),
+  mul: arithmetic("mul", (a, b) => a * b),
+  div: arithmetic("div", (a, b) => Math.trunc(a / b)),
+  mod: arithmetic("mod", (a, b) => a % b),
+  alignLeft: { arity: 2, call: ([n, s]) => align(int(n, "alignLeft"), str(s), false) },
+  alignRight: { arity: 2, call: ([n, s]) => align(int(n, "alignRight"), str(s), true) },
+  eq: {
+    arity: -2,
+    call: ([a, ...rest]) => rest.some((b) => compare(a, b, "eq") === 0),
+  },
+  ne: { arity: 2, call: ([a, b]) => compare(a, b, "ne") !== 0 },
+  lt: { arity: 2, call: ([a, b]) => compare(a, b, "lt") < 0 },
+  le: { arity: 2, call: ([a, b]) => compare(a, b, "le") <= 0 },
+  gt: { arity: 2, call: ([a, b]) => compare(a, b, "gt") > 0 },
+  ge: { arity: 2, call: ([a, b]) => compare(a, b, "ge") >= 0 },
+  and: { arity: -1, call: (args) => args.find((v) => !truthy(v)) ?? args[args.length - 1] },
+  or: { arity: -1, call: (args) => args.find(truthy) ?? args[args.length - 1] },
+  not: { arity: 1, call: ([v]) => !truthy(v) },
+  trimAll: { arity: 2, call: ([c, s]) => trimSet(str(s), str(c), true, true) },
+  indent: { arity: 2, call: ([n, s]) => indent(int(n, "indent"), str(s)) },
+  nindent: { arity: 2, call: ([n, s]) => "\n" + indent(int(n, "nindent"), str(s)) },
+  urlencode: { arity: 1, call: ([s]) => queryEscape(str(s)) },
+  urldecode: { arity: 1, call: ([s]) => queryUnescape(str(s)) },
+  count: { arity: 2, call: ([p, s]) => [...matchesOf(re2(str(p), "count"), str(s))].length },
+  regexReplaceAll: { arity: 3, call: ([p, s, r]) => regexReplace(str(p), str(s), str(r), false) },
+  regexReplaceAllLiteral: {
+    arity: 3,
+    call: ([p, s, r]) => regexReplace(str(p), str(s), str(r), true),
+  },
+  bytes: {
+    arity: 1,
+    call: ([s]) => {
+      const n = parseBytes(str(s).trim());
+      if (n === undefined) throw new TemplateError(`bytes: cannot parse ${JSON.stringify(s)}`);
+      return goFloat(n);
+    },
+  },
+  duration: { arity: 1, call: ([s]) => durationSeconds(str(s), "duration") },
+  duration_seconds: { arity: 1, call: ([s]) => durationSeconds(str(s), "duration_seconds") },
   printf: { arity: -1, call: printf },
 };
+
+function durationSeconds(s: string, fn: string): string {
+  const seconds = parseDuration(s.trim());
+  if (seconds === undefined) throw new TemplateError(`${fn}: cannot parse ${JSON.stringify(s)}`);
+  return goFloat(seconds);
+}
 
 const ESCAPES: Readonly<Record<string, string>> = {
   n: "\n",
@@ -154,7 +347,9 @@ const ESCAPES: Readonly<Record<string, string>> = {
  * const t = new Template('{{.status}} {{ .path | ToUpper }} {{ default "-" .user }}');
  * assert.equal(t.render({ status: "200", path: "/a" }), "200 /A -");
  * assert.equal(new Template("{{.missing}}").render({}), ""); // missingkey=zero, as Loki
- * assert.throws(() => new Template("{{ if .a }}x{{ end }}"), /unsupported template action "if"/);
+ * const level = new Template('{{ if eq .level "error" }}E{{ else if .level }}{{ .level }}{{ else }}-{{ end }}');
+ * assert.deepEqual(["error", "info", ""].map((l) => level.render({ level: l })), ["E", "info", "-"]);
+ * assert.throws(() => new Template("{{ range .a }}x{{ end }}"), /unsupported template action "range"/);
  * ```
  */
 export class Template {
@@ -169,11 +364,12 @@ export class Template {
    */
   constructor(source: string) {
     this.#nodes = parseTemplate(source);
-    checkArity(this.#nodes);
-    this.usesLine = this.#nodes.some((n) =>
-      typeof n !== "string" &&
-      n.some((c) => c.some((o) => o.kind === "field" && o.name === "__line__"))
-    );
+    let usesLine = false;
+    for (const commands of pipelinesOf(this.#nodes)) {
+      checkArity(commands);
+      usesLine ||= commands.some((c) => c.some((o) => o.kind === "field" && o.name === "__line__"));
+    }
+    this.usesLine = usesLine;
   }
 
   /**
@@ -182,12 +378,36 @@ export class Template {
    * @throws {TemplateError} If a function gets an argument it cannot use.
    */
   render(fields: Record<string, string>): string {
-    let out = "";
-    for (const node of this.#nodes) {
-      if (typeof node === "string") out += node;
-      else out += str(runPipeline(node, fields));
+    return renderNodes(this.#nodes, fields);
+  }
+}
+
+function renderNodes(nodes: readonly Node[], fields: Record<string, string>): string {
+  let out = "";
+  for (const node of nodes) {
+    if (typeof node === "string") out += node;
+    else if (Array.isArray(node)) out += str(runPipeline(node, fields));
+    else {
+      const branch = node.branches.find((b) => truthy(runPipeline(b.test, fields)));
+      out += renderNodes(branch ? branch.body : node.otherwise, fields);
     }
-    return out;
+  }
+  return out;
+}
+
+/** Every pipeline of `nodes`, `if` tests and bodies included. */
+function* pipelinesOf(nodes: readonly Node[]): Generator<Command[]> {
+  for (const node of nodes) {
+    if (typeof node === "string") continue;
+    if (Array.isArray(node)) {
+      yield node;
+      continue;
+    }
+    for (const { test, body } of node.branches) {
+      yield test;
+      yield* pipelinesOf(body);
+    }
+    yield* pipelinesOf(node.otherwise);
   }
 }
 
@@ -215,49 +435,110 @@ function operandValue(o: Operand, fields: Record<string, string>): Value {
 }
 
 function parseTemplate(src: string): Node[] {
-  const nodes: Node[] = [];
+  // The open `if`s, innermost last, and where their nodes go now.
+  const open: { node: IfNode; into: Node[] }[] = [];
+  const top: Node[] = [];
+  let into = top;
   let i = 0;
   while (i < src.length) {
-    const open = src.indexOf("{{", i);
-    if (open < 0) {
-      nodes.push(src.slice(i));
+    const start = src.indexOf("{{", i);
+    if (start < 0) {
+      into.push(src.slice(i));
       break;
     }
-    let text = src.slice(i, open);
-    let j = open + 2;
+    let text = src.slice(i, start);
+    let j = start + 2;
     if (src[j] === "-" && /\s/.test(src[j + 1] ?? "")) {
       text = text.trimEnd();
       j++;
     }
-    if (text) nodes.push(text);
-    const { commands, end, trimAfter } = parseAction(src, j);
-    nodes.push(commands);
+    if (text) into.push(text);
+    const { action, end, trimAfter } = parseAction(src, j);
+    const inner = open[open.length - 1];
+    switch (action.kind) {
+      case "pipeline":
+        into.push(action.commands);
+        break;
+      case "if": {
+        const node: IfNode = { branches: [{ test: action.commands, body: [] }], otherwise: [] };
+        into.push(node);
+        open.push({ node, into: node.branches[0].body });
+        into = node.branches[0].body;
+        break;
+      }
+      case "elseif":
+      case "else":
+        if (!inner || inner.into === inner.node.otherwise) {
+          throw new TemplateError(`unexpected "else"${inner ? ' after "else"' : ""}`);
+        }
+        if (action.kind === "elseif") {
+          const branch = { test: action.commands, body: [] };
+          inner.node.branches.push(branch);
+          into = inner.into = branch.body;
+        } else into = inner.into = inner.node.otherwise;
+        break;
+      case "end":
+        if (!inner) throw new TemplateError('unexpected "end"');
+        open.pop();
+        into = open.length > 0 ? open[open.length - 1].into : top;
+        break;
+    }
     i = end;
     if (trimAfter) { while (i < src.length && /\s/.test(src[i])) i++; }
   }
-  return nodes;
+  if (open.length > 0) throw new TemplateError('unclosed "if": expected "{{ end }}"');
+  return top;
+}
+
+/** The closing `}}` or `-}}` at `i` (after spaces): its length, or 0. */
+function closeAt(src: string, i: number, start: number): number {
+  const close = /^-?\}\}/.exec(src.slice(i, i + 3));
+  return close && (close[0].length === 2 || i === start || /\s/.test(src[i - 1]))
+    ? close[0].length
+    : 0;
 }
 
 function parseAction(
   src: string,
   start: number,
+): { action: Action; end: number; trimAfter: boolean } {
+  let i = start;
+  while (i < src.length && /\s/.test(src[i])) i++;
+  const word = /^(if|else\s+if|else|end)(?![A-Za-z0-9_])/.exec(src.slice(i))?.[1];
+  if (word === "else" || word === "end") {
+    i += word.length;
+    while (i < src.length && /\s/.test(src[i])) i++;
+    const close = closeAt(src, i, start);
+    if (!close) throw new TemplateError(`unexpected text after "${word}"`);
+    return { action: { kind: word }, end: i + close, trimAfter: close === 3 };
+  }
+  const kind = word === undefined ? "pipeline" : word === "if" ? "if" : "elseif";
+  if (word !== undefined) i += word.length;
+  const { commands, end, trimAfter } = parseCommands(src, i, start);
+  return { action: { kind, commands }, end, trimAfter };
+}
+
+function parseCommands(
+  src: string,
+  from: number,
+  start: number,
 ): { commands: Command[]; end: number; trimAfter: boolean } {
   const commands: Command[] = [];
   let command: Command = [];
-  let i = start;
+  let i = from;
   for (;;) {
     while (i < src.length && /\s/.test(src[i])) i++;
     if (i >= src.length) throw new TemplateError('unclosed action: expected "}}"');
     const rest = src.slice(i);
-    const close = /^-?\}\}/.exec(rest);
-    if (close && (close[0].length === 2 || i === start || /\s/.test(src[i - 1]))) {
+    const close = closeAt(src, i, start);
+    if (close) {
       if (command.length === 0) {
         throw new TemplateError(
           commands.length === 0 ? "empty action" : 'missing command after "|"',
         );
       }
       commands.push(command);
-      return { commands, end: i + close[0].length, trimAfter: close[0].length === 3 };
+      return { commands, end: i + close, trimAfter: close === 3 };
     }
     const c = src[i];
     if (c === "|") {
@@ -312,10 +593,10 @@ function parseAction(
       i += m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
       const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest)![0];
-      if (
-        ["if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"]
-          .includes(name)
-      ) {
+      if (["if", "else", "end"].includes(name)) {
+        throw new TemplateError(`"${name}" must begin an action`);
+      }
+      if (["range", "with", "define", "template", "block", "break", "continue"].includes(name)) {
         throw new TemplateError(`unsupported template action "${name}"`);
       }
       if (name === "__line__") {
@@ -324,9 +605,12 @@ function parseAction(
         i += name.length;
         continue;
       }
-      if (name === "true" || name === "false" || name === "nil") {
-        throw new TemplateError(`unsupported template constant "${name}"`);
+      if (name === "true" || name === "false") {
+        command.push({ kind: "literal", value: name === "true" });
+        i += name.length;
+        continue;
       }
+      if (name === "nil") throw new TemplateError('unsupported template constant "nil"');
       const fn = FUNCTIONS[name];
       if (!fn || !Object.hasOwn(FUNCTIONS, name)) {
         throw new TemplateError(`unsupported template function "${name}"`);
@@ -351,25 +635,22 @@ function parseAction(
   }
 }
 
-/** Checks the arity of every call (a piped value counts as the last argument). */
-function checkArity(nodes: Node[]): void {
-  for (const node of nodes) {
-    if (typeof node === "string") continue;
-    node.forEach((command, k) => {
-      const [head] = command;
-      if (head.kind !== "call") {
-        if (command.length > 1) throw new TemplateError("a value cannot take arguments");
-        return;
-      }
-      const given = command.length - 1 + (k > 0 ? 1 : 0);
-      const { arity } = FUNCTIONS[head.name];
-      if (arity === -1 ? given < 1 : given !== arity) {
-        throw new TemplateError(
-          `function "${head.name}" takes ${arity === -1 ? "at least 1" : arity} argument${
-            arity === 1 ? "" : "s"
-          }, got ${given}`,
-        );
-      }
-    });
-  }
+/** Checks the arity of every call of a pipeline (a piped value counts as the last argument). */
+function checkArity(commands: Command[]): void {
+  commands.forEach((command, k) => {
+    const [head] = command;
+    if (head.kind !== "call") {
+      if (command.length > 1) throw new TemplateError("a value cannot take arguments");
+      return;
+    }
+    const given = command.length - 1 + (k > 0 ? 1 : 0);
+    const { arity } = FUNCTIONS[head.name];
+    if (arity < 0 ? given < -arity : given !== arity) {
+      throw new TemplateError(
+        `function "${head.name}" takes ${arity < 0 ? `at least ${-arity}` : arity} argument${
+          Math.abs(arity) === 1 ? "" : "s"
+        }, got ${given}`,
+      );
+    }
+  });
 }
