@@ -20,9 +20,11 @@
  * (Loki's); Go's `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `and`, `or`, `not`; and
  * `printf` with `%s`, `%d`, `%v` and `%%`.
  *
+ * Parentheses group a pipeline as an argument: `{{ if and (eq .a "x") .b }}`.
+ *
  * Refused when parsed (a {@linkcode TemplateError}): `range`, `with`,
- * `define`, `template`, `block`, variables (`$x`), parentheses, nested
- * fields (`.a.b`), `.` alone, comments and unknown functions.
+ * `define`, `template`, `block`, variables (`$x`), nested fields (`.a.b`),
+ * `.` alone, comments and unknown functions.
  *
  * @module
  */
@@ -43,7 +45,8 @@ type Value = string | number | boolean;
 type Operand =
   | { kind: "field"; name: string }
   | { kind: "literal"; value: Value }
-  | { kind: "call"; name: string };
+  | { kind: "call"; name: string }
+  | { kind: "pipeline"; commands: Command[] };
 type Command = Operand[];
 /** `{{ if }}` … `{{ else if }}` … `{{ else }}` … `{{ end }}`. */
 interface IfNode {
@@ -395,19 +398,26 @@ function renderNodes(nodes: readonly Node[], fields: Record<string, string>): st
   return out;
 }
 
-/** Every pipeline of `nodes`, `if` tests and bodies included. */
+/** Every pipeline of `nodes`: `if` tests and bodies, and those in parentheses, included. */
 function* pipelinesOf(nodes: readonly Node[]): Generator<Command[]> {
   for (const node of nodes) {
     if (typeof node === "string") continue;
     if (Array.isArray(node)) {
-      yield node;
+      yield* withNested(node);
       continue;
     }
     for (const { test, body } of node.branches) {
-      yield test;
+      yield* withNested(test);
       yield* pipelinesOf(body);
     }
     yield* pipelinesOf(node.otherwise);
+  }
+}
+
+function* withNested(commands: Command[]): Generator<Command[]> {
+  yield commands;
+  for (const command of commands) {
+    for (const o of command) if (o.kind === "pipeline") yield* withNested(o.commands);
   }
 }
 
@@ -428,6 +438,7 @@ function runPipeline(commands: Command[], fields: Record<string, string>): Value
 
 function operandValue(o: Operand, fields: Record<string, string>): Value {
   if (o.kind === "literal") return o.value;
+  if (o.kind === "pipeline") return runPipeline(o.commands, fields);
   // Calls only head a command (the parser refuses them as arguments).
   const name = (o as { name: string }).name;
   // Loki's templates run with missingkey=zero: a missing label is "".
@@ -514,14 +525,16 @@ function parseAction(
   }
   const kind = word === undefined ? "pipeline" : word === "if" ? "if" : "elseif";
   if (word !== undefined) i += word.length;
-  const { commands, end, trimAfter } = parseCommands(src, i, start);
+  const { commands, end, trimAfter } = parseCommands(src, i, start, false);
   return { action: { kind, commands }, end, trimAfter };
 }
 
+/** The commands of a pipeline from `from` to the action's end, or to `)` when `nested`. */
 function parseCommands(
   src: string,
   from: number,
   start: number,
+  nested: boolean,
 ): { commands: Command[]; end: number; trimAfter: boolean } {
   const commands: Command[] = [];
   let command: Command = [];
@@ -530,7 +543,8 @@ function parseCommands(
     while (i < src.length && /\s/.test(src[i])) i++;
     if (i >= src.length) throw new TemplateError('unclosed action: expected "}}"');
     const rest = src.slice(i);
-    const close = closeAt(src, i, start);
+    const close = nested ? (src[i] === ")" ? 1 : 0) : closeAt(src, i, start);
+    if (nested && closeAt(src, i, start)) throw new TemplateError('unclosed "(": expected ")"');
     if (close) {
       if (command.length === 0) {
         throw new TemplateError(
@@ -538,7 +552,7 @@ function parseCommands(
         );
       }
       commands.push(command);
-      return { commands, end: i + close, trimAfter: close === 3 };
+      return { commands, end: i + close, trimAfter: !nested && close === 3 };
     }
     const c = src[i];
     if (c === "|") {
@@ -622,8 +636,12 @@ function parseCommands(
       i += name.length;
     } else if (c === "$") {
       throw new TemplateError("unsupported template variable");
-    } else if (c === "(" || c === ")") {
-      throw new TemplateError("unsupported parenthesised template expression");
+    } else if (c === "(") {
+      const inner = parseCommands(src, i + 1, start, true);
+      command.push({ kind: "pipeline", commands: inner.commands });
+      i = inner.end;
+    } else if (c === ")") {
+      throw new TemplateError('unexpected ")"');
     } else if (c === "/" && src[i + 1] === "*") {
       throw new TemplateError("unsupported template comment");
     } else {

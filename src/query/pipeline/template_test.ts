@@ -31,8 +31,12 @@ Deno.test("templates: the string functions", () => {
 });
 
 Deno.test("templates: if, else if, else and end, with Go's truth and comparisons", () => {
-  const t = '{{ if eq .level "error" "fatal" }}E{{ else if and .level (ne) }}x{{ end }}';
-  assert.throws(() => new Template(t), TemplateError); // no parentheses
+  // Parentheses group a pipeline as an argument.
+  const t = '{{ if and (eq .level "warn") (ne .code "") }}W{{ .code | printf "%s!" }}{{ end }}';
+  assert.equal(render(t, { level: "warn", code: "7" }), "W7!");
+  assert.equal(render(t, { level: "warn" }), "");
+  assert.equal(render('{{ (printf "%s-%s" .a (upper .b)) | lower }}', { a: "X", b: "y" }), "x-y");
+  assert.throws(() => new Template("{{ (ne) }}"), /function "ne" takes 2 arguments, got 0/);
   const level =
     '{{- if eq .level "error" "fatal" -}} ERR {{- else if .level -}} {{ .level | upper }} {{- else -}} ? {{- end -}}';
   assert.deepEqual(
@@ -130,7 +134,10 @@ Deno.test("templates: unsupported constructs and wrong arities are refused when 
       ["{{ nil }}", 'unsupported template constant "nil"'],
       ["{{ $x := 1 }}", "unsupported template variable"],
       ["{{ .a.b }}", 'unsupported nested field reference ".a.…"'],
-      ["{{ (.a) }}", "unsupported parenthesised template expression"],
+      ["{{ (.a }}", 'unclosed "(": expected ")"'],
+      ["{{ .a) }}", 'unexpected ")"'],
+      ["{{ () }}", "empty action"],
+      ["{{ (.a) 1 }}", "a value cannot take arguments"],
       ["{{ nope .a }}", 'unsupported template function "nope"'],
       ["{{ __timestamp__ }}", 'unsupported template function "__timestamp__"'],
       ["{{ ToUpper }}", 'function "ToUpper" takes 1 argument, got 0'],
