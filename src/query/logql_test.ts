@@ -540,6 +540,7 @@ Deno.test("parseLogQL() refuses unsupported and invalid pipeline constructs, nam
       ['| addr = ip("10.0.0.0/8")', 'at 22: unsupported label filter "ip(...)"'],
       ['|= ip("10.0.0.0/8")', 'at 16: unsupported line filter "ip(...)"'],
       ['| logfmt host=""', 'at 27: invalid logfmt key ""'],
+      ["| label_format __error__=x", "at 28: label_format cannot set __error__"],
       ["| logfmt --bogus", 'at 22: unknown logfmt flag: expected "--strict" or "--keep-empty"'],
       ['| regexp "(a)"', "at 22: regexp needs at least one named group (?P<name>...)"],
       ['| regexp "(?P<a>"', 'at 22: invalid regex "(?P<a>": Unterminated group'],

@@ -16,6 +16,7 @@
  * assert.equal(sanitizeLabelKey("http.status-code", true), "http_status_code");
  * assert.equal(sanitizeLabelKey("2xx", true), "_2xx");
  * assert.equal(sanitizeLabelKey("2xx", false), "2xx");
+ * assert.equal(sanitizeLabelKey("ok👌", true), "ok_"); // one "_" per character
  * ```
  */
 export function sanitizeLabelKey(key: string, isPrefix: boolean): string {

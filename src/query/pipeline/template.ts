@@ -21,6 +21,8 @@
  * `printf` with `%s`, `%d`, `%v` and `%%`.
  *
  * Parentheses group a pipeline as an argument: `{{ if and (eq .a "x") .b }}`.
+ * `repeat`, `indent`, `nindent`, `alignLeft` and `alignRight` fail on a line
+ * (`TemplateFormatErr`) rather than make more than 1 Mi characters.
  *
  * Refused when parsed (a {@linkcode TemplateError}): `range`, `with`,
  * `define`, `template`, `block`, variables (`$x`), nested fields (`.a.b`),
@@ -30,6 +32,7 @@
  */
 
 import { RE2JS } from "re2js";
+import { MAX_REGEX_LENGTH } from "../re2.ts";
 import { parseBytes, parseDuration } from "./label_filter.ts";
 
 /** A template that cannot be parsed or uses an unsupported construct. */
@@ -123,8 +126,21 @@ const arithmetic = (fn: string, op: (a: number, b: number) => number): Fn => ({
     return op(x, y);
   },
 });
+/**
+ * The most characters `repeat`, `indent` and the aligners may make for one
+ * line: a count from a query or a label must not hold the process's memory.
+ */
+const MAX_MADE = 1 << 20;
+/** `length`, when a function making it stays within {@linkcode MAX_MADE}. */
+const made = (length: number, fn: string) => {
+  if (length > MAX_MADE) {
+    throw new TemplateError(`${fn}: ${length} characters is over the limit of ${MAX_MADE}`);
+  }
+  return length;
+};
 /** Loki's alignLeft/alignRight: pad to `n` characters, or cut to them. */
 const align = (n: number, s: string, right: boolean) => {
+  made(n, right ? "alignRight" : "alignLeft");
   const chars = [...s];
   if (n < 0 || n === chars.length) return s;
   if (n > chars.length) {
@@ -135,20 +151,22 @@ const align = (n: number, s: string, right: boolean) => {
 };
 const base64Decode = (s: string) => {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(s), (c) => c.charCodeAt(0)),
-    );
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.fromBase64(s));
   } catch {
     throw new TemplateError(`b64dec: ${JSON.stringify(s)} is not base64 of UTF-8 text`);
   }
 };
-const base64Encode = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+const base64Encode = (s: string) => new TextEncoder().encode(s).toBase64();
 
 /** Compiled RE2 patterns of the regex functions, by pattern. */
 const regexes = new Map<string, RE2JS>();
 function re2(pattern: string, fn: string): RE2JS {
   let re = regexes.get(pattern);
   if (re === undefined) {
+    // As every LogQL regex: a pattern from a label is no exception.
+    if (pattern.length > MAX_REGEX_LENGTH) {
+      throw new TemplateError(`${fn}: a pattern over ${MAX_REGEX_LENGTH} characters`);
+    }
     try {
       re = RE2JS.compile(pattern);
     } catch (error) {
@@ -218,8 +236,9 @@ const queryUnescape = (s: string) => {
     throw new TemplateError(`urldecode: invalid escape in ${JSON.stringify(s)}`);
   }
 };
-const indent = (n: number, s: string) => {
+const indent = (n: number, s: string, fn: string) => {
   const pad = " ".repeat(Math.max(0, n));
+  made(s.length + pad.length * (s.split("\n").length), fn);
   return pad + s.replaceAll("\n", "\n" + pad);
 };
 
@@ -276,7 +295,14 @@ const FUNCTIONS: Readonly<Record<string, Fn>> = {
   contains: { arity: 2, call: ([sub, s]) => str(s).includes(str(sub)) },
   hasPrefix: { arity: 2, call: ([p, s]) => str(s).startsWith(str(p)) },
   hasSuffix: { arity: 2, call: ([p, s]) => str(s).endsWith(str(p)) },
-  repeat: { arity: 2, call: ([n, s]) => str(s).repeat(Math.max(0, int(n, "repeat"))) },
+  repeat: {
+    arity: 2,
+    call: ([n, s]) => {
+      const count = Math.max(0, int(n, "repeat"));
+      made(str(s).length * count, "repeat");
+      return str(s).repeat(count);
+    },
+  },
   b64enc: { arity: 1, call: ([s]) => base64Encode(str(s)) },
   b64dec: { arity: 1, call: ([s]) => base64Decode(str(s)) },
   add: arithmetic("add", (a, b) => a + b),
@@ -299,8 +325,8 @@ const FUNCTIONS: Readonly<Record<string, Fn>> = {
   or: { arity: -1, call: (args) => args.find(truthy) ?? args[args.length - 1] },
   not: { arity: 1, call: ([v]) => !truthy(v) },
   trimAll: { arity: 2, call: ([c, s]) => trimSet(str(s), str(c), true, true) },
-  indent: { arity: 2, call: ([n, s]) => indent(int(n, "indent"), str(s)) },
-  nindent: { arity: 2, call: ([n, s]) => "\n" + indent(int(n, "nindent"), str(s)) },
+  indent: { arity: 2, call: ([n, s]) => indent(int(n, "indent"), str(s), "indent") },
+  nindent: { arity: 2, call: ([n, s]) => "\n" + indent(int(n, "nindent"), str(s), "nindent") },
   urlencode: { arity: 1, call: ([s]) => queryEscape(str(s)) },
   urldecode: { arity: 1, call: ([s]) => queryUnescape(str(s)) },
   count: { arity: 2, call: ([p, s]) => [...matchesOf(re2(str(p), "count"), str(s))].length },

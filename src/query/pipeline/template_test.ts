@@ -82,6 +82,14 @@ Deno.test("templates: Sprig's and Loki's other functions", () => {
   );
   assert.equal(render('{{ add "x" 1 }}'), "1"); // Sprig: what is no integer counts 0
   assert.throws(() => render("{{ div 1 0 }}"), TemplateError);
+  // A count from a query or a label cannot make a line hold the process's memory.
+  for (const t of ["{{ repeat .n .s }}", "{{ indent .n .s }}", "{{ alignLeft .n .s }}"]) {
+    assert.throws(() => render(t, { n: "100000000", s: "ab" }), /over the limit of 1048576/, t);
+  }
+  assert.equal(
+    render("{{ repeat 2 __line__ | b64enc | b64dec }}", { __line__: "x".repeat(300_000) }).length,
+    600_000,
+  );
   assert.equal(
     render('{{ .b | trimAll "op" }}|{{ "a\\n b" | indent 2 }}|{{ "x" | nindent 1 }}', {
       b: "blop",
@@ -117,6 +125,7 @@ Deno.test("templates: RE2 regex functions, as Go's regexp", () => {
   assert.equal(render('{{ regexReplaceAllLiteral "(p)" .p "${1}" }}', f), "${1}a${1}er");
   assert.equal(render('{{ regexReplaceAll "a*" "baaac" "-" }}', f), "-b-c-"); // no empty match after one
   assert.throws(() => render('{{ regexReplaceAll "a(" .p "" }}', f), TemplateError);
+  assert.throws(() => render("{{ .p | count .r }}", { ...f, r: "a".repeat(20_000) }), /over 16384/);
 });
 
 Deno.test("templates: unsupported constructs and wrong arities are refused when parsed", () => {
