@@ -274,17 +274,21 @@ interface Pruning {
   readonly pushedHashes: number[];
   /** Hashes of every term a stream's lines must hold: what filters covering metadata prune by. */
   readonly termHashes: (stream: StreamLabels) => number[];
+  /** Whether any stream's lines must hold a term (else no filter can prune). */
+  readonly anyTerms: boolean;
 }
 
 function pruningOf(sel: Selection): Pruning {
   const [lo, hi] = timeBounds(sel);
   const lineTerms = lineTermsOf(sel);
   const hashes = new Map<StreamLabels, number[]>();
+  const pushedHashes = requiredLineTerms(sel.pushdown).flatMap(termsOf);
   return {
     lo,
     hi,
     wanted: streamFilter(sel.matchers),
-    pushedHashes: requiredLineTerms(sel.pushdown).flatMap(termsOf),
+    pushedHashes,
+    anyTerms: pushedHashes.length > 0 || requiredPipelineTerms(sel.pipeline).length > 0,
     termHashes(stream) {
       let found = hashes.get(stream);
       if (!found) hashes.set(stream, found = lineTerms(stream).flatMap(termsOf));
@@ -356,6 +360,20 @@ async function planBlocks<F extends PlannedFile>(
 }
 
 /**
+ * Whether the file of `entry`, whose file filter is `filter`, may hold lines
+ * of `p`. A filter that holds metadata terms too prunes by every term a
+ * wanted stream's lines must hold (the values label filters imply after a
+ * parser as well): the file stays when one of its wanted streams may hold
+ * all of its own. Other filters prune by the pushed-down terms alone.
+ */
+function fileMayMatch(p: Pruning, entry: CatalogEntry, filter: Uint8Array): boolean {
+  if (!entry.filterCoversMetadata || !entry.indexed) {
+    return bloomHasAll(filter, p.pushedHashes);
+  }
+  return entry.streams.some((s) => p.wanted(s) && bloomHasAll(filter, p.termHashes(s)));
+}
+
+/**
  * Finds the units that may hold lines of `sel`, leasing the files involved.
  * Files whose index cannot be read are skipped with a warning. With
  * `options.read`, only some of the cataloged files are read; the others that
@@ -388,7 +406,7 @@ export function planLazily(
   options: PlanOptions = {},
 ): LazyPlan {
   const p = pruningOf(sel);
-  const { lo, hi, wanted, pushedHashes } = p;
+  const { lo, hi, wanted } = p;
   const { catalog } = ctx;
   const entries: CatalogEntry[] = [];
   const unread: CatalogEntry[] = [];
@@ -396,8 +414,7 @@ export function planLazily(
     if (e.maxTs < lo || e.minTs > hi) continue;
     // A row rebuilt from a bucket listing learns its streams from the index below.
     if (e.indexed && !e.streams.some(wanted)) continue;
-    // Catalog filters do not say whether they cover metadata: pushed terms only.
-    if (pushedHashes.length > 0 && !bloomHasAll(catalog.filterOf(e), pushedHashes)) continue;
+    if (p.anyTerms && !fileMayMatch(p, e, catalog.filterOf(e))) continue;
     (options.read === undefined || options.read(e) ? entries : unread).push(e);
   }
   entries.sort(order);

@@ -53,3 +53,36 @@ Deno.test("a value held only in metadata is found with and without pruning, in s
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a value a label filter implies rules out files by the catalog's filter, never opening them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge-prune-file-" });
+  const catalog = await Catalog.open(dir);
+  const cache = new SegmentCache(catalog.opener);
+  try {
+    const lines = [`{"msg":"a","trace_id":"${IN_LINE}"}`, '{"msg":"b","trace_id":"other-id-0123"}'];
+    lines.forEach((line, i) => {
+      const writer = new SegmentWriter(dir, `l1-test-${i}.loge`, { level: 1, zstdLevel: 3 });
+      const builder = new BlockBuilder();
+      builder.addString(BigInt(i + 1), line);
+      writer.writeBlock(writer.stream('{"app":"seg"}'), builder);
+      catalog.add(writer.finish([[i + 1, i + 1]]));
+    });
+    // The second file is damaged: opening it would add a warning.
+    const damaged = `${dir}/l1-test-1.loge`;
+    const size = (await Deno.stat(damaged)).size;
+    await Deno.truncate(damaged, size - 8);
+    const engine = new QueryEngine({ catalog, cache, head: () => [], concurrency: 2 });
+    const found = await engine.select(
+      logQuery(`{app="seg"} | json | trace_id="${IN_LINE}"`, { limit: 10 }),
+    );
+    assert.deepEqual(found.entries.map((e) => e.line), [lines[0]]);
+    assert.deepEqual(found.warnings, []);
+    // A query the filter cannot rule the file out for opens it, and meets the damage.
+    const all = await engine.select(logQuery(`{app="seg"} | json`, { limit: 10 }));
+    assert.equal(all.warnings.length, 1);
+  } finally {
+    await cache.close();
+    catalog.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

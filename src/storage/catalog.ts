@@ -30,9 +30,10 @@ import { LOCAL, SourceOpener } from "./source/opener.ts";
 export const CATALOG_FILE = "catalog.sqlite";
 /**
  * Version 2 added remote rows: `indexed` (rows found by listing a bucket lack
- * streams); version 3 the zstd level of each file, `zstd_level`.
+ * streams); version 3 the zstd level of each file, `zstd_level`; version 4
+ * whether its filter holds metadata terms, `filter_covers_metadata`.
  */
-const CATALOG_VERSION = 3;
+const CATALOG_VERSION = 4;
 
 /** A stream: its canonical label JSON and the parsed labels. */
 export interface StreamLabels {
@@ -56,6 +57,8 @@ export interface CatalogEntry extends Omit<SegmentInfo, "streams" | "filter"> {
    * query first opens the file's index.
    */
   readonly indexed: boolean;
+  /** Whether its filter (see {@linkcode Catalog.filterOf}) holds metadata terms too. */
+  readonly filterCoversMetadata: boolean;
 }
 
 /** A remote file found by listing its tier, before its index is read. */
@@ -79,7 +82,8 @@ const SCHEMA = `
     min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, seqs TEXT NOT NULL,
     label_keys TEXT NOT NULL, stream_ids BLOB NOT NULL, filter BLOB NOT NULL,
-    indexed INTEGER NOT NULL DEFAULT 1, zstd_level INTEGER
+    indexed INTEGER NOT NULL DEFAULT 1, zstd_level INTEGER,
+    filter_covers_metadata INTEGER NOT NULL DEFAULT 0
   ) STRICT;
   CREATE INDEX IF NOT EXISTS files_time ON files (min_ts, max_ts);
 `;
@@ -88,6 +92,7 @@ const SCHEMA = `
 const MIGRATIONS: Readonly<Record<number, string>> = {
   1: "ALTER TABLE files ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
   2: "ALTER TABLE files ADD COLUMN zstd_level INTEGER",
+  3: "ALTER TABLE files ADD COLUMN filter_covers_metadata INTEGER NOT NULL DEFAULT 0",
 };
 
 /**
@@ -163,8 +168,8 @@ export class Catalog {
     this.#db = db;
     this.#sql = {
       insertFile: db.prepare(
-        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter, zstd_level)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO files (name, level, min_ts, max_ts, rows, bytes, raw_bytes, seqs, label_keys, stream_ids, filter, zstd_level, filter_covers_metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteFile: db.prepare("DELETE FROM files WHERE id = ?"),
       insertStream: db.prepare("INSERT INTO streams (labels) VALUES (?)"),
@@ -221,7 +226,7 @@ export class Catalog {
       this.#internStream(labels, r.id as number);
     }
     const rows = this.#db.prepare(
-      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids, indexed, zstd_level FROM files",
+      "SELECT id, name, level, location, min_ts, max_ts, rows, bytes, raw_bytes, seqs, stream_ids, indexed, zstd_level, filter_covers_metadata FROM files",
     );
     rows.setReadBigInts(true);
     for (const r of rows.all()) {
@@ -285,6 +290,7 @@ export class Catalog {
       seqs,
       streams,
       indexed,
+      filterCoversMetadata: r.filter_covers_metadata === 1n,
     };
   }
 
@@ -543,6 +549,7 @@ export class Catalog {
             streamIdBytes(streams[i]),
             info.filter,
             info.zstdLevel ?? null,
+            info.filterCoversMetadata ? 1 : 0,
           ).lastInsertRowid,
         ));
       });
@@ -568,6 +575,7 @@ export class Catalog {
         seqs: info.seqs,
         streams: streams[i].map((s) => s.stream),
         indexed: true,
+        filterCoversMetadata: info.filterCoversMetadata === true,
       };
       this.#entries.set(entry.id, entry);
       this.#covered.addRanges(info.seqs);
@@ -628,7 +636,15 @@ export class Catalog {
             f.rawBytes,
           ).lastInsertRowid,
         );
-        added.push({ id, ...f, location, seqs: [], streams: [], indexed: false });
+        added.push({
+          id,
+          ...f,
+          location,
+          seqs: [],
+          streams: [],
+          indexed: false,
+          filterCoversMetadata: false,
+        });
       }
       this.#db.exec("COMMIT");
     } catch (error) {

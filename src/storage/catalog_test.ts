@@ -125,7 +125,8 @@ Deno.test("a version 2 catalog is migrated in place: rows kept, zstd levels reco
     // What loge wrote before zstd levels: no `zstd_level` column, version 2.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     db.exec(
-      "ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 2 WHERE key = 'version'",
+      `ALTER TABLE files DROP COLUMN filter_covers_metadata; ALTER TABLE files DROP COLUMN zstd_level;
+       UPDATE meta SET value = 2 WHERE key = 'version'`,
     );
     db.close();
     catalog = await Catalog.open(dir);
@@ -138,6 +139,29 @@ Deno.test("a version 2 catalog is migrated in place: rows kept, zstd levels reco
     catalog.close();
   }));
 
+Deno.test("a version 3 catalog is migrated in place: its rows' filters are not known to hold metadata terms", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
+    assert.equal([...catalog.entries()][0].filterCoversMetadata, true);
+    catalog.close();
+    // What loge wrote before: no `filter_covers_metadata` column, version 3.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.exec(
+      `ALTER TABLE files DROP COLUMN filter_covers_metadata;
+       UPDATE meta SET value = 3 WHERE key = 'version'`,
+    );
+    db.close();
+    catalog = await Catalog.open(dir);
+    await assertNotSetAside(dir);
+    catalog.add(write(dir, "l1-b.loge", 1, [[3, 4]]));
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    const covers = [...catalog.entries()].map((e) => [e.name, e.filterCoversMetadata]);
+    assert.deepEqual(covers, [["l1-a.loge", false], ["l1-b.loge", true]]);
+    catalog.close();
+  }));
+
 Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows possible", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
@@ -146,8 +170,8 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     // What loge wrote before remote rows: no `indexed` column, version 1.
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     db.exec(
-      `ALTER TABLE files DROP COLUMN indexed; ALTER TABLE files DROP COLUMN zstd_level;
-       UPDATE meta SET value = 1 WHERE key = 'version'`,
+      `ALTER TABLE files DROP COLUMN filter_covers_metadata; ALTER TABLE files DROP COLUMN indexed;
+       ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 1 WHERE key = 'version'`,
     );
     db.close();
     catalog = await Catalog.open(dir);

@@ -189,6 +189,12 @@ export interface SegmentInfo {
    * catalog only (empty when unknown: then it passes every term).
    */
   filter: Uint8Array;
+  /**
+   * Whether {@linkcode SegmentInfo.filter} holds the terms of the lines'
+   * structured metadata too, so that values implied by label filters after
+   * a parser may prune the file (absent: not known to).
+   */
+  filterCoversMetadata?: boolean;
   /** WAL sequences whose lines the file holds. */
   seqs: SeqRanges;
 }

@@ -261,7 +261,8 @@ export class SegmentWriter {
         ["raw_bytes", rawBytes],
         ["zstd_level", this.#zstdLevel],
         ["seqs", JSON.stringify(seqs)],
-        // Content filters hold the terms of metadata as well as of lines.
+        // Content filters hold the terms of metadata as well as of lines (so
+        // does the file filter: `filterCoversMetadata` below).
         ["filters_cover_metadata", 1],
       ];
       db.exec("BEGIN");
@@ -296,6 +297,7 @@ export class SegmentWriter {
       zstdLevel: this.#zstdLevel,
       streams: [...this.#streams.keys()],
       filter,
+      filterCoversMetadata: true,
       seqs,
     };
   }
