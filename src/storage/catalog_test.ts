@@ -33,6 +33,29 @@ async function withDir(fn: (dir: string) => Promise<void>) {
 
 const names = (c: Catalog) => [...c.entries()].map((e) => e.name).sort();
 
+/** The column each catalog version added, newest first: what an older loge's catalog lacks. */
+const ADDED_IN: readonly [number, string][] = [
+  [4, "filter_covers_metadata"],
+  [3, "zstd_level"],
+  [2, "indexed"],
+];
+
+/**
+ * Makes the catalog of `dir` what loge wrote at `version` (the columns added
+ * since dropped, the version stamped), then opens it, migrated in place.
+ */
+async function openFromVersion(dir: string, version: number): Promise<Catalog> {
+  const db = new DatabaseSync(join(dir, CATALOG_FILE));
+  for (const [added, column] of ADDED_IN) {
+    if (added > version) db.exec(`ALTER TABLE files DROP COLUMN ${column}`);
+  }
+  db.exec(`UPDATE meta SET value = ${version} WHERE key = 'version'`);
+  db.close();
+  const catalog = await Catalog.open(dir);
+  await assertNotSetAside(dir);
+  return catalog;
+}
+
 Deno.test("the catalog persists rows and replaces sources atomically", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
@@ -122,15 +145,8 @@ Deno.test("a version 2 catalog is migrated in place: rows kept, zstd levels reco
     catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
     assert.equal([...catalog.entries()][0].zstdLevel, 1);
     catalog.close();
-    // What loge wrote before zstd levels: no `zstd_level` column, version 2.
-    const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(
-      `ALTER TABLE files DROP COLUMN filter_covers_metadata; ALTER TABLE files DROP COLUMN zstd_level;
-       UPDATE meta SET value = 2 WHERE key = 'version'`,
-    );
-    db.close();
-    catalog = await Catalog.open(dir);
-    await assertNotSetAside(dir);
+    // What loge wrote before zstd levels.
+    catalog = await openFromVersion(dir, 2);
     catalog.add(write(dir, "l1-b.loge", 1, [[3, 4]]));
     catalog.close();
     catalog = await Catalog.open(dir);
@@ -145,15 +161,8 @@ Deno.test("a version 3 catalog is migrated in place: its rows' filters are not k
     catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
     assert.equal([...catalog.entries()][0].filterCoversMetadata, true);
     catalog.close();
-    // What loge wrote before: no `filter_covers_metadata` column, version 3.
-    const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(
-      `ALTER TABLE files DROP COLUMN filter_covers_metadata;
-       UPDATE meta SET value = 3 WHERE key = 'version'`,
-    );
-    db.close();
-    catalog = await Catalog.open(dir);
-    await assertNotSetAside(dir);
+    // What loge wrote before it recorded what file filters hold.
+    catalog = await openFromVersion(dir, 3);
     catalog.add(write(dir, "l1-b.loge", 1, [[3, 4]]));
     catalog.close();
     catalog = await Catalog.open(dir);
@@ -167,15 +176,8 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     let catalog = await Catalog.open(dir);
     catalog.add(write(dir, "l1-a.loge", 1, [[1, 2]]));
     catalog.close();
-    // What loge wrote before remote rows: no `indexed` column, version 1.
-    const db = new DatabaseSync(join(dir, CATALOG_FILE));
-    db.exec(
-      `ALTER TABLE files DROP COLUMN filter_covers_metadata; ALTER TABLE files DROP COLUMN indexed;
-       ALTER TABLE files DROP COLUMN zstd_level; UPDATE meta SET value = 1 WHERE key = 'version'`,
-    );
-    db.close();
-    catalog = await Catalog.open(dir);
-    await assertNotSetAside(dir);
+    // What loge wrote before remote rows.
+    catalog = await openFromVersion(dir, 1);
     assert.deepEqual(names(catalog), ["l1-a.loge"]);
     assert.equal([...catalog.entries()][0].indexed, true);
     // Its zstd level was not recorded then.
