@@ -164,9 +164,14 @@ export interface BaselineResult {
   ms: Summary;
 }
 
+/** Timed runs a baseline gets at least, whatever its {@linkcode timeBaseline} budget. */
+export const MIN_BASELINE_RUNS = 3;
+
 /**
  * Runs a baseline `warmup` times untimed (to warm the page cache), then `runs` times, and
- * summarizes the timed runs.
+ * summarizes the timed runs. With `budgetMs`, the timed runs stop once they took that long in
+ * all, after at least {@linkcode MIN_BASELINE_RUNS}: a scan of a 10M-line file takes a second or
+ * two each time, and twenty of them add minutes to a run without changing its median.
  *
  * @example
  * ```ts ignore
@@ -181,13 +186,16 @@ export async function timeBaseline(
   runs: number,
   warmup = 1,
   dir = "",
+  budgetMs = Infinity,
 ): Promise<BaselineResult> {
   for (let i = 0; i < warmup; i++) await runOnce(command);
   const times: number[] = [];
+  let spent = 0;
   let hits = 0;
-  for (let i = 0; i < runs; i++) {
+  while (times.length < runs && (times.length < MIN_BASELINE_RUNS || spent < budgetMs)) {
     const run = await runOnce(command);
     times.push(run.ms);
+    spent += run.ms;
     hits = run.lines;
   }
   return { command: displayCommand(command, dir), hits, ms: summarize(times) };

@@ -3,6 +3,7 @@ import {
   displayCommand,
   findTool,
   INSTALL_HINT,
+  MIN_BASELINE_RUNS,
   missing,
   runOnce,
   shellQuote,
@@ -63,4 +64,18 @@ Deno.test("runOnce() counts output lines and accepts exit code 1 (no match)", as
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("timeBaseline() stops once its timed runs took the budget, after MIN_BASELINE_RUNS", async () => {
+  const sleep = ["sleep", "0.1"];
+  // A budget spent by the first run: the least runs, or fewer when fewer are asked for.
+  assert.equal((await timeBaseline(sleep, 20, 0, "", 0)).ms.runs, MIN_BASELINE_RUNS);
+  assert.equal((await timeBaseline(sleep, 2, 0, "", 0)).ms.runs, 2);
+  // A budget the runs never reach: every run asked for.
+  assert.equal((await timeBaseline(sleep, 4, 0, "", 60_000)).ms.runs, 4);
+  // In between: the runs before the last took less than the budget, all of them at least it.
+  const { ms } = await timeBaseline(sleep, 20, 1, "", 1_000);
+  assert.ok(ms.runs > MIN_BASELINE_RUNS && ms.runs < 20, `${ms.runs} runs`);
+  assert.ok((ms.runs - 1) * ms.min < 1_000, `${ms.runs} runs of at least ${ms.min} ms`);
+  assert.ok(ms.runs * ms.max >= 1_000, `${ms.runs} runs of at most ${ms.max} ms`);
 });
