@@ -59,8 +59,6 @@ import {
 } from "./baselines.ts";
 import { coldTierPhase, findS3rver, S3RVER_INSTALL_HINT } from "./cold_tier.ts";
 import { makeCorpus } from "./corpus.ts";
-import { esBulkServerArgs } from "./es_bulk_push.ts";
-import { otlpServerArgs } from "./otlp_push.ts";
 import { dataDirUsage } from "./data_dir.ts";
 import { type Environment, environment } from "./environment.ts";
 import {
@@ -80,7 +78,7 @@ import {
 } from "./figures.ts";
 import { readProcMemory, RssSampler } from "./proc_status.ts";
 import { type FleetResult, runPushFleet } from "./push_fleet.ts";
-import type { PushFormat } from "./push_client.ts";
+import { type PushFormat, serverArgsFor } from "./push_client.ts";
 import { LogGenerator } from "./generator/mod.ts";
 import {
   type MetricAnswer,
@@ -164,11 +162,11 @@ Flags:
 
 const REPO = new URL("../", import.meta.url).pathname;
 const RESULTS = new URL("./results/", import.meta.url).pathname;
-/** How the clients of each push in {@linkcode FOREIGN_PUSHES} send, and what the server needs. */
-const FOREIGN_CLIENTS: Record<ForeignPushKey, { format: PushFormat; serverArgs: string[] }> = {
-  lokiProtobuf: { format: "loki-protobuf", serverArgs: [] },
-  otlpProtobuf: { format: "otlp-protobuf", serverArgs: otlpServerArgs() },
-  esBulk: { format: "es-bulk", serverArgs: esBulkServerArgs() },
+/** How the clients of each push in {@linkcode FOREIGN_PUSHES} send. */
+const FOREIGN_FORMATS: Record<ForeignPushKey, PushFormat> = {
+  lokiProtobuf: "loki-protobuf",
+  otlpProtobuf: "otlp-protobuf",
+  esBulk: "es-bulk",
 };
 
 /** Flags of the server that restarts on the ingested folder: compact everything, soon. */
@@ -814,7 +812,8 @@ async function measure(run: Run): Promise<void> {
   );
   // Right after the JSON push, which they are compared with: all meet the same machine.
   for (const push of FOREIGN_PUSHES) {
-    const { format, serverArgs } = FOREIGN_CLIENTS[push.key];
+    const format = FOREIGN_FORMATS[push.key];
+    const serverArgs = serverArgsFor(format);
     const dir = join(run.tmp, `data-${format}`);
     const label = `durable, ${push.name}`;
     const measured = await run.attempt(

@@ -18,8 +18,8 @@ import { encode as encodeMsgpack } from "@msgpack/msgpack";
 import protobuf from "protobufjs";
 import type { LogEntry, LogGenerator } from "./generator/mod.ts";
 import { encodeLokiPush } from "./loki_push.ts";
-import { encodeOtlpLogs, encodeOtlpLogsJson } from "./otlp_push.ts";
-import { encodeEsBulk } from "./es_bulk_push.ts";
+import { encodeOtlpLogs, encodeOtlpLogsJson, otlpServerArgs } from "./otlp_push.ts";
+import { encodeEsBulk, esBulkServerArgs } from "./es_bulk_push.ts";
 
 /** Wire formats of a push request. */
 export type PushFormat =
@@ -164,6 +164,23 @@ export async function createEncoder(
     case "es-bulk":
       return { contentType: "application/x-ndjson", path: "/_bulk", encode: encodeEsBulk };
   }
+}
+
+/**
+ * The server flags a push of `format` needs for its streams to be the corpus's: OTLP's stream
+ * attributes and bulk's stream fields name the corpus's labels; the other formats carry them.
+ *
+ * @example
+ * ```ts
+ * import { serverArgsFor } from "./push_client.ts";
+ * console.log(serverArgsFor("json")); // []
+ * console.log(serverArgsFor("es-bulk")[0]); // --es-stream-fields
+ * ```
+ */
+export function serverArgsFor(format: PushFormat): string[] {
+  if (format === "otlp-protobuf" || format === "otlp-json") return otlpServerArgs();
+  if (format === "es-bulk") return esBulkServerArgs();
+  return [];
 }
 
 /**

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { type FormatPush, formatRounds, roundsTable } from "./format_rounds.ts";
+import { THREAD_GROUPS } from "./thread_cpu.ts";
+
+const MAIN = new URL("./format_rounds.ts", import.meta.url).pathname;
+
+function cpu(eventLoop: number, workers: number): FormatPush["cpu"] {
+  return {
+    "event loop": eventLoop,
+    workers,
+    "V8 helpers": 0,
+    "HTTP and I/O": 0,
+    other: 0,
+    "ended threads": 0,
+  };
+}
+
+Deno.test("roundsTable() gives each format its rounds, their median, its ratio and its CPU a line", () => {
+  const pushes: FormatPush[] = [
+    { round: 1, format: "json", linesPerSec: 200_000, cpu: cpu(4, 2), peakRssMB: 380 },
+    { round: 1, format: "es-bulk", linesPerSec: 170_000, cpu: cpu(5, 2), peakRssMB: 390 },
+    { round: 2, format: "json", linesPerSec: 160_000, cpu: cpu(6, 2), peakRssMB: 400 },
+    { round: 2, format: "es-bulk", linesPerSec: 168_000, cpu: cpu(7, 3), peakRssMB: 385 },
+    { round: 3, format: "json", linesPerSec: 180_000, cpu: cpu(5, 2), peakRssMB: 370 },
+    { round: 3, format: "es-bulk", linesPerSec: 150_000, cpu: cpu(6, 2), peakRssMB: 395 },
+  ];
+  const rows = roundsTable(pushes, 1_000_000).split("\n").map((line) =>
+    line.split("|").slice(1, -1).map((cell) => cell.trim())
+  );
+  assert.deepEqual(rows[0].slice(0, 5), [
+    "format",
+    "lines/s by round",
+    "median",
+    "÷ json (rounds)",
+    "server CPU µs/line",
+  ]);
+  assert.deepEqual(rows[0].slice(5, -1), [...THREAD_GROUPS]);
+  // Medians: json 180,000; bulk 168,000 (0.933×); round ratios 0.85, 1.05, 0.833.
+  // CPU a line over 1M lines: json 6, 8, 7 µs (median 7), event loop 4, 6, 5; bulk 7, 10, 8.
+  assert.deepEqual(rows[2].slice(0, 8), [
+    "json",
+    "200,000 · 160,000 · 180,000",
+    "180,000",
+    "1.00× (1.00–1.00)",
+    "7.00",
+    "5.00",
+    "2.00",
+    "0.00",
+  ]);
+  assert.deepEqual(rows[3].slice(0, 7), [
+    "es-bulk",
+    "170,000 · 168,000 · 150,000",
+    "168,000",
+    "0.93× (0.83–1.05)",
+    "8.00",
+    "6.00",
+    "2.00",
+  ]);
+  assert.equal(rows[2].at(-1), "400.0");
+  assert.equal(rows[3].at(-1), "395.0");
+});
+
+Deno.test("formatRounds() pushes every format into a fresh server each round", async () => {
+  const progress: string[] = [];
+  const pushes = await formatRounds({
+    lines: 3000,
+    rounds: 2,
+    formats: ["json", "es-bulk"],
+    clients: 1,
+    concurrency: 2,
+    batch: 500,
+    seed: 7,
+  }, (m) => progress.push(m));
+  assert.deepEqual(
+    pushes.map((p) => [p.round, p.format]),
+    [[1, "json"], [1, "es-bulk"], [2, "json"], [2, "es-bulk"]],
+  );
+  for (const p of pushes) {
+    assert.ok(p.linesPerSec > 0);
+    // A fresh server is ~100 MB; the busy threads took some CPU.
+    assert.ok(p.peakRssMB > 50, `${p.peakRssMB} MB`);
+    assert.ok(Object.values(p.cpu).reduce((a, b) => a + b, 0) > 0);
+    assert.ok(Object.values(p.cpu).every((s) => s >= 0));
+  }
+  assert.equal(progress.length, 4);
+});
+
+Deno.test("bench:formats refuses a bad flag with exit code 2 and names it", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), { args: ["run", "-A", MAIN, ...args] }).output();
+  for (
+    const [args, message] of [
+      [["--formats", "json,nope"], /Invalid --formats "json,nope"/],
+      [["--rounds", "0"], /Invalid --rounds "0": expected an integer >= 1/],
+      [["--bogus"], /Unknown option '--bogus'/],
+    ] as const
+  ) {
+    const out = await run([...args]);
+    assert.equal(out.code, 2);
+    assert.match(new TextDecoder().decode(out.stderr), message);
+  }
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(new TextDecoder().decode(help.stdout), /Usage: deno task bench:formats/);
+});
