@@ -44,7 +44,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { intFlag, parseFlags, UsageError } from "./flags.ts";
 import { basename, join } from "node:path";
 import {
   BASELINE_TOOLS,
@@ -189,43 +189,23 @@ interface Options {
   json: boolean;
 }
 
-/** A command-line mistake: exit code 2. */
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): Options | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        lines: { type: "string" },
-        quick: { type: "boolean" },
-        runs: { type: "string" },
-        clients: { type: "string" },
-        concurrency: { type: "string" },
-        batch: { type: "string" },
-        seed: { type: "string" },
-        "sustained-minutes": { type: "string" },
-        keep: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    // Node's messages end with advice about "--" that does not apply here.
-    throw new UsageError(messageOf(err).replace(/\. To specify a positional argument.*$/s, ""));
-  }
+  const { values } = parseFlags(args, {
+    lines: { type: "string" },
+    quick: { type: "boolean" },
+    runs: { type: "string" },
+    clients: { type: "string" },
+    concurrency: { type: "string" },
+    batch: { type: "string" },
+    seed: { type: "string" },
+    "sustained-minutes": { type: "string" },
+    keep: { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return undefined;
-  const int = (flag: string, value: string | undefined, fallback: number, min = 1) => {
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`Invalid --${flag} "${value}": expected an integer >= ${min}`);
-    }
-    return n;
-  };
+  const int = (flag: string, value: string | undefined, fallback: number, min = 1) =>
+    value === undefined ? fallback : intFlag(flag, value, min);
   const minutes = (flag: string, value: string | undefined, fallback: number) => {
     try {
       return value === undefined ? fallback : parseMinutes(flag, value, 0);

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { intFlag, parseFlags, UsageError } from "./flags.ts";
 import { runPushFleet } from "./push_fleet.ts";
 import { PUSH_FORMATS, type PushFormat, serverArgsFor } from "./push_client.ts";
 import { RssSampler } from "./proc_status.ts";
@@ -26,7 +26,13 @@ import {
   waitFlushed,
 } from "./server_control.ts";
 import { percentile, round } from "./stats.ts";
-import { cpuBetween, type GroupSeconds, readThreadCpu, THREAD_GROUPS } from "./thread_cpu.ts";
+import {
+  cpuBetween,
+  type GroupSeconds,
+  readThreadCpu,
+  THREAD_GROUPS,
+  type ThreadGroup,
+} from "./thread_cpu.ts";
 
 /** What a run of rounds is asked for. */
 export interface RoundsOptions {
@@ -157,7 +163,7 @@ export function roundsTable(pushes: readonly FormatPush[], lines: number): strin
       const b = base.find((x) => x.round === p.round);
       return b === undefined ? [] : [p.linesPerSec / b.linesPerSec];
     });
-    const perLine = (group: (typeof THREAD_GROUPS)[number]) =>
+    const perLine = (group: ThreadGroup) =>
       median(own.map((p) => (p.cpu[group] * 1e6) / lines)).toFixed(2);
     const total = median(
       own.map((p) => (THREAD_GROUPS.reduce((s, g) => s + p.cpu[g], 0) * 1e6) / lines),
@@ -207,38 +213,19 @@ Flags:
   --json            print every push as JSON instead of the table
   -h, --help        show this help`;
 
-/** A command-line mistake: exit code 2. */
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): RoundsOptions & { json: boolean } | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        lines: { type: "string", default: "1000000" },
-        rounds: { type: "string", default: "3" },
-        formats: { type: "string", default: "json,loki-protobuf,otlp-protobuf,es-bulk" },
-        clients: { type: "string", default: "2" },
-        concurrency: { type: "string", default: "4" },
-        batch: { type: "string", default: "1000" },
-        seed: { type: "string", default: "42" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, ""));
-  }
+  const { values } = parseFlags(args, {
+    lines: { type: "string", default: "1000000" },
+    rounds: { type: "string", default: "3" },
+    formats: { type: "string", default: "json,loki-protobuf,otlp-protobuf,es-bulk" },
+    clients: { type: "string", default: "2" },
+    concurrency: { type: "string", default: "4" },
+    batch: { type: "string", default: "1000" },
+    seed: { type: "string", default: "42" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return undefined;
-  const int = (flag: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new UsageError(`Invalid --${flag} "${value}": expected an integer >= ${min}`);
-    }
-    return n;
-  };
   const formats = values.formats.split(",").map((f) => f.trim()) as PushFormat[];
   const unknown = formats.find((f) => !PUSH_FORMATS.includes(f));
   if (unknown !== undefined || formats.length === 0) {
@@ -247,13 +234,13 @@ function parseOptions(args: string[]): RoundsOptions & { json: boolean } | undef
     );
   }
   return {
-    lines: int("lines", values.lines, 1),
-    rounds: int("rounds", values.rounds, 1),
+    lines: intFlag("lines", values.lines, 1),
+    rounds: intFlag("rounds", values.rounds, 1),
     formats,
-    clients: int("clients", values.clients, 1),
-    concurrency: int("concurrency", values.concurrency, 1),
-    batch: int("batch", values.batch, 1),
-    seed: int("seed", values.seed, Number.MIN_SAFE_INTEGER),
+    clients: intFlag("clients", values.clients, 1),
+    concurrency: intFlag("concurrency", values.concurrency, 1),
+    batch: intFlag("batch", values.batch, 1),
+    seed: intFlag("seed", values.seed, Number.MIN_SAFE_INTEGER),
     json: values.json === true,
   };
 }

@@ -14,7 +14,7 @@
  */
 
 import { parseDuration } from "@loge/loge";
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError } from "./flags.ts";
 import { DEFAULT_START_NS, LogGenerator, pickNeedle } from "./generator/mod.ts";
 import {
   createEncoder,
@@ -75,9 +75,6 @@ Flags:
   --json              print the summary as one JSON object
   -h, --help          show this help`;
 
-/** A command-line mistake: printed with the mode's name, exit code 2. */
-class UsageError extends Error {}
-
 function positiveInt(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -131,19 +128,6 @@ function startOf(value: string | undefined, fallback: bigint): bigint {
   return BigInt(ms) * 1_000_000n;
 }
 
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(
-  args: string[],
-  options: T,
-) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    // Node's messages end with advice about "--" that does not apply here.
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ""));
-  }
-}
-
 async function writeAll(
   file: { write(p: Uint8Array): Promise<number> },
   bytes: Uint8Array,
@@ -158,7 +142,7 @@ async function openOut(path: string): Promise<Deno.FsFile | typeof Deno.stdout> 
 }
 
 async function corpus(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parseFlags(args, {
     out: { type: "string" },
     "raw-out": { type: "string" },
     lines: { type: "string" },
@@ -252,7 +236,7 @@ async function corpus(args: string[]): Promise<number> {
 }
 
 async function push(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values } = parseFlags(args, {
     addr: { type: "string" },
     rate: { type: "string" },
     duration: { type: "string" },

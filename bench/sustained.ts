@@ -18,6 +18,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { intFlag } from "./flags.ts";
 import { join } from "node:path";
 import { ClientProcess } from "./client_process.ts";
 import { dataDirUsage } from "./data_dir.ts";
@@ -491,19 +492,12 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const int = (flag: string, value: string, min: number) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new Error(`Invalid --${flag} "${value}": expected an integer >= ${min}`);
-    }
-    return n;
-  };
   const options = {
     minutes: parseMinutes("minutes", values.minutes, 0.01),
-    clients: int("clients", values.clients, 1),
-    concurrency: int("concurrency", values.concurrency, 1),
-    batch: int("batch", values.batch, 1),
-    seed: int("seed", values.seed, Number.MIN_SAFE_INTEGER),
+    clients: intFlag("clients", values.clients, 1),
+    concurrency: intFlag("concurrency", values.concurrency, 1),
+    batch: intFlag("batch", values.batch, 1),
+    seed: intFlag("seed", values.seed, Number.MIN_SAFE_INTEGER),
   };
   const started = performance.now();
   const progress = (message: string) =>
