@@ -323,3 +323,68 @@ Deno.test("a catalog lost while a rotated copy waits for its grace shows no line
       await stopAll(server);
     }
   }));
+
+Deno.test("a catalog lost after rotation, its lines still in the WAL, shows no line twice", () =>
+  withS3(async (s3) => {
+    // No checkpoint: the WAL still holds every push when the server is killed.
+    const args = [...tierArgs(s3), "--checkpoint-interval", "1h"];
+    let server = await startServer({ args, env: s3.env });
+    try {
+      const pushed = rows("web", T0, 3000);
+      await push(server.url, pushed);
+      await waitAllRemote(server);
+      await server.kill();
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
+      }
+      server = await startServer({ dir: server.dir, args, env: s3.env });
+      const want = expected(pushed, () => true, 5000);
+      assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
+      // Once flushed, compacted and rotated again, still once.
+      await waitAllRemote(server);
+      assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
+Deno.test("a catalog lost with a merge's sources left beside its cold output shows no line twice", () =>
+  withS3(async (s3) => {
+    // Flush files first, without compaction, kept aside.
+    const noMerge = tierArgs(s3).map((a, i, all) => all[i - 1] === "--compact-interval" ? "0" : a);
+    let server = await startServer({ args: noMerge, env: s3.env });
+    const aside = await Deno.makeTempDir();
+    try {
+      const pushed = rows("web", T0, 3000);
+      await push(server.url, pushed);
+      await waitFor(
+        "every line in a file",
+        async () => (await stats(server.url)).rows_in_memory === 0,
+      );
+      assert.equal(await server.stop(), 0);
+      const sources = (await Array.fromAsync(Deno.readDir(server.dir)))
+        .map((e) => e.name).filter((n) => n.endsWith(".loge"));
+      assert.ok(sources.length > 0 && sources.every((n) => n.startsWith("l0-")), `${sources}`);
+      for (const n of sources) await Deno.copyFile(`${server.dir}/${n}`, `${aside}/${n}`);
+      // Merged, rotated, local copies gone; then the sources come back, as a
+      // crash between a merge's commit and its sources' deletion leaves them,
+      // and the catalog is lost.
+      server = await startServer({ dir: server.dir, args: tierArgs(s3), env: s3.env });
+      await waitAllRemote(server);
+      await server.kill();
+      for (const n of sources) await Deno.copyFile(`${aside}/${n}`, `${server.dir}/${n}`);
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
+      }
+      server = await startServer({ dir: server.dir, args: tierArgs(s3), env: s3.env });
+      assert.deepEqual(
+        (await queryLines(server.url, '{app="web"}', 5000)).lines,
+        expected(pushed, () => true, 5000),
+      );
+      const left = (await Array.fromAsync(Deno.readDir(server.dir))).map((e) => e.name);
+      assert.deepEqual(left.filter((n) => sources.includes(n)), [], "the sources are deleted");
+    } finally {
+      await stopAll(server);
+      await Deno.remove(aside, { recursive: true });
+    }
+  }));

@@ -651,6 +651,31 @@ async function openStore(
   const ingesting = kind !== "none" && settings.ingesting;
   const buckets = flags.buckets as number;
   const catalog = await Catalog.open(dir);
+  const cache = new SegmentCache(catalog.opener);
+  const bucket = kind === "none" ? "" : flags["s3-bucket"] as string;
+  const store = bucket === "" ? undefined : new S3Store({
+    bucket,
+    endpoint: flags["s3-endpoint"] as string,
+    region: flags["s3-region"] as string,
+    forcePathStyle: flags["s3-force-path-style"] as boolean,
+    readUrlBase: flags["s3-read-url-base"] as string,
+    acl: flags["s3-acl"] as string,
+  });
+  const tier = store === undefined ? undefined : await ColdTier.open(catalog, cache, {
+    store,
+    prefix: `${flags["s3-prefix"]}${tenant === undefined ? "" : `${tenant}/`}`,
+    node,
+    rotate: ingesting,
+    rotateAgeMs: flags["s3-rotate-age"] as number,
+    rotateIntervalMs: flags["s3-rotate-interval"] as number,
+    graceMs: flags["s3-rotate-grace"] as number,
+    indexCacheBytes: INDEX_CACHE_BYTES,
+    blockCacheSize: flags["s3-frame-cache-size"] as number,
+  });
+  // Rows of every node's cold files before the WAL's replay (a rebuilt catalog
+  // learns which of its lines this node's cold files hold) and before the
+  // first query; rotation after.
+  await tier?.reconcile();
   const ingester = ingesting
     ? await Ingester.open(catalog, {
       buckets,
@@ -672,7 +697,6 @@ async function openStore(
       dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
     })
     : undefined;
-  const cache = new SegmentCache(catalog.opener);
   // A flush file's index is read as the file is cataloged: the newest lines are in it, and the
   // first query after them would pay for it. Merged files, larger and longer-lived, are left to
   // their first query (warming them too held ~37 MB more of indexes after a minute of ingest).
@@ -699,28 +723,6 @@ async function openStore(
     )
     : undefined;
   compactor?.start();
-  const bucket = kind === "none" ? "" : flags["s3-bucket"] as string;
-  const store = bucket === "" ? undefined : new S3Store({
-    bucket,
-    endpoint: flags["s3-endpoint"] as string,
-    region: flags["s3-region"] as string,
-    forcePathStyle: flags["s3-force-path-style"] as boolean,
-    readUrlBase: flags["s3-read-url-base"] as string,
-    acl: flags["s3-acl"] as string,
-  });
-  const tier = store === undefined ? undefined : await ColdTier.open(catalog, cache, {
-    store,
-    prefix: `${flags["s3-prefix"]}${tenant === undefined ? "" : `${tenant}/`}`,
-    node,
-    rotate: ingesting,
-    rotateAgeMs: flags["s3-rotate-age"] as number,
-    rotateIntervalMs: flags["s3-rotate-interval"] as number,
-    graceMs: flags["s3-rotate-grace"] as number,
-    indexCacheBytes: INDEX_CACHE_BYTES,
-    blockCacheSize: flags["s3-frame-cache-size"] as number,
-  });
-  // Rows of every node's cold files before the first query; rotation after.
-  await tier?.reconcile();
   tier?.start();
   const reading: EngineContext = {
     catalog,

@@ -95,6 +95,23 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
   3: "ALTER TABLE files ADD COLUMN filter_covers_metadata INTEGER NOT NULL DEFAULT 0",
 };
 
+/** A file's count of WAL sequences. */
+function seqCount(file: { seqs: SeqRanges }): number {
+  return file.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
+}
+
+/**
+ * The order in which files are judged held by the ones before them: more
+ * sequences first (a merge's output supersedes its sources, and what is left
+ * of the sources is then found held), then higher levels, then by name.
+ */
+function supersedingFirst(
+  a: { seqs: SeqRanges; level: number; name: string },
+  b: { seqs: SeqRanges; level: number; name: string },
+): number {
+  return seqCount(b) - seqCount(a) || b.level - a.level || a.name.localeCompare(b.name);
+}
+
 /**
  * The catalog of segment files in a data folder.
  *
@@ -159,6 +176,7 @@ export class Catalog {
     moveFile: StatementSync;
     insertRemote: StatementSync;
     setStreams: StatementSync;
+    setSeqs: StatementSync;
     setRetired: StatementSync;
   };
 
@@ -182,6 +200,7 @@ export class Catalog {
       setStreams: db.prepare(
         "UPDATE files SET stream_ids = ?, label_keys = ?, indexed = 1 WHERE id = ?",
       ),
+      setSeqs: db.prepare("UPDATE files SET seqs = ? WHERE id = ?"),
       setRetired: db.prepare("INSERT OR REPLACE INTO meta VALUES ('retired', ?)"),
     };
   }
@@ -351,12 +370,7 @@ export class Catalog {
       }
       if (damage !== undefined) await this.#quarantine(name, 0, damage);
     }
-    // Files holding more sequences first: a compacted segment supersedes its
-    // sources, and what is left of the sources is then found held.
-    const seqCount = (info: SegmentInfo) => info.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
-    orphans.sort((a, b) =>
-      seqCount(b) - seqCount(a) || b.level - a.level || a.name.localeCompare(b.name)
-    );
+    orphans.sort(supersedingFirst);
     const held = new HeldLines();
     for (const e of this.#entries.values()) held.add(e.seqs, mergePartOf(e.name));
     held.add(this.#retired);
@@ -658,21 +672,65 @@ export class Catalog {
 
   /**
    * Records the streams of a file whose row did not know them (see
-   * {@linkcode CatalogEntry.indexed}), read from its index; the current entry.
+   * {@linkcode CatalogEntry.indexed}), read from its index; with `seqs`, the
+   * WAL sequences its index names too, now covered (only this node's files
+   * hold sequences of its WAL: a row rebuilt from a bucket listing knows
+   * none). The current entry.
    */
-  setStreams(entry: CatalogEntry, keys: readonly string[]): CatalogEntry {
+  setStreams(entry: CatalogEntry, keys: readonly string[], seqs?: SeqRanges): CatalogEntry {
     const current = this.#entries.get(entry.id);
-    if (current === undefined || current.indexed) return current ?? entry;
-    const streams = keys.map((key) => this.#internStream(key));
-    this.#sql.setStreams.run(streamIdBytes(streams), labelKeysJson(streams), entry.id);
-    const updated: CatalogEntry = {
-      ...current,
-      streams: streams.map((s) => s.stream),
-      indexed: true,
-    };
+    if (current === undefined) return entry;
+    const newSeqs = seqs !== undefined && seqs.length > 0 && current.seqs.length === 0;
+    if (current.indexed && !newSeqs) return current;
+    let updated = current;
+    if (!current.indexed) {
+      const streams = keys.map((key) => this.#internStream(key));
+      this.#sql.setStreams.run(streamIdBytes(streams), labelKeysJson(streams), entry.id);
+      updated = { ...updated, streams: streams.map((s) => s.stream), indexed: true };
+    }
+    if (newSeqs) {
+      this.#sql.setSeqs.run(JSON.stringify(seqs), entry.id);
+      updated = { ...updated, seqs };
+      this.#covered.addRanges(seqs);
+    }
     this.#entries.set(entry.id, updated);
     this.#version++;
     return updated;
+  }
+
+  /**
+   * Drops the local files whose lines other cataloged files all hold, and
+   * deletes them once no query reads them: what a catalog rebuilt from the
+   * folder kept while the files that superseded them (a merge's output, since
+   * moved to the cold tier) were not yet known. Call it once the rows of this
+   * node's cold files know their sequences ({@linkcode setStreams}). In a
+   * catalog that was never rebuilt, no file is held by others.
+   *
+   * @returns the rows dropped.
+   */
+  async removeSuperseded(): Promise<CatalogEntry[]> {
+    const rows = [...this.#entries.values()].filter((e) => e.seqs.length > 0);
+    // At equal sequences a cold copy comes first: the local one is the one dropped.
+    rows.sort((a, b) =>
+      supersedingFirst(a, b) || (a.location === LOCAL ? 1 : 0) - (b.location === LOCAL ? 1 : 0)
+    );
+    const held = new HeldLines();
+    held.add(this.#retired);
+    const superseded: CatalogEntry[] = [];
+    for (const e of rows) {
+      if (e.location === LOCAL && held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
+      else held.add(e.seqs, mergePartOf(e.name));
+    }
+    if (superseded.length === 0) return superseded;
+    this.remove(superseded);
+    for (const e of superseded) {
+      await this.whenUnused(e);
+      await Deno.remove(join(this.dir, e.name)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+      log(`segment ${e.name} deleted: other files hold all of its lines`);
+    }
+    return superseded;
   }
 
   #forget(entries: readonly CatalogEntry[]): void {

@@ -249,3 +249,44 @@ Deno.test("retired sequences stay covered across a reopen, until pruned below th
     assert.equal(catalog.covered.has(3), false);
     catalog.close();
   }));
+
+Deno.test("a cold row that learns its sequences covers them, and local files it holds go", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    // Two flush files left by a crash, whose lines a merge moved to the cold tier holds.
+    catalog.add(write(dir, "l0-a-00000001.loge", 0, [[1, 2]]));
+    catalog.add(write(dir, "l0-a-00000002.loge", 0, [[3, 3]]));
+    // A flush file of its own.
+    catalog.add(write(dir, "l0-a-00000003.loge", 0, [[4, 4]]));
+    const [cold] = catalog.addRemote("s3", [{
+      name: "node-a/1-3-3-100-4096-l1-m-00000001.loge",
+      level: 1,
+      minTs: 1n,
+      maxTs: 3n,
+      rows: 3,
+      rawBytes: 100,
+      bytes: 4096,
+    }]);
+    assert.deepEqual(cold.seqs, []);
+    // Nothing held yet: the cold row knows no sequences.
+    assert.deepEqual(await catalog.removeSuperseded(), []);
+    const learned = catalog.setStreams(cold, ['{"app":"web","env":"prod"}'], [[1, 3]]);
+    assert.deepEqual(learned.seqs, [[1, 3]]);
+    assert.ok(catalog.covered.has(3));
+    const dropped = await catalog.removeSuperseded();
+    assert.deepEqual(dropped.map((e) => e.name).sort(), [
+      "l0-a-00000001.loge",
+      "l0-a-00000002.loge",
+    ]);
+    assert.deepEqual(names(catalog), [
+      "l0-a-00000003.loge",
+      "node-a/1-3-3-100-4096-l1-m-00000001.loge",
+    ]);
+    const files = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+    assert.deepEqual(files.filter((n) => n.endsWith(".loge")), ["l0-a-00000003.loge"]);
+    catalog.close();
+    // Persisted: a reopen knows the cold row's sequences.
+    const again = await Catalog.open(dir);
+    assert.deepEqual([...again.entries()].find((e) => e.location === "s3")!.seqs, [[1, 3]]);
+    again.close();
+  }));

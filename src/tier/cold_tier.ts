@@ -220,13 +220,27 @@ export class ColdTier {
     const local = new Set<string>();
     for (const e of this.#catalog.entries()) if (e.location === LOCAL) local.add(e.name);
     const files = new Map<string, RemoteFile>();
+    const own = new Set<string>();
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
       if (parsed === undefined) continue;
-      if (parsed.node === this.#options.node && local.has(parsed.local)) continue;
+      if (parsed.node === this.#options.node) {
+        if (local.has(parsed.local)) continue;
+        own.add(parsed.file.name);
+      }
       files.set(parsed.file.name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
+    // This node's files whose rows know no WAL sequences (rows from a listing,
+    // after the catalog was rebuilt from the folder): their sequences, from
+    // their indexes, before a replay of the WAL or a local file that holds the
+    // same lines shows them twice. One that fails is tried again next time.
+    const unknown = [...this.#catalog.entries()].filter((e) =>
+      e.location === REMOTE && e.seqs.length === 0 && own.has(e.name)
+    );
+    if (await this.#learnSequences(unknown) > 0) {
+      await this.#catalog.removeSuperseded();
+    }
     const gone = [...this.#catalog.entries()].filter((e) =>
       e.location === REMOTE && !files.has(e.name)
     );
@@ -246,6 +260,25 @@ export class ColdTier {
       );
     }
     return { added: added.length, dropped: gone.length };
+  }
+
+  /** Reads the sequences of `entries` from their indexes; how many rows learned some. */
+  async #learnSequences(entries: readonly CatalogEntry[]): Promise<number> {
+    let learned = 0;
+    for (const entry of entries) {
+      try {
+        const { index, release } = await this.#cache.open(entry);
+        try {
+          const updated = this.#catalog.setStreams(entry, index.streams, index.seqs);
+          if (updated.seqs.length > 0) learned++;
+        } finally {
+          release();
+        }
+      } catch (error) {
+        this.#failed(`index read of ${entry.name}`, error);
+      }
+    }
+    return learned;
   }
 
   /**
