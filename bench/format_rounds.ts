@@ -4,7 +4,8 @@
  * than the formats differ; so each round pushes the same corpus in every format, each into a fresh
  * server with the default flags (and the flags the format needs, {@linkcode serverArgsFor}), and
  * the figures are medians over rounds. For each push it also reads the server's CPU by kind of
- * thread (`thread_cpu.ts`) and samples its RSS, so a gap shows where it is.
+ * thread (`thread_cpu.ts`) and samples its RSS, with where the memory is at the peak
+ * (`memory_map.ts`), so a gap shows where it is.
  *
  * ```sh
  * deno task bench:formats --lines 1000000 --rounds 6 --formats json,es-bulk,otlp-protobuf
@@ -17,6 +18,7 @@ import { intFlag, parseFlags, UsageError } from "./flags.ts";
 import { runPushFleet } from "./push_fleet.ts";
 import { PUSH_FORMATS, type PushFormat, serverArgsFor } from "./push_client.ts";
 import { RssSampler } from "./proc_status.ts";
+import type { MemoryParts } from "./memory_map.ts";
 import { formatInt, markdownTable } from "./report.ts";
 import {
   killAllServers,
@@ -54,6 +56,8 @@ export interface FormatPush {
   /** The server's CPU seconds during the push and until every line was in a file, by group. */
   cpu: GroupSeconds;
   peakRssMB: number;
+  /** Where the server's memory was near that peak, in MB by kind of mapping. */
+  peakParts: MemoryParts;
 }
 
 /** Pushes the corpus in `format` to the server at `url` (process `pid`); its rate and the server's CPU. */
@@ -108,7 +112,7 @@ export async function formatRounds(
       const server = await launchServer(dir, serverArgsFor(format));
       try {
         const pid = server.process.pid;
-        const sampler = new RssSampler(pid, 200);
+        const sampler = new RssSampler(pid, 200, { parts: true });
         sampler.start();
         const measured = await pushOnce(o, format, server.url, pid, start).catch(
           async (error: unknown) => {
@@ -116,9 +120,14 @@ export async function formatRounds(
             throw error;
           },
         );
-        const { peakKiB } = await sampler.stop();
+        const { peakKiB, parts } = await sampler.stop();
+        if (parts === undefined) throw new Error(`${format}: the server's memory map was not read`);
         // MB of 10^6 bytes, as the bench reports.
-        pushes.push({ round, format, ...measured, peakRssMB: round1((peakKiB * 1024) / 1e6) });
+        const mb = (kiB: number) => round1((kiB * 1024) / 1e6);
+        const peakParts = Object.fromEntries(
+          Object.entries(parts).map(([kind, kiB]) => [kind, mb(kiB)]),
+        ) as unknown as MemoryParts;
+        pushes.push({ round, format, ...measured, peakRssMB: mb(peakKiB), peakParts });
         progress(`round ${round}, ${format}: ${formatInt(measured.linesPerSec)} lines/s`);
         await stopServer(server);
       } finally {
@@ -144,10 +153,11 @@ function median(xs: readonly number[]): number {
  * @example
  * ```ts
  * import { roundsTable } from "./format_rounds.ts";
- * const cpu = { "event loop": 4, workers: 3, "V8 helpers": 1, "HTTP and I/O": 0.2, other: 0, "ended threads": 0 };
+ * const cpu = { "event loop": 4, workers: 3, "V8 helpers": 1, "file I/O": 0.2, other: 0, "ended threads": 0 };
+ * const peakParts = { files: 60, v8Pages: 85, glibcMainHeap: 124, glibcThreadHeaps: 79, other: 12 };
  * console.log(roundsTable([
- *   { round: 1, format: "json", linesPerSec: 200_000, cpu, peakRssMB: 380 },
- *   { round: 1, format: "es-bulk", linesPerSec: 180_000, cpu, peakRssMB: 390 },
+ *   { round: 1, format: "json", linesPerSec: 200_000, cpu, peakRssMB: 380, peakParts },
+ *   { round: 1, format: "es-bulk", linesPerSec: 180_000, cpu, peakRssMB: 390, peakParts },
  * ], 1_000_000).includes("| es-bulk | 180,000 | 180,000 | 0.90× (0.90–0.90) |")); // true
  * ```
  */
@@ -194,12 +204,51 @@ export function roundsTable(pushes: readonly FormatPush[], lines: number): strin
   );
 }
 
+/** The kinds of mappings {@linkcode memoryTable} shows, and their headers. */
+const PART_HEADERS: [keyof MemoryParts, string][] = [
+  ["files", "files (code)"],
+  ["v8Pages", "V8 heap pages"],
+  ["glibcMainHeap", "glibc main heap"],
+  ["glibcThreadHeaps", "glibc thread heaps"],
+  ["other", "other"],
+];
+
+/**
+ * Where the server's memory was at each format's highest peak, as a Markdown table: a row per
+ * format, the peak RSS and its MB by kind of mapping (`memory_map.ts`).
+ *
+ * @example
+ * ```ts
+ * import { memoryTable } from "./format_rounds.ts";
+ * const cpu = { "event loop": 4, workers: 3, "V8 helpers": 1, "file I/O": 0.2, other: 0, "ended threads": 0 };
+ * const peakParts = { files: 60, v8Pages: 85, glibcMainHeap: 124, glibcThreadHeaps: 79, other: 12 };
+ * console.log(memoryTable([
+ *   { round: 1, format: "json", linesPerSec: 200_000, cpu, peakRssMB: 360, peakParts },
+ * ]).includes("| json | 360.0 | 60.0 | 85.0 | 124.0 | 79.0 | 12.0 |")); // true
+ * ```
+ */
+export function memoryTable(pushes: readonly FormatPush[]): string {
+  const formats = [...new Set(pushes.map((p) => p.format))];
+  const rows = formats.map((format) => {
+    const highest = pushes.filter((p) => p.format === format).reduce((a, b) =>
+      b.peakRssMB > a.peakRssMB ? b : a
+    );
+    return [
+      format,
+      highest.peakRssMB.toFixed(1),
+      ...PART_HEADERS.map(([kind]) => highest.peakParts[kind].toFixed(1)),
+    ];
+  });
+  return markdownTable(["format", "peak RSS MB", ...PART_HEADERS.map(([, h]) => h)], rows);
+}
+
 const HELP = `Usage: deno task bench:formats [flags]
 
 Pushes the bench corpus in each format, round after round, each push into a fresh server with the
 default flags (and those its format needs), and prints a row per format: lines/s of each round,
 the median and its ratio to the first format's (with the range of the rounds' ratios), the
-server's CPU a line by kind of thread, and its peak RSS. Exits 1 if a push fails.
+server's CPU a line by kind of thread, and its peak RSS; then where the memory was at each
+format's highest peak (MB by kind of mapping, from /proc/<pid>/smaps). Exits 1 if a push fails.
 
 Flags:
   --lines N         lines of each push (default 1000000)
@@ -266,7 +315,9 @@ async function main(args: string[]): Promise<number> {
   try {
     const pushes = await formatRounds(options, progress);
     console.log(
-      options.json ? JSON.stringify(pushes, null, 2) : roundsTable(pushes, options.lines),
+      options.json
+        ? JSON.stringify(pushes, null, 2)
+        : `${roundsTable(pushes, options.lines)}\n\n${memoryTable(pushes)}`,
     );
     return 0;
   } catch (err) {

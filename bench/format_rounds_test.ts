@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type FormatPush, formatRounds, roundsTable } from "./format_rounds.ts";
+import { type FormatPush, formatRounds, memoryTable, roundsTable } from "./format_rounds.ts";
 import { THREAD_GROUPS } from "./thread_cpu.ts";
 
 const MAIN = new URL("./format_rounds.ts", import.meta.url).pathname;
@@ -9,20 +9,74 @@ function cpu(eventLoop: number, workers: number): FormatPush["cpu"] {
     "event loop": eventLoop,
     workers,
     "V8 helpers": 0,
-    "HTTP and I/O": 0,
+    "file I/O": 0,
     other: 0,
     "ended threads": 0,
   };
 }
 
+/** Parts of a peak of `rss` MB: a fifth each, the rest in `other`. */
+function parts(rss: number): FormatPush["peakParts"] {
+  const fifth = rss / 5;
+  return {
+    files: fifth,
+    v8Pages: fifth,
+    glibcMainHeap: fifth,
+    glibcThreadHeaps: fifth,
+    other: rss - 4 * fifth,
+  };
+}
+
 Deno.test("roundsTable() gives each format its rounds, their median, its ratio and its CPU a line", () => {
   const pushes: FormatPush[] = [
-    { round: 1, format: "json", linesPerSec: 200_000, cpu: cpu(4, 2), peakRssMB: 380 },
-    { round: 1, format: "es-bulk", linesPerSec: 170_000, cpu: cpu(5, 2), peakRssMB: 390 },
-    { round: 2, format: "json", linesPerSec: 160_000, cpu: cpu(6, 2), peakRssMB: 400 },
-    { round: 2, format: "es-bulk", linesPerSec: 168_000, cpu: cpu(7, 3), peakRssMB: 385 },
-    { round: 3, format: "json", linesPerSec: 180_000, cpu: cpu(5, 2), peakRssMB: 370 },
-    { round: 3, format: "es-bulk", linesPerSec: 150_000, cpu: cpu(6, 2), peakRssMB: 395 },
+    {
+      round: 1,
+      format: "json",
+      linesPerSec: 200_000,
+      cpu: cpu(4, 2),
+      peakRssMB: 380,
+      peakParts: parts(380),
+    },
+    {
+      round: 1,
+      format: "es-bulk",
+      linesPerSec: 170_000,
+      cpu: cpu(5, 2),
+      peakRssMB: 390,
+      peakParts: parts(390),
+    },
+    {
+      round: 2,
+      format: "json",
+      linesPerSec: 160_000,
+      cpu: cpu(6, 2),
+      peakRssMB: 400,
+      peakParts: parts(400),
+    },
+    {
+      round: 2,
+      format: "es-bulk",
+      linesPerSec: 168_000,
+      cpu: cpu(7, 3),
+      peakRssMB: 385,
+      peakParts: parts(385),
+    },
+    {
+      round: 3,
+      format: "json",
+      linesPerSec: 180_000,
+      cpu: cpu(5, 2),
+      peakRssMB: 370,
+      peakParts: parts(370),
+    },
+    {
+      round: 3,
+      format: "es-bulk",
+      linesPerSec: 150_000,
+      cpu: cpu(6, 2),
+      peakRssMB: 395,
+      peakParts: parts(395),
+    },
   ];
   const rows = roundsTable(pushes, 1_000_000).split("\n").map((line) =>
     line.split("|").slice(1, -1).map((cell) => cell.trim())
@@ -60,6 +114,35 @@ Deno.test("roundsTable() gives each format its rounds, their median, its ratio a
   assert.equal(rows[3].at(-1), "395.0");
 });
 
+Deno.test("memoryTable() shows where the memory was at each format's highest peak", () => {
+  const push = (round: number, format: FormatPush["format"], peakRssMB: number): FormatPush => ({
+    round,
+    format,
+    linesPerSec: 1,
+    cpu: cpu(1, 1),
+    peakRssMB,
+    peakParts: parts(peakRssMB),
+  });
+  const rows = memoryTable([
+    push(1, "json", 300),
+    push(1, "es-bulk", 350),
+    push(2, "json", 310),
+    push(2, "es-bulk", 320),
+  ]).split("\n").map((line) => line.split("|").slice(1, -1).map((cell) => cell.trim()));
+  assert.deepEqual(rows[0], [
+    "format",
+    "peak RSS MB",
+    "files (code)",
+    "V8 heap pages",
+    "glibc main heap",
+    "glibc thread heaps",
+    "other",
+  ]);
+  // json's highest peak is round 2's 310 MB (62 a fifth), bulk's round 1's 350 (70).
+  assert.deepEqual(rows[2], ["json", "310.0", "62.0", "62.0", "62.0", "62.0", "62.0"]);
+  assert.deepEqual(rows[3], ["es-bulk", "350.0", "70.0", "70.0", "70.0", "70.0", "70.0"]);
+});
+
 Deno.test("formatRounds() pushes every format into a fresh server each round", async () => {
   const progress: string[] = [];
   const pushes = await formatRounds({
@@ -79,6 +162,13 @@ Deno.test("formatRounds() pushes every format into a fresh server each round", a
     assert.ok(p.linesPerSec > 0);
     // A fresh server is ~100 MB; the busy threads took some CPU.
     assert.ok(p.peakRssMB > 50, `${p.peakRssMB} MB`);
+    // The parts were read at a peak within 1% of the highest: they add up to about it.
+    const parted = Object.values(p.peakParts).reduce((a, b) => a + b, 0);
+    assert.ok(
+      parted > p.peakRssMB * 0.9 && parted <= p.peakRssMB * 1.02,
+      `${parted} MB in parts of a ${p.peakRssMB} MB peak`,
+    );
+    assert.ok(p.peakParts.files > 20, `${p.peakParts.files} MB of files: the deno binary's code`);
     assert.ok(Object.values(p.cpu).reduce((a, b) => a + b, 0) > 0);
     assert.ok(Object.values(p.cpu).every((s) => s >= 0));
   }

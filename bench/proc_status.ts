@@ -9,6 +9,8 @@
  * @module
  */
 
+import { type MemoryParts, readMemoryParts } from "./memory_map.ts";
+
 /** Memory figures of one process, in KiB (the unit `/proc` uses). */
 export interface ProcMemory {
   /** `VmRSS`: resident set size now. */
@@ -68,6 +70,11 @@ export interface PhasePeak {
   peakKiB: number;
   /** Number of samples taken. */
   samples: number;
+  /**
+   * Where the memory was near the peak (read at the last new peak at least 1% above the one read
+   * before), when the sampler was asked for it.
+   */
+  parts?: MemoryParts;
 }
 
 /**
@@ -85,16 +92,24 @@ export interface PhasePeak {
 export class RssSampler {
   readonly #pid: number;
   readonly #intervalMs: number;
+  readonly #withParts: boolean;
   #timer?: ReturnType<typeof setInterval>;
   #peakKiB = 0;
   #samples = 0;
+  #parts?: MemoryParts;
+  /** The RSS when {@linkcode RssSampler.#parts} was read. */
+  #partsKiB = 0;
   #pending: Promise<void> = Promise.resolve();
   #error?: unknown;
 
-  /** A sampler of process `pid`, reading every `intervalMs` milliseconds (default 25). */
-  constructor(pid: number, intervalMs = 25) {
+  /**
+   * A sampler of process `pid`, reading every `intervalMs` milliseconds (default 25); with
+   * `parts`, it also reads where the memory is ({@linkcode readMemoryParts}) at new peaks.
+   */
+  constructor(pid: number, intervalMs = 25, options: { parts?: boolean } = {}) {
     this.#pid = pid;
     this.#intervalMs = intervalMs;
+    this.#withParts = options.parts === true;
   }
 
   /**
@@ -106,6 +121,8 @@ export class RssSampler {
     if (this.#timer !== undefined) throw new Error("Cannot start RSS sampler: already sampling");
     this.#peakKiB = 0;
     this.#samples = 0;
+    this.#parts = undefined;
+    this.#partsKiB = 0;
     this.#error = undefined;
     this.#sample();
     this.#timer = setInterval(() => this.#sample(), this.#intervalMs);
@@ -117,7 +134,15 @@ export class RssSampler {
         const mem = await readProcMemory(this.#pid);
         if (mem === undefined) return;
         this.#samples++;
-        if (mem.rssKiB > this.#peakKiB) this.#peakKiB = mem.rssKiB;
+        if (mem.rssKiB <= this.#peakKiB) return;
+        this.#peakKiB = mem.rssKiB;
+        // smaps takes milliseconds to read: only at peaks 1% above the last one read.
+        if (this.#withParts && mem.rssKiB >= this.#partsKiB * 1.01) {
+          const parts = await readMemoryParts(this.#pid);
+          if (parts === undefined) return;
+          this.#parts = parts;
+          this.#partsKiB = mem.rssKiB;
+        }
       } catch (err) {
         this.#error ??= err;
       }
@@ -140,6 +165,10 @@ export class RssSampler {
     if (this.#samples === 0) {
       throw new Error(`Cannot measure RSS: process ${this.#pid} exited before the first sample`);
     }
-    return { peakKiB: this.#peakKiB, samples: this.#samples };
+    return {
+      peakKiB: this.#peakKiB,
+      samples: this.#samples,
+      ...(this.#parts && { parts: this.#parts }),
+    };
   }
 }

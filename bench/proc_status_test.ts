@@ -50,6 +50,24 @@ Deno.test({
     sampler.start();
     const second = await sampler.stop();
     assert.ok(second.samples >= 1 && second.samples < first.samples);
+    assert.equal(first.parts, undefined); // not asked for
+  },
+});
+
+Deno.test({
+  name: "RssSampler asked for parts reads where the memory is at the peak",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const sampler = new RssSampler(Deno.pid, 5, { parts: true });
+    sampler.start();
+    // 64 MiB touched during the phase: the peak rises by more than 1%, and the parts follow.
+    const grown = new Uint8Array(64 * 1024 * 1024).fill(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { peakKiB, parts } = await sampler.stop();
+    assert.equal(grown[grown.length - 1], 1);
+    assert.ok(parts !== undefined);
+    const total = Object.values(parts).reduce((a, b) => a + b, 0);
+    assert.ok(total > peakKiB * 0.95 && total < peakKiB * 1.05, `${total} KiB of ${peakKiB}`);
   },
 });
 

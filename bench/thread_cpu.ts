@@ -15,7 +15,7 @@ export type ThreadGroup =
   | "event loop"
   | "workers"
   | "V8 helpers"
-  | "HTTP and I/O"
+  | "file I/O"
   | "other"
   | "ended threads";
 
@@ -24,7 +24,7 @@ export const THREAD_GROUPS: readonly ThreadGroup[] = [
   "event loop",
   "workers",
   "V8 helpers",
-  "HTTP and I/O",
+  "file I/O",
   "other",
   "ended threads",
 ];
@@ -32,7 +32,9 @@ export const THREAD_GROUPS: readonly ThreadGroup[] = [
 /**
  * The group of a thread by its name (`comm`): the process's first thread runs the event loop;
  * Deno names worker threads `worker-N`, V8 its garbage collector's helpers `V8 DefaultWorke`
- * (cut at 15 bytes) and tokio its runtime threads `tokio-runtime-w`.
+ * (cut at 15 bytes) and tokio its blocking threads `tokio-runtime-w`. Those run Deno's file
+ * operations (the WAL's writes and fsyncs: a server with `--durable=false` spends nothing there);
+ * the HTTP server runs on the event loop's thread.
  *
  * @example
  * ```ts
@@ -48,7 +50,7 @@ export function threadGroup(
   if (isMain) return "event loop";
   if (/^worker-\d+$/.test(name)) return "workers";
   if (name.startsWith("V8 ")) return "V8 helpers";
-  if (name.startsWith("tokio-")) return "HTTP and I/O";
+  if (name.startsWith("tokio-")) return "file I/O";
   return "other";
 }
 

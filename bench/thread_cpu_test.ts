@@ -13,7 +13,7 @@ Deno.test("threadGroup() tells a server's threads apart by the names Deno, V8 an
   assert.equal(threadGroup("worker-0", false), "workers");
   assert.equal(threadGroup("worker-12", false), "workers");
   assert.equal(threadGroup("V8 DefaultWorke", false), "V8 helpers");
-  assert.equal(threadGroup("tokio-runtime-w", false), "HTTP and I/O");
+  assert.equal(threadGroup("tokio-runtime-w", false), "file I/O");
   assert.equal(threadGroup("deno", false), "other");
   assert.equal(threadGroup("workerish", false), "other");
 });
