@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { log } from "../log.ts";
-import { Ingester } from "../ingest/ingester.ts";
+import { Ingester, unusedSequence } from "../ingest/ingester.ts";
 import { createHandler, MAX_CONCURRENT_QUERIES } from "../server/app.ts";
 import { withCors } from "../server/cors.ts";
 import { DEFAULT_PAYLOAD_LIMITS } from "../ingest/push_limits.ts";
@@ -675,7 +675,11 @@ async function openStore(
   // Rows of every node's cold files before the WAL's replay (a rebuilt catalog
   // learns which of its lines this node's cold files hold) and before the
   // first query; rotation after.
-  await tier?.reconcile();
+  const listed = await tier?.reconcile({ atStart: true });
+  // A rebuilt catalog that could not learn which pushes this node's cold files
+  // hold must not give new pushes their sequences.
+  const blind = tier !== undefined && catalog.rebuilt &&
+    (listed === undefined || listed.unlearned > 0);
   const ingester = ingesting
     ? await Ingester.open(catalog, {
       buckets,
@@ -695,6 +699,7 @@ async function openStore(
         ? flags["max-flush-files"] as number
         : 0,
       dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
+      ...(blind && { seqFloor: unusedSequence(Date.now()) }),
     })
     : undefined;
   // A flush file's index is read as the file is cataloged: the newest lines are in it, and the

@@ -42,6 +42,33 @@ export interface IngestOptions {
    * when compaction is off).
    */
   maxFlushFiles: number;
+  /**
+   * The lowest sequence a new push may take (see {@linkcode unusedSequence}):
+   * set when files this node wrote elsewhere may hold sequences above those
+   * the catalog and the WAL know.
+   */
+  seqFloor?: number;
+}
+
+/**
+ * A sequence no push of this node took before `nowMs`: the microseconds
+ * since the epoch then. Sequences rise by one a push, and no node takes a
+ * million pushes a second, so one that started from its own such floor is
+ * still below it today; one that started from 1 is far below. What a
+ * node takes when it cannot learn which sequences its files in the cold tier
+ * hold (its catalog was rebuilt while the store was unreachable): reusing
+ * them would let a later catalog take new pushes for stored. Below 2^53, as
+ * every sequence is, until the year 2255.
+ *
+ * @example
+ * ```ts
+ * import { unusedSequence } from "./ingester.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(unusedSequence(1_795_000_000_000), 1_795_000_000_000_000);
+ * ```
+ */
+export function unusedSequence(nowMs: number): number {
+  return nowMs * 1000;
 }
 
 /** How often a push held back by the compaction backlog looks again. */
@@ -160,7 +187,7 @@ export class Ingester implements IngestSink {
       durable: wal !== undefined,
       onChange: () => this.#wake(),
     });
-    this.#nextSeq = catalog.covered.max() + 1;
+    this.#nextSeq = Math.max(catalog.covered.max() + 1, options.seqFloor ?? 0);
   }
 
   /**

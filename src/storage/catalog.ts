@@ -100,16 +100,24 @@ function seqCount(file: { seqs: SeqRanges }): number {
   return file.seqs.reduce((n, [a, b]) => n + b - a + 1, 0);
 }
 
+/** A file judged held or not: a row, or a file found without one (local). */
+interface Judged {
+  seqs: SeqRanges;
+  level: number;
+  name: string;
+  location?: string;
+}
+
 /**
  * The order in which files are judged held by the ones before them: more
  * sequences first (a merge's output supersedes its sources, and what is left
- * of the sources is then found held), then higher levels, then by name.
+ * of the sources is then found held), a cold copy before a local one (the
+ * local one is then the one dropped), higher levels, then by name.
  */
-function supersedingFirst(
-  a: { seqs: SeqRanges; level: number; name: string },
-  b: { seqs: SeqRanges; level: number; name: string },
-): number {
-  return seqCount(b) - seqCount(a) || b.level - a.level || a.name.localeCompare(b.name);
+function supersedingFirst(a: Judged, b: Judged): number {
+  const local = (f: Judged) => f.location === undefined || f.location === LOCAL ? 1 : 0;
+  return seqCount(b) - seqCount(a) || local(a) - local(b) || b.level - a.level ||
+    a.name.localeCompare(b.name);
 }
 
 /**
@@ -180,8 +188,16 @@ export class Catalog {
     setRetired: StatementSync;
   };
 
-  private constructor(dir: string, db: DatabaseSync) {
+  /**
+   * Whether this open started the catalog afresh: none was there, or it was
+   * damaged and set aside. Its rows were then made from the local files,
+   * which do not say which pushes the node's files in a cold tier hold.
+   */
+  readonly rebuilt: boolean;
+
+  private constructor(dir: string, { db, fresh }: { db: DatabaseSync; fresh: boolean }) {
     this.dir = dir;
+    this.rebuilt = fresh;
     this.opener = new SourceOpener(dir);
     this.#db = db;
     this.#sql = {
@@ -225,7 +241,7 @@ export class Catalog {
       if (!(error instanceof CatalogRowError) && !isSqliteCorruption(error)) throw error;
       setAside(path, (error as Error).message);
     }
-    const rebuilt = new Catalog(dir, openDatabase(path));
+    const rebuilt = new Catalog(dir, { ...openDatabase(path), fresh: true });
     rebuilt.quarantined.push(...catalog.quarantined);
     rebuilt.#load();
     await rebuilt.#reconcile();
@@ -680,7 +696,9 @@ export class Catalog {
   setStreams(entry: CatalogEntry, keys: readonly string[], seqs?: SeqRanges): CatalogEntry {
     const current = this.#entries.get(entry.id);
     if (current === undefined) return entry;
-    const newSeqs = seqs !== undefined && seqs.length > 0 && current.seqs.length === 0;
+    // Checked as a row's are: a bad one would set the catalog aside at the next open.
+    const newSeqs = seqs !== undefined && seqs.length > 0 && current.seqs.length === 0 &&
+      parseSeqs(JSON.stringify(seqs)) !== undefined;
     if (current.indexed && !newSeqs) return current;
     let updated = current;
     if (!current.indexed) {
@@ -710,12 +728,10 @@ export class Catalog {
    */
   async removeSuperseded(): Promise<CatalogEntry[]> {
     const rows = [...this.#entries.values()].filter((e) => e.seqs.length > 0);
-    // At equal sequences a cold copy comes first: the local one is the one dropped.
-    rows.sort((a, b) =>
-      supersedingFirst(a, b) || (a.location === LOCAL ? 1 : 0) - (b.location === LOCAL ? 1 : 0)
-    );
+    rows.sort(supersedingFirst);
+    // Only the rows' own lines: retired sequences name lines deleted on
+    // purpose, which a merge's live sibling may share.
     const held = new HeldLines();
-    held.add(this.#retired);
     const superseded: CatalogEntry[] = [];
     for (const e of rows) {
       if (e.location === LOCAL && held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
@@ -725,10 +741,15 @@ export class Catalog {
     this.remove(superseded);
     for (const e of superseded) {
       await this.whenUnused(e);
-      await Deno.remove(join(this.dir, e.name)).catch((error) => {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      });
-      log(`segment ${e.name} deleted: other files hold all of its lines`);
+      try {
+        await Deno.remove(join(this.dir, e.name));
+        log(`segment ${e.name} deleted: other files hold all of its lines`);
+      } catch (error) {
+        // Without its row the file is an orphan, deleted as held at the next start.
+        if (!(error instanceof Deno.errors.NotFound)) {
+          log(`segment ${e.name}, whose lines other files hold, not deleted: ${error}`);
+        }
+      }
     }
     return superseded;
   }
@@ -828,7 +849,15 @@ export class Catalog {
  * recovered at start by {@linkcode Catalog.open}'s reconciliation, while an
  * fsync per flush would stall the event loop.
  */
-function openDatabase(path: string): DatabaseSync {
+/** Opens the catalog at `path`; `fresh` when there was none, or it was set aside. */
+function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
+  let fresh = false;
+  try {
+    Deno.statSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    fresh = true;
+  }
   const tryOpen = () => {
     const db = new DatabaseSync(path);
     try {
@@ -852,7 +881,7 @@ function openDatabase(path: string): DatabaseSync {
     }
   };
   try {
-    return tryOpen();
+    return { db: tryOpen(), fresh };
   } catch (error) {
     // A full disk or a missing permission is no damage: setting the catalog
     // aside would not cure it, and would lose what only the catalog holds
@@ -863,7 +892,7 @@ function openDatabase(path: string): DatabaseSync {
       });
     }
     setAside(path, (error as Error).message);
-    return tryOpen();
+    return { db: tryOpen(), fresh: true };
   }
 }
 

@@ -100,6 +100,7 @@ Deno.test("listeners hear of each file a flush or a merge catalogs, once committ
 Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true, "none was there");
     catalog.add(write(dir, "l0-a.loge", 0, [[1, 2]]));
     catalog.add(write(dir, "l0-b.loge", 0, [[3, 3]]));
     write(dir, "l1-c.loge", 1, [[1, 2]]); // unfinished compaction of l0-a alone
@@ -107,8 +108,17 @@ Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
     await Deno.writeTextFile(join(dir, CATALOG_FILE), "this is not a database".repeat(100));
     await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
     catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true, "set aside");
     assert.deepEqual(names(catalog), ["l0-b.loge", "l1-c.loge"]);
     assert.equal([...catalog.entries()].reduce((n, e) => n + e.rows, 0), 2);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, false, "opened as it was");
+    catalog.close();
+    await loseCatalog(dir);
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true, "lost");
+    assert.deepEqual(names(catalog), ["l0-b.loge", "l1-c.loge"]);
     catalog.close();
   }));
 
@@ -250,43 +260,64 @@ Deno.test("retired sequences stay covered across a reopen, until pruned below th
     catalog.close();
   }));
 
-Deno.test("a cold row that learns its sequences covers them, and local files it holds go", () =>
+Deno.test("a cold row that learns its sequences covers them, and only local files it holds go", () =>
   withDir(async (dir) => {
+    const HOUR = 3_600_000_000_000n;
     const catalog = await Catalog.open(dir);
-    // Two flush files left by a crash, whose lines a merge moved to the cold tier holds.
-    catalog.add(write(dir, "l0-a-00000001.loge", 0, [[1, 2]]));
-    catalog.add(write(dir, "l0-a-00000002.loge", 0, [[3, 3]]));
-    // A flush file of its own.
-    catalog.add(write(dir, "l0-a-00000003.loge", 0, [[4, 4]]));
-    const [cold] = catalog.addRemote("s3", [{
-      name: "node-a/1-3-3-100-4096-l1-m-00000001.loge",
-      level: 1,
-      minTs: 1n,
-      maxTs: 3n,
-      rows: 3,
-      rawBytes: 100,
-      bytes: 4096,
-    }]);
-    assert.deepEqual(cold.seqs, []);
-    // Nothing held yet: the cold row knows no sequences.
-    assert.deepEqual(await catalog.removeSuperseded(), []);
-    const learned = catalog.setStreams(cold, ['{"app":"web","env":"prod"}'], [[1, 3]]);
+    const one = (name: string, level: number, ts: bigint, seqs: SeqRanges) =>
+      catalog.add(writeOneLine(dir, name, { level, ts, line: name, seqs }));
+    // A merge of pushes 1-3 into three hourly siblings. p0 moved to the cold
+    // tier; p1 is local; p2 expired (retention retired its sequences).
+    one("l1-m-00000001-p1-1h-3.loge", 1, HOUR + 5n, [[1, 3]]);
+    const p2 = one("l1-m-00000001-p2-1h-3.loge", 1, 2n * HOUR + 5n, [[1, 3]]);
+    catalog.retire([...catalog.entries()].filter((e) => e.name === p2.name));
+    await Deno.remove(join(dir, p2.name));
+    // Left by a crash: one of the merge's sources (its lines in p0's hour),
+    // and a rewrite of p0 whose row was lost (the cold copy holds the same).
+    one("l0-a-00000001.loge", 0, 5n, [[1, 2]]);
+    one("l1-m-00000001-p0-1h-3-r2.loge", 1, 5n, [[1, 3]]);
+    // A flush file of pushes no other file holds.
+    one("l0-a-00000004.loge", 0, 6n, [[4, 4]]);
+    const cold = (node: string) =>
+      catalog.addRemote("s3", [{
+        name: `${node}/5-5-1-100-4096-l1-m-00000001-p0-1h-3.loge`,
+        level: 1,
+        minTs: 5n,
+        maxTs: 5n,
+        rows: 1,
+        rawBytes: 100,
+        bytes: 4096,
+      }])[0];
+    // Another node's copy: its rows never learn sequences (they are that node's WAL's).
+    cold("b-node");
+    // This node's, named after the local files (a node id past "l" sorts it last by name).
+    const own = cold("z-node");
+    assert.deepEqual(own.seqs, []);
+    const learned = catalog.setStreams(own, ['{"app":"web"}'], [[1, 3]]);
     assert.deepEqual(learned.seqs, [[1, 3]]);
     assert.ok(catalog.covered.has(3));
     const dropped = await catalog.removeSuperseded();
     assert.deepEqual(dropped.map((e) => e.name).sort(), [
       "l0-a-00000001.loge",
-      "l0-a-00000002.loge",
+      "l1-m-00000001-p0-1h-3-r2.loge",
     ]);
-    assert.deepEqual(names(catalog), [
-      "l0-a-00000003.loge",
-      "node-a/1-3-3-100-4096-l1-m-00000001.loge",
+    const local = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+    assert.deepEqual(local.filter((n) => n.endsWith(".loge")).sort(), [
+      "l0-a-00000004.loge",
+      "l1-m-00000001-p1-1h-3.loge",
     ]);
-    const files = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
-    assert.deepEqual(files.filter((n) => n.endsWith(".loge")), ["l0-a-00000003.loge"]);
+    // Sequences that are not sorted, disjoint ranges are not learnt.
+    const [other] = catalog.addRemote("s3", [{
+      ...own,
+      name: `z-node/5-5-1-100-4096-l1-x-1.loge`,
+    }]);
+    assert.deepEqual(catalog.setStreams(other, ['{"app":"web"}'], [[3, 1]]).seqs, []);
     catalog.close();
     // Persisted: a reopen knows the cold row's sequences.
     const again = await Catalog.open(dir);
-    assert.deepEqual([...again.entries()].find((e) => e.location === "s3")!.seqs, [[1, 3]]);
+    assert.deepEqual(
+      [...again.entries()].filter((e) => e.location === "s3").map((e) => e.seqs),
+      [[], [[1, 3]], []],
+    );
     again.close();
   }));

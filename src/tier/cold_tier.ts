@@ -105,7 +105,7 @@ interface LocalCopy {
  * @example
  * ```ts ignore
  * const tier = await ColdTier.open(catalog, cache, options);
- * await tier.reconcile(); // before serving: rows of every node's files
+ * await tier.reconcile({ atStart: true }); // before the WAL replays and queries: every node's files
  * tier.start(); // rotation, sweeping and listing every interval
  * ```
  */
@@ -200,9 +200,22 @@ export class ColdTier {
    * Lists the bucket below the prefix and makes the catalog's remote rows
    * agree with it. A failed listing changes nothing.
    *
-   * @returns rows added and dropped, or `undefined` when the listing failed.
+   * With `atStart` (the reconcile before the WAL is replayed), this node's
+   * own files the listing adds (their rows were lost with a catalog rebuilt
+   * from the folder) get their WAL sequences from their indexes, and local
+   * files whose lines they hold are deleted: otherwise the replay would
+   * store their pushes again, and a merge's sources left by a crash beside
+   * its cold output would show their lines twice. Only then: sequences
+   * learnt later could already be reused by new pushes (the next sequence
+   * is chosen as the WAL opens, from those known), and what holds them would
+   * be taken for stored.
+   *
+   * @returns rows added and dropped, and how many of this node's files added
+   * at start did not give their sequences; `undefined` when the listing failed.
    */
-  async reconcile(): Promise<{ added: number; dropped: number } | undefined> {
+  async reconcile(
+    { atStart = false }: { atStart?: boolean } = {},
+  ): Promise<{ added: number; dropped: number; unlearned: number } | undefined> {
     const { store, prefix } = this.#options;
     let listed;
     try {
@@ -231,16 +244,6 @@ export class ColdTier {
       files.set(parsed.file.name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
-    // This node's files whose rows know no WAL sequences (rows from a listing,
-    // after the catalog was rebuilt from the folder): their sequences, from
-    // their indexes, before a replay of the WAL or a local file that holds the
-    // same lines shows them twice. One that fails is tried again next time.
-    const unknown = [...this.#catalog.entries()].filter((e) =>
-      e.location === REMOTE && e.seqs.length === 0 && own.has(e.name)
-    );
-    if (await this.#learnSequences(unknown) > 0) {
-      await this.#catalog.removeSuperseded();
-    }
     const gone = [...this.#catalog.entries()].filter((e) =>
       e.location === REMOTE && !files.has(e.name)
     );
@@ -251,6 +254,9 @@ export class ColdTier {
         await this.#tails.delete(e.name);
       }
     }
+    const ownAdded = atStart ? added.filter((e) => own.has(e.name)) : [];
+    const learned = await this.#learnSequences(ownAdded);
+    if (learned > 0) await this.#catalog.removeSuperseded();
     this.counters.reconciled_rows += added.length;
     this.counters.vanished_rows += gone.length;
     if (added.length > 0 || gone.length > 0) {
@@ -259,10 +265,14 @@ export class ColdTier {
           `${gone.length} rows of files no longer there dropped`,
       );
     }
-    return { added: added.length, dropped: gone.length };
+    return { added: added.length, dropped: gone.length, unlearned: ownAdded.length - learned };
   }
 
-  /** Reads the sequences of `entries` from their indexes; how many rows learned some. */
+  /**
+   * Reads the sequences of `entries` from their indexes; how many rows
+   * learned some. One whose index cannot be read keeps none: its pushes may
+   * be replayed again, but nothing is taken for stored that is not.
+   */
   async #learnSequences(entries: readonly CatalogEntry[]): Promise<number> {
     let learned = 0;
     for (const entry of entries) {
