@@ -675,11 +675,13 @@ async function openStore(
   // Rows of every node's cold files before the WAL's replay (a rebuilt catalog
   // learns which of its lines this node's cold files hold) and before the
   // first query; rotation after.
-  const listed = await tier?.reconcile({ atStart: true });
-  // A rebuilt catalog that could not learn which pushes this node's cold files
-  // hold must not give new pushes their sequences.
-  const blind = tier !== undefined && catalog.rebuilt &&
-    (listed === undefined || listed.unlearned > 0);
+  if (tier !== undefined && catalog.rebuilt) catalog.markColdSequencesUnknown();
+  await tier?.reconcile({ atStart: true });
+  // Until this node's cold files' sequences are known, new pushes take
+  // sequences above any of theirs, start after start.
+  if (ingesting && catalog.coldSequencesUnknown && catalog.seqFloor === 0) {
+    catalog.setSeqFloor(unusedSequence(Date.now()));
+  }
   const ingester = ingesting
     ? await Ingester.open(catalog, {
       buckets,
@@ -699,7 +701,7 @@ async function openStore(
         ? flags["max-flush-files"] as number
         : 0,
       dropOnBackpressure: flags["drop-on-backpressure"] as boolean,
-      ...(blind && { seqFloor: unusedSequence(Date.now()) }),
+      seqFloor: catalog.seqFloor,
     })
     : undefined;
   // A flush file's index is read as the file is cataloged: the newest lines are in it, and the

@@ -263,8 +263,10 @@ export class Wal {
       }
       for (const d of damaged) {
         // Sequences missing around a stretch were lost with it; a torn tail
-        // held at least the record whose write it interrupted.
-        const lost = d.tail ? 1 : Math.max(d.resumesAt! - d.after - 1, 0);
+        // held at least the record whose write it interrupted, and so did a
+        // stretch with no record before it (sequences need not start at 1:
+        // see the ingester's sequence floor).
+        const lost = d.tail || d.after === 0 ? 1 : Math.max(d.resumesAt! - d.after - 1, 0);
         this.damage.stretches++;
         this.damage.bytes += d.bytes;
         this.damage.records += lost;

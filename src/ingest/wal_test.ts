@@ -89,6 +89,23 @@ Deno.test("a damaged record is skipped, the records after it replay, and the los
     await again.close(new SeqSet());
   }));
 
+Deno.test("a damaged first record counts one lost, whatever sequence the log starts at", () =>
+  withDir(async (dir) => {
+    // Sequences from a floor (see the ingester's unusedSequence): no record before them.
+    const first = 1_795_000_000_000_000;
+    const wal = await Wal.open(dir);
+    for (let i = 0; i < 3; i++) await wal.append(first + i, 1, enc.encode(`body ${i}`));
+    await wal.close(new SeqSet());
+    const [name] = await Array.fromAsync(Deno.readDir(dir), (e) => e.name);
+    const bytes = await Deno.readFile(join(dir, name));
+    bytes[20] ^= 0xff; // inside the body of the first record
+    await Deno.writeFile(join(dir, name), bytes);
+    const { wal: again, seen } = await replayAll(dir);
+    assert.deepEqual(seen.map((s) => s[0]), [first + 1, first + 2]);
+    assert.equal(again.damage.records, 1);
+    await again.close(new SeqSet());
+  }));
+
 Deno.test("segment names are never reused: a segment left without records never takes a live one with it", () =>
   withDir(async (dir) => {
     // Record 1 in the first segment; the second was created, then the process

@@ -241,7 +241,7 @@ export class Catalog {
       if (!(error instanceof CatalogRowError) && !isSqliteCorruption(error)) throw error;
       setAside(path, (error as Error).message);
     }
-    const rebuilt = new Catalog(dir, { ...openDatabase(path), fresh: true });
+    const rebuilt = new Catalog(dir, openDatabase(path));
     rebuilt.quarantined.push(...catalog.quarantined);
     rebuilt.#load();
     await rebuilt.#reconcile();
@@ -270,6 +270,13 @@ export class Catalog {
       this.#version++;
       this.#covered.addRanges(entry.seqs);
     }
+    const unknown = this.#meta("cold_seqs_unknown");
+    this.#coldSequencesUnknown = unknown === 1;
+    const floor = this.#meta("seq_floor") ?? 0;
+    if (!(typeof floor === "number" && Number.isSafeInteger(floor) && floor >= 0)) {
+      throw new CatalogRowError("meta row seq_floor", "not a sequence");
+    }
+    this.#seqFloor = floor;
     const retired = this.#db.prepare("SELECT value FROM meta WHERE key = 'retired'").get()?.value;
     if (retired !== undefined) {
       const seqs = parseSeqs(retired as string);
@@ -686,6 +693,55 @@ export class Catalog {
     return added;
   }
 
+  #meta(key: string): unknown {
+    return this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key)?.value;
+  }
+
+  #setMeta(key: string, value: number | undefined): void {
+    if (value === undefined) this.#db.prepare("DELETE FROM meta WHERE key = ?").run(key);
+    else this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)").run(key, value);
+  }
+
+  #coldSequencesUnknown = false;
+  #seqFloor = 0;
+
+  /**
+   * Whether the WAL sequences that this node's files in a cold tier hold may
+   * be unknown: set ({@linkcode markColdSequencesUnknown}) when a catalog
+   * rebuilt from the folder meets a cold tier, cleared
+   * ({@linkcode markColdSequencesKnown}) once a start has read them from the
+   * index of every such file. Kept across restarts: until then, new pushes
+   * take sequences from {@linkcode seqFloor} up, so none reuses one of those
+   * files', and only a start learns theirs.
+   */
+  get coldSequencesUnknown(): boolean {
+    return this.#coldSequencesUnknown;
+  }
+
+  /** Sets {@linkcode coldSequencesUnknown}. */
+  markColdSequencesUnknown(): void {
+    this.#setMeta("cold_seqs_unknown", 1);
+    this.#coldSequencesUnknown = true;
+  }
+
+  /** Clears {@linkcode coldSequencesUnknown}. */
+  markColdSequencesKnown(): void {
+    this.#setMeta("cold_seqs_unknown", undefined);
+    this.#coldSequencesUnknown = false;
+  }
+
+  /** The lowest sequence a new push may take (0: any). */
+  get seqFloor(): number {
+    return this.#seqFloor;
+  }
+
+  /** Sets {@linkcode seqFloor} (never lowers it). */
+  setSeqFloor(floor: number): void {
+    if (floor <= this.#seqFloor) return;
+    this.#setMeta("seq_floor", floor);
+    this.#seqFloor = floor;
+  }
+
   /**
    * Records the streams of a file whose row did not know them (see
    * {@linkcode CatalogEntry.indexed}), read from its index; with `seqs`, the
@@ -849,15 +905,11 @@ export class Catalog {
  * recovered at start by {@linkcode Catalog.open}'s reconciliation, while an
  * fsync per flush would stall the event loop.
  */
-/** Opens the catalog at `path`; `fresh` when there was none, or it was set aside. */
+/**
+ * Opens the catalog at `path`; `fresh` when it starts empty: there was none
+ * (or an empty file), or it was set aside.
+ */
 function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
-  let fresh = false;
-  try {
-    Deno.statSync(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    fresh = true;
-  }
   const tryOpen = () => {
     const db = new DatabaseSync(path);
     try {
@@ -873,15 +925,14 @@ function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
       // Rows of compacted flush files come and go: give their pages back to the disk.
       db.exec("PRAGMA auto_vacuum = FULL");
       db.exec(SCHEMA);
-      migrate(db);
-      return db;
+      return { db, fresh: migrate(db) };
     } catch (error) {
       db.close();
       throw error;
     }
   };
   try {
-    return { db: tryOpen(), fresh };
+    return tryOpen();
   } catch (error) {
     // A full disk or a missing permission is no damage: setting the catalog
     // aside would not cure it, and would lose what only the catalog holds
@@ -892,7 +943,7 @@ function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
       });
     }
     setAside(path, (error as Error).message);
-    return { db: tryOpen(), fresh: true };
+    return tryOpen();
   }
 }
 
@@ -912,14 +963,15 @@ class CatalogUnusableError extends Error {
  * Brings the schema of `db` (already holding {@linkcode SCHEMA}'s tables as
  * of some version) to {@linkcode CATALOG_VERSION}, one migration at a time
  * in one transaction; a new catalog is stamped with the current version.
+ * Whether it was new.
  *
  * @throws {CatalogUnusableError} for a version this build does not know (a newer loge's).
  */
-function migrate(db: DatabaseSync): void {
+function migrate(db: DatabaseSync): boolean {
   const stamp = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
   if (stamp === undefined) {
     db.prepare("INSERT INTO meta VALUES ('version', ?)").run(CATALOG_VERSION);
-    return;
+    return true;
   }
   let version = Number(stamp);
   if (!(version >= 1 && version <= CATALOG_VERSION)) {
@@ -927,7 +979,7 @@ function migrate(db: DatabaseSync): void {
       `catalog version ${stamp} is not supported (this build knows 1 to ${CATALOG_VERSION})`,
     );
   }
-  if (version === CATALOG_VERSION) return;
+  if (version === CATALOG_VERSION) return false;
   db.exec("BEGIN");
   try {
     for (; version < CATALOG_VERSION; version++) db.exec(MIGRATIONS[version]);
@@ -937,6 +989,7 @@ function migrate(db: DatabaseSync): void {
     db.exec("ROLLBACK");
     throw error;
   }
+  return false;
 }
 
 /** The `stream_ids` column: the ids as little-endian u32s. */

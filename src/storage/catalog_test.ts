@@ -120,6 +120,33 @@ Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
     assert.equal(catalog.rebuilt, true, "lost");
     assert.deepEqual(names(catalog), ["l0-b.loge", "l1-c.loge"]);
     catalog.close();
+    await loseCatalog(dir);
+    await Deno.writeFile(join(dir, CATALOG_FILE), new Uint8Array());
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true, "an empty file");
+    assert.deepEqual(names(catalog), ["l0-b.loge", "l1-c.loge"]);
+    catalog.close();
+  }));
+
+Deno.test("whether cold files' sequences are unknown, and the sequence floor, outlive restarts", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    assert.equal(catalog.coldSequencesUnknown, false);
+    assert.equal(catalog.seqFloor, 0);
+    catalog.markColdSequencesUnknown();
+    catalog.setSeqFloor(1_795_000_000_000_000);
+    catalog.setSeqFloor(5); // never lowered
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, false);
+    assert.equal(catalog.coldSequencesUnknown, true);
+    assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
+    catalog.markColdSequencesKnown();
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.coldSequencesUnknown, false);
+    assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
+    catalog.close();
   }));
 
 Deno.test("a file that is not in the catalog and holds new sequences is added", () =>
@@ -188,6 +215,7 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     catalog.close();
     // What loge wrote before remote rows.
     catalog = await openFromVersion(dir, 1);
+    assert.equal(catalog.rebuilt, false);
     assert.deepEqual(names(catalog), ["l1-a.loge"]);
     assert.equal([...catalog.entries()][0].indexed, true);
     // Its zstd level was not recorded then.
@@ -288,7 +316,8 @@ Deno.test("a cold row that learns its sequences covers them, and only local file
         rawBytes: 100,
         bytes: 4096,
       }])[0];
-    // Another node's copy: its rows never learn sequences (they are that node's WAL's).
+    // Another node's copy: it knows no sequences (they would be that node's
+    // WAL's), so it holds nothing here.
     cold("b-node");
     // This node's, named after the local files (a node id past "l" sorts it last by name).
     const own = cold("z-node");

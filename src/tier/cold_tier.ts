@@ -200,22 +200,23 @@ export class ColdTier {
    * Lists the bucket below the prefix and makes the catalog's remote rows
    * agree with it. A failed listing changes nothing.
    *
-   * With `atStart` (the reconcile before the WAL is replayed), this node's
-   * own files the listing adds (their rows were lost with a catalog rebuilt
-   * from the folder) get their WAL sequences from their indexes, and local
-   * files whose lines they hold are deleted: otherwise the replay would
+   * With `atStart` (the reconcile before the WAL is replayed), while the
+   * catalog says this node's cold files' WAL sequences may be unknown
+   * (`Catalog.coldSequencesUnknown`: it was rebuilt from the folder), the
+   * rows of those files that know none get them from their indexes, and
+   * local files whose lines they hold are deleted: otherwise the replay would
    * store their pushes again, and a merge's sources left by a crash beside
-   * its cold output would show their lines twice. Only then: sequences
-   * learnt later could already be reused by new pushes (the next sequence
-   * is chosen as the WAL opens, from those known), and what holds them would
-   * be taken for stored.
+   * its cold output would show their lines twice. Once every such row knows
+   * its sequences, the catalog says so. Only at start, and only while the
+   * catalog says they may be unknown: since then new pushes took sequences
+   * above any those files hold (`Catalog.seqFloor`), and none is taken for
+   * another's.
    *
-   * @returns rows added and dropped, and how many of this node's files added
-   * at start did not give their sequences; `undefined` when the listing failed.
+   * @returns rows added and dropped, or `undefined` when the listing failed.
    */
   async reconcile(
     { atStart = false }: { atStart?: boolean } = {},
-  ): Promise<{ added: number; dropped: number; unlearned: number } | undefined> {
+  ): Promise<{ added: number; dropped: number } | undefined> {
     const { store, prefix } = this.#options;
     let listed;
     try {
@@ -254,9 +255,14 @@ export class ColdTier {
         await this.#tails.delete(e.name);
       }
     }
-    const ownAdded = atStart ? added.filter((e) => own.has(e.name)) : [];
-    const learned = await this.#learnSequences(ownAdded);
-    if (learned > 0) await this.#catalog.removeSuperseded();
+    if (atStart && this.#catalog.coldSequencesUnknown) {
+      const unknown = () =>
+        [...this.#catalog.entries()].filter((e) =>
+          e.location === REMOTE && e.seqs.length === 0 && own.has(e.name)
+        );
+      if (await this.#learnSequences(unknown()) > 0) await this.#catalog.removeSuperseded();
+      if (unknown().length === 0) this.#catalog.markColdSequencesKnown();
+    }
     this.counters.reconciled_rows += added.length;
     this.counters.vanished_rows += gone.length;
     if (added.length > 0 || gone.length > 0) {
@@ -265,7 +271,7 @@ export class ColdTier {
           `${gone.length} rows of files no longer there dropped`,
       );
     }
-    return { added: added.length, dropped: gone.length, unlearned: ownAdded.length - learned };
+    return { added: added.length, dropped: gone.length };
   }
 
   /**
