@@ -166,6 +166,8 @@ export class Catalog {
    * WAL holds them no more ({@linkcode Catalog.pruneRetired}).
    */
   #retired: SeqRanges = [];
+  #coldSequencesUnknown = false;
+  #seqFloor = 0;
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, (() => void)[]>();
   readonly #added: ((entries: readonly CatalogEntry[]) => void)[] = [];
@@ -270,14 +272,13 @@ export class Catalog {
       this.#version++;
       this.#covered.addRanges(entry.seqs);
     }
-    const unknown = this.#meta("cold_seqs_unknown");
-    this.#coldSequencesUnknown = unknown === 1;
+    this.#coldSequencesUnknown = this.#meta("cold_seqs_unknown") === 1;
     const floor = this.#meta("seq_floor") ?? 0;
     if (!(typeof floor === "number" && Number.isSafeInteger(floor) && floor >= 0)) {
       throw new CatalogRowError("meta row seq_floor", "not a sequence");
     }
     this.#seqFloor = floor;
-    const retired = this.#db.prepare("SELECT value FROM meta WHERE key = 'retired'").get()?.value;
+    const retired = this.#meta("retired");
     if (retired !== undefined) {
       const seqs = parseSeqs(retired as string);
       if (!seqs) throw new CatalogRowError("meta row retired", "bad seqs");
@@ -702,9 +703,6 @@ export class Catalog {
     else this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)").run(key, value);
   }
 
-  #coldSequencesUnknown = false;
-  #seqFloor = 0;
-
   /**
    * Whether the WAL sequences that this node's files in a cold tier hold may
    * be unknown: set ({@linkcode markColdSequencesUnknown}) when a catalog
@@ -752,9 +750,10 @@ export class Catalog {
   setStreams(entry: CatalogEntry, keys: readonly string[], seqs?: SeqRanges): CatalogEntry {
     const current = this.#entries.get(entry.id);
     if (current === undefined) return entry;
+    const seqsJson = seqs === undefined ? "[]" : JSON.stringify(seqs);
     // Checked as a row's are: a bad one would set the catalog aside at the next open.
     const newSeqs = seqs !== undefined && seqs.length > 0 && current.seqs.length === 0 &&
-      parseSeqs(JSON.stringify(seqs)) !== undefined;
+      parseSeqs(seqsJson) !== undefined;
     if (current.indexed && !newSeqs) return current;
     let updated = current;
     if (!current.indexed) {
@@ -763,9 +762,9 @@ export class Catalog {
       updated = { ...updated, streams: streams.map((s) => s.stream), indexed: true };
     }
     if (newSeqs) {
-      this.#sql.setSeqs.run(JSON.stringify(seqs), entry.id);
-      updated = { ...updated, seqs };
-      this.#covered.addRanges(seqs);
+      this.#sql.setSeqs.run(seqsJson, entry.id);
+      updated = { ...updated, seqs: seqs! };
+      this.#covered.addRanges(seqs!);
     }
     this.#entries.set(entry.id, updated);
     this.#version++;
@@ -903,11 +902,8 @@ export class Catalog {
  * NORMAL`): the files are fsynced before they are cataloged and every file
  * names the WAL sequences it holds, so a commit lost to a power cut is
  * recovered at start by {@linkcode Catalog.open}'s reconciliation, while an
- * fsync per flush would stall the event loop.
- */
-/**
- * Opens the catalog at `path`; `fresh` when it starts empty: there was none
- * (or an empty file), or it was set aside.
+ * fsync per flush would stall the event loop. `fresh` when it starts empty:
+ * there was none (or an empty file), or it was set aside.
  */
 function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
   const tryOpen = () => {
