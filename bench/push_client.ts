@@ -20,6 +20,7 @@ import type { LogEntry, LogGenerator } from "./generator/mod.ts";
 import { encodeLokiPush } from "./loki_push.ts";
 import { encodeOtlpLogs, encodeOtlpLogsJson, otlpServerArgs } from "./otlp_push.ts";
 import { encodeEsBulk, esBulkServerArgs } from "./es_bulk_push.ts";
+import { HttpPoster } from "./http_poster.ts";
 
 /** Wire formats of a push request. */
 export type PushFormat =
@@ -404,6 +405,14 @@ export async function runPush(options: PushOptions): Promise<PushSummary> {
     });
 
   const loop = async () => {
+    const poster = new HttpPoster(url);
+    try {
+      await pushBatches(poster);
+    } finally {
+      poster.close();
+    }
+  };
+  const pushBatches = async (poster: HttpPoster) => {
     while (!stopped()) {
       const from = next;
       const count = Math.min(batch, limit - from);
@@ -427,13 +436,7 @@ export async function runPush(options: PushOptions): Promise<PushSummary> {
       const t0 = performance.now();
       let failure: string | null = null;
       try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": encoder.contentType },
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const text = await res.text();
+        const res = await poster.post(body, encoder.contentType, timeoutMs);
         const ms = performance.now() - t0;
         if (latencyCount === latencies.length) {
           const grown = new Float64Array(latencies.length * 2);
@@ -441,12 +444,12 @@ export async function runPush(options: PushOptions): Promise<PushSummary> {
           latencies = grown;
         }
         latencies[latencyCount++] = ms;
-        if (res.ok) {
+        if (res.status >= 200 && res.status < 300) {
           lines += count;
           bytes += body.length;
         } else {
           httpErrors++;
-          failure = `HTTP ${res.status} ${res.statusText}: ${text.slice(0, 200)}`.trim();
+          failure = `HTTP ${res.status}: ${res.text.slice(0, 200)}`.trim();
         }
       } catch (err) {
         networkErrors++;

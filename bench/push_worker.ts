@@ -25,6 +25,7 @@ import {
   pushUrl,
 } from "./push_client.ts";
 import { waitForGo } from "./client_process.ts";
+import { HttpPoster } from "./http_poster.ts";
 
 /** Options of one push worker, passed as its only argument (JSON). */
 export interface WorkerOptions {
@@ -176,32 +177,28 @@ async function main(): Promise<void> {
   };
   let next = 0;
   const loop = async () => {
+    const poster = new HttpPoster(url);
     while (next < bodies.length) {
       const { body, lines } = bodies[next++];
       done.requests++;
       const t = performance.now();
       try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": encoder.contentType },
-          body,
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        const text = await res.text();
+        const res = await poster.post(body, encoder.contentType, options.timeoutMs);
         done.latenciesMs.push(performance.now() - t);
         done.statuses[res.status] = (done.statuses[res.status] ?? 0) + 1;
-        if (res.ok) {
+        if (res.status >= 200 && res.status < 300) {
           done.lines += lines;
           done.bytes += body.length;
         } else {
           done.errors++;
-          done.firstError ??= `HTTP ${res.status}: ${text.slice(0, 200)}`;
+          done.firstError ??= `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
         }
       } catch (err) {
         done.errors++;
         done.firstError ??= `${url}: ${err instanceof Error ? err.message : err}`;
       }
     }
+    poster.close();
   };
   await Promise.all(Array.from({ length: options.concurrency }, loop));
   done.endMs = epochMs();

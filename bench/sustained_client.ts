@@ -24,6 +24,7 @@
 
 import { LogGenerator } from "./generator/mod.ts";
 import { waitForGo } from "./client_process.ts";
+import { HttpPoster } from "./http_poster.ts";
 import { buildPayload, createEncoder, pushUrl } from "./push_client.ts";
 import { epochMs } from "./push_worker.ts";
 import { RollingBody } from "./rolling_body.ts";
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
   };
   const reporter = setInterval(report, 1000);
   const loop = async (first: number) => {
+    const poster = new HttpPoster(url);
     for (let k = first, sent = false; performance.now() < deadline; k += o.concurrency) {
       if (k >= pool.length) {
         k = first;
@@ -206,15 +208,9 @@ async function main(): Promise<void> {
       // Every body went out once before the loop came back to its first: the next cycle.
       if (sent) body.advance(span);
       try {
-        const res = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": encoder.contentType },
-          body: body.body,
-          signal: AbortSignal.timeout(o.timeoutMs),
-        });
-        const text = await res.text();
+        const res = await poster.post(body.body, encoder.contentType, o.timeoutMs);
         done.statuses[res.status] = (done.statuses[res.status] ?? 0) + 1;
-        if (res.ok) {
+        if (res.status >= 200 && res.status < 300) {
           done.lines += body.lines;
           done.bytes += body.body.length;
           const second = Math.floor((epochMs() - startMs) / 1000);
@@ -223,7 +219,7 @@ async function main(): Promise<void> {
           if (body.lastTs > lastTs) lastTs = body.lastTs;
         } else {
           done.errors++;
-          done.firstError ??= `HTTP ${res.status}: ${text.slice(0, 200)}`;
+          done.firstError ??= `HTTP ${res.status}: ${res.text.slice(0, 200)}`;
         }
       } catch (err) {
         done.errors++;
@@ -231,6 +227,7 @@ async function main(): Promise<void> {
       }
       done.requests++;
     }
+    poster.close();
   };
   await Promise.all(Array.from({ length: o.concurrency }, (_, i) => loop(i)));
   clearInterval(reporter);
