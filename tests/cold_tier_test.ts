@@ -440,3 +440,57 @@ Deno.test("a catalog rebuilt while S3 is down loses no line, however many starts
       await stopAll(server);
     }
   }));
+
+Deno.test("an upload never flipped, its segment merged since, shows no line twice and its object goes", () =>
+  withS3(async (s3) => {
+    // The store takes each upload but fails the check after it (HEAD), so no
+    // upload is flipped: the objects wait in the bucket for rows that never come.
+    let failHeads = true;
+    await using proxy = startCountingProxy(s3.endpoint, {
+      intercept: (req) =>
+        failHeads && req.method === "HEAD" ? new Response(null, { status: 503 }) : undefined,
+    });
+    const server = await startServer({
+      args: tierArgs(s3, { endpoint: proxy.url }),
+      env: s3.env,
+    });
+    const objects = async () => {
+      const listing = await fetch(`${s3.endpoint}/${s3.bucket}?list-type=2`).then((r) => r.text());
+      return [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+    };
+    try {
+      const first = rows("web", T0, 2000);
+      await push(server.url, first);
+      await waitFor("an upload of the first segment", async () => (await objects()).length > 0);
+      const orphans = await objects();
+      // More lines of the same hour: the small segments merge, the first one's
+      // object is left holding lines a local segment holds now.
+      const second = rows("web", T0 + 2_000_000_000n, 2000);
+      await push(server.url, second);
+      await waitFor("the first segment merged and the merge uploaded", async () => {
+        const keys = await objects();
+        const local = (await Array.fromAsync(Deno.readDir(server.dir))).map((e) => e.name);
+        return keys.some((k) => !orphans.includes(k)) &&
+          orphans.every((k) => !local.includes(k.replace(/^.*-(l\d+-[^/]+)$/, "$1")));
+      }, 20_000);
+      const want = expected([...first, ...second], () => true, 5000);
+      // A listing finds the first upload: it is deleted, never cataloged.
+      await waitFor(
+        "the first upload deleted",
+        async () => (await tier(server.url)).cold_tier.strays_deleted >= 1,
+      );
+      assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
+      failHeads = false;
+      await waitAllRemote(server);
+      assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
+      const s = await tier(server.url);
+      await waitFor("the orphaned objects deleted", async () => {
+        const keys = await objects();
+        return orphans.every((k) => !keys.includes(k)) && keys.length === s.segments_remote;
+      });
+      assert.ok(s.cold_tier.upload_errors > 0, "no upload failed: the case was not made");
+      assert.ok((await tier(server.url)).cold_tier.strays_deleted >= orphans.length);
+    } finally {
+      await stopAll(server);
+    }
+  }));

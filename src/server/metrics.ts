@@ -206,6 +206,12 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
   ["loge_s3_get_errors_total", "counter", "GETs that failed", "cold_tier.get_errors"],
   ["loge_s3_list_errors_total", "counter", "listings that failed", "cold_tier.list_errors"],
   [
+    "loge_s3_strays_deleted_total",
+    "counter",
+    "uploads never cataloged, their segment merged meanwhile, deleted",
+    "cold_tier.strays_deleted",
+  ],
+  [
     "loge_cold_index_cache_hits_total",
     "counter",
     "cold indexes read from the local cache",

@@ -168,6 +168,7 @@ export class Catalog {
   #retired: SeqRanges = [];
   #coldSequencesUnknown = false;
   #seqFloor = 0;
+  #unflippedUploads: ReadonlySet<string> = new Set();
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, (() => void)[]>();
   readonly #added: ((entries: readonly CatalogEntry[]) => void)[] = [];
@@ -278,6 +279,17 @@ export class Catalog {
       throw new CatalogRowError("meta row seq_floor", "not a sequence");
     }
     this.#seqFloor = floor;
+    const unflipped = this.#meta("unflipped_uploads");
+    if (unflipped !== undefined) {
+      let names: unknown;
+      try {
+        names = JSON.parse(unflipped as string);
+      } catch { /* named below */ }
+      if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n !== "")) {
+        throw new CatalogRowError("meta row unflipped_uploads", "not a list of names");
+      }
+      this.#unflippedUploads = new Set(names);
+    }
     const retired = this.#meta("retired");
     if (retired !== undefined) {
       const seqs = parseSeqs(retired as string);
@@ -635,12 +647,23 @@ export class Catalog {
   /**
    * Records that the local file of `entry` now lives in the remote tier
    * `location` as `name`: the row keeps its id, streams, filter and WAL
-   * sequences. `undefined` when `entry` is no longer cataloged (a compaction
-   * replaced it meanwhile), and nothing changes.
+   * sequences, and `name` leaves {@linkcode unflippedUploads} in the same
+   * transaction. `undefined` when `entry` is no longer cataloged (a
+   * compaction replaced it meanwhile), and nothing changes.
    */
   moveToRemote(entry: CatalogEntry, location: string, name: string): CatalogEntry | undefined {
     if (!this.has(entry)) return undefined;
-    this.#sql.moveFile.run(name, location, entry.id);
+    const unflipped = this.#unflippedUploads;
+    this.#db.exec("BEGIN");
+    try {
+      this.#sql.moveFile.run(name, location, entry.id);
+      this.#setUnflipped(name, false);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      this.#unflippedUploads = unflipped;
+      throw error;
+    }
     const moved: CatalogEntry = { ...entry, name, location };
     this.#entries.set(entry.id, moved);
     this.#version++;
@@ -698,7 +721,7 @@ export class Catalog {
     return this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key)?.value;
   }
 
-  #setMeta(key: string, value: number | undefined): void {
+  #setMeta(key: string, value: number | string | undefined): void {
     if (value === undefined) this.#db.prepare("DELETE FROM meta WHERE key = ?").run(key);
     else this.#db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)").run(key, value);
   }
@@ -726,6 +749,40 @@ export class Catalog {
   markColdSequencesKnown(): void {
     this.#setMeta("cold_seqs_unknown", undefined);
     this.#coldSequencesUnknown = false;
+  }
+
+  /**
+   * The names of this node's objects in a remote tier that no row may hold:
+   * each upload is noted before it starts ({@linkcode noteUpload}) and
+   * forgotten in the transaction that moves its row there
+   * ({@linkcode moveToRemote}). One still noted was stored and not moved: a
+   * failure or a stop between the two, or a compaction that merged its file
+   * away meanwhile. A listing must not catalog it: while its file is still
+   * local it will be uploaded again and moved, and once the file is merged
+   * away its lines are held by the merge, and the object is to be deleted
+   * ({@linkcode forgetUpload} once it is gone).
+   */
+  get unflippedUploads(): ReadonlySet<string> {
+    return this.#unflippedUploads;
+  }
+
+  /** Adds `name` to {@linkcode unflippedUploads}, durably. */
+  noteUpload(name: string): void {
+    this.#setUnflipped(name, true);
+  }
+
+  /** Removes `name` from {@linkcode unflippedUploads}, durably. */
+  forgetUpload(name: string): void {
+    this.#setUnflipped(name, false);
+  }
+
+  #setUnflipped(name: string, noted: boolean): void {
+    if (this.#unflippedUploads.has(name) === noted) return;
+    const names = new Set(this.#unflippedUploads);
+    if (noted) names.add(name);
+    else names.delete(name);
+    this.#setMeta("unflipped_uploads", names.size === 0 ? undefined : JSON.stringify([...names]));
+    this.#unflippedUploads = names;
   }
 
   /** The lowest sequence a new push may take (0: any). */

@@ -149,6 +149,52 @@ Deno.test("whether cold files' sequences are unknown, and the sequence floor, ou
     catalog.close();
   }));
 
+Deno.test("uploads noted and not flipped outlive restarts; a flip forgets its own in the same commit", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const entry = catalog.add(write(dir, "l1-a-00000001.loge", 1, [[1, 1]]));
+    assert.deepEqual([...catalog.unflippedUploads], []);
+    catalog.noteUpload("node-a/1-1-1-10-99-l1-a-00000001.loge");
+    catalog.noteUpload("node-a/2-2-1-10-99-l1-a-00000002.loge");
+    catalog.noteUpload("node-a/2-2-1-10-99-l1-a-00000002.loge"); // noted once
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual([...catalog.unflippedUploads].sort(), [
+      "node-a/1-1-1-10-99-l1-a-00000001.loge",
+      "node-a/2-2-1-10-99-l1-a-00000002.loge",
+    ]);
+    const [current] = catalog.entries();
+    assert.equal(current.id, entry.id);
+    catalog.moveToRemote(current, "s3", "node-a/1-1-1-10-99-l1-a-00000001.loge");
+    catalog.forgetUpload("node-a/9-9-1-10-99-l1-a-00000009.loge"); // never noted: nothing
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual([...catalog.unflippedUploads], ["node-a/2-2-1-10-99-l1-a-00000002.loge"]);
+    assert.deepEqual([...catalog.entries()].map((e) => [e.location, e.name]), [
+      ["s3", "node-a/1-1-1-10-99-l1-a-00000001.loge"],
+    ]);
+    catalog.forgetUpload("node-a/2-2-1-10-99-l1-a-00000002.loge");
+    catalog.close();
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    assert.equal(db.prepare("SELECT * FROM meta WHERE key = 'unflipped_uploads'").get(), undefined);
+    db.close();
+  }));
+
+Deno.test("a damaged list of unflipped uploads is named, never half read", () =>
+  withDir(async (dir) => {
+    (await Catalog.open(dir)).close();
+    for (const value of ["not json", '{"a":1}', '["ok", 7]', '[""]']) {
+      const db = new DatabaseSync(join(dir, CATALOG_FILE));
+      db.prepare("INSERT OR REPLACE INTO meta VALUES ('unflipped_uploads', ?)").run(value);
+      db.close();
+      const catalog = await Catalog.open(dir);
+      // A catalog whose rows cannot be read is set aside and rebuilt from the folder.
+      assert.equal(catalog.rebuilt, true, value);
+      assert.deepEqual([...catalog.unflippedUploads], []);
+      catalog.close();
+    }
+  }));
+
 Deno.test("a file that is not in the catalog and holds new sequences is added", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);

@@ -70,6 +70,8 @@ export interface ColdTierCounters extends RemoteReadCounters {
   vanished_rows: number;
   /** Listings that failed. */
   list_errors: number;
+  /** Uploads never cataloged, their files merged away meanwhile, deleted from the store. */
+  strays_deleted: number;
 }
 
 /** The index and footer of the local segment file at `path`, of `size` bytes. */
@@ -144,6 +146,7 @@ export class ColdTier {
       upload_errors: 0,
       local_copies_deleted: 0,
       reconciled_rows: 0,
+      strays_deleted: 0,
       vanished_rows: 0,
       list_errors: 0,
     };
@@ -235,16 +238,29 @@ export class ColdTier {
     for (const e of this.#catalog.entries()) if (e.location === LOCAL) local.add(e.name);
     const files = new Map<string, RemoteFile>();
     const own = new Set<string>();
+    // Uploads never moved to a row whose file is merged away: the merge holds their lines.
+    const strays: string[] = [];
+    const unflipped = this.#catalog.unflippedUploads;
+    const listedNames = new Set<string>();
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
       if (parsed === undefined) continue;
+      listedNames.add(parsed.file.name);
       if (parsed.node === this.#options.node) {
         if (local.has(parsed.local)) continue;
+        if (unflipped.has(parsed.file.name)) {
+          strays.push(parsed.file.name);
+          continue;
+        }
         own.add(parsed.file.name);
       }
       files.set(parsed.file.name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
+    for (const name of unflipped) {
+      if (!listedNames.has(name)) this.#catalog.forgetUpload(name); // never stored, or deleted
+    }
+    for (const name of strays) await this.#deleteStray(name);
     const gone = [...this.#catalog.entries()].filter((e) =>
       e.location === REMOTE && !files.has(e.name)
     );
@@ -340,6 +356,8 @@ export class ColdTier {
     }
     const name = remoteName(node, entry, tail.length);
     const key = this.#key(name);
+    // Noted before the object can exist: until its row is moved, no listing catalogs it.
+    this.#catalog.noteUpload(name);
     try {
       await store.put(key, path, entry.bytes);
       const size = await store.head(key);
@@ -357,14 +375,35 @@ export class ColdTier {
     const moved = this.#catalog.moveToRemote(entry, REMOTE, name);
     if (moved === undefined) {
       // Compacted while uploading: the copy in the store holds nothing cataloged.
-      await store.delete(key).catch(() => {});
-      await this.#tails.delete(name);
+      await this.#deleteStray(name);
       return true;
     }
     this.counters.uploads++;
     this.counters.uploaded_bytes += entry.bytes;
     this.#copies.push({ entry, after: Date.now() + this.#options.graceMs });
     return true;
+  }
+
+  /**
+   * Deletes an upload of this node that no row holds, whose lines a local
+   * file holds ({@linkcode Catalog.unflippedUploads}), and forgets it once
+   * it is gone. A failure is logged and left for the next listing.
+   */
+  async #deleteStray(name: string): Promise<void> {
+    const key = this.#key(name);
+    try {
+      await this.#options.store.delete(key);
+    } catch (error) {
+      this.#failed(
+        `delete of ${this.#options.store.name}/${key}, an upload never cataloged`,
+        error,
+      );
+      return;
+    }
+    log(`cold tier: deleted ${this.#options.store.name}/${key}, an upload never cataloged`);
+    this.#catalog.forgetUpload(name);
+    this.counters.strays_deleted++;
+    await this.#tails.delete(name);
   }
 
   /**
