@@ -126,7 +126,8 @@ export class HttpPoster {
   }
 
   async #readChunked(): Promise<string> {
-    const parts: Uint8Array[] = [];
+    const decoder = new TextDecoder();
+    let text = "";
     for (;;) {
       const sizeEnd = await this.#find(CRLF);
       const size = parseInt(latin1.decode(this.#buf.subarray(this.#start, sizeEnd)), 16);
@@ -135,9 +136,9 @@ export class HttpPoster {
       if (size === 0) {
         // No trailers are sent to the bench's clients: the last chunk ends with one blank line.
         await this.#take(2);
-        return utf8.decode(concat(parts));
+        return text + decoder.decode();
       }
-      parts.push(await this.#take(size));
+      text += decoder.decode(await this.#take(size), { stream: true });
       await this.#take(2);
     }
   }
@@ -211,14 +212,4 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to: num
     i = haystack.indexOf(first, i + 1);
   }
   return -1;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
