@@ -454,21 +454,17 @@ Deno.test("an upload never flipped, its segment merged since, shows no line twic
       args: tierArgs(s3, { endpoint: proxy.url }),
       env: s3.env,
     });
-    const objects = async () => {
-      const listing = await fetch(`${s3.endpoint}/${s3.bucket}?list-type=2`).then((r) => r.text());
-      return [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
-    };
     try {
       const first = rows("web", T0, 2000);
       await push(server.url, first);
-      await waitFor("an upload of the first segment", async () => (await objects()).length > 0);
-      const orphans = await objects();
+      await waitFor("an upload of the first segment", async () => (await objects(s3)).length > 0);
+      const orphans = await objects(s3);
       // More lines of the same hour: the small segments merge, the first one's
       // object is left holding lines a local segment holds now.
       const second = rows("web", T0 + 2_000_000_000n, 2000);
       await push(server.url, second);
       await waitFor("the first segment merged and the merge uploaded", async () => {
-        const keys = await objects();
+        const keys = await objects(s3);
         const local = (await Array.fromAsync(Deno.readDir(server.dir))).map((e) => e.name);
         return keys.some((k) => !orphans.includes(k)) &&
           orphans.every((k) => !local.includes(k.replace(/^.*-(l\d+-[^/]+)$/, "$1")));
@@ -477,7 +473,7 @@ Deno.test("an upload never flipped, its segment merged since, shows no line twic
       // A listing finds the first upload: it is deleted, never cataloged.
       await waitFor(
         "the first upload deleted",
-        async () => (await tier(server.url)).cold_tier.strays_deleted >= 1,
+        async () => (await tier(server.url)).cold_tier.unflipped_deleted >= 1,
       );
       assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
       failHeads = false;
@@ -485,12 +481,169 @@ Deno.test("an upload never flipped, its segment merged since, shows no line twic
       assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
       const s = await tier(server.url);
       await waitFor("the orphaned objects deleted", async () => {
-        const keys = await objects();
+        const keys = await objects(s3);
         return orphans.every((k) => !keys.includes(k)) && keys.length === s.segments_remote;
       });
       assert.ok(s.cold_tier.upload_errors > 0, "no upload failed: the case was not made");
-      assert.ok((await tier(server.url)).cold_tier.strays_deleted >= orphans.length);
+      assert.ok((await tier(server.url)).cold_tier.unflipped_deleted >= orphans.length);
     } finally {
       await stopAll(server);
     }
   }));
+
+/** Lines of `app` for the tests of uploads never flipped: `tag` tells pushes of one app apart. */
+function taggedRows(app: string, t0: bigint, count: number, tag = "") {
+  return Array.from({ length: count }, (_, i) =>
+    [
+      { app },
+      t0 + BigInt(i) * 1_000_000n,
+      `GET /api/items/${i}${tag} app=${app} req=${hexToken(`${app}:${tag}${i}`)}`,
+    ] as [Record<string, string>, bigint, string]);
+}
+const newestFirst = (pushed: Row[]) => expected(pushed, () => true, pushed.length);
+/** Asserts that `got` holds each line of `want` once, and nothing else. */
+function same(got: string[], want: string[], what = "") {
+  const dup = got.length - new Set(got).size;
+  const missing = want.filter((l) => !got.includes(l)).length;
+  assert.ok(
+    dup === 0 && missing === 0 && got.length === want.length,
+    `${what} got ${got.length} lines (${dup} twice), want ${want.length} (${missing} missing)`,
+  );
+}
+const lines = async (url: string) => (await queryLines(url, '{app="web"}', 5000)).lines;
+async function objects(s3: S3Server) {
+  const listing = await fetch(`${s3.endpoint}/${s3.bucket}?list-type=2`).then((r) => r.text());
+  return [...listing.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]);
+}
+const localSegments = async (dir: string) =>
+  (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).filter((n) => n.endsWith(".loge"));
+
+/**
+ * Pushes `pushed` to a node whose HEADs fail, until every local segment has an
+ * object in the bucket (stored, noted, never flipped), and stops it cleanly.
+ */
+async function leaveUnflipped(s3: S3Server, pushed: Row[], node = "node-a") {
+  await using proxy = startCountingProxy(s3.endpoint, {
+    intercept: (req) => req.method === "HEAD" ? new Response(null, { status: 503 }) : undefined,
+  });
+  const server = await startServer({
+    args: tierArgs(s3, { endpoint: proxy.url, node }),
+    env: s3.env,
+  });
+  await push(server.url, pushed);
+  await waitFor("every local segment uploaded, none flipped", async () => {
+    const s = await stats(server.url);
+    const local = await localSegments(server.dir);
+    const keys = await objects(s3);
+    return s.rows_in_memory === 0 && local.length > 0 && local.every((n) => n.startsWith("l1-")) &&
+      local.every((n) => keys.some((k) => k.endsWith(`-${n}`)));
+  }, 20_000);
+  assert.equal(await server.stop(), 0); // a clean stop: the WAL is emptied
+  return server.dir;
+}
+
+Deno.test("an upload never flipped whose segment is then found damaged is cataloged: the intact copy keeps every line", async () => {
+  await using s3 = await startS3();
+  const pushed = taggedRows("web", T0, 2000);
+  const dir = await leaveUnflipped(s3, pushed);
+  let server: TestServer | undefined;
+  try {
+    // The local segment is damaged on disk (one byte short): the catalog quarantines it at start.
+    for (const n of await localSegments(dir)) {
+      const f = await Deno.open(`${dir}/${n}`, { write: true });
+      await f.truncate((await f.stat()).size - 1);
+      f.close();
+    }
+    assert.equal((await objects(s3)).length > 0, true, "the intact copy is in the bucket");
+    server = await startServer({ dir, args: tierArgs(s3), env: s3.env });
+    assert.equal((await stats(server.url)).quarantined_files, 1);
+    same(await lines(server.url), newestFirst(pushed));
+  } finally {
+    await server?.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a flip's commit lost to a power cut after the local copy went: the upload is cataloged, no line lost", async () => {
+  await using s3 = await startS3();
+  const pushed = taggedRows("web", T0, 2000);
+  const dir = await leaveUnflipped(s3, pushed);
+  const aside = await Deno.makeTempDir();
+  let server: TestServer | undefined;
+  try {
+    // The catalog as durable on disk before the flip (note present, row local).
+    await Deno.copyFile(`${dir}/catalog.sqlite`, `${aside}/catalog.sqlite`);
+    server = await startServer({ dir, args: tierArgs(s3), env: s3.env });
+    await waitFor("flipped and the local copy swept", async () => {
+      const s = await stats(server!.url);
+      return s.segments_local === 0 && s.segments_remote > 0 &&
+        (await localSegments(dir)).length === 0;
+    });
+    await server.kill();
+    // The power cut loses the WAL tail holding the flip commit; the sweep's unlink survived.
+    for (const x of ["-wal", "-shm"]) {
+      await Deno.remove(`${dir}/catalog.sqlite${x}`).catch(() => {});
+    }
+    await Deno.copyFile(`${aside}/catalog.sqlite`, `${dir}/catalog.sqlite`);
+    server = await startServer({ dir, args: tierArgs(s3), env: s3.env });
+    same(await lines(server.url), newestFirst(pushed));
+  } finally {
+    await server?.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.remove(aside, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("an upload never flipped under a former node id shows no line twice", async () => {
+  await using s3 = await startS3();
+  const pushed = taggedRows("web", T0, 2000);
+  const dir = await leaveUnflipped(s3, pushed, "node-a");
+  let server: TestServer | undefined;
+  try {
+    // Same folder, node id changed (the default is the host name).
+    server = await startServer({ dir, args: tierArgs(s3, { node: "node-b" }), env: s3.env });
+    await waitFor(
+      "rotated under node-b",
+      async () => (await stats(server!.url)).segments_local === 0,
+    );
+    same(await lines(server.url), newestFirst(pushed));
+  } finally {
+    await server?.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a rebuilt catalog, without notes of uploads, drops one whose segment was merged since and deletes it", async () => {
+  await using s3 = await startS3();
+  let fail = true;
+  await using proxy = startCountingProxy(s3.endpoint, {
+    intercept: (req) =>
+      fail && (req.method === "HEAD" || req.method === "DELETE")
+        ? new Response(null, { status: 503 })
+        : undefined,
+  });
+  const args = tierArgs(s3, { endpoint: proxy.url });
+  let server = await startServer({ args, env: s3.env });
+  try {
+    const first = taggedRows("web", T0, 2000);
+    await push(server.url, first);
+    await waitFor("an upload of the first segment", async () => (await objects(s3)).length > 0);
+    const second = taggedRows("web", T0 + 2_000_000_000n, 2000, "b");
+    await push(server.url, second);
+    await waitFor("the first upload a stray", async () => {
+      const local = await localSegments(server.dir);
+      return (await stats(server.url)).rows_in_memory === 0 &&
+        (await objects(s3)).some((k) => !local.some((n) => k.endsWith(`-${n}`)));
+    }, 20_000);
+    assert.equal(await server.stop(), 0);
+    for (const x of ["", "-wal", "-shm"]) {
+      await Deno.remove(`${server.dir}/catalog.sqlite${x}`).catch(() => {});
+    }
+    fail = false;
+    server = await startServer({ dir: server.dir, args, env: s3.env });
+    same(await lines(server.url), newestFirst([...first, ...second]));
+  } finally {
+    await server.stop().catch(() => {});
+    await Deno.remove(server.dir, { recursive: true }).catch(() => {});
+  }
+});

@@ -206,10 +206,10 @@ const STATS_METRICS: [string, "counter" | "gauge", string, string][] = [
   ["loge_s3_get_errors_total", "counter", "GETs that failed", "cold_tier.get_errors"],
   ["loge_s3_list_errors_total", "counter", "listings that failed", "cold_tier.list_errors"],
   [
-    "loge_s3_strays_deleted_total",
+    "loge_s3_unflipped_deleted_total",
     "counter",
-    "uploads never cataloged, their segment merged meanwhile, deleted",
-    "cold_tier.strays_deleted",
+    "objects of uploads never flipped, their lines merged or retired since, deleted",
+    "cold_tier.unflipped_deleted",
   ],
   [
     "loge_cold_index_cache_hits_total",

@@ -41,6 +41,14 @@ export interface StreamLabels {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** An upload of a local file not flipped to its remote row ({@linkcode Catalog.unflippedUploads}). */
+export interface UnflippedUpload {
+  /** The object's name in the remote tier (the name a remote row would have). */
+  readonly remote: string;
+  /** Whether a merge or retention dropped the local file's row since. */
+  readonly superseded: boolean;
+}
+
 /** A catalog row, as mirrored in memory. */
 export interface CatalogEntry extends Omit<SegmentInfo, "streams" | "filter"> {
   readonly id: number;
@@ -168,7 +176,7 @@ export class Catalog {
   #retired: SeqRanges = [];
   #coldSequencesUnknown = false;
   #seqFloor = 0;
-  #unflippedUploads: ReadonlySet<string> = new Set();
+  #unflipped: ReadonlyMap<string, UnflippedUpload> = new Map();
   readonly #leases = new Map<number, number>();
   readonly #unused = new Map<number, (() => void)[]>();
   readonly #added: ((entries: readonly CatalogEntry[]) => void)[] = [];
@@ -281,14 +289,21 @@ export class Catalog {
     this.#seqFloor = floor;
     const unflipped = this.#meta("unflipped_uploads");
     if (unflipped !== undefined) {
-      let names: unknown;
+      let rows: unknown;
       try {
-        names = JSON.parse(unflipped as string);
+        rows = JSON.parse(unflipped as string);
       } catch { /* named below */ }
-      if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && n !== "")) {
-        throw new CatalogRowError("meta row unflipped_uploads", "not a list of names");
+      const isRow = (r: unknown): r is [string, string, 0 | 1] =>
+        Array.isArray(r) && r.length === 3 && typeof r[0] === "string" && r[0] !== "" &&
+        typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1);
+      if (!Array.isArray(rows) || !rows.every(isRow)) {
+        throw new CatalogRowError("meta row unflipped_uploads", "not a list of uploads");
       }
-      this.#unflippedUploads = new Set(names);
+      this.#unflipped = new Map(
+        rows.map((
+          [local, remote, superseded],
+        ) => [local, { remote, superseded: superseded === 1 }]),
+      );
     }
     const retired = this.#meta("retired");
     if (retired !== undefined) {
@@ -543,15 +558,18 @@ export class Catalog {
    */
   retire(entries: readonly CatalogEntry[]): void {
     const retired = mergeRanges([...this.#retired, ...entries.flatMap((e) => e.seqs)]);
+    const unflipped = this.#supersededUploads(entries);
     this.#db.exec("BEGIN");
     try {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
       this.#sql.setRetired.run(JSON.stringify(retired));
+      if (unflipped) this.#writeUnflipped(unflipped);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
       throw error;
     }
+    if (unflipped) this.#unflipped = unflipped;
     this.#retired = retired;
     this.#forget(entries);
     this.#recover();
@@ -573,17 +591,25 @@ export class Catalog {
 
   /**
    * Atomically records `infos` (the segments of one merge, or one file) and
-   * drops the rows of `sources` they replace. The in-memory mirror changes
-   * only once the transaction has committed.
+   * drops the rows of `sources` they replace, marking the uploads of those
+   * superseded ({@linkcode unflippedUploads}) unless `salvage` says `infos`
+   * may lack some of their lines. The in-memory mirror changes only once
+   * the transaction has committed.
    */
-  replace(sources: readonly CatalogEntry[], infos: readonly SegmentInfo[]): CatalogEntry[] {
+  replace(
+    sources: readonly CatalogEntry[],
+    infos: readonly SegmentInfo[],
+    { salvage = false }: { salvage?: boolean } = {},
+  ): CatalogEntry[] {
     // Streams first, outside the transaction: a stream row without files is harmless.
     const streams = infos.map((info) => info.streams.map((key) => this.#internStream(key)));
     const { deleteFile, insertFile } = this.#sql;
     const ids: number[] = [];
+    const unflipped = salvage ? undefined : this.#supersededUploads(sources);
     this.#db.exec("BEGIN");
     try {
       for (const e of sources) deleteFile.run(e.id);
+      if (unflipped) this.#writeUnflipped(unflipped);
       infos.forEach((info, i) => {
         ids.push(Number(
           insertFile.run(
@@ -608,6 +634,7 @@ export class Catalog {
       this.#db.exec("ROLLBACK");
       throw error;
     }
+    if (unflipped) this.#unflipped = unflipped;
     this.#forget(sources);
     this.#version++;
     const added = infos.map((info, i) => {
@@ -647,23 +674,24 @@ export class Catalog {
   /**
    * Records that the local file of `entry` now lives in the remote tier
    * `location` as `name`: the row keeps its id, streams, filter and WAL
-   * sequences, and `name` leaves {@linkcode unflippedUploads} in the same
-   * transaction. `undefined` when `entry` is no longer cataloged (a
+   * sequences, and its upload leaves {@linkcode unflippedUploads} in the
+   * same transaction. `undefined` when `entry` is no longer cataloged (a
    * compaction replaced it meanwhile), and nothing changes.
    */
   moveToRemote(entry: CatalogEntry, location: string, name: string): CatalogEntry | undefined {
     if (!this.has(entry)) return undefined;
-    const unflipped = this.#unflippedUploads;
+    const unflipped = new Map(this.#unflipped);
+    unflipped.delete(entry.name);
     this.#db.exec("BEGIN");
     try {
       this.#sql.moveFile.run(name, location, entry.id);
-      this.#setUnflipped(name, false);
+      this.#writeUnflipped(unflipped);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.#db.exec("ROLLBACK");
-      this.#unflippedUploads = unflipped;
       throw error;
     }
+    this.#unflipped = unflipped;
     const moved: CatalogEntry = { ...entry, name, location };
     this.#entries.set(entry.id, moved);
     this.#version++;
@@ -752,37 +780,62 @@ export class Catalog {
   }
 
   /**
-   * The names of this node's objects in a remote tier that no row may hold:
-   * each upload is noted before it starts ({@linkcode noteUpload}) and
-   * forgotten in the transaction that moves its row there
-   * ({@linkcode moveToRemote}). One still noted was stored and not moved: a
-   * failure or a stop between the two, or a compaction that merged its file
-   * away meanwhile. A listing must not catalog it: while its file is still
-   * local it will be uploaded again and moved, and once the file is merged
-   * away its lines are held by the merge, and the object is to be deleted
-   * ({@linkcode forgetUpload} once it is gone).
+   * Uploads of local files to a remote tier not flipped to their remote rows,
+   * by local file name. Each upload is noted before it starts
+   * ({@linkcode noteUpload}) and forgotten in the transaction that moves its
+   * row ({@linkcode moveToRemote}): one still noted may have been stored and
+   * not moved (a failure or a stop between the two). A merge or retention
+   * that drops the file's row marks its upload superseded in the same
+   * transaction: the merge holds its lines, or they were deleted on purpose,
+   * so the object is to be deleted, never cataloged. A row dropped any other
+   * way (its file damaged or missing) leaves the mark off: then the object
+   * may be the one intact copy of its lines.
    */
-  get unflippedUploads(): ReadonlySet<string> {
-    return this.#unflippedUploads;
+  get unflippedUploads(): ReadonlyMap<string, UnflippedUpload> {
+    return this.#unflipped;
   }
 
-  /** Adds `name` to {@linkcode unflippedUploads}, durably. */
-  noteUpload(name: string): void {
-    this.#setUnflipped(name, true);
+  /**
+   * Notes the upload of local file `local` as `remote`, durably (this commit
+   * is synced: the object must never exist without its note).
+   */
+  noteUpload(local: string, remote: string): void {
+    if (this.#unflipped.get(local)?.remote === remote) return;
+    const unflipped = new Map(this.#unflipped).set(local, { remote, superseded: false });
+    this.#db.exec("PRAGMA synchronous = FULL");
+    try {
+      this.#writeUnflipped(unflipped);
+    } finally {
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+    }
+    this.#unflipped = unflipped;
   }
 
-  /** Removes `name` from {@linkcode unflippedUploads}, durably. */
-  forgetUpload(name: string): void {
-    this.#setUnflipped(name, false);
+  /** Forgets the upload of local file `local` (its object is gone, or a row holds it). */
+  forgetUpload(local: string): void {
+    if (!this.#unflipped.has(local)) return;
+    const unflipped = new Map(this.#unflipped);
+    unflipped.delete(local);
+    this.#writeUnflipped(unflipped);
+    this.#unflipped = unflipped;
   }
 
-  #setUnflipped(name: string, noted: boolean): void {
-    if (this.#unflippedUploads.has(name) === noted) return;
-    const names = new Set(this.#unflippedUploads);
-    if (noted) names.add(name);
-    else names.delete(name);
-    this.#setMeta("unflipped_uploads", names.size === 0 ? undefined : JSON.stringify([...names]));
-    this.#unflippedUploads = names;
+  /** The uploads with those of `dropped` marked superseded; `undefined` when none is. */
+  #supersededUploads(
+    dropped: readonly CatalogEntry[],
+  ): Map<string, UnflippedUpload> | undefined {
+    let unflipped: Map<string, UnflippedUpload> | undefined;
+    for (const e of dropped) {
+      const upload = this.#unflipped.get(e.name);
+      if (upload === undefined || upload.superseded) continue;
+      (unflipped ??= new Map(this.#unflipped)).set(e.name, { ...upload, superseded: true });
+    }
+    return unflipped;
+  }
+
+  #writeUnflipped(unflipped: ReadonlyMap<string, UnflippedUpload>): void {
+    const rows = [...unflipped].map(([local, u]) => [local, u.remote, u.superseded ? 1 : 0]);
+    this.#setMeta("unflipped_uploads", rows.length === 0 ? undefined : JSON.stringify(rows));
   }
 
   /** The lowest sequence a new push may take (0: any). */
@@ -829,12 +882,15 @@ export class Catalog {
   }
 
   /**
-   * Drops the local files whose lines other cataloged files all hold, and
-   * deletes them once no query reads them: what a catalog rebuilt from the
+   * Drops the files whose lines other cataloged files all hold, and deletes
+   * the local ones once no query reads them: what a catalog rebuilt from the
    * folder kept while the files that superseded them (a merge's output, since
-   * moved to the cold tier) were not yet known. Call it once the rows of this
-   * node's cold files know their sequences ({@linkcode setStreams}). In a
-   * catalog that was never rebuilt, no file is held by others.
+   * moved to the cold tier) were not yet known. A remote one (an upload never
+   * flipped, whose file was merged since: the rebuilt catalog had no note of
+   * it) is noted as a superseded upload in the same transaction, for the
+   * tier to delete. Call it once the rows of this node's cold files know
+   * their sequences ({@linkcode setStreams}). In a catalog that was never
+   * rebuilt, no file is held by others.
    *
    * @returns the rows dropped.
    */
@@ -846,12 +902,28 @@ export class Catalog {
     const held = new HeldLines();
     const superseded: CatalogEntry[] = [];
     for (const e of rows) {
-      if (e.location === LOCAL && held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
+      if (held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
       else held.add(e.seqs, mergePartOf(e.name));
     }
     if (superseded.length === 0) return superseded;
-    this.remove(superseded);
+    const unflipped = new Map(this.#unflipped);
     for (const e of superseded) {
+      if (e.location !== LOCAL) unflipped.set(e.name, { remote: e.name, superseded: true });
+    }
+    this.#db.exec("BEGIN");
+    try {
+      for (const e of superseded) this.#sql.deleteFile.run(e.id);
+      this.#writeUnflipped(unflipped);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+    this.#unflipped = unflipped;
+    this.#forget(superseded);
+    this.#recover();
+    for (const e of superseded) {
+      if (e.location !== LOCAL) continue;
       await this.whenUnused(e);
       try {
         await Deno.remove(join(this.dir, e.name));

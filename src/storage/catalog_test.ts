@@ -149,41 +149,75 @@ Deno.test("whether cold files' sequences are unknown, and the sequence floor, ou
     catalog.close();
   }));
 
+const upload = (n: number) => ({
+  local: `l1-a-0000000${n}.loge`,
+  remote: `node-a/${n}-${n}-1-10-99-l1-a-0000000${n}.loge`,
+});
+
 Deno.test("uploads noted and not flipped outlive restarts; a flip forgets its own in the same commit", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
-    const entry = catalog.add(write(dir, "l1-a-00000001.loge", 1, [[1, 1]]));
+    const [one, two] = [upload(1), upload(2)];
+    catalog.add(write(dir, one.local, 1, [[1, 1]]));
     assert.deepEqual([...catalog.unflippedUploads], []);
-    catalog.noteUpload("node-a/1-1-1-10-99-l1-a-00000001.loge");
-    catalog.noteUpload("node-a/2-2-1-10-99-l1-a-00000002.loge");
-    catalog.noteUpload("node-a/2-2-1-10-99-l1-a-00000002.loge"); // noted once
+    catalog.noteUpload(one.local, one.remote);
+    catalog.noteUpload(two.local, two.remote);
+    catalog.noteUpload(two.local, two.remote); // noted once
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.deepEqual([...catalog.unflippedUploads].sort(), [
-      "node-a/1-1-1-10-99-l1-a-00000001.loge",
-      "node-a/2-2-1-10-99-l1-a-00000002.loge",
+      [one.local, { remote: one.remote, superseded: false }],
+      [two.local, { remote: two.remote, superseded: false }],
     ]);
-    const [current] = catalog.entries();
-    assert.equal(current.id, entry.id);
-    catalog.moveToRemote(current, "s3", "node-a/1-1-1-10-99-l1-a-00000001.loge");
-    catalog.forgetUpload("node-a/9-9-1-10-99-l1-a-00000009.loge"); // never noted: nothing
+    const [entry] = catalog.entries();
+    catalog.moveToRemote(entry, "s3", one.remote);
+    catalog.forgetUpload("l1-a-00000009.loge"); // never noted: nothing
     catalog.close();
     catalog = await Catalog.open(dir);
-    assert.deepEqual([...catalog.unflippedUploads], ["node-a/2-2-1-10-99-l1-a-00000002.loge"]);
-    assert.deepEqual([...catalog.entries()].map((e) => [e.location, e.name]), [
-      ["s3", "node-a/1-1-1-10-99-l1-a-00000001.loge"],
-    ]);
-    catalog.forgetUpload("node-a/2-2-1-10-99-l1-a-00000002.loge");
+    assert.deepEqual([...catalog.unflippedUploads.keys()], [two.local]);
+    assert.deepEqual([...catalog.entries()].map((e) => [e.location, e.name]), [["s3", one.remote]]);
+    catalog.forgetUpload(two.local);
     catalog.close();
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     assert.equal(db.prepare("SELECT * FROM meta WHERE key = 'unflipped_uploads'").get(), undefined);
     db.close();
   }));
 
+Deno.test("a merge or retention marks the uploads of the rows it drops superseded; other drops do not", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const [merged, retired, damaged, salvaged] = [upload(1), upload(2), upload(3), upload(4)];
+    const entries = [merged, retired, damaged, salvaged].map((u, i) =>
+      catalog.add(write(dir, u.local, 1, [[i + 1, i + 1]]))
+    );
+    for (const u of [merged, retired, damaged, salvaged]) catalog.noteUpload(u.local, u.remote);
+    catalog.replace([entries[0]], [write(dir, "l1-b-00000001.loge", 1, [[1, 1]])]);
+    catalog.retire([entries[1]]);
+    catalog.remove([entries[2]]); // as a damaged file's row goes
+    // A salvage may lack lines of its source: the upload may be their one intact copy.
+    catalog.replace([entries[3]], [write(dir, "l1-b-00000004.loge", 1, [[4, 4]])], {
+      salvage: true,
+    });
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(
+      [...catalog.unflippedUploads].map(([local, u]) => [local, u.superseded]).sort(),
+      [[merged.local, true], [retired.local, true], [damaged.local, false], [
+        salvaged.local,
+        false,
+      ]],
+    );
+    // Noting it again (the same file uploaded again) does not clear the mark.
+    catalog.noteUpload(merged.local, merged.remote);
+    assert.equal(catalog.unflippedUploads.get(merged.local)?.superseded, true);
+    catalog.close();
+  }));
+
 Deno.test("a damaged list of unflipped uploads is named, never half read", () =>
   withDir(async (dir) => {
     (await Catalog.open(dir)).close();
-    for (const value of ["not json", '{"a":1}', '["ok", 7]', '[""]']) {
+    const values = ["not json", '{"a":1}', '[["l1-a.loge", "x/l1-a.loge", 2]]', '[["", "x", 0]]'];
+    for (const value of values) {
       const db = new DatabaseSync(join(dir, CATALOG_FILE));
       db.prepare("INSERT OR REPLACE INTO meta VALUES ('unflipped_uploads', ?)").run(value);
       db.close();

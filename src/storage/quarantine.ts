@@ -176,8 +176,9 @@ export class Quarantine {
       if (result.info) await Deno.remove(join(dir, result.info.name));
       return;
     }
-    // The salvage carries the damaged file's WAL sequences (see salvage_worker.ts).
-    if (result.info) this.#catalog.replace([entry], [result.info]);
+    // The salvage carries the damaged file's WAL sequences (see salvage_worker.ts),
+    // not every line: an upload of the damaged file may be their one intact copy.
+    if (result.info) this.#catalog.replace([entry], [result.info], { salvage: true });
     else this.#catalog.remove([entry]);
     // Queries that planned with the file finish reading it first.
     await this.#catalog.whenUnused(entry);

@@ -9,12 +9,17 @@
  *   so cold reads start without fetching it. The local copy is deleted
  *   `graceMs` later, once no query still reads it. A failed upload leaves the
  *   file local and cataloged: the next cycle tries again. Ingest never waits
- *   for any of it.
+ *   for any of it. Each upload is noted in the catalog before it starts and
+ *   forgotten when its row flips (`Catalog.unflippedUploads`).
  * - **Reconcile** (every node, at start and every interval): the bucket is
  *   listed below the prefix, every node's files alike; files the catalog does
  *   not know get rows from their keys alone, and rows of files gone from the
  *   bucket are dropped. A node with an empty catalog thus answers over the
- *   whole tier after one listing.
+ *   whole tier after one listing. An object of an upload never flipped is not
+ *   cataloged while its file is local (it is uploaded again) or once a merge
+ *   or retention dropped the file's row (it is deleted: the merge holds its
+ *   lines); when the row went any other way (the file damaged or missing), it
+ *   may be the one intact copy, and is cataloged.
  * - **Reads**: a reader registered with the catalog's opener opens remote
  *   files as byte sources of ranged GETs (`remote_source.ts`).
  *
@@ -70,8 +75,11 @@ export interface ColdTierCounters extends RemoteReadCounters {
   vanished_rows: number;
   /** Listings that failed. */
   list_errors: number;
-  /** Uploads never cataloged, their files merged away meanwhile, deleted from the store. */
-  strays_deleted: number;
+  /**
+   * Objects of uploads never flipped whose lines a merge holds or retention
+   * deleted, deleted from the store ({@linkcode Catalog.unflippedUploads}).
+   */
+  unflipped_deleted: number;
 }
 
 /** The index and footer of the local segment file at `path`, of `size` bytes. */
@@ -122,6 +130,8 @@ export class ColdTier {
   readonly #copies: LocalCopy[] = [];
   /** Local files being uploaded now, by name. */
   readonly #uploading = new Set<string>();
+  /** Unflipped uploads whose object's delete failed and was logged, by local file name. */
+  readonly #undeleted = new Set<string>();
   #timer?: ReturnType<typeof setInterval>;
   #cycle?: Promise<void>;
   #stopped = false;
@@ -146,7 +156,7 @@ export class ColdTier {
       upload_errors: 0,
       local_copies_deleted: 0,
       reconciled_rows: 0,
-      strays_deleted: 0,
+      unflipped_deleted: 0,
       vanished_rows: 0,
       list_errors: 0,
     };
@@ -238,29 +248,31 @@ export class ColdTier {
     for (const e of this.#catalog.entries()) if (e.location === LOCAL) local.add(e.name);
     const files = new Map<string, RemoteFile>();
     const own = new Set<string>();
-    // Uploads never moved to a row whose file is merged away: the merge holds their lines.
-    const strays: string[] = [];
+    // This catalog's uploads never flipped, by object name (whatever node id it ran with).
     const unflipped = this.#catalog.unflippedUploads;
-    const listedNames = new Set<string>();
+    const uploadOf = new Map<string, string>();
+    for (const [localName, u] of unflipped) uploadOf.set(u.remote, localName);
+    const listedUploads = new Set<string>();
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
       if (parsed === undefined) continue;
-      listedNames.add(parsed.file.name);
-      if (parsed.node === this.#options.node) {
-        if (local.has(parsed.local)) continue;
-        if (unflipped.has(parsed.file.name)) {
-          strays.push(parsed.file.name);
-          continue;
-        }
-        own.add(parsed.file.name);
-      }
-      files.set(parsed.file.name, parsed.file);
+      const name = parsed.file.name;
+      const upload = uploadOf.get(name);
+      if (upload !== undefined) {
+        listedUploads.add(upload);
+        // Uploaded again and flipped later, or deleted: its lines are elsewhere.
+        if (local.has(upload) || unflipped.get(upload)!.superseded) continue;
+        // Its file's row went some other way (damaged, missing): the object
+        // may be the one intact copy of its lines, so it is cataloged.
+      } else if (parsed.node === this.#options.node && local.has(parsed.local)) continue;
+      if (parsed.node === this.#options.node) own.add(name);
+      files.set(name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
-    for (const name of unflipped) {
-      if (!listedNames.has(name)) this.#catalog.forgetUpload(name); // never stored, or deleted
+    for (const [localName, u] of unflipped) {
+      // A row holds it now, or none was stored.
+      if (!u.superseded && !local.has(localName)) this.#catalog.forgetUpload(localName);
     }
-    for (const name of strays) await this.#deleteStray(name);
     const gone = [...this.#catalog.entries()].filter((e) =>
       e.location === REMOTE && !files.has(e.name)
     );
@@ -278,6 +290,11 @@ export class ColdTier {
         );
       if (await this.#learnSequences(unknown()) > 0) await this.#catalog.removeSuperseded();
       if (unknown().length === 0) this.#catalog.markColdSequencesKnown();
+    }
+    for (const [localName, u] of this.#catalog.unflippedUploads) {
+      if (u.superseded) {
+        await this.#deleteUnflipped(localName, listedUploads.has(localName) || own.has(u.remote));
+      }
     }
     this.counters.reconciled_rows += added.length;
     this.counters.vanished_rows += gone.length;
@@ -357,7 +374,7 @@ export class ColdTier {
     const name = remoteName(node, entry, tail.length);
     const key = this.#key(name);
     // Noted before the object can exist: until its row is moved, no listing catalogs it.
-    this.#catalog.noteUpload(name);
+    this.#catalog.noteUpload(entry.name, name);
     try {
       await store.put(key, path, entry.bytes);
       const size = await store.head(key);
@@ -374,8 +391,11 @@ export class ColdTier {
     await this.#tails.put(name, tail);
     const moved = this.#catalog.moveToRemote(entry, REMOTE, name);
     if (moved === undefined) {
-      // Compacted while uploading: the copy in the store holds nothing cataloged.
-      await this.#deleteStray(name);
+      // Merged or retired while uploading, so marked superseded (or dropped
+      // some other way: then the next listing decides).
+      if (this.#catalog.unflippedUploads.get(entry.name)?.superseded) {
+        await this.#deleteUnflipped(entry.name, true);
+      }
       return true;
     }
     this.counters.uploads++;
@@ -385,25 +405,31 @@ export class ColdTier {
   }
 
   /**
-   * Deletes an upload of this node that no row holds, whose lines a local
-   * file holds ({@linkcode Catalog.unflippedUploads}), and forgets it once
-   * it is gone. A failure is logged and left for the next listing.
+   * Deletes the object of the upload of local file `localName`, never
+   * flipped and superseded ({@linkcode Catalog.unflippedUploads}), whether
+   * or not the last listing had it (an upload abandoned at its deadline may
+   * still land), and forgets the upload once the delete succeeds. A failure
+   * is logged once and tried again at the next listing.
    */
-  async #deleteStray(name: string): Promise<void> {
-    const key = this.#key(name);
+  async #deleteUnflipped(localName: string, listed: boolean): Promise<void> {
+    const upload = this.#catalog.unflippedUploads.get(localName);
+    if (upload === undefined) return;
+    const where = `${this.#options.store.name}/${this.#key(upload.remote)}`;
     try {
-      await this.#options.store.delete(key);
+      await this.#options.store.delete(this.#key(upload.remote));
     } catch (error) {
-      this.#failed(
-        `delete of ${this.#options.store.name}/${key}, an upload never cataloged`,
-        error,
-      );
+      if (!this.#undeleted.has(localName)) {
+        log(`cold tier: delete of ${where}, an upload never flipped, failed (retrying): ${error}`);
+      }
+      this.#undeleted.add(localName);
       return;
     }
-    log(`cold tier: deleted ${this.#options.store.name}/${key}, an upload never cataloged`);
-    this.#catalog.forgetUpload(name);
-    this.counters.strays_deleted++;
-    await this.#tails.delete(name);
+    this.#undeleted.delete(localName);
+    this.#catalog.forgetUpload(localName);
+    await this.#tails.delete(upload.remote);
+    if (!listed) return;
+    this.counters.unflipped_deleted++;
+    log(`cold tier: deleted ${where}, an upload never flipped: its lines were merged or retired`);
   }
 
   /**
