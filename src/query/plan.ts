@@ -13,6 +13,7 @@
  */
 
 import { checkDeadline, shareEventLoop } from "./deadline.ts";
+import { inParallel } from "../in_parallel.ts";
 import type { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
@@ -146,22 +147,20 @@ export function timeBounds(sel: Pick<Selection, "start" | "end">): [bigint, bigi
   return [sel.start, sel.end === 0n ? MAX_TS : sel.end];
 }
 
-/** Runs `fn` over `items`, at most `limit` at once. */
-export async function inParallel<T>(
+/**
+ * Runs `fn` over the files (or other items) of a query, at most `limit` at
+ * once, each after the event loop had its turn and while the deadline holds.
+ */
+export function readInParallel<T>(
   items: readonly T[],
   limit: number,
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await shareEventLoop();
-      checkDeadline();
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return inParallel(items, limit, async (item) => {
+    await shareEventLoop();
+    checkDeadline();
+    await fn(item);
+  });
 }
 
 /** A memo of which streams the matchers select, for one query. */
@@ -327,7 +326,7 @@ async function planBlocks<F extends PlannedFile>(
   into: Planned,
 ): Promise<void> {
   const { lo, hi, wanted } = p;
-  await inParallel(files, ctx.concurrency, async (entry) => {
+  await readInParallel(files, ctx.concurrency, async (entry) => {
     let segment: OpenSegment;
     try {
       segment = await ctx.cache.open(entry);

@@ -12,7 +12,13 @@ import type { LabelMatcher } from "./ast.ts";
 import type { CatalogEntry, StreamLabels } from "../storage/catalog.ts";
 import type { OpenSegment } from "../storage/segment_cache.ts";
 import type { BlockRef } from "../storage/segment_reader.ts";
-import { type EngineContext, inParallel, streamFilter, timeBounds, unreadable } from "./plan.ts";
+import {
+  type EngineContext,
+  readInParallel,
+  streamFilter,
+  timeBounds,
+  unreadable,
+} from "./plan.ts";
 import { utf8Length } from "./utf8_length.ts";
 
 /**
@@ -124,7 +130,7 @@ export async function eachBlockIn(
   const { catalog, cache } = ctx;
   catalog.acquire(files);
   try {
-    await inParallel(files, ctx.concurrency, async (entry) => {
+    await readInParallel(files, ctx.concurrency, async (entry) => {
       let segment: OpenSegment;
       try {
         segment = await cache.open(entry);

@@ -27,6 +27,7 @@
  */
 
 import { join } from "node:path";
+import { inParallel } from "../in_parallel.ts";
 import { log } from "../log.ts";
 import { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, RemoteFile } from "../storage/catalog.ts";
@@ -37,6 +38,13 @@ import type { ObjectStore } from "./object_store.ts";
 import { parseRemoteName, remoteName } from "./remote_key.ts";
 import { openRemoteSource, type RemoteReadCounters, remoteReadCounters } from "./remote_source.ts";
 import { TailCache } from "./tail_cache.ts";
+
+/**
+ * Indexes read at once when a start learns the sequences of this node's cold
+ * files: each is a GET of tens to hundreds of milliseconds, thousands of them
+ * after a catalog is lost.
+ */
+const INDEX_READS_AT_ONCE = 16;
 
 /** The catalog location of files in the cold tier. */
 export const REMOTE = "s3";
@@ -314,7 +322,7 @@ export class ColdTier {
    */
   async #learnSequences(entries: readonly CatalogEntry[]): Promise<number> {
     let learned = 0;
-    for (const entry of entries) {
+    await inParallel(entries, INDEX_READS_AT_ONCE, async (entry) => {
       try {
         const { index, release } = await this.#cache.open(entry);
         try {
@@ -326,7 +334,7 @@ export class ColdTier {
       } catch (error) {
         this.#failed(`index read of ${entry.name}`, error);
       }
-    }
+    });
     return learned;
   }
 
