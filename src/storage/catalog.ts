@@ -43,9 +43,13 @@ export interface StreamLabels {
 
 /** An upload of a local file not flipped to its remote row ({@linkcode Catalog.unflippedUploads}). */
 export interface UnflippedUpload {
-  /** The object's name in the remote tier (the name a remote row would have). */
-  readonly remote: string;
-  /** Whether a merge or retention dropped the local file's row since. */
+  /** The local file uploaded. */
+  readonly local: string;
+  /**
+   * Whether its lines are known to be held elsewhere or deleted on purpose:
+   * a merge or retention dropped the local file's row, or another upload of
+   * the file was flipped.
+   */
   readonly superseded: boolean;
 }
 
@@ -302,7 +306,7 @@ export class Catalog {
       this.#unflipped = new Map(
         rows.map((
           [local, remote, superseded],
-        ) => [local, { remote, superseded: superseded === 1 }]),
+        ) => [remote, { local, superseded: superseded === 1 }]),
       );
     }
     const retired = this.#meta("retired");
@@ -558,17 +562,13 @@ export class Catalog {
    */
   retire(entries: readonly CatalogEntry[]): void {
     const retired = mergeRanges([...this.#retired, ...entries.flatMap((e) => e.seqs)]);
-    const unflipped = this.#supersededUploads(entries);
-    this.#db.exec("BEGIN");
-    try {
+    const unflipped = this.#supersededUploads(entries.map((e) => e.name));
+    // Synced when it marks an upload: the mark must not be lost while the unlink survives.
+    this.#transaction(unflipped !== undefined, () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
       this.#sql.setRetired.run(JSON.stringify(retired));
       if (unflipped) this.#writeUnflipped(unflipped);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
     if (unflipped) this.#unflipped = unflipped;
     this.#retired = retired;
     this.#forget(entries);
@@ -605,9 +605,9 @@ export class Catalog {
     const streams = infos.map((info) => info.streams.map((key) => this.#internStream(key)));
     const { deleteFile, insertFile } = this.#sql;
     const ids: number[] = [];
-    const unflipped = salvage ? undefined : this.#supersededUploads(sources);
-    this.#db.exec("BEGIN");
-    try {
+    const unflipped = salvage ? undefined : this.#supersededUploads(sources.map((e) => e.name));
+    // Synced when it marks an upload: the mark must not be lost while the unlink survives.
+    this.#transaction(unflipped !== undefined, () => {
       for (const e of sources) deleteFile.run(e.id);
       if (unflipped) this.#writeUnflipped(unflipped);
       infos.forEach((info, i) => {
@@ -629,11 +629,7 @@ export class Catalog {
           ).lastInsertRowid,
         ));
       });
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
     if (unflipped) this.#unflipped = unflipped;
     this.#forget(sources);
     this.#version++;
@@ -674,23 +670,20 @@ export class Catalog {
   /**
    * Records that the local file of `entry` now lives in the remote tier
    * `location` as `name`: the row keeps its id, streams, filter and WAL
-   * sequences, and its upload leaves {@linkcode unflippedUploads} in the
-   * same transaction. `undefined` when `entry` is no longer cataloged (a
-   * compaction replaced it meanwhile), and nothing changes.
+   * sequences. In the same transaction its upload `name` leaves
+   * {@linkcode unflippedUploads} and any other upload of the file (under a
+   * former node id) is marked superseded: the row holds its lines now.
+   * `undefined` when `entry` is no longer cataloged (a compaction replaced
+   * it meanwhile), and nothing changes.
    */
   moveToRemote(entry: CatalogEntry, location: string, name: string): CatalogEntry | undefined {
     if (!this.has(entry)) return undefined;
-    const unflipped = new Map(this.#unflipped);
-    unflipped.delete(entry.name);
-    this.#db.exec("BEGIN");
-    try {
+    const unflipped = this.#supersededUploads([entry.name]) ?? new Map(this.#unflipped);
+    unflipped.delete(name);
+    this.#transaction(false, () => {
       this.#sql.moveFile.run(name, location, entry.id);
       this.#writeUnflipped(unflipped);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    });
     this.#unflipped = unflipped;
     const moved: CatalogEntry = { ...entry, name, location };
     this.#entries.set(entry.id, moved);
@@ -781,61 +774,72 @@ export class Catalog {
 
   /**
    * Uploads of local files to a remote tier not flipped to their remote rows,
-   * by local file name. Each upload is noted before it starts
+   * by object name. Each upload is noted before it starts
    * ({@linkcode noteUpload}) and forgotten in the transaction that moves its
    * row ({@linkcode moveToRemote}): one still noted may have been stored and
    * not moved (a failure or a stop between the two). A merge or retention
-   * that drops the file's row marks its upload superseded in the same
-   * transaction: the merge holds its lines, or they were deleted on purpose,
-   * so the object is to be deleted, never cataloged. A row dropped any other
-   * way (its file damaged or missing) leaves the mark off: then the object
-   * may be the one intact copy of its lines.
+   * that drops the file's row marks its uploads superseded in the same
+   * transaction (the merge holds their lines, or they were deleted on
+   * purpose), and so does the flip of another upload of the file: such an
+   * object is to be deleted, never cataloged. A row dropped any other way
+   * (its file damaged or missing) leaves the mark off: then the object may be
+   * the one intact copy of its lines.
    */
   get unflippedUploads(): ReadonlyMap<string, UnflippedUpload> {
     return this.#unflipped;
   }
 
   /**
-   * Notes the upload of local file `local` as `remote`, durably (this commit
-   * is synced: the object must never exist without its note).
+   * Notes the upload of local file `local` as object `remote`, durably (the
+   * commit is synced: the object must never exist without its note).
    */
   noteUpload(local: string, remote: string): void {
-    if (this.#unflipped.get(local)?.remote === remote) return;
-    const unflipped = new Map(this.#unflipped).set(local, { remote, superseded: false });
-    this.#db.exec("PRAGMA synchronous = FULL");
-    try {
-      this.#writeUnflipped(unflipped);
-    } finally {
-      this.#db.exec("PRAGMA synchronous = NORMAL");
-    }
+    if (this.#unflipped.has(remote)) return;
+    const unflipped = new Map(this.#unflipped).set(remote, { local, superseded: false });
+    this.#transaction(true, () => this.#writeUnflipped(unflipped));
     this.#unflipped = unflipped;
   }
 
-  /** Forgets the upload of local file `local` (its object is gone, or a row holds it). */
-  forgetUpload(local: string): void {
-    if (!this.#unflipped.has(local)) return;
+  /** Forgets the upload `remote` (its object is gone, or a row holds it). */
+  forgetUpload(remote: string): void {
+    if (!this.#unflipped.has(remote)) return;
     const unflipped = new Map(this.#unflipped);
-    unflipped.delete(local);
+    unflipped.delete(remote);
     this.#writeUnflipped(unflipped);
     this.#unflipped = unflipped;
   }
 
-  /** The uploads with those of `dropped` marked superseded; `undefined` when none is. */
-  #supersededUploads(
-    dropped: readonly CatalogEntry[],
-  ): Map<string, UnflippedUpload> | undefined {
+  /** The uploads with those of the files `dropped` marked superseded; `undefined` when none is. */
+  #supersededUploads(dropped: readonly string[]): Map<string, UnflippedUpload> | undefined {
+    const names = new Set(dropped);
     let unflipped: Map<string, UnflippedUpload> | undefined;
-    for (const e of dropped) {
-      const upload = this.#unflipped.get(e.name);
-      if (upload === undefined || upload.superseded) continue;
-      (unflipped ??= new Map(this.#unflipped)).set(e.name, { ...upload, superseded: true });
+    for (const [remote, u] of this.#unflipped) {
+      if (u.superseded || !names.has(u.local)) continue;
+      (unflipped ??= new Map(this.#unflipped)).set(remote, { ...u, superseded: true });
     }
     return unflipped;
   }
 
   #writeUnflipped(unflipped: ReadonlyMap<string, UnflippedUpload>): void {
-    const rows = [...unflipped].map(([local, u]) => [local, u.remote, u.superseded ? 1 : 0]);
+    const rows = [...unflipped].map(([remote, u]) => [u.local, remote, u.superseded ? 1 : 0]);
     this.#setMeta("unflipped_uploads", rows.length === 0 ? undefined : JSON.stringify(rows));
+  }
+
+  /** Runs `write` in one transaction, its commit fsynced when `synced`. */
+  #transaction(synced: boolean, write: () => void): void {
+    if (synced) this.#db.exec("PRAGMA synchronous = FULL");
+    try {
+      this.#db.exec("BEGIN");
+      try {
+        write();
+        this.#db.exec("COMMIT");
+      } catch (error) {
+        this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (synced) this.#db.exec("PRAGMA synchronous = NORMAL");
+    }
   }
 
   /** The lowest sequence a new push may take (0: any). */
@@ -882,15 +886,14 @@ export class Catalog {
   }
 
   /**
-   * Drops the files whose lines other cataloged files all hold, and deletes
-   * the local ones once no query reads them: what a catalog rebuilt from the
+   * Drops the local files whose lines other cataloged files all hold, and
+   * deletes them once no query reads them: what a catalog rebuilt from the
    * folder kept while the files that superseded them (a merge's output, since
-   * moved to the cold tier) were not yet known. A remote one (an upload never
-   * flipped, whose file was merged since: the rebuilt catalog had no note of
-   * it) is noted as a superseded upload in the same transaction, for the
-   * tier to delete. Call it once the rows of this node's cold files know
-   * their sequences ({@linkcode setStreams}). In a catalog that was never
-   * rebuilt, no file is held by others.
+   * moved to the cold tier) were not yet known. Call it once the rows of this
+   * node's cold files know their sequences ({@linkcode setStreams}). In a
+   * catalog that was never rebuilt, no file is held by others. Never a cold
+   * file: sequences do not prove lines (a salvage carries all of its
+   * damaged source's), and a cold file may be their one intact copy.
    *
    * @returns the rows dropped.
    */
@@ -902,28 +905,12 @@ export class Catalog {
     const held = new HeldLines();
     const superseded: CatalogEntry[] = [];
     for (const e of rows) {
-      if (held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
+      if (e.location === LOCAL && held.holds(e.seqs, e.minTs, e.maxTs)) superseded.push(e);
       else held.add(e.seqs, mergePartOf(e.name));
     }
     if (superseded.length === 0) return superseded;
-    const unflipped = new Map(this.#unflipped);
+    this.remove(superseded);
     for (const e of superseded) {
-      if (e.location !== LOCAL) unflipped.set(e.name, { remote: e.name, superseded: true });
-    }
-    this.#db.exec("BEGIN");
-    try {
-      for (const e of superseded) this.#sql.deleteFile.run(e.id);
-      this.#writeUnflipped(unflipped);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
-    this.#unflipped = unflipped;
-    this.#forget(superseded);
-    this.#recover();
-    for (const e of superseded) {
-      if (e.location !== LOCAL) continue;
       await this.whenUnused(e);
       try {
         await Deno.remove(join(this.dir, e.name));

@@ -166,31 +166,33 @@ Deno.test("uploads noted and not flipped outlive restarts; a flip forgets its ow
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.deepEqual([...catalog.unflippedUploads].sort(), [
-      [one.local, { remote: one.remote, superseded: false }],
-      [two.local, { remote: two.remote, superseded: false }],
+      [one.remote, { local: one.local, superseded: false }],
+      [two.remote, { local: two.local, superseded: false }],
     ]);
     const [entry] = catalog.entries();
     catalog.moveToRemote(entry, "s3", one.remote);
-    catalog.forgetUpload("l1-a-00000009.loge"); // never noted: nothing
+    catalog.forgetUpload("node-a/9-9-1-10-99-l1-a-00000009.loge"); // never noted: nothing
     catalog.close();
     catalog = await Catalog.open(dir);
-    assert.deepEqual([...catalog.unflippedUploads.keys()], [two.local]);
+    assert.deepEqual([...catalog.unflippedUploads.keys()], [two.remote]);
     assert.deepEqual([...catalog.entries()].map((e) => [e.location, e.name]), [["s3", one.remote]]);
-    catalog.forgetUpload(two.local);
+    catalog.forgetUpload(two.remote);
     catalog.close();
     const db = new DatabaseSync(join(dir, CATALOG_FILE));
     assert.equal(db.prepare("SELECT * FROM meta WHERE key = 'unflipped_uploads'").get(), undefined);
     db.close();
   }));
 
-Deno.test("a merge or retention marks the uploads of the rows it drops superseded; other drops do not", () =>
+Deno.test("a merge, retention or the flip of another upload of the file marks an upload superseded; other drops do not", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
-    const [merged, retired, damaged, salvaged] = [upload(1), upload(2), upload(3), upload(4)];
-    const entries = [merged, retired, damaged, salvaged].map((u, i) =>
+    const [merged, retired, damaged, salvaged, moved] = [1, 2, 3, 4, 5].map(upload);
+    const entries = [merged, retired, damaged, salvaged, moved].map((u, i) =>
       catalog.add(write(dir, u.local, 1, [[i + 1, i + 1]]))
     );
-    for (const u of [merged, retired, damaged, salvaged]) catalog.noteUpload(u.local, u.remote);
+    for (const u of [merged, retired, damaged, salvaged, moved]) {
+      catalog.noteUpload(u.local, u.remote);
+    }
     catalog.replace([entries[0]], [write(dir, "l1-b-00000001.loge", 1, [[1, 1]])]);
     catalog.retire([entries[1]]);
     catalog.remove([entries[2]]); // as a damaged file's row goes
@@ -198,18 +200,20 @@ Deno.test("a merge or retention marks the uploads of the rows it drops supersede
     catalog.replace([entries[3]], [write(dir, "l1-b-00000004.loge", 1, [[4, 4]])], {
       salvage: true,
     });
+    // The same file uploaded again under another node id, and flipped there.
+    const again = moved.remote.replace("node-a/", "node-b/");
+    catalog.noteUpload(moved.local, again);
+    catalog.moveToRemote(entries[4], "s3", again);
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.deepEqual(
-      [...catalog.unflippedUploads].map(([local, u]) => [local, u.superseded]).sort(),
-      [[merged.local, true], [retired.local, true], [damaged.local, false], [
-        salvaged.local,
-        false,
-      ]],
+      [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.local, u.superseded]).sort(),
+      [merged, retired, damaged, salvaged, moved].map((u) => [
+        u.remote,
+        u.local,
+        u !== damaged && u !== salvaged,
+      ]),
     );
-    // Noting it again (the same file uploaded again) does not clear the mark.
-    catalog.noteUpload(merged.local, merged.remote);
-    assert.equal(catalog.unflippedUploads.get(merged.local)?.superseded, true);
     catalog.close();
   }));
 

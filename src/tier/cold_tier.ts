@@ -16,10 +16,11 @@
  *   not know get rows from their keys alone, and rows of files gone from the
  *   bucket are dropped. A node with an empty catalog thus answers over the
  *   whole tier after one listing. An object of an upload never flipped is not
- *   cataloged while its file is local (it is uploaded again) or once a merge
- *   or retention dropped the file's row (it is deleted: the merge holds its
- *   lines); when the row went any other way (the file damaged or missing), it
- *   may be the one intact copy, and is cataloged.
+ *   cataloged while its file is local (it is uploaded again), nor once a
+ *   merge or retention dropped the file's row or another upload of it was
+ *   flipped (it is deleted: its lines are elsewhere, or deleted on purpose);
+ *   when the row went any other way (the file damaged or missing), it may be
+ *   the one intact copy, and is cataloged.
  * - **Reads**: a reader registered with the catalog's opener opens remote
  *   files as byte sources of ranged GETs (`remote_source.ts`).
  *
@@ -138,7 +139,7 @@ export class ColdTier {
   readonly #copies: LocalCopy[] = [];
   /** Local files being uploaded now, by name. */
   readonly #uploading = new Set<string>();
-  /** Unflipped uploads whose object's delete failed and was logged, by local file name. */
+  /** Unflipped uploads whose object's delete failed and was logged, by object name. */
   readonly #undeleted = new Set<string>();
   #timer?: ReturnType<typeof setInterval>;
   #cycle?: Promise<void>;
@@ -258,18 +259,16 @@ export class ColdTier {
     const own = new Set<string>();
     // This catalog's uploads never flipped, by object name (whatever node id it ran with).
     const unflipped = this.#catalog.unflippedUploads;
-    const uploadOf = new Map<string, string>();
-    for (const [localName, u] of unflipped) uploadOf.set(u.remote, localName);
     const listedUploads = new Set<string>();
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
       if (parsed === undefined) continue;
       const name = parsed.file.name;
-      const upload = uploadOf.get(name);
+      const upload = unflipped.get(name);
       if (upload !== undefined) {
-        listedUploads.add(upload);
+        listedUploads.add(name);
         // Uploaded again and flipped later, or deleted: its lines are elsewhere.
-        if (local.has(upload) || unflipped.get(upload)!.superseded) continue;
+        if (local.has(upload.local) || upload.superseded) continue;
         // Its file's row went some other way (damaged, missing): the object
         // may be the one intact copy of its lines, so it is cataloged.
       } else if (parsed.node === this.#options.node && local.has(parsed.local)) continue;
@@ -277,9 +276,9 @@ export class ColdTier {
       files.set(name, parsed.file);
     }
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
-    for (const [localName, u] of unflipped) {
+    for (const [name, u] of unflipped) {
       // A row holds it now, or none was stored.
-      if (!u.superseded && !local.has(localName)) this.#catalog.forgetUpload(localName);
+      if (!u.superseded && !local.has(u.local)) this.#catalog.forgetUpload(name);
     }
     const gone = [...this.#catalog.entries()].filter((e) =>
       e.location === REMOTE && !files.has(e.name)
@@ -299,10 +298,8 @@ export class ColdTier {
       if (await this.#learnSequences(unknown()) > 0) await this.#catalog.removeSuperseded();
       if (unknown().length === 0) this.#catalog.markColdSequencesKnown();
     }
-    for (const [localName, u] of this.#catalog.unflippedUploads) {
-      if (u.superseded) {
-        await this.#deleteUnflipped(localName, listedUploads.has(localName) || own.has(u.remote));
-      }
+    for (const [name, u] of this.#catalog.unflippedUploads) {
+      if (u.superseded) await this.#deleteUnflipped(name, listedUploads.has(name));
     }
     this.counters.reconciled_rows += added.length;
     this.counters.vanished_rows += gone.length;
@@ -381,7 +378,9 @@ export class ColdTier {
     }
     const name = remoteName(node, entry, tail.length);
     const key = this.#key(name);
-    // Noted before the object can exist: until its row is moved, no listing catalogs it.
+    // Noted before the object can exist, with no wait since the row was seen:
+    // a merge or retention that drops it later marks the note.
+    if (!this.#catalog.has(entry)) return true;
     this.#catalog.noteUpload(entry.name, name);
     try {
       await store.put(key, path, entry.bytes);
@@ -401,8 +400,8 @@ export class ColdTier {
     if (moved === undefined) {
       // Merged or retired while uploading, so marked superseded (or dropped
       // some other way: then the next listing decides).
-      if (this.#catalog.unflippedUploads.get(entry.name)?.superseded) {
-        await this.#deleteUnflipped(entry.name, true);
+      if (this.#catalog.unflippedUploads.get(name)?.superseded) {
+        await this.#deleteUnflipped(name, true);
       }
       return true;
     }
@@ -413,28 +412,26 @@ export class ColdTier {
   }
 
   /**
-   * Deletes the object of the upload of local file `localName`, never
-   * flipped and superseded ({@linkcode Catalog.unflippedUploads}), whether
-   * or not the last listing had it (an upload abandoned at its deadline may
-   * still land), and forgets the upload once the delete succeeds. A failure
-   * is logged once and tried again at the next listing.
+   * Deletes the object of upload `name`, never flipped and superseded
+   * ({@linkcode Catalog.unflippedUploads}), whether or not the last listing
+   * had it (an upload abandoned at its deadline may still land), and
+   * forgets the upload once the delete succeeds. A failure is logged once
+   * and tried again at the next listing.
    */
-  async #deleteUnflipped(localName: string, listed: boolean): Promise<void> {
-    const upload = this.#catalog.unflippedUploads.get(localName);
-    if (upload === undefined) return;
-    const where = `${this.#options.store.name}/${this.#key(upload.remote)}`;
+  async #deleteUnflipped(name: string, listed: boolean): Promise<void> {
+    const where = `${this.#options.store.name}/${this.#key(name)}`;
     try {
-      await this.#options.store.delete(this.#key(upload.remote));
+      await this.#options.store.delete(this.#key(name));
     } catch (error) {
-      if (!this.#undeleted.has(localName)) {
+      if (!this.#undeleted.has(name)) {
         log(`cold tier: delete of ${where}, an upload never flipped, failed (retrying): ${error}`);
       }
-      this.#undeleted.add(localName);
+      this.#undeleted.add(name);
       return;
     }
-    this.#undeleted.delete(localName);
-    this.#catalog.forgetUpload(localName);
-    await this.#tails.delete(upload.remote);
+    this.#undeleted.delete(name);
+    this.#catalog.forgetUpload(name);
+    await this.#tails.delete(name);
     if (!listed) return;
     this.counters.unflipped_deleted++;
     log(`cold tier: deleted ${where}, an upload never flipped: its lines were merged or retired`);
