@@ -617,3 +617,41 @@ Deno.test("an upload never flipped under a former node id shows no line twice", 
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("a cold tier cycle that throws is logged and tried again, never the end of the server", () =>
+  withS3(async (s3) => {
+    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "2s" : a);
+    const server = await startServer({ args, env: s3.env });
+    try {
+      const pushed = rows("web", T0, 1000);
+      await push(server.url, pushed);
+      await waitFor("a rotated segment", async () => {
+        const s = await tier(server.url);
+        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
+      });
+      // Its local copy, waiting for its grace, becomes a folder that cannot be removed as a file.
+      const [copy] = (await Array.fromAsync(Deno.readDir(server.dir)))
+        .map((e) => e.name).filter((n) => n.endsWith(".loge"));
+      assert.ok(copy, "no local copy waiting for its grace");
+      await Deno.remove(`${server.dir}/${copy}`);
+      await Deno.mkdir(`${server.dir}/${copy}/inside`, { recursive: true });
+      await waitFor(
+        "the failed cycle logged",
+        () => Promise.resolve(/cold tier: cycle failed/.test(server.stderr())),
+      );
+      // The server goes on answering, and the tier goes on cycling.
+      const before = (await tier(server.url)).cold_tier.reconciled_rows;
+      assert.deepEqual(
+        (await queryLines(server.url, '{app="web"}', 5000)).lines,
+        expected(pushed, () => true, 5000),
+      );
+      await push(server.url, rows("more", T0 + 5_000_000_000n, 100));
+      await waitFor("the new segment rotated too", async () => {
+        const s = await tier(server.url);
+        return s.segments_local === 0 && s.rows_in_memory === 0 &&
+          s.cold_tier.reconciled_rows >= before;
+      });
+    } finally {
+      await stopAll(server);
+    }
+  }));

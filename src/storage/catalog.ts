@@ -532,17 +532,16 @@ export class Catalog {
 
   /**
    * Drops the rows of `entries` in one transaction; the WAL sequences only they
-   * held are no longer covered.
+   * held are no longer covered. With `held` (other files hold all their
+   * lines), their uploads are marked superseded ({@linkcode unflippedUploads}).
    */
-  remove(entries: readonly CatalogEntry[]): void {
-    this.#db.exec("BEGIN");
-    try {
+  remove(entries: readonly CatalogEntry[], { held = false }: { held?: boolean } = {}): void {
+    const unflipped = held ? this.#supersededUploads(entries.map((e) => e.name)) : undefined;
+    this.#transaction(unflipped !== undefined, () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+      if (unflipped) this.#writeUnflipped(unflipped);
+    });
+    if (unflipped) this.#unflipped = unflipped;
     this.#forget(entries);
     this.#recover();
   }
@@ -909,7 +908,7 @@ export class Catalog {
       else held.add(e.seqs, mergePartOf(e.name));
     }
     if (superseded.length === 0) return superseded;
-    this.remove(superseded);
+    this.remove(superseded, { held: true });
     for (const e of superseded) {
       await this.whenUnused(e);
       try {

@@ -186,16 +186,16 @@ Deno.test("uploads noted and not flipped outlive restarts; a flip forgets its ow
 Deno.test("a merge, retention or the flip of another upload of the file marks an upload superseded; other drops do not", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
-    const [merged, retired, damaged, salvaged, moved] = [1, 2, 3, 4, 5].map(upload);
-    const entries = [merged, retired, damaged, salvaged, moved].map((u, i) =>
-      catalog.add(write(dir, u.local, 1, [[i + 1, i + 1]]))
-    );
-    for (const u of [merged, retired, damaged, salvaged, moved]) {
+    const uploads = [1, 2, 3, 4, 5, 6].map(upload);
+    const [, , damaged, salvaged, moved] = uploads;
+    const entries = uploads.map((u, i) => catalog.add(write(dir, u.local, 1, [[i + 1, i + 1]])));
+    for (const u of uploads) {
       catalog.noteUpload(u.local, u.remote);
     }
     catalog.replace([entries[0]], [write(dir, "l1-b-00000001.loge", 1, [[1, 1]])]);
     catalog.retire([entries[1]]);
     catalog.remove([entries[2]]); // as a damaged file's row goes
+    catalog.remove([entries[5]], { held: true }); // as one whose lines others hold goes
     // A salvage may lack lines of its source: the upload may be their one intact copy.
     catalog.replace([entries[3]], [write(dir, "l1-b-00000004.loge", 1, [[4, 4]])], {
       salvage: true,
@@ -208,7 +208,7 @@ Deno.test("a merge, retention or the flip of another upload of the file marks an
     catalog = await Catalog.open(dir);
     assert.deepEqual(
       [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.local, u.superseded]).sort(),
-      [merged, retired, damaged, salvaged, moved].map((u) => [
+      uploads.map((u) => [
         u.remote,
         u.local,
         u !== damaged && u !== salvaged,

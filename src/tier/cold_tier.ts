@@ -207,7 +207,10 @@ export class ColdTier {
   /** Runs a cycle every rotate interval: listing, rotation, sweeping. */
   start(): void {
     this.#timer = setInterval(() => {
-      this.#cycle ??= this.runCycle().finally(() => this.#cycle = undefined);
+      // A cycle that throws (its catalog write failed: a full disk) is tried again next interval.
+      this.#cycle ??= this.runCycle()
+        .catch((error) => this.#failed("cycle", error))
+        .finally(() => this.#cycle = undefined);
     }, this.#options.rotateIntervalMs);
   }
 
