@@ -112,8 +112,12 @@ export class HttpPoster {
     const header = (name: string) =>
       new RegExp(`\r\n${name}:[ \t]*([^\r]*)`, "i").exec(head)?.[1].trim().toLowerCase();
     const length = header("content-length");
+    const code = Number(status);
     let text: string;
-    if (header("transfer-encoding")?.endsWith("chunked")) {
+    // 1xx, 204 and 304 answers have no body, whatever their headers say (RFC 9112 §6.3).
+    if (code < 200 || code === 204 || code === 304) {
+      text = "";
+    } else if (header("transfer-encoding")?.endsWith("chunked")) {
       text = await this.#readChunked();
     } else if (length !== undefined) {
       text = utf8.decode(await this.#take(Number(length)));
@@ -122,7 +126,7 @@ export class HttpPoster {
       this.close();
     }
     if (header("connection") === "close") this.close();
-    return { status: Number(status), text };
+    return { status: code, text };
   }
 
   async #readChunked(): Promise<string> {

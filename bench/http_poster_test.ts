@@ -30,6 +30,8 @@ function startServer() {
             { status: 400 },
           );
         }
+        case "/empty":
+          return new Response(null, { status: 204 });
         case "/close":
           return new Response("bye", { headers: { connection: "close" } });
         case "/slow":
@@ -90,6 +92,23 @@ Deno.test("HttpPoster reads chunked answers and reopens after connection: close"
   } finally {
     chunked.close();
     closing.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("HttpPoster reads a 204 answer, which has no body, and posts again on the same connection", async () => {
+  const { server, url, clientPorts } = startServer();
+  const poster = new HttpPoster(`${url}/empty`);
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await poster.post(new Uint8Array(5), "application/x-protobuf", 2_000), {
+        status: 204,
+        text: "",
+      });
+    }
+    assert.equal(clientPorts.size, 1);
+  } finally {
+    poster.close();
     await server.shutdown();
   }
 });
