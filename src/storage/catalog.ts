@@ -45,6 +45,8 @@ export interface StreamLabels {
 export interface UnflippedUpload {
   /** The local file uploaded. */
   readonly local: string;
+  /** When the upload was noted, in ms since 1970: it started right after. */
+  readonly notedMs: number;
   /**
    * Whether its lines are known to be held elsewhere or deleted on purpose:
    * a merge or retention dropped the local file's row, or another upload of
@@ -297,16 +299,17 @@ export class Catalog {
       try {
         rows = JSON.parse(unflipped as string);
       } catch { /* named below */ }
-      const isRow = (r: unknown): r is [string, string, 0 | 1] =>
-        Array.isArray(r) && r.length === 3 && typeof r[0] === "string" && r[0] !== "" &&
-        typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1);
+      const isRow = (r: unknown): r is [string, string, 0 | 1, number] =>
+        Array.isArray(r) && r.length === 4 && typeof r[0] === "string" && r[0] !== "" &&
+        typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1) &&
+        Number.isSafeInteger(r[3]) && r[3] >= 0;
       if (!Array.isArray(rows) || !rows.every(isRow)) {
         throw new CatalogRowError("meta row unflipped_uploads", "not a list of uploads");
       }
       this.#unflipped = new Map(
         rows.map((
-          [local, remote, superseded],
-        ) => [remote, { local, superseded: superseded === 1 }]),
+          [local, remote, superseded, notedMs],
+        ) => [remote, { local, superseded: superseded === 1, notedMs }]),
       );
     }
     const retired = this.#meta("retired");
@@ -793,8 +796,10 @@ export class Catalog {
    * commit is synced: the object must never exist without its note).
    */
   noteUpload(local: string, remote: string): void {
-    if (this.#unflipped.has(remote)) return;
-    const unflipped = new Map(this.#unflipped).set(remote, { local, superseded: false });
+    const notedMs = Date.now();
+    const noted = this.#unflipped.get(remote);
+    if (noted?.superseded) return;
+    const unflipped = new Map(this.#unflipped).set(remote, { local, superseded: false, notedMs });
     this.#transaction(true, () => this.#writeUnflipped(unflipped));
     this.#unflipped = unflipped;
   }
@@ -820,7 +825,9 @@ export class Catalog {
   }
 
   #writeUnflipped(unflipped: ReadonlyMap<string, UnflippedUpload>): void {
-    const rows = [...unflipped].map(([remote, u]) => [u.local, remote, u.superseded ? 1 : 0]);
+    const rows = [...unflipped].map((
+      [remote, u],
+    ) => [u.local, remote, u.superseded ? 1 : 0, u.notedMs]);
     this.#setMeta("unflipped_uploads", rows.length === 0 ? undefined : JSON.stringify(rows));
   }
 

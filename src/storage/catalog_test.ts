@@ -165,10 +165,13 @@ Deno.test("uploads noted and not flipped outlive restarts; a flip forgets its ow
     catalog.noteUpload(two.local, two.remote); // noted once
     catalog.close();
     catalog = await Catalog.open(dir);
-    assert.deepEqual([...catalog.unflippedUploads].sort(), [
-      [one.remote, { local: one.local, superseded: false }],
-      [two.remote, { local: two.local, superseded: false }],
+    const noted = [...catalog.unflippedUploads].sort();
+    assert.deepEqual(noted.map(([remote, u]) => [remote, u.local, u.superseded]), [
+      [one.remote, one.local, false],
+      [two.remote, two.local, false],
     ]);
+    // When each was noted: a later upload's landing is told apart by it.
+    for (const [, u] of noted) assert.ok(Math.abs(Date.now() - u.notedMs) < 60_000, `${u.notedMs}`);
     const [entry] = catalog.entries();
     catalog.moveToRemote(entry, "s3", one.remote);
     catalog.forgetUpload("node-a/9-9-1-10-99-l1-a-00000009.loge"); // never noted: nothing
@@ -220,7 +223,14 @@ Deno.test("a merge, retention or the flip of another upload of the file marks an
 Deno.test("a damaged list of unflipped uploads is named, never half read", () =>
   withDir(async (dir) => {
     (await Catalog.open(dir)).close();
-    const values = ["not json", '{"a":1}', '[["l1-a.loge", "x/l1-a.loge", 2]]', '[["", "x", 0]]'];
+    const values = [
+      "not json",
+      '{"a":1}',
+      '[["l1-a.loge", "x/l1-a.loge", 2, 5]]',
+      '[["", "x", 0, 5]]',
+      '[["l1-a.loge", "x/l1-a.loge", 0, -1]]',
+      '[["l1-a.loge", "x/l1-a.loge", 0]]',
+    ];
     for (const value of values) {
       const db = new DatabaseSync(join(dir, CATALOG_FILE));
       db.prepare("INSERT OR REPLACE INTO meta VALUES ('unflipped_uploads', ?)").run(value);

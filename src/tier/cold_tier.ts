@@ -417,14 +417,16 @@ export class ColdTier {
   /**
    * Deletes the object of upload `name`, never flipped and superseded
    * ({@linkcode Catalog.unflippedUploads}), whether or not the last listing
-   * had it (an upload abandoned at its deadline may still land), and
-   * forgets the upload once the delete succeeds. A failure is logged once
-   * and tried again at the next listing.
+   * had it. An upload given up at its deadline may still be completed by the
+   * store later, so the upload is forgotten only once a delete succeeded
+   * twice the store's upload deadline after it was noted; until then every
+   * cycle deletes it again. A failure is logged once.
    */
   async #deleteUnflipped(name: string, listed: boolean): Promise<void> {
-    const where = `${this.#options.store.name}/${this.#key(name)}`;
+    const { store } = this.#options;
+    const where = `${store.name}/${this.#key(name)}`;
     try {
-      await this.#options.store.delete(this.#key(name));
+      await store.delete(this.#key(name));
     } catch (error) {
       if (!this.#undeleted.has(name)) {
         log(`cold tier: delete of ${where}, an upload never flipped, failed (retrying): ${error}`);
@@ -433,7 +435,10 @@ export class ColdTier {
       return;
     }
     this.#undeleted.delete(name);
-    this.#catalog.forgetUpload(name);
+    const upload = this.#catalog.unflippedUploads.get(name);
+    if (upload && Date.now() - upload.notedMs > 2 * store.uploadDeadlineMs) {
+      this.#catalog.forgetUpload(name);
+    }
     await this.#tails.delete(name);
     if (!listed) return;
     this.counters.unflipped_deleted++;

@@ -19,6 +19,11 @@ export interface ObjectStore {
   /** A name for messages and stats, such as `s3://bucket/prefix/`. */
   readonly name: string;
   /**
+   * The longest a {@linkcode put} runs before it fails: one given up then may
+   * still be completed by the store a little later.
+   */
+  readonly uploadDeadlineMs: number;
+  /**
    * Uploads the local file at `path` (of `size` bytes) as `key`: one PUT, or a
    * multipart upload when large. Resolves once the store holds the object.
    */

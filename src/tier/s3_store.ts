@@ -86,6 +86,7 @@ const UPLOAD_DEADLINE_MS = 300_000;
 export class S3Store implements ObjectStore {
   /** `s3://bucket`. */
   readonly name: string;
+  readonly uploadDeadlineMs = UPLOAD_DEADLINE_MS;
   readonly #bucket: string;
   readonly #client: S3Client;
   readonly #readUrlBase: string | undefined;
