@@ -450,22 +450,22 @@ Deno.test("an upload never flipped, its segment merged since, shows no line twic
       intercept: (req) =>
         failHeads && req.method === "HEAD" ? new Response(null, { status: 503 }) : undefined,
     });
-    const server = await startServer({
-      args: tierArgs(s3, { endpoint: proxy.url }),
-      env: s3.env,
-    });
+    const args = tierArgs(s3, { endpoint: proxy.url });
+    let server = await startServer({ args, env: s3.env });
     try {
       const first = rows("web", T0, 2000);
       await push(server.url, first);
       await waitFor("an upload of the first segment", async () => (await objects(s3)).length > 0);
       const orphans = await objects(s3);
+      const orphanBytes = await Promise.all(orphans.map(async (k) => {
+        const r = await fetch(`${s3.endpoint}/${s3.bucket}/${k}`);
+        assert.equal(r.status, 200, k);
+        return await r.bytes();
+      }));
       // More lines of the same hour: the small segments merge, the first one's
       // object is left holding lines a local segment holds now.
       const second = rows("web", T0 + 2_000_000_000n, 2000);
       await push(server.url, second);
-      const orphanBytes = await Promise.all(
-        orphans.map((k) => fetch(`${s3.endpoint}/${s3.bucket}/${k}`).then((r) => r.bytes())),
-      );
       await waitFor("the first segment merged and the merge uploaded", async () => {
         const keys = await objects(s3);
         const local = (await Array.fromAsync(Deno.readDir(server.dir))).map((e) => e.name);
@@ -501,6 +501,23 @@ Deno.test("an upload never flipped, its segment merged since, shows no line twic
         const keys = await objects(s3);
         return orphans.every((k) => !keys.includes(k));
       });
+      assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
+      assert.ok((await tier(server.url)).cold_tier.unflipped_uploads > 0, "forgotten too soon");
+      // Ten minutes later (the notes made older while the server is stopped) they are forgotten.
+      assert.equal(await server.stop(), 0);
+      const db = new DatabaseSync(`${server.dir}/catalog.sqlite`);
+      const notes = JSON.parse(
+        db.prepare("SELECT value FROM meta WHERE key = 'unflipped_uploads'").get()!.value as string,
+      ) as [string, string, number, number][];
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'unflipped_uploads'").run(
+        JSON.stringify(notes.map(([l, r, s, ms]) => [l, r, s, ms - 11 * 60_000])),
+      );
+      db.close();
+      server = await startServer({ dir: server.dir, args, env: s3.env });
+      await waitFor(
+        "every note forgotten",
+        async () => (await tier(server.url)).cold_tier.unflipped_uploads === 0,
+      );
       assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
     } finally {
       await stopAll(server);

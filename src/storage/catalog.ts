@@ -299,16 +299,17 @@ export class Catalog {
       try {
         rows = JSON.parse(unflipped as string);
       } catch { /* named below */ }
-      const isRow = (r: unknown): r is [string, string, 0 | 1, number] =>
-        Array.isArray(r) && r.length === 4 && typeof r[0] === "string" && r[0] !== "" &&
-        typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1) &&
-        Number.isSafeInteger(r[3]) && r[3] >= 0;
+      // Rows of three (before `notedMs`) were noted long enough ago: 0.
+      const isRow = (r: unknown): r is [string, string, 0 | 1, number?] =>
+        Array.isArray(r) && (r.length === 3 || r.length === 4) && typeof r[0] === "string" &&
+        r[0] !== "" && typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1) &&
+        (r.length === 3 || (Number.isSafeInteger(r[3]) && r[3] >= 0));
       if (!Array.isArray(rows) || !rows.every(isRow)) {
         throw new CatalogRowError("meta row unflipped_uploads", "not a list of uploads");
       }
       this.#unflipped = new Map(
         rows.map((
-          [local, remote, superseded, notedMs],
+          [local, remote, superseded, notedMs = 0],
         ) => [remote, { local, superseded: superseded === 1, notedMs }]),
       );
     }
@@ -792,15 +793,28 @@ export class Catalog {
   }
 
   /**
-   * Notes the upload of local file `local` as object `remote`, durably (the
-   * commit is synced: the object must never exist without its note).
+   * Notes the upload of local file `local` as object `remote`, not
+   * superseded, now, durably (the commit is synced: the object must never
+   * exist without its note). Call it only while `local` is cataloged: a mark
+   * left from an earlier upload of it (its merge then lost, say) no longer
+   * holds.
    */
   noteUpload(local: string, remote: string): void {
-    const notedMs = Date.now();
-    const noted = this.#unflipped.get(remote);
-    if (noted?.superseded) return;
-    const unflipped = new Map(this.#unflipped).set(remote, { local, superseded: false, notedMs });
-    this.#transaction(true, () => this.#writeUnflipped(unflipped));
+    this.#setUnflipped(remote, { local, superseded: false, notedMs: Date.now() }, true);
+  }
+
+  /**
+   * Moves the time upload `remote` was noted to now, its mark kept: it was
+   * given up now, and the store may still complete it later.
+   */
+  renewUpload(remote: string): void {
+    const upload = this.#unflipped.get(remote);
+    if (upload) this.#setUnflipped(remote, { ...upload, notedMs: Date.now() }, false);
+  }
+
+  #setUnflipped(remote: string, upload: UnflippedUpload, synced: boolean): void {
+    const unflipped = new Map(this.#unflipped).set(remote, upload);
+    this.#transaction(synced, () => this.#writeUnflipped(unflipped));
     this.#unflipped = unflipped;
   }
 

@@ -220,6 +220,33 @@ Deno.test("a merge, retention or the flip of another upload of the file marks an
     catalog.close();
   }));
 
+Deno.test("noting an upload again clears an old mark and restarts its time; renewing keeps the mark", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const [one, two] = [upload(1), upload(2)];
+    // As an earlier build wrote them: no time, so noted long ago.
+    catalog.close();
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    db.prepare("INSERT INTO meta VALUES ('unflipped_uploads', ?)").run(
+      JSON.stringify([[one.local, one.remote, 1], [two.local, two.remote, 1]]),
+    );
+    db.close();
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, false);
+    const state = () =>
+      [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.superseded, u.notedMs > 0])
+        .sort();
+    assert.deepEqual(state(), [[one.remote, true, false], [two.remote, true, false]]);
+    // The file is cataloged again (its merge's commit was lost) and uploaded again.
+    catalog.noteUpload(one.local, one.remote);
+    // The other was given up now: the store may still complete it.
+    catalog.renewUpload(two.remote);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(state(), [[one.remote, false, true], [two.remote, true, true]]);
+    catalog.close();
+  }));
+
 Deno.test("a damaged list of unflipped uploads is named, never half read", () =>
   withDir(async (dir) => {
     (await Catalog.open(dir)).close();
@@ -229,7 +256,7 @@ Deno.test("a damaged list of unflipped uploads is named, never half read", () =>
       '[["l1-a.loge", "x/l1-a.loge", 2, 5]]',
       '[["", "x", 0, 5]]',
       '[["l1-a.loge", "x/l1-a.loge", 0, -1]]',
-      '[["l1-a.loge", "x/l1-a.loge", 0]]',
+      '[["l1-a.loge", "x/l1-a.loge", 0, 5, 6]]',
     ];
     for (const value of values) {
       const db = new DatabaseSync(join(dir, CATALOG_FILE));

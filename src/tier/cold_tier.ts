@@ -393,6 +393,8 @@ export class ColdTier {
       }
       this.#recovered("upload");
     } catch (error) {
+      // Given up now: the store may still complete it, so its note counts from now.
+      this.#catalog.renewUpload(name);
       this.counters.upload_errors++;
       this.#failed(`upload of ${entry.name} to ${store.name}/${key}`, error);
       return false;
@@ -417,10 +419,10 @@ export class ColdTier {
   /**
    * Deletes the object of upload `name`, never flipped and superseded
    * ({@linkcode Catalog.unflippedUploads}), whether or not the last listing
-   * had it. An upload given up at its deadline may still be completed by the
-   * store later, so the upload is forgotten only once a delete succeeded
-   * twice the store's upload deadline after it was noted; until then every
-   * cycle deletes it again. A failure is logged once.
+   * had it. An upload given up may still be completed by the store later, so
+   * the upload is forgotten only once a delete succeeded twice the store's
+   * upload deadline after it was noted or given up; until then every cycle
+   * deletes it again. A failure is logged once.
    */
   async #deleteUnflipped(name: string, listed: boolean): Promise<void> {
     const { store } = this.#options;
@@ -436,7 +438,8 @@ export class ColdTier {
     }
     this.#undeleted.delete(name);
     const upload = this.#catalog.unflippedUploads.get(name);
-    if (upload && Date.now() - upload.notedMs > 2 * store.uploadDeadlineMs) {
+    // Also when noted far in the future: the clock was set back since.
+    if (upload && Math.abs(Date.now() - upload.notedMs) > 2 * store.uploadDeadlineMs) {
       this.#catalog.forgetUpload(name);
     }
     await this.#tails.delete(name);
@@ -501,6 +504,7 @@ export class ColdTier {
       rotating: this.#options.rotate,
       fault: this.#fault ?? null,
       local_copies_waiting: this.#copies.length,
+      unflipped_uploads: this.#catalog.unflippedUploads.size,
       index_cache_bytes: this.#tails.bytes,
       ...this.counters,
       block_cache_hits: this.blockCache.hits,

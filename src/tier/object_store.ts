@@ -19,8 +19,8 @@ export interface ObjectStore {
   /** A name for messages and stats, such as `s3://bucket/prefix/`. */
   readonly name: string;
   /**
-   * The longest a {@linkcode put} runs before it fails: one given up then may
-   * still be completed by the store a little later.
+   * The longest a request of a {@linkcode put} runs before the put fails: a
+   * put given up may still be completed by the store a little later.
    */
   readonly uploadDeadlineMs: number;
   /**
