@@ -540,12 +540,9 @@ export class Catalog {
    * lines), their uploads are marked superseded ({@linkcode unflippedUploads}).
    */
   remove(entries: readonly CatalogEntry[], { held = false }: { held?: boolean } = {}): void {
-    const unflipped = held ? this.#supersededUploads(entries.map((e) => e.name)) : undefined;
-    this.#transaction(unflipped !== undefined, () => {
+    this.#dropRows(held ? entries : [], () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
-      if (unflipped) this.#writeUnflipped(unflipped);
     });
-    if (unflipped) this.#unflipped = unflipped;
     this.#forget(entries);
     this.#recover();
   }
@@ -565,14 +562,10 @@ export class Catalog {
    */
   retire(entries: readonly CatalogEntry[]): void {
     const retired = mergeRanges([...this.#retired, ...entries.flatMap((e) => e.seqs)]);
-    const unflipped = this.#supersededUploads(entries.map((e) => e.name));
-    // Synced when it marks an upload: the mark must not be lost while the unlink survives.
-    this.#transaction(unflipped !== undefined, () => {
+    this.#dropRows(entries, () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
       this.#sql.setRetired.run(JSON.stringify(retired));
-      if (unflipped) this.#writeUnflipped(unflipped);
     });
-    if (unflipped) this.#unflipped = unflipped;
     this.#retired = retired;
     this.#forget(entries);
     this.#recover();
@@ -608,11 +601,8 @@ export class Catalog {
     const streams = infos.map((info) => info.streams.map((key) => this.#internStream(key)));
     const { deleteFile, insertFile } = this.#sql;
     const ids: number[] = [];
-    const unflipped = salvage ? undefined : this.#supersededUploads(sources.map((e) => e.name));
-    // Synced when it marks an upload: the mark must not be lost while the unlink survives.
-    this.#transaction(unflipped !== undefined, () => {
+    this.#dropRows(salvage ? [] : sources, () => {
       for (const e of sources) deleteFile.run(e.id);
-      if (unflipped) this.#writeUnflipped(unflipped);
       infos.forEach((info, i) => {
         ids.push(Number(
           insertFile.run(
@@ -633,7 +623,6 @@ export class Catalog {
         ));
       });
     });
-    if (unflipped) this.#unflipped = unflipped;
     this.#forget(sources);
     this.#version++;
     const added = infos.map((info, i) => {
@@ -800,7 +789,8 @@ export class Catalog {
    * holds.
    */
   noteUpload(local: string, remote: string): void {
-    this.#setUnflipped(remote, { local, superseded: false, notedMs: Date.now() }, true);
+    const upload = { local, superseded: false, notedMs: Date.now() };
+    this.#commitUnflipped(new Map(this.#unflipped).set(remote, upload), true);
   }
 
   /**
@@ -809,13 +799,9 @@ export class Catalog {
    */
   renewUpload(remote: string): void {
     const upload = this.#unflipped.get(remote);
-    if (upload) this.#setUnflipped(remote, { ...upload, notedMs: Date.now() }, false);
-  }
-
-  #setUnflipped(remote: string, upload: UnflippedUpload, synced: boolean): void {
-    const unflipped = new Map(this.#unflipped).set(remote, upload);
-    this.#transaction(synced, () => this.#writeUnflipped(unflipped));
-    this.#unflipped = unflipped;
+    if (!upload) return;
+    const renewed = { ...upload, notedMs: Date.now() };
+    this.#commitUnflipped(new Map(this.#unflipped).set(remote, renewed), false);
   }
 
   /** Forgets the upload `remote` (its object is gone, or a row holds it). */
@@ -823,8 +809,26 @@ export class Catalog {
     if (!this.#unflipped.has(remote)) return;
     const unflipped = new Map(this.#unflipped);
     unflipped.delete(remote);
-    this.#writeUnflipped(unflipped);
+    this.#commitUnflipped(unflipped, false);
+  }
+
+  #commitUnflipped(unflipped: ReadonlyMap<string, UnflippedUpload>, synced: boolean): void {
+    this.#transaction(synced, () => this.#writeUnflipped(unflipped));
     this.#unflipped = unflipped;
+  }
+
+  /**
+   * Runs `write`, which drops rows, in one transaction that marks the uploads
+   * of the files `held` superseded: synced when it marks one, as the mark must
+   * not be lost while the files' unlink survives.
+   */
+  #dropRows(held: readonly CatalogEntry[], write: () => void): void {
+    const unflipped = this.#supersededUploads(held.map((e) => e.name));
+    this.#transaction(unflipped !== undefined, () => {
+      write();
+      if (unflipped) this.#writeUnflipped(unflipped);
+    });
+    if (unflipped) this.#unflipped = unflipped;
   }
 
   /** The uploads with those of the files `dropped` marked superseded; `undefined` when none is. */
