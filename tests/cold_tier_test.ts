@@ -627,6 +627,40 @@ Deno.test("a flip's commit lost to a power cut after the local copy went: the up
   }
 });
 
+Deno.test("an upload never flipped, its catalog then lost and its segment merged after, shows no line twice", async () => {
+  await using s3 = await startS3();
+  const first = taggedRows("web", T0, 2000);
+  const dir = await leaveUnflipped(s3, first);
+  const orphans = await objects(s3);
+  let server: TestServer | undefined;
+  try {
+    // The catalog, and its notes with it, is lost: the start rebuilds it from the folder.
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.remove(`${dir}/catalog.sqlite${suffix}`).catch(() => {});
+    }
+    // Nothing is due for rotation now, so no upload notes the files again before they merge.
+    server = await startServer({ dir, args: tierArgs(s3, { age: "1h" }), env: s3.env });
+    // More lines of the same hour: the first segments merge away.
+    const second = taggedRows("web", T0 + 2_000_000_000n, 2000, "b");
+    await push(server.url, second);
+    await waitFor("the first segments merged", async () => {
+      const local = await localSegments(dir);
+      return local.length > 0 &&
+        orphans.every((k) => !local.includes(k.replace(/^.*-(l\d+-[^/]+)$/, "$1")));
+    }, 20_000);
+    await waitFor("the first uploads deleted", async () => {
+      const keys = await objects(s3);
+      return orphans.every((k) => !keys.includes(k));
+    }, 20_000);
+    const s = await stats(server.url);
+    assert.equal(s.segments_remote, 0, "an object of the first segments was cataloged");
+    same(await lines(server.url), newestFirst([...first, ...second]));
+  } finally {
+    await server?.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("an upload never flipped under a former node id shows no line twice", async () => {
   await using s3 = await startS3();
   const pushed = taggedRows("web", T0, 2000);

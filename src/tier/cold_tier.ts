@@ -16,7 +16,8 @@
  *   not know get rows from their keys alone, and rows of files gone from the
  *   bucket are dropped. A node with an empty catalog thus answers over the
  *   whole tier after one listing. An object of an upload never flipped is not
- *   cataloged while its file is local (it is uploaded again), nor once a
+ *   cataloged while its file is local (it is uploaded again; one not noted,
+ *   as after a catalog rebuilt from the folder, is noted then), nor once a
  *   merge or retention dropped the file's row or another upload of it was
  *   flipped (it is deleted: its lines are elsewhere, or deleted on purpose);
  *   when the row went any other way (the file damaged or missing), it may be
@@ -274,7 +275,14 @@ export class ColdTier {
         if (local.has(upload.local) || upload.superseded) continue;
         // Its file's row went some other way (damaged, missing): the object
         // may be the one intact copy of its lines, so it is cataloged.
-      } else if (parsed.node === this.#options.node && local.has(parsed.local)) continue;
+      } else if (parsed.node === this.#options.node && local.has(parsed.local)) {
+        // Stored, its file still local, and not noted: the catalog was rebuilt
+        // since. Noted now, so a merge or retention of the file deletes the
+        // object, which would otherwise be cataloged beside the merge.
+        this.#catalog.noteUpload(parsed.local, name);
+        listedUploads.add(name);
+        continue;
+      }
       if (parsed.node === this.#options.node) own.add(name);
       files.set(name, parsed.file);
     }
