@@ -661,6 +661,41 @@ Deno.test("an upload never flipped, its catalog then lost and its segment merged
   }
 });
 
+Deno.test("a rotated segment's local copy back in a rebuilt catalog, then deleted by size retention, leaves its lines in S3", () =>
+  withS3(async (s3) => {
+    // A long grace: the local copy is still there when the catalog is lost.
+    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "1h" : a);
+    let server = await startServer({ args, env: s3.env });
+    try {
+      const pushed = rows("web", T0, 3000);
+      await push(server.url, pushed);
+      await waitFor("every segment rotated", async () => {
+        const s = await tier(server.url);
+        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
+      });
+      const keys = await objects(s3);
+      assert.equal(await server.stop(), 0);
+      for (const suffix of ["", "-wal", "-shm"]) {
+        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
+      }
+      // Local files are over the size now: retention deletes them; their objects are the lines'.
+      const retained = [
+        ...tierArgs(s3, { age: "1h" }),
+        ...["--retention-size", "1", "--retention-interval", "200ms"],
+      ];
+      server = await startServer({ dir: server.dir, args: retained, env: s3.env });
+      await waitFor("the local copies deleted by retention", async () => {
+        const s = await tier(server.url);
+        return (await localSegments(server.dir)).length === 0 && s.segments_local === 0 &&
+          s.segments_remote === keys.length;
+      });
+      same(await lines(server.url), newestFirst(pushed));
+      assert.deepEqual((await objects(s3)).sort(), keys.sort());
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
 Deno.test("an upload never flipped under a former node id shows no line twice", async () => {
   await using s3 = await startS3();
   const pushed = taggedRows("web", T0, 2000);

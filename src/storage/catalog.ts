@@ -53,6 +53,14 @@ export interface UnflippedUpload {
    * the file was flipped.
    */
   readonly superseded: boolean;
+  /**
+   * Whether a listing found the object, rather than an upload noting it
+   * ({@linkcode Catalog.noteFound}): it may be a flipped copy whose local
+   * file came back (a rebuilt catalog, a restored backup), so only a merge
+   * or a flip of the file supersedes it; retention and a held removal forget
+   * it, and the object is cataloged.
+   */
+  readonly found: boolean;
 }
 
 /** A catalog row, as mirrored in memory. */
@@ -299,18 +307,19 @@ export class Catalog {
       try {
         rows = JSON.parse(unflipped as string);
       } catch { /* named below */ }
-      // Rows of three (before `notedMs`) were noted long enough ago: 0.
-      const isRow = (r: unknown): r is [string, string, 0 | 1, number?] =>
-        Array.isArray(r) && (r.length === 3 || r.length === 4) && typeof r[0] === "string" &&
+      // Rows of three (before `notedMs`) were noted long enough ago: 0; of four, not found.
+      const isRow = (r: unknown): r is [string, string, 0 | 1, number?, (0 | 1)?] =>
+        Array.isArray(r) && r.length >= 3 && r.length <= 5 && typeof r[0] === "string" &&
         r[0] !== "" && typeof r[1] === "string" && r[1] !== "" && (r[2] === 0 || r[2] === 1) &&
-        (r.length === 3 || (Number.isSafeInteger(r[3]) && r[3] >= 0));
+        (r.length === 3 || (Number.isSafeInteger(r[3]) && r[3] >= 0)) &&
+        (r.length < 5 || r[4] === 0 || r[4] === 1);
       if (!Array.isArray(rows) || !rows.every(isRow)) {
         throw new CatalogRowError("meta row unflipped_uploads", "not a list of uploads");
       }
       this.#unflipped = new Map(
         rows.map((
-          [local, remote, superseded, notedMs = 0],
-        ) => [remote, { local, superseded: superseded === 1, notedMs }]),
+          [local, remote, superseded, notedMs = 0, found = 0],
+        ) => [remote, { local, superseded: superseded === 1, notedMs, found: found === 1 }]),
       );
     }
     const retired = this.#meta("retired");
@@ -537,10 +546,11 @@ export class Catalog {
   /**
    * Drops the rows of `entries` in one transaction; the WAL sequences only they
    * held are no longer covered. With `held` (other files hold all their
-   * lines), their uploads are marked superseded ({@linkcode unflippedUploads}).
+   * lines), their uploads are marked superseded ({@linkcode unflippedUploads})
+   * and those found by a listing forgotten.
    */
   remove(entries: readonly CatalogEntry[], { held = false }: { held?: boolean } = {}): void {
-    this.#dropRows(held ? entries : [], () => {
+    this.#dropRows(held ? entries : [], false, () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
     });
     this.#forget(entries);
@@ -559,10 +569,12 @@ export class Catalog {
    * (retention), in one transaction with the record of their WAL sequences
    * as retired: still covered, so no replay brings their lines back, and a
    * file left by a crash before its deletion is deleted at the next start.
+   * Their uploads are marked superseded, and those found by a listing
+   * forgotten ({@linkcode UnflippedUpload.found}).
    */
   retire(entries: readonly CatalogEntry[]): void {
     const retired = mergeRanges([...this.#retired, ...entries.flatMap((e) => e.seqs)]);
-    this.#dropRows(entries, () => {
+    this.#dropRows(entries, false, () => {
       for (const e of entries) this.#sql.deleteFile.run(e.id);
       this.#sql.setRetired.run(JSON.stringify(retired));
     });
@@ -601,7 +613,7 @@ export class Catalog {
     const streams = infos.map((info) => info.streams.map((key) => this.#internStream(key)));
     const { deleteFile, insertFile } = this.#sql;
     const ids: number[] = [];
-    this.#dropRows(salvage ? [] : sources, () => {
+    this.#dropRows(salvage ? [] : sources, true, () => {
       for (const e of sources) deleteFile.run(e.id);
       infos.forEach((info, i) => {
         ids.push(Number(
@@ -670,7 +682,7 @@ export class Catalog {
    */
   moveToRemote(entry: CatalogEntry, location: string, name: string): CatalogEntry | undefined {
     if (!this.has(entry)) return undefined;
-    const unflipped = this.#supersededUploads([entry.name]) ?? new Map(this.#unflipped);
+    const unflipped = this.#supersededUploads([entry.name], true) ?? new Map(this.#unflipped);
     unflipped.delete(name);
     this.#transaction(false, () => {
       this.#sql.moveFile.run(name, location, entry.id);
@@ -775,7 +787,8 @@ export class Catalog {
    * purpose), and so does the flip of another upload of the file: such an
    * object is to be deleted, never cataloged. A row dropped any other way
    * (its file damaged or missing) leaves the mark off: then the object may be
-   * the one intact copy of its lines.
+   * the one intact copy of its lines. Objects a listing found stored while
+   * their files are local are noted too ({@linkcode noteFound}).
    */
   get unflippedUploads(): ReadonlyMap<string, UnflippedUpload> {
     return this.#unflipped;
@@ -789,8 +802,22 @@ export class Catalog {
    * holds.
    */
   noteUpload(local: string, remote: string): void {
-    const upload = { local, superseded: false, notedMs: Date.now() };
+    const upload = { local, superseded: false, notedMs: Date.now(), found: false };
     this.#commitUnflipped(new Map(this.#unflipped).set(remote, upload), true);
+  }
+
+  /**
+   * Notes objects a listing found stored, not noted, while their local files
+   * are cataloged ({@linkcode UnflippedUpload.found}), in one synced commit.
+   */
+  noteFound(objects: readonly { local: string; remote: string }[]): void {
+    if (objects.length === 0) return;
+    const unflipped = new Map(this.#unflipped);
+    const notedMs = Date.now();
+    for (const { local, remote } of objects) {
+      unflipped.set(remote, { local, superseded: false, notedMs, found: true });
+    }
+    this.#commitUnflipped(unflipped, true);
   }
 
   /**
@@ -819,11 +846,12 @@ export class Catalog {
 
   /**
    * Runs `write`, which drops rows, in one transaction that marks the uploads
-   * of the files `held` superseded: synced when it marks one, as the mark must
-   * not be lost while the files' unlink survives.
+   * of the files `held` superseded (those found by a listing only when
+   * `merged`: forgotten otherwise): synced when it marks one, as the mark
+   * must not be lost while the files' unlink survives.
    */
-  #dropRows(held: readonly CatalogEntry[], write: () => void): void {
-    const unflipped = this.#supersededUploads(held.map((e) => e.name));
+  #dropRows(held: readonly CatalogEntry[], merged: boolean, write: () => void): void {
+    const unflipped = this.#supersededUploads(held.map((e) => e.name), merged);
     this.#transaction(unflipped !== undefined, () => {
       write();
       if (unflipped) this.#writeUnflipped(unflipped);
@@ -831,21 +859,35 @@ export class Catalog {
     if (unflipped) this.#unflipped = unflipped;
   }
 
-  /** The uploads with those of the files `dropped` marked superseded; `undefined` when none is. */
-  #supersededUploads(dropped: readonly string[]): Map<string, UnflippedUpload> | undefined {
+  /**
+   * The uploads with those of the files `dropped` marked superseded, those a
+   * listing found forgotten unless the files were `merged` (or flipped);
+   * `undefined` when none changes.
+   */
+  #supersededUploads(
+    dropped: readonly string[],
+    merged: boolean,
+  ): Map<string, UnflippedUpload> | undefined {
     const names = new Set(dropped);
     let unflipped: Map<string, UnflippedUpload> | undefined;
     for (const [remote, u] of this.#unflipped) {
       if (u.superseded || !names.has(u.local)) continue;
-      (unflipped ??= new Map(this.#unflipped)).set(remote, { ...u, superseded: true });
+      unflipped ??= new Map(this.#unflipped);
+      if (u.found && !merged) unflipped.delete(remote);
+      else unflipped.set(remote, { ...u, superseded: true });
     }
     return unflipped;
   }
 
   #writeUnflipped(unflipped: ReadonlyMap<string, UnflippedUpload>): void {
-    const rows = [...unflipped].map((
-      [remote, u],
-    ) => [u.local, remote, u.superseded ? 1 : 0, u.notedMs]);
+    // A fifth field only when found: rows of four stay readable by the build before.
+    const rows = [...unflipped].map(([remote, u]) => [
+      u.local,
+      remote,
+      u.superseded ? 1 : 0,
+      u.notedMs,
+      ...(u.found ? [1] : []),
+    ]);
     this.#setMeta("unflipped_uploads", rows.length === 0 ? undefined : JSON.stringify(rows));
   }
 

@@ -220,6 +220,57 @@ Deno.test("a merge, retention or the flip of another upload of the file marks an
     catalog.close();
   }));
 
+Deno.test("objects a listing found are marked superseded by a merge or a flip of their file, forgotten by retention or a held removal", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const uploads = [1, 2, 3, 4, 5, 6, 7].map(upload);
+    const [merged, retired, held, damaged, salvaged, moved, uploaded] = uploads;
+    const entries = uploads.map((u, i) => catalog.add(write(dir, u.local, 1, [[i + 1, i + 1]])));
+    catalog.noteFound(uploads);
+    assert.deepEqual(
+      [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.found, u.superseded]).sort(),
+      uploads.map((u) => [u.remote, true, false]),
+    );
+    catalog.replace([entries[0]], [write(dir, "l1-b-00000001.loge", 1, [[1, 1]])]);
+    catalog.retire([entries[1]]);
+    catalog.remove([entries[2]], { held: true });
+    catalog.remove([entries[3]]);
+    catalog.replace([entries[4]], [write(dir, "l1-b-00000005.loge", 1, [[5, 5]])], {
+      salvage: true,
+    });
+    catalog.moveToRemote(entries[5], "s3", moved.remote.replace("node-a/", "node-b/"));
+    // Uploaded again under its key: an upload's note now, which retention marks.
+    catalog.noteUpload(uploaded.local, uploaded.remote);
+    catalog.retire([entries[6]]);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(
+      [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.found, u.superseded]).sort(),
+      [
+        [merged.remote, true, true],
+        [damaged.remote, true, false],
+        [salvaged.remote, true, false],
+        [moved.remote, true, true],
+        [uploaded.remote, false, true],
+      ],
+    );
+    assert.ok(![retired, held].some((u) => catalog.unflippedUploads.has(u.remote)));
+    catalog.close();
+    // Only found notes carry a fifth field: the build before reads the others.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    const rows = JSON.parse(
+      db.prepare("SELECT value FROM meta WHERE key = 'unflipped_uploads'").get()!.value as string,
+    ) as unknown[][];
+    db.close();
+    assert.deepEqual(
+      rows.map((r) => [r[1], r.length]).sort(),
+      [[merged.remote, 5], [damaged.remote, 5], [salvaged.remote, 5], [moved.remote, 5], [
+        uploaded.remote,
+        4,
+      ]],
+    );
+  }));
+
 Deno.test("noting an upload again clears an old mark and restarts its time; renewing keeps the mark", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);

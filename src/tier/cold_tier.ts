@@ -17,7 +17,7 @@
  *   bucket are dropped. A node with an empty catalog thus answers over the
  *   whole tier after one listing. An object of an upload never flipped is not
  *   cataloged while its file is local (it is uploaded again; one not noted,
- *   as after a catalog rebuilt from the folder, is noted then), nor once a
+ *   as after a catalog rebuilt or restored, is noted as found then), nor once a
  *   merge or retention dropped the file's row or another upload of it was
  *   flipped (it is deleted: its lines are elsewhere, or deleted on purpose);
  *   when the row went any other way (the file damaged or missing), it may be
@@ -264,6 +264,7 @@ export class ColdTier {
     // This catalog's uploads never flipped, by object name (whatever node id it ran with).
     const unflipped = this.#catalog.unflippedUploads;
     const listedUploads = new Set<string>();
+    const found: { local: string; remote: string }[] = [];
     for (const o of listed) {
       const parsed = parseRemoteName(o.key.slice(prefix.length), o.size);
       if (parsed === undefined) continue;
@@ -276,16 +277,17 @@ export class ColdTier {
         // Its file's row went some other way (damaged, missing): the object
         // may be the one intact copy of its lines, so it is cataloged.
       } else if (parsed.node === this.#options.node && local.has(parsed.local)) {
-        // Stored, its file still local, and not noted: the catalog was rebuilt
-        // since. Noted now, so a merge or retention of the file deletes the
-        // object, which would otherwise be cataloged beside the merge.
-        this.#catalog.noteUpload(parsed.local, name);
-        listedUploads.add(name);
+        // Stored, its file cataloged as local, and not noted: the catalog was
+        // rebuilt or restored since. Noted as found, so a merge of the file
+        // deletes the object, which would otherwise be cataloged beside the
+        // merge's output once the file is gone.
+        found.push({ local: parsed.local, remote: name });
         continue;
       }
       if (parsed.node === this.#options.node) own.add(name);
       files.set(name, parsed.file);
     }
+    this.#catalog.noteFound(found);
     const added = this.#catalog.addRemote(REMOTE, [...files.values()]);
     for (const [name, u] of unflipped) {
       // A row holds it now, or none was stored.
