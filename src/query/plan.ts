@@ -16,7 +16,7 @@ import { checkDeadline, shareEventLoop } from "./deadline.ts";
 import { inParallel } from "../in_parallel.ts";
 import type { BlockCache } from "../storage/block_cache.ts";
 import type { Catalog, CatalogEntry, StreamLabels } from "../storage/catalog.ts";
-import { bloomHasAll, termsOf } from "../storage/content_filter.ts";
+import { filterHasAll, termsOf } from "../storage/content_filter.ts";
 import type { MemBatch, MemStream } from "../ingest/head.ts";
 import type { Quarantine } from "../storage/quarantine.ts";
 import type { OpenSegment, SegmentCache } from "../storage/segment_cache.ts";
@@ -344,7 +344,7 @@ async function planBlocks<F extends PlannedFile>(
       const stream = streams[ref.stream];
       if (!wanted(stream)) continue;
       const terms = index.filtersCoverMetadata ? p.termHashes(stream) : p.pushedHashes;
-      if (terms.length > 0 && !bloomHasAll(ref.filter, terms)) continue;
+      if (terms.length > 0 && !filterHasAll(ref.filter, terms)) continue;
       into.units.push({
         kind: "block",
         entry,
@@ -367,9 +367,9 @@ async function planBlocks<F extends PlannedFile>(
  */
 function fileMayMatch(p: Pruning, entry: CatalogEntry, filter: Uint8Array): boolean {
   if (!entry.filterCoversMetadata || !entry.indexed) {
-    return bloomHasAll(filter, p.pushedHashes);
+    return filterHasAll(filter, p.pushedHashes);
   }
-  return entry.streams.some((s) => p.wanted(s) && bloomHasAll(filter, p.termHashes(s)));
+  return entry.streams.some((s) => p.wanted(s) && filterHasAll(filter, p.termHashes(s)));
 }
 
 /**

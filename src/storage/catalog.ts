@@ -31,9 +31,12 @@ export const CATALOG_FILE = "catalog.sqlite";
 /**
  * Version 2 added remote rows: `indexed` (rows found by listing a bucket lack
  * streams); version 3 the zstd level of each file, `zstd_level`; version 4
- * whether its filter holds metadata terms, `filter_covers_metadata`.
+ * whether its filter holds metadata terms, `filter_covers_metadata`; version
+ * 5 file filters that are binary fuse filters (`fuse_filter.ts`), which a
+ * build before would take for Bloom filters and so prune files wrongly: it
+ * rebuilds the catalog instead, as for any newer version.
  */
-const CATALOG_VERSION = 4;
+const CATALOG_VERSION = 5;
 
 /** A stream: its canonical label JSON and the parsed labels. */
 export interface StreamLabels {
@@ -115,6 +118,8 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
   1: "ALTER TABLE files ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
   2: "ALTER TABLE files ADD COLUMN zstd_level INTEGER",
   3: "ALTER TABLE files ADD COLUMN filter_covers_metadata INTEGER NOT NULL DEFAULT 0",
+  // Bloom file filters stay readable: the column is unchanged.
+  4: "SELECT 1",
 };
 
 /** A file's count of WAL sequences. */

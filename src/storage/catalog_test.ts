@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { loseCatalog, writeOneLine } from "../../testing/segments.ts";
 import { Catalog, CATALOG_FILE } from "./catalog.ts";
+import { bloomFilter, FILE_FILTER_BITS, filterHasAll, termsOf } from "./content_filter.ts";
+import { FUSE_TAG } from "./fuse_filter.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
 
 function write(dir: string, name: string, level: number, seqs: SeqRanges) {
@@ -377,6 +379,31 @@ Deno.test("a version 3 catalog is migrated in place: its rows' filters are not k
     catalog = await Catalog.open(dir);
     const covers = [...catalog.entries()].map((e) => [e.name, e.filterCoversMetadata]);
     assert.deepEqual(covers, [["l1-a.loge", false], ["l1-b.loge", true]]);
+    catalog.close();
+  }));
+
+Deno.test("a version 4 catalog is migrated in place: its Bloom file filters still prune, new files get fuse filters", () =>
+  withDir(async (dir) => {
+    let catalog = await Catalog.open(dir);
+    const [a, b] = [" request_aaaaaaaa ", " request_bbbbbbbb "];
+    catalog.add(writeOneLine(dir, "l1-a.loge", { line: `GET${a}done` }));
+    catalog.close();
+    // What loge wrote before fuse filters: a Bloom filter of 3 bits a term.
+    const db = new DatabaseSync(join(dir, CATALOG_FILE));
+    const bloom = bloomFilter(new Uint32Array(termsOf(a)), FILE_FILTER_BITS);
+    db.prepare("UPDATE files SET filter = ? WHERE name = 'l1-a.loge'").run(bloom);
+    db.close();
+    catalog = await openFromVersion(dir, 4);
+    catalog.add(writeOneLine(dir, "l1-b.loge", { line: `GET${b}done`, seqs: [[2, 2]] }));
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    const [old, added] = [...catalog.entries()].sort((x, y) => x.name.localeCompare(y.name));
+    assert.deepEqual(catalog.filterOf(old), bloom);
+    assert.equal(catalog.filterOf(added)[0], FUSE_TAG);
+    for (const [entry, holds, lacks] of [[old, a, b], [added, b, a]] as const) {
+      assert.equal(filterHasAll(catalog.filterOf(entry), termsOf(holds)), true, entry.name);
+      assert.equal(filterHasAll(catalog.filterOf(entry), termsOf(lacks)), false, entry.name);
+    }
     catalog.close();
   }));
 

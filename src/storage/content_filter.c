@@ -199,7 +199,7 @@ __attribute__((export_name("block_terms"))) i32 block_terms(const u8 *text, cons
 /*
  * Sets the `probes` bits of each of `terms[0..n)` in the Bloom filter of
  * `bits` bits at `filter` (zeroed by the caller), as content_filter.ts's
- * bloomHasAll probes them: probe i is (h + i * step) mod bits.
+ * filterHasAll probes them: probe i is (h + i * step) mod bits.
  */
 __attribute__((export_name("bloom"))) void bloom(const u32 *terms, i32 n, u32 bits, i32 probes,
                                                  u8 *filter) {
@@ -213,4 +213,87 @@ __attribute__((export_name("bloom"))) void bloom(const u32 *terms, i32 n, u32 bi
       if (at >= bits) at -= bits;
     }
   }
+}
+
+/*
+ * Binary fuse filter (see fuse_filter.ts, whose fuseHasAll reads it with
+ * these hashes): each of the distinct `terms[0..n)` maps to a slot in each of
+ * three consecutive segments of 2^segment_bits slots, and the XOR of their
+ * fingerprints is its own. Slots are peeled (a slot one term maps to is that
+ * term's), then fingerprints of `bits` bits assigned in reverse, and written
+ * packed at `out` (zeroed by the caller). `scratch` holds 10 bytes a slot and
+ * 5 a term. Returns 1, or 0 when the terms do not peel with this seed (one
+ * given twice, or 255 or more in one slot).
+ */
+static inline void fuse_slots(u32 term, u32 seed, u32 segment_bits, u32 segment_count,
+                              u32 slots[3]) {
+  u32 mask = (1u << segment_bits) - 1u;
+  u32 segment = (u32)(((unsigned long long)fmix(term ^ seed) * segment_count) >> 32);
+  u32 o0 = fmix(term ^ (seed + 0x9e3779b9u)) & mask;
+  u32 x = fmix(term ^ (seed + 0x3c6ef372u));
+  u32 o1 = o0 ^ (x & mask);
+  u32 o2 = o1 ^ ((x >> 14) & mask);
+  slots[0] = (segment << segment_bits) + o0;
+  slots[1] = ((segment + 1u) << segment_bits) + o1;
+  slots[2] = ((segment + 2u) << segment_bits) + o2;
+}
+
+__attribute__((export_name("fuse"))) i32 fuse(const u32 *terms, u32 n, u32 seed, u32 segment_bits,
+                                              u32 segment_count, u32 bits, u8 *scratch, u8 *out) {
+  u32 slots = (segment_count + 2u) << segment_bits;
+  u32 aligned = (slots + 3u) & ~3u;
+  u8 *counts = scratch;
+  u8 *values = counts + aligned;
+  u32 *xors = (u32 *)(values + aligned);
+  u32 *queue = xors + slots;
+  u32 *peeled = queue + slots;
+  u8 *peeled_at = (u8 *)(peeled + n);
+  __builtin_memset(counts, 0, slots);
+  __builtin_memset(values, 0, slots);
+  __builtin_memset(xors, 0, (unsigned long)slots * 4u);
+  u32 at[3];
+  for (u32 i = 0; i < n; i++) {
+    fuse_slots(terms[i], seed, segment_bits, segment_count, at);
+    for (i32 j = 0; j < 3; j++) {
+      /* 255 terms in one slot (crafted terms): another seed. */
+      if (counts[at[j]] == 255) return 0;
+      counts[at[j]]++;
+      xors[at[j]] ^= terms[i];
+    }
+  }
+  u32 queued = 0;
+  for (u32 s = 0; s < slots; s++)
+    if (counts[s] == 1) queue[queued++] = s;
+  u32 count = 0;
+  while (queued > 0) {
+    u32 s = queue[--queued];
+    if (counts[s] != 1) continue;
+    u32 term = xors[s];
+    fuse_slots(term, seed, segment_bits, segment_count, at);
+    /* Only a term given twice or more makes a slot's XOR another term's. */
+    if (count == n || (at[0] != s && at[1] != s && at[2] != s)) return 0;
+    peeled[count] = term;
+    for (i32 j = 0; j < 3; j++) {
+      if (at[j] == s) peeled_at[count] = (u8)j;
+      counts[at[j]]--;
+      xors[at[j]] ^= term;
+      if (counts[at[j]] == 1) queue[queued++] = at[j];
+    }
+    count++;
+  }
+  if (count < n) return 0;
+  u32 fp_mask = (1u << bits) - 1u;
+  for (u32 p = n; p-- > 0;) {
+    u32 term = peeled[p];
+    fuse_slots(term, seed, segment_bits, segment_count, at);
+    u32 j = peeled_at[p];
+    values[at[j]] = (u8)((fmix(term ^ (seed ^ 0x5bd1e995u)) & fp_mask) ^
+                         values[at[(j + 1u) % 3u]] ^ values[at[(j + 2u) % 3u]]);
+  }
+  for (u32 s = 0, bit = 0; s < slots; s++, bit += bits) {
+    u32 v = (u32)values[s] << (bit & 7u);
+    out[bit >> 3] |= (u8)v;
+    out[(bit >> 3) + 1u] |= (u8)(v >> 8);
+  }
+  return 1;
 }

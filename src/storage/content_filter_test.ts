@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { blockTerms, bloomFilter, bloomHasAll, type LinesPart, termsOf } from "./content_filter.ts";
+import {
+  blockTerms,
+  bloomFilter,
+  filterHasAll,
+  type LinesPart,
+  termsOf,
+} from "./content_filter.ts";
 import { Rng } from "../../testing/prng.ts";
 
 const enc = new TextEncoder();
@@ -25,17 +31,17 @@ Deno.test("a needle inside a longer token still matches its filter", () => {
   const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   const filter = filterOf([`GET /x trace_id=${trace}ffff rt=0.1`]);
   for (const needle of [trace, trace.slice(3, 29), `=${trace}`, trace.slice(0, 24)]) {
-    assert.ok(bloomHasAll(filter, termsOf(needle)), needle);
+    assert.ok(filterHasAll(filter, termsOf(needle)), needle);
   }
 });
 
 Deno.test("identifiers bounded by separators are checked whole; short words are not indexed", () => {
   const filter = filterOf(['{"user":"u_1234567","msg":"connection refused"}', "cache miss"]);
-  assert.ok(bloomHasAll(filter, termsOf('"user":"u_1234567",')));
+  assert.ok(filterHasAll(filter, termsOf('"user":"u_1234567",')));
   assert.deepEqual(termsOf("u_1234567").length, 0, "an edge token may sit inside a longer one");
   assert.equal(termsOf('"u_1234567"').length, 1);
   assert.equal(termsOf(" refused ").length, 0, "words under 8 bytes are not indexed");
-  assert.ok(!bloomHasAll(filter, termsOf('"u_7654321"')));
+  assert.ok(!filterHasAll(filter, termsOf('"u_7654321"')));
 });
 
 Deno.test("an absent long needle is rejected by the filter", () => {
@@ -47,16 +53,16 @@ Deno.test("an absent long needle is rejected by the filter", () => {
   let falsePositives = 0;
   for (let i = 0; i < 1000; i++) {
     const needle = (1_000_000 + i).toString(16).padStart(32, "b");
-    if (bloomHasAll(filter, termsOf(needle))) falsePositives++;
+    if (filterHasAll(filter, termsOf(needle))) falsePositives++;
   }
   assert.ok(falsePositives < 30, `false positives: ${falsePositives}`);
-  assert.ok(bloomHasAll(filter, termsOf(lines[1234].slice(9))));
+  assert.ok(filterHasAll(filter, termsOf(lines[1234].slice(9))));
 });
 
 Deno.test("non-ASCII text is tokenized on bytes", () => {
   const filter = filterOf(["Größe überschritten: café"]);
-  assert.ok(bloomHasAll(filter, termsOf(" überschritten:")));
-  assert.ok(!bloomHasAll(filter, termsOf(" unterschritten:")));
+  assert.ok(filterHasAll(filter, termsOf(" überschritten:")));
+  assert.ok(!filterHasAll(filter, termsOf(" unterschritten:")));
   assert.equal(termsOf(" café ").length, 0);
 });
 
@@ -130,7 +136,7 @@ Deno.test("blockTerms() gives the terms of the definition, each once, on 3,000 r
   }
 });
 
-Deno.test("bloomFilter() sets the bits bloomHasAll() probes, as the definition places them", () => {
+Deno.test("bloomFilter() sets the bits filterHasAll() probes, as the definition places them", () => {
   const rng = new Rng();
   rng.state = 5;
   for (const bitsPerTerm of [12, 4]) {
@@ -151,7 +157,7 @@ Deno.test("bloomFilter() sets the bits bloomHasAll() probes, as the definition p
         }
       }
       assert.deepEqual(filter, expected, `${count} terms at ${bitsPerTerm} bits`);
-      assert.ok(bloomHasAll(filter, [...terms]));
+      assert.ok(filterHasAll(filter, [...terms]));
     }
   }
 });

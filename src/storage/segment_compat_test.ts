@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Block } from "./block_codec.ts";
-import { bloomHasAll, termsOf } from "./content_filter.ts";
+import { filterHasAll, termsOf } from "./content_filter.ts";
 import {
   FOOTER_SIZE,
   READABLE_VERSIONS,
@@ -105,7 +105,7 @@ async function readsAsWritten(version: number): Promise<void> {
         for (const { line, metadata } of lines) {
           // The block filter holds what a query for any of its terms looks up.
           for (const text of [line, ...Object.values(JSON.parse(metadata ?? "{}"))]) {
-            assert.ok(bloomHasAll(ref.filter, termsOf(text as string)), `terms of ${text}`);
+            assert.ok(filterHasAll(ref.filter, termsOf(text as string)), `terms of ${text}`);
           }
         }
         got.push(...lines);
@@ -126,7 +126,7 @@ async function readsAsWritten(version: number): Promise<void> {
     // The filters are not all ones: a term in no line is ruled out somewhere.
     const absent = termsOf(" d0e5n07-exist-anywhere ");
     assert.ok(absent.length > 0);
-    assert.ok(index.blocks.some((b) => !bloomHasAll(b.filter, absent)));
+    assert.ok(index.blocks.some((b) => !filterHasAll(b.filter, absent)));
   } finally {
     await source.close();
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BlockBuilder } from "./block_codec.ts";
 import { openFileSource } from "./source/file.ts";
-import { bloomHasAll, termsOf } from "./content_filter.ts";
+import { filterHasAll, termsOf } from "./content_filter.ts";
 import { SegmentFormatError } from "./segment_format.ts";
 import { readBlock, readSegmentIndex } from "./segment_reader.ts";
 import { SegmentWriter } from "./segment_writer.ts";
@@ -34,9 +34,9 @@ Deno.test("a segment round-trips its index and blocks", async () => {
       const index = await readSegmentIndex(src);
       assert.deepEqual(index.seqs, [[1, 3], [7, 7]]);
       assert.equal(index.blocks.length, 2);
-      assert.ok(bloomHasAll(info.filter, termsOf(`${"f".repeat(28)}1042`)));
-      assert.ok(bloomHasAll(index.blocks[0].filter, termsOf(`${"f".repeat(28)}1042`)));
-      assert.ok(!bloomHasAll(index.blocks[1].filter, termsOf(`${"f".repeat(28)}1042`)));
+      assert.ok(filterHasAll(info.filter, termsOf(`${"f".repeat(28)}1042`)));
+      assert.ok(filterHasAll(index.blocks[0].filter, termsOf(`${"f".repeat(28)}1042`)));
+      assert.ok(!filterHasAll(index.blocks[1].filter, termsOf(`${"f".repeat(28)}1042`)));
       const block = await readBlock(src, index.blocks[1]);
       assert.equal(
         new TextDecoder().decode(block.lines.subarray(block.starts[0], block.ends[0])),

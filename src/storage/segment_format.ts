@@ -185,7 +185,8 @@ export interface SegmentInfo {
   /** Canonical label JSON of each stream in the file. */
   streams: string[];
   /**
-   * Bloom filter over the content terms of every line in the file, for the
+   * Filter over the content terms of every line in the file (a binary fuse
+   * filter, or a Bloom filter: `fileFilter` in `content_filter.ts`), for the
    * catalog only (empty when unknown: then it passes every term).
    */
   filter: Uint8Array;

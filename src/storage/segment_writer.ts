@@ -11,7 +11,7 @@ import { constants, crc32, zstdCompressSync } from "node:zlib";
 import { join } from "node:path";
 import type { BlockBuilder } from "./block_codec.ts";
 import { ByteWriter } from "./byte_buffer.ts";
-import { bloomFilter, FILE_FILTER_BITS } from "./content_filter.ts";
+import { bloomFilter, fileFilter } from "./content_filter.ts";
 import {
   encodeFooter,
   encodeHeader,
@@ -223,7 +223,7 @@ export class SegmentWriter {
     for (let i = 0; i < terms.length; i++) {
       if (i === 0 || terms[i] !== terms[distinct - 1]) terms[distinct++] = terms[i];
     }
-    return bloomFilter(terms.subarray(0, distinct), FILE_FILTER_BITS);
+    return fileFilter(terms.subarray(0, distinct));
   }
 
   /**
