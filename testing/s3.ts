@@ -227,12 +227,13 @@ export function startCountingProxy(
  */
 export function tierArgs(
   s3: S3Server,
-  { endpoint = s3.endpoint, node = "node-a", interval = "200ms", age = "300ms" } = {},
+  { endpoint = s3.endpoint, node = "node-a", interval = "200ms", age = "300ms", grace = "300ms" } =
+    {},
 ): string[] {
   return [
     ...["--compact-interval", "200ms", "--compact-min-files", "1", "--flush-interval", "100ms"],
     ...["--s3-bucket", s3.bucket, "--s3-endpoint", endpoint, "--s3-force-path-style"],
-    ...["--s3-rotate-age", age, "--s3-rotate-interval", interval, "--s3-rotate-grace", "300ms"],
+    ...["--s3-rotate-age", age, "--s3-rotate-interval", interval, "--s3-rotate-grace", grace],
     ...["--node-id", node],
   ];
 }

@@ -61,7 +61,9 @@ export function writeOneLine(dir: string, name: string, one: OneLine = {}): Segm
  */
 export async function loseCatalog(dir: string): Promise<void> {
   await Deno.remove(join(dir, CATALOG_FILE));
-  await Deno.remove(join(dir, `${CATALOG_FILE}-wal`)).catch(() => {});
+  for (const suffix of ["-wal", "-shm"]) {
+    await Deno.remove(join(dir, `${CATALOG_FILE}${suffix}`)).catch(() => {});
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { call, type Entry, push, stats, waitFor } from "../testing/http.ts";
 import { hexToken, type S3Server, startCountingProxy, startS3, tierArgs } from "../testing/s3.ts";
+import { loseCatalog } from "../testing/segments.ts";
 import { startServer, type TestServer } from "../testing/server.ts";
 
 /** 16 hex digits of line `i` of `app`. */
@@ -57,6 +58,14 @@ async function tier(url: string) {
   const s = await stats(url);
   assert.ok(s.cold_tier, "stats without cold_tier");
   return s;
+}
+
+/** Waits until every cataloged segment of `url` is remote (local copies may wait for their grace). */
+async function waitRotated(url: string) {
+  await waitFor("every segment rotated", async () => {
+    const s = await tier(url);
+    return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
+  });
 }
 
 /** Waits until every cataloged segment of `url` is remote and the local copies are gone. */
@@ -293,19 +302,14 @@ Deno.test("two ingesting nodes and a query-only node share one bucket", () =>
 Deno.test("a catalog lost while a rotated copy waits for its grace shows no line twice", () =>
   withS3(async (s3) => {
     // A long grace: the local copy is still there when the catalog is lost.
-    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "1h" : a);
+    const args = tierArgs(s3, { grace: "1h" });
     let server = await startServer({ args, env: s3.env });
     try {
       const pushed = rows("web", T0, 3000);
       await push(server.url, pushed);
-      await waitFor("a rotated segment", async () => {
-        const s = await tier(server.url);
-        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
-      });
+      await waitRotated(server.url);
       assert.equal(await server.stop(), 0);
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
-      }
+      await loseCatalog(server.dir);
       server = await startServer({ dir: server.dir, args, env: s3.env });
       assert.deepEqual(
         (await queryLines(server.url, '{app="web"}', 5000)).lines,
@@ -335,9 +339,7 @@ Deno.test("a catalog lost after rotation, its lines still in the WAL, shows no l
       await push(server.url, pushed);
       await waitAllRemote(server);
       await server.kill();
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
-      }
+      await loseCatalog(server.dir);
       server = await startServer({ dir: server.dir, args, env: s3.env });
       const want = expected(pushed, () => true, 5000);
       assert.deepEqual((await queryLines(server.url, '{app="web"}', 5000)).lines, want);
@@ -374,9 +376,7 @@ Deno.test("a catalog lost with a merge's sources left beside its cold output sho
       await waitAllRemote(server);
       await server.kill();
       for (const n of sources) await Deno.copyFile(`${aside}/${n}`, `${server.dir}/${n}`);
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
-      }
+      await loseCatalog(server.dir);
       server = await startServer({ dir: server.dir, args: tierArgs(s3), env: s3.env });
       assert.deepEqual(
         (await queryLines(server.url, '{app="web"}', 5000)).lines,
@@ -401,9 +401,7 @@ Deno.test("a catalog rebuilt while S3 is down loses no line, however many starts
       await waitAllRemote(server);
       // A clean stop empties the WAL: the next sequence is chosen from the files alone.
       assert.equal(await server.stop(), 0);
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
-      }
+      await loseCatalog(server.dir);
       await s3.stop();
       // Rebuilt without the cold files' sequences, and stopped without a push;
       // then a start that is not a rebuild takes new pushes, S3 still down.
@@ -635,9 +633,7 @@ Deno.test("an upload never flipped, its catalog then lost and its segment merged
   let server: TestServer | undefined;
   try {
     // The catalog, and its notes with it, is lost: the start rebuilds it from the folder.
-    for (const suffix of ["", "-wal", "-shm"]) {
-      await Deno.remove(`${dir}/catalog.sqlite${suffix}`).catch(() => {});
-    }
+    await loseCatalog(dir);
     // Nothing is due for rotation now, so no upload notes the files again before they merge.
     server = await startServer({ dir, args: tierArgs(s3, { age: "1h" }), env: s3.env });
     // More lines of the same hour: the first segments merge away.
@@ -664,20 +660,15 @@ Deno.test("an upload never flipped, its catalog then lost and its segment merged
 Deno.test("a rotated segment's local copy back in a rebuilt catalog, then deleted by size retention, leaves its lines in S3", () =>
   withS3(async (s3) => {
     // A long grace: the local copy is still there when the catalog is lost.
-    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "1h" : a);
+    const args = tierArgs(s3, { grace: "1h" });
     let server = await startServer({ args, env: s3.env });
     try {
       const pushed = rows("web", T0, 3000);
       await push(server.url, pushed);
-      await waitFor("every segment rotated", async () => {
-        const s = await tier(server.url);
-        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
-      });
+      await waitRotated(server.url);
       const keys = await objects(s3);
       assert.equal(await server.stop(), 0);
-      for (const suffix of ["", "-wal", "-shm"]) {
-        await Deno.remove(`${server.dir}/catalog.sqlite${suffix}`).catch(() => {});
-      }
+      await loseCatalog(server.dir);
       // Local files are over the size now: retention deletes them; their objects are the lines'.
       const retained = [
         ...tierArgs(s3, { age: "1h" }),
@@ -722,15 +713,12 @@ Deno.test("an upload never flipped under a former node id shows no line twice", 
 
 Deno.test("a cold tier cycle that throws is logged and tried again, never the end of the server", () =>
   withS3(async (s3) => {
-    const args = tierArgs(s3).map((a, i, all) => all[i - 1] === "--s3-rotate-grace" ? "2s" : a);
+    const args = tierArgs(s3, { grace: "2s" });
     const server = await startServer({ args, env: s3.env });
     try {
       const pushed = rows("web", T0, 1000);
       await push(server.url, pushed);
-      await waitFor("a rotated segment", async () => {
-        const s = await tier(server.url);
-        return s.segments_remote > 0 && s.segments_local === 0 && s.rows_in_memory === 0;
-      });
+      await waitRotated(server.url);
       // Its local copy, waiting for its grace, becomes a folder that cannot be removed as a file.
       const [copy] = (await Array.fromAsync(Deno.readDir(server.dir)))
         .map((e) => e.name).filter((n) => n.endsWith(".loge"));

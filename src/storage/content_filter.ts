@@ -24,6 +24,7 @@
 
 import * as wasm from "./content_filter.wasm";
 import { memoryFor } from "../wasm_memory.ts";
+import { fmix } from "./fmix.ts";
 import {
   FUSE_HEADER,
   FUSE_TAG,
@@ -47,14 +48,6 @@ const WORD_BYTES = new Uint8Array(256).map((_, b) =>
 
 function isWordByte(b: number): boolean {
   return WORD_BYTES[b] === 1;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number): number {

@@ -20,6 +20,8 @@
  * @module
  */
 
+import { fmix } from "./fmix.ts";
+
 /** First byte of a fuse filter. */
 export const FUSE_TAG = 0xfb;
 /** Fingerprint bits: 12.5% of terms not in the set pass. */
@@ -77,14 +79,6 @@ export function fuseHeader(shape: FuseShape): Uint8Array {
   out[6] = shape.segmentBits;
   view.setUint32(7, shape.segmentCount, true);
   return out;
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
