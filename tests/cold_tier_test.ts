@@ -657,6 +657,38 @@ Deno.test("an upload never flipped, its catalog then lost and its segment merged
   }
 });
 
+Deno.test("an upload never flipped, its catalog then lost while S3 is down, shows no line twice once S3 is back", async () => {
+  await using s3 = await startS3();
+  const first = taggedRows("web", T0, 2000);
+  const dir = await leaveUnflipped(s3, first);
+  const orphans = await objects(s3);
+  let server: TestServer | undefined;
+  try {
+    await loseCatalog(dir);
+    await s3.stop();
+    // Rebuilt with no listing to say which local segments have objects, then
+    // more lines of the same hour, compacted while S3 stays down.
+    server = await startServer({ dir, args: tierArgs(s3, { age: "1h" }), env: s3.env });
+    const second = taggedRows("web", T0 + 2_000_000_000n, 2000, "b");
+    await push(server.url, second);
+    await waitFor("the new lines compacted, nothing left to merge", async () => {
+      const s = await stats(server!.url);
+      return s.rows_in_memory === 0 && s.compaction.flush_files === 0 &&
+        !s.compaction.running && s.compaction.units_waiting === 0;
+    });
+    await s3.restart();
+    await waitFor("the first uploads deleted", async () => {
+      const keys = await objects(s3);
+      return orphans.every((k) => !keys.includes(k));
+    }, 20_000);
+    assert.equal((await stats(server.url)).segments_remote, 0, "an object was cataloged");
+    same(await lines(server.url), newestFirst([...first, ...second]));
+  } finally {
+    await server?.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("a rotated segment's local copy back in a rebuilt catalog, then deleted by size retention, leaves its lines in S3", () =>
   withS3(async (s3) => {
     // A long grace: the local copy is still there when the catalog is lost.

@@ -675,8 +675,14 @@ async function openStore(
   // Rows of every node's cold files before the WAL's replay (a rebuilt catalog
   // learns which of its lines this node's cold files hold) and before the
   // first query; rotation after.
-  if (tier !== undefined && catalog.rebuilt) catalog.markColdSequencesUnknown();
+  if (tier !== undefined && catalog.rebuilt) catalog.markRebuiltBesideTier();
   await tier?.reconcile({ atStart: true });
+  if (catalog.objectsUnknown) {
+    log(
+      "compaction leaves segments as they are until the cold tier is listed: the catalog was " +
+        "rebuilt and does not know which of them were uploaded",
+    );
+  }
   // Until this node's cold files' sequences are known, new pushes take
   // sequences above any of theirs, start after start.
   if (ingesting && catalog.coldSequencesUnknown && catalog.seqFloor === 0) {

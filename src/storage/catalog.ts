@@ -194,6 +194,7 @@ export class Catalog {
    */
   #retired: SeqRanges = [];
   #coldSequencesUnknown = false;
+  #objectsUnknown = false;
   #seqFloor = 0;
   #unflipped: ReadonlyMap<string, UnflippedUpload> = new Map();
   readonly #leases = new Map<number, number>();
@@ -301,6 +302,7 @@ export class Catalog {
       this.#covered.addRanges(entry.seqs);
     }
     this.#coldSequencesUnknown = this.#meta("cold_seqs_unknown") === 1;
+    this.#objectsUnknown = this.#meta("objects_unknown") === 1;
     const floor = this.#meta("seq_floor") ?? 0;
     if (!(typeof floor === "number" && Number.isSafeInteger(floor) && floor >= 0)) {
       throw new CatalogRowError("meta row seq_floor", "not a sequence");
@@ -758,7 +760,7 @@ export class Catalog {
 
   /**
    * Whether the WAL sequences that this node's files in a cold tier hold may
-   * be unknown: set ({@linkcode markColdSequencesUnknown}) when a catalog
+   * be unknown: set ({@linkcode markRebuiltBesideTier}) when a catalog
    * rebuilt from the folder meets a cold tier, cleared
    * ({@linkcode markColdSequencesKnown}) once a start has read them from the
    * index of every such file. Kept across restarts: until then, new pushes
@@ -769,10 +771,26 @@ export class Catalog {
     return this.#coldSequencesUnknown;
   }
 
-  /** Sets {@linkcode coldSequencesUnknown}. */
-  markColdSequencesUnknown(): void {
-    this.#setMeta("cold_seqs_unknown", 1);
-    this.#coldSequencesUnknown = true;
+  /**
+   * Whether the cold tier may hold objects of local files that no upload
+   * note names: set ({@linkcode markRebuiltBesideTier}) when a catalog
+   * rebuilt from the folder (which has no notes) meets a cold tier, cleared
+   * by the first listing since, which notes them as found
+   * ({@linkcode noteFound}). Kept across restarts. Until then
+   * compaction leaves local segments as they are: a merge would leave their
+   * objects unnoted, and the listing would catalog them beside its output.
+   */
+  get objectsUnknown(): boolean {
+    return this.#objectsUnknown;
+  }
+
+  /** Sets {@linkcode coldSequencesUnknown} and {@linkcode objectsUnknown}, in one commit. */
+  markRebuiltBesideTier(): void {
+    this.#transaction(false, () => {
+      this.#setMeta("cold_seqs_unknown", 1);
+      this.#setMeta("objects_unknown", 1);
+    });
+    this.#coldSequencesUnknown = this.#objectsUnknown = true;
   }
 
   /** Clears {@linkcode coldSequencesUnknown}. */
@@ -812,17 +830,24 @@ export class Catalog {
   }
 
   /**
-   * Notes objects a listing found stored, not noted, while their local files
-   * are cataloged ({@linkcode UnflippedUpload.found}), in one synced commit.
+   * Notes what a listing found: the objects stored, not noted, while their
+   * local files are cataloged ({@linkcode UnflippedUpload.found}). In one
+   * synced commit that also clears {@linkcode objectsUnknown}: every object
+   * of a local file is noted now.
    */
   noteFound(objects: readonly { local: string; remote: string }[]): void {
-    if (objects.length === 0) return;
+    if (objects.length === 0 && !this.#objectsUnknown) return;
     const unflipped = new Map(this.#unflipped);
     const notedMs = Date.now();
     for (const { local, remote } of objects) {
       unflipped.set(remote, { local, superseded: false, notedMs, found: true });
     }
-    this.#commitUnflipped(unflipped, true);
+    this.#transaction(true, () => {
+      this.#writeUnflipped(unflipped);
+      this.#setMeta("objects_unknown", undefined);
+    });
+    this.#unflipped = unflipped;
+    this.#objectsUnknown = false;
   }
 
   /**

@@ -130,23 +130,29 @@ Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
     catalog.close();
   }));
 
-Deno.test("whether cold files' sequences are unknown, and the sequence floor, outlive restarts", () =>
+Deno.test("what a rebuild beside a cold tier leaves unknown, and the sequence floor, outlive restarts", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
     assert.equal(catalog.coldSequencesUnknown, false);
+    assert.equal(catalog.objectsUnknown, false);
     assert.equal(catalog.seqFloor, 0);
-    catalog.markColdSequencesUnknown();
+    catalog.markRebuiltBesideTier();
     catalog.setSeqFloor(1_795_000_000_000_000);
     catalog.setSeqFloor(5); // never lowered
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.equal(catalog.rebuilt, false);
     assert.equal(catalog.coldSequencesUnknown, true);
+    assert.equal(catalog.objectsUnknown, true);
     assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
+    // A listing that found nothing still tells that every object is noted.
+    catalog.noteFound([]);
+    assert.equal(catalog.objectsUnknown, false);
     catalog.markColdSequencesKnown();
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.equal(catalog.coldSequencesUnknown, false);
+    assert.equal(catalog.objectsUnknown, false);
     assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
     catalog.close();
   }));

@@ -364,7 +364,11 @@ export class Compactor {
     const { unitBytes, unitFiles, minFiles, partitionNs } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
     const spans = (e: CatalogEntry) => spansPartitions(e.minTs, e.maxTs, partitionNs);
-    const segments = local.filter((e) => e.level === 1 && (e.rawBytes < unitBytes / 2 || spans(e)));
+    // Segments wait while they may have objects in a cold tier that no note
+    // names (a catalog rebuilt beside it, not listed since): a listing after
+    // their rewrite would catalog those objects beside its output.
+    const rewritable = (e: CatalogEntry) => e.level === 1 && !this.#catalog.objectsUnknown;
+    const segments = local.filter((e) => rewritable(e) && (e.rawBytes < unitBytes / 2 || spans(e)));
     const candidates = [
       local.filter((e) => e.level === 0),
       ...Map.groupBy(segments, (e) => partitionOf(e.minTs, partitionNs)).values(),
@@ -390,11 +394,11 @@ export class Compactor {
     const units = merges.filter((u) => u.length > 1 || u[0].level === 0 || spans(u[0]))
       .map((sources) => ({ sources, recompress: false }));
     const merging = new Set(units.flatMap((u) => u.sources));
-    const rewritable = local.filter((e) =>
-      e.level === 1 && e.zstdLevel !== undefined && !merging.has(e) && !spans(e)
+    const recompressible = local.filter((e) =>
+      rewritable(e) && e.zstdLevel !== undefined && !merging.has(e) && !spans(e)
     );
-    const level = recompressionLevel(rewritable, this.#options.zstdLevels);
-    const recompressions = rewritable.filter((e) => e.zstdLevel! < level)
+    const level = recompressionLevel(recompressible, this.#options.zstdLevels);
+    const recompressions = recompressible.filter((e) => e.zstdLevel! < level)
       .map((e) => ({ sources: [e], recompress: true }));
     return { merges: units, recompressions };
   }

@@ -95,6 +95,28 @@ Deno.test("compaction commits bounded units, then merges the small segments they
     }
   }));
 
+Deno.test("segments wait, flush files merge, while a cold tier may hold objects no note names", () =>
+  withDir(async (dir) => {
+    const catalog = await Catalog.open(dir);
+    try {
+      for (let seq = 1; seq <= 10; seq++) catalog.add(flushFile(dir, seq, 5));
+      catalog.markRebuiltBesideTier();
+      const compactor = new Compactor(catalog, options({ unitFiles: 3 }));
+      // Units of 3, 3, 3 and 1 flush files; the four small segments they make wait.
+      assert.equal(await compactor.compactNow(), 10);
+      assert.deepEqual([...catalog.entries()].map((e) => e.level), [1, 1, 1, 1]);
+      assert.equal(compactor.stats().unitsWaiting, 0);
+      // A listing noted what it found: the segments merge (3, then the last two).
+      catalog.noteFound([]);
+      assert.equal(await compactor.compactNow(), 5);
+      assert.deepEqual([...catalog.entries()].map((e) => e.seqs), [[[1, 10]]]);
+      await compactor.stop();
+      assert.deepEqual((await lines(catalog)).sort(), expected(10, 5));
+    } finally {
+      catalog.close();
+    }
+  }));
+
 /** Writes flush file `seq` of `lines` lines of 400 hex digits (slow to compress at level 17). */
 function bulkyFlushFile(dir: string, seq: number, lines: number) {
   const w = new SegmentWriter(dir, `l0-bulky-${String(seq).padStart(4, "0")}.loge`, {
