@@ -1,6 +1,7 @@
 /**
- * `deno task chaos [--cycles 50] [--damage-every 5] [--seed N] [--no-s3]`: cycles of SIGKILL under mixed
- * load, with damage between some of them, and the proof that nothing acknowledged is lost.
+ * `deno task chaos [--cycles 50] [--damage-every 5] [--seed N] [--no-s3] [--s3-outage-every N]`:
+ * cycles of SIGKILL under mixed load, with damage between some of them (and S3 outages, with
+ * `--s3-outage-every`), and the proof that nothing acknowledged is lost.
  *
  * Each cycle starts the real server on the same data folder (flushes, compactions and rotation
  * to a real S3 server, `s3rver`, made frequent; hour-long time partitions, with each push's lines
@@ -88,6 +89,12 @@ export interface ChaosOptions {
   seed: number;
   /** Rotate to a real S3 server (`s3rver`, which must be installed: `npm ci --prefix tests/s3`). */
   s3: boolean;
+  /**
+   * With `s3`, stop the S3 server for {@linkcode OUTAGE_CYCLES} cycles out of
+   * every this many (0: never), so kills and damage meet a tier that cannot
+   * be reached; it is back for the last start.
+   */
+  s3OutageEvery?: number;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -129,6 +136,9 @@ export interface ChaosReport {
   /** The first 5xx answers and lost lines, to start from. */
   examples: string[];
 }
+
+/** Cycles an S3 outage lasts ({@linkcode ChaosOptions.s3OutageEvery}). */
+const OUTAGE_CYCLES = 2;
 
 /** Largest push of the load, in lines: the most a torn WAL record holds. */
 const MAX_PUSH_LINES = 40;
@@ -172,7 +182,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (report.examples.length < 10) report.examples.push(what);
   };
   try {
+    const every = options.s3OutageEvery ?? 0;
+    let s3Down = false;
     for (let cycle = 0; cycle < options.cycles; cycle++) {
+      const outage = s3 !== undefined && every > 0 && cycle % every >= every - OUTAGE_CYCLES;
+      if (outage !== s3Down) await (outage ? s3!.stop() : s3!.restart());
+      s3Down = outage;
       const server = await startServer({ dir, args, env });
       let stop = false;
       const load = [
@@ -195,15 +210,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (damage) report.damage.push(damage);
       }
       log(
-        `cycle ${
-          cycle + 1
-        }/${options.cycles}: killed after ${lifetime} ms; ${acknowledged.size} lines acknowledged so far${
+        `cycle ${cycle + 1}/${options.cycles}${
+          outage ? " (S3 down)" : ""
+        }: killed after ${lifetime} ms; ${acknowledged.size} lines acknowledged so far${
           report.damage.at(-1)?.cycle === cycle
             ? `; damage: ${report.damage.at(-1)!.kind} (${report.damage.at(-1)!.what})`
             : ""
         }`,
       );
     }
+    if (s3Down) await s3!.restart();
     const last = await startServer({ dir, args, env });
     const code = await last.stop();
     if (code !== 0) throw new Error(`the last clean stop exited with ${code}: ${last.stderr()}`);
@@ -405,6 +421,7 @@ if (import.meta.main) {
     damageEvery: flag(Deno.args, "--damage-every", 5),
     seed: flag(Deno.args, "--seed", Date.now() % 1_000_000),
     s3: !Deno.args.includes("--no-s3"),
+    s3OutageEvery: flag(Deno.args, "--s3-outage-every", 0),
     log: (line) => console.error(line),
   });
   console.log(formatChaos(report));

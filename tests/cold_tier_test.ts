@@ -676,6 +676,7 @@ Deno.test("an upload never flipped, its catalog then lost while S3 is down, show
       return s.rows_in_memory === 0 && s.compaction.flush_files === 0 &&
         !s.compaction.running && s.compaction.units_waiting === 0;
     });
+    assert.equal((await stats(server.url)).compaction.awaiting_listing, orphans.length);
     await s3.restart();
     await waitFor("the first uploads deleted", async () => {
       const keys = await objects(s3);

@@ -675,12 +675,14 @@ async function openStore(
   // Rows of every node's cold files before the WAL's replay (a rebuilt catalog
   // learns which of its lines this node's cold files hold) and before the
   // first query; rotation after.
-  if (tier !== undefined && catalog.rebuilt) catalog.markRebuiltBesideTier();
+  if (tier === undefined) catalog.endListingWait();
+  else if (catalog.rebuilt) catalog.markRebuiltBesideTier();
   await tier?.reconcile({ atStart: true });
-  if (catalog.objectsUnknown) {
+  const awaiting = [...catalog.entries()].filter((e) => catalog.awaitsListing(e)).length;
+  if (awaiting > 0) {
     log(
-      "compaction leaves segments as they are until the cold tier is listed: the catalog was " +
-        "rebuilt and does not know which of them were uploaded",
+      `compaction leaves ${awaiting} segments as they are until the cold tier is listed: the ` +
+        "catalog was rebuilt, and does not know which of them were uploaded",
     );
   }
   // Until this node's cold files' sequences are known, new pushes take

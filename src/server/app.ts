@@ -87,6 +87,7 @@ function compactionStats(c: CompactionStats | undefined): Record<string, unknown
     flush_files: c.flushFiles,
     flush_raw_bytes: c.flushRawBytes,
     small_segments: c.smallSegments,
+    awaiting_listing: c.awaitingListing,
     units_waiting: c.unitsWaiting,
     recompress_waiting: c.recompressWaiting,
     running: c.running,

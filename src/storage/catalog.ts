@@ -193,8 +193,10 @@ export class Catalog {
    * WAL holds them no more ({@linkcode Catalog.pruneRetired}).
    */
   #retired: SeqRanges = [];
+  #rebuilt = false;
   #coldSequencesUnknown = false;
-  #objectsUnknown = false;
+  /** The highest row id that {@linkcode awaitsListing} may hold (0: none). */
+  #unlistedUpTo = 0;
   #seqFloor = 0;
   #unflipped: ReadonlyMap<string, UnflippedUpload> = new Map();
   readonly #leases = new Map<number, number>();
@@ -220,15 +222,19 @@ export class Catalog {
   };
 
   /**
-   * Whether this open started the catalog afresh: none was there, or it was
-   * damaged and set aside. Its rows were then made from the local files,
-   * which do not say which pushes the node's files in a cold tier hold.
+   * Whether the catalog was started afresh (none was there, or it was
+   * damaged and set aside) and has not met a cold tier since
+   * ({@linkcode markRebuiltBesideTier}). Its rows were then made from the
+   * local files, which do not say which pushes the node's files in a cold
+   * tier hold, nor which of them were uploaded. Stamped in the commit that
+   * creates the catalog, so a rebuild cut short still says so.
    */
-  readonly rebuilt: boolean;
+  get rebuilt(): boolean {
+    return this.#rebuilt;
+  }
 
-  private constructor(dir: string, { db, fresh }: { db: DatabaseSync; fresh: boolean }) {
+  private constructor(dir: string, db: DatabaseSync) {
     this.dir = dir;
-    this.rebuilt = fresh;
     this.opener = new SourceOpener(dir);
     this.#db = db;
     this.#sql = {
@@ -301,8 +307,13 @@ export class Catalog {
       this.#version++;
       this.#covered.addRanges(entry.seqs);
     }
+    this.#rebuilt = this.#meta("rebuilt") === 1;
     this.#coldSequencesUnknown = this.#meta("cold_seqs_unknown") === 1;
-    this.#objectsUnknown = this.#meta("objects_unknown") === 1;
+    const unlisted = this.#meta("unlisted_up_to") ?? 0;
+    if (!(typeof unlisted === "number" && Number.isSafeInteger(unlisted) && unlisted >= 0)) {
+      throw new CatalogRowError("meta row unlisted_up_to", "not a row id");
+    }
+    this.#unlistedUpTo = unlisted;
     const floor = this.#meta("seq_floor") ?? 0;
     if (!(typeof floor === "number" && Number.isSafeInteger(floor) && floor >= 0)) {
       throw new CatalogRowError("meta row seq_floor", "not a sequence");
@@ -772,25 +783,46 @@ export class Catalog {
   }
 
   /**
-   * Whether the cold tier may hold objects of local files that no upload
-   * note names: set ({@linkcode markRebuiltBesideTier}) when a catalog
-   * rebuilt from the folder (which has no notes) meets a cold tier, cleared
-   * by the first listing since, which notes them as found
-   * ({@linkcode noteFound}). Kept across restarts. Until then
-   * compaction leaves local segments as they are: a merge would leave their
-   * objects unnoted, and the listing would catalog them beside its output.
+   * Whether local segment `entry` waits for a listing of the cold tier
+   * before compaction may rewrite it: a catalog rebuilt beside the tier
+   * ({@linkcode markRebuiltBesideTier}) made its row, and the bucket may
+   * hold an object of it that no upload note names. The first listing since
+   * notes such objects as found ({@linkcode noteFound}) and ends the wait of
+   * every segment. Kept across restarts. Rewritten before, the segment's
+   * object would be cataloged beside the rewrite's output.
    */
-  get objectsUnknown(): boolean {
-    return this.#objectsUnknown;
+  awaitsListing(entry: CatalogEntry): boolean {
+    return entry.id <= this.#unlistedUpTo && entry.location === LOCAL && entry.level >= 1;
   }
 
-  /** Sets {@linkcode coldSequencesUnknown} and {@linkcode objectsUnknown}, in one commit. */
+  /**
+   * Notes that this catalog, {@linkcode rebuilt}, meets a cold tier: sets
+   * {@linkcode coldSequencesUnknown}, and makes the local segments cataloged
+   * so far await a listing ({@linkcode awaitsListing}), in one synced commit.
+   */
   markRebuiltBesideTier(): void {
-    this.#transaction(false, () => {
+    let upTo = 0;
+    for (const e of this.#entries.values()) {
+      if (e.location === LOCAL && e.level >= 1) upTo = Math.max(upTo, e.id);
+    }
+    this.#transaction(true, () => {
+      this.#setMeta("rebuilt", undefined);
       this.#setMeta("cold_seqs_unknown", 1);
-      this.#setMeta("objects_unknown", 1);
+      this.#setMeta("unlisted_up_to", upTo || undefined);
     });
-    this.#coldSequencesUnknown = this.#objectsUnknown = true;
+    this.#rebuilt = false;
+    this.#coldSequencesUnknown = true;
+    this.#unlistedUpTo = upTo;
+  }
+
+  /**
+   * Ends the wait of {@linkcode awaitsListing} without a listing: for a
+   * start without the cold tier, from which none will come.
+   */
+  endListingWait(): void {
+    if (this.#unlistedUpTo === 0) return;
+    this.#setMeta("unlisted_up_to", undefined);
+    this.#unlistedUpTo = 0;
   }
 
   /** Clears {@linkcode coldSequencesUnknown}. */
@@ -830,13 +862,13 @@ export class Catalog {
   }
 
   /**
-   * Notes what a listing found: the objects stored, not noted, while their
-   * local files are cataloged ({@linkcode UnflippedUpload.found}). In one
-   * synced commit that also clears {@linkcode objectsUnknown}: every object
-   * of a local file is noted now.
+   * Notes what a listing found: the objects stored under this node's id, not
+   * noted, while their local files are cataloged
+   * ({@linkcode UnflippedUpload.found}). In one synced commit that also ends
+   * the wait of {@linkcode awaitsListing}.
    */
   noteFound(objects: readonly { local: string; remote: string }[]): void {
-    if (objects.length === 0 && !this.#objectsUnknown) return;
+    if (objects.length === 0 && this.#unlistedUpTo === 0) return;
     const unflipped = new Map(this.#unflipped);
     const notedMs = Date.now();
     for (const { local, remote } of objects) {
@@ -844,10 +876,10 @@ export class Catalog {
     }
     this.#transaction(true, () => {
       this.#writeUnflipped(unflipped);
-      this.#setMeta("objects_unknown", undefined);
+      this.#setMeta("unlisted_up_to", undefined);
     });
     this.#unflipped = unflipped;
-    this.#objectsUnknown = false;
+    this.#unlistedUpTo = 0;
   }
 
   /**
@@ -1114,10 +1146,11 @@ export class Catalog {
  * NORMAL`): the files are fsynced before they are cataloged and every file
  * names the WAL sequences it holds, so a commit lost to a power cut is
  * recovered at start by {@linkcode Catalog.open}'s reconciliation, while an
- * fsync per flush would stall the event loop. `fresh` when it starts empty:
- * there was none (or an empty file), or it was set aside.
+ * fsync per flush would stall the event loop. One that starts empty (there
+ * was none, or an empty file, or it was set aside) is stamped as rebuilt
+ * ({@linkcode migrate}).
  */
-function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
+function openDatabase(path: string): DatabaseSync {
   const tryOpen = () => {
     const db = new DatabaseSync(path);
     try {
@@ -1133,7 +1166,8 @@ function openDatabase(path: string): { db: DatabaseSync; fresh: boolean } {
       // Rows of compacted flush files come and go: give their pages back to the disk.
       db.exec("PRAGMA auto_vacuum = FULL");
       db.exec(SCHEMA);
-      return { db, fresh: migrate(db) };
+      migrate(db);
+      return db;
     } catch (error) {
       db.close();
       throw error;
@@ -1170,16 +1204,19 @@ class CatalogUnusableError extends Error {
 /**
  * Brings the schema of `db` (already holding {@linkcode SCHEMA}'s tables as
  * of some version) to {@linkcode CATALOG_VERSION}, one migration at a time
- * in one transaction; a new catalog is stamped with the current version.
- * Whether it was new.
+ * in one transaction; a new catalog is stamped with the current version and
+ * as rebuilt ({@linkcode Catalog.rebuilt}), in one commit.
  *
  * @throws {CatalogUnusableError} for a version this build does not know (a newer loge's).
  */
-function migrate(db: DatabaseSync): boolean {
+function migrate(db: DatabaseSync): void {
   const stamp = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
   if (stamp === undefined) {
+    db.exec("BEGIN");
     db.prepare("INSERT INTO meta VALUES ('version', ?)").run(CATALOG_VERSION);
-    return true;
+    db.exec("INSERT INTO meta VALUES ('rebuilt', 1)");
+    db.exec("COMMIT");
+    return;
   }
   let version = Number(stamp);
   if (!(version >= 1 && version <= CATALOG_VERSION)) {
@@ -1187,7 +1224,7 @@ function migrate(db: DatabaseSync): boolean {
       `catalog version ${stamp} is not supported (this build knows 1 to ${CATALOG_VERSION})`,
     );
   }
-  if (version === CATALOG_VERSION) return false;
+  if (version === CATALOG_VERSION) return;
   db.exec("BEGIN");
   try {
     for (; version < CATALOG_VERSION; version++) db.exec(MIGRATIONS[version]);
@@ -1197,7 +1234,6 @@ function migrate(db: DatabaseSync): boolean {
     db.exec("ROLLBACK");
     throw error;
   }
-  return false;
 }
 
 /** The `stream_ids` column: the ids as little-endian u32s. */

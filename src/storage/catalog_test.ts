@@ -115,6 +115,10 @@ Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
     assert.equal([...catalog.entries()].reduce((n, e) => n + e.rows, 0), 2);
     catalog.close();
     catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true, "rebuilt, and not yet beside a cold tier");
+    catalog.markRebuiltBesideTier();
+    catalog.close();
+    catalog = await Catalog.open(dir);
     assert.equal(catalog.rebuilt, false, "opened as it was");
     catalog.close();
     await loseCatalog(dir);
@@ -133,27 +137,48 @@ Deno.test("a lost or corrupt catalog is rebuilt from the files", () =>
 Deno.test("what a rebuild beside a cold tier leaves unknown, and the sequence floor, outlive restarts", () =>
   withDir(async (dir) => {
     let catalog = await Catalog.open(dir);
+    catalog.add(write(dir, "l0-a.loge", 0, [[1, 1]]));
+    catalog.add(write(dir, "l1-b.loge", 1, [[2, 2]]));
+    catalog.close();
+    // Rebuilt, and started again before it met its tier (or cut short): still a rebuild.
+    await Deno.remove(join(dir, "l0-a.loge"));
+    await loseCatalog(dir);
+    catalog = await Catalog.open(dir);
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.equal(catalog.rebuilt, true);
     assert.equal(catalog.coldSequencesUnknown, false);
-    assert.equal(catalog.objectsUnknown, false);
     assert.equal(catalog.seqFloor, 0);
     catalog.markRebuiltBesideTier();
     catalog.setSeqFloor(1_795_000_000_000_000);
     catalog.setSeqFloor(5); // never lowered
+    // Written since: no object of it can be unnoted.
+    catalog.add(write(dir, "l1-c.loge", 1, [[3, 3]]));
+    catalog.add(write(dir, "l0-d.loge", 0, [[4, 4]]));
     catalog.close();
     catalog = await Catalog.open(dir);
+    const awaiting = () =>
+      [...catalog.entries()].filter((e) => catalog.awaitsListing(e)).map((e) => e.name);
     assert.equal(catalog.rebuilt, false);
     assert.equal(catalog.coldSequencesUnknown, true);
-    assert.equal(catalog.objectsUnknown, true);
+    assert.deepEqual(awaiting(), ["l1-b.loge"]);
     assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
-    // A listing that found nothing still tells that every object is noted.
+    // A listing that found nothing still notes all there is to note.
     catalog.noteFound([]);
-    assert.equal(catalog.objectsUnknown, false);
+    assert.deepEqual(awaiting(), []);
     catalog.markColdSequencesKnown();
     catalog.close();
     catalog = await Catalog.open(dir);
     assert.equal(catalog.coldSequencesUnknown, false);
-    assert.equal(catalog.objectsUnknown, false);
+    assert.deepEqual(awaiting(), []);
     assert.equal(catalog.seqFloor, 1_795_000_000_000_000);
+    // A start without the tier ends the wait too: no listing will come.
+    catalog.markRebuiltBesideTier();
+    assert.deepEqual(awaiting(), ["l1-b.loge", "l1-c.loge"]);
+    catalog.endListingWait();
+    catalog.close();
+    catalog = await Catalog.open(dir);
+    assert.deepEqual(awaiting(), []);
     catalog.close();
   }));
 
@@ -291,7 +316,7 @@ Deno.test("noting an upload again clears an old mark and restarts its time; rene
     );
     db.close();
     catalog = await Catalog.open(dir);
-    assert.equal(catalog.rebuilt, false);
+    await assertNotSetAside(dir);
     const state = () =>
       [...catalog.unflippedUploads].map(([remote, u]) => [remote, u.superseded, u.notedMs > 0])
         .sort();
@@ -420,7 +445,6 @@ Deno.test("a version 1 catalog is migrated in place: rows kept, remote rows poss
     catalog.close();
     // What loge wrote before remote rows.
     catalog = await openFromVersion(dir, 1);
-    assert.equal(catalog.rebuilt, false);
     assert.deepEqual(names(catalog), ["l1-a.loge"]);
     assert.equal([...catalog.entries()][0].indexed, true);
     // Its zstd level was not recorded then.

@@ -214,6 +214,12 @@ export interface CompactionStats {
   /** Small segments that a pass will merge (once `minFiles` of them exist). */
   smallSegments: number;
   /**
+   * Segments left as they are until a listing of the cold tier
+   * (`Catalog.awaitsListing`: a catalog rebuilt beside it, not listed since);
+   * not counted in `unitsWaiting` or `recompressWaiting`.
+   */
+  awaitingListing: number;
+  /**
    * Units of work the next pass would run now (segments to recompress too,
    * while no lines arrive): 0 when not running means the folder is final
    * until more lines arrive.
@@ -364,10 +370,7 @@ export class Compactor {
     const { unitBytes, unitFiles, minFiles, partitionNs } = this.#options;
     const local = [...this.#catalog.entries()].filter((e) => e.location === "local");
     const spans = (e: CatalogEntry) => spansPartitions(e.minTs, e.maxTs, partitionNs);
-    // Segments wait while they may have objects in a cold tier that no note
-    // names (a catalog rebuilt beside it, not listed since): a listing after
-    // their rewrite would catalog those objects beside its output.
-    const rewritable = (e: CatalogEntry) => e.level === 1 && !this.#catalog.objectsUnknown;
+    const rewritable = (e: CatalogEntry) => e.level === 1 && !this.#catalog.awaitsListing(e);
     const segments = local.filter((e) => rewritable(e) && (e.rawBytes < unitBytes / 2 || spans(e)));
     const candidates = [
       local.filter((e) => e.level === 0),
@@ -423,16 +426,19 @@ export class Compactor {
   stats(): CompactionStats {
     const { files, rawBytes } = this.#catalog.flushBacklog;
     let smallSegments = 0;
+    let awaitingListing = 0;
     for (const e of this.#catalog.entries()) {
       if (e.location === "local" && e.level === 1 && e.rawBytes < this.#options.unitBytes / 2) {
         smallSegments++;
       }
+      if (this.#catalog.awaitsListing(e)) awaitingListing++;
     }
     const plan = this.#plan();
     return {
       flushFiles: files,
       flushRawBytes: rawBytes,
       smallSegments,
+      awaitingListing,
       unitsWaiting: this.#runningSinceMs === null ? this.#units(plan).length : 0,
       recompressWaiting: plan.recompressions.length,
       running: this.#runningSinceMs !== null,
