@@ -415,13 +415,25 @@ function flag(args: string[], name: string, fallback: number): number {
   return value;
 }
 
+/** `--s3-outage-every`: 0, or more cycles than an outage lasts. */
+function outageEvery(): number {
+  const every = flag(Deno.args, "--s3-outage-every", 0);
+  if (every > 0 && every <= OUTAGE_CYCLES) {
+    console.error(
+      `invalid value ${every} for --s3-outage-every: expected 0 (no outage) or more than ${OUTAGE_CYCLES}, the cycles an outage lasts`,
+    );
+    Deno.exit(2);
+  }
+  return every;
+}
+
 if (import.meta.main) {
   const report = await runChaos({
     cycles: flag(Deno.args, "--cycles", 50),
     damageEvery: flag(Deno.args, "--damage-every", 5),
     seed: flag(Deno.args, "--seed", Date.now() % 1_000_000),
     s3: !Deno.args.includes("--no-s3"),
-    s3OutageEvery: flag(Deno.args, "--s3-outage-every", 0),
+    s3OutageEvery: outageEvery(),
     log: (line) => console.error(line),
   });
   console.log(formatChaos(report));

@@ -439,6 +439,39 @@ Deno.test("a catalog rebuilt while S3 is down loses no line, however many starts
     }
   }));
 
+Deno.test("a catalog lost, a start without the tier flags, then the tier again: no line lost", () =>
+  withS3(async (s3) => {
+    let server = await startServer({ args: tierArgs(s3), env: s3.env });
+    try {
+      const old = rows("old", T0, 2000);
+      for (let i = 0; i < old.length; i += 500) await push(server.url, old.slice(i, i + 500));
+      await waitAllRemote(server);
+      assert.equal(await server.stop(), 0);
+      await loseCatalog(server.dir);
+      // Rebuilt by a start that knows nothing of the tier: its pushes must not
+      // take the sequences the node's cold files hold, which the tier's next
+      // start learns (and takes the local files holding them for copies).
+      const tierless = ["--compact-interval", "200ms", "--compact-min-files", "1"];
+      server = await startServer({
+        dir: server.dir,
+        args: [...tierless, "--flush-interval", "100ms"],
+      });
+      const fresh = rows("new", T0 + 3_000_000_000n, 1000);
+      for (let i = 0; i < fresh.length; i += 500) await push(server.url, fresh.slice(i, i + 500));
+      await waitFor("the new lines compacted", async () => {
+        const s = await stats(server.url);
+        return s.rows_in_memory === 0 && s.compaction.flush_files === 0 && !s.compaction.running;
+      });
+      assert.equal(await server.stop(), 0);
+      server = await startServer({ dir: server.dir, args: tierArgs(s3), env: s3.env });
+      for (const [app, pushed] of [["new", fresh], ["old", old]] as const) {
+        same((await queryLines(server.url, `{app="${app}"}`, 5000)).lines, newestFirst(pushed));
+      }
+    } finally {
+      await stopAll(server);
+    }
+  }));
+
 Deno.test("an upload never flipped, its segment merged since, shows no line twice and its object goes", () =>
   withS3(async (s3) => {
     // The store takes each upload but fails the check after it (HEAD), so no

@@ -682,12 +682,16 @@ async function openStore(
   if (awaiting > 0) {
     log(
       `compaction leaves ${awaiting} segments as they are until the cold tier is listed: the ` +
-        "catalog was rebuilt, and does not know which of them were uploaded",
+        "catalog was made from the folder, and does not know which of them were uploaded",
     );
   }
   // Until this node's cold files' sequences are known, new pushes take
-  // sequences above any of theirs, start after start.
-  if (ingesting && catalog.coldSequencesUnknown && catalog.seqFloor === 0) {
+  // sequences above any of theirs, start after start; so do those of a
+  // catalog made from the folder that has not met its tier yet (it may have
+  // had one, or be given one whose bucket holds this node id's files).
+  if (
+    ingesting && (catalog.coldSequencesUnknown || catalog.rebuilt) && catalog.seqFloor === 0
+  ) {
     catalog.setSeqFloor(unusedSequence(Date.now()));
   }
   const ingester = ingesting
