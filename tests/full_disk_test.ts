@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pushJson, startServer, type TestServer, withServer } from "../testing/server.ts";
+import { waitFor } from "../testing/http.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const asRoot = Deno.uid() === 0;
@@ -302,5 +303,88 @@ Deno.test({
       await withServer(async ({ url }) => {
         assert.equal(await count(url), acknowledged);
       }, { dir });
+    }),
+});
+
+Deno.test({
+  name:
+    "a file harvester on a full disk keeps every line: stored once space is freed, read again after a stop",
+  ignore: !asRoot,
+  fn: () =>
+    withTmpfs("8m", async (mount) => {
+      const dir = join(mount, "data");
+      // The followed file is on another disk, which has room.
+      const logs = await Deno.makeTempDir({ prefix: "loge-harvested-" });
+      const log = join(logs, "app.log");
+      await Deno.writeTextFile(log, "");
+      const config = join(logs, "loge.yaml");
+      await Deno.writeTextFile(
+        config,
+        `harvesters:\n  - { type: file, path: "${log}", labels: { app: harvested }, start_at: beginning }\n`,
+      );
+      const args = ["--config", config, "--flush-interval", "100ms", "--compact-interval", "0"];
+      const append = (from: number, to: number) =>
+        Deno.writeTextFile(
+          log,
+          Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
+          { append: true },
+        );
+      const harvested = async (url: string) => {
+        const res = await fetch(`${url}/api/v1/query`, {
+          method: "POST",
+          body: JSON.stringify({ query: '{app="harvested"}', limit: 5000 }),
+        });
+        assert.equal(res.status, 200);
+        return ((await res.json()).data as { line: string }[]).map((e) => e.line);
+      };
+      const numbers = async (url: string) =>
+        (await harvested(url)).map((line) => Number(line.slice(5))).sort((a, b) => a - b);
+      const range = (from: number, to: number) =>
+        Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const retries = async (url: string): Promise<number> =>
+        (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0].retries;
+      const stored = (url: string, n: number) =>
+        waitFor(`${n} lines stored`, async () => (await harvested(url)).length >= n, 20_000);
+      let server: TestServer = await startServer({ dir, args });
+      let appended = 0;
+      /** Appends lines, 50 at a time, until storage refuses a batch (a page may still take some). */
+      const appendUntilRefused = async () => {
+        const before = await retries(server.url);
+        await waitFor("storage refused a batch", async () => {
+          await append(appended + 1, appended += 50);
+          await new Promise((r) => setTimeout(r, 300));
+          return await retries(server.url) > before;
+        });
+      };
+      try {
+        await append(1, appended = 50);
+        await stored(server.url, 50);
+        let filler = await fillUp(mount, "filler");
+        await appendUntilRefused();
+        await Deno.remove(filler);
+        await stored(server.url, appended);
+        assert.match(server.stderr(), /harvester file .*: storing again/);
+        assert.deepEqual(await numbers(server.url), range(1, appended));
+        // Refused again, then the server stops: the lines are read again at the next start.
+        const saved = appended;
+        filler = await fillUp(mount, "filler");
+        await appendUntilRefused();
+        await server.stop();
+        await Deno.remove(filler);
+        server = await startServer({ dir, args });
+        await stored(server.url, appended);
+        // None lost. Lines stored while the full disk kept their position from
+        // being saved are read again: only those may show twice.
+        const got = await numbers(server.url);
+        assert.deepEqual([...new Set(got)], range(1, appended));
+        const twice = got.filter((n, i) => got[i - 1] === n);
+        assert.ok(twice.every((n) => n > saved), `stored twice: ${twice}`);
+      } catch (e) {
+        console.log("STDERR", server.stderr());
+        throw e;
+      } finally {
+        await server.stop().catch(() => {});
+        await Deno.remove(logs, { recursive: true });
+      }
     }),
 });

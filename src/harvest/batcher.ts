@@ -4,19 +4,25 @@
  * JSON push body (so a replay decodes them like any push). A batch goes when
  * it holds {@linkcode BATCH_LINES} lines or {@linkcode BATCH_MS} after its
  * first line; a harvester whose batch is full waits for it to be stored, so
- * a source faster than storage slows down instead of filling memory.
+ * a source faster than storage slows down instead of filling memory. A batch
+ * storage refuses for now (a full disk, a failing WAL) is tried again every
+ * {@linkcode RETRY_MS} until it is stored: its harvester waits meanwhile, and
+ * a file's position never moves past lines not stored.
  *
  * @module
  */
 
 import { decodePush, PushFormat } from "../ingest/decode.ts";
-import type { IngestSink } from "../ingest/ingester.ts";
+import { type IngestSink, ShuttingDownError } from "../ingest/ingester.ts";
+import { PushError } from "../ingest/payload.ts";
 import { log } from "../log.ts";
 
 /** Lines of one harvested batch at most. */
 export const BATCH_LINES = 1000;
 /** Longest wait of a line before its batch goes, in ms. */
 export const BATCH_MS = 200;
+/** Wait before a batch storage refused is tried again, in ms. */
+export const RETRY_MS = 1000;
 
 /** One harvested line: its labels, time (unix ns) and text, and its structured metadata. */
 export interface HarvestedLine {
@@ -37,8 +43,14 @@ export interface HarvestCounters {
   lines: number;
   /** Input that could not be turned into a line: skipped, with a log line. */
   malformed: number;
-  /** Batches storage refused (a full disk, shutting down): their lines are lost. */
+  /**
+   * Batches not stored: refused for good (lines storage can never take), or
+   * still refused when the server stopped (a file's are read again at the
+   * next start; a socket's are lost).
+   */
   failed: number;
+  /** Attempts to store a batch that storage refused for now (a full disk), each tried again. */
+  retries: number;
   /** Datagrams dropped while too many waited for storage (UDP cannot slow its senders). */
   dropped: number;
   /** Connections closed on arrival because too many were open. */
@@ -62,19 +74,26 @@ export class Batcher {
     lines: 0,
     malformed: 0,
     failed: 0,
+    retries: 0,
     dropped: 0,
     refused: 0,
   };
   readonly #sink: IngestSink;
-  readonly #name: string;
+  /** Which harvester, in log lines. */
+  readonly name: string;
   #lines: HarvestedLine[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #storing: Promise<void> = Promise.resolve();
+  /** Whether a batch went unstored at a stop: no position may be saved past it. */
+  #unstored = false;
+  #closing = false;
+  /** Ends the wait between attempts, at {@linkcode Batcher.close}. */
+  #wake: () => void = () => {};
 
   /** `name` says which harvester in log lines. */
   constructor(sink: IngestSink, name: string) {
     this.#sink = sink;
-    this.#name = name;
+    this.name = name;
   }
 
   /** Adds a line; resolves at once, or once the batch it filled is stored. */
@@ -88,24 +107,39 @@ export class Batcher {
   /** Counts input that was skipped, and says why in the log. */
   malformed(reason: string): void {
     this.counters.malformed++;
-    log(`harvester ${this.#name}: skipped malformed input: ${reason}`);
+    log(`harvester ${this.name}: skipped malformed input: ${reason}`);
   }
 
   /** Counts a message dropped unread; says so in the log when a run of drops starts. */
   dropped(dropping: boolean): void {
-    if (!dropping) log(`harvester ${this.#name}: storage is behind, dropping datagrams`);
+    if (!dropping) log(`harvester ${this.name}: storage is behind, dropping datagrams`);
     this.counters.dropped++;
   }
 
   /** Counts a connection closed on arrival; says so in the log when a run of them starts. */
   refused(refusing: boolean): void {
-    if (!refusing) log(`harvester ${this.#name}: too many connections, closing new ones`);
+    if (!refusing) log(`harvester ${this.name}: too many connections, closing new ones`);
     this.counters.refused++;
   }
 
-  /** Stores what is gathered; resolves once it and the batches before it are stored. */
-  flush(): Promise<void> {
-    return this.#store();
+  /**
+   * Stores what is gathered; resolves once it and the batches before it are
+   * stored: true unless a batch so far was left unstored by a stop (see
+   * {@linkcode Batcher.close}), whose lines a source must read again.
+   */
+  async flush(): Promise<boolean> {
+    await this.#store();
+    return !this.#unstored;
+  }
+
+  /**
+   * Stores what is gathered, as {@linkcode Batcher.flush}, but a batch that
+   * storage refuses is not tried again: the server is stopping.
+   */
+  close(): Promise<boolean> {
+    this.#closing = true;
+    this.#wake();
+    return this.flush();
   }
 
   #store(): Promise<void> {
@@ -126,20 +160,42 @@ export class Batcher {
       s.values.push(l.metadata ? [String(l.ts), l.line, l.metadata] : [String(l.ts), l.line]);
     }
     const body = encoder.encode(JSON.stringify({ streams: [...streams.values()] }));
-    try {
-      const payload = decodePush(PushFormat.Json, body);
-      if (!(await this.#sink.admit())) throw new Error("dropped under backpressure");
+    for (let attempt = 0;; attempt++) {
       try {
-        await this.#sink.push(payload, PushFormat.Json, body);
-      } finally {
-        this.#sink.release();
+        const payload = decodePush(PushFormat.Json, body);
+        if (!(await this.#sink.admit())) throw new Error("dropped under backpressure");
+        try {
+          await this.#sink.push(payload, PushFormat.Json, body);
+        } finally {
+          this.#sink.release();
+        }
+        this.counters.lines += lines.length;
+        if (attempt > 0) log(`harvester ${this.name}: storing again`);
+        return;
+      } catch (error) {
+        const reason = (error as Error).message;
+        const forGood = error instanceof PushError;
+        if (forGood || this.#closing || error instanceof ShuttingDownError) {
+          this.counters.failed++;
+          if (!forGood) this.#unstored = true;
+          log(`harvester ${this.name}: ${lines.length} lines not stored: ${reason}`);
+          return;
+        }
+        this.counters.retries++;
+        if (attempt === 0) {
+          log(
+            `harvester ${this.name}: storage refused ${lines.length} lines (${reason}): ` +
+              `trying again every ${RETRY_MS / 1000} s`,
+          );
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, RETRY_MS);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
-      this.counters.lines += lines.length;
-    } catch (error) {
-      this.counters.failed++;
-      log(
-        `harvester ${this.#name}: ${lines.length} lines not stored: ${(error as Error).message}`,
-      );
     }
   }
 }

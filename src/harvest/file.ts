@@ -4,8 +4,9 @@
  * its path is renamed away (rotation), the old file is read to its end
  * before the new one at the path is read from its start; when it shrinks
  * (truncation), it is read again from its start. Where each file stands is
- * kept in the data folder (`harvest/<name>.json`) once its lines are stored,
- * so a restart goes on where it stopped. A file seen for the first time is
+ * kept in the data folder (`harvest/<name>.json`, written durably) once its
+ * lines are stored, and never past lines a stop left unstored, so a restart
+ * goes on where it stopped. A file seen for the first time is
  * read from its end (`start_at: end`, the default) or its start
  * (`start_at: beginning`).
  *
@@ -15,6 +16,10 @@
 import { basename, dirname, join } from "node:path";
 import { type Batcher, MAX_PENDING_MESSAGE } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
+import { writeFileDurably } from "../storage/durable_file.ts";
+import { log } from "../log.ts";
+
+const encoder = new TextEncoder();
 
 /** How often files are looked at, in ms. */
 export const POLL_MS = 250;
@@ -70,7 +75,14 @@ export function followFiles(
   const load = async () => {
     try {
       saved = JSON.parse(await Deno.readTextFile(stateFile));
-    } catch { /* none yet */ }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        log(
+          `harvester ${batcher.name}: where its files stood cannot be read, they are followed ` +
+            `as new (start_at): ${(error as Error).message}`,
+        );
+      }
+    }
   };
   const save = async () => {
     const state: Record<string, Position> = {};
@@ -81,8 +93,7 @@ export function followFiles(
         : { ino: f.ino, offset: f.offset - f.rest.length };
     }
     await Deno.mkdir(dirname(stateFile), { recursive: true });
-    await Deno.writeTextFile(`${stateFile}.tmp`, JSON.stringify(state));
-    await Deno.rename(`${stateFile}.tmp`, stateFile);
+    await writeFileDurably(stateFile, encoder.encode(JSON.stringify(state)));
   };
 
   /** Reads what `f` gained since its offset; lines go to the batcher, a partial one waits. */
@@ -203,13 +214,28 @@ export function followFiles(
   };
 
   let started = false;
+  let saveFailing = false;
   const loop = (async () => {
     await load();
     while (!stopped) {
       await look();
       started = true;
-      await batcher.flush(); // stored before the positions say so
-      await save();
+      try {
+        // Stored before the positions say so; none saved past lines a stop left unstored.
+        if (await batcher.flush()) await save();
+        if (saveFailing) log(`harvester ${batcher.name}: where its files stand is saved again`);
+        saveFailing = false;
+      } catch (error) {
+        // A full disk, say: the lines are stored, a restart would read them again.
+        if (!saveFailing) {
+          log(
+            `harvester ${batcher.name}: cannot save where its files stand, trying again: ${
+              (error as Error).message
+            }`,
+          );
+        }
+        saveFailing = true;
+      }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   })();

@@ -222,8 +222,13 @@ export async function startHarvesters(
   return {
     stats: () => running.map((r) => ({ harvester: r.name, ...r.batcher.counters })),
     close: async () => {
-      await Promise.all(running.map((r) => r.stop()));
-      await Promise.all(running.map((r) => r.batcher.flush()));
+      // Batches storage refuses are not tried again: a stop must not wait for space.
+      await Promise.all(running.map(async (r) => {
+        const closing = r.batcher.close();
+        await r.stop();
+        await closing;
+        await r.batcher.flush();
+      }));
     },
   };
 }

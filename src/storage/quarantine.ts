@@ -19,7 +19,7 @@ import type { SalvageJob, SalvageResult } from "./salvage_worker.ts";
 import type { SegmentCache } from "./segment_cache.ts";
 import { mergePartOf, partitionedName, segmentName } from "./segment_name.ts";
 import { COMPRESSION_LEVELS } from "./segment_format.ts";
-import { syncDir } from "./segment_writer.ts";
+import { syncDir } from "./durable_file.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** The folder, inside the data folder, that damaged files are moved into. */

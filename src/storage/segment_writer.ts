@@ -20,6 +20,7 @@ import {
   type SegmentInfo,
 } from "./segment_format.ts";
 import type { SeqRanges } from "./seq_ranges.ts";
+import { syncDir } from "./durable_file.ts";
 
 /**
  * The zstd level of one frame of `rawLength` bytes when the file's level is
@@ -69,16 +70,6 @@ function frameParams(length: number, level: number): Record<number, number> {
     params[constants.ZSTD_c_chainLog] = windowLog + 1;
   }
   return params;
-}
-
-/** Flushes a directory's entries (a rename) to disk. */
-export function syncDir(dir: string): void {
-  const f = Deno.openSync(dir, { read: true });
-  try {
-    f.syncSync();
-  } finally {
-    f.close();
-  }
 }
 
 const WRITE_BUFFER = 1024 * 1024;
