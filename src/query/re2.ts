@@ -7,14 +7,17 @@
  * {@linkcode compileRegex} runs each pattern on one of two engines:
  *
  * - V8's `RegExp` (fast, but backtracking), only for patterns whose
- *   backtracking is provably bounded: without `*`, `+` or `{n,}`, and with at
- *   most {@linkcode MAX_BACKTRACKING_PATHS} ways through the pattern (each
- *   `|` and `?` multiplies the ways). From each start position V8 then tries
- *   at most that many paths, each no longer than the pattern, so matching
- *   takes time linear in the line. `timeout`, `(?i)error|warn` and
- *   `" 5[0-9]{2} "` run here.
+ *   backtracking is provably bounded: without `*`, `+` or `{n,}`, and whose
+ *   ways through the pattern (each `|` and `?` multiplies them) times the
+ *   most characters one matches (`x{n}` matches n of `x`) are at most
+ *   {@linkcode MAX_BACKTRACKING_STEPS}. From each start position V8 then
+ *   takes at most that many steps, so matching takes time linear in the line.
+ *   `timeout`, `(?i)error|warn` and `" 5[0-9]{2} "` run here.
  * - `re2js`, a port of RE2 (linear time whatever the pattern), for every
- *   other pattern, such as `err.*timeout` or `(a+)+$`.
+ *   other pattern, such as `err.*timeout` or `(a+)+$`. Linear, but a
+ *   pattern of many counted repeats (`[a-z]{1000}` a few times over) may
+ *   cost milliseconds a line: a query past its deadline stops at the next
+ *   line it tests.
  *
  * RE2 decides which patterns are valid (it rejects backreferences and
  * lookaround); one the translation to V8 syntax (below) cannot express runs
@@ -45,6 +48,7 @@
  */
 
 import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
+import { checkDeadline } from "./deadline.ts";
 
 /**
  * The longest regex pattern accepted, in UTF-16 code units. Loki sets no
@@ -54,10 +58,12 @@ import { RE2JS, RE2JSException, RE2JSSyntaxException } from "re2js";
 export const MAX_REGEX_LENGTH = 16 * 1024;
 
 /**
- * The most ways through a pattern (see the module documentation) for which
- * V8's backtracking `RegExp` is used; patterns with more run on `re2js`.
+ * The most steps V8 may take from one start position of a pattern (its ways
+ * through it times the most characters one matches; see the module
+ * documentation) for which V8's backtracking `RegExp` is used; patterns with
+ * more run on `re2js`.
  */
-export const MAX_BACKTRACKING_PATHS = 256;
+export const MAX_BACKTRACKING_STEPS = 1024;
 
 /** How much of a pattern error messages quote. */
 const QUOTED_PATTERN_LENGTH = 100;
@@ -207,10 +213,10 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
       : e.message;
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
-  if (v8 !== undefined && countBacktrackingPaths(source) <= MAX_BACKTRACKING_PATHS) return v8;
+  if (v8 !== undefined && backtrackingSteps(source) <= MAX_BACKTRACKING_STEPS) return v8;
   const test = options.anchored
-    ? (text: string) => re2.testExact(text)
-    : (text: string) => re2.test(text);
+    ? (text: string) => (checkDeadline(), re2.testExact(text))
+    : (text: string) => (checkDeadline(), re2.test(text));
   // re2js is several times slower than V8: most lines fail a native search
   // for a literal that every match contains, and never reach it.
   const literal = requiredLiteral(pattern);
@@ -329,31 +335,43 @@ export function requiredLiteral(pattern: string): string | undefined {
   return best === "" ? undefined : best;
 }
 
+/** The ways through part of a pattern, and the most characters one of them matches. */
+interface Paths {
+  ways: number;
+  length: number;
+}
+
 /**
- * Counts the ways V8 can go through a translated (`u`-mode) pattern when it
- * backtracks: alternatives add up, a sequence multiplies, `x{n,m}` sums the
- * powers of `x`'s ways from n to m (so `x?` is one more than `x`), and `*`,
- * `+` and `{n,}` are unbounded. The source is valid (V8 compiled it). An
+ * The most steps V8 may take from one start position of a translated
+ * (`u`-mode) pattern when it backtracks: its ways through the pattern times
+ * the most characters one matches. Alternatives add their ways, a sequence
+ * multiplies them, `x{n,m}` sums the powers of `x`'s ways from n to m (so
+ * `x?` is one more than `x`) and matches m times `x`'s length, and `*`, `+`
+ * and `{n,}` are unbounded. The source is valid (V8 compiled it). An
  * overestimate is harmless: it only sends a pattern to `re2js`.
  */
-function countBacktrackingPaths(source: string): number {
+function backtrackingSteps(source: string): number {
   let i = 0;
-  const alternation = (): number => {
-    let ways = sequence();
+  const alternation = (): Paths => {
+    const paths = sequence();
     while (source[i] === "|") {
       i++;
-      ways += sequence();
+      const next = sequence();
+      paths.ways += next.ways;
+      paths.length = Math.max(paths.length, next.length);
     }
-    return ways;
+    return paths;
   };
-  const sequence = (): number => {
-    let ways = 1;
+  const sequence = (): Paths => {
+    const paths = { ways: 1, length: 0 };
     while (i < source.length && source[i] !== "|" && source[i] !== ")") {
-      ways *= repeated(atom());
+      const next = repeated(atom());
+      paths.ways *= next.ways;
+      paths.length += next.length;
     }
-    return ways;
+    return paths;
   };
-  const atom = (): number => {
+  const atom = (): Paths => {
     const c = source[i];
     if (c === "(") {
       // Skip the group's prefix: "(?:", "(?=", "(?!", "(?<=", "(?<!", "(?<name>", "(?i:".
@@ -363,16 +381,16 @@ function countBacktrackingPaths(source: string): number {
       } else {
         i++;
       }
-      const ways = alternation();
+      const paths = alternation();
       i++; // ")"
-      return ways;
+      return paths;
     }
     if (c === "[") {
       for (i++; i < source.length && source[i] !== "]"; i++) {
         if (source[i] === "\\") i++;
       }
       i++; // "]"
-      return 1;
+      return { ways: 1, length: 1 };
     }
     if (c === "\\") {
       const d = source[i + 1];
@@ -381,12 +399,12 @@ function countBacktrackingPaths(source: string): number {
       if ((d === "u" || d === "p" || d === "P") && source[i] === "{") {
         i = source.indexOf("}", i) + 1;
       }
-      return 1;
+      return { ways: 1, length: 1 };
     }
     i++;
-    return 1;
+    return { ways: 1, length: 1 };
   };
-  const repeated = (ways: number): number => {
+  const repeated = (paths: Paths): Paths => {
     const c = source[i];
     let min: number;
     let max: number;
@@ -405,15 +423,16 @@ function countBacktrackingPaths(source: string): number {
         ? Infinity
         : Number(quantifier[3]);
     } else {
-      return ways;
+      return paths;
     }
     if (source[i] === "?") i++; // lazy: the same ways, tried in another order
-    if (max === Infinity) return Infinity;
-    let total = 0;
-    for (let n = min; n <= max && total <= MAX_BACKTRACKING_PATHS; n++) total += ways ** n;
-    return total;
+    if (max === Infinity) return { ways: Infinity, length: Infinity };
+    let ways = 0;
+    for (let n = min; n <= max && ways <= MAX_BACKTRACKING_STEPS; n++) ways += paths.ways ** n;
+    return { ways, length: paths.length * max };
   };
-  return alternation();
+  const { ways, length } = alternation();
+  return ways * Math.max(length, 1);
 }
 
 /** The ASCII punctuation that `u`-mode JS accepts after a backslash outside a class. */

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { RE2JS } from "re2js";
+import { QueryTimeoutError, withDeadline } from "./deadline.ts";
 import {
   abbreviatePattern,
   compileRegex,
   InvalidRegexError,
+  MAX_BACKTRACKING_STEPS,
   MAX_REGEX_LENGTH,
   requiredLiteral,
 } from "./re2.ts";
@@ -90,6 +92,31 @@ Deno.test("compileRegex() matches patterns that make backtracking engines explod
   assert.equal(compileRegex("(a|b){9}c").test("ab".repeat(4) + "ac"), true);
   assert.equal(compileRegex("x?".repeat(8) + "y").test("xxy"), true);
   assert.equal(compileRegex("x?".repeat(9) + "y").test("xxy"), true);
+});
+
+Deno.test("compileRegex() bounds what a pattern may cost a character", async () => {
+  const v8 = (pattern: string) => compileRegex(pattern) instanceof RegExp;
+  // Ways through the pattern times the longest match: V8 takes that many steps a start.
+  const counted = (n: number) => `[a-z]{1000}${"x".repeat(n - 1000)}`;
+  assert.equal(v8(counted(MAX_BACKTRACKING_STEPS)), true);
+  assert.equal(v8(counted(MAX_BACKTRACKING_STEPS + 1)), false);
+  assert.equal(v8("(?:a|b)(?:c|d)" + "e".repeat(MAX_BACKTRACKING_STEPS / 4 - 2)), true);
+  assert.equal(v8("(?:a|b)(?:c|d)" + "e".repeat(MAX_BACKTRACKING_STEPS / 4 - 1)), false);
+  // 100 alternatives of 1001 characters: 100,100 steps from each start on V8.
+  const alternatives = Array.from({ length: 100 }, (_, i) => `[a-z]{1000}${i % 10}`).join("|");
+  assert.equal(v8(`(?:${alternatives})`), false);
+  assert.equal(compileRegex(`(?:${alternatives})`).test("a".repeat(2000)), false);
+  assert.equal(compileRegex(`(?:${alternatives})`).test("a".repeat(1000) + "7"), true);
+  // On re2js, a query past its deadline stops at the next line it tests.
+  await assert.rejects(
+    withDeadline(1, async () => {
+      const regex = compileRegex(`(?:${alternatives})`);
+      await new Promise((r) => setTimeout(r, 5));
+      regex.test("a".repeat(1000));
+    }),
+    QueryTimeoutError,
+  );
+  assert.equal(compileRegex("[a-z]{1000}1").test("a".repeat(1000) + "1"), true);
 });
 
 Deno.test("compileRegex() rejects what RE2 rejects", () => {

@@ -96,6 +96,14 @@ Deno.test("templates: Sprig's and Loki's other functions", () => {
     }),
     "bl|  a\n   b|\n x",
   );
+  // Code points of the cutset off either end; a long run that does not reach
+  // the end costs one pass (a regex search for it cost a pass per position).
+  const run = "a".repeat(200_000);
+  assert.equal(render('{{ Trim .s "a" }}', { s: `${run}b${run}` }), "b");
+  assert.equal(render('{{ TrimRight .s "a" }}', { s: `${run}b` }), `${run}b`);
+  assert.equal(render('{{ TrimLeft .s "a" }}', { s: `b${run}` }), `b${run}`);
+  assert.equal(render('{{ Trim .s "😀x" }}', { s: "😀x😀yx😀" }), "y");
+  assert.equal(render('{{ Trim .s "]-" }}', { s: "-]a]-" }), "a");
   assert.equal(render("{{ .u | urlencode }}", { u: "a b&c=d/é~" }), "a+b%26c%3Dd%2F%C3%A9~");
   assert.equal(render("{{ .u | urldecode }}", { u: "a+b%26c%3Dd%2F%C3%A9~" }), "a b&c=d/é~");
   // Bytes and durations as Go prints a float64: 3e+06 from a million on.
