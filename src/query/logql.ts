@@ -126,7 +126,30 @@ export class LogQLParseError extends Error {
  * @throws {LogQLParseError} If the query is malformed or a regex is invalid.
  */
 export function parseLogQL(input: string): LogSelectorExpr {
-  return new Parser(input).parseQuery();
+  return withinStack(() => new Parser(input).parseQuery());
+}
+
+/**
+ * Runs a parse of a query: one nested past what the stack holds (thousands
+ * of parentheses fit in the length limit) is malformed, not a server fault.
+ *
+ * @example
+ * ```ts
+ * import { parseLogQL } from "./logql.ts";
+ * import assert from "node:assert/strict";
+ * const deep = `{a="b"} | ${"(".repeat(50_000)}x="1"${")".repeat(50_000)}`;
+ * assert.throws(() => parseLogQL(deep), /cannot parse query at 0: the query nests too deeply/);
+ * ```
+ */
+export function withinStack<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/.test(error.message)) {
+      throw new LogQLParseError(0, "the query nests too deeply", { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** A log selection inside a metric query, and the 0-based offset where it ends. */
@@ -157,7 +180,7 @@ export interface EmbeddedLog {
  * @throws {LogQLParseError} If the selection is malformed.
  */
 export function parseEmbeddedLog(input: string, start: number, selector: boolean): EmbeddedLog {
-  return new Parser(input, true).parseEmbedded(start, selector);
+  return withinStack(() => new Parser(input, true).parseEmbedded(start, selector));
 }
 
 const LABEL_OPS: readonly LabelMatchOp[] = ["=", "!=", "=~", "!~"];

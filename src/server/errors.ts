@@ -15,6 +15,7 @@ import { ShuttingDownError } from "../ingest/ingester.ts";
 import { IngestDisabledError } from "../ingest/no_ingest.ts";
 import { QueryError } from "./read_request.ts";
 import { QueryTimeoutError } from "../query/deadline.ts";
+import { MetricQueryError } from "../query/metric/series.ts";
 import { QueryRangeError } from "../query/range_limit.ts";
 import { StorageError } from "../storage/storage_error.ts";
 import { TailLimitError } from "../tail/hub.ts";
@@ -73,6 +74,8 @@ const ERROR_TABLE = [
   entry(PushError, (e) => ({ status: 400, details: { stream: e.stream, value: e.value } })),
   entry(QueryError, (e) => ({ status: 400, details: { position: e.position } })),
   entry(QueryTimeoutError, () => ({ status: 504 })),
+  // The query's fault (a pipeline error in a series, too many series).
+  entry(MetricQueryError, () => ({ status: 400 })),
   entry(QueryRangeError, () => ({ status: 400 })),
   entry(ShuttingDownError, () => ({ status: 503, headers: { "retry-after": "1" } })),
   entry(TailLimitError, () => ({ status: 429, headers: { "retry-after": "5" } })),

@@ -32,7 +32,13 @@
  */
 
 import type { LabelPredicate, LogSelectorExpr } from "../ast.ts";
-import { checkQueryLength, LogQLParseError, parseEmbeddedLog, parseLogQL } from "../logql.ts";
+import {
+  checkQueryLength,
+  LogQLParseError,
+  parseEmbeddedLog,
+  parseLogQL,
+  withinStack,
+} from "../logql.ts";
 import { parseDuration as parseGoDuration } from "../pipeline/label_filter.ts";
 import { abbreviatePattern, compileRegex, InvalidRegexError } from "../re2.ts";
 import { GoStringError, quoteText, unquoteGo } from "../../go_string.ts";
@@ -202,7 +208,7 @@ export function parseQuery(input: string): LogSelectorExpr | MetricExpr {
  * @throws {LogQLParseError} If the query is malformed or not a metric query.
  */
 export function parseMetricQuery(input: string): MetricExpr {
-  return new MetricParser(input).parse();
+  return withinStack(() => new MetricParser(input).parse());
 }
 
 /** Skips whitespace and `#` comments from `at`; returns the next offset. */

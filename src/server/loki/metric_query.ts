@@ -10,9 +10,7 @@
  * @module
  */
 
-import type { MetricResult, QueryEngine } from "../../query/engine.ts";
-import { MetricQueryError } from "../../query/metric/series.ts";
-import { QueryError } from "../read_request.ts";
+import type { QueryEngine } from "../../query/engine.ts";
 import { json } from "../respond.ts";
 import { encodeMetric, lokiStats } from "./encode.ts";
 import { parseStep, type Window } from "./params.ts";
@@ -26,16 +24,7 @@ async function answer(
 ): Promise<Response> {
   const began = performance.now();
   const expr = parseMetricText(text);
-  let result: MetricResult;
-  try {
-    result = await engine.metric({ expr, ...when });
-  } catch (error) {
-    // The query's fault (a pipeline error, too many series): a 400 in Loki's words.
-    if (error instanceof MetricQueryError) {
-      throw new QueryError(error.message, undefined, { cause: error });
-    }
-    throw error;
-  }
+  const result = await engine.metric({ expr, ...when });
   return json({
     status: "success",
     data: {
