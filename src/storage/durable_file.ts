@@ -27,8 +27,9 @@ export function syncDir(dir: string): void {
 
 /**
  * Replaces the file at `path` with `data`, whole or not at all, durably: the
- * bytes go to a temporary file beside it, which is fsynced, renamed over it,
- * and its folder fsynced.
+ * bytes go to a temporary file beside it (`tmp`; writers that may race over
+ * one path each pass their own), which is fsynced, renamed over it, and its
+ * folder fsynced.
  *
  * @example
  * ```ts
@@ -40,8 +41,11 @@ export function syncDir(dir: string): void {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeFileDurably(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
+export async function writeFileDurably(
+  path: string,
+  data: Uint8Array,
+  tmp = `${path}.tmp`,
+): Promise<void> {
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
     for (let done = 0; done < data.length;) done += await file.write(data.subarray(done));

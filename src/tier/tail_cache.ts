@@ -11,6 +11,7 @@
  * @module
  */
 
+import { writeFileDurably } from "../storage/durable_file.ts";
 import { join } from "node:path";
 import { log } from "../log.ts";
 
@@ -97,8 +98,9 @@ export class TailCache {
     const path = this.#path(name);
     const tmp = `${path}.${crypto.randomUUID()}.tmp`;
     try {
-      await Deno.writeFile(tmp, tail);
-      await Deno.rename(tmp, path);
+      // Durably: a power cut must not leave a torn index under its name,
+      // which every later read would take for a damaged segment.
+      await writeFileDurably(path, tail, tmp);
     } catch (error) {
       await Deno.remove(tmp).catch(() => {});
       log(`index cache: cannot keep the index of ${name}: ${(error as Error).message}`);
