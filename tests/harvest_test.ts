@@ -333,6 +333,53 @@ Deno.test("harvesters: a peer or a file holding over 1 MiB of a line without its
   }
 });
 
+Deno.test("harvesters: a line over --max-line-size, or with too many labels, is skipped as malformed; its batch is stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_limits_" });
+  const port = freePort();
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    [
+      "harvesters:",
+      `  - { type: socket, listen: "tcp://127.0.0.1:${port}", format: ndjson, labels: { source: nd }, label_fields: [a, b, c] }`,
+    ].join("\n"),
+  );
+  try {
+    const args = [
+      "--config",
+      config,
+      "--max-line-size",
+      "100",
+      "--max-label-names-per-series",
+      "3",
+    ];
+    await withServer(async ({ url }) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeTo(
+        conn,
+        [
+          JSON.stringify({ msg: "short", a: "1" }),
+          JSON.stringify({ msg: "long", a: "1", pad: "z".repeat(200) }),
+          JSON.stringify({ msg: "labels", a: "1", b: "2", c: "3" }),
+          JSON.stringify({ msg: "also short", b: "2" }),
+        ].join("\n") + "\n",
+      );
+      conn.close();
+      const stats = await eventually(
+        "the lines counted",
+        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters,
+        (h: { malformed: number; lines: number; failed: number }[]) =>
+          h[0].lines + h[0].malformed === 4,
+      );
+      assert.deepEqual([stats[0].lines, stats[0].malformed, stats[0].failed], [2, 2, 0]);
+      const lines = (await stored(url, '{source="nd"}')).map((e) => JSON.parse(e.line).msg);
+      assert.deepEqual(lines.sort(), ["also short", "short"]);
+    }, { args });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("harvesters: a restart in the middle of a skipped long line does not store its tail", async () => {
   const dir = await Deno.makeTempDir({ prefix: "loge_harvest_skip_" });
   const file = join(dir, "long.log");

@@ -776,8 +776,12 @@ async function openStore(
       log(`retention failed: ${(error as Error).message}; retrying next interval`)
     );
   }, flags["retention-interval"] as number);
+  const payloadLimits = {
+    maxLineBytes: flags["max-line-size"] as number,
+    maxLabelNames: flags["max-label-names-per-series"] as number,
+  };
   const harvesters = ingester && settings.harvesters?.length
-    ? await startHarvesters(settings.harvesters, ingester, join(dir, "harvest"))
+    ? await startHarvesters(settings.harvesters, ingester, join(dir, "harvest"), payloadLimits)
     : undefined;
   const handler = createHandler({
     ingester: ingester ?? NO_INGEST,
@@ -789,10 +793,7 @@ async function openStore(
     apiKey: flags["api-key"] as string,
     pushApiKey: flags["push-api-key"] as string,
     queryTimeoutMs: flags["query-timeout"] as number,
-    payloadLimits: {
-      maxLineBytes: flags["max-line-size"] as number,
-      maxLabelNames: flags["max-label-names-per-series"] as number,
-    },
+    payloadLimits,
     metricsOpen: flags["metrics-open"] as boolean,
     segmentCache: cache,
     maxConcurrentQueries: flags["max-concurrent-queries"] as number,

@@ -15,6 +15,11 @@
 import { decodePush, PushFormat } from "../ingest/decode.ts";
 import { type IngestSink, ShuttingDownError } from "../ingest/ingester.ts";
 import { PushError } from "../ingest/payload.ts";
+import {
+  checkPushLimits,
+  DEFAULT_PAYLOAD_LIMITS,
+  type PayloadLimits,
+} from "../ingest/push_limits.ts";
 import { log } from "../log.ts";
 
 /** Lines of one harvested batch at most. */
@@ -90,14 +95,32 @@ export class Batcher {
   /** Ends the wait between attempts, at {@linkcode Batcher.close}. */
   #wake: () => void = () => {};
 
-  /** `name` says which harvester in log lines. */
-  constructor(sink: IngestSink, name: string) {
+  readonly #limits: PayloadLimits;
+
+  /** `name` says which harvester in log lines; `limits` are a push's (`--max-line-size`, …). */
+  constructor(sink: IngestSink, name: string, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS) {
     this.#sink = sink;
     this.name = name;
+    this.#limits = limits;
   }
 
-  /** Adds a line; resolves at once, or once the batch it filled is stored. */
+  /**
+   * Adds a line; resolves at once, or once the batch it filled is stored. A
+   * line a push could not carry (over `--max-line-size`, or with too many
+   * labels) is skipped as malformed, not stored with its batch refused.
+   */
   add(line: HarvestedLine): Promise<void> {
+    try {
+      const key = JSON.stringify(line.labels);
+      checkPushLimits(
+        { streams: [{ key, ts: [line.ts], lines: [line.line] }], lines: 1 },
+        this.#limits,
+      );
+    } catch (error) {
+      if (!(error instanceof PushError)) throw error;
+      this.malformed(error.message);
+      return Promise.resolve();
+    }
     this.#lines.push(line);
     if (this.#lines.length >= BATCH_LINES) return this.#store();
     this.#timer ??= setTimeout(() => void this.#store(), BATCH_MS);

@@ -23,6 +23,7 @@
 
 import dgram from "node:dgram";
 import type { IngestSink } from "../ingest/ingester.ts";
+import type { PayloadLimits } from "../ingest/push_limits.ts";
 import { Batcher, type HarvestCounters, MAX_PENDING_MESSAGE } from "./batcher.ts";
 import { type LineFormat, mapLine } from "./line_format.ts";
 import { parseSyslog, SyslogFramer } from "./syslog.ts";
@@ -183,20 +184,21 @@ export async function startHarvesters(
   configs: readonly HarvesterConfig[],
   sink: IngestSink,
   stateDir: string,
+  limits?: PayloadLimits,
 ): Promise<Harvesters> {
   const running: { name: string; batcher: Batcher; stop: () => Promise<void> }[] = [];
   try {
     for (const config of configs) {
       if (config.type === "file") {
         const name = `file ${config.path}`;
-        const batcher = new Batcher(sink, name);
+        const batcher = new Batcher(sink, name, limits);
         const state = join(stateDir, `file-${config.path.replace(/[^a-zA-Z0-9.-]/g, "_")}.json`);
         const stop = followFiles(config.path, config.format, config.startAt, state, batcher);
         running.push({ name, batcher, stop });
         continue;
       }
       const name = `${config.type} ${config.listen}`;
-      const batcher = new Batcher(sink, name);
+      const batcher = new Batcher(sink, name, limits);
       const take = (text: string) => {
         const line = config.type === "syslog"
           ? parseSyslog(text, config.labels, nowNs())
