@@ -275,6 +275,46 @@ Deno.test("harvesters: a file followed across a rename-rotation, a truncation an
   }
 });
 
+Deno.test("harvesters: a file rotated while loge was down is read to its end, then the new one from its start", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_down_" });
+  const logs = join(dir, "logs");
+  await Deno.mkdir(logs);
+  const log = join(logs, "app.log");
+  const append = (from: number, to: number, path = log) =>
+    Deno.writeTextFile(
+      path,
+      Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
+      { append: true },
+    );
+  const config = join(dir, "loge.yaml");
+  await Deno.writeTextFile(
+    config,
+    `harvesters:\n  - { type: file, path: "${logs}/app*.log", labels: { source: down }, start_at: beginning }\n`,
+  );
+  const args = ["--config", config];
+  const data = join(dir, "data");
+  const lines = async (url: string) =>
+    (await stored(url, '{source="down"}')).map((e) => Number(e.line.slice(5))).sort((a, b) =>
+      a - b
+    );
+  await append(1, 5);
+  let server = await startServer({ dir: data, args });
+  try {
+    await eventually("the first lines", () => lines(server.url), (l) => l.length === 5);
+    assert.equal(await server.stop(), 0, server.stderr());
+    // While loge is down: the file gains lines, is rotated out of the pattern, and a new one starts.
+    await append(6, 8);
+    await Deno.rename(log, join(logs, "app.log.1"));
+    await append(9, 10);
+    server = await startServer({ dir: data, args });
+    const got = await eventually("every line", () => lines(server.url), (l) => l.length >= 10);
+    assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  } finally {
+    await server.stop().catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("harvesters: a peer or a file holding over 1 MiB of a line without its end is counted and cut off; others go on", async () => {
   const dir = await Deno.makeTempDir({ prefix: "loge_harvest_long_" });
   const [lines, syslog] = [freePort(), freePort()];

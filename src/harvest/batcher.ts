@@ -26,6 +26,11 @@ import { log } from "../log.ts";
 export const BATCH_LINES = 1000;
 /** Longest wait of a line before its batch goes, in ms. */
 export const BATCH_MS = 200;
+/**
+ * UTF-16 units of lines in one batch at most: the body a batch makes must
+ * stay far from what a string can hold, whatever its lines.
+ */
+export const BATCH_CHARS = 4 * 1024 * 1024;
 /** Wait before a batch storage refused is tried again, in ms. */
 export const RETRY_MS = 1000;
 
@@ -87,6 +92,10 @@ export class Batcher {
   /** Which harvester, in log lines. */
   readonly name: string;
   #lines: HarvestedLine[] = [];
+  /** UTF-16 units of the lines of {@linkcode Batcher.#lines}. */
+  #chars = 0;
+  /** Whether storage refused the batch being stored, which is tried again. */
+  #retrying = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #storing: Promise<void> = Promise.resolve();
   /** Whether a batch went unstored at a stop: no position may be saved past it. */
@@ -122,9 +131,12 @@ export class Batcher {
       return Promise.resolve();
     }
     this.#lines.push(line);
-    if (this.#lines.length >= BATCH_LINES) return this.#store();
+    this.#chars += line.line.length;
+    if (this.#lines.length >= BATCH_LINES || this.#chars >= BATCH_CHARS) return this.#store();
     this.#timer ??= setTimeout(() => void this.#store(), BATCH_MS);
-    return Promise.resolve();
+    // While storage refuses a batch, sources wait with it: batches the timer
+    // sends meanwhile would pile up in memory for as long as it refuses.
+    return this.#retrying ? this.#storing : Promise.resolve();
   }
 
   /** Counts input that was skipped, and says why in the log. */
@@ -170,19 +182,28 @@ export class Batcher {
     this.#timer = undefined;
     const lines = this.#lines;
     this.#lines = [];
+    this.#chars = 0;
     if (lines.length > 0) this.#storing = this.#storing.then(() => this.#push(lines));
     return this.#storing;
   }
 
   async #push(lines: HarvestedLine[]): Promise<void> {
-    const streams = new Map<string, { stream: Record<string, string>; values: unknown[] }>();
-    for (const l of lines) {
-      const key = JSON.stringify(l.labels);
-      let s = streams.get(key);
-      if (!s) streams.set(key, s = { stream: l.labels, values: [] });
-      s.values.push(l.metadata ? [String(l.ts), l.line, l.metadata] : [String(l.ts), l.line]);
+    let body: Uint8Array;
+    try {
+      const streams = new Map<string, { stream: Record<string, string>; values: unknown[] }>();
+      for (const l of lines) {
+        const key = JSON.stringify(l.labels);
+        let s = streams.get(key);
+        if (!s) streams.set(key, s = { stream: l.labels, values: [] });
+        s.values.push(l.metadata ? [String(l.ts), l.line, l.metadata] : [String(l.ts), l.line]);
+      }
+      body = encoder.encode(JSON.stringify({ streams: [...streams.values()] }));
+    } catch (error) {
+      // Nothing retried could change it: the chain of stores goes on.
+      this.counters.failed++;
+      log(`harvester ${this.name}: ${lines.length} lines not stored: ${(error as Error).message}`);
+      return;
     }
-    const body = encoder.encode(JSON.stringify({ streams: [...streams.values()] }));
     for (let attempt = 0;; attempt++) {
       try {
         const payload = decodePush(PushFormat.Json, body);
@@ -194,17 +215,20 @@ export class Batcher {
         }
         this.counters.lines += lines.length;
         if (attempt > 0) log(`harvester ${this.name}: storing again`);
+        this.#retrying = false;
         return;
       } catch (error) {
         const reason = (error as Error).message;
         const forGood = error instanceof PushError;
         if (forGood || this.#closing || error instanceof ShuttingDownError) {
+          this.#retrying = false;
           this.counters.failed++;
           if (!forGood) this.#unstored = true;
           log(`harvester ${this.name}: ${lines.length} lines not stored: ${reason}`);
           return;
         }
         this.counters.retries++;
+        this.#retrying = true;
         if (attempt === 0) {
           log(
             `harvester ${this.name}: storage refused ${lines.length} lines (${reason}): ` +

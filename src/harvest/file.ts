@@ -6,9 +6,10 @@
  * (truncation), it is read again from its start. Where each file stands is
  * kept in the data folder (`harvest/<name>.json`, written durably) once its
  * lines are stored, and never past lines a stop left unstored, so a restart
- * goes on where it stopped. A file seen for the first time is
- * read from its end (`start_at: end`, the default) or its start
- * (`start_at: beginning`).
+ * goes on where it stopped, a file renamed away meanwhile found by its inode
+ * and read to its end. The files there at the harvester's first start are
+ * read from their end (`start_at: end`, the default) or their start
+ * (`start_at: beginning`); any file seen since, from its start.
  *
  * @module
  */
@@ -68,13 +69,21 @@ export function followFiles(
   const folder = dirname(pattern);
   const names = globOf(basename(pattern));
   const followed = new Map<string, Followed>(); // by path
-  let saved: Record<string, Position> = {};
+  /** The positions on disk as last written ("": none yet, the harvester's first start). */
+  let savedText = "";
   let stopped = false;
   const decoder = new TextDecoder();
 
+  /**
+   * Follows the files where the last run left them: a file renamed or
+   * rotated away meanwhile is found by its inode and read to its end.
+   */
   const load = async () => {
+    let saved: Record<string, Position> = {};
     try {
-      saved = JSON.parse(await Deno.readTextFile(stateFile));
+      const text = await Deno.readTextFile(stateFile);
+      saved = JSON.parse(text);
+      savedText = text;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) {
         log(
@@ -82,6 +91,15 @@ export function followFiles(
             `as new (start_at): ${(error as Error).message}`,
         );
       }
+    }
+    for (const [path, { ino, offset, skipping }] of Object.entries(saved)) {
+      followed.set(path, {
+        path,
+        ino,
+        offset,
+        rest: new Uint8Array(0),
+        skipping: skipping === true,
+      });
     }
   };
   const save = async () => {
@@ -92,8 +110,11 @@ export function followFiles(
         ? { ino: f.ino, offset: f.offset, skipping: true }
         : { ino: f.ino, offset: f.offset - f.rest.length };
     }
+    const text = JSON.stringify(state);
+    if (text === savedText) return; // nothing moved: no fsyncs
     await Deno.mkdir(dirname(stateFile), { recursive: true });
-    await writeFileDurably(stateFile, encoder.encode(JSON.stringify(state)));
+    await writeFileDurably(stateFile, encoder.encode(text));
+    savedText = text;
   };
 
   /** Reads what `f` gained since its offset; lines go to the batcher, a partial one waits. */
@@ -183,15 +204,10 @@ export function followFiles(
         now.set(path, { ...moved, path });
         continue;
       }
-      const known = saved[path];
-      const resumed = known?.ino === info.ino;
-      const offset = resumed
-        ? known.offset
-        : !started && startAt === "end" && known === undefined
-        ? info.size
-        : 0;
-      const skipping = resumed && known.skipping === true;
-      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0), skipping });
+      // New: at its end at the harvester's first start (`start_at: end`); any
+      // file seen since, while loge ran or was down, holds lines to read.
+      const offset = !started && startAt === "end" && savedText === "" ? info.size : 0;
+      now.set(path, { path, ino: info.ino, offset, rest: new Uint8Array(0), skipping: false });
     }
     // Files whose inode left the pattern (renamed away, or deleted): read to their end.
     const kept = new Set([...now.values()].map((f) => f.ino));
@@ -218,13 +234,15 @@ export function followFiles(
   const loop = (async () => {
     await load();
     while (!stopped) {
-      await look();
-      started = true;
       try {
+        await look();
+        started = true;
         // Stored before the positions say so; none saved past lines a stop left unstored.
-        if (await batcher.flush()) await save();
-        if (saveFailing) log(`harvester ${batcher.name}: where its files stand is saved again`);
-        saveFailing = false;
+        if (await batcher.flush()) {
+          await save();
+          if (saveFailing) log(`harvester ${batcher.name}: where its files stand is saved again`);
+          saveFailing = false;
+        }
       } catch (error) {
         // A full disk, say: the lines are stored, a restart would read them again.
         if (!saveFailing) {
