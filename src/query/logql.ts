@@ -104,6 +104,13 @@ export class LogQLParseError extends Error {
 }
 
 /**
+ * The most binary operators (`+`, `and`, `or`, …) one query may hold: each
+ * nests its evaluation one level deeper, and thousands would overflow the
+ * stack; none Grafana writes comes near.
+ */
+export const MAX_QUERY_OPERATORS = 1000;
+
+/**
  * Parses a LogQL log query: a selector and a pipeline.
  *
  * The empty (or whitespace-only) query and `{}` match every stream.
@@ -584,6 +591,15 @@ class Parser {
     return { name, op, value };
   }
 
+  #operators = 0;
+
+  /** Counts a label filter's `and` or `or` at `at`: a chain is evaluated as deep as it is long. */
+  #countOperator(at: number): void {
+    if (++this.#operators > MAX_QUERY_OPERATORS) {
+      this.#fail(at, `more than ${MAX_QUERY_OPERATORS} operators in one query`);
+    }
+  }
+
   /** or_expr = and_expr { "or" and_expr } */
   #parseOr(): LabelPredicate {
     let left = this.#parseAnd();
@@ -592,6 +608,7 @@ class Parser {
       const save = this.#pos;
       if (this.#scanWord() !== "or") return left;
       this.#pos = save + 2;
+      this.#countOperator(save);
       left = { kind: "or", left, right: this.#parseAnd() };
     }
   }
@@ -606,6 +623,7 @@ class Parser {
       if (word === "and") this.#pos = save + 3;
       else if (this.#peek() === ",") this.#pos++;
       else if (word === "or" || (word === "" && this.#peek() !== "(")) return left;
+      this.#countOperator(save);
       left = { kind: "and", left, right: this.#parsePrimary() };
     }
   }

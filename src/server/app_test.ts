@@ -119,6 +119,23 @@ Deno.test("queries nested past the stack answer 400, in loge's API and Loki's", 
     );
     assert.equal(loki.status, 400);
     assert.match(await loki.text(), /the query nests too deeply/);
+    // Long chains parse in loops but evaluate as deep as they are long.
+    for (
+      const chain of [
+        `count_over_time({app="web"}[1m])${" + 1".repeat(6_000)}`,
+        `{app="web"} | x="1"${' or x="2"'.repeat(11_000)}`,
+      ]
+    ) {
+      const res = await handle(
+        new Request(`${BASE}/loki/api/v1/query`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ query: chain }),
+        }),
+      );
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), /more than 1000 operators in one query/);
+    }
   });
 });
 

@@ -35,6 +35,7 @@ import type { LabelPredicate, LogSelectorExpr } from "../ast.ts";
 import {
   checkQueryLength,
   LogQLParseError,
+  MAX_QUERY_OPERATORS,
   parseEmbeddedLog,
   parseLogQL,
   withinStack,
@@ -260,6 +261,9 @@ class MetricParser {
     return expr;
   }
 
+  /** Binary operators so far: a chain is evaluated as deep as it is long. */
+  #operators = 0;
+
   /** expr = primary { op modifier expr } with operators of precedence ≥ `min`. */
   #expr(min: number): MetricExpr {
     let left = this.#primary();
@@ -268,6 +272,9 @@ class MetricParser {
       const at = this.#pos;
       const op = this.#peekOp();
       if (!op || PRECEDENCE[op.op] < min) return left;
+      if (++this.#operators > MAX_QUERY_OPERATORS) {
+        fail(at, `more than ${MAX_QUERY_OPERATORS} operators in one query`);
+      }
       this.#pos += op.length;
       const matching = this.#modifier();
       const prec = PRECEDENCE[op.op];
