@@ -63,7 +63,7 @@ export const MAX_REGEX_LENGTH = 16 * 1024;
  * documentation) for which V8's backtracking `RegExp` is used; patterns with
  * more run on `re2js`.
  */
-export const MAX_BACKTRACKING_STEPS = 256;
+export const MAX_BACKTRACKING_STEPS = 2048;
 
 /** How much of a pattern error messages quote. */
 const QUOTED_PATTERN_LENGTH = 100;
