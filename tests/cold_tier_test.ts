@@ -658,6 +658,19 @@ Deno.test("a flip's commit lost to a power cut after the local copy went: the up
   }
 });
 
+/**
+ * Waits until the `orphans` objects are deleted, then asserts that none was
+ * cataloged and that `url` answers every line of `pushed` once.
+ */
+async function assertOrphansGone(s3: S3Server, orphans: string[], url: string, pushed: Row[]) {
+  await waitFor("the orphaned uploads deleted", async () => {
+    const keys = await objects(s3);
+    return orphans.every((k) => !keys.includes(k));
+  }, 20_000);
+  assert.equal((await stats(url)).segments_remote, 0, "an orphaned object was cataloged");
+  same(await lines(url), newestFirst(pushed));
+}
+
 Deno.test("an upload never flipped, its catalog then lost and its segment merged after, shows no line twice", async () => {
   await using s3 = await startS3();
   const first = taggedRows("web", T0, 2000);
@@ -677,13 +690,7 @@ Deno.test("an upload never flipped, its catalog then lost and its segment merged
       return local.length > 0 &&
         orphans.every((k) => !local.includes(k.replace(/^.*-(l\d+-[^/]+)$/, "$1")));
     }, 20_000);
-    await waitFor("the first uploads deleted", async () => {
-      const keys = await objects(s3);
-      return orphans.every((k) => !keys.includes(k));
-    }, 20_000);
-    const s = await stats(server.url);
-    assert.equal(s.segments_remote, 0, "an object of the first segments was cataloged");
-    same(await lines(server.url), newestFirst([...first, ...second]));
+    await assertOrphansGone(s3, orphans, server.url, [...first, ...second]);
   } finally {
     await server?.stop().catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -711,12 +718,7 @@ Deno.test("an upload never flipped, its catalog then lost while S3 is down, show
     });
     assert.equal((await stats(server.url)).compaction.awaiting_listing, orphans.length);
     await s3.restart();
-    await waitFor("the first uploads deleted", async () => {
-      const keys = await objects(s3);
-      return orphans.every((k) => !keys.includes(k));
-    }, 20_000);
-    assert.equal((await stats(server.url)).segments_remote, 0, "an object was cataloged");
-    same(await lines(server.url), newestFirst([...first, ...second]));
+    await assertOrphansGone(s3, orphans, server.url, [...first, ...second]);
   } finally {
     await server?.stop().catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});

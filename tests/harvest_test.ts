@@ -59,6 +59,24 @@ async function eventually<T>(what: string, f: () => Promise<T>, done: (v: T) => 
   }
 }
 
+/**
+ * A temp folder with `logs/` in it, the path of `logs/app.log`, and an
+ * appender of `line <from>` … `line <to>` to it (or to `path`).
+ */
+async function logFolder(prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  const logs = join(dir, "logs");
+  await Deno.mkdir(logs);
+  const log = join(logs, "app.log");
+  const append = (from: number, to: number, path = log) =>
+    Deno.writeTextFile(
+      path,
+      Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
+      { append: true },
+    );
+  return { dir, logs, log, append };
+}
+
 async function writeTo(conn: Deno.Conn, text: string) {
   const bytes = new TextEncoder().encode(text);
   for (let done = 0; done < bytes.length;) done += await conn.write(bytes.subarray(done));
@@ -215,16 +233,7 @@ Deno.test("harvesters: a bad harvester in the file exits 2 naming it", async () 
 });
 
 Deno.test("harvesters: a file followed across a rename-rotation, a truncation and a restart loses and repeats nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_file_" });
-  const logs = join(dir, "logs");
-  await Deno.mkdir(logs);
-  const log = join(logs, "app.log");
-  const append = (from: number, to: number, path = log) =>
-    Deno.writeTextFile(
-      path,
-      Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
-      { append: true },
-    );
+  const { dir, logs, log, append } = await logFolder("loge_harvest_file_");
   const settle = () => new Promise((r) => setTimeout(r, 800)); // a few looks of the harvester
   await append(1, 5); // before the harvester: skipped (start_at: end)
   const config = join(dir, "loge.yaml");
@@ -276,16 +285,7 @@ Deno.test("harvesters: a file followed across a rename-rotation, a truncation an
 });
 
 Deno.test("harvesters: a file rotated while loge was down is read to its end, then the new one from its start", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "loge_harvest_down_" });
-  const logs = join(dir, "logs");
-  await Deno.mkdir(logs);
-  const log = join(logs, "app.log");
-  const append = (from: number, to: number, path = log) =>
-    Deno.writeTextFile(
-      path,
-      Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}\n`).join(""),
-      { append: true },
-    );
+  const { dir, logs, log, append } = await logFolder("loge_harvest_down_");
   const config = join(dir, "loge.yaml");
   await Deno.writeTextFile(
     config,
