@@ -4,13 +4,19 @@
  * The folders, in the order data flows through them:
  * - `cli/` — the `loge` commands (`serve`, `search`), each owning its flags and help;
  * - `server/` — HTTP routes, errors → responses, auth;
+ * - `harvest/` — files, syslog and sockets read by the server itself, pushed as any push;
+ * - `tail/` — live tails: pushes as they become visible, filtered for each tail;
  * - `ingest/` — push decoding and validation, the write-ahead log, the in-memory head
  *   (buckets of acknowledged lines, `head.ts`) and flushing it to files (`flush.ts`);
  * - `query/` — the LogQL parser, matchers and the query engine;
+ * - `tier/` — the S3 cold tier: rotation, listings, remote reads;
  * - `storage/` — block codec, content filters, segment files, catalog, compactor, workers.
  *
- * A stage only calls the ones below it: server → ingest / query → storage (the query engine
- * also reads the ingest head's batches, by their types only).
+ * Beside them, `client/` is a batching logger for Deno and Node that ships to loge or Loki.
+ *
+ * A stage only calls the ones below it: server → harvest / tail → ingest / query / tier →
+ * storage. Two calls go sideways: the query engine reads the ingest head's batches, and
+ * ingest's `detected_level` reads logfmt with the query pipeline's parser.
  *
  * @example Ingest into a data folder, then read its catalog and a file's index
  * ```ts

@@ -6,14 +6,7 @@
  */
 
 /** MurmurHash3's 32-bit finalizer: a bijection on uint32 with good avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { fmix as fmix32 } from "../src/storage/fmix.ts";
 
 /** mulberry32, re-seeded once per line. */
 export class Rng {

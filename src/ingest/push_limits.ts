@@ -10,6 +10,7 @@
  */
 
 import { PushError, type PushPayload } from "./payload.ts";
+import { utf8Length } from "../utf8.ts";
 
 /** What a push is held to: see {@linkcode checkPushLimits}. */
 export interface PayloadLimits {
@@ -44,17 +45,6 @@ function labelCount(key: string): number {
     labelCounts.set(key, count);
   }
   return count;
-}
-
-/** Bytes of `text` in UTF-8 (lone surrogates, already replaced, count 3 like U+FFFD). */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x800) bytes += c >= 0xd800 && c <= 0xdbff ? (i++, 2) : 2;
-    else if (c >= 0x80) bytes += 1;
-  }
-  return bytes;
 }
 
 /** A stream's labels for a message, cut short when long. */

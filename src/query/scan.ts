@@ -17,7 +17,7 @@ import { LOCAL } from "../storage/source/opener.ts";
 import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan.ts";
 import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
 import type { ReadFigures } from "./read_figures.ts";
-import { utf8Length } from "./utf8_length.ts";
+import { utf8Length } from "../utf8.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {

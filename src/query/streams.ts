@@ -19,7 +19,7 @@ import {
   timeBounds,
   unreadable,
 } from "./plan.ts";
-import { utf8Length } from "./utf8_length.ts";
+import { utf8Length } from "../utf8.ts";
 
 /**
  * The streams with lines in `[start, end]` (bounds 0n = unbounded) that

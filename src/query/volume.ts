@@ -19,7 +19,7 @@ import type { StreamLabels } from "../storage/catalog.ts";
 import type { LabelMatcher } from "./ast.ts";
 import { type EngineContext, streamFilter } from "./plan.ts";
 import { eachBlockIn } from "./streams.ts";
-import { utf8Length } from "./utf8_length.ts";
+import { utf8Length } from "../utf8.ts";
 
 /** How volumes are grouped: by series (label sets) or by label name. */
 export type VolumeAggregation = "series" | "labels";

@@ -24,7 +24,7 @@ import { type EngineContext, lineMatcherOf, plan, type Selection, type Unit } fr
 import { lowerBound, upperBound } from "../line_scan.ts";
 import type { ReadFigures } from "../read_figures.ts";
 import { countLines, readUnits, scanColumns } from "../scan.ts";
-import { utf8Length } from "../utf8_length.ts";
+import { utf8Length } from "../../utf8.ts";
 import type { Grouping, RangeAggregation } from "./ast.ts";
 import { checkRangeCells, checkWindowWork } from "./limits.ts";
 import { rangeFunction, type RangeState } from "./range_functions.ts";
