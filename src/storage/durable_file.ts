@@ -54,5 +54,11 @@ export async function writeFileDurably(
     file.close();
   }
   await Deno.rename(tmp, path);
-  syncDir(dirname(path));
+  // Not syncDir: callers run on the event loop (queries, harvesters), which must not wait on disk.
+  const dir = await Deno.open(dirname(path), { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
 }

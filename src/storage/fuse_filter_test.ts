@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { bloomFilter, FILE_FILTER_BITS, fileFilter, filterHasAll } from "./content_filter.ts";
 import { FUSE_TAG, fuseHasAll, fuseShape } from "./fuse_filter.ts";
+import { fmix } from "./fmix.ts";
 
 /** `n` distinct 32-bit terms from a linear congruential generator, and a generator of others. */
 function distinctTerms(n: number, seed: number) {
@@ -59,14 +60,7 @@ Deno.test("fuseHasAll refuses what is not a fuse filter", () => {
   assert.throws(() => fuseHasAll(bloomFilter(new Uint32Array([1])), [1]), /not a fuse filter/);
 });
 
-/** fmix32 (MurmurHash3's finalizer) and its inverse, to craft terms by the slots they hash to. */
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+/** The inverse of an odd multiplier mod 2^32, to invert fmix and craft terms by their slots. */
 function inverse(a: number): number {
   const m = 1n << 32n;
   let y = BigInt(a);
