@@ -62,6 +62,60 @@ Deno.test("query limits: a query past --query-timeout stops with 504 and its rea
   }, { args: ["--query-timeout", "20ms"] });
 });
 
+Deno.test("query limits: a costly regex gives the event loop back between lines: pushes go on while it runs, and its answer is right", async () => {
+  await withServer(async ({ url }) => {
+    // 16 lines of 4,000 letters and a "9": re2js tests each in tens of milliseconds, since
+    // up to 3,000 of its threads are alive at each letter (a block holds them all).
+    const letters = (n: number, seed: number) =>
+      Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919 + seed) % 26))
+        .join("");
+    const lines = Array.from({ length: 16 }, (_, i) =>
+      // Every third line has 3,000 letters right before its "9"; the others at most 2,500.
+      i % 3 === 0 ? `${letters(4000, i)}9` : `${letters(1500, i)}9${letters(2500, i)}9`);
+    const values = lines.map((line, i) => [String(T0 + BigInt(i) * 1000n), line]);
+    const first = await fetch(`${url}/api/v1/push`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ streams: [{ stream: { app: "long" }, values }] }),
+    });
+    assert.equal(first.status, 200, await first.text());
+    const pattern = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
+    const expected = values.filter(([, line]) => /[a-z]{3000}9/.test(line)).reverse();
+    assert.equal(expected.length, 6);
+    let done = false;
+    let answered = 0;
+    const pushes = (async () => {
+      for (let n = 0; !done; n++) {
+        const res = await fetch(`${url}/api/v1/push`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            streams: [{
+              stream: { app: "other" },
+              values: [[String(T0 + BigInt(n)), `tick ${n}`]],
+            }],
+          }),
+        });
+        assert.equal(res.status, 200, await res.text());
+        if (!done) answered++;
+      }
+    })();
+    const params = new URLSearchParams({
+      query: `{app="long"} |~ "${pattern}"`,
+      start: "0",
+      limit: "100",
+    });
+    const res = await fetch(`${url}/loki/api/v1/query_range?${params}`);
+    done = true;
+    const body = await res.json();
+    await pushes;
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.data.result.flatMap((s: { values: string[][] }) => s.values), expected);
+    // Held for the whole query (about a second here), no push would be answered meanwhile.
+    assert.ok(answered >= 4, `${answered} pushes answered while the query ran`);
+  });
+});
+
 Deno.test("query limits: beyond --max-concurrent-queries running and as many waiting, 429 with Retry-After", async () => {
   await withServer(async ({ url }) => {
     await load(url);

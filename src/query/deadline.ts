@@ -7,6 +7,9 @@
  * the event loop back to other requests once the query has held it for
  * {@linkcode TURN_MS}: reads the page cache holds do not wait, so without it
  * a long query would hold every push and every other request until done.
+ * Scans of a block's lines stop between two lines when {@linkcode turnClock}
+ * says the turn is up, and resume after it: a costly regex can take
+ * milliseconds a line, and a block holds thousands.
  * Both travel with the query's async context, so the engine's functions need
  * no parameter for them and concurrent queries keep their own.
  *
@@ -100,4 +103,52 @@ export async function shareEventLoop(): Promise<void> {
   if (query === undefined || performance.now() - query.turnFrom < TURN_MS) return;
   await new Promise((resolve) => setTimeout(resolve, 0));
   query.turnFrom = performance.now();
+}
+
+/** Most calls of a {@linkcode turnClock} between two looks at the time. */
+const MAX_STRIDE = 16;
+
+/**
+ * A clock for a synchronous loop of the running query (a scan of a block's
+ * lines): the function it returns, called after each step, says when the
+ * query's turn is up, so the loop can stop there, {@linkcode shareEventLoop}
+ * and resume. It looks at the time every call while steps are slow (a line
+ * a costly regex tests), and every up to 16 calls while 16 take under a
+ * millisecond, where a look would cost a fair share of a step. Outside a
+ * query the turn is never up.
+ *
+ * @example
+ * ```ts
+ * import { shareEventLoop, turnClock, TURN_MS, withDeadline } from "./deadline.ts";
+ * import assert from "node:assert/strict";
+ * let ticks = 0;
+ * const ticker = setInterval(() => ticks++, 0);
+ * let steps = 0;
+ * await withDeadline(0, async () => {
+ *   const end = performance.now() + 2.5 * TURN_MS;
+ *   while (performance.now() < end) {
+ *     const turnUp = turnClock();
+ *     while (!turnUp() && performance.now() < end) steps++;
+ *     await shareEventLoop();
+ *   }
+ * });
+ * clearInterval(ticker);
+ * assert.ok(ticks >= 2 && steps > 0, `${ticks} ticks`);
+ * ```
+ */
+export function turnClock(): () => boolean {
+  const query = current.getStore();
+  if (query === undefined) return () => false;
+  let stride = 1;
+  let left = 1;
+  let last = performance.now();
+  return () => {
+    if (--left > 0) return false;
+    const now = performance.now();
+    if (now - query.turnFrom >= TURN_MS) return true;
+    stride = now - last < 1 ? Math.min(stride * 2, MAX_STRIDE) : 1;
+    left = stride;
+    last = now;
+    return false;
+  };
 }

@@ -64,7 +64,9 @@ const FEW_LINES = 1 / 4;
 
 /**
  * Calls `emit` for every line with index in `[from, to)` of `block` that
- * passes `matcher`, in ascending order.
+ * passes `matcher`, in ascending order, until `turnUp` (called after each
+ * line tested) says the query's turn is up. Returns the index to resume
+ * from: `to` once every line is done.
  *
  * The needle is searched in the block's bytes: stored lines are well-formed
  * UTF-8, in which a line holds a string exactly when its bytes hold the
@@ -76,27 +78,24 @@ export function scanBlock(
   to: number,
   matcher: LineMatcher,
   emit: (index: number, line: string) => void,
-): void {
-  if (from >= to) return;
+  turnUp: () => boolean = () => false,
+): number {
+  if (from >= to) return to;
   const { lines, starts, ends } = block;
   const hits = matcher.needle && linesWith(lines, starts, ends, from, to, matcher.needle);
   const count = hits ? hits.length : to - from;
   const lineAt = hits ? (k: number) => hits[k] : (k: number) => from + k;
-  const check = (i: number, line: string) => {
-    if (!matcher.test || matcher.test(line)) emit(i, line);
-  };
-  if (!block.ascii || count < (to - from) * FEW_LINES) {
-    for (let k = 0; k < count; k++) {
-      const i = lineAt(k);
-      check(i, utf8.decode(lines.subarray(starts[i], ends[i])));
-    }
-    return;
-  }
   // An ASCII block decodes once; byte offsets are then string offsets.
+  const once = block.ascii && count >= (to - from) * FEW_LINES;
   const base = starts[from];
-  const text = utf8.decode(lines.subarray(base, ends[to - 1]));
+  const text = once ? utf8.decode(lines.subarray(base, ends[to - 1])) : "";
   for (let k = 0; k < count; k++) {
     const i = lineAt(k);
-    check(i, text.slice(starts[i] - base, ends[i] - base));
+    const line = once
+      ? text.slice(starts[i] - base, ends[i] - base)
+      : utf8.decode(lines.subarray(starts[i], ends[i]));
+    if (!matcher.test || matcher.test(line)) emit(i, line);
+    if (k + 1 < count && turnUp()) return lineAt(k + 1);
   }
+  return to;
 }

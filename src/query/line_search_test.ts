@@ -52,7 +52,7 @@ Deno.test("linesWith finds the lines whose bytes hold the needle, as a byte sear
   );
 });
 
-Deno.test("scanBlock answers what a filter on every decoded line answers", () => {
+Deno.test("scanBlock answers what a filter on every decoded line answers, in one go or stopped and resumed", () => {
   const rng = Object.assign(new Rng(), { state: 7 });
   for (let n = 0; n < 300; n++) {
     const b = new BlockBuilder();
@@ -65,12 +65,22 @@ Deno.test("scanBlock answers what a filter on every decoded line answers", () =>
     const from = rng.below(texts.length);
     const to = from + rng.below(texts.length - from + 1);
     const got: [number, string][] = [];
-    scanBlock(block, from, to, matcher, (i, line) => got.push([i, line]));
+    assert.equal(scanBlock(block, from, to, matcher, (i, line) => got.push([i, line])), to);
+    // Stopped whenever a turn is up (a third of the lines), each resumed where it stopped.
+    const resumed: [number, string][] = [];
+    const turnUp = () => rng.below(3) === 0;
+    for (let at = from; at < to;) {
+      const next = scanBlock(block, at, to, matcher, (i, line) => resumed.push([i, line]), turnUp);
+      assert.ok(next > at && next <= to, `resumed at ${at}, stopped at ${next}`);
+      assert.ok(resumed.every(([i]) => i < next));
+      at = next;
+    }
     const expected: [number, string][] = [];
     for (let i = from; i < to; i++) {
       const line = new TextDecoder().decode(block.lines.subarray(block.starts[i], block.ends[i]));
       if (line.includes(value)) expected.push([i, line]);
     }
     assert.deepEqual(got, expected);
+    assert.deepEqual(resumed, expected);
   }
 });

@@ -123,16 +123,17 @@ export async function minePatterns(ctx: EngineContext, query: PatternQuery): Pro
     for (let at = 0; at < units.length; at += ctx.concurrency) {
       const wave = units.slice(at, at + ctx.concurrency);
       const columns = await readUnits(ctx, wave, planned.warnings, read);
-      wave.forEach((unit, w) => {
+      for (let w = 0; w < wave.length; w++) {
+        const unit = wave[w];
         const weight = unit.kind === "memory" ? 1 : scale;
-        scanColumns(columns[w], start, end, everyLine, (ts, line, metadata) => {
+        await scanColumns(columns[w], start, end, everyLine, (ts, line, metadata) => {
           const level = levelOfLine(unit.stream, metadata);
           const key = `${unit.stream.key} ${level}`;
           let miner = drains.get(key);
           if (!miner) drains.set(key, miner = { level, drain: new Drain(budget) });
           miner.drain.train(line)?.count(Number(ts / step), weight);
         }, read);
-      });
+      }
     }
   } finally {
     planned.done();

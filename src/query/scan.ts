@@ -7,7 +7,7 @@
  * @module
  */
 
-import { checkDeadline, shareEventLoop } from "./deadline.ts";
+import { checkDeadline, shareEventLoop, turnClock } from "./deadline.ts";
 import { type Block, type BlockTimes, decodeTimes } from "../storage/block_codec.ts";
 import type { MemStream } from "../ingest/head.ts";
 import { SegmentFormatError } from "../storage/segment_format.ts";
@@ -28,13 +28,17 @@ export interface Columns {
   readonly inMemory: boolean;
   /** UTF-8 bytes of lines `[from, to)`. */
   bytes(from: number, to: number): number;
-  /** Scans lines `[from, to)` with `matcher`. */
+  /**
+   * Scans lines `[from, to)` with `matcher` until `turnUp` says the query's
+   * turn is up; returns the index to resume from (`to`: done).
+   */
   scan(
     from: number,
     to: number,
     matcher: LineMatcher,
     emit: (i: number, line: string) => void,
-  ): void;
+    turnUp: () => boolean,
+  ): number;
   metadata(i: number): string | undefined;
 }
 
@@ -46,7 +50,7 @@ const NO_COLUMNS: Columns = {
   hasMetadata: false,
   inMemory: false,
   bytes: () => 0,
-  scan: () => {},
+  scan: (_from, to) => to,
   metadata: () => undefined,
 };
 
@@ -58,7 +62,7 @@ function blockColumns(block: Block): Columns {
       for (let i = from; i < to; i++) n += block.ends[i] - block.starts[i];
       return n;
     },
-    scan: (from, to, matcher, emit) => scanBlock(block, from, to, matcher, emit),
+    scan: (from, to, matcher, emit, turnUp) => scanBlock(block, from, to, matcher, emit, turnUp),
   };
 }
 
@@ -98,11 +102,13 @@ function memColumns(mem: MemStream): Columns {
       for (let k = from; k < to; k++) n += utf8Length(mem.lines[order[k]]);
       return n;
     },
-    scan(from, to, matcher, emit) {
+    scan(from, to, matcher, emit, turnUp) {
       for (let k = from; k < to; k++) {
         const line = mem.lines[order[k]];
         if (!matcher.test || matcher.test(line)) emit(k, line);
+        if (k + 1 < to && turnUp()) return k + 1;
       }
+      return to;
     },
     metadata: (k) => mem.metadata?.[order[k]],
   };
@@ -186,19 +192,29 @@ export function countLines(read: ReadFigures, cols: Columns, from: number, to: n
 
 /**
  * Emits the lines of `cols` with times in `[lo, hi]` that pass `matcher`, in
- * time order; `read` counts the lines in `[lo, hi]` and their bytes.
+ * time order; `read` counts the lines in `[lo, hi]` and their bytes. A scan
+ * gives the event loop back whenever the query's turn is up, between two
+ * lines: a costly regex over a block's lines would otherwise hold every push
+ * and request until the query's deadline.
  */
-export function scanColumns(
+export async function scanColumns(
   cols: Columns,
   lo: bigint,
   hi: bigint,
   matcher: LineMatcher,
   emit: (ts: bigint, line: string, metadata: string | undefined) => void,
   read?: ReadFigures,
-): void {
+): Promise<void> {
   checkDeadline();
   const from = lowerBound(cols.ts, lo);
   const to = upperBound(cols.ts, hi);
   if (read) countLines(read, cols, from, to);
-  cols.scan(from, to, matcher, (i, line) => emit(cols.ts[i], line, cols.metadata(i)));
+  const emitAt = (i: number, line: string) => emit(cols.ts[i], line, cols.metadata(i));
+  for (let at = from; at < to;) {
+    at = cols.scan(at, to, matcher, emitAt, turnClock());
+    if (at < to) {
+      await shareEventLoop();
+      checkDeadline();
+    }
+  }
 }

@@ -143,7 +143,7 @@ async function topLines(
       for (let w = 0; w < wave.length; w++) {
         const run = pipeline.forStream(wave[w].stream);
         const bound = top.bound;
-        scanColumns(
+        await scanColumns(
           columns[w],
           backward && bound !== undefined && bound > lo ? bound : lo,
           !backward && bound !== undefined && bound < hi ? bound : hi,

@@ -192,7 +192,8 @@ async function accumulate(
     for (let at = 0; at < toRead.length; at += ctx.concurrency) {
       const wave = toRead.slice(at, at + ctx.concurrency);
       const columns = await readUnits(ctx, wave, warnings, options.read, countsOnly);
-      wave.forEach((u, w) => {
+      for (let w = 0; w < wave.length; w++) {
+        const u = wave[w];
         const cols = columns[w];
         const find = new IntervalFinder(windows);
         if (countsOnly) {
@@ -218,24 +219,31 @@ async function accumulate(
             }
             state.add(j, 0n, 1);
           }
-          return;
+          continue;
         }
         const run = pipeline.forStream(u.stream);
-        scanColumns(cols, lo + 1n, hi, matcherOf(u.stream, cols.hasMetadata), (ts, line, meta) => {
-          const j = find.of(ts);
-          if (j < 0 || !covered[j]) return;
-          const out = run.process(line, meta === undefined ? undefined : JSON.parse(meta));
-          if (!out) return;
-          let value = 1;
-          let labels: FinalLabels = out;
-          if (unwrapper) {
-            const sample = unwrapper.sample(out);
-            if (!sample) return;
-            ({ value, labels } = sample);
-          } else if (bytes) value = utf8Length(out.line);
-          stateOf(labeler.of(labels)).add(j, ts, value);
-        }, options.read);
-      });
+        await scanColumns(
+          cols,
+          lo + 1n,
+          hi,
+          matcherOf(u.stream, cols.hasMetadata),
+          (ts, line, meta) => {
+            const j = find.of(ts);
+            if (j < 0 || !covered[j]) return;
+            const out = run.process(line, meta === undefined ? undefined : JSON.parse(meta));
+            if (!out) return;
+            let value = 1;
+            let labels: FinalLabels = out;
+            if (unwrapper) {
+              const sample = unwrapper.sample(out);
+              if (!sample) return;
+              ({ value, labels } = sample);
+            } else if (bytes) value = utf8Length(out.line);
+            stateOf(labeler.of(labels)).add(j, ts, value);
+          },
+          options.read,
+        );
+      }
     }
   } finally {
     done();
