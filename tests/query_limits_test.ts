@@ -62,58 +62,116 @@ Deno.test("query limits: a query past --query-timeout stops with 504 and its rea
   }, { args: ["--query-timeout", "20ms"] });
 });
 
-Deno.test("query limits: a costly regex gives the event loop back between lines: pushes go on while it runs, and its answer is right", async () => {
-  await withServer(async ({ url }) => {
-    // 16 lines of 4,000 letters and a "9": re2js tests each in tens of milliseconds, since
-    // up to 3,000 of its threads are alive at each letter (a block holds them all).
-    const letters = (n: number, seed: number) =>
-      Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919 + seed) % 26))
-        .join("");
-    const lines = Array.from({ length: 16 }, (_, i) =>
-      // Every third line has 3,000 letters right before its "9"; the others at most 2,500.
-      i % 3 === 0 ? `${letters(4000, i)}9` : `${letters(1500, i)}9${letters(2500, i)}9`);
-    const values = lines.map((line, i) => [String(T0 + BigInt(i) * 1000n), line]);
-    const first = await fetch(`${url}/api/v1/push`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ streams: [{ stream: { app: "long" }, values }] }),
-    });
-    assert.equal(first.status, 200, await first.text());
-    const pattern = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
-    const expected = values.filter(([, line]) => /[a-z]{3000}9/.test(line)).reverse();
-    assert.equal(expected.length, 6);
-    let done = false;
-    let answered = 0;
-    const pushes = (async () => {
-      for (let n = 0; !done; n++) {
-        const res = await fetch(`${url}/api/v1/push`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            streams: [{
-              stream: { app: "other" },
-              values: [[String(T0 + BigInt(n)), `tick ${n}`]],
-            }],
-          }),
-        });
-        assert.equal(res.status, 200, await res.text());
-        if (!done) answered++;
-      }
-    })();
-    const params = new URLSearchParams({
-      query: `{app="long"} |~ "${pattern}"`,
-      start: "0",
-      limit: "100",
-    });
-    const res = await fetch(`${url}/loki/api/v1/query_range?${params}`);
-    done = true;
-    const body = await res.json();
-    await pushes;
-    assert.equal(res.status, 200, JSON.stringify(body));
-    assert.deepEqual(body.data.result.flatMap((s: { values: string[][] }) => s.values), expected);
-    // Held for the whole query (about a second here), no push would be answered meanwhile.
-    assert.ok(answered >= 4, `${answered} pushes answered while the query ran`);
+/** `n` letters, varied by `seed`. */
+function letters(n: number, seed: number): string {
+  return Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919 + seed) % 26))
+    .join("");
+}
+
+/** Pushes `lines` to `{app=<app>}`, a microsecond apart; returns their `[ts, line]` values. */
+async function pushLines(url: string, app: string, lines: string[]): Promise<string[][]> {
+  const values = lines.map((line, i) => [String(T0 + BigInt(i) * 1000n), line]);
+  const res = await fetch(`${url}/api/v1/push`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ streams: [{ stream: { app }, values }] }),
   });
+  assert.equal(res.status, 200, await res.text());
+  return values;
+}
+
+/**
+ * Runs `query` (a log query over every time) while another client pushes one line at a time;
+ * returns the answer and how many pushes were answered before it.
+ */
+async function queryWhilePushing(
+  url: string,
+  query: string,
+): Promise<{ res: Response; text: string; answered: number }> {
+  let done = false;
+  let answered = 0;
+  const pushes = (async () => {
+    for (let n = 0; !done; n++) {
+      const res = await fetch(`${url}/api/v1/push`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          streams: [{ stream: { app: "ticks" }, values: [[String(T0 + BigInt(n)), `tick ${n}`]] }],
+        }),
+      });
+      assert.equal(res.status, 200, await res.text());
+      if (!done) answered++;
+    }
+  })();
+  const params = new URLSearchParams({ query, start: "0", limit: "1000" });
+  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`);
+  done = true;
+  const text = await res.text();
+  await pushes;
+  return { res, text, answered };
+}
+
+/** The `[ts, line]` values of a streams answer, newest first. */
+function valuesOf(text: string): string[][] {
+  const result = (JSON.parse(text).data as { result: { values: string[][] }[] }).result;
+  return result.flatMap((s) => s.values);
+}
+
+/** re2js runs it (3,000 characters a match: too many ways for V8), with ~3,000 threads alive. */
+const COSTLY = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
+
+Deno.test("query limits: a costly regex shares the event loop: pushes go on while it runs, and its answers are right", async () => {
+  await withServer(async ({ url }) => {
+    // V8 takes 1,000 steps from each start of these 10 KB lines, ~25 ms a line: tested on the
+    // event loop between its turns. Every fifth line has 1,000 letters right before a "9".
+    const wide = Array.from(
+      { length: 60 },
+      (_, i) => i % 5 === 0 ? `${letters(10_000, i)}9` : `${letters(500, i)}9${letters(9500, i)}`,
+    );
+    const wideValues = (await pushLines(url, "wide", wide)).reverse();
+    // re2js keeps up to 3,003 threads alive over these 4 KB lines, hundreds of milliseconds a
+    // line: each is tested on the query's worker.
+    const long = Array.from(
+      { length: 8 },
+      (_, i) => i % 3 === 0 ? `${letters(4000, i)}9` : `${letters(1500, i)}9${letters(2500, i)}9`,
+    );
+    const longValues = (await pushLines(url, "long", long)).reverse();
+    const cases = [
+      { app: "wide", values: wideValues, pattern: "[a-z]{1000}9", oracle: /[a-z]{1000}9/, n: 12 },
+      { app: "long", values: longValues, pattern: COSTLY, oracle: /[a-z]{3000}9/, n: 3 },
+    ];
+    for (const { app, values, pattern, oracle, n } of cases) {
+      const expected = values.filter(([, line]) => oracle.test(line));
+      assert.equal(expected.length, n);
+      const { res, text, answered } = await queryWhilePushing(
+        url,
+        `{app="${app}"} |~ "${pattern}"`,
+      );
+      assert.equal(res.status, 200, text.slice(0, 300));
+      const got = valuesOf(text);
+      assert.deepEqual(got.map(([ts]) => ts), expected.map(([ts]) => ts), app);
+      assert.ok(got.every(([, line], k) => line === expected[k][1]), `${app}: lines differ`);
+      // Held for the whole query (a second or more here), no push would be answered meanwhile.
+      assert.ok(answered >= 4, `${app}: ${answered} pushes answered while the query ran`);
+    }
+  });
+});
+
+Deno.test("query limits: a line tested off the event loop stops at the query's deadline, with its worker", async () => {
+  await withServer(async ({ url }) => {
+    // Seconds of re2js for one line: up to 3,003 threads at each of its 200,000 characters.
+    await pushLines(url, "huge", [`${letters(200_000, 1)}9`]);
+    const started = performance.now();
+    const { res, text, answered } = await queryWhilePushing(url, `{app="huge"} |~ "${COSTLY}"`);
+    const tookMs = performance.now() - started;
+    assert.equal(res.status, 504, text.slice(0, 300));
+    assert.match(text, /^query did not finish within 1s \(--query-timeout\)/);
+    assert.ok(answered >= 4, `${answered} pushes answered while the query ran`);
+    // The line alone takes several seconds; the deadline stopped its test.
+    assert.ok(tookMs < 4000, `answered after ${tookMs} ms`);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /line_test_worker/);
+  }, { args: ["--query-timeout", "1s", "--metrics-open"] });
 });
 
 Deno.test("query limits: beyond --max-concurrent-queries running and as many waiting, 429 with Retry-After", async () => {

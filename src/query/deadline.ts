@@ -9,7 +9,9 @@
  * a long query would hold every push and every other request until done.
  * Scans of a block's lines stop between two lines when {@linkcode turnClock}
  * says the turn is up, and resume after it: a costly regex can take
- * milliseconds a line, and a block holds thousands.
+ * milliseconds a line, and a block holds thousands. A line too costly to
+ * test on the event loop at all is tested on a worker of the query's own
+ * ({@linkcode queryScoped}, {@linkcode awaitOffThread}).
  * Both travel with the query's async context, so the engine's functions need
  * no parameter for them and concurrent queries keep their own.
  *
@@ -36,6 +38,8 @@ interface Deadline {
   readonly timeoutMs: number;
   /** `performance.now()` when the query last gave the event loop back. */
   turnFrom: number;
+  /** What the query made for itself ({@linkcode queryScoped}), with how to release it. */
+  readonly held: Map<object, { value: unknown; release: () => void }>;
 }
 
 const current = new AsyncLocalStorage<Deadline>();
@@ -61,9 +65,72 @@ export const TURN_MS = 50;
  * );
  * ```
  */
-export function withDeadline<T>(timeoutMs: number, query: () => Promise<T>): Promise<T> {
+export async function withDeadline<T>(timeoutMs: number, query: () => Promise<T>): Promise<T> {
   const at = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-  return current.run({ at, timeoutMs, turnFrom: performance.now() }, query);
+  const deadline: Deadline = { at, timeoutMs, turnFrom: performance.now(), held: new Map() };
+  try {
+    return await current.run(deadline, query);
+  } finally {
+    for (const { release } of deadline.held.values()) release();
+  }
+}
+
+/**
+ * The running query's own instance of `key`'s resource: made by `make` at
+ * its first use in the query, released by `release` when the query ends.
+ * `undefined` outside a query.
+ *
+ * @example
+ * ```ts
+ * import { queryScoped, withDeadline } from "./deadline.ts";
+ * import assert from "node:assert/strict";
+ * const KEY = {};
+ * const released: number[] = [];
+ * let made = 0;
+ * const use = () => queryScoped(KEY, () => ++made, (n) => released.push(n));
+ * await withDeadline(0, async () => assert.equal(use() === use(), true));
+ * assert.deepEqual(released, [1]);
+ * assert.equal(use(), undefined);
+ * ```
+ */
+export function queryScoped<T>(
+  key: object,
+  make: () => T,
+  release: (value: T) => void,
+): T | undefined {
+  const query = current.getStore();
+  if (query === undefined) return undefined;
+  let held = query.held.get(key);
+  if (held === undefined) {
+    const value = make();
+    query.held.set(key, held = { value, release: () => release(value) });
+  }
+  return held.value as T;
+}
+
+/**
+ * Waits for work the running query handed to another thread: until its
+ * deadline at most, after which `abandon` stops that work (a thread cannot be
+ * interrupted otherwise) and a {@linkcode QueryTimeoutError} is thrown. The
+ * wait does not count as the query's turn on the event loop.
+ */
+export async function awaitOffThread<T>(work: Promise<T>, abandon: () => void): Promise<T> {
+  const query = current.getStore();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    if (query === undefined || query.at === Infinity) return await work;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Rejected first: abandoning the work rejects it too.
+        reject(new QueryTimeoutError(query.timeoutMs));
+        abandon();
+      }, Math.max(0, query.at - Date.now()));
+    });
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+    if (query !== undefined) query.turnFrom = performance.now();
+  }
 }
 
 /**

@@ -13,20 +13,57 @@ import { compileLineFilters, requiredLineTerms } from "./matchers.ts";
 
 /** Line filters prepared for scanning. */
 export interface LineMatcher {
+  /** The filters. */
+  readonly filters: readonly LineFilter[];
   /** The UTF-8 bytes of the longest required substring, searched in the blocks' bytes. */
   readonly needle?: Uint8Array;
   /** All filters; `undefined` when every line matches. */
   readonly test?: (line: string) => boolean;
+  /**
+   * Whether testing `line` may hold the thread long enough to stall other
+   * requests (a regex on `re2js` over a long line): the scan leaves such a
+   * line to be tested off the thread. Absent when no line can be.
+   */
+  readonly costly?: (line: string) => boolean;
 }
+
+/**
+ * The most steps (threads times characters, `LineTest.threads` in `matchers.ts`)
+ * a line's test may take on the thread that serves requests: 4–12 ms where
+ * `re2js` keeps that many threads alive (14–45 ns a step, measured). Most
+ * tests keep far fewer alive and take microseconds.
+ */
+export const MAX_STEPS_ON_THREAD = 1 << 18;
 
 const encoder = new TextEncoder();
 
-/** Prepares `filters` for scanning. */
+/**
+ * Prepares `filters` for scanning.
+ *
+ * @example
+ * ```ts
+ * import { lineMatcher, MAX_STEPS_ON_THREAD } from "./line_scan.ts";
+ * import assert from "node:assert/strict";
+ * const costly = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
+ * const m = lineMatcher([{ kind: "line_filter", op: "|~", value: costly }]);
+ * // re2js runs it, up to 3,003 threads a character: n characters cost up to n × min(n, 3003).
+ * assert.equal(MAX_STEPS_ON_THREAD, 512 * 512);
+ * assert.equal(m.costly?.("x".repeat(512)), false);
+ * assert.equal(m.costly?.("x".repeat(513)), true);
+ * assert.equal(lineMatcher([{ kind: "line_filter", op: "|~", value: "5\\d\\d" }]).costly, undefined);
+ * ```
+ */
 export function lineMatcher(filters: readonly LineFilter[]): LineMatcher {
   const longest = requiredLineTerms(filters).sort((a, b) => b.length - a.length)[0];
+  const compiled = compileLineFilters(filters);
+  const threads = compiled?.threads ?? 0;
   return {
+    filters,
     needle: longest ? encoder.encode(longest) : undefined,
-    test: compileLineFilters(filters),
+    test: compiled?.test,
+    costly: threads === 0
+      ? undefined
+      : (line) => line.length * Math.min(line.length, threads) > MAX_STEPS_ON_THREAD,
   };
 }
 
@@ -65,8 +102,9 @@ const FEW_LINES = 1 / 4;
 /**
  * Calls `emit` for every line with index in `[from, to)` of `block` that
  * passes `matcher`, in ascending order, until `turnUp` (called after each
- * line tested) says the query's turn is up. Returns the index to resume
- * from: `to` once every line is done.
+ * line tested) says the query's turn is up, or a line is too costly to test
+ * here (`matcher.costly`). Returns the index to resume from, that line's
+ * when it is one: `to` once every line is done.
  *
  * The needle is searched in the block's bytes: stored lines are well-formed
  * UTF-8, in which a line holds a string exactly when its bytes hold the
@@ -94,6 +132,7 @@ export function scanBlock(
     const line = once
       ? text.slice(starts[i] - base, ends[i] - base)
       : utf8.decode(lines.subarray(starts[i], ends[i]));
+    if (matcher.costly?.(line)) return i;
     if (!matcher.test || matcher.test(line)) emit(i, line);
     if (k + 1 < count && turnUp()) return lineAt(k + 1);
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { linesWith } from "./line_search.ts";
 import { lineMatcher, scanBlock } from "./line_scan.ts";
-import { BlockBuilder, decodeBlock } from "../storage/block_codec.ts";
+import { type Block, BlockBuilder, decodeBlock } from "../storage/block_codec.ts";
 import { Rng } from "../../testing/prng.ts";
 
 const enc = new TextEncoder();
@@ -52,6 +52,10 @@ Deno.test("linesWith finds the lines whose bytes hold the needle, as a byte sear
   );
 });
 
+function decodeLine(block: Block, i: number): string {
+  return new TextDecoder().decode(block.lines.subarray(block.starts[i], block.ends[i]));
+}
+
 Deno.test("scanBlock answers what a filter on every decoded line answers, in one go or stopped and resumed", () => {
   const rng = Object.assign(new Rng(), { state: 7 });
   for (let n = 0; n < 300; n++) {
@@ -66,18 +70,28 @@ Deno.test("scanBlock answers what a filter on every decoded line answers, in one
     const to = from + rng.below(texts.length - from + 1);
     const got: [number, string][] = [];
     assert.equal(scanBlock(block, from, to, matcher, (i, line) => got.push([i, line])), to);
-    // Stopped whenever a turn is up (a third of the lines), each resumed where it stopped.
+    // Stopped whenever a turn is up (a third of the lines), each resumed where it stopped; and
+    // before each line held costly (those with an "o"), which is tested apart.
     const resumed: [number, string][] = [];
     const turnUp = () => rng.below(3) === 0;
+    const costly = (line: string) => line.includes("o");
+    const apart = { ...matcher, costly };
     for (let at = from; at < to;) {
-      const next = scanBlock(block, at, to, matcher, (i, line) => resumed.push([i, line]), turnUp);
-      assert.ok(next > at && next <= to, `resumed at ${at}, stopped at ${next}`);
+      const next = scanBlock(block, at, to, apart, (i, line) => resumed.push([i, line]), turnUp);
+      assert.ok(next >= at && next <= to, `resumed at ${at}, stopped at ${next}`);
       assert.ok(resumed.every(([i]) => i < next));
-      at = next;
+      const line = next < to ? decodeLine(block, next) : "";
+      if (next < to && costly(line)) {
+        if (matcher.test!(line)) resumed.push([next, line]);
+        at = next + 1;
+      } else {
+        assert.ok(next > at, `no progress at ${at}`);
+        at = next;
+      }
     }
     const expected: [number, string][] = [];
     for (let i = from; i < to; i++) {
-      const line = new TextDecoder().decode(block.lines.subarray(block.starts[i], block.ends[i]));
+      const line = decodeLine(block, i);
       if (line.includes(value)) expected.push([i, line]);
     }
     assert.deepEqual(got, expected);

@@ -62,12 +62,25 @@ function compileLabelMatcher(m: LabelMatcher): (labels: Record<string, string>) 
   }
 }
 
+/** Line filters compiled: see {@linkcode compileLineFilters}. */
+export interface LineTest {
+  /** Whether a line passes every filter. */
+  readonly test: (line: string) => boolean;
+  /**
+   * The most threads a regex among the filters runs on `re2js` at a
+   * character of a line (`CompiledRegex.threads` in `re2.ts`; 0: none runs
+   * there): a test costs up to a line's length times the lesser of this and
+   * that length.
+   */
+  readonly threads: number;
+}
+
 /**
- * Compiles line filters into one predicate that holds when every filter
- * holds. `|=` and `!=` are case-sensitive substring tests; `|~` and `!~`
- * search the line with an unanchored regex (use `(?i)` for case-insensitive).
- * With `or` values, `|=` and `|~` hold when any value matches, `!=` and `!~`
- * when none does.
+ * Compiles line filters into one test that holds when every filter holds.
+ * `|=` and `!=` are case-sensitive substring tests; `|~` and `!~` search the
+ * line with an unanchored regex (use `(?i)` for case-insensitive). With `or`
+ * values, `|=` and `|~` hold when any value matches, `!=` and `!~` when none
+ * does.
  *
  * @example Usage
  * ```ts
@@ -77,28 +90,32 @@ function compileLabelMatcher(m: LabelMatcher): (labels: Record<string, string>) 
  *   { kind: "line_filter", op: "|=", value: "timeout" },
  *   { kind: "line_filter", op: "!~", value: "(?i)retrying" },
  * ]);
- * assert.equal(keep?.("db timeout, giving up"), true);
- * assert.equal(keep?.("db timeout, Retrying"), false);
+ * assert.equal(keep?.test("db timeout, giving up"), true);
+ * assert.equal(keep?.test("db timeout, Retrying"), false);
+ * assert.equal(keep?.threads, 0); // V8 runs "(?i)retrying"
  * assert.equal(compileLineFilters([]), undefined);
  * ```
  *
  * @param filters The line filters, in query order.
- * @returns A predicate over a log line, or `undefined` when there are no filters.
+ * @returns The test, or `undefined` when there are no filters.
  * @throws {InvalidRegexError} If a regex filter does not compile.
  */
-export function compileLineFilters(
-  filters: readonly LineFilter[],
-): ((line: string) => boolean) | undefined {
+export function compileLineFilters(filters: readonly LineFilter[]): LineTest | undefined {
   if (filters.length === 0) return undefined;
-  const tests = filters.map(compileLineFilter);
-  if (tests.length === 1) return tests[0];
-  return (line) => {
-    for (const test of tests) if (!test(line)) return false;
-    return true;
+  const compiled = filters.map(compileLineFilter);
+  const threads = Math.max(...compiled.map((c) => c.threads));
+  if (compiled.length === 1) return compiled[0];
+  const tests = compiled.map((c) => c.test);
+  return {
+    test(line) {
+      for (const test of tests) if (!test(line)) return false;
+      return true;
+    },
+    threads,
   };
 }
 
-function compileLineFilter(f: LineFilter): (line: string) => boolean {
+function compileLineFilter(f: LineFilter): LineTest {
   if (f.or) {
     // `|= "a" or "b"` keeps a line matching any value; `!= "a" or "b"` one matching none.
     const positive = f.op === "|=" || f.op === "!="
@@ -106,31 +123,34 @@ function compileLineFilter(f: LineFilter): (line: string) => boolean {
       : f.op === "|>" || f.op === "!>"
       ? "|>"
       : "|~";
-    const tests = [f.value, ...f.or].map((value) =>
+    const compiled = [f.value, ...f.or].map((value) =>
       compileLineFilter({ kind: "line_filter", op: positive, value })
     );
+    const tests = compiled.map((c) => c.test);
     const any = (line: string) => tests.some((test) => test(line));
-    return f.op === "|=" || f.op === "|~" || f.op === "|>" ? any : (line) => !any(line);
+    const threads = Math.max(...compiled.map((c) => c.threads));
+    const keepsAny = f.op === "|=" || f.op === "|~" || f.op === "|>";
+    return { test: keepsAny ? any : (line) => !any(line), threads };
   }
   const { value } = f;
   switch (f.op) {
     case "|=":
-      return (line) => line.includes(value);
+      return { test: (line) => line.includes(value), threads: 0 };
     case "!=":
-      return (line) => !line.includes(value);
+      return { test: (line) => !line.includes(value), threads: 0 };
     case "|~": {
       const re = compileRegex(value);
-      return (line) => re.test(line);
+      return { test: (line) => re.test(line), threads: re.threads ?? 0 };
     }
     case "!~": {
       const re = compileRegex(value);
-      return (line) => !re.test(line);
+      return { test: (line) => !re.test(line), threads: re.threads ?? 0 };
     }
     case "|>":
-      return linePatternTest(value);
+      return { test: linePatternTest(value), threads: 0 };
     case "!>": {
       const test = linePatternTest(value);
-      return (line) => !test(line);
+      return { test: (line) => !test(line), threads: 0 };
     }
     default:
       throw new TypeError(`Cannot compile line filter: unknown operator "${f.op as string}"`);

@@ -146,6 +146,13 @@ export interface CompiledRegex {
    * @returns `true` on a match.
    */
   test(text: string): boolean;
+  /**
+   * On `re2js`, its program's instructions: the most threads it keeps alive
+   * at a character of the text, so a test costs up to the text's length
+   * times the lesser of this and that length. Absent on V8, whose steps
+   * from each start are bounded by {@linkcode MAX_BACKTRACKING_STEPS}.
+   */
+  readonly threads?: number;
 }
 
 /**
@@ -220,7 +227,10 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
   // re2js is several times slower than V8: most lines fail a native search
   // for a literal that every match contains, and never reach it.
   const literal = requiredLiteral(pattern);
-  return { test: literal ? (text) => text.includes(literal) && test(text) : test };
+  return {
+    test: literal ? (text) => text.includes(literal) && test(text) : test,
+    threads: re2.programSize(),
+  };
 }
 
 /** Characters with a meaning in RE2 syntax outside a class. */

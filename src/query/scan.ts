@@ -18,6 +18,7 @@ import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan
 import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
 import type { ReadFigures } from "./read_figures.ts";
 import { utf8Length } from "../utf8.ts";
+import { testLineOffThread } from "./off_thread.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
@@ -30,7 +31,8 @@ export interface Columns {
   bytes(from: number, to: number): number;
   /**
    * Scans lines `[from, to)` with `matcher` until `turnUp` says the query's
-   * turn is up; returns the index to resume from (`to`: done).
+   * turn is up, or up to a line too costly to test here
+   * (`matcher.costly`); returns the index to resume from (`to`: done).
    */
   scan(
     from: number,
@@ -40,6 +42,8 @@ export interface Columns {
     turnUp: () => boolean,
   ): number;
   metadata(i: number): string | undefined;
+  /** Line `i`. */
+  line(i: number): string;
 }
 
 const utf8 = new TextDecoder();
@@ -52,6 +56,7 @@ const NO_COLUMNS: Columns = {
   bytes: () => 0,
   scan: (_from, to) => to,
   metadata: () => undefined,
+  line: () => "",
 };
 
 function blockColumns(block: Block): Columns {
@@ -63,6 +68,7 @@ function blockColumns(block: Block): Columns {
       return n;
     },
     scan: (from, to, matcher, emit, turnUp) => scanBlock(block, from, to, matcher, emit, turnUp),
+    line: (i) => utf8.decode(block.lines.subarray(block.starts[i], block.ends[i])),
   };
 }
 
@@ -79,6 +85,9 @@ function timeColumns(block: BlockTimes): Columns {
     bytes: () => 0,
     scan() {
       throw new Error("Cannot scan the lines of a block read for its times alone");
+    },
+    line() {
+      throw new Error("Cannot read a line of a block read for its times alone");
     },
     metadata(i) {
       const ends = block.metadataEnds;
@@ -105,12 +114,14 @@ function memColumns(mem: MemStream): Columns {
     scan(from, to, matcher, emit, turnUp) {
       for (let k = from; k < to; k++) {
         const line = mem.lines[order[k]];
+        if (matcher.costly?.(line)) return k;
         if (!matcher.test || matcher.test(line)) emit(k, line);
         if (k + 1 < to && turnUp()) return k + 1;
       }
       return to;
     },
     metadata: (k) => mem.metadata?.[order[k]],
+    line: (k) => mem.lines[order[k]],
   };
 }
 
@@ -195,7 +206,8 @@ export function countLines(read: ReadFigures, cols: Columns, from: number, to: n
  * time order; `read` counts the lines in `[lo, hi]` and their bytes. A scan
  * gives the event loop back whenever the query's turn is up, between two
  * lines: a costly regex over a block's lines would otherwise hold every push
- * and request until the query's deadline.
+ * and request until the query's deadline. A line too costly to test on the
+ * event loop at all is tested off it ({@linkcode testLineOffThread}).
  */
 export async function scanColumns(
   cols: Columns,
@@ -212,9 +224,12 @@ export async function scanColumns(
   const emitAt = (i: number, line: string) => emit(cols.ts[i], line, cols.metadata(i));
   for (let at = from; at < to;) {
     at = cols.scan(at, to, matcher, emitAt, turnClock());
-    if (at < to) {
-      await shareEventLoop();
-      checkDeadline();
-    }
+    if (at === to) break;
+    const line = matcher.costly && cols.line(at);
+    if (line && matcher.costly!(line)) {
+      if (await testLineOffThread(matcher.filters, line)) emitAt(at, line);
+      at++;
+    } else await shareEventLoop();
+    checkDeadline();
   }
 }

@@ -18,7 +18,7 @@ import {
 } from "./segment_format.ts";
 import { readBlock, readBlocks, readSegmentIndex } from "./segment_reader.ts";
 import { openFileSource } from "./source/file.ts";
-import { scanBlock } from "../query/line_scan.ts";
+import { lineMatcher, scanBlock } from "../query/line_scan.ts";
 
 const FIXTURES = join(import.meta.dirname!, "../../testdata/segments");
 
@@ -55,7 +55,7 @@ function metadataOf(block: Block, i: number): string | undefined {
 /** Every line of `block` as the query path decodes it (`line_scan.ts`), with its time and metadata. */
 function linesOf(block: Block) {
   const out: { ts: string; line: string; metadata: string | undefined }[] = [];
-  scanBlock(block, 0, block.ts.length, {}, (i, line) => {
+  scanBlock(block, 0, block.ts.length, lineMatcher([]), (i, line) => {
     out.push({ ts: String(block.ts[i]), line, metadata: metadataOf(block, i) });
   });
   return out;

@@ -25,6 +25,6 @@ import type { Stage } from "./mod.ts";
  * ```
  */
 export function lineFilterStage(filter: LineFilter): Stage {
-  const test = compileLineFilters([filter])!;
+  const { test } = compileLineFilters([filter])!;
   return (entry) => test(entry.line);
 }

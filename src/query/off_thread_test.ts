@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import type { LineFilter } from "./ast.ts";
+import { QueryTimeoutError, withDeadline } from "./deadline.ts";
+import { MAX_LINE_TEST_WORKERS, testLineOffThread } from "./off_thread.ts";
+import { workersMemory } from "../storage/worker_pool.ts";
+
+/** re2js keeps up to 3,003 threads alive: a few thousand letters take tenths of a second. */
+const COSTLY: LineFilter[] = [
+  { kind: "line_filter", op: "|~", value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9" },
+];
+
+function letters(n: number): string {
+  return Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919) % 26)).join("");
+}
+
+const lineTestWorkers = () => [...workersMemory().keys()].filter((n) => n.startsWith("line_test"));
+
+Deno.test("testLineOffThread() answers as the filters do, with at most MAX_LINE_TEST_WORKERS workers over all queries", async () => {
+  const lines = [`${letters(3500)}9`, `${letters(2000)}9${letters(1500)}9`, `${letters(3200)}9`];
+  const expected = lines.map((line) => /[a-z]{3000}9/.test(line));
+  let most = 0;
+  const sampler = setInterval(() => most = Math.max(most, lineTestWorkers().length), 5);
+  try {
+    // Each query tests its lines on its own worker; one of the three waits for a turn.
+    const answers = await Promise.all(
+      [0, 1, 2].map(() =>
+        withDeadline(0, () => Promise.all(lines.map((line) => testLineOffThread(COSTLY, line))))
+      ),
+    );
+    for (const got of answers) assert.deepEqual(got, expected);
+  } finally {
+    clearInterval(sampler);
+  }
+  assert.ok(most >= 1 && most <= MAX_LINE_TEST_WORKERS, `${most} workers at once`);
+  assert.deepEqual(lineTestWorkers(), []); // each stopped with its query
+});
+
+Deno.test("testLineOffThread() stops at the query's deadline, mid-line, with its worker", async () => {
+  // Seconds of re2js: up to 3,003 threads alive at each of 100,000 characters.
+  const line = `${letters(100_000)}9`;
+  const started = performance.now();
+  await assert.rejects(withDeadline(300, () => testLineOffThread(COSTLY, line)), QueryTimeoutError);
+  const tookMs = performance.now() - started;
+  assert.ok(tookMs < 2000, `stopped after ${tookMs} ms`);
+  assert.deepEqual(lineTestWorkers(), []);
+  // The slots are free again.
+  const answers = await Promise.all(
+    Array.from(
+      { length: MAX_LINE_TEST_WORKERS + 1 },
+      () => withDeadline(0, () => testLineOffThread(COSTLY, "abc9")),
+    ),
+  );
+  assert.deepEqual(answers, [false, false, false]);
+});
