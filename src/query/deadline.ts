@@ -40,6 +40,20 @@ interface Deadline {
   turnFrom: number;
   /** What the query made for itself ({@linkcode queryScoped}), with how to release it. */
   readonly held: Map<object, { value: unknown; release: () => void }>;
+  /** Whether the query has answered (work of it still running is orphaned). */
+  ended: boolean;
+}
+
+/**
+ * Thrown to work of a query that has already answered: one side of a binary
+ * operation goes on after the other failed the query, and stops at its next
+ * check. Nobody sees it.
+ */
+class QueryEndedError extends Error {
+  constructor() {
+    super("the query has already answered");
+    this.name = "QueryEndedError";
+  }
 }
 
 const current = new AsyncLocalStorage<Deadline>();
@@ -67,10 +81,17 @@ export const TURN_MS = 50;
  */
 export async function withDeadline<T>(timeoutMs: number, query: () => Promise<T>): Promise<T> {
   const at = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
-  const deadline: Deadline = { at, timeoutMs, turnFrom: performance.now(), held: new Map() };
+  const deadline: Deadline = {
+    at,
+    timeoutMs,
+    turnFrom: performance.now(),
+    held: new Map(),
+    ended: false,
+  };
   try {
     return await current.run(deadline, query);
   } finally {
+    deadline.ended = true;
     for (const { release } of deadline.held.values()) release();
   }
 }
@@ -100,6 +121,8 @@ export function queryScoped<T>(
 ): T | undefined {
   const query = current.getStore();
   if (query === undefined) return undefined;
+  // What it made is released already: nothing may be made for it anymore.
+  if (query.ended) throw new QueryEndedError();
   let held = query.held.get(key);
   if (held === undefined) {
     const value = make();
@@ -135,13 +158,14 @@ export async function awaitOffThread<T>(work: Promise<T>, abandon: () => void): 
 
 /**
  * Throws a {@linkcode QueryTimeoutError} when the running query's deadline
- * has passed; does nothing outside a query with a deadline.
+ * has passed, and stops work of a query that has already answered; does
+ * nothing outside a query.
  */
 export function checkDeadline(): void {
   const deadline = current.getStore();
-  if (deadline !== undefined && Date.now() > deadline.at) {
-    throw new QueryTimeoutError(deadline.timeoutMs);
-  }
+  if (deadline === undefined) return;
+  if (Date.now() > deadline.at) throw new QueryTimeoutError(deadline.timeoutMs);
+  if (deadline.ended) throw new QueryEndedError();
 }
 
 /**

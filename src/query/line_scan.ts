@@ -20,18 +20,20 @@ export interface LineMatcher {
   /** All filters; `undefined` when every line matches. */
   readonly test?: (line: string) => boolean;
   /**
-   * Whether testing `line` may hold the thread long enough to stall other
-   * requests (a regex on `re2js` over a long line): the scan leaves such a
-   * line to be tested off the thread. Absent when no line can be.
+   * Whether testing a line of `length` UTF-16 code units may hold the thread
+   * long enough to stall other requests (a regex on `re2js` over a long
+   * line): the scan leaves such a line to be tested off the thread. Absent
+   * when no line can be.
    */
-  readonly costly?: (line: string) => boolean;
+  readonly costly?: (length: number) => boolean;
 }
 
 /**
  * The most steps (threads times characters, `LineTest.threads` in `matchers.ts`)
- * a line's test may take on the thread that serves requests: 4–12 ms where
- * `re2js` keeps that many threads alive (14–45 ns a step, measured). Most
- * tests keep far fewer alive and take microseconds.
+ * a line's test may take on the thread that serves requests. Where `re2js`
+ * keeps every thread alive it takes 14–45 ns a step (measured on lines of
+ * 3 KB to 256 KB), so 4–12 ms at most; most tests keep far fewer alive and
+ * take microseconds.
  */
 export const MAX_STEPS_ON_THREAD = 1 << 18;
 
@@ -48,8 +50,8 @@ const encoder = new TextEncoder();
  * const m = lineMatcher([{ kind: "line_filter", op: "|~", value: costly }]);
  * // re2js runs it, up to 3,003 threads a character: n characters cost up to n × min(n, 3003).
  * assert.equal(MAX_STEPS_ON_THREAD, 512 * 512);
- * assert.equal(m.costly?.("x".repeat(512)), false);
- * assert.equal(m.costly?.("x".repeat(513)), true);
+ * assert.equal(m.costly?.(512), false);
+ * assert.equal(m.costly?.(513), true);
  * assert.equal(lineMatcher([{ kind: "line_filter", op: "|~", value: "5\\d\\d" }]).costly, undefined);
  * ```
  */
@@ -63,7 +65,7 @@ export function lineMatcher(filters: readonly LineFilter[]): LineMatcher {
     test: compiled?.test,
     costly: threads === 0
       ? undefined
-      : (line) => line.length * Math.min(line.length, threads) > MAX_STEPS_ON_THREAD,
+      : (length) => length * Math.min(length, threads) > MAX_STEPS_ON_THREAD,
   };
 }
 
@@ -123,8 +125,10 @@ export function scanBlock(
   const hits = matcher.needle && linesWith(lines, starts, ends, from, to, matcher.needle);
   const count = hits ? hits.length : to - from;
   const lineAt = hits ? (k: number) => hits[k] : (k: number) => from + k;
-  // An ASCII block decodes once; byte offsets are then string offsets.
-  const once = block.ascii && count >= (to - from) * FEW_LINES;
+  // An ASCII block decodes once; byte offsets are then string offsets. Not
+  // when a line is left costly: each would decode the rest again.
+  const once = block.ascii && count >= (to - from) * FEW_LINES &&
+    !(matcher.costly && matcher.costly(longest(starts, ends, count, lineAt)));
   const base = starts[from];
   const text = once ? utf8.decode(lines.subarray(base, ends[to - 1])) : "";
   for (let k = 0; k < count; k++) {
@@ -132,9 +136,24 @@ export function scanBlock(
     const line = once
       ? text.slice(starts[i] - base, ends[i] - base)
       : utf8.decode(lines.subarray(starts[i], ends[i]));
-    if (matcher.costly?.(line)) return i;
+    if (matcher.costly?.(line.length)) return i;
     if (!matcher.test || matcher.test(line)) emit(i, line);
     if (k + 1 < count && turnUp()) return lineAt(k + 1);
   }
   return to;
+}
+
+/** The most bytes one of `count` lines (the `k`th is line `lineAt(k)`) holds. */
+function longest(
+  starts: Uint32Array,
+  ends: Uint32Array,
+  count: number,
+  lineAt: (k: number) => number,
+): number {
+  let most = 0;
+  for (let k = 0; k < count; k++) {
+    const i = lineAt(k);
+    most = Math.max(most, ends[i] - starts[i]);
+  }
+  return most;
 }

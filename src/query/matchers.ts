@@ -67,10 +67,10 @@ export interface LineTest {
   /** Whether a line passes every filter. */
   readonly test: (line: string) => boolean;
   /**
-   * The most threads a regex among the filters runs on `re2js` at a
-   * character of a line (`CompiledRegex.threads` in `re2.ts`; 0: none runs
-   * there): a test costs up to a line's length times the lesser of this and
-   * that length.
+   * The threads the filters' regexes on `re2js` keep alive at a character
+   * of a line at most (`CompiledRegex.threads` in `re2.ts`), summed, since a
+   * line may run them all (0: none runs there): a test costs up to a line's
+   * length times the lesser of this and that length.
    */
   readonly threads: number;
 }
@@ -103,8 +103,8 @@ export interface LineTest {
 export function compileLineFilters(filters: readonly LineFilter[]): LineTest | undefined {
   if (filters.length === 0) return undefined;
   const compiled = filters.map(compileLineFilter);
-  const threads = Math.max(...compiled.map((c) => c.threads));
   if (compiled.length === 1) return compiled[0];
+  const threads = compiled.reduce((sum, c) => sum + c.threads, 0);
   const tests = compiled.map((c) => c.test);
   return {
     test(line) {
@@ -128,7 +128,7 @@ function compileLineFilter(f: LineFilter): LineTest {
     );
     const tests = compiled.map((c) => c.test);
     const any = (line: string) => tests.some((test) => test(line));
-    const threads = Math.max(...compiled.map((c) => c.threads));
+    const threads = compiled.reduce((sum, c) => sum + c.threads, 0);
     const keepsAny = f.op === "|=" || f.op === "|~" || f.op === "|>";
     return { test: keepsAny ? any : (line) => !any(line), threads };
   }

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import type { LineFilter } from "./ast.ts";
 import { QueryTimeoutError, withDeadline } from "./deadline.ts";
-import { MAX_LINE_TEST_WORKERS, testLineOffThread } from "./off_thread.ts";
+import {
+  LINE_TEST_IDLE_MS,
+  LineTester,
+  MAX_LINE_TEST_WORKERS,
+  testLineOffThread,
+} from "./off_thread.ts";
 import { workersMemory } from "../storage/worker_pool.ts";
 
 /** re2js keeps up to 3,003 threads alive: a few thousand letters take tenths of a second. */
@@ -51,4 +56,56 @@ Deno.test("testLineOffThread() stops at the query's deadline, mid-line, with its
     ),
   );
   assert.deepEqual(answers, [false, false, false]);
+});
+
+Deno.test("a LineTester stops its worker after LINE_TEST_IDLE_MS without a line, and starts one again", async () => {
+  const tester = new LineTester();
+  try {
+    assert.equal(await tester.test(COSTLY, `${letters(3000)}9`), true);
+    assert.equal(lineTestWorkers().length, 1);
+    await new Promise((r) => setTimeout(r, LINE_TEST_IDLE_MS + 300));
+    assert.deepEqual(lineTestWorkers(), []);
+    assert.equal(await tester.test(COSTLY, `${letters(2999)}9`), false);
+    assert.equal(lineTestWorkers().length, 1);
+  } finally {
+    tester.close();
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(lineTestWorkers(), []);
+});
+
+Deno.test("work of a query that has answered starts no worker: one side of a failed binary operation", async () => {
+  let orphan: Promise<unknown> | undefined;
+  await assert.rejects(
+    withDeadline(0, () => {
+      // As `a + b` evaluates: the left side fails the query while the right goes on.
+      orphan = (async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return await testLineOffThread(COSTLY, `${letters(3000)}9`);
+      })();
+      return Promise.all([Promise.reject(new Error("too many series")), orphan]);
+    }),
+    /too many series/,
+  );
+  await assert.rejects(orphan!, /the query has already answered/);
+  assert.deepEqual(lineTestWorkers(), []);
+});
+
+Deno.test("a LineTester's idle time starts only once no test is under way", async () => {
+  const idleMs = 50;
+  const tester = new LineTester(undefined, idleMs);
+  try {
+    // The second line takes tenths of a second, far over idleMs; the first is done at once.
+    const long = `9${letters(12_000)}`;
+    const started = performance.now();
+    const [quick, slow] = await Promise.all([
+      tester.test(COSTLY, `${letters(3000)}9`),
+      tester.test(COSTLY, long),
+    ]);
+    assert.deepEqual([quick, slow], [true, false]);
+    const tookMs = performance.now() - started;
+    assert.ok(tookMs > 4 * idleMs, `the long test took ${tookMs} ms`);
+  } finally {
+    tester.close();
+  }
 });

@@ -114,7 +114,7 @@ function memColumns(mem: MemStream): Columns {
     scan(from, to, matcher, emit, turnUp) {
       for (let k = from; k < to; k++) {
         const line = mem.lines[order[k]];
-        if (matcher.costly?.(line)) return k;
+        if (matcher.costly?.(line.length)) return k;
         if (!matcher.test || matcher.test(line)) emit(k, line);
         if (k + 1 < to && turnUp()) return k + 1;
       }
@@ -226,7 +226,7 @@ export async function scanColumns(
     at = cols.scan(at, to, matcher, emitAt, turnClock());
     if (at === to) break;
     const line = matcher.costly && cols.line(at);
-    if (line && matcher.costly!(line)) {
+    if (line && matcher.costly!(line.length)) {
       if (await testLineOffThread(matcher.filters, line)) emitAt(at, line);
       at++;
     } else await shareEventLoop();

@@ -87,6 +87,7 @@ export class WorkerPool<Job, Result> {
   readonly #running = new Map<Worker, Task>();
   readonly #names: string[] = [];
   #nextId = 1;
+  #terminated = false;
 
   /** Starts `size` workers. */
   constructor(url: URL, size: number) {
@@ -121,6 +122,7 @@ export class WorkerPool<Job, Result> {
 
   /** Runs `job` on the next free worker; `transfer` moves buffers instead of copying. */
   run(job: Job, transfer: Transferable[] = []): Promise<Result> {
+    if (this.#terminated) return Promise.reject(new Error("worker pool terminated"));
     return new Promise<Result>((resolve, reject) => {
       const task: Task = {
         id: this.#nextId++,
@@ -145,8 +147,9 @@ export class WorkerPool<Job, Result> {
     else this.#idle.push(worker);
   }
 
-  /** Stops every worker; running jobs are abandoned. */
+  /** Stops every worker; running jobs are abandoned, and later ones refused. */
   terminate(): void {
+    this.#terminated = true;
     for (const w of this.#all) w.terminate();
     // Once only: a later pool may have taken the names again.
     for (const name of this.#names.splice(0)) {

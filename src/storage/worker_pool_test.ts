@@ -104,3 +104,18 @@ Deno.test("a worker's name is taken again once its pool ends, so names stay few"
     await cleanup();
   }
 });
+
+Deno.test("a terminated pool abandons its running and waiting jobs, and refuses new ones", async () => {
+  const { url, cleanup } = await countingWorker();
+  try {
+    const pool = new WorkerPool<CountingJob, number>(url, 1);
+    const running = pool.run({ ms: 5000, keep: 0 });
+    const waiting = pool.run({ ms: 0, keep: 0 });
+    pool.terminate();
+    await assert.rejects(running, /worker pool terminated/);
+    await assert.rejects(waiting, /worker pool terminated/);
+    await assert.rejects(pool.run({ ms: 0, keep: 0 }), /worker pool terminated/);
+  } finally {
+    await cleanup();
+  }
+});

@@ -10,6 +10,7 @@
  */
 
 import type { PushStream } from "../ingest/payload.ts";
+import type { LineFilter } from "../query/ast.ts";
 import type { LineMatcher } from "../query/line_scan.ts";
 import { compilePipeline, type Pipeline } from "../query/pipeline/mod.ts";
 import { lineMatcherOf, type Selection, streamFilter } from "../query/plan.ts";
@@ -58,20 +59,42 @@ export class TailFilter {
 
   /**
    * Calls `emit` with each line of `pushed` (the lines of `stream` in one
-   * payload) that the query keeps, as the pipeline leaves it, in order.
+   * payload) from `from` on that the query keeps, as the pipeline leaves it,
+   * in order, up to a line too costly to test on the push's path
+   * (`LineMatcher.costly` in `query/line_scan.ts`). Returns that line's
+   * index, to be tested with {@linkcode lineFilters} elsewhere and handed to
+   * {@linkcode kept} if it passes; the number of lines when all were run.
    */
-  run(stream: StreamLabels, pushed: PushStream, emit: (entry: LogEntry) => void): void {
-    if (!this.#selects(stream)) return;
-    const run = this.#pipeline.forStream(stream);
-    const { ts, lines, metadata } = pushed;
-    // Implied terms hold only for lines without metadata (a label filter sees metadata too).
-    const { test } = this.#matcherOf(stream, metadata !== undefined);
-    for (let i = 0; i < lines.length; i++) {
+  run(
+    stream: StreamLabels,
+    pushed: PushStream,
+    emit: (entry: LogEntry) => void,
+    from = 0,
+  ): number {
+    const { lines, metadata } = pushed;
+    if (!this.#selects(stream)) return lines.length;
+    const { test, costly } = this.#matcherOf(stream, metadata !== undefined);
+    for (let i = from; i < lines.length; i++) {
       const line = lines[i];
-      if (test && !test(line)) continue;
-      const meta = metadata?.[i];
-      const out = run.process(line, meta === undefined ? undefined : JSON.parse(meta));
-      if (out) emit({ ts: ts[i], ...out });
+      if (costly?.(line.length)) return i;
+      if (!test || test(line)) this.kept(stream, pushed, i, emit);
     }
+    return lines.length;
+  }
+
+  /** The line filters of `pushed`'s lines, which {@linkcode run} tests there. */
+  lineFilters(stream: StreamLabels, pushed: PushStream): readonly LineFilter[] {
+    // Implied terms hold only for lines without metadata (a label filter sees metadata too).
+    return this.#matcherOf(stream, pushed.metadata !== undefined).filters;
+  }
+
+  /** Runs line `i` of `pushed`, which passed the line filters, through the pipeline. */
+  kept(stream: StreamLabels, pushed: PushStream, i: number, emit: (entry: LogEntry) => void): void {
+    const meta = pushed.metadata?.[i];
+    const out = this.#pipeline.forStream(stream).process(
+      pushed.lines[i],
+      meta === undefined ? undefined : JSON.parse(meta),
+    );
+    if (out) emit({ ts: pushed.ts[i], ...out });
   }
 }

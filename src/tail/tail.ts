@@ -19,6 +19,7 @@
 
 import type { PushStream } from "../ingest/payload.ts";
 import { log } from "../log.ts";
+import { LineTester, WorkerSlots } from "../query/off_thread.ts";
 import type { LogEntry } from "../query/top_entries.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import { TailFilter, type TailSelection } from "./filter.ts";
@@ -40,7 +41,10 @@ export interface TailBatch {
 
 /** Why the server ends a tail. */
 export interface TailEnd {
-  /** `slow`: the client took nothing for too long; `shutdown`; `failed`: the replay failed. */
+  /**
+   * `slow`: the client took nothing for too long, or the query tests lines
+   * slower than they arrive; `shutdown`; `failed`: the replay failed.
+   */
   readonly reason: "slow" | "shutdown" | "failed";
   readonly message: string;
 }
@@ -99,6 +103,22 @@ export const TAIL_DEFAULTS: Omit<TailOptions, "delayMs"> = {
   stallMs: 10_000,
 };
 
+/** The slots of tails' line testers, apart from the queries'. */
+const TAIL_SLOTS = new WorkerSlots();
+
+/**
+ * How many times its queue's bytes of lines may wait for a tail behind lines
+ * tested off the push's path.
+ */
+const DEFERRED_QUEUES = 16;
+
+/** The UTF-16 code units of lines `[from, to)` of `pushed`. */
+function charsOf(pushed: PushStream, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n += pushed.lines[i].length;
+  return n;
+}
+
 /**
  * A subscribed tail. Lines offered before the replay is given wait behind
  * it, so the replay (what was visible when the tail subscribed) goes out
@@ -144,6 +164,12 @@ export class Tail {
   #stalledBacklog = 0;
   #ended = false;
   #gone = false;
+  /** Payloads whose lines wait, in order, behind a line tested off the push's path. */
+  readonly #deferred: { stream: StreamLabels; pushed: PushStream; from: number }[] = [];
+  /** The UTF-16 code units of the lines waiting there. */
+  #deferredChars = 0;
+  /** Tests the lines too costly for the push's path; started by the first. */
+  #tester?: LineTester;
 
   /**
    * A tail of `selection` sending to `sink`, counting in `counters`;
@@ -176,15 +202,81 @@ export class Tail {
    */
   offer(stream: StreamLabels, pushed: PushStream): void {
     if (this.#ended) return;
-    const now = Date.now();
+    if (this.#deferred.length > 0) {
+      if (this.#filter.selects(stream)) this.#defer(stream, pushed, 0);
+      return;
+    }
     try {
-      this.#filter.run(stream, pushed, (entry) => {
-        if (!this.#queue.push(entry, now)) this.#counters.linesDropped++;
-        // A large payload goes out batch by batch while the client keeps up.
-        else if (this.#queue.length >= this.#options.batchLines) this.pump();
-      });
+      const left = this.#filter.run(stream, pushed, this.#take);
+      // Sending what it kept can end the tail (a client cut off).
+      if (left < pushed.lines.length && !this.#ended) {
+        this.#defer(stream, pushed, left);
+        void this.#testDeferred();
+      }
     } catch (error) {
       this.#fail(error);
+    }
+  }
+
+  /** Queues a kept line for sending. */
+  readonly #take = (entry: LogEntry): void => {
+    if (!this.#queue.push(entry, Date.now())) this.#counters.linesDropped++;
+    // A large payload goes out batch by batch while the client keeps up.
+    else if (this.#queue.length >= this.#options.batchLines) this.pump();
+  };
+
+  /**
+   * Queues `pushed`'s lines from `from` on behind a line tested off the
+   * push's path. A tail whose query tests lines slower than they arrive is
+   * cut off once the lines waiting outgrow {@linkcode DEFERRED_QUEUES} times
+   * its queue's bytes.
+   */
+  #defer(stream: StreamLabels, pushed: PushStream, from: number): void {
+    const chars = charsOf(pushed, from, pushed.lines.length);
+    const most = DEFERRED_QUEUES * this.#options.queue.bytes;
+    if (this.#deferredChars + chars > most) {
+      this.#counters.cutOff++;
+      return this.end({
+        reason: "slow",
+        message: `the query tests lines slower than they arrive: lines of ` +
+          `${Math.round(this.#deferredChars / 2 ** 20)} MiB waited behind lines its regexes ` +
+          "take long to test",
+      });
+    }
+    this.#deferred.push({ stream, pushed, from });
+    this.#deferredChars += chars;
+  }
+
+  /**
+   * Runs the waiting lines in order: on the event loop up to a line too
+   * costly for it, which a worker tests ({@linkcode LineTester}), and so on
+   * until none waits.
+   */
+  async #testDeferred(): Promise<void> {
+    try {
+      while (this.#deferred.length > 0 && !this.#ended) {
+        const next = this.#deferred[0];
+        const { stream, pushed } = next;
+        const costly = this.#filter.run(stream, pushed, this.#take, next.from);
+        this.#deferredChars -= charsOf(pushed, next.from, costly);
+        next.from = costly;
+        if (this.#ended) return;
+        if (costly < pushed.lines.length) {
+          const filters = this.#filter.lineFilters(stream, pushed);
+          const line = pushed.lines[costly];
+          const tester = this.#tester ??= new LineTester(TAIL_SLOTS);
+          const passed = await tester.test(filters, line);
+          if (this.#ended) return;
+          if (passed) this.#filter.kept(stream, pushed, costly, this.#take);
+          this.#deferredChars -= line.length;
+          next.from++;
+        }
+        if (next.from === pushed.lines.length) this.#deferred.shift();
+        this.offered();
+      }
+    } catch (error) {
+      // Ending the tail stops its worker, and a test under way with it.
+      if (!this.#ended) this.#fail(error);
     }
   }
 
@@ -256,6 +348,8 @@ export class Tail {
   #stop(): void {
     this.#ended = true;
     clearTimeout(this.#timer);
+    this.#tester?.close();
+    this.#deferred.length = 0;
   }
 
   /** Ends the tail on an error of its own (a bug): logged, and the client told. */

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import type { PushStream } from "../ingest/payload.ts";
+import type { LineFilter } from "../query/ast.ts";
+import { workersMemory } from "../storage/worker_pool.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import {
   Tail,
@@ -37,16 +39,17 @@ const OPTIONS: TailOptions = {
   delayMs: 0,
 };
 
-function tailOf(options: Partial<TailOptions> = {}, query = "") {
+function tailOf(options: Partial<TailOptions> = {}, query: string | LineFilter = "") {
   const sink = new FakeSink();
   const counters: TailCounters = { linesSent: 0, linesDropped: 0, cutOff: 0 };
   let gone = 0;
+  const filter: LineFilter | undefined = typeof query !== "string"
+    ? query
+    : query
+    ? { kind: "line_filter", op: "|=", value: query }
+    : undefined;
   const tail = new Tail(
-    {
-      matchers: [],
-      pushdown: query ? [{ kind: "line_filter", op: "|=", value: query }] : [],
-      pipeline: [],
-    },
+    { matchers: [], pushdown: filter ? [filter] : [], pipeline: [] },
     sink,
     { ...OPTIONS, ...options },
     counters,
@@ -193,5 +196,77 @@ Deno.test("a sink that throws ends the tail, not the caller", () => {
   assert.ok(tail.ended);
   assert.equal(sink.ends[0].reason, "failed");
   assert.match(sink.ends[0].message, /socket exploded/);
+  tail.disconnected();
+});
+
+/** Keeps lines with "keep"; lines of over 512 characters are tested on a worker (re2js). */
+const COSTLY_OR_KEEP: LineFilter = {
+  kind: "line_filter",
+  op: "|~",
+  value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9",
+  or: ["keep"],
+};
+
+Deno.test("lines too costly for the push's path are tested apart; every line keeps its place", async () => {
+  const { tail, sink } = tailOf(
+    { queue: { lines: 100, bytes: 1 << 20, dropped: 2 } },
+    COSTLY_OR_KEEP,
+  );
+  tail.replayed([]);
+  const long = (c: string) => c.repeat(600);
+  tail.offer(
+    web,
+    pushed([[1n, "keep 1"], [2n, long("x")], [3n, `${long("k")} keep`], [4n, "keep 2"]]),
+  );
+  tail.offered();
+  // Offered while the lines before wait: it waits behind them.
+  tail.offer(web, pushed([[5n, "keep 3"], [6n, "drop"]]));
+  tail.offered();
+  for (let i = 0; i < 200 && sink.lines().length < 4; i++) await sleep(25);
+  await sleep(50);
+  assert.deepEqual(sink.lines(), ["keep 1", `${long("k")} keep`, "keep 2", "keep 3"]);
+  tail.disconnected();
+});
+
+Deno.test("a tail whose lines waiting behind costly ones outgrow 16 times its queue's bytes is cut off", () => {
+  const queue = { lines: 5, bytes: 1 << 16, dropped: 2 };
+  const { tail, sink, counters } = tailOf({ queue }, COSTLY_OR_KEEP);
+  tail.replayed([]);
+  // A costly line, then 15 times the queue's bytes: they wait.
+  const block = "k".repeat(1 << 16);
+  const rows: [bigint, string][] = [[1n, "x".repeat(600)]];
+  for (let i = 0; i < 15; i++) rows.push([BigInt(i + 2), block]);
+  tail.offer(web, pushed(rows));
+  assert.equal(sink.ends.length, 0);
+  // One more: over 16 times.
+  tail.offer(web, pushed([[20n, block]]));
+  assert.equal(sink.ends.length, 1);
+  assert.equal(sink.ends[0].reason, "slow");
+  assert.match(
+    sink.ends[0].message,
+    /^the query tests lines slower than they arrive: lines of 1 MiB/,
+  );
+  assert.equal(counters.cutOff, 1);
+  tail.disconnected();
+});
+
+Deno.test("a tail ended while it runs a payload starts no worker for the payload's costly lines", async () => {
+  const { tail, sink } = tailOf(
+    { queue: { lines: 100, bytes: 1 << 20, dropped: 2 } },
+    COSTLY_OR_KEEP,
+  );
+  tail.replayed([]);
+  sink.send = () => {
+    throw new Error("socket exploded");
+  };
+  const costly = "x".repeat(600);
+  // After the first costly line (tested on a worker), three kept lines fill a batch: sending
+  // it fails and ends the tail before the second costly line.
+  tail.offer(web, pushed([[1n, `${costly} keep`], [2n, "keep"], [3n, "keep"], [4n, costly]]));
+  tail.offered();
+  for (let i = 0; i < 200 && !tail.ended; i++) await sleep(10);
+  assert.equal(tail.ended, true);
+  await sleep(300);
+  assert.deepEqual([...workersMemory().keys()].filter((n) => n.startsWith("line_test")), []);
   tail.disconnected();
 });
