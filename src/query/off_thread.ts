@@ -116,9 +116,16 @@ export class LineTester {
 const QUERY_TESTER = {};
 
 /**
+ * The tester of scans outside a query (a live tail's replay, `loge search`
+ * on a local folder): one for all of them, so a worker is not started for
+ * each line.
+ */
+const DETACHED = new LineTester();
+
+/**
  * Whether `line` passes every filter of `filters`, tested on the running
- * query's {@linkcode LineTester}, closed when the query ends (on one of its
- * own outside a query).
+ * query's {@linkcode LineTester}, closed when the query ends (outside a
+ * query, on one shared by all scans, stopped when idle).
  *
  * @example
  * ```ts
@@ -134,12 +141,6 @@ export async function testLineOffThread(
   filters: readonly LineFilter[],
   line: string,
 ): Promise<boolean> {
-  const make = () => new LineTester();
-  const scoped = queryScoped(QUERY_TESTER, make, (tester) => tester.close());
-  const tester = scoped ?? make();
-  try {
-    return await tester.test(filters, line);
-  } finally {
-    if (scoped === undefined) tester.close();
-  }
+  const scoped = queryScoped(QUERY_TESTER, () => new LineTester(), (tester) => tester.close());
+  return await (scoped ?? DETACHED).test(filters, line);
 }

@@ -109,3 +109,14 @@ Deno.test("a LineTester's idle time starts only once no test is under way", asyn
     tester.close();
   }
 });
+
+Deno.test("outside a query, lines are tested on one shared worker, stopped once idle", async () => {
+  const lines = Array.from({ length: 5 }, (_, i) => `${letters(2990 + 4 * i)}9`);
+  const answers = [];
+  for (const line of lines) answers.push(await testLineOffThread(COSTLY, line));
+  assert.deepEqual(answers, lines.map((line) => /[a-z]{3000}9/.test(line)));
+  // Still there for the next line, not one worker a line.
+  assert.equal(lineTestWorkers().length, 1);
+  await new Promise((r) => setTimeout(r, LINE_TEST_IDLE_MS + 300));
+  assert.deepEqual(lineTestWorkers(), []);
+});
