@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pushJson, startServer, type TestServer, withServer } from "../testing/server.ts";
-import { waitFor } from "../testing/http.ts";
+import { stats, waitFor } from "../testing/http.ts";
 
 const T0 = 1_700_000_000_000_000_000n;
 const asRoot = Deno.uid() === 0;
@@ -342,7 +342,7 @@ Deno.test({
       const range = (from: number, to: number) =>
         Array.from({ length: to - from + 1 }, (_, i) => from + i);
       const retries = async (url: string): Promise<number> =>
-        (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0].retries;
+        (await stats(url)).harvesters[0].retries;
       const stored = (url: string, n: number) =>
         waitFor(`${n} lines stored`, async () => (await harvested(url)).length >= n, 20_000);
       let server: TestServer = await startServer({ dir, args });

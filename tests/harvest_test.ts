@@ -11,6 +11,7 @@ import dgram from "node:dgram";
 import { join } from "node:path";
 import { startServer, withServer } from "../testing/server.ts";
 import { runLoge } from "../testing/cli.ts";
+import { stats } from "../testing/http.ts";
 import { MAX_CONNECTIONS, MAX_WAITING_DATAGRAMS } from "../src/harvest/mod.ts";
 import { Catalog } from "../src/storage/catalog.ts";
 import { catalogLines } from "../testing/stored_lines.ts";
@@ -43,6 +44,11 @@ async function stored(url: string, query: string): Promise<Stored[]> {
     line: e.line,
     timestamp: times[i],
   }));
+}
+
+/** The harvesters' figures of `/api/v1/stats`. */
+async function harvesters(url: string) {
+  return (await stats(url)).harvesters;
 }
 
 /** `f()` once `done` holds of it; after 10 s, its last value, with the wait named in the log. */
@@ -356,7 +362,7 @@ Deno.test("harvesters: a peer or a file holding over 1 MiB of a line without its
       await Deno.writeTextFile(file, "\nafter the long line\n", { append: true });
       const stats = await eventually(
         "the hogs counted",
-        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters,
+        () => harvesters(url),
         (h: { malformed: number; lines: number }[]) =>
           h[0].malformed === 1 && h[1].malformed === 1 && h[0].lines === 1 && h[2].lines === 1,
       );
@@ -407,7 +413,7 @@ Deno.test("harvesters: a line over --max-line-size, or with too many labels, is 
       conn.close();
       const stats = await eventually(
         "the lines counted",
-        async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters,
+        () => harvesters(url),
         (h: { malformed: number; lines: number; failed: number }[]) =>
           h[0].lines + h[0].malformed === 4,
       );
@@ -431,8 +437,7 @@ Deno.test("harvesters: a restart in the middle of a skipped long line does not s
   );
   const args = ["--config", config];
   const data = join(dir, "data");
-  const harvester = async (url: string) =>
-    (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0];
+  const harvester = async (url: string) => (await harvesters(url))[0];
   let server = await startServer({ dir: data, args });
   try {
     await new Promise((r) => setTimeout(r, 500)); // the harvester has seen the file
@@ -466,7 +471,7 @@ Deno.test("harvesters: connections past the limit are closed on arrival and coun
   );
   try {
     await withServer(async ({ url }) => {
-      const stats = async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0];
+      const stats = async () => (await harvesters(url))[0];
       const held: Deno.Conn[] = [];
       try {
         for (let i = 0; i < MAX_CONNECTIONS; i++) {
@@ -555,7 +560,7 @@ Deno.test("harvesters: datagrams that arrive while storage is behind are dropped
     );
     const client = dgram.createSocket("udp4");
     const message = new TextEncoder().encode("<13>Nov 30 10:00:01 db2 cron[77]: job done");
-    const stats = async () => (await (await fetch(`${url}/api/v1/stats`)).json()).harvesters[0];
+    const stats = async () => (await harvesters(url))[0];
     // The kernel drops what a busy server does not read in time, uncounted: send in
     // rounds, paced, until the server has counted drops of its own.
     let sent = 0;

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { withServer } from "../testing/server.ts";
+import { COSTLY_PATTERN, letters } from "../testing/costly_regex.ts";
+import { pushJson, withServer } from "../testing/server.ts";
 import { rawConnect, statusOf } from "./raw_http.ts";
 
 const T0 = 1_790_000_000_000_000_000n;
@@ -62,21 +63,11 @@ Deno.test("query limits: a query past --query-timeout stops with 504 and its rea
   }, { args: ["--query-timeout", "20ms"] });
 });
 
-/** `n` letters, varied by `seed`. */
-function letters(n: number, seed: number): string {
-  return Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919 + seed) % 26))
-    .join("");
-}
-
 /** Pushes `lines` to `{app=<app>}`, a microsecond apart; returns their `[ts, line]` values. */
 async function pushLines(url: string, app: string, lines: string[]): Promise<string[][]> {
   const values = lines.map((line, i) => [String(T0 + BigInt(i) * 1000n), line]);
-  const res = await fetch(`${url}/api/v1/push`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ streams: [{ stream: { app }, values }] }),
-  });
-  assert.equal(res.status, 200, await res.text());
+  const { status, body } = await pushJson(url, { streams: [{ stream: { app }, values }] });
+  assert.equal(status, 200, JSON.stringify(body));
   return values;
 }
 
@@ -92,14 +83,7 @@ async function queryWhilePushing(
   let answered = 0;
   const pushes = (async () => {
     for (let n = 0; !done; n++) {
-      const res = await fetch(`${url}/api/v1/push`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          streams: [{ stream: { app: "ticks" }, values: [[String(T0 + BigInt(n)), `tick ${n}`]] }],
-        }),
-      });
-      assert.equal(res.status, 200, await res.text());
+      await pushLines(url, "ticks", [`tick ${n}`]);
       if (!done) answered++;
     }
   })();
@@ -116,9 +100,6 @@ function valuesOf(text: string): string[][] {
   const result = (JSON.parse(text).data as { result: { values: string[][] }[] }).result;
   return result.flatMap((s) => s.values);
 }
-
-/** re2js runs it (3,000 characters a match: too many ways for V8), with ~3,000 threads alive. */
-const COSTLY = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
 
 Deno.test("query limits: a costly regex shares the event loop: pushes go on while it runs, and its answers are right", async () => {
   await withServer(async ({ url }) => {
@@ -138,7 +119,7 @@ Deno.test("query limits: a costly regex shares the event loop: pushes go on whil
     const longValues = (await pushLines(url, "long", long)).reverse();
     const cases = [
       { app: "wide", values: wideValues, pattern: "[a-z]{1000}9", oracle: /[a-z]{1000}9/, n: 12 },
-      { app: "long", values: longValues, pattern: COSTLY, oracle: /[a-z]{3000}9/, n: 3 },
+      { app: "long", values: longValues, pattern: COSTLY_PATTERN, oracle: /[a-z]{3000}9/, n: 3 },
     ];
     for (const { app, values, pattern, oracle, n } of cases) {
       const expected = values.filter(([, line]) => oracle.test(line));
@@ -162,7 +143,10 @@ Deno.test("query limits: a line tested off the event loop stops at the query's d
     // Seconds of re2js for one line: up to 3,003 threads at each of its 200,000 characters.
     await pushLines(url, "huge", [`${letters(200_000, 1)}9`]);
     const started = performance.now();
-    const { res, text, answered } = await queryWhilePushing(url, `{app="huge"} |~ "${COSTLY}"`);
+    const { res, text, answered } = await queryWhilePushing(
+      url,
+      `{app="huge"} |~ "${COSTLY_PATTERN}"`,
+    );
     const tookMs = performance.now() - started;
     assert.equal(res.status, 504, text.slice(0, 300));
     assert.match(text, /^query did not finish within 1s \(--query-timeout\)/);

@@ -18,6 +18,7 @@ import {
   TailRefused,
 } from "../testing/tail_client.ts";
 import { rawConnect, statusOf } from "./raw_http.ts";
+import { COSTLY_PATTERN, letters } from "../testing/costly_regex.ts";
 
 type Labels = Record<string, string>;
 
@@ -254,11 +255,8 @@ Deno.test("live tail: a regex too costly for the push's path tests long lines on
   await withServer(async ({ url }) => {
     // re2js keeps up to 3,003 threads alive over these 6 KB lines: tenths of a second a line.
     const sse = await openSseTail(url, {
-      query: '{app="long"} |~ "[a-z]{1000}[a-z]{1000}[a-z]{1000}9" or "short"',
+      query: `{app="long"} |~ "${COSTLY_PATTERN}" or "short"`,
     });
-    const letters = (n: number, seed: number) =>
-      Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919 + seed) % 26))
-        .join("");
     const base = nowNs();
     // Short lines (tested on the push's path, all kept) between long ones, of which every third
     // matches: the tail keeps their order.

@@ -4,6 +4,7 @@ import { parseLogQL } from "./logql.ts";
 import { compileLabelMatchers, compileLineFilters, requiredLineTerms } from "./matchers.ts";
 import { splitPushdown } from "./pipeline/mod.ts";
 import { InvalidRegexError } from "./re2.ts";
+import { RE2JS } from "re2js";
 
 function labels(query: string): (l: Record<string, string>) => boolean {
   return compileLabelMatchers(parseLogQL(query).matchers);
@@ -190,4 +191,22 @@ Deno.test("compileLineFilters(): pattern filters keep the lines their pattern ma
     " 500 ",
   ]);
   assert.deepEqual(requiredLineTerms(filtersOf('{app="web"} !> "<_> GET <_>"')), []);
+});
+
+Deno.test("compileLineFilters() counts the re2js threads of every regex a line may run", () => {
+  const a = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
+  const b = "[0-9]{1000}[0-9]{1000}[0-9]{1000}x";
+  const one = compileLineFilters([lf("|~", a)])!.threads;
+  assert.equal(one, RE2JS.compile(a).programSize());
+  // `or` values and chained filters all run on a line that fails the first.
+  assert.equal(
+    compileLineFilters([{ ...lf("|~", a), or: [b] }])!.threads,
+    one + RE2JS.compile(b).programSize(),
+  );
+  assert.equal(
+    compileLineFilters([lf("!~", a), lf("|~", b)])!.threads,
+    one + RE2JS.compile(b).programSize(),
+  );
+  // V8 runs these: no re2js thread.
+  assert.equal(compileLineFilters([lf("|~", "5\\d\\d"), lf("|=", "x")])!.threads, 0);
 });

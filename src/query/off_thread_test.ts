@@ -8,15 +8,10 @@ import {
   testLineOffThread,
 } from "./off_thread.ts";
 import { workersMemory } from "../storage/worker_pool.ts";
+import { COSTLY_PATTERN, letters } from "../../testing/costly_regex.ts";
 
-/** re2js keeps up to 3,003 threads alive: a few thousand letters take tenths of a second. */
-const COSTLY: LineFilter[] = [
-  { kind: "line_filter", op: "|~", value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9" },
-];
-
-function letters(n: number): string {
-  return Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i * 7919) % 26)).join("");
-}
+/** Seconds over a long line of letters (see `testing/costly_regex.ts`). */
+const COSTLY: LineFilter[] = [{ kind: "line_filter", op: "|~", value: COSTLY_PATTERN }];
 
 const lineTestWorkers = () => [...workersMemory().keys()].filter((n) => n.startsWith("line_test"));
 

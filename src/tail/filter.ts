@@ -12,7 +12,7 @@
 import type { PushStream } from "../ingest/payload.ts";
 import type { LineFilter } from "../query/ast.ts";
 import type { LineMatcher } from "../query/line_scan.ts";
-import { compilePipeline, type Pipeline } from "../query/pipeline/mod.ts";
+import { compilePipeline, type Pipeline, type StreamPipeline } from "../query/pipeline/mod.ts";
 import { lineMatcherOf, type Selection, streamFilter } from "../query/plan.ts";
 import type { LogEntry } from "../query/top_entries.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
@@ -74,10 +74,11 @@ export class TailFilter {
     const { lines, metadata } = pushed;
     if (!this.#selects(stream)) return lines.length;
     const { test, costly } = this.#matcherOf(stream, metadata !== undefined);
+    const run = this.#pipeline.forStream(stream);
     for (let i = from; i < lines.length; i++) {
       const line = lines[i];
       if (costly?.(line.length)) return i;
-      if (!test || test(line)) this.kept(stream, pushed, i, emit);
+      if (!test || test(line)) emitKept(run, pushed, i, emit);
     }
     return lines.length;
   }
@@ -90,11 +91,18 @@ export class TailFilter {
 
   /** Runs line `i` of `pushed`, which passed the line filters, through the pipeline. */
   kept(stream: StreamLabels, pushed: PushStream, i: number, emit: (entry: LogEntry) => void): void {
-    const meta = pushed.metadata?.[i];
-    const out = this.#pipeline.forStream(stream).process(
-      pushed.lines[i],
-      meta === undefined ? undefined : JSON.parse(meta),
-    );
-    if (out) emit({ ts: pushed.ts[i], ...out });
+    emitKept(this.#pipeline.forStream(stream), pushed, i, emit);
   }
+}
+
+/** Emits line `i` of `pushed` as `run` leaves it, if it keeps it. */
+function emitKept(
+  run: StreamPipeline,
+  pushed: PushStream,
+  i: number,
+  emit: (entry: LogEntry) => void,
+): void {
+  const meta = pushed.metadata?.[i];
+  const out = run.process(pushed.lines[i], meta === undefined ? undefined : JSON.parse(meta));
+  if (out) emit({ ts: pushed.ts[i], ...out });
 }

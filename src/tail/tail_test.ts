@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { PushStream } from "../ingest/payload.ts";
 import type { LineFilter } from "../query/ast.ts";
 import { workersMemory } from "../storage/worker_pool.ts";
+import { COSTLY_PATTERN } from "../../testing/costly_regex.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import {
   Tail,
@@ -203,7 +204,7 @@ Deno.test("a sink that throws ends the tail, not the caller", () => {
 const COSTLY_OR_KEEP: LineFilter = {
   kind: "line_filter",
   op: "|~",
-  value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9",
+  value: COSTLY_PATTERN,
   or: ["keep"],
 };
 
