@@ -72,27 +72,36 @@ async function pushLines(url: string, app: string, lines: string[]): Promise<str
 }
 
 /**
- * Runs `query` (a log query over every time) while another client pushes one line at a time;
- * returns the answer and how many pushes were answered before it.
+ * Runs `query` (a log query over every time, or a metric query at `time`) while another client
+ * pushes one line at a time; returns the answer, how many pushes were answered before it and
+ * the longest a push waited for its answer meanwhile, in ms.
  */
 async function queryWhilePushing(
   url: string,
   query: string,
-): Promise<{ res: Response; text: string; answered: number }> {
+  time?: bigint,
+): Promise<{ res: Response; text: string; answered: number; longestWaitMs: number }> {
   let done = false;
   let answered = 0;
+  let longestWaitMs = 0;
   const pushes = (async () => {
     for (let n = 0; !done; n++) {
+      const sent = performance.now();
       await pushLines(url, "ticks", [`tick ${n}`]);
-      if (!done) answered++;
+      if (done) break;
+      answered++;
+      longestWaitMs = Math.max(longestWaitMs, performance.now() - sent);
     }
   })();
-  const params = new URLSearchParams({ query, start: "0", limit: "1000" });
-  const res = await fetch(`${url}/loki/api/v1/query_range?${params}`);
+  const res = time === undefined
+    ? await fetch(
+      `${url}/loki/api/v1/query_range?${new URLSearchParams({ query, start: "0", limit: "1000" })}`,
+    )
+    : await fetch(`${url}/loki/api/v1/query?${new URLSearchParams({ query, time: String(time) })}`);
   done = true;
   const text = await res.text();
   await pushes;
-  return { res, text, answered };
+  return { res, text, answered, longestWaitMs };
 }
 
 /** The `[ts, line]` values of a streams answer, newest first. */
@@ -134,6 +143,37 @@ Deno.test("query limits: a costly regex shares the event loop: pushes go on whil
       assert.ok(got.every(([, line], k) => line === expected[k][1]), `${app}: lines differ`);
       // Held for the whole query (a second or more here), no push would be answered meanwhile.
       assert.ok(answered >= 4, `${app}: ${answered} pushes answered while the query ran`);
+    }
+  });
+});
+
+Deno.test("query limits: a costly regex after a parser runs its lines off the event loop: pushes go on, and its answers are right", async () => {
+  await withServer(async ({ url }) => {
+    // Messages of 10,000 letters and a "9" (every other one) or of 2,000 letters after them:
+    // re2js keeps up to 3,003 threads alive at each letter, over half a second a line.
+    const docs = Array.from({ length: 4 }, (_, i) =>
+      JSON.stringify({
+        n: i,
+        msg: i % 2 === 0 ? `${letters(10_000, i)}9` : `${letters(8000, i)}9${letters(2000, i)}9`,
+      }));
+    const values = (await pushLines(url, "docs", docs)).reverse();
+    const expected = values.filter(([, line]) => /[a-z]{3000}9$/.test(JSON.parse(line).msg));
+    assert.equal(expected.length, 2);
+    const filter = `{app="docs"} | json | msg=~".*${COSTLY_PATTERN}"`;
+    const logs = await queryWhilePushing(url, filter);
+    assert.equal(logs.res.status, 200, logs.text.slice(0, 300));
+    assert.deepEqual(valuesOf(logs.text), expected);
+    const metric = await queryWhilePushing(
+      url,
+      `sum(count_over_time(${filter} [2h]))`,
+      T0 + 3_600_000_000_000n,
+    );
+    assert.equal(metric.res.status, 200, metric.text.slice(0, 300));
+    assert.equal(JSON.parse(metric.text).data.result[0].value[1], String(expected.length));
+    for (const { answered, longestWaitMs } of [logs, metric]) {
+      // On the event loop, a push would wait for a line's test, over half a second.
+      assert.ok(answered >= 4, `${answered} pushes answered while the query ran`);
+      assert.ok(longestWaitMs < 300, `a push waited ${longestWaitMs} ms`);
     }
   });
 });

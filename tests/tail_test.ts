@@ -251,46 +251,58 @@ function stuckTail(url: string, kind: "ws" | "sse", query: string) {
   return rawConnect(url, `GET ${path}?${q} HTTP/1.1\r\nHost: loge.test\r\n${upgrade}\r\n`);
 }
 
-Deno.test("live tail: a regex too costly for the push's path tests long lines on a worker; pushes go on, the tail gets the right lines in order", async () => {
-  await withServer(async ({ url }) => {
-    // re2js keeps up to 3,003 threads alive over these 6 KB lines: tenths of a second a line.
-    const sse = await openSseTail(url, {
+Deno.test("live tail: a regex too costly for the push's path runs long lines on a worker; pushes go on, the tail gets the right lines in order", async () => {
+  // re2js keeps up to 3,003 threads alive over 6 KB of letters: tenths of a second a line. Short
+  // lines (run on the push's path, all kept) between long ones, of which every third matches:
+  // the tail keeps their order. The regex in a line filter, then in a label filter after a parser.
+  const variants = [
+    {
       query: `{app="long"} |~ "${COSTLY_PATTERN}" or "short"`,
-    });
-    const base = nowNs();
-    // Short lines (tested on the push's path, all kept) between long ones, of which every third
-    // matches: the tail keeps their order.
-    const rows: Row[] = Array.from({ length: 14 }, (_, i) => ({
-      labels: { app: "long" },
-      ts: base + BigInt(i) * MS,
-      line: i % 2 === 1
-        ? `short ${i} 9`
-        : (i / 2) % 3 === 0
-        ? `${letters(6000, i)}9`
-        : `${letters(2900, i)}9${letters(2900, i)}9`,
-    }));
-    const expected = rows.filter((r) => /[a-z]{3000}9|short/.test(r.line)).map((r) => r.line);
-    assert.equal(expected.length, 7 + 3);
-    // Pushes answered from the long lines' push until the tail has its last line.
-    let done = false;
-    const answeredAt: number[] = [];
-    sse.onLine = () => done ||= sse.lines.length >= expected.length;
-    const ticks = (async () => {
-      for (let n = 0; !done; n++) {
-        await push(url, [{ labels: { app: "ticks" }, ts: base + BigInt(n), line: `tick ${n}` }]);
-        if (!done) answeredAt.push(performance.now());
-      }
-    })();
-    // One payload: tested on the push's path, it would hold every request for seconds.
-    await push(url, rows);
-    await receiveAll(sse, expected.length);
-    await ticks;
-    assert.deepEqual(sse.lines.map((l) => l.line), expected);
-    // Held while the lines were tested (seconds), pushes would wait as long.
-    const longestWait = Math.max(...answeredAt.slice(1).map((at, k) => at - answeredAt[k]));
-    assert.ok(answeredAt.length >= 4, `${answeredAt.length} pushes answered meanwhile`);
-    assert.ok(longestWait < 500, `a push waited ${longestWait} ms`);
-    sse.close();
+      line: (text: string) => text,
+    },
+    {
+      query: `{app="long"} | logfmt | msg=~".*${COSTLY_PATTERN}" or msg="short"`,
+      line: (text: string) => `msg=${text}`,
+    },
+  ];
+  await withServer(async ({ url }) => {
+    for (const { query, line } of variants) {
+      const sse = await openSseTail(url, { query });
+      const base = nowNs();
+      const rows: Row[] = Array.from({ length: 14 }, (_, i) => ({
+        labels: { app: "long" },
+        ts: base + BigInt(i) * MS,
+        line: line(
+          i % 2 === 1
+            ? "short"
+            : (i / 2) % 3 === 0
+            ? `${letters(6000, i)}9`
+            : `${letters(2900, i)}9${letters(2900, i)}9`,
+        ),
+      }));
+      const expected = rows.filter((r) => /[a-z]{3000}9|short/.test(r.line)).map((r) => r.line);
+      assert.equal(expected.length, 7 + 3);
+      // Pushes answered from the long lines' push until the tail has its last line.
+      let done = false;
+      const answeredAt: number[] = [];
+      sse.onLine = () => done ||= sse.lines.length >= expected.length;
+      const ticks = (async () => {
+        for (let n = 0; !done; n++) {
+          await push(url, [{ labels: { app: "ticks" }, ts: base + BigInt(n), line: `tick ${n}` }]);
+          if (!done) answeredAt.push(performance.now());
+        }
+      })();
+      // One payload: run on the push's path, it would hold every request for seconds.
+      await push(url, rows);
+      await receiveAll(sse, expected.length);
+      await ticks;
+      assert.deepEqual(sse.lines.map((l) => l.line), expected, query);
+      // Held while the lines were tested (seconds), pushes would wait as long.
+      const longestWait = Math.max(...answeredAt.slice(1).map((at, k) => at - answeredAt[k]));
+      assert.ok(answeredAt.length >= 4, `${query}: ${answeredAt.length} pushes answered meanwhile`);
+      assert.ok(longestWait < 500, `${query}: a push waited ${longestWait} ms`);
+      sse.close();
+    }
   });
 });
 

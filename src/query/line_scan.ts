@@ -10,6 +10,7 @@ import type { Block } from "../storage/block_codec.ts";
 import type { LineFilter } from "./ast.ts";
 import { linesWith } from "./line_search.ts";
 import { compileLineFilters, requiredLineTerms } from "./matchers.ts";
+import { costlyOnThread } from "./re2.ts";
 
 /** Line filters prepared for scanning. */
 export interface LineMatcher {
@@ -28,15 +29,6 @@ export interface LineMatcher {
   readonly costly?: (length: number) => boolean;
 }
 
-/**
- * The most steps (threads times characters, `LineTest.threads` in `matchers.ts`)
- * a line's test may take on the thread that serves requests. Where `re2js`
- * keeps every thread alive it takes 14–45 ns a step (measured on lines of
- * 3 KB to 256 KB), so 4–12 ms at most; most tests keep far fewer alive and
- * take microseconds.
- */
-export const MAX_STEPS_ON_THREAD = 1 << 18;
-
 const encoder = new TextEncoder();
 
 /**
@@ -44,7 +36,8 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { lineMatcher, MAX_STEPS_ON_THREAD } from "./line_scan.ts";
+ * import { lineMatcher } from "./line_scan.ts";
+ * import { MAX_STEPS_ON_THREAD } from "./re2.ts";
  * import assert from "node:assert/strict";
  * const costly = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
  * const m = lineMatcher([{ kind: "line_filter", op: "|~", value: costly }]);
@@ -63,9 +56,7 @@ export function lineMatcher(filters: readonly LineFilter[]): LineMatcher {
     filters,
     needle: longest ? encoder.encode(longest) : undefined,
     test: compiled?.test,
-    costly: threads === 0
-      ? undefined
-      : (length) => length * Math.min(length, threads) > MAX_STEPS_ON_THREAD,
+    costly: threads === 0 ? undefined : (length) => costlyOnThread(length, threads),
   };
 }
 

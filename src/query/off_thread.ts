@@ -1,9 +1,11 @@
 /**
- * Testing lines off the event loop: a line whose test could hold the thread
- * that serves every request (`LineMatcher.costly` in `line_scan.ts`: a
- * regex on `re2js` over a long line can take seconds, and no test can be
- * stopped half way) is tested on a worker of a {@linkcode LineTester}: the
- * running query's own ({@linkcode testLineOffThread}), or a live tail's.
+ * Running lines off the event loop: a line whose test could hold the thread
+ * that serves every request (a regex on `re2js` over a long line can take
+ * seconds, and no test can be stopped half way), be it a line filter the
+ * scan leaves (`LineMatcher.costly` in `line_scan.ts`) or a stage of the
+ * pipeline (`CostlyTestError` in `re2.ts`), runs on a worker of a
+ * {@linkcode LineTester}: the running query's own ({@linkcode testLineOffThread},
+ * {@linkcode processLine}), or a live tail's.
  * Pushes and other requests go on meanwhile. Queries and tails each have
  * {@linkcode MAX_LINE_TEST_WORKERS} workers at most alive at once, so tails
  * that never stop cannot hold queries back; a tester that needs one more
@@ -14,7 +16,9 @@
 
 import type { LineFilter } from "./ast.ts";
 import { awaitOffThread, queryScoped } from "./deadline.ts";
-import type { LineTestJob } from "./line_test_worker.ts";
+import type { LineJob } from "./line_test_worker.ts";
+import type { PipelineResult, StreamPipeline } from "./pipeline/mod.ts";
+import { CostlyTestError } from "./re2.ts";
 import { WorkerPool } from "../storage/worker_pool.ts";
 
 /** Most line-test workers alive at once, for queries and for tails each: ~30 MB and a core each. */
@@ -23,7 +27,7 @@ export const MAX_LINE_TEST_WORKERS = 2;
 /** How long a tester's worker lives without a line to test. */
 export const LINE_TEST_IDLE_MS = 2000;
 
-type LineTestPool = WorkerPool<LineTestJob, boolean>;
+type LineTestPool = WorkerPool<LineJob, boolean | PipelineResult>;
 
 const WORKER = new URL("./line_test_worker.ts", import.meta.url);
 
@@ -36,7 +40,7 @@ export class WorkerSlots {
   async start(): Promise<LineTestPool> {
     if (this.#alive < MAX_LINE_TEST_WORKERS) this.#alive++;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a slot handed over
-    return new WorkerPool<LineTestJob, boolean>(WORKER, 1);
+    return new WorkerPool<LineJob, boolean | PipelineResult>(WORKER, 1);
   }
 
   /** Stops a worker of {@linkcode start} and hands its slot to the next waiting. */
@@ -90,12 +94,27 @@ export class LineTester {
    * @throws {QueryTimeoutError} when the running query's deadline passes first.
    */
   async test(filters: readonly LineFilter[], line: string): Promise<boolean> {
+    return await this.#run({ filters, line }) === true;
+  }
+
+  /**
+   * What `job` makes of its line: its filters, then its pipeline; `undefined`
+   * when either drops it.
+   *
+   * @throws {QueryTimeoutError} when the running query's deadline passes first.
+   */
+  async process(job: Required<LineJob>): Promise<PipelineResult | undefined> {
+    const out = await this.#run(job);
+    return typeof out === "object" ? out : undefined;
+  }
+
+  async #run(job: LineJob): Promise<boolean | PipelineResult> {
     clearTimeout(this.#idle);
     this.#testing++;
     const started = this.#started ??= this.#slots.start();
     try {
       const pool = await awaitOffThread(started, () => {});
-      return await awaitOffThread(pool.run({ filters, line }), () => pool.terminate());
+      return await awaitOffThread(pool.run(job), () => pool.terminate());
     } finally {
       if (--this.#testing === 0 && this.#started === started) {
         this.#idle = setTimeout(() => this.close(), this.#idleMs);
@@ -141,6 +160,63 @@ export async function testLineOffThread(
   filters: readonly LineFilter[],
   line: string,
 ): Promise<boolean> {
+  return await queryTester().test(filters, line);
+}
+
+/** The running query's tester, closed when it ends; outside a query, {@linkcode DETACHED}. */
+function queryTester(): LineTester {
   const scoped = queryScoped(QUERY_TESTER, () => new LineTester(), (tester) => tester.close());
-  return await (scoped ?? DETACHED).test(filters, line);
+  return scoped ?? DETACHED;
+}
+
+/**
+ * Runs `line` of `run`'s stream, with its `metadata` JSON, through `run`
+ * and gives what comes out to `take`: here, or, when a regex of the pipeline
+ * would hold the event loop ({@linkcode CostlyTestError}), on the running query's
+ * {@linkcode LineTester}; the promise is then that of the line's turn, to be
+ * awaited before the next line is run (`scanColumns` in `scan.ts` does).
+ *
+ * @example
+ * ```ts
+ * import { processLine } from "./off_thread.ts";
+ * import { compilePipeline } from "./pipeline/mod.ts";
+ * import assert from "node:assert/strict";
+ * const run = compilePipeline([
+ *   { kind: "logfmt", strict: false, keepEmpty: false },
+ *   { kind: "line_filter", op: "|~", value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9" },
+ * ]).forStream({ key: '{"app":"web"}', labels: { app: "web" } });
+ * const kept: string[] = [];
+ * assert.equal(processLine(run, "x=1", undefined, (out) => kept.push(out.line)), undefined);
+ * // Seconds of re2js: the line goes to a worker, and the promise is its turn.
+ * const long = "x=" + "a".repeat(5000) + "9";
+ * const turn = processLine(run, long, undefined, (out) => kept.push(out.line));
+ * assert.ok(turn instanceof Promise);
+ * await turn;
+ * assert.deepEqual(kept, [long]);
+ * ```
+ *
+ * @throws {QueryTimeoutError} when the query's deadline passes first.
+ */
+export function processLine(
+  run: StreamPipeline,
+  line: string,
+  metadata: string | undefined,
+  take: (out: PipelineResult) => void,
+): Promise<void> | undefined {
+  const labels = metadata === undefined ? undefined : JSON.parse(metadata);
+  try {
+    const out = run.process(line, labels);
+    if (out) take(out);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof CostlyTestError)) throw error;
+  }
+  const { stream } = run;
+  const job = { filters: [], line, pipeline: { stages: run.stages, stream, metadata: labels } };
+  return queryTester().process(job).then((out) => {
+    if (out === undefined) return;
+    // The same stream, not a copy of it: what is keyed by it stays one entry.
+    if (out.stream.key === stream.key) out.stream = stream;
+    take(out);
+  });
 }

@@ -5,8 +5,13 @@ import {
   LINE_TEST_IDLE_MS,
   LineTester,
   MAX_LINE_TEST_WORKERS,
+  processLine,
   testLineOffThread,
 } from "./off_thread.ts";
+import { parseLogQL } from "./logql.ts";
+import { compilePipeline, type PipelineResult } from "./pipeline/mod.ts";
+import { logQuery } from "../../testing/log_query.ts";
+import { type Row, withEngine } from "../../testing/engine_fixture.ts";
 import { workersMemory } from "../storage/worker_pool.ts";
 import { COSTLY_PATTERN, letters } from "../../testing/costly_regex.ts";
 
@@ -114,4 +119,71 @@ Deno.test("outside a query, lines are tested on one shared worker, stopped once 
   assert.equal(lineTestWorkers().length, 1);
   await new Promise((r) => setTimeout(r, LINE_TEST_IDLE_MS + 300));
   assert.deepEqual(lineTestWorkers(), []);
+});
+
+Deno.test("processLine() runs a line whose pipeline is costly on the query's worker, with its metadata, and keeps its stream object", async () => {
+  const stream = { key: '{"app":"web"}', labels: { app: "web" } };
+  const run = compilePipeline(
+    parseLogQL(`{app="web"} | logfmt | msg=~".*${COSTLY_PATTERN}"`)
+      .pipeline,
+  ).forStream(stream);
+  const long = `msg=${letters(3500)}9`;
+  const metadata = JSON.stringify({ trace_id: "t1" });
+  const kept: PipelineResult[] = [];
+  // A cheap line is run here, at once.
+  assert.equal(
+    processLine(run, `msg=${letters(40)}9`, undefined, (out) => kept.push(out)),
+    undefined,
+  );
+  assert.equal(kept.length, 0);
+  await withDeadline(0, async () => {
+    const turn = processLine(run, long, metadata, (out) => kept.push(out));
+    await turn;
+    assert.ok(turn instanceof Promise);
+    assert.equal(lineTestWorkers().length, 1);
+    await processLine(
+      run,
+      `msg=${letters(2000)}9${letters(1500)}9`,
+      undefined,
+      (out) => kept.push(out),
+    );
+  });
+  assert.deepEqual(kept, [{
+    line: long,
+    stream,
+    metadata: { trace_id: "t1" },
+    parsed: { msg: long.slice(4) },
+  }]);
+  assert.equal(kept[0].stream, stream);
+  assert.deepEqual(lineTestWorkers(), []); // stopped with its query
+});
+
+Deno.test("a selection whose pipeline is costly on some lines answers as computed by hand, in order, both ways, from files and the head", async () => {
+  // Every fourth line ends in 3,100 letters and a "9", every other is as long but ends in 1,600:
+  // both are run on a worker. The rest are short and cheap.
+  const rows: Row[] = Array.from({ length: 12 }, (_, i) => ({
+    ts: BigInt(1000 + i),
+    labels: { app: "doc" },
+    line: i % 4 === 0
+      ? `msg=${letters(3100, i)}9`
+      : i % 4 === 2
+      ? `msg=${letters(1600, i)}9${letters(1600, i)}9`
+      : `msg=short${i}`,
+  }));
+  const keeps = (r: Row) => /[a-z]{3000}9$|=short/.test(r.line);
+  const query = `{app="doc"} | logfmt | msg=~".*${COSTLY_PATTERN}" or msg=~"short.*"`;
+  await withEngine(rows, { inFiles: 7, blockLines: 3 }, async (engine) => {
+    for (const direction of ["backward", "forward"] as const) {
+      for (const limit of [2, 1000]) {
+        const { entries } = await engine.select(logQuery(query, { direction, limit }));
+        const kept = rows.filter(keeps);
+        const expected = (direction === "backward" ? kept.reverse() : kept).slice(0, limit);
+        assert.deepEqual(
+          entries.map((e) => [e.ts, e.line, e.parsed?.msg]),
+          expected.map((r) => [r.ts, r.line, r.line.slice(4)]),
+          `${direction} ${limit}`,
+        );
+      }
+    }
+  });
 });

@@ -65,6 +65,86 @@ export const MAX_REGEX_LENGTH = 16 * 1024;
  */
 export const MAX_BACKTRACKING_STEPS = 2048;
 
+/**
+ * The most steps (threads times characters) a test on `re2js` may take on
+ * the thread that serves requests. Where `re2js` keeps every thread alive it
+ * takes 14–45 ns a step (measured on texts of 3 KB to 256 KB), so 4–12 ms at
+ * most; most tests keep far fewer alive and take microseconds.
+ */
+export const MAX_STEPS_ON_THREAD = 1 << 18;
+
+/**
+ * Whether a test on `re2js` of a text of `length` UTF-16 code units, by a
+ * program that keeps up to `threads` threads alive at a character
+ * ({@linkcode CompiledRegex.threads}), may take more than
+ * {@linkcode MAX_STEPS_ON_THREAD} steps.
+ *
+ * @example Usage
+ * ```ts
+ * import { costlyOnThread } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(costlyOnThread(512, 3003), false); // 512 × 512 steps at most
+ * assert.equal(costlyOnThread(513, 3003), true);
+ * assert.equal(costlyOnThread(100_000, 2), false);
+ * ```
+ */
+export function costlyOnThread(length: number, threads: number): boolean {
+  return length * Math.min(length, threads) > MAX_STEPS_ON_THREAD;
+}
+
+/**
+ * Thrown instead of running a test on `re2js` that {@linkcode costlyOnThread}
+ * finds costly, while tests are bounded ({@linkcode boundTests}): what runs
+ * the test then runs it elsewhere.
+ */
+export class CostlyTestError extends Error {
+  constructor() {
+    super("a regex test too costly for the thread that serves requests");
+    this.name = "CostlyTestError";
+  }
+}
+
+let bounded = false;
+
+/**
+ * Makes tests on `re2js` throw {@linkcode CostlyTestError} rather than run
+ * when they are costly (`on`), or run whatever their cost; returns the
+ * previous setting, to restore. A query's pipeline runs each line bounded on
+ * the event loop, and unbounded on the worker it sends a costly line to.
+ *
+ * @example Usage
+ * ```ts
+ * import { boundTests, compileRegex, CostlyTestError } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * const re = compileRegex(".*[a-z]{1000}9");
+ * const text = "a".repeat(2000) + "9";
+ * const outer = boundTests(true);
+ * try {
+ *   assert.throws(() => re.test(text), CostlyTestError);
+ * } finally {
+ *   boundTests(outer);
+ * }
+ * assert.equal(re.test(text), true);
+ * ```
+ */
+export function boundTests(on: boolean): boolean {
+  const was = bounded;
+  bounded = on;
+  return was;
+}
+
+/**
+ * Throws {@linkcode CostlyTestError} when tests are bounded and one of a text
+ * of `length` by a program of `threads` is costly: called before every test
+ * on `re2js`, those of {@linkcode compileRegex} and of the pipeline's
+ * parsers and template functions alike.
+ *
+ * @throws {CostlyTestError} When the test must run elsewhere.
+ */
+export function checkTestCost(length: number, threads: number): void {
+  if (bounded && costlyOnThread(length, threads)) throw new CostlyTestError();
+}
+
 /** How much of a pattern error messages quote. */
 const QUOTED_PATTERN_LENGTH = 100;
 
@@ -221,15 +301,16 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
   if (v8 !== undefined && backtrackingSteps(source) <= MAX_BACKTRACKING_STEPS) return v8;
+  const threads = re2.programSize();
   const test = options.anchored
-    ? (text: string) => (checkDeadline(), re2.testExact(text))
-    : (text: string) => (checkDeadline(), re2.test(text));
+    ? (text: string) => (checkDeadline(), checkTestCost(text.length, threads), re2.testExact(text))
+    : (text: string) => (checkDeadline(), checkTestCost(text.length, threads), re2.test(text));
   // re2js is several times slower than V8: most lines fail a native search
   // for a literal that every match contains, and never reach it.
   const literal = requiredLiteral(pattern);
   return {
     test: literal ? (text) => text.includes(literal) && test(text) : test,
-    threads: re2.programSize(),
+    threads,
   };
 }
 

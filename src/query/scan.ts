@@ -207,29 +207,42 @@ export function countLines(read: ReadFigures, cols: Columns, from: number, to: n
  * gives the event loop back whenever the query's turn is up, between two
  * lines: a costly regex over a block's lines would otherwise hold every push
  * and request until the query's deadline. A line too costly to test on the
- * event loop at all is tested off it ({@linkcode testLineOffThread}).
+ * event loop at all is tested off it ({@linkcode testLineOffThread}). When
+ * `emit` gives a promise (its line went off the event loop, as
+ * `processLine` in `off_thread.ts` sends it), the scan waits for it before
+ * the next line: lines are emitted in order.
  */
 export async function scanColumns(
   cols: Columns,
   lo: bigint,
   hi: bigint,
   matcher: LineMatcher,
-  emit: (ts: bigint, line: string, metadata: string | undefined) => void,
+  emit: (ts: bigint, line: string, metadata: string | undefined) => Promise<void> | undefined,
   read?: ReadFigures,
 ): Promise<void> {
   checkDeadline();
   const from = lowerBound(cols.ts, lo);
   const to = upperBound(cols.ts, hi);
   if (read) countLines(read, cols, from, to);
-  const emitAt = (i: number, line: string) => emit(cols.ts[i], line, cols.metadata(i));
+  let pending: Promise<void> | undefined;
+  const emitAt = (i: number, line: string) => {
+    pending = emit(cols.ts[i], line, cols.metadata(i));
+  };
   for (let at = from; at < to;) {
-    at = cols.scan(at, to, matcher, emitAt, turnClock());
-    if (at === to) break;
-    const line = matcher.costly && cols.line(at);
-    if (line && matcher.costly!(line.length)) {
-      if (await testLineOffThread(matcher.filters, line)) emitAt(at, line);
-      at++;
-    } else await shareEventLoop();
+    const turnUp = turnClock();
+    at = cols.scan(at, to, matcher, emitAt, () => pending !== undefined || turnUp());
+    if (pending === undefined && at < to) {
+      const line = matcher.costly && cols.line(at);
+      if (line && matcher.costly!(line.length)) {
+        if (await testLineOffThread(matcher.filters, line)) emitAt(at, line);
+        at++;
+      } else await shareEventLoop();
+    }
+    if (pending !== undefined) {
+      const turn = pending;
+      pending = undefined;
+      await turn;
+    }
     checkDeadline();
   }
 }

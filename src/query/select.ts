@@ -21,6 +21,7 @@ import type {
 } from "./plan.ts";
 import { lineMatcherOf, planLazily, planSegments, timeBounds } from "./plan.ts";
 import { compilePipeline } from "./pipeline/mod.ts";
+import { processLine } from "./off_thread.ts";
 import { ReadFigures } from "./read_figures.ts";
 import { readUnits, scanColumns } from "./scan.ts";
 import { type Direction, type LogEntry, TopEntries } from "./top_entries.ts";
@@ -150,11 +151,7 @@ async function topLines(
           matcherOf(wave[w].stream, columns[w].hasMetadata),
           (ts, line, metadata) => {
             if (!top.admits(ts)) return;
-            const out = run.process(
-              line,
-              metadata === undefined ? undefined : JSON.parse(metadata),
-            );
-            if (out) top.offer({ ts, ...out });
+            return processLine(run, line, metadata, (out) => top.offer({ ts, ...out }));
           },
           read,
         );

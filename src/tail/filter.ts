@@ -10,9 +10,10 @@
  */
 
 import type { PushStream } from "../ingest/payload.ts";
-import type { LineFilter } from "../query/ast.ts";
 import type { LineMatcher } from "../query/line_scan.ts";
-import { compilePipeline, type Pipeline, type StreamPipeline } from "../query/pipeline/mod.ts";
+import type { LineJob } from "../query/line_test_worker.ts";
+import { compilePipeline, type Pipeline, type PipelineResult } from "../query/pipeline/mod.ts";
+import { CostlyTestError } from "../query/re2.ts";
 import { lineMatcherOf, type Selection, streamFilter } from "../query/plan.ts";
 import type { LogEntry } from "../query/top_entries.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
@@ -60,10 +61,11 @@ export class TailFilter {
   /**
    * Calls `emit` with each line of `pushed` (the lines of `stream` in one
    * payload) from `from` on that the query keeps, as the pipeline leaves it,
-   * in order, up to a line too costly to test on the push's path
-   * (`LineMatcher.costly` in `query/line_scan.ts`). Returns that line's
-   * index, to be tested with {@linkcode lineFilters} elsewhere and handed to
-   * {@linkcode kept} if it passes; the number of lines when all were run.
+   * in order, up to a line too costly to run on the push's path (a line
+   * filter's test, `LineMatcher.costly` in `query/line_scan.ts`, or a
+   * stage's, `CostlyTestError` in `query/re2.ts`). Returns that line's
+   * index, to be run elsewhere as {@linkcode job} says; the number of lines
+   * when all were run.
    */
   run(
     stream: StreamLabels,
@@ -78,31 +80,32 @@ export class TailFilter {
     for (let i = from; i < lines.length; i++) {
       const line = lines[i];
       if (costly?.(line.length)) return i;
-      if (!test || test(line)) emitKept(run, pushed, i, emit);
+      if (test && !test(line)) continue;
+      const meta = metadata?.[i];
+      let out: PipelineResult | undefined;
+      try {
+        out = run.process(line, meta === undefined ? undefined : JSON.parse(meta));
+      } catch (error) {
+        if (error instanceof CostlyTestError) return i;
+        throw error;
+      }
+      if (out) emit({ ts: pushed.ts[i], ...out });
     }
     return lines.length;
   }
 
-  /** The line filters of `pushed`'s lines, which {@linkcode run} tests there. */
-  lineFilters(stream: StreamLabels, pushed: PushStream): readonly LineFilter[] {
-    // Implied terms hold only for lines without metadata (a label filter sees metadata too).
-    return this.#matcherOf(stream, pushed.metadata !== undefined).filters;
+  /** Line `i` of `pushed` as a job for a worker: the line filters and pipeline {@linkcode run} runs. */
+  job(stream: StreamLabels, pushed: PushStream, i: number): Required<LineJob> {
+    const meta = pushed.metadata?.[i];
+    return {
+      // Implied terms hold only for lines without metadata (a label filter sees metadata too).
+      filters: this.#matcherOf(stream, pushed.metadata !== undefined).filters,
+      line: pushed.lines[i],
+      pipeline: {
+        stages: this.#pipeline.forStream(stream).stages,
+        stream,
+        metadata: meta === undefined ? undefined : JSON.parse(meta),
+      },
+    };
   }
-
-  /** Runs line `i` of `pushed`, which passed the line filters, through the pipeline. */
-  kept(stream: StreamLabels, pushed: PushStream, i: number, emit: (entry: LogEntry) => void): void {
-    emitKept(this.#pipeline.forStream(stream), pushed, i, emit);
-  }
-}
-
-/** Emits line `i` of `pushed` as `run` leaves it, if it keeps it. */
-function emitKept(
-  run: StreamPipeline,
-  pushed: PushStream,
-  i: number,
-  emit: (entry: LogEntry) => void,
-): void {
-  const meta = pushed.metadata?.[i];
-  const out = run.process(pushed.lines[i], meta === undefined ? undefined : JSON.parse(meta));
-  if (out) emit({ ts: pushed.ts[i], ...out });
 }

@@ -262,13 +262,11 @@ export class Tail {
         next.from = costly;
         if (this.#ended) return;
         if (costly < pushed.lines.length) {
-          const filters = this.#filter.lineFilters(stream, pushed);
-          const line = pushed.lines[costly];
           const tester = this.#tester ??= new LineTester(TAIL_SLOTS);
-          const passed = await tester.test(filters, line);
+          const out = await tester.process(this.#filter.job(stream, pushed, costly));
           if (this.#ended) return;
-          if (passed) this.#filter.kept(stream, pushed, costly, this.#take);
-          this.#deferredChars -= line.length;
+          if (out) this.#take({ ts: pushed.ts[costly], ...out });
+          this.#deferredChars -= pushed.lines[costly].length;
           next.from++;
         }
         if (next.from === pushed.lines.length) this.#deferred.shift();

@@ -20,6 +20,7 @@
 
 import type { FinalLabels } from "../pipeline/labels.ts";
 import { compilePipeline, splitPushdown } from "../pipeline/mod.ts";
+import { processLine } from "../off_thread.ts";
 import { type EngineContext, lineMatcherOf, plan, type Selection, type Unit } from "../plan.ts";
 import { lowerBound, upperBound } from "../line_scan.ts";
 import type { ReadFigures } from "../read_figures.ts";
@@ -230,16 +231,16 @@ async function accumulate(
           (ts, line, meta) => {
             const j = find.of(ts);
             if (j < 0 || !covered[j]) return;
-            const out = run.process(line, meta === undefined ? undefined : JSON.parse(meta));
-            if (!out) return;
-            let value = 1;
-            let labels: FinalLabels = out;
-            if (unwrapper) {
-              const sample = unwrapper.sample(out);
-              if (!sample) return;
-              ({ value, labels } = sample);
-            } else if (bytes) value = utf8Length(out.line);
-            stateOf(labeler.of(labels)).add(j, ts, value);
+            return processLine(run, line, meta, (out) => {
+              let value = 1;
+              let labels: FinalLabels = out;
+              if (unwrapper) {
+                const sample = unwrapper.sample(out);
+                if (!sample) return;
+                ({ value, labels } = sample);
+              } else if (bytes) value = utf8Length(out.line);
+              stateOf(labeler.of(labels)).add(j, ts, value);
+            });
           },
           options.read,
         );

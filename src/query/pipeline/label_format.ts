@@ -13,6 +13,7 @@ import type { LabelFormat } from "../ast.ts";
 import { TEMPLATE_FORMAT_ERR } from "./line_format.ts";
 import type { Stage } from "./mod.ts";
 import { Template } from "./template.ts";
+import { CostlyTestError } from "../re2.ts";
 
 /**
  * The stage of `format`.
@@ -48,6 +49,8 @@ export function labelFormatStage(format: LabelFormat): Stage {
       try {
         labels.setOver(f.name, f.template.render(fields));
       } catch (error) {
+        // The line goes to a worker whole: its template is not at fault.
+        if (error instanceof CostlyTestError) throw error;
         labels.setError(TEMPLATE_FORMAT_ERR, (error as Error).message);
       }
     }

@@ -10,6 +10,7 @@
 import type { LineFormat } from "../ast.ts";
 import type { Stage } from "./mod.ts";
 import { Template } from "./template.ts";
+import { CostlyTestError } from "../re2.ts";
 
 /** The `__error__` value of a template that fails on a line. */
 export const TEMPLATE_FORMAT_ERR = "TemplateFormatErr";
@@ -36,6 +37,8 @@ export function lineFormatStage(format: LineFormat): Stage {
     try {
       entry.line = template.render(fields);
     } catch (error) {
+      // The line goes to a worker whole: its template is not at fault.
+      if (error instanceof CostlyTestError) throw error;
       entry.labels.setError(TEMPLATE_FORMAT_ERR, (error as Error).message);
     }
     return true;

@@ -25,6 +25,7 @@ import { patternStage } from "./pattern.ts";
 import { compileProbe } from "./probe.ts";
 import { regexpStage } from "./regexp.ts";
 import { unpackStage } from "./unpack.ts";
+import { boundTests } from "../re2.ts";
 
 /** A line on its way through a stream's stages. */
 export interface PipelineLine {
@@ -43,9 +44,18 @@ export type Stage = (entry: PipelineLine) => boolean;
 
 /** The stages of one stream. */
 export interface StreamPipeline {
+  /** The stream. */
+  readonly stream: StreamLabels;
+  /** The stages it runs (those of the query's pipeline). */
+  readonly stages: readonly PipelineStage[];
   /**
    * Runs `line` of the stream, with its structured `metadata`, through every
    * stage; `undefined` when a stage drops it.
+   *
+   * @throws {CostlyTestError} When the pipeline is bounded and a stage's regex
+   * could hold the thread for long on this line (`costlyOnThread` in
+   * `re2.ts`): the line is to be run on a worker (`processLine` in
+   * `off_thread.ts`), where the pipeline is not bounded.
    */
   process(line: string, metadata?: Record<string, string>): PipelineResult | undefined;
 }
@@ -56,6 +66,18 @@ export interface Pipeline {
   readonly identity: boolean;
   /** The pipeline of `stream` (built once per stream and kept). */
   forStream(stream: StreamLabels): StreamPipeline;
+}
+
+/** Options of {@linkcode compilePipeline}. */
+export interface PipelineOptions {
+  /**
+   * Whether a line whose regex test would be costly throws
+   * `CostlyTestError` instead of being tested (`boundTests` in `re2.ts`):
+   * so on the event loop; a worker that such lines are sent to runs them all.
+   *
+   * @default {true}
+   */
+  bounded?: boolean;
 }
 
 /**
@@ -126,6 +148,7 @@ const PROBE_TRIAL = 256;
  * @example
  * ```ts
  * import { compilePipeline } from "./mod.ts";
+ * import { CostlyTestError } from "../re2.ts";
  * import assert from "node:assert/strict";
  * const pipeline = compilePipeline([{ kind: "line_filter", op: "!=", value: "debug" }]);
  * const stream = { key: '{"app":"web"}', labels: { app: "web" } };
@@ -136,9 +159,20 @@ const PROBE_TRIAL = 256;
  * assert.deepEqual(parsed.forStream(stream).process("status=502", { trace: "t1" }), {
  *   line: "status=502", stream, metadata: { trace: "t1" }, parsed: { status: "502" },
  * });
+ * // A regex that could hold the event loop for seconds on this line is not run here.
+ * const costly = compilePipeline([
+ *   { kind: "logfmt", strict: false, keepEmpty: false },
+ *   { kind: "line_filter", op: "|~", value: "[a-z]{1000}[a-z]{1000}[a-z]{1000}9" },
+ * ]);
+ * const long = "x=" + "a".repeat(5000) + "9";
+ * assert.throws(() => costly.forStream(stream).process(long), CostlyTestError);
  * ```
  */
-export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
+export function compilePipeline(
+  stages: readonly PipelineStage[],
+  options: PipelineOptions = {},
+): Pipeline {
+  const bounded = options.bounded ?? true;
   const compiled = stages.map(compileStage);
   const probe = compileProbe(stages);
   const streams = new Map<StreamLabels, StreamPipeline>();
@@ -153,21 +187,28 @@ export function compilePipeline(stages: readonly PipelineStage[]): Pipeline {
         let looks = 0;
         let drops = 0;
         run = {
+          stream,
+          stages,
           process(line, metadata) {
             if (compiled.length === 0) {
               return metadata && Object.keys(metadata).length > 0
                 ? { line, stream, metadata }
                 : { line, stream };
             }
-            if (probing) {
-              const dropped = !probe!(line, stream, metadata);
-              if (dropped) drops++;
-              if (++looks === PROBE_TRIAL) probing = drops * 2 >= looks;
-              if (dropped) return undefined;
+            const outer = boundTests(bounded);
+            try {
+              if (probing) {
+                const dropped = !probe!(line, stream, metadata);
+                if (dropped) drops++;
+                if (++looks === PROBE_TRIAL) probing = drops * 2 >= looks;
+                if (dropped) return undefined;
+              }
+              const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
+              for (const stage of compiled) if (!stage(entry)) return undefined;
+              return { line: entry.line, ...entry.labels.final(finals) };
+            } finally {
+              boundTests(outer);
             }
-            const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
-            for (const stage of compiled) if (!stage(entry)) return undefined;
-            return { line: entry.line, ...entry.labels.final(finals) };
           },
         };
         streams.set(stream, run);

@@ -9,6 +9,7 @@
 import { RE2JS } from "re2js";
 import type { RegexpParser } from "../ast.ts";
 import type { Stage } from "./mod.ts";
+import { checkTestCost } from "../re2.ts";
 
 /**
  * The named groups of an RE2 `pattern`, in order of appearance.
@@ -42,7 +43,9 @@ export function namedGroups(pattern: string): string[] {
 export function regexpStage(parser: RegexpParser): Stage {
   const re = RE2JS.compile(parser.pattern);
   const names = namedGroups(parser.pattern);
+  const threads = re.programSize();
   return (entry) => {
+    checkTestCost(entry.line.length, threads);
     const m = re.matcher(entry.line);
     if (!m.find()) return true;
     for (const name of names) entry.labels.setParsed(name, m.group(name) ?? "");

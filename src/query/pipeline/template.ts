@@ -32,7 +32,7 @@
  */
 
 import { RE2JS } from "re2js";
-import { MAX_REGEX_LENGTH } from "../re2.ts";
+import { checkTestCost, MAX_REGEX_LENGTH } from "../re2.ts";
 import { parseBytes, parseDuration } from "./label_filter.ts";
 
 /** A template that cannot be parsed or uses an unsupported construct. */
@@ -197,6 +197,7 @@ function re2(pattern: string, fn: string): RE2JS {
 
 /** Each match of `re` in `s` as Go's `FindAll` finds them (no empty match right after one). */
 function* matchesOf(re: RE2JS, s: string) {
+  checkTestCost(s.length, re.programSize());
   const m = re.matcher(s);
   let end = -1;
   while (m.find()) {

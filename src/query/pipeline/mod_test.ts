@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { parseLogQL } from "../logql.ts";
+import { compileRegex, CostlyTestError } from "../re2.ts";
+import { compilePipeline, splitPushdown } from "./mod.ts";
+import { COSTLY_PATTERN, letters } from "../../../testing/costly_regex.ts";
+
+const stream = { key: '{"app":"web"}', labels: { app: "web" } };
+
+/** The pipeline of `query` after its pushed-down line filters, bounded or not. */
+function pipelineOf(query: string, bounded?: boolean) {
+  const { pipeline } = splitPushdown(parseLogQL(query).pipeline);
+  return compilePipeline(pipeline, { bounded }).forStream(stream);
+}
+
+// re2js keeps up to 3,003 threads alive at each letter: over 2^18 steps from 88 letters on.
+const long = `${letters(3500)}9`;
+const short = `${letters(80)}9`;
+
+/** Each stage kind that runs a regex on re2js, its query, and its result for `msg=<long>`. */
+const CASES: { query: string; line?: string; parsed?: Record<string, string> }[] = [
+  { query: `{app="web"} | logfmt | msg=~".*${COSTLY_PATTERN}"`, parsed: { msg: long } },
+  { query: `{app="web"} | logfmt | drop msg=~".*${COSTLY_PATTERN}"`, parsed: {} },
+  { query: `{app="web"} | logfmt |~ "${COSTLY_PATTERN}"`, parsed: { msg: long } },
+  {
+    query: `{app="web"} | regexp "(?P<m>${COSTLY_PATTERN})"`,
+    parsed: { m: long.slice(-3001) },
+  },
+  {
+    query:
+      `{app="web"} | line_format "{{ regexReplaceAll \\"${COSTLY_PATTERN}\\" .__line__ \\"X\\" }}"`,
+    line: `msg=${long.slice(0, 500)}X`,
+  },
+  {
+    query: `{app="web"} | label_format n="{{ count \\"${COSTLY_PATTERN}\\" .__line__ }}"`,
+    parsed: { n: "1" },
+  },
+];
+
+Deno.test("a stage whose regex could hold the event loop refuses a long line bounded (CostlyTestError), and runs it unbounded", () => {
+  for (const { query, line, parsed } of CASES) {
+    const bounded = pipelineOf(query);
+    assert.throws(() => bounded.process(`msg=${long}`), CostlyTestError, query);
+    // A short line costs little: it runs.
+    bounded.process(`msg=${short}`);
+    const out = pipelineOf(query, false).process(`msg=${long}`);
+    assert.ok(out !== undefined, query);
+    assert.equal(out.line, line ?? `msg=${long}`, query);
+    assert.deepEqual(out.parsed ?? {}, parsed ?? {}, query);
+  }
+});
+
+Deno.test("a costly line is not a template's error, and the stream's next line runs as usual", () => {
+  const query =
+    `{app="web"} | line_format "{{ regexReplaceAll \\"${COSTLY_PATTERN}\\" .__line__ \\"X\\" }}"`;
+  const bounded = pipelineOf(query);
+  assert.throws(() => bounded.process(`msg=${long}`), CostlyTestError);
+  // The next line of the stream goes through as if the costly one had not come.
+  assert.deepEqual(bounded.process("msg=a"), { line: "msg=a", stream });
+  // A template's own failure is still a label.
+  const failing = pipelineOf('{app="web"} | line_format "{{ div 1 0 }}"');
+  const out = failing.process("x");
+  assert.equal(out?.parsed?.__error__, "TemplateFormatErr");
+});
+
+Deno.test("regex tests outside a pipeline's line are not bounded: the bound ends with the line", () => {
+  const run = pipelineOf(`{app="web"} | logfmt | msg=~".*${COSTLY_PATTERN}"`);
+  assert.throws(() => run.process(`msg=${long}`), CostlyTestError);
+  // As a stream matcher's or a pushed-down line filter's test would be.
+  assert.equal(compileRegex(COSTLY_PATTERN).test(long), true);
+});
