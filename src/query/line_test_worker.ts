@@ -29,10 +29,25 @@ export interface LineJob {
   pipeline?: PipelineJob;
 }
 
-let filtersCompiled: { key: string; test: (line: string) => boolean } | undefined;
-let pipelineCompiled:
-  | { key: string; pipeline: Pipeline; streams: Map<string, StreamLabels> }
-  | undefined;
+/**
+ * Filters and pipelines compiled, by their JSON, at most {@linkcode KEPT} of
+ * each: a query's pushed-down filters and its pipeline (whose jobs bring no
+ * filters) alternate, and each side of a binary query brings its own; compiling
+ * a large regex again, and its first test, take tens of milliseconds.
+ */
+const filterTests = new Map<string, (line: string) => boolean>();
+const pipelines = new Map<string, { pipeline: Pipeline; streams: Map<string, StreamLabels> }>();
+const KEPT = 8;
+
+/** The entry of `key` in `cache`, made by `make` if missing (the cache emptied when full). */
+function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let found = cache.get(key);
+  if (found === undefined) {
+    if (cache.size >= KEPT) cache.clear();
+    cache.set(key, found = make());
+  }
+  return found;
+}
 
 /**
  * Runs `job`: `false` when its line fails the filters or the pipeline drops
@@ -54,24 +69,22 @@ let pipelineCompiled:
  * ```
  */
 export function runLineJob(job: LineJob): boolean | PipelineResult {
-  const filtersKey = JSON.stringify(job.filters);
-  if (filtersCompiled?.key !== filtersKey) {
-    const test = compileLineFilters(job.filters)?.test ?? (() => true);
-    filtersCompiled = { key: filtersKey, test };
-  }
-  if (!filtersCompiled.test(job.line)) return false;
+  const test = kept(
+    filterTests,
+    JSON.stringify(job.filters),
+    () => compileLineFilters(job.filters)?.test ?? (() => true),
+  );
+  if (!test(job.line)) return false;
   if (job.pipeline === undefined) return true;
   const { stages, stream, metadata } = job.pipeline;
-  const pipelineKey = JSON.stringify(stages);
-  if (pipelineCompiled?.key !== pipelineKey) {
-    const pipeline = compilePipeline(stages, { bounded: false });
-    pipelineCompiled = { key: pipelineKey, pipeline, streams: new Map() };
-  }
+  const { pipeline, streams } = kept(pipelines, JSON.stringify(stages), () => ({
+    pipeline: compilePipeline(stages, { bounded: false }),
+    streams: new Map(),
+  }));
   // A stream arrives as a copy with each job: one object per stream, as the pipeline keeps them.
-  const { streams } = pipelineCompiled;
   let same = streams.get(stream.key);
   if (same === undefined) streams.set(stream.key, same = stream);
-  return pipelineCompiled.pipeline.forStream(same).process(job.line, metadata) ?? false;
+  return pipeline.forStream(same).process(job.line, metadata) ?? false;
 }
 
 if (import.meta.main) serveJobs(runLineJob);

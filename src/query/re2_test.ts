@@ -3,11 +3,14 @@ import { RE2JS } from "re2js";
 import { QueryTimeoutError, withDeadline } from "./deadline.ts";
 import {
   abbreviatePattern,
+  boundTests,
   compileRegex,
+  CostlyTestError,
   InvalidRegexError,
   MAX_BACKTRACKING_STEPS,
   MAX_REGEX_LENGTH,
   requiredLiteral,
+  V8_STEPS_PER_THREAD_STEP,
 } from "./re2.ts";
 
 Deno.test("compileRegex() translates RE2 syntax for the u flag", () => {
@@ -88,7 +91,7 @@ Deno.test("compileRegex() matches patterns that make backtracking engines explod
     assert.equal(compileRegex(pattern, { anchored: true }).test(text), whole, pattern);
   }
   // Matches are found by both engines, on either side of the limit (8 ways of 256 characters).
-  const v8 = (pattern: string) => compileRegex(pattern) instanceof RegExp;
+  const v8 = (pattern: string) => compileRegex(pattern).engine === "v8";
   assert.equal(v8("(a|b){3}" + "c".repeat(253)), true);
   assert.equal(v8("(a|b){3}" + "c".repeat(254)), false);
   assert.equal(compileRegex("(a|b){3}" + "c".repeat(253)).test("aba" + "c".repeat(253)), true);
@@ -100,7 +103,7 @@ Deno.test("compileRegex() matches patterns that make backtracking engines explod
 });
 
 Deno.test("compileRegex() bounds what a pattern may cost a character", async () => {
-  const v8 = (pattern: string) => compileRegex(pattern) instanceof RegExp;
+  const v8 = (pattern: string) => compileRegex(pattern).engine === "v8";
   // Ways through the pattern times the longest match: V8 takes that many steps a start.
   const counted = (n: number) => `[a-z]{1000}${"x".repeat(n - 1000)}`;
   assert.equal(v8(counted(MAX_BACKTRACKING_STEPS)), true);
@@ -274,4 +277,32 @@ Deno.test("the required-literal prefilter never changes an answer", () => {
       assert.equal(ours.test(line), re2.test(line), `${pattern} on ${JSON.stringify(line)}`);
     }
   }
+});
+
+Deno.test("compileRegex() says what a character may cost, and a bounded test refuses a costly text on either engine", () => {
+  const re2js = compileRegex("[a-z]{1000}[a-z]{1000}[a-z]{1000}9");
+  assert.equal(re2js.threads, RE2JS.compile("[a-z]{1000}[a-z]{1000}[a-z]{1000}9").programSize());
+  // 2,001 steps from each start on V8, an eighth of a thread's step each.
+  const v8 = compileRegex("[a-z]{1000}[a-z]{1000}9");
+  assert.deepEqual([v8.engine, v8.threads], ["v8", Math.ceil(2001 / V8_STEPS_PER_THREAD_STEP)]);
+  // Anchored, V8 tries the one start.
+  assert.equal(compileRegex("[a-z]{1000}[a-z]{1000}9", { anchored: true }).threads, 0);
+  const text = `${"a".repeat(4000)}9`;
+  /** `test` as the tests of a line of a pipeline on the event loop. */
+  const bounded = (test: () => boolean) => {
+    const outer = boundTests(true);
+    try {
+      return test();
+    } finally {
+      boundTests(outer);
+    }
+  };
+  assert.throws(() => bounded(() => re2js.test(text)), CostlyTestError);
+  assert.throws(() => bounded(() => v8.test(text)), CostlyTestError);
+  // Short texts, and anchored V8 whatever the text, run.
+  assert.equal(bounded(() => v8.test(`${"a".repeat(200)}9`)), false);
+  const anchored = compileRegex("[a-z]{1000}[a-z]{1000}9", { anchored: true });
+  assert.equal(bounded(() => anchored.test(text)), false);
+  assert.equal(re2js.test(text), true);
+  assert.equal(v8.test(text), true);
 });

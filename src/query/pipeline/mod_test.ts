@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { parseLogQL } from "../logql.ts";
-import { compileRegex, CostlyTestError } from "../re2.ts";
+import { RE2JS } from "re2js";
+import {
+  compileRegex,
+  CostlyTestError,
+  MAX_STEPS_ON_THREAD,
+  MAX_TEST_MS_ON_THREAD,
+} from "../re2.ts";
 import { compilePipeline, splitPushdown } from "./mod.ts";
 import { COSTLY_PATTERN, letters } from "../../../testing/costly_regex.ts";
 
@@ -16,11 +22,13 @@ function pipelineOf(query: string, bounded?: boolean) {
 const long = `${letters(3500)}9`;
 const short = `${letters(80)}9`;
 
-/** Each stage kind that runs a regex on re2js, its query, and its result for `msg=<long>`. */
+/** Each stage kind that runs a regex, its query, and its result for `msg=<long>`. */
 const CASES: { query: string; line?: string; parsed?: Record<string, string> }[] = [
   { query: `{app="web"} | logfmt | msg=~".*${COSTLY_PATTERN}"`, parsed: { msg: long } },
   { query: `{app="web"} | logfmt | drop msg=~".*${COSTLY_PATTERN}"`, parsed: {} },
   { query: `{app="web"} | logfmt |~ "${COSTLY_PATTERN}"`, parsed: { msg: long } },
+  // On V8: 2,001 steps from each start of the line.
+  { query: `{app="web"} | logfmt |~ "[a-z]{1000}[a-z]{1000}9"`, parsed: { msg: long } },
   {
     query: `{app="web"} | regexp "(?P<m>${COSTLY_PATTERN})"`,
     parsed: { m: long.slice(-3001) },
@@ -67,4 +75,27 @@ Deno.test("regex tests outside a pipeline's line are not bounded: the bound ends
   assert.throws(() => run.process(`msg=${long}`), CostlyTestError);
   // As a stream matcher's or a pushed-down line filter's test would be.
   assert.equal(compileRegex(COSTLY_PATTERN).test(long), true);
+});
+
+Deno.test("the tests of one line are bounded together: by their steps, and by their time", () => {
+  // Each of these on a 1,000-letter value stays under the bound alone; both go over it.
+  const [a, b] = [".*[a-z]{200}0", ".*[a-z]{200}1"];
+  const value = `01${letters(998)}`; // each holds its pattern's literal: its regex runs
+  const steps = (p: string) =>
+    value.length * Math.min(value.length, RE2JS.compile(p).programSize());
+  assert.ok(steps(a) <= MAX_STEPS_ON_THREAD && steps(a) + steps(b) > MAX_STEPS_ON_THREAD);
+  assert.equal(pipelineOf(`{app="web"} | logfmt | msg=~"${a}"`).process(`msg=${value}`), undefined);
+  const both = pipelineOf(`{app="web"} | logfmt | msg=~"${a}" or msg=~"${b}"`);
+  assert.throws(() => both.process(`msg=${value}`), CostlyTestError);
+  // Every find of `count` may scan the rest of the line: 12,000 of them take seconds, each cheap.
+  const count = pipelineOf(`{app="web"} | line_format "{{ count \\"[a-z]*9|a\\" .__line__ }}"`);
+  const started = performance.now();
+  assert.throws(() => count.process("a".repeat(12_000)), CostlyTestError);
+  const tookMs = performance.now() - started;
+  assert.ok(tookMs < 20 * MAX_TEST_MS_ON_THREAD, `gave up after ${tookMs} ms`);
+  const out = pipelineOf(
+    `{app="web"} | line_format "{{ count \\"[a-z]*9|a\\" .__line__ }}"`,
+    false,
+  ).process("a".repeat(1000));
+  assert.equal(out?.line, "1000");
 });

@@ -32,7 +32,7 @@
  */
 
 import { RE2JS } from "re2js";
-import { checkTestCost, MAX_REGEX_LENGTH } from "../re2.ts";
+import { checkTestCost, checkTestTime, MAX_REGEX_LENGTH } from "../re2.ts";
 import { parseBytes, parseDuration } from "./label_filter.ts";
 
 /** A template that cannot be parsed or uses an unsupported construct. */
@@ -199,8 +199,11 @@ function re2(pattern: string, fn: string): RE2JS {
 function* matchesOf(re: RE2JS, s: string) {
   checkTestCost(s.length, re.programSize());
   const m = re.matcher(s);
+  const started = performance.now();
   let end = -1;
+  // Each find may scan the rest of the text: the time they took together decides.
   while (m.find()) {
+    checkTestTime(started);
     if (m.start() === m.end() && m.start() === end) continue;
     end = m.end();
     yield m;
