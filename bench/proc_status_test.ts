@@ -58,13 +58,28 @@ Deno.test({
   name: "RssSampler asked for parts reads where the memory is at the peak",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    const sampler = new RssSampler(Deno.pid, 5, { parts: true });
+    // A process of its own: the test runner's memory moves with the tests running beside this one.
+    // It touches 64 MiB a moment after it starts, so the peak rises by far more than 1%, and the
+    // parts follow; then it holds them until its stdin closes.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "await new Promise((r) => setTimeout(r, 200)); const a = new Uint8Array(64 << 20).fill(1);" +
+        " console.log(a[7]); for await (const _ of Deno.stdin.readable);",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const sampler = new RssSampler(child.pid, 5, { parts: true });
     sampler.start();
-    // 64 MiB touched during the phase: the peak rises by more than 1%, and the parts follow.
-    const grown = new Uint8Array(64 * 1024 * 1024).fill(1);
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.equal((await reader.read()).value?.trim(), "1"); // it holds the 64 MiB now
     await new Promise((resolve) => setTimeout(resolve, 50));
     const { peakKiB, parts } = await sampler.stop();
-    assert.equal(grown[grown.length - 1], 1);
+    await child.stdin.close();
+    await reader.cancel();
+    await child.status;
+    assert.ok(peakKiB > 64 * 1024, `peak ${peakKiB} KiB`);
     assert.ok(parts !== undefined);
     const total = Object.values(parts).reduce((a, b) => a + b, 0);
     assert.ok(total > peakKiB * 0.95 && total < peakKiB * 1.05, `${total} KiB of ${peakKiB}`);
