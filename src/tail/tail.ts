@@ -165,7 +165,13 @@ export class Tail {
   #ended = false;
   #gone = false;
   /** Payloads whose lines wait, in order, behind a line tested off the push's path. */
-  readonly #deferred: { stream: StreamLabels; pushed: PushStream; from: number }[] = [];
+  readonly #deferred: {
+    stream: StreamLabels;
+    pushed: PushStream;
+    from: number;
+    /** Whether the line at `from` is known to need the worker (the push's path stopped at it). */
+    costly: boolean;
+  }[] = [];
   /** The UTF-16 code units of the lines waiting there. */
   #deferredChars = 0;
   /** Tests the lines too costly for the push's path; started by the first. */
@@ -203,14 +209,14 @@ export class Tail {
   offer(stream: StreamLabels, pushed: PushStream): void {
     if (this.#ended) return;
     if (this.#deferred.length > 0) {
-      if (this.#filter.selects(stream)) this.#defer(stream, pushed, 0);
+      if (this.#filter.selects(stream)) this.#defer(stream, pushed, 0, false);
       return;
     }
     try {
       const left = this.#filter.run(stream, pushed, this.#take);
       // Sending what it kept can end the tail (a client cut off).
       if (left < pushed.lines.length && !this.#ended) {
-        this.#defer(stream, pushed, left);
+        this.#defer(stream, pushed, left, true);
         void this.#testDeferred();
       }
     } catch (error) {
@@ -231,7 +237,7 @@ export class Tail {
    * cut off once the lines waiting outgrow {@linkcode DEFERRED_QUEUES} times
    * its queue's bytes.
    */
-  #defer(stream: StreamLabels, pushed: PushStream, from: number): void {
+  #defer(stream: StreamLabels, pushed: PushStream, from: number, costly: boolean): void {
     const chars = charsOf(pushed, from, pushed.lines.length);
     const most = DEFERRED_QUEUES * this.#options.queue.bytes;
     if (this.#deferredChars + chars > most) {
@@ -243,7 +249,7 @@ export class Tail {
           "take long to test",
       });
     }
-    this.#deferred.push({ stream, pushed, from });
+    this.#deferred.push({ stream, pushed, from, costly });
     this.#deferredChars += chars;
   }
 
@@ -257,9 +263,13 @@ export class Tail {
       while (this.#deferred.length > 0 && !this.#ended) {
         const next = this.#deferred[0];
         const { stream, pushed } = next;
-        const costly = this.#filter.run(stream, pushed, this.#take, next.from);
+        // A line the push's path stopped at is not run there again.
+        const costly = next.costly
+          ? next.from
+          : this.#filter.run(stream, pushed, this.#take, next.from);
         this.#deferredChars -= charsOf(pushed, next.from, costly);
         next.from = costly;
+        next.costly = false;
         if (this.#ended) return;
         if (costly < pushed.lines.length) {
           const tester = this.#tester ??= new LineTester(TAIL_SLOTS);
