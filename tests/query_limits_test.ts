@@ -112,8 +112,8 @@ function valuesOf(text: string): string[][] {
 
 Deno.test("query limits: a costly regex shares the event loop: pushes go on while it runs, and its answers are right", async () => {
   await withServer(async ({ url }) => {
-    // V8 takes 1,000 steps from each start of these 10 KB lines, ~25 ms a line: each is tested
-    // on the query's worker. Every fifth line has 1,000 letters right before a "9".
+    // V8 takes 1,000 steps from each start of these 10 KB lines, ~25 ms a line: tested on the
+    // event loop between its turns. Every fifth line has 1,000 letters right before a "9".
     const wide = Array.from(
       { length: 60 },
       (_, i) => i % 5 === 0 ? `${letters(10_000, i)}9` : `${letters(500, i)}9${letters(9500, i)}`,

@@ -193,7 +193,7 @@ Deno.test("compileLineFilters(): pattern filters keep the lines their pattern ma
   assert.deepEqual(requiredLineTerms(filtersOf('{app="web"} !> "<_> GET <_>"')), []);
 });
 
-Deno.test("compileLineFilters() counts what a character may cost every regex a line may run", () => {
+Deno.test("compileLineFilters() counts the re2js threads of every regex a line may run", () => {
   const a = "[a-z]{1000}[a-z]{1000}[a-z]{1000}9";
   const b = "[0-9]{1000}[0-9]{1000}[0-9]{1000}x";
   const one = compileLineFilters([lf("|~", a)])!.threads;
@@ -207,8 +207,6 @@ Deno.test("compileLineFilters() counts what a character may cost every regex a l
     compileLineFilters([lf("!~", a), lf("|~", b)])!.threads,
     one + RE2JS.compile(b).programSize(),
   );
-  // V8 runs these: 3 and 1,001 steps from each start, an eighth of a thread step each.
-  assert.equal(compileLineFilters([lf("|~", "5\\d\\d"), lf("|=", "x")])!.threads, 1);
-  assert.equal(compileLineFilters([lf("|~", "[a-z]{1000}9")])!.threads, 126);
-  assert.equal(compileLineFilters([lf("|=", "x"), lf("!=", "y")])!.threads, 0);
+  // V8 runs these: no re2js thread.
+  assert.equal(compileLineFilters([lf("|~", "5\\d\\d"), lf("|=", "x")])!.threads, 0);
 });

@@ -93,9 +93,9 @@ export function costlyOnThread(length: number, threads: number): boolean {
 }
 
 /**
- * Thrown instead of running a test on `re2js` that {@linkcode costlyOnThread}
- * finds costly, while tests are bounded ({@linkcode boundTests}): what runs
- * the test then runs it elsewhere.
+ * Thrown instead of running a test on `re2js` that would take the tests of
+ * a line past their bound, while tests are bounded ({@linkcode boundTests}):
+ * what runs the line then runs it elsewhere.
  */
 export class CostlyTestError extends Error {
   constructor() {
@@ -105,16 +105,18 @@ export class CostlyTestError extends Error {
 }
 
 /**
- * The most milliseconds a test that runs in steps (the finds of
+ * The most milliseconds the tests that run in steps (the finds of
  * `regexReplaceAll` and `count`, each bounded before it runs, each of which
  * may scan the rest of the text) may take on the thread that serves
- * requests, all its steps together ({@linkcode checkTestTime}).
+ * requests, all those of a line together ({@linkcode checkTestTime}).
  */
 export const MAX_TEST_MS_ON_THREAD = 10;
 
 let bounded = false;
 /** The steps the tests of the current line may still take. */
 let stepsLeft = 0;
+/** When the current line's first step of a test that runs in steps began: `NaN` before. */
+let firstStepAt = NaN;
 
 /**
  * Makes tests throw {@linkcode CostlyTestError} rather than run when they
@@ -142,6 +144,7 @@ export function boundTests(on: boolean): boolean {
   const was = bounded;
   bounded = on;
   stepsLeft = MAX_STEPS_ON_THREAD;
+  firstStepAt = NaN;
   return was;
 }
 
@@ -149,9 +152,9 @@ export function boundTests(on: boolean): boolean {
  * Throws {@linkcode CostlyTestError} when tests are bounded and one of a text
  * of `length` by a program of `threads` ({@linkcode CompiledRegex.threads})
  * would take the tests of the line past {@linkcode MAX_STEPS_ON_THREAD}
- * steps: called before every regex test of a pipeline's stages, those of
- * {@linkcode compileRegex} (searching, or on `re2js`), of the `regexp`
- * parser and of template functions.
+ * steps: called before every test on `re2js` of a pipeline's stages, those
+ * of {@linkcode compileRegex}, of the `regexp` parser and of template
+ * functions.
  *
  * @throws {CostlyTestError} When the line must be tested elsewhere.
  */
@@ -162,22 +165,18 @@ export function checkTestCost(length: number, threads: number): void {
 }
 
 /**
- * Throws {@linkcode CostlyTestError} when tests are bounded and a test that
- * began at `since` (`performance.now()`) has taken more than
- * {@linkcode MAX_TEST_MS_ON_THREAD}: called between the steps of one.
+ * Throws {@linkcode CostlyTestError} when tests are bounded and the steps of
+ * the line's tests that run in steps took more than
+ * {@linkcode MAX_TEST_MS_ON_THREAD} since the first: called before each step.
  *
  * @throws {CostlyTestError} When the line must be tested elsewhere.
  */
-export function checkTestTime(since: number): void {
-  if (bounded && performance.now() - since > MAX_TEST_MS_ON_THREAD) throw new CostlyTestError();
+export function checkTestTime(): void {
+  if (!bounded) return;
+  const now = performance.now();
+  if (Number.isNaN(firstStepAt)) firstStepAt = now;
+  else if (now - firstStepAt > MAX_TEST_MS_ON_THREAD) throw new CostlyTestError();
 }
-
-/**
- * How many steps of V8's backtracking cost about one step of a `re2js`
- * thread: measured, 2.5–2.9 ns against 14–45 ns (`[a-z]{1000}9` takes 25 ms
- * on 10,000 letters, `[a-z]{1000}[a-z]{1000}9` 1.5 s on 262,144).
- */
-export const V8_STEPS_PER_THREAD_STEP = 8;
 
 /** How much of a pattern error messages quote. */
 const QUOTED_PATTERN_LENGTH = 100;
@@ -261,17 +260,12 @@ export interface CompiledRegex {
    */
   test(text: string): boolean;
   /**
-   * What a character of the text may cost a test at most, in steps of one
-   * `re2js` thread, so that a test costs up to the text's length times the
-   * lesser of this and that length ({@linkcode costlyOnThread}). On `re2js`,
-   * its program's instructions: the most threads it keeps alive at a
-   * character. On V8, searching, its steps from each start (at most
-   * {@linkcode MAX_BACKTRACKING_STEPS}) over {@linkcode V8_STEPS_PER_THREAD_STEP};
-   * anchored, 0: V8 tries the one start, so a test costs its steps alone.
+   * On `re2js`, its program's instructions: the most threads it keeps alive
+   * at a character of the text, so a test costs up to the text's length
+   * times the lesser of this and that length. Absent on V8, whose steps
+   * from each start are bounded by {@linkcode MAX_BACKTRACKING_STEPS}.
    */
-  readonly threads: number;
-  /** The engine that runs it (see the module documentation). */
-  readonly engine: "v8" | "re2js";
+  readonly threads?: number;
 }
 
 /**
@@ -339,14 +333,7 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
       : e.message;
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
-  const steps = v8 === undefined ? Infinity : backtrackingSteps(source);
-  if (v8 !== undefined && steps <= MAX_BACKTRACKING_STEPS) {
-    const re = v8;
-    if (options.anchored) return { test: (text) => re.test(text), threads: 0, engine: "v8" };
-    const threads = Math.ceil(steps / V8_STEPS_PER_THREAD_STEP);
-    const test = (text: string) => (checkTestCost(text.length, threads), re.test(text));
-    return { test, threads, engine: "v8" };
-  }
+  if (v8 !== undefined && backtrackingSteps(source) <= MAX_BACKTRACKING_STEPS) return v8;
   const threads = re2.programSize();
   const test = options.anchored
     ? (text: string) => (checkDeadline(), checkTestCost(text.length, threads), re2.testExact(text))
@@ -357,7 +344,6 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
   return {
     test: literal ? (text) => text.includes(literal) && test(text) : test,
     threads,
-    engine: "re2js",
   };
 }
 

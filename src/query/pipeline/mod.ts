@@ -202,6 +202,8 @@ export function compilePipeline(
                 if (dropped) drops++;
                 if (++looks === PROBE_TRIAL) probing = drops * 2 >= looks;
                 if (dropped) return undefined;
+                // The stages test again what the probe tested: their tests get the whole bound.
+                boundTests(bounded);
               }
               const entry: PipelineLine = { line, labels: new LabelsBuilder(stream, metadata) };
               for (const stage of compiled) if (!stage(entry)) return undefined;
