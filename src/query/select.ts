@@ -113,7 +113,7 @@ async function topLines(
   const read = new ReadFigures();
   try {
     let units = [...planned.units].sort(byEdge);
-    const top = new TopEntries(query.limit, query.direction);
+    const top = new TopEntries(query.limit, query.direction, ctx.maxResponseSize || Infinity);
     for (const entry of given) top.offer(entry);
     top.settle();
     for (let at = 0;;) {
@@ -158,7 +158,14 @@ async function topLines(
         top.settle();
       }
     }
-    return { entries: top.sorted(), warnings, read };
+    const entries = top.sorted();
+    if (top.cut) {
+      warnings.push(
+        `the answer holds the first ${entries.length} lines, not ${query.limit}: more would ` +
+          `pass ${top.maxSize} characters of lines and labels (--max-response-size)`,
+      );
+    }
+    return { entries, warnings, read };
   } finally {
     done();
   }
