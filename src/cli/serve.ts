@@ -183,13 +183,6 @@ export const SERVE_FLAGS = {
     help:
       "longest time range a query that reads lines may cover (400 beyond; such a query needs a start); 0s: no limit",
   },
-  "max-response-size": {
-    kind: "bytes",
-    default: "64MiB",
-    min: 0,
-    help:
-      "most characters of lines and labels a log query answers; it answers the first lines that fit, with a warning; 0: no limit",
-  },
   "max-concurrent-queries": {
     kind: "int",
     default: String(MAX_CONCURRENT_QUERIES),
@@ -758,7 +751,6 @@ async function openStore(
     quarantine,
     blockCache: tier?.blockCache,
     maxQueryRange: BigInt(flags["max-query-range"] as number) * 1_000_000n,
-    maxResponseSize: flags["max-response-size"] as number,
   };
   const engine = new QueryEngine(reading);
   const tails = new TailHub({

@@ -113,7 +113,7 @@ async function topLines(
   const read = new ReadFigures();
   try {
     let units = [...planned.units].sort(byEdge);
-    const top = new TopEntries(query.limit, query.direction, ctx.maxResponseSize || Infinity);
+    const top = new TopEntries(query.limit, query.direction);
     for (const entry of given) top.offer(entry);
     top.settle();
     for (let at = 0;;) {
@@ -158,14 +158,7 @@ async function topLines(
         top.settle();
       }
     }
-    const entries = top.sorted();
-    if (top.cut) {
-      warnings.push(
-        `the answer holds the first ${entries.length} lines, not ${query.limit}: more would ` +
-          `pass ${top.maxSize} characters of lines and labels (--max-response-size)`,
-      );
-    }
-    return { entries, warnings, read };
+    return { entries: top.sorted(), warnings, read };
   } finally {
     done();
   }

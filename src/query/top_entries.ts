@@ -50,32 +50,7 @@ export function entryOrder(direction: Direction): (a: LogEntry, b: LogEntry) => 
 }
 
 /**
- * What an entry weighs in an answer, in UTF-16 code units: its line, and the
- * names and values of its structured metadata and parsed labels (a parser
- * may copy a long line into its labels).
- *
- * @example
- * ```ts
- * import { entrySize } from "./top_entries.ts";
- * import assert from "node:assert/strict";
- * const stream = { key: "{}", labels: {} };
- * assert.equal(entrySize({ ts: 1n, line: "status=500", stream, parsed: { status: "500" } }), 19);
- * ```
- */
-export function entrySize(entry: LogEntry): number {
-  let size = entry.line.length;
-  for (const labels of [entry.metadata, entry.parsed]) {
-    if (labels === undefined) continue;
-    for (const name in labels) size += name.length + labels[name].length;
-  }
-  return size;
-}
-
-/**
- * Keeps the first `limit` entries offered to it, in `direction`, and no more
- * of them than `maxSize` ({@linkcode entrySize}) holds: a limit of 5,000
- * lines of 256 KiB would otherwise hold a gigabyte and more, and make an
- * answer longer than a string can be.
+ * Keeps the first `limit` entries offered to it, in `direction`.
  *
  * @example
  * ```ts
@@ -86,40 +61,20 @@ export function entrySize(entry: LogEntry): number {
  * top.offer({ ts: 1n, line: "old", stream });
  * top.offer({ ts: 2n, line: "new", stream });
  * assert.deepEqual(top.sorted().map((e) => e.line), ["new"]);
- * const small = new TopEntries(10, "backward", 8);
- * for (const ts of [1n, 2n, 3n]) small.offer({ ts, line: `line ${ts}`, stream });
- * assert.deepEqual(small.sorted().map((e) => e.line), ["line 3"]);
- * assert.equal(small.cut, true);
  * ```
  */
 export class TopEntries {
   readonly limit: number;
   readonly direction: Direction;
-  readonly maxSize: number;
   readonly #order: (a: LogEntry, b: LogEntry) => number;
   #entries: LogEntry[] = [];
-  /** The {@linkcode entrySize} of the entries kept. */
-  #size = 0;
-  /**
-   * After a trim, how many of the entries are answered: one more is kept
-   * when `maxSize` cut them short, the first that does not fit, since what
-   * comes after it cannot enter either.
-   */
-  #answered = 0;
   #bound?: bigint;
 
-  /** Keeps at most `limit` entries, first in `direction`, of {@linkcode entrySize} `maxSize` at most together. */
-  constructor(limit: number, direction: Direction, maxSize = Infinity) {
+  /** Keeps at most `limit` entries, first in `direction`. */
+  constructor(limit: number, direction: Direction) {
     this.limit = limit;
     this.direction = direction;
-    this.maxSize = maxSize;
     this.#order = entryOrder(direction);
-  }
-
-  /** Whether `maxSize` cut the answer short (of `limit`, or of the entries offered). */
-  get cut(): boolean {
-    this.#trim();
-    return this.#answered < this.#entries.length;
   }
 
   /**
@@ -141,33 +96,15 @@ export class TopEntries {
   offer(entry: LogEntry): void {
     if (!this.admits(entry.ts)) return;
     this.#entries.push(entry);
-    this.#size += entrySize(entry);
-    if (this.#entries.length >= this.limit * 2 || this.#size > this.maxSize * 2) this.#trim();
+    if (this.#entries.length >= this.limit * 2) this.#trim();
   }
 
   #trim(): void {
-    const entries = this.#entries;
-    entries.sort(this.#order);
-    const most = Math.min(entries.length, this.limit);
-    let size = 0;
-    let fit = 0;
-    for (; fit < most; fit++) {
-      const next = entrySize(entries[fit]);
-      if (size + next > this.maxSize) break;
-      size += next;
+    this.#entries.sort(this.#order);
+    if (this.#entries.length >= this.limit) {
+      this.#entries.length = this.limit;
+      this.#bound = this.#entries[this.limit - 1].ts;
     }
-    if (fit < most) {
-      // The first entry that does not fit stays: what comes after it cannot enter, but what
-      // comes before it may, and push it further out.
-      entries.length = fit + 1;
-      this.#bound = entries[fit].ts;
-      size += entrySize(entries[fit]);
-    } else if (entries.length >= this.limit) {
-      entries.length = this.limit;
-      this.#bound = entries[this.limit - 1].ts;
-    }
-    this.#answered = fit;
-    this.#size = size;
   }
 
   /** Settles the bound now (after a batch of offers). */
@@ -178,7 +115,7 @@ export class TopEntries {
   /** The kept entries, in order. */
   sorted(): LogEntry[] {
     this.#trim();
-    return this.#entries.slice(0, this.#answered);
+    return this.#entries;
   }
 }
 
