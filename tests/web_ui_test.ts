@@ -300,6 +300,50 @@ Deno.test("web UI: query, errors, chips, labels, histogram, live tail, themes", 
   }
 });
 
+Deno.test("web UI: a request refused with an old key after a new one was saved retries with it, without asking again", async () => {
+  const key = "s3cret-key";
+  const server = await startServer({ args: ["--api-key", key] });
+  const browser = await launch();
+  try {
+    await pushAndWait(server, sampleStreams(30), { authorization: `Bearer ${key}` });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // The histogram's answer to the wrong key comes late: after the right key is saved.
+    let release!: () => void;
+    const late = new Promise<void>((resolve) => release = resolve);
+    await page.route("**/api/v1/volume", async (route) => {
+      const response = await route.fetch();
+      if (route.request().headers().authorization === "Bearer wrong") await late;
+      await route.fulfill({ response });
+    });
+    await page.goto(server.url);
+    const dialog = page.locator("#key-dialog");
+    await dialog.waitFor({ state: "visible" });
+    await page.fill("#key-input", "wrong");
+    await page.press("#key-input", "Enter");
+    await page.waitForFunction(
+      'document.querySelector("#key-reason").textContent.includes("rejected")',
+    );
+    await page.fill("#key-input", key);
+    await page.click('#key-dialog button[value="save"]');
+    await page.locator("#lines .row").first().waitFor();
+    const retried = page.waitForResponse(
+      (r) =>
+        r.url().includes("/api/v1/volume") &&
+        r.request().headers().authorization === `Bearer ${key}`,
+      { timeout: 5000 },
+    );
+    release();
+    assert.equal((await retried).status(), 200);
+    await page.waitForTimeout(300);
+    assert.ok(await dialog.isHidden(), "asked for a key again");
+    await page.close();
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(server.dir, { recursive: true });
+  }
+});
+
 Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", async () => {
   const key = "s3cret-key";
   const server = await startServer({ args: ["--api-key", key] });

@@ -101,6 +101,8 @@ async function authorized(path, init) {
     const res = await fetch(path, { ...init, headers });
     if (res.status !== 401) return res;
     const { error } = await answerOf(res);
+    // Sent before a key was saved (another request's prompt): try that one first.
+    if (localStorage.getItem(KEY_STORE) !== key) continue;
     await askForKey(key ? `The saved key was rejected: ${error}` : error);
   }
 }
