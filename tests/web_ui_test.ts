@@ -300,13 +300,38 @@ Deno.test("web UI: query, errors, chips, labels, histogram, live tail, themes", 
   }
 });
 
-Deno.test("web UI: a request refused with an old key after a new one was saved retries with it, without asking again", async () => {
-  const key = "s3cret-key";
-  const server = await startServer({ args: ["--api-key", key] });
+const API_KEY = "s3cret-key";
+
+/** Runs `fn` with a page of a server that needs `API_KEY`, holding sample lines. */
+async function withKeyedPage(fn: (page: Page, server: TestServer) => Promise<void>): Promise<void> {
+  const server = await startServer({ args: ["--api-key", API_KEY] });
   const browser = await launch();
   try {
-    await pushAndWait(server, sampleStreams(30), { authorization: `Bearer ${key}` });
+    await pushAndWait(server, sampleStreams(30), { authorization: `Bearer ${API_KEY}` });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await fn(page, server);
+    await page.close();
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(server.dir, { recursive: true });
+  }
+}
+
+/** Answers the key dialog with a wrong key, then with `API_KEY`, and waits for the lines. */
+async function enterKey(page: Page): Promise<void> {
+  await page.fill("#key-input", "wrong");
+  await page.press("#key-input", "Enter");
+  await page.waitForFunction(
+    'document.querySelector("#key-reason").textContent.includes("rejected")',
+  );
+  await page.fill("#key-input", API_KEY);
+  await page.click('#key-dialog button[value="save"]');
+  await page.locator("#lines .row").first().waitFor();
+}
+
+Deno.test("web UI: a request refused with an old key after a new one was saved retries with it, without asking again", () =>
+  withKeyedPage(async (page, server) => {
     // The histogram's answer to the wrong key comes late: after the right key is saved.
     let release!: () => void;
     const late = new Promise<void>((resolve) => release = resolve);
@@ -318,52 +343,27 @@ Deno.test("web UI: a request refused with an old key after a new one was saved r
     await page.goto(server.url);
     const dialog = page.locator("#key-dialog");
     await dialog.waitFor({ state: "visible" });
-    await page.fill("#key-input", "wrong");
-    await page.press("#key-input", "Enter");
-    await page.waitForFunction(
-      'document.querySelector("#key-reason").textContent.includes("rejected")',
-    );
-    await page.fill("#key-input", key);
-    await page.click('#key-dialog button[value="save"]');
-    await page.locator("#lines .row").first().waitFor();
+    await enterKey(page);
     const retried = page.waitForResponse(
       (r) =>
         r.url().includes("/api/v1/volume") &&
-        r.request().headers().authorization === `Bearer ${key}`,
+        r.request().headers().authorization === `Bearer ${API_KEY}`,
       { timeout: 5000 },
     );
     release();
     assert.equal((await retried).status(), 200);
     await page.waitForTimeout(300);
     assert.ok(await dialog.isHidden(), "asked for a key again");
-    await page.close();
-  } finally {
-    await browser.close();
-    await server.stop();
-    await Deno.remove(server.dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", async () => {
-  const key = "s3cret-key";
-  const server = await startServer({ args: ["--api-key", key] });
-  const browser = await launch();
-  try {
-    await pushAndWait(server, sampleStreams(30), { authorization: `Bearer ${key}` });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", () =>
+  withKeyedPage(async (page, server) => {
     await page.goto(server.url);
     const dialog = page.locator("#key-dialog");
     await dialog.waitFor({ state: "visible" });
     assert.match(await page.locator("#key-reason").textContent() ?? "", /missing API key/);
-    await page.fill("#key-input", "wrong");
-    await page.press("#key-input", "Enter");
-    await page.waitForFunction(
-      'document.querySelector("#key-reason").textContent.includes("rejected")',
-    );
-    await page.fill("#key-input", key);
-    await page.click('#key-dialog button[value="save"]');
-    await page.locator("#lines .row").first().waitFor();
-    assert.equal(await page.evaluate('localStorage.getItem("loge.apiKey")'), key);
+    await enterKey(page);
+    assert.equal(await page.evaluate('localStorage.getItem("loge.apiKey")'), API_KEY);
     // Kept across a reload: no prompt.
     await page.reload();
     await page.locator("#lines .row").first().waitFor();
@@ -384,10 +384,4 @@ Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", async () 
     assert.ok(await page.locator("#forget-key").isHidden());
     await page.reload();
     await dialog.waitFor({ state: "visible" });
-    await page.close();
-  } finally {
-    await browser.close();
-    await server.stop();
-    await Deno.remove(server.dir, { recursive: true });
-  }
-});
+  }));
