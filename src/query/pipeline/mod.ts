@@ -53,7 +53,7 @@ export interface StreamPipeline {
    * stage; `undefined` when a stage drops it.
    *
    * @throws {CostlyTestError} When the pipeline is bounded and a stage's regex
-   * could hold the thread for long on this line (`costlyOnThread` in
+   * would take this line's tests past their bound (`checkTestCost` in
    * `re2.ts`): the line is to be run on a worker (`processLine` in
    * `off_thread.ts`), where the pipeline is not bounded.
    */
