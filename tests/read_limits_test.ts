@@ -9,6 +9,7 @@
 
 import assert from "node:assert/strict";
 import { pushJson, withServer } from "../testing/server.ts";
+import { runLoge } from "../testing/cli.ts";
 
 /** Long enough for any test here; a hang fails the test instead of stalling the run. */
 const PATIENCE_MS = 20_000;
@@ -167,3 +168,74 @@ Deno.test("volume refuses a range that ends before it starts", () =>
     assert.equal(after.body.data.start, 1800000000000000000);
     assert.equal(after.body.data.end, 1800000000000000000);
   }));
+
+Deno.test("a log query answers the first lines that fit --max-response-size, says so, and pagers go on past the cut", () =>
+  withServer(async ({ url }) => {
+    // 30 lines of 100,000 characters, the newest at ts 30, each with its labels ({"app":"big"}, 13
+    // characters): 10 of them fit 1 MiB (1,048,576).
+    const values = Array.from({ length: 30 }, (_, i) => {
+      const n = String(i + 1);
+      return [n, n.padEnd(100_000, String.fromCharCode(97 + (i % 26)))];
+    });
+    const pushed = await pushJson(url, { streams: [{ stream: { app: "big" }, values }] });
+    assert.equal(pushed.status, 200);
+    const newest = values.toReversed();
+    let size = 0;
+    const fits = newest.filter(([, line]) => (size += line.length + 13) <= 1024 * 1024);
+    assert.equal(fits.length, 10);
+    const warning = /^the answer holds the first 10 lines, not 30: .*\(--max-response-size\)/;
+    const native = await call(url, "/api/v1/query", { query: '{app="big"}', limit: 30, start: 0 });
+    assert.equal(native.status, 200, native.text.slice(0, 200));
+    assert.deepEqual(
+      native.body.data.map((e: { line: string }) => e.line),
+      fits.map(([, line]) => line),
+    );
+    assert.equal(native.body.truncated, true);
+    assert.match(native.body.warnings[0], warning);
+    // An answer within the bound is not truncated, though it is short of its limit.
+    const few = await call(url, "/api/v1/query", { query: '{app="big"}', limit: 30, start: 25 });
+    assert.deepEqual(few.body.data.length, 6);
+    assert.equal(few.body.truncated, undefined);
+    assert.equal(few.body.warnings, undefined);
+    const params = new URLSearchParams({
+      query: '{app="big"}',
+      limit: "30",
+      start: "0",
+      end: "31",
+    });
+    const loki = await call(url, `/loki/api/v1/query_range?${params}`);
+    assert.equal(loki.status, 200, loki.text.slice(0, 200));
+    assert.deepEqual(loki.body.data.result[0].values, fits);
+    assert.match(loki.body.warnings[0], warning);
+    // Forward, the oldest first.
+    const forward = await call(url, "/api/v1/query", {
+      query: '{app="big"}',
+      limit: 30,
+      start: 0,
+      direction: "forward",
+    });
+    assert.deepEqual(
+      forward.body.data.map((e: { line: string }) => e.line),
+      values.slice(0, 10).map(([, line]) => line),
+    );
+    assert.equal(forward.body.truncated, true);
+    // `loge search --output ndjson` pages on past each cut page, to the last line, both ways.
+    for (const [direction, order] of [["backward", newest], ["forward", values]] as const) {
+      const run = await runLoge([
+        "search",
+        "--addr",
+        url,
+        '{app="big"}',
+        "--start",
+        "0",
+        "--output",
+        "ndjson",
+        "--direction",
+        direction,
+      ]);
+      assert.equal(run.code, 0, run.stderr.slice(0, 500));
+      const lines = run.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).line);
+      assert.deepEqual(lines, order.map(([, line]) => line), direction);
+      assert.match(run.stderr, /the answer holds the first 10 lines, not 5000/);
+    }
+  }, { args: ["--max-response-size", "1MiB"] }));

@@ -156,7 +156,7 @@ Deno.test("search --local prints what search prints: the hot tier from the serve
       args: [...tierArgs(s3, { age: "1h" }), "--api-key", KEY, "--s3-presign-expiry", "2m"],
       env: s3.env,
     });
-    const url = server.url;
+    let url = server.url;
     const hot = hotRows();
     for (let i = 0; i < hot.length; i += 500) await push(url, hot.slice(i, i + 500));
     await waitFor("hot lines in local files", async () => (await stats(url)).segments_local > 0);
@@ -248,6 +248,41 @@ Deno.test("search --local prints what search prints: the hot tier from the serve
     );
     assert.deepEqual(cut, expected(all, () => true, 900));
     assert.ok(cut.some((l) => coldLines.has(l)) && cut.some((l) => !coldLines.has(l)));
+    // A hot answer that --max-response-size cut short: the plan names the first hot line left out,
+    // and --local stops before it though cold lines come after it (it filled the rest of its limit
+    // with them, past hot lines it never got).
+    const nodeArgs = [...tierArgs(s3, { age: "1h" }), "--api-key", KEY];
+    await server.stop();
+    server = await startServer({
+      dir,
+      args: [...nodeArgs, "--max-response-size", "3000"],
+      env: s3.env,
+    });
+    for (const direction of ["backward", "forward"] as const) {
+      const query = { query: '{app="web"}', limit: "100", direction };
+      const p = await plan(server.url, { ...query, start: win[1], end: win[3] });
+      assert.equal(p.status, 200, p.text);
+      const hotWeb = expected(hot, (r) => r[0].app === "web", 100, direction);
+      const hotLines = p.body.hot.map((e: { line: string }) => e.line);
+      assert.ok(hotLines.length > 0 && hotLines.length < 50, `${hotLines.length} hot lines`);
+      assert.deepEqual(hotLines, hotWeb.slice(0, hotLines.length), direction);
+      assert.equal(p.body.cut.line, hotWeb[hotLines.length], direction);
+      const merged = expected(all, (r) => r[0].app === "web", all.length, direction);
+      const want = merged.slice(0, merged.indexOf(p.body.cut.line));
+      assert.ok(want.some((l) => coldLines.has(l)), "cold lines come before the cut");
+      const run = await search(['{app="web"}', "--limit", "100", "--direction", direction, ...win]
+        .concat(["--addr", server.url, "--local", "--api-key", KEY]));
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(linesOf(run.stdout), want, direction);
+      assert.match(
+        run.stderr,
+        new RegExp(`^loge: warning: the answer holds the first ${want.length} lines, not 100: `),
+      );
+    }
+    await server.stop();
+    server = await startServer({ dir, args: nodeArgs, env: s3.env });
+    url = server.url;
+
     // Without the key, --local is refused as plain search is.
     const refused = await search(['{app="web"}', "--addr", url, "--local"]);
     assert.equal(refused.code, 1);

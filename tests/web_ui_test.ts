@@ -385,3 +385,46 @@ Deno.test("web UI: asks for the API key on 401, keeps it, forgets it", () =>
     await page.reload();
     await dialog.waitFor({ state: "visible" });
   }));
+
+Deno.test("web UI: an answer that --max-response-size cut short offers older lines, and they come", async () => {
+  const server = await startServer({ args: ["--max-response-size", "40000"] });
+  const browser = await launch();
+  try {
+    // 30 lines of 5,000 characters: 7 of them fit 40,000 with their labels, far below the limit.
+    const end = nowNs() - 1000n * MS;
+    const values = Array.from({ length: 30 }, (_, i): [string, string] => [
+      String(end - BigInt(i) * MS),
+      `line ${String(i).padStart(2, "0")} `.padEnd(5000, "x"),
+    ]);
+    assert.equal(
+      (await pushJson(server.url, { streams: [{ stream: { app: "big" }, values }] })).status,
+      200,
+    );
+    for (let i = 0; (await queryLines(server.url, '{app="big"} |= "line 29"')).length === 0; i++) {
+      if (i === 100) throw new Error("the pushed lines did not become queryable");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${server.url}/?q=${encodeURIComponent('{app="big"}')}&range=1h`);
+    await page.locator("#lines .row").first().waitFor();
+    await idle(page);
+    const texts = async () => (await rowTexts(page)).map((t) => t.slice(0, 8));
+    const newest = values.map(([, line]) => line.slice(0, 8));
+    assert.deepEqual(await texts(), newest.slice(0, 7));
+    assert.match(await page.textContent("#status") ?? "", /7 lines \(size limit reached\)/);
+    for (let shown = 7; shown < 30;) {
+      assert.equal(await page.isVisible("#older"), true, `older offered after ${shown} lines`);
+      await page.click("#older");
+      await page.waitForFunction(
+        `document.querySelectorAll("#lines .row").length > ${shown} && !document.querySelector("#older").disabled`,
+      );
+      shown = (await rowTexts(page)).length;
+    }
+    assert.deepEqual(await texts(), newest);
+    await page.waitForFunction('document.querySelector("#older").hidden');
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(server.dir, { recursive: true });
+  }
+});

@@ -253,7 +253,9 @@ export async function search(args: string[]): Promise<void> {
 type Ask = (
   path: string,
   init: RequestInit,
-) => Promise<{ status?: string; error?: string; data?: Entry[]; warnings?: unknown }>;
+) => Promise<
+  { status?: string; error?: string; data?: Entry[]; truncated?: unknown; warnings?: unknown }
+>;
 
 /** One `POST /api/v1/query` of the window `[start, end]`. */
 function queryPage(
@@ -306,12 +308,18 @@ export const PAGE_LINES = 5000;
  * Pages through `[start, end]` in `direction`, `total` lines at most: each
  * page starts at the time the last one ended, and skips the lines at that
  * time it already printed (counted by time, labels and text, so lines that
- * repeat are kept as often as they were stored).
+ * repeat are kept as often as they were stored). A page ends the window when
+ * it is short of its limit, unless the server says it cut it short
+ * (`"truncated": true`, `--max-response-size`).
  *
- * @throws {SearchError} when more than a page of lines share one time: paging by time cannot pass them.
+ * @throws {SearchError} when more lines share one time than a page holds: paging by time cannot pass them.
  */
 export async function pageThrough(
-  page: (lo: bigint, hi: bigint, limit: number) => Promise<{ data?: Entry[]; warnings?: unknown }>,
+  page: (
+    lo: bigint,
+    hi: bigint,
+    limit: number,
+  ) => Promise<{ data?: Entry[]; truncated?: unknown; warnings?: unknown }>,
   o: { start: bigint; end: bigint; direction: Direction; total: number },
   print: (entries: readonly Entry[]) => Promise<void>,
 ): Promise<number> {
@@ -344,12 +352,19 @@ export async function pageThrough(
     await print(take);
     printed += take.length;
     if (progress) await Deno.stderr.write(encoder.encode(`\r${printed} lines`));
-    if (data.length < PAGE_LINES) break;
+    if (data.length < PAGE_LINES && answer.truncated !== true) break;
+    if (data.length === 0) {
+      throw new SearchError(
+        `the next line from ${
+          formatTime(o.direction === "backward" ? hi : lo)
+        } is larger than the server answers at once (--max-response-size)`,
+      );
+    }
     if (fresh.length === 0) {
       throw new SearchError(
-        `more than ${PAGE_LINES} lines at ${
+        `more lines at ${
           formatTime(boundary!)
-        }: paging by time cannot pass them`,
+        } than one answer holds (${PAGE_LINES} lines, or the server's --max-response-size): paging by time cannot pass them`,
       );
     }
     const last = take.at(-1)!.timestamp;

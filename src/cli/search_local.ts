@@ -6,14 +6,19 @@
  * planner and sink ({@linkcode selectSegments}): the segment index, block
  * pruning, the pipeline and the top-N, `concurrency` segments and blocks at
  * a time, with a cache of decoded blocks. The server's hot lines enter the
- * same top-N, so the answer is the one `POST /api/v1/query` gives.
+ * same top-N, so the answer is the one `POST /api/v1/query` gives. When the
+ * server cut its hot lines short (`--max-response-size`), the answer stops
+ * where they stop, and it holds no more than {@linkcode MAX_ANSWER_SIZE}
+ * itself.
  *
  * @module
  */
 
 import {
+  cutWarning,
   type Direction,
   type LogEntry,
+  MAX_ANSWER_SIZE,
   type SelectResult,
   selectSegments,
 } from "../query/engine.ts";
@@ -80,7 +85,7 @@ export async function searchLocal(options: LocalSearchOptions): Promise<SelectRe
       direction,
     }),
   );
-  const { hot, segments, warnings } = planOf(plan);
+  const { hot, cut, segments, warnings } = planOf(plan);
   // The query the server ran, parsed by the same code.
   const query = toLogQuery({ query: text, start, end, limit, direction });
   const urls = new Map(segments.map((s) => [s.id, s.url]));
@@ -98,12 +103,16 @@ export async function searchLocal(options: LocalSearchOptions): Promise<SelectRe
         cache,
         concurrency: options.concurrency,
         blockCache: new BlockCache(options.frameCacheSize),
+        maxResponseSize: MAX_ANSWER_SIZE,
       },
       query,
       segments.map((s) => ({ name: s.id, location: REMOTE, bytes: s.bytes })),
       hot,
+      cut,
     );
-    return { entries: result.entries, warnings: [...warnings, ...result.warnings] };
+    warnings.push(...result.warnings);
+    if (result.cut) warnings.push(cutWarning(result.entries.length, limit, MAX_ANSWER_SIZE));
+    return { entries: result.entries, warnings, cut: result.cut };
   } finally {
     await cache.close();
   }
@@ -118,18 +127,20 @@ function isStrings(value: unknown): value is Record<string, string> {
 }
 
 /** The parts of a decoded plan, checked. */
-function planOf(plan: unknown): { hot: LogEntry[]; segments: PlanSegment[]; warnings: string[] } {
+function planOf(
+  plan: unknown,
+): { hot: LogEntry[]; cut?: LogEntry; segments: PlanSegment[]; warnings: string[] } {
   const bad = (what: string) => new PlanError(`the server's search plan is malformed: ${what}`);
   if (!isObject(plan) || !Array.isArray(plan.hot) || !Array.isArray(plan.segments)) {
     throw bad("expected an object with hot and segments arrays");
   }
-  const hot = plan.hot.map((e, i): LogEntry => {
+  const entryOf = (e: unknown, what: string): LogEntry => {
     if (
       !isObject(e) || typeof e.timestamp !== "bigint" || typeof e.line !== "string" ||
       !isStrings(e.labels) || (e.metadata !== undefined && !isStrings(e.metadata)) ||
       (e.parsed !== undefined && !isStrings(e.parsed))
     ) {
-      throw bad(`hot entry ${i} is not {timestamp, line, labels[, metadata][, parsed]}`);
+      throw bad(`${what} is not {timestamp, line, labels[, metadata][, parsed]}`);
     }
     return {
       ts: e.timestamp,
@@ -139,7 +150,9 @@ function planOf(plan: unknown): { hot: LogEntry[]; segments: PlanSegment[]; warn
       ...(e.metadata ? { metadata: e.metadata } : {}),
       ...(e.parsed ? { parsed: e.parsed } : {}),
     };
-  });
+  };
+  const hot = plan.hot.map((e, i) => entryOf(e, `hot entry ${i}`));
+  const cut = plan.cut === undefined ? undefined : entryOf(plan.cut, "the cut entry");
   const segments = plan.segments.map((s, i): PlanSegment => {
     if (
       !isObject(s) || typeof s.id !== "string" || typeof s.url !== "string" ||
@@ -150,5 +163,5 @@ function planOf(plan: unknown): { hot: LogEntry[]; segments: PlanSegment[]; warn
     return { id: s.id, url: s.url, bytes: s.bytes as number };
   });
   const warnings = Array.isArray(plan.warnings) ? plan.warnings.map(String) : [];
-  return { hot, segments, warnings };
+  return { hot, cut, segments, warnings };
 }

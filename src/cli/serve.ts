@@ -12,7 +12,7 @@ import { createHandler, MAX_CONCURRENT_QUERIES } from "../server/app.ts";
 import { withCors } from "../server/cors.ts";
 import { DEFAULT_PAYLOAD_LIMITS } from "../ingest/push_limits.ts";
 import { OTLP_STREAM_ATTRIBUTES } from "../ingest/otlp.ts";
-import { type EngineContext, QueryEngine } from "../query/engine.ts";
+import { type EngineContext, MAX_ANSWER_SIZE, QueryEngine } from "../query/engine.ts";
 import { selectVisible } from "../query/snapshot.ts";
 import { Catalog } from "../storage/catalog.ts";
 import { SegmentCache } from "../storage/segment_cache.ts";
@@ -182,6 +182,13 @@ export const SERVE_FLAGS = {
     default: "0s",
     help:
       "longest time range a query that reads lines may cover (400 beyond; such a query needs a start); 0s: no limit",
+  },
+  "max-response-size": {
+    kind: "bytes",
+    default: `${MAX_ANSWER_SIZE / 1024 / 1024}MiB`,
+    min: 0,
+    help:
+      'most characters of lines and labels a log query answers: the first lines that fit, with a warning and, on /api/v1/query, "truncated": true; 0: no limit',
   },
   "max-concurrent-queries": {
     kind: "int",
@@ -751,6 +758,7 @@ async function openStore(
     quarantine,
     blockCache: tier?.blockCache,
     maxQueryRange: BigInt(flags["max-query-range"] as number) * 1_000_000n,
+    maxResponseSize: flags["max-response-size"] as number,
   };
   const engine = new QueryEngine(reading);
   const tails = new TailHub({

@@ -15,7 +15,7 @@ import { LOCAL } from "../storage/source/opener.ts";
 import { countOverTime, type CountQuery, type Counts } from "./metric/count_over_time.ts";
 import { evaluateMetric, type MetricQuery, type MetricResult } from "./metric/evaluate.ts";
 import type { EngineContext } from "./plan.ts";
-import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
+import { cutWarning, type LogQuery, selectLines, type SelectResult } from "./select.ts";
 import type { LabelMatcher } from "./ast.ts";
 import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
 import { minePatterns, type PatternQuery, type Patterns } from "./patterns.ts";
@@ -24,13 +24,14 @@ import { checkQueryRange } from "./range_limit.ts";
 
 export type { EngineContext, ListedSegment, ReadContext, Selection } from "./plan.ts";
 export type { LogQuery, SelectResult } from "./select.ts";
-export { selectSegments } from "./select.ts";
+export { cutWarning, selectSegments } from "./select.ts";
 export type { CountQuery, Counts } from "./metric/count_over_time.ts";
 export type { MetricQuery, MetricResult } from "./metric/evaluate.ts";
 export type { IndexStats } from "./streams.ts";
 export type { PatternQuery, Patterns, PatternSeries } from "./patterns.ts";
 export type { VolumeAggregation, VolumeQuery, VolumeSeries } from "./volume.ts";
 export type { Direction, LogEntry } from "./top_entries.ts";
+export { MAX_ANSWER_SIZE } from "./top_entries.ts";
 
 /** The hot part of a client-side search: lines of the head and local files, and the cold files. */
 export interface HotSelectResult extends SelectResult {
@@ -80,10 +81,20 @@ export class QueryEngine {
     this.#ctx = context;
   }
 
-  /** The first `query.limit` lines of a log query, in its direction. */
+  /**
+   * The first `query.limit` lines of a log query, in its direction, or fewer
+   * when they pass `--max-response-size`: then `cut` is the first line left
+   * out, and a warning says so.
+   */
   async select(query: LogQuery): Promise<SelectResult> {
     this.#checkRange(query);
-    return await selectLines(this.#ctx, query);
+    const result = await selectLines(this.#ctx, query);
+    if (result.cut !== undefined) {
+      result.warnings.push(
+        cutWarning(result.entries.length, query.limit, this.#ctx.maxResponseSize!),
+      );
+    }
+    return result;
   }
 
   /** Queries that read lines cover at most `--max-query-range`. */
@@ -102,10 +113,10 @@ export class QueryEngine {
    */
   async selectHot(query: LogQuery): Promise<HotSelectResult> {
     this.#checkRange(query);
-    const { entries, warnings, unread } = await selectLines(this.#ctx, query, {
+    const { entries, warnings, unread, cut } = await selectLines(this.#ctx, query, {
       read: (entry) => entry.location === LOCAL,
     });
-    return { entries, warnings, cold: unread };
+    return { entries, warnings, cold: unread, cut };
   }
 
   /** Lines per step bucket, by label values. */

@@ -44,6 +44,12 @@ export interface ReadContext {
   quarantine?: Quarantine;
   /** Decoded blocks of remote files, when there is a remote tier. */
   blockCache?: BlockCache;
+  /**
+   * The most a log query's answer holds, in UTF-16 code units of its lines
+   * and labels (`--max-response-size`, `entrySize` in `top_entries.ts`);
+   * none: no limit.
+   */
+  maxResponseSize?: number;
 }
 
 /** What the engine reads from: the catalog's files and the head. */

@@ -39,6 +39,12 @@ export interface SelectResult {
   warnings: string[];
   /** What the query read, for its statistics (set by the engine's selections). */
   read?: ReadFigures;
+  /**
+   * The first line the answer's size bound left out (`--max-response-size`,
+   * {@linkcode TopEntries.cut}): the answer stops before it, short of its
+   * limit, and a client that pages goes on from there.
+   */
+  cut?: LogEntry;
 }
 
 /** The lines of a log query over part of the catalog, and the files it left unread. */
@@ -75,20 +81,39 @@ export async function selectLines(
  * being the server's answer over its hot tier (lines that already went
  * through the pipeline) and `segments` the cold ones it listed. The answer
  * is the one a single engine over every line would give: the same sink
- * takes both, and the given lines bound the reading of the segments.
+ * takes both, and the given lines bound the reading of the segments. When
+ * the server's answer was cut short at `cut`, the answer stops there too:
+ * the hot lines from `cut` on are not among `given`.
  */
 export async function selectSegments(
   ctx: ReadContext,
   query: LogQuery,
   segments: readonly ListedSegment[],
   given: readonly LogEntry[] = [],
+  cut?: LogEntry,
 ): Promise<SelectResult> {
-  return topLines(ctx, query, await planSegments(ctx, query, segments), given);
+  return topLines(ctx, query, await planSegments(ctx, query, segments), given, cut);
+}
+
+/**
+ * The warning of an answer of `count` lines that `maxSize` cut short of
+ * `limit` lines.
+ *
+ * @example
+ * ```ts
+ * import { cutWarning } from "./select.ts";
+ * console.log(cutWarning(268, 5000, 64 * 1024 * 1024));
+ * ```
+ */
+export function cutWarning(count: number, limit: number, maxSize: number): string {
+  return `the answer holds the first ${count} lines, not ${limit}: more would pass ` +
+    `${maxSize} characters of lines and labels (--max-response-size); page on from its last line`;
 }
 
 /**
  * Reads `planned` into the first lines of `query`, with `given` lines offered
- * first. Units are read in the query's direction, the one that may hold the
+ * first and the answer stopped at `cut` when there is one. Units are read in
+ * the query's direction, the one that may hold the
  * first line first; a lazy plan's next file is opened before any unit it may
  * precede, and reading stops once neither a unit nor a file left can hold a
  * line that would enter the answer.
@@ -98,6 +123,7 @@ async function topLines(
   query: LogQuery,
   planned: Plan | LazyPlan,
   given: readonly LogEntry[] = [],
+  cut?: LogEntry,
 ): Promise<SelectResult> {
   const [lo, hi] = timeBounds(query);
   const matcherOf = lineMatcherOf(query);
@@ -113,8 +139,9 @@ async function topLines(
   const read = new ReadFigures();
   try {
     let units = [...planned.units].sort(byEdge);
-    const top = new TopEntries(query.limit, query.direction);
+    const top = new TopEntries(query.limit, query.direction, ctx.maxResponseSize || Infinity);
     for (const entry of given) top.offer(entry);
+    if (cut !== undefined) top.block(cut);
     top.settle();
     for (let at = 0;;) {
       const file = lazy?.next();
@@ -158,7 +185,7 @@ async function topLines(
         top.settle();
       }
     }
-    return { entries: top.sorted(), warnings, read };
+    return { entries: top.sorted(), warnings, read, cut: top.cut };
   } finally {
     done();
   }

@@ -50,7 +50,42 @@ export function entryOrder(direction: Direction): (a: LogEntry, b: LogEntry) => 
 }
 
 /**
- * Keeps the first `limit` entries offered to it, in `direction`.
+ * What an entry weighs in an answer, in UTF-16 code units: its line, its
+ * stream's labels (answers repeat them line by line), and the names and values
+ * of its structured metadata and parsed labels (a parser may copy a long line
+ * into its labels).
+ *
+ * @example
+ * ```ts
+ * import { entrySize } from "./top_entries.ts";
+ * import assert from "node:assert/strict";
+ * const stream = { key: "{}", labels: {} };
+ * assert.equal(entrySize({ ts: 1n, line: "status=500", stream, parsed: { status: "500" } }), 21);
+ * ```
+ */
+export function entrySize(entry: LogEntry): number {
+  let size = entry.line.length + entry.stream.key.length;
+  for (const labels of [entry.metadata, entry.parsed]) {
+    if (labels === undefined) continue;
+    for (const name in labels) size += name.length + labels[name].length;
+  }
+  return size;
+}
+
+/**
+ * Most UTF-16 code units of lines and labels ({@linkcode entrySize}) in one
+ * log query's answer, by default: 64 MiB. `--max-response-size` sets the
+ * server's; `loge search --local` holds its merged answer to it.
+ */
+export const MAX_ANSWER_SIZE = 64 * 1024 * 1024;
+
+/**
+ * Keeps the first `limit` entries offered to it, in `direction`, and no more
+ * of them than `maxSize` ({@linkcode entrySize}) holds: a limit of 5,000
+ * lines of 256 KiB would otherwise hold a gigabyte and more, and make an
+ * answer longer than a string can be. When `maxSize` cuts the answer short,
+ * {@linkcode TopEntries.cut} is the first entry left out, where a client that
+ * pages goes on from.
  *
  * @example
  * ```ts
@@ -61,20 +96,46 @@ export function entryOrder(direction: Direction): (a: LogEntry, b: LogEntry) => 
  * top.offer({ ts: 1n, line: "old", stream });
  * top.offer({ ts: 2n, line: "new", stream });
  * assert.deepEqual(top.sorted().map((e) => e.line), ["new"]);
+ * const small = new TopEntries(10, "backward", 10);
+ * for (const ts of [1n, 2n, 3n]) small.offer({ ts, line: `line ${ts}`, stream });
+ * assert.deepEqual(small.sorted().map((e) => e.line), ["line 3"]);
+ * assert.equal(small.cut?.line, "line 2");
  * ```
  */
 export class TopEntries {
   readonly limit: number;
   readonly direction: Direction;
+  readonly maxSize: number;
   readonly #order: (a: LogEntry, b: LogEntry) => number;
   #entries: LogEntry[] = [];
+  /** Entries that never fit ({@linkcode TopEntries.block}). */
+  readonly #blockers = new WeakSet<LogEntry>();
+  /** The size of the entries answered at the last trim and of those offered since. */
+  #size = 0;
+  /**
+   * After a trim, how many of the entries are answered: one more is kept
+   * when `maxSize` cut them short, the first that does not fit, since what
+   * comes after it cannot enter either.
+   */
+  #answered = 0;
   #bound?: bigint;
 
-  /** Keeps at most `limit` entries, first in `direction`. */
-  constructor(limit: number, direction: Direction) {
+  /** Keeps at most `limit` entries, first in `direction`, of {@linkcode entrySize} `maxSize` at most together. */
+  constructor(limit: number, direction: Direction, maxSize = Infinity) {
     this.limit = limit;
     this.direction = direction;
+    this.maxSize = maxSize;
     this.#order = entryOrder(direction);
+  }
+
+  /**
+   * The first entry that `maxSize` (or a {@linkcode TopEntries.block}er) left
+   * out of the answer, when the answer stops short of `limit` and of the
+   * entries offered; `undefined` otherwise.
+   */
+  get cut(): LogEntry | undefined {
+    this.#trim();
+    return this.#entries[this.#answered];
   }
 
   /**
@@ -96,15 +157,46 @@ export class TopEntries {
   offer(entry: LogEntry): void {
     if (!this.admits(entry.ts)) return;
     this.#entries.push(entry);
-    if (this.#entries.length >= this.limit * 2) this.#trim();
+    this.#size += entrySize(entry);
+    if (this.#entries.length >= this.limit * 2 || this.#size > this.maxSize * 2) this.#trim();
+  }
+
+  /**
+   * Offers an entry that never fits: the answer stops before it, as another
+   * answer's {@linkcode TopEntries.cut} stopped it, and what comes after it
+   * cannot enter. A client merging such an answer with lines of its own
+   * blocks at its cut, since the lines the cut left out are not among its own.
+   */
+  block(entry: LogEntry): void {
+    if (!this.admits(entry.ts)) return;
+    this.#blockers.add(entry);
+    this.#entries.push(entry);
+    this.#trim();
   }
 
   #trim(): void {
-    this.#entries.sort(this.#order);
-    if (this.#entries.length >= this.limit) {
-      this.#entries.length = this.limit;
-      this.#bound = this.#entries[this.limit - 1].ts;
+    const entries = this.#entries;
+    entries.sort(this.#order);
+    const most = Math.min(entries.length, this.limit);
+    let size = 0;
+    let fit = 0;
+    for (; fit < most; fit++) {
+      const entry = entries[fit];
+      const next = this.#blockers.has(entry) ? Infinity : entrySize(entry);
+      if (size + next > this.maxSize) break;
+      size += next;
     }
+    if (fit < most) {
+      // The first entry that does not fit stays: what comes after it cannot enter, but what
+      // comes before it may, and push it further out.
+      entries.length = fit + 1;
+      this.#bound = entries[fit].ts;
+    } else if (entries.length >= this.limit) {
+      entries.length = this.limit;
+      this.#bound = entries[this.limit - 1].ts;
+    }
+    this.#answered = fit;
+    this.#size = size;
   }
 
   /** Settles the bound now (after a batch of offers). */
@@ -112,10 +204,10 @@ export class TopEntries {
     this.#trim();
   }
 
-  /** The kept entries, in order. */
+  /** The answered entries, in order. */
   sorted(): LogEntry[] {
     this.#trim();
-    return this.#entries;
+    return this.#entries.slice(0, this.#answered);
   }
 }
 

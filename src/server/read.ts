@@ -47,12 +47,17 @@ export function entryJson(e: LogEntry): Record<string, unknown> {
   };
 }
 
-/** `POST /api/v1/query`: matching lines, newest first. */
+/**
+ * `POST /api/v1/query`: matching lines, newest first. An answer that
+ * `--max-response-size` cut short of its limit says `"truncated": true`: a
+ * client that pages goes on from its last line, as after a full page.
+ */
 export async function handleQuery(req: Request, engine: QueryEngine): Promise<Response> {
-  const { entries, warnings } = await engine.select(toLogQuery(await jsonBody(req)));
+  const { entries, warnings, cut } = await engine.select(toLogQuery(await jsonBody(req)));
   return json({
     status: "success",
     data: entries.map(entryJson),
+    ...(cut ? { truncated: true } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   });
 }

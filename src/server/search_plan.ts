@@ -8,7 +8,9 @@
  * {"status":"success","hot":[…],"segments":[{"id":"…","url":"…","bytes":N}],"expires_at":1700000900}
  * ```
  *
- * `hot` holds entries exactly as `POST /api/v1/query`'s `data`; the query's
+ * `hot` holds entries exactly as `POST /api/v1/query`'s `data`. When
+ * `--max-response-size` cut the hot lines short, `cut` is the first hot line
+ * left out, in the same shape: the client's answer stops before it. The query's
  * parameters (`query`, `start`, `end`, `limit`, `direction`, `line`) are
  * those of its body, as URL parameters, parsed by the same code.
  *
@@ -62,7 +64,7 @@ export async function handleSearchPlan(
   );
   const { presign, expirySeconds } = options;
   const expiresAt = Math.floor(Date.now() / 1000) + expirySeconds;
-  const { entries, warnings, cold } = await engine.selectHot(query);
+  const { entries, warnings, cold, cut } = await engine.selectHot(query);
   let segments: PlanSegment[] = [];
   if (presign) {
     try {
@@ -86,6 +88,7 @@ export async function handleSearchPlan(
   return json({
     status: "success",
     hot: entries.map(entryJson),
+    ...(cut ? { cut: entryJson(cut) } : {}),
     segments,
     expires_at: expiresAt,
     ...(warnings.length > 0 ? { warnings } : {}),

@@ -62,6 +62,36 @@ export function parseJSON(text) {
  * @returns {Promise<any>}
  */
 export async function api(path, body, signal = current.run.controller.signal) {
+  return (await answer(path, body, signal)).data;
+}
+
+/**
+ * One page of the view's lines over `[start, end]`, newest first, and whether
+ * older lines may follow: the page is full, or the server cut it short of
+ * its limit (`"truncated": true`: the lines passed its --max-response-size).
+ *
+ * @param {bigint} start
+ * @param {bigint} end
+ * @param {number} limit
+ * @returns {Promise<{ entries: Entry[], more: boolean }>}
+ */
+export async function queryLines(start, end, limit) {
+  const body = queryBody(start, end, limit);
+  const page = await answer("api/v1/query", body, current.run.controller.signal);
+  /** @type {Entry[]} */
+  const entries = page.data.map(toEntry);
+  return { entries, more: entries.length === limit || page.truncated === true };
+}
+
+/**
+ * The whole JSON answer of a read endpoint, as {@link api} calls it.
+ *
+ * @param {string} path
+ * @param {object | undefined} body
+ * @param {AbortSignal} signal
+ * @returns {Promise<any>}
+ */
+async function answer(path, body, signal) {
   const res = await authorized(path, {
     method: body ? "POST" : "GET",
     headers: body ? { "content-type": "application/json" } : {},
@@ -70,7 +100,7 @@ export async function api(path, body, signal = current.run.controller.signal) {
   });
   const data = await answerOf(res);
   if (!res.ok || data.status === "error") throw failure(res, data);
-  return data.data;
+  return data;
 }
 
 /**
@@ -139,7 +169,7 @@ function failure(res, data) {
  * @param {bigint} end
  * @param {number} limit
  */
-export function queryBody(start, end, limit) {
+function queryBody(start, end, limit) {
   return { query: view.q, start: String(start), end: String(end), limit };
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { api, queryBody, toEntry } from "./api.js";
+import { queryLines } from "./api.js";
 import { copyIcon, el, h } from "./dom.js";
 import { current, MAX_LIMIT, rowEntries, shown, view } from "./state.js";
 import { setStatus, showFailure } from "./status.js";
@@ -51,16 +51,17 @@ export async function loadOlder() {
     // The request includes the boundary timestamp: ask for what is shown there, plus a page.
     const repeated = [...oldest.seen.values()].reduce((a, b) => a + b, 0);
     let limit = Math.min(view.limit + repeated, MAX_LIMIT);
-    let got = await fetchPage(oldest.ts, limit);
-    let fresh = dedupe(got, oldest);
-    if (fresh.length === 0 && got.length === limit && oldest.ts > shown.window.start) {
+    let got = await queryLines(shown.window.start, oldest.ts, limit);
+    let fresh = dedupe(got.entries, oldest);
+    if (fresh.length === 0 && got.more && oldest.ts > shown.window.start) {
       // More lines share the boundary timestamp than one request returns: step past it.
       limit = view.limit;
-      got = fresh = await fetchPage(oldest.ts - 1n, limit);
+      got = await queryLines(shown.window.start, oldest.ts - 1n, limit);
+      fresh = got.entries;
     }
     el.lines.append(...fresh.map(renderRow));
     if (fresh.length > 0) shown.oldest = boundary(fresh, fresh[fresh.length - 1].ts, oldest);
-    shown.hasMore = got.length === limit;
+    shown.hasMore = got.more;
     el.older.hidden = !shown.hasMore;
     setStatus(`${el.lines.querySelectorAll(".row").length} lines`);
   } catch (error) {
@@ -68,16 +69,6 @@ export async function loadOlder() {
   } finally {
     el.older.disabled = false;
   }
-}
-
-/**
- * @param {bigint} end
- * @param {number} limit
- * @returns {Promise<Entry[]>}
- */
-async function fetchPage(end, limit) {
-  const body = queryBody(shown.window.start, end, limit);
-  return (await api("api/v1/query", body)).map(toEntry);
 }
 
 /** @param {Entry} e */

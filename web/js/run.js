@@ -6,7 +6,7 @@
  * @module
  */
 
-import { api, queryBody, toEntry } from "./api.js";
+import { queryLines } from "./api.js";
 import { el } from "./dom.js";
 import { loadVolume } from "./histogram.js";
 import { loadLabelKeys } from "./labels.js";
@@ -16,8 +16,6 @@ import { current, shown, view } from "./state.js";
 import { ignoreAbort, setStatus, showFailure, showQueryError } from "./status.js";
 import { startTail, stopTail } from "./tail.js";
 import { resolveWindow, viewToURL } from "./view_url.js";
-
-/** @typedef {import("./state.js").Entry} Entry */
 
 /**
  * Runs the view: lines, volume and label keys over one resolved window,
@@ -40,16 +38,14 @@ export async function runView({ push = true } = {}) {
   loadVolume(win).catch(ignoreAbort);
   loadLabelKeys(win).catch(ignoreAbort);
   try {
-    /** @type {Entry[]} */
-    const entries = (await api("api/v1/query", queryBody(win.start, win.end, view.limit)))
-      .map(toEntry);
+    const { entries, more } = await queryLines(win.start, win.end, view.limit);
     if (id !== current.run.id) return;
     showLines(entries);
-    shown.hasMore = entries.length === view.limit;
+    shown.hasMore = more;
     const ms = Math.round(performance.now() - started);
     setStatus(
       `${entries.length} line${entries.length === 1 ? "" : "s"}${
-        shown.hasMore ? " (limit reached)" : ""
+        !more ? "" : entries.length < view.limit ? " (size limit reached)" : " (limit reached)"
       } · ${ms} ms`,
     );
     if (view.live) startTail();
