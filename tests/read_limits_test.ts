@@ -219,6 +219,28 @@ Deno.test("a log query answers the first lines that fit --max-response-size, say
       values.slice(0, 10).map(([, line]) => line),
     );
     assert.equal(forward.body.truncated, true);
+    // A live tail's replay is cut the same way, and its first batch says so.
+    const tail = await fetch(
+      `${url}/api/v1/tail?${new URLSearchParams({
+        query: '{app="big"}',
+        start: "0",
+        limit: "30",
+      })}`,
+      { signal: AbortSignal.timeout(PATIENCE_MS) },
+    );
+    assert.equal(tail.status, 200);
+    let text = "";
+    const reader = tail.body!.pipeThrough(new TextDecoderStream()).getReader();
+    while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+    await reader.cancel();
+    const first = JSON.parse(/^data: (.*)$/m.exec(text)![1]);
+    assert.equal(first.replay, true);
+    assert.equal(first.truncated, true);
+    assert.match(first.warnings[0], warning);
+    assert.deepEqual(
+      first.entries.map((e: { line: string }) => e.line),
+      fits.map(([, line]) => line).toReversed(),
+    );
     // `loge search --output ndjson` pages on past each cut page, to the last line, both ways.
     for (const [direction, order] of [["backward", newest], ["forward", values]] as const) {
       const run = await runLoge([

@@ -353,18 +353,11 @@ export async function pageThrough(
     printed += take.length;
     if (progress) await Deno.stderr.write(encoder.encode(`\r${printed} lines`));
     if (data.length < PAGE_LINES && answer.truncated !== true) break;
-    if (data.length === 0) {
-      throw new SearchError(
-        `the next line from ${
-          formatTime(o.direction === "backward" ? hi : lo)
-        } is larger than the server answers at once (--max-response-size)`,
-      );
-    }
     if (fresh.length === 0) {
       throw new SearchError(
-        `more lines at ${
+        `the lines at ${
           formatTime(boundary!)
-        } than one answer holds (${PAGE_LINES} lines, or the server's --max-response-size): paging by time cannot pass them`,
+        } fill a whole answer (${PAGE_LINES} lines, or the server's --max-response-size): paging by time cannot pass them`,
       );
     }
     const last = take.at(-1)!.timestamp;

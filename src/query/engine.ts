@@ -90,9 +90,7 @@ export class QueryEngine {
     this.#checkRange(query);
     const result = await selectLines(this.#ctx, query);
     if (result.cut !== undefined) {
-      result.warnings.push(
-        cutWarning(result.entries.length, query.limit, this.#ctx.maxResponseSize!),
-      );
+      result.warnings.push(cutWarning(result.entries.length, query.limit));
     }
     return result;
   }
@@ -116,6 +114,8 @@ export class QueryEngine {
     const { entries, warnings, unread, cut } = await selectLines(this.#ctx, query, {
       read: (entry) => entry.location === LOCAL,
     });
+    // The warning is for clients that do not stop at `cut`; `loge search --local` answers its own.
+    if (cut !== undefined) warnings.push(cutWarning(entries.length, query.limit));
     return { entries, warnings, cold: unread, cut };
   }
 

@@ -96,18 +96,19 @@ export async function selectSegments(
 }
 
 /**
- * The warning of an answer of `count` lines that `maxSize` cut short of
+ * The warning of an answer of `count` lines that its size bound cut short of
  * `limit` lines.
  *
  * @example
  * ```ts
  * import { cutWarning } from "./select.ts";
- * console.log(cutWarning(268, 5000, 64 * 1024 * 1024));
+ * import assert from "node:assert/strict";
+ * assert.match(cutWarning(268, 5000), /^the answer holds the first 268 lines, not 5000: /);
  * ```
  */
-export function cutWarning(count: number, limit: number, maxSize: number): string {
-  return `the answer holds the first ${count} lines, not ${limit}: more would pass ` +
-    `${maxSize} characters of lines and labels (--max-response-size); page on from its last line`;
+export function cutWarning(count: number, limit: number): string {
+  return `the answer holds the first ${count} lines, not ${limit}: more would pass the size ` +
+    "bound of an answer (--max-response-size); page on from its last line";
 }
 
 /**

@@ -85,7 +85,8 @@ export const MAX_ANSWER_SIZE = 64 * 1024 * 1024;
  * lines of 256 KiB would otherwise hold a gigabyte and more, and make an
  * answer longer than a string can be. When `maxSize` cuts the answer short,
  * {@linkcode TopEntries.cut} is the first entry left out, where a client that
- * pages goes on from.
+ * pages goes on from. The first entry is answered whatever its size, so that
+ * paging always moves on.
  *
  * @example
  * ```ts
@@ -182,8 +183,10 @@ export class TopEntries {
     let fit = 0;
     for (; fit < most; fit++) {
       const entry = entries[fit];
-      const next = this.#blockers.has(entry) ? Infinity : entrySize(entry);
-      if (size + next > this.maxSize) break;
+      const blocker = this.#blockers.has(entry);
+      const next = blocker ? Infinity : entrySize(entry);
+      // The first line is answered whatever its size: an answer is empty only when none matches.
+      if (size + next > this.maxSize && (fit > 0 || blocker)) break;
       size += next;
     }
     if (fit < most) {

@@ -32,7 +32,8 @@ function expected(
   for (const e of sorted.slice(0, limit)) {
     size += e === blocker ? Infinity : e.line.length + e.stream.key.length +
       Object.entries(e.parsed ?? {}).join("").replaceAll(",", "").length;
-    if (size > maxSize) return { kept, cut: e };
+    // The first entry is answered whatever its size, unless it is the blocker.
+    if (size > maxSize && (kept.length > 0 || e === blocker)) return { kept, cut: e };
     kept.push(e);
   }
   return { kept, cut: undefined };

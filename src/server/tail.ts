@@ -42,6 +42,7 @@ function batchJson(batch: TailBatch): Record<string, unknown> {
     ...(batch.replay ? { replay: true } : {}),
     ...(batch.droppedCount > 0 ? { dropped: batch.droppedCount } : {}),
     ...(batch.warnings ? { warnings: batch.warnings } : {}),
+    ...(batch.truncated ? { truncated: true } : {}),
   };
 }
 

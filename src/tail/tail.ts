@@ -35,8 +35,16 @@ export interface TailBatch {
   readonly droppedCount: number;
   /** The lines are stored ones the tail replays, not new ones. */
   readonly replay: boolean;
-  /** What the replay could not read (damaged or unreachable files), in its first batch. */
+  /**
+   * What the replay could not read (damaged or unreachable files), or that
+   * its size bound cut it short, in its first batch.
+   */
   readonly warnings?: string[];
+  /**
+   * In the first batch of a replay that `--max-response-size` cut short:
+   * older stored lines were left out before its first line.
+   */
+  readonly truncated?: boolean;
 }
 
 /** Why the server ends a tail. */
@@ -158,6 +166,8 @@ export class Tail {
   /** Stored lines still to send, oldest first; `undefined` until the replay is given. */
   #replay?: LogEntry[];
   #warnings?: string[];
+  /** Whether the replay's first batch is still to say it was cut short. */
+  #truncated = false;
   #timer?: ReturnType<typeof setTimeout>;
   #timerAt = 0;
   #stalledSince?: number;
@@ -298,13 +308,14 @@ export class Tail {
   }
 
   /**
-   * Gives the stored lines to replay (oldest first) and what the replay
-   * could not read; sending starts.
+   * Gives the stored lines to replay (oldest first), what the replay could
+   * not read, and whether its size bound left older lines out; sending starts.
    */
-  replayed(entries: LogEntry[], warnings: string[] = []): void {
+  replayed(entries: LogEntry[], warnings: string[] = [], truncated = false): void {
     if (this.#ended) return;
     this.#replay = entries;
     if (warnings.length > 0) this.#warnings = warnings;
+    this.#truncated = truncated;
     this.pump();
   }
 
@@ -377,8 +388,12 @@ export class Tail {
   #nextBatch(now: number): TailBatch {
     const o = this.#options;
     const { lines: dropped, count: droppedCount } = this.#queue.takeDropped();
-    const warnings = this.#warnings === undefined ? {} : { warnings: this.#warnings };
+    const warnings = {
+      ...(this.#warnings === undefined ? {} : { warnings: this.#warnings }),
+      ...(this.#truncated ? { truncated: true } : {}),
+    };
     this.#warnings = undefined;
+    this.#truncated = false;
     const replay = this.#replay!;
     if (replay.length > 0) {
       let bytes = 0;

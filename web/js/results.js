@@ -53,13 +53,23 @@ export async function loadOlder() {
     let limit = Math.min(view.limit + repeated, MAX_LIMIT);
     let got = await queryLines(shown.window.start, oldest.ts, limit);
     let fresh = dedupe(got.entries, oldest);
+    /** @type {HTMLElement[]} */
+    const gap = [];
     if (fresh.length === 0 && got.more && oldest.ts > shown.window.start) {
-      // More lines share the boundary timestamp than one request returns: step past it.
+      // More lines share the boundary timestamp than one answer holds (its limit or its size
+      // bound): step past it, and say that some of them may not be shown.
+      gap.push(
+        h(
+          "li.gap",
+          {},
+          `… lines at ${fullTime(oldest.ts)} that one answer cannot hold are skipped`,
+        ),
+      );
       limit = view.limit;
       got = await queryLines(shown.window.start, oldest.ts - 1n, limit);
       fresh = got.entries;
     }
-    el.lines.append(...fresh.map(renderRow));
+    el.lines.append(...gap, ...fresh.map(renderRow));
     if (fresh.length > 0) shown.oldest = boundary(fresh, fresh[fresh.length - 1].ts, oldest);
     shown.hasMore = got.more;
     el.older.hidden = !shown.hasMore;

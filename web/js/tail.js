@@ -88,8 +88,10 @@ async function readStream(signal) {
     const got = batch.entries.map(toEntry);
     /** @type {(Entry | null)[]} */
     const fresh = batch.replay ? dedupe(got, edge) : got;
-    // Lines the server could not keep for us, or replayed lines beyond the limit.
-    if (batch.dropped > 0 || (batch.replay && got.length === TAIL_REPLAY)) fresh.unshift(null);
+    // Lines the server could not keep for us, or replayed lines beyond the limit or its size bound.
+    if (batch.dropped > 0 || (batch.replay && (got.length === TAIL_REPLAY || batch.truncated))) {
+      fresh.unshift(null);
+    }
     // The next stream starts from the newest time shown (lines arrive in any time order).
     const newest = got.reduce((ts, e) => (e.ts > ts ? e.ts : ts), edge.ts);
     if (newest >= /** @type {Boundary} */ (shown.newest).ts) {
