@@ -48,24 +48,27 @@ export function blockZstdLevel(rawLength: number, level: number): number {
  * zstd window and table sizes for one frame of `length` bytes at `level`.
  *
  * zstd's defaults are sized for large inputs (level 19: an 8 MiB window,
- * 2^22 hash and 2^24 chain entries; level 9: 2^21 hash entries), and clearing
+ * 2^22 hash and 2^24 chain entries; level 9: 2^22 and 2^21), and clearing
  * those tables costs ~47 ms per frame at level 19: for a 200-byte block, 1,000
- * times the compression itself. Sized to the frame (a window 4–8× the input,
- * 2^(windowLog+1) hash and chain entries, never more than the level's own), a
- * 200-byte block takes ~0.04 ms and a 128 KiB one ~49 ms instead of ~99, with
- * the same output within 0.01% over the benchmark corpus at every level; a
- * window to scale also makes 75-byte blocks 11% smaller at levels 6–9. (zstd's
- * pledged source size, which node:zlib accepts, also shrinks the tables, but
- * to a window just over the input, which costs ~1% on blocks of 16–64 KiB.)
- * Inputs over 256 KiB keep zstd's defaults.
+ * times the compression itself. Sized to the frame (a window 4× the input, at
+ * most 256 KiB, and from level 5 2^(windowLog+1) hash and chain entries, where
+ * zstd's levels 5–9 take 2^18–2^21), a 200-byte block takes ~0.04 ms, with the same output
+ * within 0.01% over the benchmark corpus at every level; a window to scale
+ * also makes 75-byte blocks 11% smaller at levels 6–9. A block of 256 KiB
+ * needs no window past itself: at level 17 a window of 1 MiB and tables of
+ * 2^21 entries gave the same bytes as 256 KiB and 2^19, and took 23 MB more
+ * of each compaction worker's memory (level 9, with zstd's tables: 11 MB more,
+ * for 0.06% fewer bytes). (zstd's pledged source size, which node:zlib
+ * accepts, also shrinks the tables, but to a window just over the input,
+ * which costs ~1% on blocks of 16–64 KiB.) Inputs over 256 KiB keep zstd's
+ * defaults.
  */
 function frameParams(length: number, level: number): Record<number, number> {
   if (length > 256 * 1024) return {};
-  const windowLog = Math.max(10, Math.ceil(Math.log2(Math.max(length, 1))) + 2);
+  const windowLog = Math.min(18, Math.max(10, Math.ceil(Math.log2(Math.max(length, 1))) + 2));
   const params: Record<number, number> = { [constants.ZSTD_c_windowLog]: windowLog };
-  // The defaults' tables: at least 2^21 entries from level 10, 2^18 from 5;
-  // levels 1–4 have small ones already.
-  if (level >= 10 || (level >= 5 && windowLog + 1 <= 18)) {
+  // From level 5 the defaults' tables hold 2^18 entries or more; levels 1–4 have small ones.
+  if (level >= 5) {
     params[constants.ZSTD_c_hashLog] = windowLog + 1;
     params[constants.ZSTD_c_chainLog] = windowLog + 1;
   }
