@@ -30,6 +30,15 @@ export interface LineJob {
 }
 
 /**
+ * Lines to test against line filters alone, in one round trip: a scan sends
+ * the costly lines that follow one another in a block together.
+ */
+export interface LinesJob {
+  filters: readonly LineFilter[];
+  lines: readonly string[];
+}
+
+/**
  * Filters and pipelines compiled, by their JSON, at most {@linkcode KEPT} of
  * each: a query's pushed-down filters and its pipeline (whose jobs bring no
  * filters) alternate, and each side of a binary query brings its own; compiling
@@ -52,7 +61,8 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
 /**
  * Runs `job`: `false` when its line fails the filters or the pipeline drops
  * it; the pipeline's result when it has a pipeline; `true` when it passes
- * the filters and has none. Every test runs, whatever it costs.
+ * the filters and has none; for a {@linkcode LinesJob}, whether each line
+ * passes. Every test runs, whatever it costs.
  *
  * @example
  * ```ts
@@ -66,14 +76,16 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
  *   line: "x=abc9", stream, parsed: { x: "abc9" },
  * });
  * assert.equal(runLineJob({ filters, line: "ab9", pipeline: { stages, stream } }), false);
+ * assert.deepEqual(runLineJob({ filters, lines: ["abc9", "ab9"] }), [true, false]);
  * ```
  */
-export function runLineJob(job: LineJob): boolean | PipelineResult {
+export function runLineJob(job: LineJob | LinesJob): boolean | boolean[] | PipelineResult {
   const test = kept(
     filterTests,
     JSON.stringify(job.filters),
     () => compileLineFilters(job.filters)?.test ?? (() => true),
   );
+  if ("lines" in job) return job.lines.map(test);
   if (!test(job.line)) return false;
   if (job.pipeline === undefined) return true;
   const { stages, stream, metadata } = job.pipeline;

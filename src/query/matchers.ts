@@ -67,10 +67,10 @@ export interface LineTest {
   /** Whether a line passes every filter. */
   readonly test: (line: string) => boolean;
   /**
-   * The threads the filters' regexes on `re2js` keep alive at a character
-   * of a line at most (`CompiledRegex.threads` in `re2.ts`), summed, since a
-   * line may run them all (0: none runs there): a test costs up to a line's
-   * length times the lesser of this and that length.
+   * What a character of a line may cost the filters' regexes at most, in
+   * steps of one `re2js` thread (`CompiledRegex.threads` in `re2.ts`),
+   * summed, since a line may run them all (0: no regex): a test costs up to
+   * a line's length times the lesser of this and that length.
    */
   readonly threads: number;
 }
@@ -92,7 +92,7 @@ export interface LineTest {
  * ]);
  * assert.equal(keep?.test("db timeout, giving up"), true);
  * assert.equal(keep?.test("db timeout, Retrying"), false);
- * assert.equal(keep?.threads, 0); // V8 runs "(?i)retrying"
+ * assert.equal(keep?.threads, 1); // V8 runs "(?i)retrying": 8 steps from each start
  * assert.equal(compileLineFilters([]), undefined);
  * ```
  *
@@ -140,11 +140,11 @@ function compileLineFilter(f: LineFilter): LineTest {
       return { test: (line) => !line.includes(value), threads: 0 };
     case "|~": {
       const re = compileRegex(value);
-      return { test: (line) => re.test(line), threads: re.threads ?? 0 };
+      return { test: (line) => re.test(line), threads: re.threads };
     }
     case "!~": {
       const re = compileRegex(value);
-      return { test: (line) => !re.test(line), threads: re.threads ?? 0 };
+      return { test: (line) => !re.test(line), threads: re.threads };
     }
     case "|>":
       return { test: linePatternTest(value), threads: 0 };

@@ -4,7 +4,7 @@
  * seconds, and no test can be stopped half way), be it a line filter the
  * scan leaves (`LineMatcher.costly` in `line_scan.ts`) or a stage of the
  * pipeline (`CostlyTestError` in `re2.ts`), runs on a worker of a
- * {@linkcode LineTester}: the running query's own ({@linkcode testLineOffThread},
+ * {@linkcode LineTester}: the running query's own ({@linkcode testLinesOffThread},
  * {@linkcode processLine}), or a live tail's.
  * Pushes and other requests go on meanwhile. Queries and tails each have
  * {@linkcode MAX_LINE_TEST_WORKERS} workers at most alive at once, so tails
@@ -16,7 +16,7 @@
 
 import type { LineFilter } from "./ast.ts";
 import { awaitOffThread, queryScoped } from "./deadline.ts";
-import type { LineJob } from "./line_test_worker.ts";
+import type { LineJob, LinesJob } from "./line_test_worker.ts";
 import type { PipelineResult, StreamPipeline } from "./pipeline/mod.ts";
 import { CostlyTestError } from "./re2.ts";
 import { WorkerPool } from "../storage/worker_pool.ts";
@@ -27,7 +27,7 @@ export const MAX_LINE_TEST_WORKERS = 2;
 /** How long a tester's worker lives without a line to test. */
 export const LINE_TEST_IDLE_MS = 2000;
 
-type LineTestPool = WorkerPool<LineJob, boolean | PipelineResult>;
+type LineTestPool = WorkerPool<LineJob | LinesJob, boolean | boolean[] | PipelineResult>;
 
 const WORKER = new URL("./line_test_worker.ts", import.meta.url);
 
@@ -40,7 +40,7 @@ export class WorkerSlots {
   async start(): Promise<LineTestPool> {
     if (this.#alive < MAX_LINE_TEST_WORKERS) this.#alive++;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a slot handed over
-    return new WorkerPool<LineJob, boolean | PipelineResult>(WORKER, 1);
+    return new WorkerPool<LineJob | LinesJob, boolean | boolean[] | PipelineResult>(WORKER, 1);
   }
 
   /** Stops a worker of {@linkcode start} and hands its slot to the next waiting. */
@@ -67,8 +67,7 @@ const QUERY_SLOTS = new WorkerSlots();
  * import assert from "node:assert/strict";
  * const tester = new LineTester();
  * const filters = [{ kind: "line_filter" as const, op: "|~" as const, value: "[a-z]{3}9" }];
- * assert.equal(await tester.test(filters, "abc9"), true);
- * assert.equal(await tester.test(filters, "ab9"), false);
+ * assert.deepEqual(await tester.test(filters, ["abc9", "ab9"]), [true, false]);
  * tester.close();
  * ```
  */
@@ -89,12 +88,13 @@ export class LineTester {
   }
 
   /**
-   * Whether `line` passes every filter of `filters`.
+   * Whether each of `lines` passes every filter of `filters`, in one round
+   * trip.
    *
    * @throws {QueryTimeoutError} when the running query's deadline passes first.
    */
-  async test(filters: readonly LineFilter[], line: string): Promise<boolean> {
-    return await this.#run({ filters, line }) === true;
+  async test(filters: readonly LineFilter[], lines: readonly string[]): Promise<boolean[]> {
+    return await this.#run({ filters, lines }) as boolean[];
   }
 
   /**
@@ -105,10 +105,10 @@ export class LineTester {
    */
   async process(job: Required<LineJob>): Promise<PipelineResult | undefined> {
     const out = await this.#run(job);
-    return typeof out === "object" ? out : undefined;
+    return typeof out === "object" && !Array.isArray(out) ? out : undefined;
   }
 
-  async #run(job: LineJob): Promise<boolean | PipelineResult> {
+  async #run(job: LineJob | LinesJob): Promise<boolean | boolean[] | PipelineResult> {
     clearTimeout(this.#idle);
     this.#testing++;
     const started = this.#started ??= this.#slots.start();
@@ -142,25 +142,25 @@ const QUERY_TESTER = {};
 const DETACHED = new LineTester();
 
 /**
- * Whether `line` passes every filter of `filters`, tested on the running
- * query's {@linkcode LineTester}, closed when the query ends (outside a
- * query, on one shared by all scans, stopped when idle).
+ * Whether each of `lines` passes every filter of `filters`, tested on the
+ * running query's {@linkcode LineTester}, closed when the query ends
+ * (outside a query, on one shared by all scans, stopped when idle).
  *
  * @example
  * ```ts
- * import { testLineOffThread } from "./off_thread.ts";
+ * import { testLinesOffThread } from "./off_thread.ts";
  * import assert from "node:assert/strict";
  * const filters = [{ kind: "line_filter" as const, op: "|~" as const, value: "[a-z]{3}9" }];
- * assert.equal(await testLineOffThread(filters, "abc9"), true);
+ * assert.deepEqual(await testLinesOffThread(filters, ["abc9"]), [true]);
  * ```
  *
  * @throws {QueryTimeoutError} when the query's deadline passes first.
  */
-export async function testLineOffThread(
+export async function testLinesOffThread(
   filters: readonly LineFilter[],
-  line: string,
-): Promise<boolean> {
-  return await queryTester().test(filters, line);
+  lines: readonly string[],
+): Promise<boolean[]> {
+  return await queryTester().test(filters, lines);
 }
 
 /** The running query's tester, closed when it ends; outside a query, {@linkcode DETACHED}. */

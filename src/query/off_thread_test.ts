@@ -6,7 +6,7 @@ import {
   LineTester,
   MAX_LINE_TEST_WORKERS,
   processLine,
-  testLineOffThread,
+  testLinesOffThread,
 } from "./off_thread.ts";
 import { parseLogQL } from "./logql.ts";
 import { compilePipeline, type PipelineResult } from "./pipeline/mod.ts";
@@ -20,7 +20,7 @@ const COSTLY: LineFilter[] = [{ kind: "line_filter", op: "|~", value: COSTLY_PAT
 
 const lineTestWorkers = () => [...workersMemory().keys()].filter((n) => n.startsWith("line_test"));
 
-Deno.test("testLineOffThread() answers as the filters do, with at most MAX_LINE_TEST_WORKERS workers over all queries", async () => {
+Deno.test("testLinesOffThread() answers as the filters do, with at most MAX_LINE_TEST_WORKERS workers over all queries", async () => {
   const lines = [`${letters(3500)}9`, `${letters(2000)}9${letters(1500)}9`, `${letters(3200)}9`];
   const expected = lines.map((line) => /[a-z]{3000}9/.test(line));
   let most = 0;
@@ -29,7 +29,11 @@ Deno.test("testLineOffThread() answers as the filters do, with at most MAX_LINE_
     // Each query tests its lines on its own worker; one of the three waits for a turn.
     const answers = await Promise.all(
       [0, 1, 2].map(() =>
-        withDeadline(0, () => Promise.all(lines.map((line) => testLineOffThread(COSTLY, line))))
+        withDeadline(
+          0,
+          () =>
+            Promise.all(lines.map(async (line) => (await testLinesOffThread(COSTLY, [line]))[0])),
+        )
       ),
     );
     for (const got of answers) assert.deepEqual(got, expected);
@@ -40,11 +44,14 @@ Deno.test("testLineOffThread() answers as the filters do, with at most MAX_LINE_
   assert.deepEqual(lineTestWorkers(), []); // each stopped with its query
 });
 
-Deno.test("testLineOffThread() stops at the query's deadline, mid-line, with its worker", async () => {
+Deno.test("testLinesOffThread() stops at the query's deadline, mid-line, with its worker", async () => {
   // Seconds of re2js: up to 3,003 threads alive at each of 100,000 characters.
   const line = `${letters(100_000)}9`;
   const started = performance.now();
-  await assert.rejects(withDeadline(300, () => testLineOffThread(COSTLY, line)), QueryTimeoutError);
+  await assert.rejects(
+    withDeadline(300, () => testLinesOffThread(COSTLY, [line])),
+    QueryTimeoutError,
+  );
   const tookMs = performance.now() - started;
   assert.ok(tookMs < 2000, `stopped after ${tookMs} ms`);
   assert.deepEqual(lineTestWorkers(), []);
@@ -52,20 +59,20 @@ Deno.test("testLineOffThread() stops at the query's deadline, mid-line, with its
   const answers = await Promise.all(
     Array.from(
       { length: MAX_LINE_TEST_WORKERS + 1 },
-      () => withDeadline(0, () => testLineOffThread(COSTLY, "abc9")),
+      () => withDeadline(0, () => testLinesOffThread(COSTLY, ["abc9"])),
     ),
   );
-  assert.deepEqual(answers, [false, false, false]);
+  assert.deepEqual(answers, [[false], [false], [false]]);
 });
 
 Deno.test("a LineTester stops its worker after LINE_TEST_IDLE_MS without a line, and starts one again", async () => {
   const tester = new LineTester();
   try {
-    assert.equal(await tester.test(COSTLY, `${letters(3000)}9`), true);
+    assert.deepEqual(await tester.test(COSTLY, [`${letters(3000)}9`]), [true]);
     assert.equal(lineTestWorkers().length, 1);
     await new Promise((r) => setTimeout(r, LINE_TEST_IDLE_MS + 300));
     assert.deepEqual(lineTestWorkers(), []);
-    assert.equal(await tester.test(COSTLY, `${letters(2999)}9`), false);
+    assert.deepEqual(await tester.test(COSTLY, [`${letters(2999)}9`]), [false]);
     assert.equal(lineTestWorkers().length, 1);
   } finally {
     tester.close();
@@ -81,7 +88,7 @@ Deno.test("work of a query that has answered starts no worker: one side of a fai
       // As `a + b` evaluates: the left side fails the query while the right goes on.
       orphan = (async () => {
         await new Promise((r) => setTimeout(r, 50));
-        return await testLineOffThread(COSTLY, `${letters(3000)}9`);
+        return await testLinesOffThread(COSTLY, [`${letters(3000)}9`]);
       })();
       return Promise.all([Promise.reject(new Error("too many series")), orphan]);
     }),
@@ -99,10 +106,10 @@ Deno.test("a LineTester's idle time starts only once no test is under way", asyn
     const long = `9${letters(12_000)}`;
     const started = performance.now();
     const [quick, slow] = await Promise.all([
-      tester.test(COSTLY, `${letters(3000)}9`),
-      tester.test(COSTLY, long),
+      tester.test(COSTLY, [`${letters(3000)}9`]),
+      tester.test(COSTLY, [long]),
     ]);
-    assert.deepEqual([quick, slow], [true, false]);
+    assert.deepEqual([quick, slow], [[true], [false]]);
     const tookMs = performance.now() - started;
     assert.ok(tookMs > 4 * idleMs, `the long test took ${tookMs} ms`);
   } finally {
@@ -113,7 +120,7 @@ Deno.test("a LineTester's idle time starts only once no test is under way", asyn
 Deno.test("outside a query, lines are tested on one shared worker, stopped once idle", async () => {
   const lines = Array.from({ length: 5 }, (_, i) => `${letters(2990 + 4 * i)}9`);
   const answers = [];
-  for (const line of lines) answers.push(await testLineOffThread(COSTLY, line));
+  for (const line of lines) answers.push(...await testLinesOffThread(COSTLY, [line]));
   assert.deepEqual(answers, lines.map((line) => /[a-z]{3000}9/.test(line)));
   // Still there for the next line, not one worker a line.
   assert.equal(lineTestWorkers().length, 1);
@@ -183,6 +190,39 @@ Deno.test("a selection whose pipeline is costly on some lines answers as compute
           expected.map((r) => [r.ts, r.line, r.line.slice(4)]),
           `${direction} ${limit}`,
         );
+      }
+    }
+  });
+});
+
+Deno.test("runs of lines too costly for the event loop are tested on a worker together, and answer as computed by hand", async () => {
+  // Runs of three costly lines (3,100 letters, some ending in "9"), then two short cheap ones.
+  const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({
+    ts: BigInt(1000 + i),
+    labels: { app: "doc" },
+    line: i % 5 < 3 ? `msg=${letters(3100, i)}${i % 2 === 0 ? "9" : "x"}` : `msg=short${i}`,
+  }));
+  const cases: [string, (r: Row) => boolean][] = [
+    [`{app="doc"} |~ "${COSTLY_PATTERN}" or "short"`, (r) => /[a-z]{3000}9|short/.test(r.line)],
+    // The pipeline after them sends some of the lines the scan kept to the worker again.
+    [
+      `{app="doc"} |~ "${COSTLY_PATTERN}" or "short" | logfmt | msg=~".*${COSTLY_PATTERN}"`,
+      (r) => /[a-z]{3000}9/.test(r.line),
+    ],
+  ];
+  await withEngine(rows, { inFiles: 10, blockLines: 8 }, async (engine) => {
+    for (const [query, keeps] of cases) {
+      for (const direction of ["backward", "forward"] as const) {
+        for (const limit of [3, 1000]) {
+          const { entries } = await engine.select(logQuery(query, { direction, limit }));
+          const kept = rows.filter(keeps);
+          const expected = (direction === "backward" ? kept.reverse() : kept).slice(0, limit);
+          assert.deepEqual(
+            entries.map((e) => [e.ts, e.line]),
+            expected.map((r) => [r.ts, r.line]),
+            `${query} ${direction} ${limit}`,
+          );
+        }
       }
     }
   });

@@ -12,7 +12,10 @@
  *   most characters one matches (`x{n}` matches n of `x`) are at most
  *   {@linkcode MAX_BACKTRACKING_STEPS}. From each start position V8 then
  *   takes at most that many steps, so matching takes time linear in the line.
- *   `timeout`, `(?i)error|warn` and `" 5[0-9]{2} "` run here.
+ *   `timeout`, `(?i)error|warn` and `" 5[0-9]{2} "` run here. Linear, but
+ *   2,048 steps from each start of a 256 KiB line take 1.5 s: a search whose
+ *   steps could pass the bound of a line on the event loop is costly there
+ *   too ({@linkcode V8_STEPS_PER_THREAD_STEP}).
  * - `re2js`, a port of RE2 (linear time whatever the pattern), for every
  *   other pattern, such as `err.*timeout` or `(a+)+$`. Linear, but a
  *   pattern of many counted repeats (`[a-z]{1000}` a few times over) may
@@ -93,9 +96,9 @@ export function costlyOnThread(length: number, threads: number): boolean {
 }
 
 /**
- * Thrown instead of running a test on `re2js` that would take the tests of
- * a line past their bound, while tests are bounded ({@linkcode boundTests}):
- * what runs the line then runs it elsewhere.
+ * Thrown instead of running a test that would take the tests of a line past
+ * their bound, while tests are bounded ({@linkcode boundTests}): what runs
+ * the line then runs it elsewhere.
  */
 export class CostlyTestError extends Error {
   constructor() {
@@ -153,8 +156,8 @@ export function boundTests(on: boolean): boolean {
  * of `length` by a program of `threads` ({@linkcode CompiledRegex.threads})
  * would take the tests of the line past {@linkcode MAX_STEPS_ON_THREAD}
  * steps: called before every test on `re2js` of a pipeline's stages, those
- * of {@linkcode compileRegex}, of the `regexp` parser and of template
- * functions.
+ * of {@linkcode compileRegex} (searching on V8 too), of the `regexp` parser
+ * and of template functions.
  *
  * @throws {CostlyTestError} When the line must be tested elsewhere.
  */
@@ -177,6 +180,19 @@ export function checkTestTime(): void {
   if (Number.isNaN(firstStepAt)) firstStepAt = now;
   else if (now - firstStepAt > MAX_TEST_MS_ON_THREAD) throw new CostlyTestError();
 }
+
+/**
+ * How many steps of V8's backtracking count as one step of a `re2js` thread
+ * against {@linkcode MAX_STEPS_ON_THREAD}. Measured, V8 takes 2.5–2.9 ns a
+ * step (`[a-z]{1000}[a-z]{1000}9`, 2,001 steps from each start, takes 1.5 s
+ * on a line of 262,144 letters) and `re2js` 14–45 ns: at 32, a line tests on
+ * the event loop for ~25 ms at most, and the bound is a worst case that
+ * common patterns never come near (an IP-address pattern, 1,215 steps from
+ * each start, takes microseconds on a 2 KB line), so lines of up to 6,898
+ * characters stay on the event loop for it; 8 sent its 2 KB lines to the
+ * worker one by one (a query of 5,000 of them took 672 ms, not 17).
+ */
+export const V8_STEPS_PER_THREAD_STEP = 32;
 
 /** How much of a pattern error messages quote. */
 const QUOTED_PATTERN_LENGTH = 100;
@@ -260,12 +276,17 @@ export interface CompiledRegex {
    */
   test(text: string): boolean;
   /**
-   * On `re2js`, its program's instructions: the most threads it keeps alive
-   * at a character of the text, so a test costs up to the text's length
-   * times the lesser of this and that length. Absent on V8, whose steps
-   * from each start are bounded by {@linkcode MAX_BACKTRACKING_STEPS}.
+   * What a character of the text may cost a test at most, in steps of one
+   * `re2js` thread, so that a test costs up to the text's length times the
+   * lesser of this and that length ({@linkcode costlyOnThread}). On `re2js`,
+   * its program's instructions: the most threads it keeps alive at a
+   * character. On V8, searching, its steps from each start (at most
+   * {@linkcode MAX_BACKTRACKING_STEPS}) over {@linkcode V8_STEPS_PER_THREAD_STEP};
+   * anchored, 0: V8 tries the one start, so a test costs its steps alone.
    */
-  readonly threads?: number;
+  readonly threads: number;
+  /** The engine that runs it (see the module documentation). */
+  readonly engine: "v8" | "re2js";
 }
 
 /**
@@ -333,7 +354,14 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
       : e.message;
     throw new InvalidRegexError(pattern, detail, { cause: e });
   }
-  if (v8 !== undefined && backtrackingSteps(source) <= MAX_BACKTRACKING_STEPS) return v8;
+  const steps = v8 === undefined ? Infinity : backtrackingSteps(source);
+  if (v8 !== undefined && steps <= MAX_BACKTRACKING_STEPS) {
+    const re = v8;
+    if (options.anchored) return { test: (text) => re.test(text), threads: 0, engine: "v8" };
+    const threads = Math.ceil(steps / V8_STEPS_PER_THREAD_STEP);
+    const test = (text: string) => (checkTestCost(text.length, threads), re.test(text));
+    return { test, threads, engine: "v8" };
+  }
   const threads = re2.programSize();
   const test = options.anchored
     ? (text: string) => (checkDeadline(), checkTestCost(text.length, threads), re2.testExact(text))
@@ -344,6 +372,7 @@ export function compileRegex(pattern: string, options: CompileRegexOptions = {})
   return {
     test: literal ? (text) => text.includes(literal) && test(text) : test,
     threads,
+    engine: "re2js",
   };
 }
 

@@ -90,7 +90,7 @@ Deno.test("compileRegex() matches patterns that make backtracking engines explod
     assert.equal(compileRegex(pattern, { anchored: true }).test(text), whole, pattern);
   }
   // Matches are found by both engines, on either side of the limit (8 ways of 256 characters).
-  const v8 = (pattern: string) => compileRegex(pattern) instanceof RegExp;
+  const v8 = (pattern: string) => compileRegex(pattern).engine === "v8";
   assert.equal(v8("(a|b){3}" + "c".repeat(253)), true);
   assert.equal(v8("(a|b){3}" + "c".repeat(254)), false);
   assert.equal(compileRegex("(a|b){3}" + "c".repeat(253)).test("aba" + "c".repeat(253)), true);
@@ -102,7 +102,7 @@ Deno.test("compileRegex() matches patterns that make backtracking engines explod
 });
 
 Deno.test("compileRegex() bounds what a pattern may cost a character", async () => {
-  const v8 = (pattern: string) => compileRegex(pattern) instanceof RegExp;
+  const v8 = (pattern: string) => compileRegex(pattern).engine === "v8";
   // Ways through the pattern times the longest match: V8 takes that many steps a start.
   const counted = (n: number) => `[a-z]{1000}${"x".repeat(n - 1000)}`;
   assert.equal(v8(counted(MAX_BACKTRACKING_STEPS)), true);
@@ -278,16 +278,28 @@ Deno.test("the required-literal prefilter never changes an answer", () => {
   }
 });
 
-Deno.test("bounded, a line's tests on re2js share one bound; V8 tests run whatever the text", () => {
+Deno.test("bounded, a line's tests share one bound; V8's steps count a 32nd of a re2js thread's", () => {
   const re2js = compileRegex("[a-z]{1000}[a-z]{1000}[a-z]{1000}9");
-  // A bound in steps far over what most patterns take: V8's would send IP-like patterns' lines
-  // of 2 KB to a worker, at a round trip each.
+  // 2,001 steps from each start: 63 threads a character, 4,161 characters fit 2^18 steps.
   const v8 = compileRegex("[a-z]{1000}[a-z]{1000}9");
-  assert.equal(v8 instanceof RegExp, true);
-  const text = `${"a".repeat(4000)}9`;
+  assert.equal(v8.engine, "v8");
+  assert.equal(v8.threads, 63);
+  // An IP-address pattern, 1,215 steps from each start (38 threads): lines of up to 6,898
+  // characters test on the thread (it takes microseconds on them), longer ones elsewhere.
+  const ip = compileRegex(String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`);
+  assert.equal(ip.threads, 38);
+  const fits = `${"a".repeat(4160)}9`;
+  const long = `${"a".repeat(4161)}9`;
   const outer = boundTests(true);
   try {
-    assert.equal(v8.test(text), true);
+    assert.equal(v8.test(fits), true);
+    boundTests(true);
+    assert.throws(() => v8.test(long), CostlyTestError);
+    boundTests(true);
+    assert.equal(ip.test(`${"x".repeat(6890)} 1.2.3.4`), true);
+    boundTests(true);
+    assert.throws(() => ip.test(`${"x".repeat(6891)} 1.2.3.4`), CostlyTestError);
+    boundTests(true);
     // 500 letters and a "9": 501 × 501 steps fit the bound once, not twice.
     const short = `${"a".repeat(500)}9`;
     assert.equal(re2js.test(short), false);
@@ -295,5 +307,7 @@ Deno.test("bounded, a line's tests on re2js share one bound; V8 tests run whatev
   } finally {
     boundTests(outer);
   }
-  assert.equal(re2js.test(text), true);
+  // Unbounded, every test runs.
+  assert.equal(v8.test(long), true);
+  assert.equal(re2js.test(long), true);
 });

@@ -18,7 +18,7 @@ import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan
 import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
 import type { ReadFigures } from "./read_figures.ts";
 import { utf8Length } from "../utf8.ts";
-import { testLineOffThread } from "./off_thread.ts";
+import { testLinesOffThread } from "./off_thread.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
@@ -207,7 +207,10 @@ export function countLines(read: ReadFigures, cols: Columns, from: number, to: n
  * gives the event loop back whenever the query's turn is up, between two
  * lines: a costly regex over a block's lines would otherwise hold every push
  * and request until the query's deadline. A line too costly to test on the
- * event loop at all is tested off it ({@linkcode testLineOffThread}). When
+ * event loop at all is tested off it ({@linkcode testLinesOffThread}), with
+ * the costly lines that follow it: up to {@linkcode OFF_THREAD_LINES} in one
+ * round trip, which costs ~0.25 ms (a query over 5,000 lines of 8 KB with an
+ * IP-address pattern took 1.5 s sent one by one, 0.3 s on the event loop). When
  * `emit` gives a promise (its line went off the event loop, as
  * `processLine` in `off_thread.ts` sends it), the scan waits for it before
  * the next line: lines are emitted in order.
@@ -228,21 +231,42 @@ export async function scanColumns(
   const emitAt = (i: number, line: string) => {
     pending = emit(cols.ts[i], line, cols.metadata(i));
   };
+  const settle = async () => {
+    if (pending === undefined) return;
+    const turn = pending;
+    pending = undefined;
+    await turn;
+  };
   for (let at = from; at < to;) {
     const turnUp = turnClock();
     at = cols.scan(at, to, matcher, emitAt, () => pending !== undefined || turnUp());
     if (pending === undefined && at < to) {
       const line = matcher.costly && cols.line(at);
       if (line && matcher.costly!(line.length)) {
-        if (await testLineOffThread(matcher.filters, line)) emitAt(at, line);
-        at++;
+        const lines = [line];
+        let chars = line.length;
+        while (
+          at + lines.length < to && lines.length < OFF_THREAD_LINES && chars < OFF_THREAD_CHARS
+        ) {
+          const next = cols.line(at + lines.length);
+          if (!matcher.costly!(next.length)) break;
+          lines.push(next);
+          chars += next.length;
+        }
+        const passed = await testLinesOffThread(matcher.filters, lines);
+        for (let k = 0; k < lines.length; k++) {
+          if (!passed[k]) continue;
+          emitAt(at + k, lines[k]);
+          await settle();
+        }
+        at += lines.length;
       } else await shareEventLoop();
     }
-    if (pending !== undefined) {
-      const turn = pending;
-      pending = undefined;
-      await turn;
-    }
+    await settle();
     checkDeadline();
   }
 }
+
+/** Most costly lines a scan sends a worker in one round trip, and most characters. */
+const OFF_THREAD_LINES = 64;
+const OFF_THREAD_CHARS = 1024 * 1024;
