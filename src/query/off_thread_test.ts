@@ -200,7 +200,9 @@ Deno.test("runs of lines too costly for the event loop are tested on a worker to
   const rows: Row[] = Array.from({ length: 25 }, (_, i) => ({
     ts: BigInt(1000 + i),
     labels: { app: "doc" },
-    line: i % 5 < 3 ? `msg=${letters(3100, i)}${i % 2 === 0 ? "9" : "x"}` : `msg=short${i}`,
+    line: i % 5 < 3
+      ? `msg=${i % 3 === 0 ? "keep" : "drop"}${letters(3100, i)}${i % 2 === 0 ? "9" : "x"}`
+      : `msg=short${i}`,
   }));
   const cases: [string, (r: Row) => boolean][] = [
     [`{app="doc"} |~ "${COSTLY_PATTERN}" or "short"`, (r) => /[a-z]{3000}9|short/.test(r.line)],
@@ -208,6 +210,11 @@ Deno.test("runs of lines too costly for the event loop are tested on a worker to
     [
       `{app="doc"} |~ "${COSTLY_PATTERN}" or "short" | logfmt | msg=~".*${COSTLY_PATTERN}"`,
       (r) => /[a-z]{3000}9/.test(r.line),
+    ],
+    // Lines without the needle ("keep") are passed over within a run.
+    [
+      `{app="doc"} |= "keep" |~ "${COSTLY_PATTERN}"`,
+      (r) => r.line.includes("keep") && /[a-z]{3000}9/.test(r.line),
     ],
   ];
   await withEngine(rows, { inFiles: 10, blockLines: 8 }, async (engine) => {

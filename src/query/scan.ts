@@ -243,23 +243,17 @@ export async function scanColumns(
     if (pending === undefined && at < to) {
       const line = matcher.costly && cols.line(at);
       if (line && matcher.costly!(line.length)) {
-        const lines = [line];
-        let chars = line.length;
-        while (
-          at + lines.length < to && lines.length < OFF_THREAD_LINES && chars < OFF_THREAD_CHARS
-        ) {
-          const next = cols.line(at + lines.length);
-          if (!matcher.costly!(next.length)) break;
-          lines.push(next);
-          chars += next.length;
-        }
-        const passed = await testLinesOffThread(matcher.filters, lines);
-        for (let k = 0; k < lines.length; k++) {
+        const run = costlyRun(cols, at, to, matcher, line);
+        const passed = await testLinesOffThread(matcher.filters, run.lines);
+        for (let k = 0; k < run.lines.length; k++) {
           if (!passed[k]) continue;
-          emitAt(at + k, lines[k]);
+          emitAt(run.indices[k], run.lines[k]);
+          // The lines' pipeline runs here, each bounded: the event loop is shared between them.
           await settle();
+          checkDeadline();
+          await shareEventLoop();
         }
-        at += lines.length;
+        at = run.next;
       } else await shareEventLoop();
     }
     await settle();
@@ -270,3 +264,34 @@ export async function scanColumns(
 /** Most costly lines a scan sends a worker in one round trip, and most characters. */
 const OFF_THREAD_LINES = 64;
 const OFF_THREAD_CHARS = 1024 * 1024;
+
+/**
+ * The costly line `first` at index `at` of `cols`, and those after it up to
+ * `to` to test with it in one round trip: costly ones, up to
+ * {@linkcode OFF_THREAD_LINES} and {@linkcode OFF_THREAD_CHARS}. Lines
+ * without the matcher's needle fail its filters and are passed over, as the
+ * scan's search passes over them; a cheap line with it ends the run, for the
+ * scan to test. `next` is the index to go on from.
+ */
+function costlyRun(
+  cols: Columns,
+  at: number,
+  to: number,
+  matcher: LineMatcher,
+  first: string,
+): { indices: number[]; lines: string[]; next: number } {
+  const needle = matcher.needle && utf8.decode(matcher.needle);
+  const indices = [at];
+  const lines = [first];
+  let chars = first.length;
+  let next = at + 1;
+  for (; next < to && lines.length < OFF_THREAD_LINES; next++) {
+    const line = cols.line(next);
+    if (needle !== undefined && !line.includes(needle)) continue;
+    if (!matcher.costly!(line.length) || chars + line.length > OFF_THREAD_CHARS) break;
+    indices.push(next);
+    lines.push(line);
+    chars += line.length;
+  }
+  return { indices, lines, next };
+}
