@@ -66,9 +66,15 @@ Deno.test({
               let from = bytesReadFromPageCache();
               assert.deepEqual(await source.read(600_000, 70_000), expect(600_000, 70_000));
               assert.equal(bytesReadFromPageCache() - from, 0);
-              // The first page and the kernel's readahead are cached again, the rest not.
-              await source.read(0, 4096);
-              const cached = readCached(probe.fd, new Uint8Array(RANGE), 0);
+              // The first page and the kernel's readahead are cached again, the rest not. Under
+              // load the readahead may grow to the whole range (it did once in a full run): the
+              // file is evicted and read again, a few times at most.
+              let cached = RANGE;
+              for (let tries = 0; tries < 5 && cached >= RANGE; tries++) {
+                if (tries > 0) assert.ok(await evict(path));
+                await source.read(0, 4096);
+                cached = readCached(probe.fd, new Uint8Array(RANGE), 0);
+              }
               assert.ok(cached >= 4096 && cached < RANGE, `${cached} bytes cached`);
               from = bytesReadFromPageCache();
               assert.deepEqual(await source.read(0, RANGE), expect(0, RANGE));
