@@ -30,15 +30,6 @@ export interface LineJob {
 }
 
 /**
- * Lines to test against line filters alone, in one round trip: a scan sends
- * the costly lines that follow one another in a block together.
- */
-export interface LinesJob {
-  filters: readonly LineFilter[];
-  lines: readonly string[];
-}
-
-/**
  * Filters and pipelines compiled, by their JSON, at most {@linkcode KEPT} of
  * each: a query's pushed-down filters and its pipeline (whose jobs bring no
  * filters) alternate, and each side of a binary query brings its own; compiling
@@ -61,8 +52,9 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
 /**
  * Runs `job`: `false` when its line fails the filters or the pipeline drops
  * it; the pipeline's result when it has a pipeline; `true` when it passes
- * the filters and has none; for a {@linkcode LinesJob}, whether each line
- * passes. Every test runs, whatever it costs.
+ * the filters and has none. Every test runs, whatever it costs. The worker
+ * takes jobs in batches, one round trip for the costly lines that follow one
+ * another ({@linkcode runLineJobs}).
  *
  * @example
  * ```ts
@@ -76,16 +68,14 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
  *   line: "x=abc9", stream, parsed: { x: "abc9" },
  * });
  * assert.equal(runLineJob({ filters, line: "ab9", pipeline: { stages, stream } }), false);
- * assert.deepEqual(runLineJob({ filters, lines: ["abc9", "ab9"] }), [true, false]);
  * ```
  */
-export function runLineJob(job: LineJob | LinesJob): boolean | boolean[] | PipelineResult {
+export function runLineJob(job: LineJob): boolean | PipelineResult {
   const test = kept(
     filterTests,
     JSON.stringify(job.filters),
     () => compileLineFilters(job.filters)?.test ?? (() => true),
   );
-  if ("lines" in job) return job.lines.map(test);
   if (!test(job.line)) return false;
   if (job.pipeline === undefined) return true;
   const { stages, stream, metadata } = job.pipeline;
@@ -99,4 +89,19 @@ export function runLineJob(job: LineJob | LinesJob): boolean | boolean[] | Pipel
   return pipeline.forStream(same).process(job.line, metadata) ?? false;
 }
 
-if (import.meta.main) serveJobs(runLineJob);
+/**
+ * Runs a batch of jobs in order ({@linkcode runLineJob}).
+ *
+ * @example
+ * ```ts
+ * import { runLineJobs } from "./line_test_worker.ts";
+ * import assert from "node:assert/strict";
+ * const filters = [{ kind: "line_filter" as const, op: "|~" as const, value: "[a-z]{3}9" }];
+ * assert.deepEqual(runLineJobs([{ filters, line: "abc9" }, { filters, line: "ab9" }]), [true, false]);
+ * ```
+ */
+export function runLineJobs(jobs: readonly LineJob[]): (boolean | PipelineResult)[] {
+  return jobs.map(runLineJob);
+}
+
+if (import.meta.main) serveJobs(runLineJobs);

@@ -18,7 +18,7 @@ import { type LineMatcher, lowerBound, scanBlock, upperBound } from "./line_scan
 import { type BlockUnit, type ReadContext, type Unit, unreadable } from "./plan.ts";
 import type { ReadFigures } from "./read_figures.ts";
 import { utf8Length } from "../utf8.ts";
-import { testLinesOffThread } from "./off_thread.ts";
+import { OFF_THREAD_CHARS, OFF_THREAD_LINES, testLinesOffThread } from "./off_thread.ts";
 
 /** A unit's lines as ascending columns. */
 export interface Columns {
@@ -260,10 +260,6 @@ export async function scanColumns(
     checkDeadline();
   }
 }
-
-/** Most costly lines a scan sends a worker in one round trip, and most characters. */
-const OFF_THREAD_LINES = 64;
-const OFF_THREAD_CHARS = 1024 * 1024;
 
 /**
  * The costly line `first` at index `at` of `cols`, and those after it up to

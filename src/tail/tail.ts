@@ -19,7 +19,12 @@
 
 import type { PushStream } from "../ingest/payload.ts";
 import { log } from "../log.ts";
-import { LineTester, WorkerSlots } from "../query/off_thread.ts";
+import {
+  LineTester,
+  OFF_THREAD_CHARS,
+  OFF_THREAD_LINES,
+  WorkerSlots,
+} from "../query/off_thread.ts";
 import type { LogEntry } from "../query/top_entries.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import { TailFilter, type TailSelection } from "./filter.ts";
@@ -282,12 +287,22 @@ export class Tail {
         next.costly = false;
         if (this.#ended) return;
         if (costly < pushed.lines.length) {
+          // The lines that follow go along, whatever they cost: one round trip for them all.
+          const jobs = [];
+          let chars = 0;
+          for (let i = costly; i < pushed.lines.length && jobs.length < OFF_THREAD_LINES; i++) {
+            chars += pushed.lines[i].length;
+            if (jobs.length > 0 && chars > OFF_THREAD_CHARS) break;
+            jobs.push(this.#filter.job(stream, pushed, i));
+          }
           const tester = this.#tester ??= new LineTester(TAIL_SLOTS);
-          const out = await tester.process(this.#filter.job(stream, pushed, costly));
+          const outs = await tester.process(jobs);
           if (this.#ended) return;
-          if (out) this.#take({ ts: pushed.ts[costly], ...out });
-          this.#deferredChars -= pushed.lines[costly].length;
-          next.from++;
+          outs.forEach((out, k) => {
+            if (out) this.#take({ ts: pushed.ts[costly + k], ...out });
+          });
+          this.#deferredChars -= charsOf(pushed, costly, costly + jobs.length);
+          next.from += jobs.length;
         }
         if (next.from === pushed.lines.length) this.#deferred.shift();
         this.offered();

@@ -229,6 +229,28 @@ Deno.test("lines too costly for the push's path are tested apart; every line kee
   tail.disconnected();
 });
 
+Deno.test("runs of costly lines go to the worker in batches; every line keeps its place", async () => {
+  const { tail, sink } = tailOf(
+    { queue: { lines: 1000, bytes: 16 << 20, dropped: 2 } },
+    COSTLY_OR_KEEP,
+  );
+  tail.replayed([]);
+  // 150 lines: two costly ones (600 characters) then a short one, over more than two batches.
+  const rows: [bigint, string][] = Array.from({ length: 150 }, (_, i) => [
+    BigInt(i),
+    i % 3 === 2
+      ? `short ${i}${i % 2 ? " keep" : ""}`
+      : `${"y".repeat(600)} ${i}${i % 4 ? " keep" : ""}`,
+  ]);
+  tail.offer(web, pushed(rows));
+  tail.offered();
+  const expected = rows.map(([, line]) => line).filter((line) => line.includes("keep"));
+  for (let i = 0; i < 400 && sink.lines().length < expected.length; i++) await sleep(25);
+  await sleep(50);
+  assert.deepEqual(sink.lines(), expected);
+  tail.disconnected();
+});
+
 Deno.test("a tail whose lines waiting behind costly ones outgrow 16 times its queue's bytes is cut off", () => {
   const queue = { lines: 5, bytes: 1 << 16, dropped: 2 };
   const { tail, sink, counters } = tailOf({ queue }, COSTLY_OR_KEEP);
