@@ -13,6 +13,8 @@ import { compileLineFilters } from "./matchers.ts";
 import { compilePipeline, type Pipeline, type PipelineResult } from "./pipeline/mod.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import { serveJobs } from "../storage/worker_pool.ts";
+import type { Unwrap } from "./metric/ast.ts";
+import { type UnwrappedSample, Unwrapper } from "./metric/unwrap.ts";
 
 /** The line of a {@linkcode LineJob} goes through these stages of its query's pipeline. */
 export interface PipelineJob {
@@ -20,6 +22,8 @@ export interface PipelineJob {
   stream: StreamLabels;
   /** The line's structured metadata. */
   metadata?: Record<string, string>;
+  /** A metric query's unwrap, and the label filters after it: the job answers the sample. */
+  unwrap?: Unwrap;
 }
 
 /** A line to run: its line filters, then perhaps the rest of its query's pipeline. */
@@ -37,6 +41,7 @@ export interface LineJob {
  */
 const filterTests = new Map<string, (line: string) => boolean>();
 const pipelines = new Map<string, { pipeline: Pipeline; streams: Map<string, StreamLabels> }>();
+const unwrappers = new Map<string, Unwrapper>();
 const KEPT = 8;
 
 /** The entry of `key` in `cache`, made by `make` if missing (the cache emptied when full). */
@@ -50,9 +55,10 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
 }
 
 /**
- * Runs `job`: `false` when its line fails the filters or the pipeline drops
- * it; the pipeline's result when it has a pipeline; `true` when it passes
- * the filters and has none. Every test runs, whatever it costs. The worker
+ * Runs `job`: `false` when its line fails the filters or the pipeline (or
+ * the filters after its unwrap) drops it; the pipeline's result when it has a
+ * pipeline, or its sample when it has an unwrap; `true` when it passes the
+ * filters and has none. Every test runs, whatever it costs. The worker
  * takes jobs in batches, one round trip for the costly lines that follow one
  * another ({@linkcode runLineJobs}).
  *
@@ -70,7 +76,7 @@ function kept<T>(cache: Map<string, T>, key: string, make: () => T): T {
  * assert.equal(runLineJob({ filters, line: "ab9", pipeline: { stages, stream } }), false);
  * ```
  */
-export function runLineJob(job: LineJob): boolean | PipelineResult {
+export function runLineJob(job: LineJob): boolean | PipelineResult | UnwrappedSample {
   const test = kept(
     filterTests,
     JSON.stringify(job.filters),
@@ -78,7 +84,7 @@ export function runLineJob(job: LineJob): boolean | PipelineResult {
   );
   if (!test(job.line)) return false;
   if (job.pipeline === undefined) return true;
-  const { stages, stream, metadata } = job.pipeline;
+  const { stages, stream, metadata, unwrap } = job.pipeline;
   const { pipeline, streams } = kept(pipelines, JSON.stringify(stages), () => ({
     pipeline: compilePipeline(stages, { bounded: false }),
     streams: new Map(),
@@ -86,7 +92,10 @@ export function runLineJob(job: LineJob): boolean | PipelineResult {
   // A stream arrives as a copy with each job: one object per stream, as the pipeline keeps them.
   let same = streams.get(stream.key);
   if (same === undefined) streams.set(stream.key, same = stream);
-  return pipeline.forStream(same).process(job.line, metadata) ?? false;
+  const out = pipeline.forStream(same).process(job.line, metadata);
+  if (out === undefined) return false;
+  if (unwrap === undefined) return out;
+  return kept(unwrappers, JSON.stringify(unwrap), () => new Unwrapper(unwrap)).sample(out) ?? false;
 }
 
 /**
@@ -100,7 +109,9 @@ export function runLineJob(job: LineJob): boolean | PipelineResult {
  * assert.deepEqual(runLineJobs([{ filters, line: "abc9" }, { filters, line: "ab9" }]), [true, false]);
  * ```
  */
-export function runLineJobs(jobs: readonly LineJob[]): (boolean | PipelineResult)[] {
+export function runLineJobs(
+  jobs: readonly LineJob[],
+): (boolean | PipelineResult | UnwrappedSample)[] {
   return jobs.map(runLineJob);
 }
 

@@ -17,8 +17,11 @@
 import type { LineFilter } from "./ast.ts";
 import { awaitOffThread, queryScoped } from "./deadline.ts";
 import type { LineJob } from "./line_test_worker.ts";
+import type { Unwrap } from "./metric/ast.ts";
+import type { UnwrappedSample, Unwrapper } from "./metric/unwrap.ts";
+import type { FinalLabels } from "./pipeline/labels.ts";
 import type { PipelineResult, StreamPipeline } from "./pipeline/mod.ts";
-import { CostlyTestError } from "./re2.ts";
+import { boundTests, CostlyTestError } from "./re2.ts";
 import { WorkerPool } from "../storage/worker_pool.ts";
 
 /** Most line-test workers alive at once, for queries and for tails each: ~30 MB and a core each. */
@@ -35,7 +38,10 @@ export const LINE_TEST_IDLE_MS = 2000;
 export const OFF_THREAD_LINES = 64;
 export const OFF_THREAD_CHARS = 1024 * 1024;
 
-type LineTestPool = WorkerPool<readonly LineJob[], (boolean | PipelineResult)[]>;
+/** What a job answers ({@linkcode runLineJob}). */
+type JobResult = boolean | PipelineResult | UnwrappedSample;
+
+type LineTestPool = WorkerPool<readonly LineJob[], JobResult[]>;
 
 const WORKER = new URL("./line_test_worker.ts", import.meta.url);
 
@@ -48,7 +54,7 @@ export class WorkerSlots {
   async start(): Promise<LineTestPool> {
     if (this.#alive < MAX_LINE_TEST_WORKERS) this.#alive++;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a slot handed over
-    return new WorkerPool<readonly LineJob[], (boolean | PipelineResult)[]>(WORKER, 1);
+    return new WorkerPool<readonly LineJob[], JobResult[]>(WORKER, 1);
   }
 
   /** Stops a worker of {@linkcode start} and hands its slot to the next waiting. */
@@ -108,16 +114,19 @@ export class LineTester {
 
   /**
    * What each of `jobs` makes of its line, in one round trip: its filters,
-   * then its pipeline; `undefined` when either drops it.
+   * then its pipeline (then the sample of its unwrap, when it has one);
+   * `undefined` when one of them drops it.
    *
    * @throws {QueryTimeoutError} when the running query's deadline passes first.
    */
-  async process(jobs: readonly Required<LineJob>[]): Promise<(PipelineResult | undefined)[]> {
+  async process<T extends PipelineResult | UnwrappedSample = PipelineResult>(
+    jobs: readonly Required<LineJob>[],
+  ): Promise<(T | undefined)[]> {
     const outs = await this.#run(jobs);
-    return outs.map((out) => typeof out === "object" ? out : undefined);
+    return outs.map((out) => typeof out === "object" ? out as T : undefined);
   }
 
-  async #run(job: readonly LineJob[]): Promise<(boolean | PipelineResult)[]> {
+  async #run(job: readonly LineJob[]): Promise<JobResult[]> {
     clearTimeout(this.#idle);
     this.#testing++;
     const started = this.#started ??= this.#slots.start();
@@ -212,20 +221,75 @@ export function processLine(
   metadata: string | undefined,
   take: (out: PipelineResult) => void,
 ): Promise<void> | undefined {
+  return runLine(run, line, metadata, undefined, take, (out) => out);
+}
+
+/** A metric query's unwrap: as written (for the worker), and compiled. */
+export interface Unwrapping {
+  readonly unwrap: Unwrap;
+  readonly unwrapper: Unwrapper;
+}
+
+/**
+ * Runs `line` through `run` and then `unwrapping`, and gives its sample to
+ * `take`, as {@linkcode processLine} gives its result: the label filters
+ * after the unwrap are bounded with the pipeline's stages, and a line that
+ * one of them finds costly runs on the worker, pipeline and unwrap.
+ *
+ * @throws {QueryTimeoutError} when the query's deadline passes first.
+ */
+export function processSample(
+  run: StreamPipeline,
+  line: string,
+  metadata: string | undefined,
+  unwrapping: Unwrapping,
+  take: (sample: UnwrappedSample) => void,
+): Promise<void> | undefined {
+  return runLine(run, line, metadata, unwrapping, take, (sample) => sample.labels);
+}
+
+/**
+ * The work of {@linkcode processLine} and {@linkcode processSample}: `labelsOf`
+ * finds the final labels in what comes out, whose stream is made the query's
+ * own object again when it comes back from the worker.
+ */
+function runLine<T extends PipelineResult | UnwrappedSample>(
+  run: StreamPipeline,
+  line: string,
+  metadata: string | undefined,
+  unwrapping: Unwrapping | undefined,
+  take: (out: T) => void,
+  labelsOf: (out: T) => FinalLabels,
+): Promise<void> | undefined {
   const labels = metadata === undefined ? undefined : JSON.parse(metadata);
   try {
     const out = run.process(line, labels);
-    if (out) take(out);
+    if (out === undefined) return undefined;
+    if (unwrapping === undefined) take(out as T);
+    else {
+      const outer = boundTests(true);
+      try {
+        const sample = unwrapping.unwrapper.sample(out);
+        if (sample !== undefined) take(sample as T);
+      } finally {
+        boundTests(outer);
+      }
+    }
     return undefined;
   } catch (error) {
     if (!(error instanceof CostlyTestError)) throw error;
   }
   const { stream } = run;
-  const job = { filters: [], line, pipeline: { stages: run.stages, stream, metadata: labels } };
-  return queryTester().process([job]).then(([out]) => {
+  const job = {
+    filters: [],
+    line,
+    pipeline: { stages: run.stages, stream, metadata: labels, unwrap: unwrapping?.unwrap },
+  };
+  return queryTester().process<T>([job]).then(([out]) => {
     if (out === undefined) return;
     // The same stream, not a copy of it: what is keyed by it stays one entry.
-    if (out.stream.key === stream.key) out.stream = stream;
+    const final = labelsOf(out);
+    if (final.stream.key === stream.key) final.stream = stream;
     take(out);
   });
 }

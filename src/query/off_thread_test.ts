@@ -9,6 +9,7 @@ import {
   testLinesOffThread,
 } from "./off_thread.ts";
 import { parseLogQL } from "./logql.ts";
+import { parseMetricQuery } from "./metric/parse.ts";
 import { compilePipeline, type PipelineResult } from "./pipeline/mod.ts";
 import { logQuery } from "../../testing/log_query.ts";
 import { type Row, withEngine } from "../../testing/engine_fixture.ts";
@@ -232,5 +233,48 @@ Deno.test("runs of lines too costly for the event loop are tested on a worker to
         }
       }
     }
+  });
+});
+
+Deno.test("label filters after an unwrap are bounded too: a costly one goes to the worker, and the sums are right", async () => {
+  // Every third line's msg is 3,100 letters (a "9" ends some): the filter after the unwrap is
+  // seconds of re2js on each, far past a line's bound on the event loop.
+  const rows: Row[] = Array.from({ length: 12 }, (_, i) => ({
+    ts: 1_000_000_000n * BigInt(1000 + i),
+    labels: { app: "doc" },
+    line: `n=${i + 1} msg=${i % 3 === 0 ? letters(3100, i) + (i % 2 ? "9" : "x") : `short${i}`}`,
+  }));
+  const keeps = (r: Row) => /[a-z]{3000}9|short/.test(r.line);
+  const expected = rows.filter(keeps).reduce(
+    (sum, r) => sum + Number(/n=(\d+)/.exec(r.line)![1]),
+    0,
+  );
+  const query =
+    `sum(sum_over_time({app="doc"} | logfmt | unwrap n | msg=~".*${COSTLY_PATTERN}" or msg=~"short.*" [1h]))`;
+  await withEngine(rows, { inFiles: 5, blockLines: 4 }, async (engine) => {
+    const at = 1_000_000_000n * 2000n;
+    let ticks = 0;
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      ticks++;
+    }, 5);
+    try {
+      const r = await engine.metric({
+        expr: parseMetricQuery(query),
+        instant: true,
+        start: at,
+        end: at,
+        step: 0n,
+      });
+      assert.deepEqual(r.series.map((s) => s.values[0]), [expected]);
+    } finally {
+      clearInterval(ticker);
+    }
+    longest = Math.max(longest, performance.now() - last);
+    assert.ok(longest < 300, `the event loop was held ${Math.round(longest)} ms (${ticks} ticks)`);
   });
 });

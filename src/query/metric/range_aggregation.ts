@@ -18,9 +18,8 @@
  * @module
  */
 
-import type { FinalLabels } from "../pipeline/labels.ts";
 import { compilePipeline, splitPushdown } from "../pipeline/mod.ts";
-import { processLine } from "../off_thread.ts";
+import { processLine, processSample } from "../off_thread.ts";
 import { type EngineContext, lineMatcherOf, plan, type Selection, type Unit } from "../plan.ts";
 import { lowerBound, upperBound } from "../line_scan.ts";
 import type { ReadFigures } from "../read_figures.ts";
@@ -157,7 +156,7 @@ async function accumulate(
     agg.unwrap?.label,
     options.keepErrors,
   );
-  const unwrapper = agg.unwrap ? new Unwrapper(agg.unwrap) : undefined;
+  const unwrapping = agg.unwrap && { unwrap: agg.unwrap, unwrapper: new Unwrapper(agg.unwrap) };
   const bytes = agg.op === "bytes_over_time" || agg.op === "bytes_rate";
   const pipeline = compilePipeline(sel.pipeline);
   const matcherOf = lineMatcherOf(sel);
@@ -231,15 +230,13 @@ async function accumulate(
           (ts, line, meta) => {
             const j = find.of(ts);
             if (j < 0 || !covered[j]) return;
+            if (unwrapping) {
+              return processSample(run, line, meta, unwrapping, ({ value, labels }) => {
+                stateOf(labeler.of(labels)).add(j, ts, value);
+              });
+            }
             return processLine(run, line, meta, (out) => {
-              let value = 1;
-              let labels: FinalLabels = out;
-              if (unwrapper) {
-                const sample = unwrapper.sample(out);
-                if (!sample) return;
-                ({ value, labels } = sample);
-              } else if (bytes) value = utf8Length(out.line);
-              stateOf(labeler.of(labels)).add(j, ts, value);
+              stateOf(labeler.of(out)).add(j, ts, bytes ? utf8Length(out.line) : 1);
             });
           },
           options.read,
