@@ -15,6 +15,9 @@ import type { StreamLabels } from "../storage/catalog.ts";
 import { serveJobs } from "../storage/worker_pool.ts";
 import type { Unwrap } from "./metric/ast.ts";
 import { type UnwrappedSample, Unwrapper } from "./metric/unwrap.ts";
+import { replaceLabels, type Replacement } from "./metric/label_replace.ts";
+import type { Labels } from "./metric/series.ts";
+import { RE2JS } from "re2js";
 
 /** The line of a {@linkcode LineJob} goes through these stages of its query's pipeline. */
 export interface PipelineJob {
@@ -33,6 +36,12 @@ export interface LineJob {
   pipeline?: PipelineJob;
 }
 
+/** A series' labels to replace as `label_replace` does, its regex costly on them. */
+export interface ReplaceJob {
+  replace: Replacement;
+  labels: Labels;
+}
+
 /**
  * Filters and pipelines compiled, by their JSON, at most {@linkcode KEPT} of
  * each: a query's pushed-down filters and its pipeline (whose jobs bring no
@@ -42,6 +51,7 @@ export interface LineJob {
 const filterTests = new Map<string, (line: string) => boolean>();
 const pipelines = new Map<string, { pipeline: Pipeline; streams: Map<string, StreamLabels> }>();
 const unwrappers = new Map<string, Unwrapper>();
+const replaceRegexes = new Map<string, RE2JS>();
 const KEPT = 8;
 
 /** The entry of `key` in `cache`, made by `make` if missing (the cache emptied when full). */
@@ -99,7 +109,8 @@ export function runLineJob(job: LineJob): boolean | PipelineResult | UnwrappedSa
 }
 
 /**
- * Runs a batch of jobs in order ({@linkcode runLineJob}).
+ * Runs a batch of jobs in order: lines ({@linkcode runLineJob}), or a
+ * series' labels to replace ({@linkcode ReplaceJob}).
  *
  * @example
  * ```ts
@@ -110,9 +121,17 @@ export function runLineJob(job: LineJob): boolean | PipelineResult | UnwrappedSa
  * ```
  */
 export function runLineJobs(
-  jobs: readonly LineJob[],
-): (boolean | PipelineResult | UnwrappedSample)[] {
-  return jobs.map(runLineJob);
+  jobs: readonly (LineJob | ReplaceJob)[],
+): (boolean | PipelineResult | UnwrappedSample | Labels)[] {
+  return jobs.map((job) =>
+    "replace" in job
+      ? replaceLabels(
+        job.labels,
+        job.replace,
+        kept(replaceRegexes, job.replace.regex, () => RE2JS.compile(job.replace.regex)),
+      )
+      : runLineJob(job)
+  );
 }
 
 if (import.meta.main) serveJobs(runLineJobs);

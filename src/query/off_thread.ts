@@ -16,7 +16,9 @@
 
 import type { LineFilter } from "./ast.ts";
 import { awaitOffThread, queryScoped } from "./deadline.ts";
-import type { LineJob } from "./line_test_worker.ts";
+import type { LineJob, ReplaceJob } from "./line_test_worker.ts";
+import type { Replacement } from "./metric/label_replace.ts";
+import type { Labels } from "./metric/series.ts";
 import type { Unwrap } from "./metric/ast.ts";
 import type { UnwrappedSample, Unwrapper } from "./metric/unwrap.ts";
 import type { FinalLabels } from "./pipeline/labels.ts";
@@ -39,9 +41,9 @@ export const OFF_THREAD_LINES = 64;
 export const OFF_THREAD_CHARS = 1024 * 1024;
 
 /** What a job answers ({@linkcode runLineJob}). */
-type JobResult = boolean | PipelineResult | UnwrappedSample;
+type JobResult = boolean | PipelineResult | UnwrappedSample | Labels;
 
-type LineTestPool = WorkerPool<readonly LineJob[], JobResult[]>;
+type LineTestPool = WorkerPool<readonly (LineJob | ReplaceJob)[], JobResult[]>;
 
 const WORKER = new URL("./line_test_worker.ts", import.meta.url);
 
@@ -54,7 +56,7 @@ export class WorkerSlots {
   async start(): Promise<LineTestPool> {
     if (this.#alive < MAX_LINE_TEST_WORKERS) this.#alive++;
     else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // a slot handed over
-    return new WorkerPool<readonly LineJob[], JobResult[]>(WORKER, 1);
+    return new WorkerPool<readonly (LineJob | ReplaceJob)[], JobResult[]>(WORKER, 1);
   }
 
   /** Stops a worker of {@linkcode start} and hands its slot to the next waiting. */
@@ -126,7 +128,17 @@ export class LineTester {
     return outs.map((out) => typeof out === "object" ? out as T : undefined);
   }
 
-  async #run(job: readonly LineJob[]): Promise<JobResult[]> {
+  /**
+   * Each of `labels` with `expr`'s replacement made (`label_replace`), in one
+   * round trip.
+   *
+   * @throws {QueryTimeoutError} when the running query's deadline passes first.
+   */
+  async replace(expr: Replacement, labels: readonly Labels[]): Promise<Labels[]> {
+    return await this.#run(labels.map((l) => ({ replace: expr, labels: l }))) as Labels[];
+  }
+
+  async #run(job: readonly (LineJob | ReplaceJob)[]): Promise<JobResult[]> {
     clearTimeout(this.#idle);
     this.#testing++;
     const started = this.#started ??= this.#slots.start();
@@ -179,6 +191,28 @@ export async function testLinesOffThread(
   lines: readonly string[],
 ): Promise<boolean[]> {
   return await queryTester().test(filters, lines);
+}
+
+/**
+ * Each of `labels` with `expr`'s replacement made (`label_replace`), on the
+ * running query's {@linkcode LineTester}: for series whose `src` value the
+ * regex would take long to match on the event loop.
+ *
+ * @example
+ * ```ts
+ * import { replaceLabelsOffThread } from "./off_thread.ts";
+ * import assert from "node:assert/strict";
+ * const expr = { dst: "app", replacement: "$1", src: "pod", regex: "(.*)-[0-9]+" };
+ * assert.deepEqual(await replaceLabelsOffThread(expr, [{ pod: "web-1" }]), [{ app: "web", pod: "web-1" }]);
+ * ```
+ *
+ * @throws {QueryTimeoutError} when the query's deadline passes first.
+ */
+export async function replaceLabelsOffThread(
+  expr: Replacement,
+  labels: readonly Labels[],
+): Promise<Labels[]> {
+  return await queryTester().replace(expr, labels);
 }
 
 /** The running query's tester, closed when it ends; outside a query, {@linkcode DETACHED}. */

@@ -278,3 +278,45 @@ Deno.test("label filters after an unwrap are bounded too: a costly one goes to t
     assert.ok(longest < 300, `the event loop was held ${Math.round(longest)} ms (${ticks} ticks)`);
   });
 });
+
+Deno.test("label_replace replaces on the worker where its regex is costly on a label, and answers as computed by hand", async () => {
+  // Every other msg is 3,100 letters (a "9" ends half of those): seconds of re2js on each.
+  const rows: Row[] = Array.from({ length: 8 }, (_, i) => ({
+    ts: 1_000_000_000n * BigInt(1000 + i),
+    labels: { app: "doc" },
+    line: `msg=${i % 2 === 0 ? letters(3100, i) + (i % 4 ? "9" : "x") : `short${i}`}`,
+  }));
+  const query = `label_replace(sum by (msg) (count_over_time({app="doc"} | logfmt [1h])), ` +
+    `"m", "$1$2", "msg", "(short)[0-9]|.*${COSTLY_PATTERN.slice(0, -1)}(9)")`;
+  const expected = rows.map((r) => {
+    const msg = r.line.slice(4);
+    const m = /^(short)[0-9]$|^.*[a-z]{3000}(9)$/.exec(msg);
+    return JSON.stringify(m ? { m: (m[1] ?? "") + (m[2] ?? ""), msg } : { msg });
+  }).sort();
+  await withEngine(rows, { inFiles: 2, blockLines: 4 }, async (engine) => {
+    const at = 1_000_000_000n * 2000n;
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    let got: string[];
+    try {
+      const r = await engine.metric({
+        expr: parseMetricQuery(query),
+        instant: true,
+        start: at,
+        end: at,
+        step: 0n,
+      });
+      got = r.series.map((s) => JSON.stringify(s.labels)).sort();
+    } finally {
+      clearInterval(ticker);
+    }
+    longest = Math.max(longest, performance.now() - last);
+    assert.deepEqual(got, expected);
+    assert.ok(longest < 300, `the event loop was held ${Math.round(longest)} ms`);
+  });
+});

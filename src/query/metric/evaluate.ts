@@ -111,7 +111,7 @@ class Evaluator {
         return aggregate(expr, series, count);
       }
       case "label_replace":
-        return labelReplace(expr, await this.#vector(expr.expr), count);
+        return await labelReplace(expr, await this.#vector(expr.expr), count);
       case "binary": {
         const [left, right] = await Promise.all([this.eval(expr.left), this.eval(expr.right)]);
         // Two numbers were reduced while parsing.

@@ -11,6 +11,8 @@
 
 import { RE2JS } from "re2js";
 import type { LabelReplace } from "./ast.ts";
+import { replaceLabelsOffThread } from "../off_thread.ts";
+import { costlyOnThread } from "../re2.ts";
 import {
   emptySeries,
   formatLabels,
@@ -64,8 +66,14 @@ export function expand(
   return out + template.slice(i);
 }
 
+/** What `label_replace` does to one series' labels. */
+export type Replacement = Pick<LabelReplace, "dst" | "replacement" | "src" | "regex">;
+
 /**
- * Applies `expr`'s replacement to `input`.
+ * Applies `expr`'s replacement to `input`. A series whose `src` value is
+ * long enough for the regex to hold the event loop (`costlyOnThread` in
+ * `re2.ts`) is replaced on the query's worker, all such series in one round
+ * trip.
  *
  * @example
  * ```ts
@@ -73,7 +81,7 @@ export function expand(
  * import { emptySeries } from "./series.ts";
  * import assert from "node:assert/strict";
  * const s = emptySeries({ pod: "web-1" }, 1);
- * const [out] = labelReplace(
+ * const [out] = await labelReplace(
  *   { dst: "app", replacement: "$1", src: "pod", regex: "(.*)-[0-9]+" },
  *   [s],
  *   1,
@@ -83,15 +91,23 @@ export function expand(
  *
  * @throws {MetricQueryError} When two series end with the same labels at a step.
  */
-export function labelReplace(
-  expr: Pick<LabelReplace, "dst" | "replacement" | "src" | "regex">,
+export async function labelReplace(
+  expr: Replacement,
   input: readonly Series[],
   count: number,
-): Series[] {
+): Promise<Series[]> {
   const re = RE2JS.compile(expr.regex);
+  const threads = re.programSize();
+  const costly = (labels: Labels) =>
+    costlyOnThread(Object.hasOwn(labels, expr.src) ? labels[expr.src].length : 0, threads);
+  const offThread = input.filter((s) => costly(s.labels)).map((s) => s.labels);
+  const replacedOffThread = offThread.length === 0
+    ? []
+    : await replaceLabelsOffThread(expr, offThread);
+  let k = 0;
   const out = new Map<string, Series>();
   for (const s of input) {
-    const labels = replaced(s.labels, expr, re);
+    const labels = costly(s.labels) ? replacedOffThread[k++] : replaceLabels(s.labels, expr, re);
     const key = JSON.stringify(labels);
     let o = out.get(key);
     if (!o) out.set(key, o = emptySeries(labels, count));
@@ -109,11 +125,21 @@ export function labelReplace(
   return [...out.values()];
 }
 
-function replaced(
-  labels: Labels,
-  expr: Pick<LabelReplace, "dst" | "replacement" | "src">,
-  re: RE2JS,
-): Labels {
+/**
+ * `labels` with `expr`'s replacement made, `re` being its regex compiled:
+ * the labels themselves when the regex does not match.
+ *
+ * @example
+ * ```ts
+ * import { replaceLabels } from "./label_replace.ts";
+ * import { RE2JS } from "re2js";
+ * import assert from "node:assert/strict";
+ * const expr = { dst: "app", replacement: "$1", src: "pod", regex: "(.*)-[0-9]+" };
+ * const labels = replaceLabels({ pod: "web-1" }, expr, RE2JS.compile(expr.regex));
+ * assert.deepEqual(labels, { app: "web", pod: "web-1" });
+ * ```
+ */
+export function replaceLabels(labels: Labels, expr: Replacement, re: RE2JS): Labels {
   const m = re.matcher(Object.hasOwn(labels, expr.src) ? labels[expr.src] : "");
   if (!m.matches()) return labels;
   const groups = re.namedGroups();
