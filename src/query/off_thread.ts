@@ -296,34 +296,48 @@ function runLine<T extends PipelineResult | UnwrappedSample>(
   labelsOf: (out: T) => FinalLabels,
 ): Promise<void> | undefined {
   const labels = metadata === undefined ? undefined : JSON.parse(metadata);
+  let result: T | undefined;
   try {
-    const out = run.process(line, labels);
-    if (out === undefined) return undefined;
-    if (unwrapping === undefined) take(out as T);
-    else {
-      const outer = boundTests(true);
-      try {
-        const sample = unwrapping.unwrapper.sample(out);
-        if (sample !== undefined) take(sample as T);
-      } finally {
-        boundTests(outer);
-      }
-    }
-    return undefined;
+    result = runHere(run, line, labels, unwrapping) as T | undefined;
   } catch (error) {
     if (!(error instanceof CostlyTestError)) throw error;
+    const { stream } = run;
+    const job = {
+      filters: [],
+      line,
+      pipeline: { stages: run.stages, stream, metadata: labels, unwrap: unwrapping?.unwrap },
+    };
+    return queryTester().process<T>([job]).then(([out]) => {
+      if (out === undefined) return;
+      // The same stream, not a copy of it: what is keyed by it stays one entry.
+      const final = labelsOf(out);
+      if (final.stream.key === stream.key) final.stream = stream;
+      take(out);
+    });
   }
-  const { stream } = run;
-  const job = {
-    filters: [],
-    line,
-    pipeline: { stages: run.stages, stream, metadata: labels, unwrap: unwrapping?.unwrap },
-  };
-  return queryTester().process<T>([job]).then(([out]) => {
-    if (out === undefined) return;
-    // The same stream, not a copy of it: what is keyed by it stays one entry.
-    const final = labelsOf(out);
-    if (final.stream.key === stream.key) final.stream = stream;
-    take(out);
-  });
+  if (result !== undefined) take(result);
+  return undefined;
+}
+
+/**
+ * A line run here, bounded: its pipeline, then its unwrap, whose filters go
+ * on with the steps the pipeline's tests left the line (all of them when it
+ * has no stage, and ran none).
+ *
+ * @throws {CostlyTestError} When the line's tests would pass their bound.
+ */
+function runHere(
+  run: StreamPipeline,
+  line: string,
+  labels: Record<string, string> | undefined,
+  unwrapping: Unwrapping | undefined,
+): PipelineResult | UnwrappedSample | undefined {
+  const out = run.process(line, labels);
+  if (out === undefined || unwrapping === undefined) return out;
+  const outer = boundTests(true, run.stages.length === 0);
+  try {
+    return unwrapping.unwrapper.sample(out);
+  } finally {
+    boundTests(outer, false);
+  }
 }

@@ -275,7 +275,7 @@ Deno.test("label filters after an unwrap are bounded too: a costly one goes to t
       clearInterval(ticker);
     }
     longest = Math.max(longest, performance.now() - last);
-    assert.ok(longest < 300, `the event loop was held ${Math.round(longest)} ms (${ticks} ticks)`);
+    assert.ok(longest < 400, `the event loop was held ${Math.round(longest)} ms (${ticks} ticks)`);
   });
 });
 
@@ -317,6 +317,6 @@ Deno.test("label_replace replaces on the worker where its regex is costly on a l
     }
     longest = Math.max(longest, performance.now() - last);
     assert.deepEqual(got, expected);
-    assert.ok(longest < 300, `the event loop was held ${Math.round(longest)} ms`);
+    assert.ok(longest < 400, `the event loop was held ${Math.round(longest)} ms`);
   });
 });

@@ -126,7 +126,9 @@ let firstStepAt = NaN;
  * are costly for the line they are testing (`on`: a line begins), or run
  * whatever their cost; returns the previous setting, to restore. A query's
  * pipeline runs each line bounded on the event loop, and unbounded on the
- * worker it sends a costly line to.
+ * worker it sends a costly line to. Turning the bound on starts the line's
+ * steps afresh unless `fresh` is false: then the tests go on with what the
+ * line's earlier tests left (a metric query's unwrap after its pipeline).
  *
  * @example Usage
  * ```ts
@@ -143,11 +145,13 @@ let firstStepAt = NaN;
  * assert.equal(re.test(text), true);
  * ```
  */
-export function boundTests(on: boolean): boolean {
+export function boundTests(on: boolean, fresh: boolean = on): boolean {
   const was = bounded;
   bounded = on;
-  stepsLeft = MAX_STEPS_ON_THREAD;
-  firstStepAt = NaN;
+  if (fresh) {
+    stepsLeft = MAX_STEPS_ON_THREAD;
+    firstStepAt = NaN;
+  }
   return was;
 }
 

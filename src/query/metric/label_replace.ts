@@ -12,7 +12,7 @@
 import { RE2JS } from "re2js";
 import type { LabelReplace } from "./ast.ts";
 import { replaceLabelsOffThread } from "../off_thread.ts";
-import { costlyOnThread } from "../re2.ts";
+import { MAX_STEPS_ON_THREAD } from "../re2.ts";
 import {
   emptySeries,
   formatLabels,
@@ -70,9 +70,10 @@ export function expand(
 export type Replacement = Pick<LabelReplace, "dst" | "replacement" | "src" | "regex">;
 
 /**
- * Applies `expr`'s replacement to `input`. A series whose `src` value is
- * long enough for the regex to hold the event loop (`costlyOnThread` in
- * `re2.ts`) is replaced on the query's worker, all such series in one round
+ * Applies `expr`'s replacement to `input`. The series replaced on the event
+ * loop share the bound of one line's tests (`MAX_STEPS_ON_THREAD` in
+ * `re2.ts`, counted as `costlyOnThread` counts): once their `src` values
+ * would pass it, the rest are replaced on the query's worker, in one round
  * trip.
  *
  * @example
@@ -98,16 +99,20 @@ export async function labelReplace(
 ): Promise<Series[]> {
   const re = RE2JS.compile(expr.regex);
   const threads = re.programSize();
-  const costly = (labels: Labels) =>
-    costlyOnThread(Object.hasOwn(labels, expr.src) ? labels[expr.src].length : 0, threads);
-  const offThread = input.filter((s) => costly(s.labels)).map((s) => s.labels);
-  const replacedOffThread = offThread.length === 0
-    ? []
-    : await replaceLabelsOffThread(expr, offThread);
-  let k = 0;
+  // The series replaced here share one bound, as the tests of one line do; the rest go off.
+  let steps = 0;
+  const offThread = input.map(({ labels }) => {
+    const length = Object.hasOwn(labels, expr.src) ? labels[expr.src].length : 0;
+    steps += length * Math.min(length, threads);
+    return steps > MAX_STEPS_ON_THREAD;
+  });
+  const replacedOff = offThread.includes(true)
+    ? await replaceLabelsOffThread(expr, input.filter((_, i) => offThread[i]).map((s) => s.labels))
+    : [];
+  let next = 0;
   const out = new Map<string, Series>();
-  for (const s of input) {
-    const labels = costly(s.labels) ? replacedOffThread[k++] : replaceLabels(s.labels, expr, re);
+  for (const [i, s] of input.entries()) {
+    const labels = offThread[i] ? replacedOff[next++] : replaceLabels(s.labels, expr, re);
     const key = JSON.stringify(labels);
     let o = out.get(key);
     if (!o) out.set(key, o = emptySeries(labels, count));
