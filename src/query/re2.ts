@@ -77,10 +77,26 @@ export const MAX_BACKTRACKING_STEPS = 2048;
 export const MAX_STEPS_ON_THREAD = 1 << 18;
 
 /**
- * Whether a test on `re2js` of a text of `length` UTF-16 code units, by a
- * program that keeps up to `threads` threads alive at a character
- * ({@linkcode CompiledRegex.threads}), may take more than
- * {@linkcode MAX_STEPS_ON_THREAD} steps.
+ * The most steps a test on `re2js` of a text of `length` UTF-16 code units
+ * may take, by a program that keeps up to `threads` threads alive at a
+ * character ({@linkcode CompiledRegex.threads}): each character, times the
+ * lesser of the threads and the characters.
+ *
+ * @example Usage
+ * ```ts
+ * import { testSteps } from "./re2.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(testSteps(512, 3003), 512 * 512);
+ * assert.equal(testSteps(100_000, 2), 200_000);
+ * ```
+ */
+export function testSteps(length: number, threads: number): number {
+  return length * Math.min(length, threads);
+}
+
+/**
+ * Whether a test of a text of `length` by a program of `threads` may take
+ * more than {@linkcode MAX_STEPS_ON_THREAD} steps ({@linkcode testSteps}).
  *
  * @example Usage
  * ```ts
@@ -92,7 +108,7 @@ export const MAX_STEPS_ON_THREAD = 1 << 18;
  * ```
  */
 export function costlyOnThread(length: number, threads: number): boolean {
-  return length * Math.min(length, threads) > MAX_STEPS_ON_THREAD;
+  return testSteps(length, threads) > MAX_STEPS_ON_THREAD;
 }
 
 /**
@@ -167,7 +183,7 @@ export function boundTests(on: boolean, fresh: boolean = on): boolean {
  */
 export function checkTestCost(length: number, threads: number): void {
   if (!bounded) return;
-  stepsLeft -= length * Math.min(length, threads);
+  stepsLeft -= testSteps(length, threads);
   if (stepsLeft < 0) throw new CostlyTestError();
 }
 

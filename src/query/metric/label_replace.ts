@@ -12,7 +12,7 @@
 import { RE2JS } from "re2js";
 import type { LabelReplace } from "./ast.ts";
 import { replaceLabelsOffThread } from "../off_thread.ts";
-import { MAX_STEPS_ON_THREAD } from "../re2.ts";
+import { MAX_STEPS_ON_THREAD, testSteps } from "../re2.ts";
 import {
   emptySeries,
   formatLabels,
@@ -72,7 +72,7 @@ export type Replacement = Pick<LabelReplace, "dst" | "replacement" | "src" | "re
 /**
  * Applies `expr`'s replacement to `input`. The series replaced on the event
  * loop share the bound of one line's tests (`MAX_STEPS_ON_THREAD` in
- * `re2.ts`, counted as `costlyOnThread` counts): once their `src` values
+ * `re2.ts`, counted by `testSteps`): once their `src` values
  * would pass it, the rest are replaced on the query's worker, in one round
  * trip.
  *
@@ -101,11 +101,9 @@ export async function labelReplace(
   const threads = re.programSize();
   // The series replaced here share one bound, as the tests of one line do; the rest go off.
   let steps = 0;
-  const offThread = input.map(({ labels }) => {
-    const length = Object.hasOwn(labels, expr.src) ? labels[expr.src].length : 0;
-    steps += length * Math.min(length, threads);
-    return steps > MAX_STEPS_ON_THREAD;
-  });
+  const offThread = input.map(({ labels }) =>
+    (steps += testSteps(sourceOf(labels, expr).length, threads)) > MAX_STEPS_ON_THREAD
+  );
   const replacedOff = offThread.includes(true)
     ? await replaceLabelsOffThread(expr, input.filter((_, i) => offThread[i]).map((s) => s.labels))
     : [];
@@ -130,6 +128,11 @@ export async function labelReplace(
   return [...out.values()];
 }
 
+/** The value `expr` matches its regex against: label `src`, `""` when missing. */
+function sourceOf(labels: Labels, expr: Replacement): string {
+  return Object.hasOwn(labels, expr.src) ? labels[expr.src] : "";
+}
+
 /**
  * `labels` with `expr`'s replacement made, `re` being its regex compiled:
  * the labels themselves when the regex does not match.
@@ -145,7 +148,7 @@ export async function labelReplace(
  * ```
  */
 export function replaceLabels(labels: Labels, expr: Replacement, re: RE2JS): Labels {
-  const m = re.matcher(Object.hasOwn(labels, expr.src) ? labels[expr.src] : "");
+  const m = re.matcher(sourceOf(labels, expr));
   if (!m.matches()) return labels;
   const groups = re.namedGroups();
   const value = expand(expr.replacement, (g) => {
