@@ -18,6 +18,7 @@ import { intFlag, parseFlags, UsageError } from "./flags.ts";
 import { runPushFleet } from "./push_fleet.ts";
 import { PUSH_FORMATS, type PushFormat, serverArgsFor } from "./push_client.ts";
 import { RssSampler } from "./proc_status.ts";
+import { FLOOR_MODES, FLOOR_SERVER, type FloorMode } from "./floor_server.ts";
 import type { MemoryParts } from "./memory_map.ts";
 import { formatInt, markdownTable } from "./report.ts";
 import {
@@ -42,6 +43,8 @@ export interface RoundsOptions {
   rounds: number;
   /** The formats, in the order each round pushes them; the first is what the others compare with. */
   formats: PushFormat[];
+  /** The floor servers each round runs after the formats (`floor_server.ts`). */
+  floors: FloorMode[];
   clients: number;
   concurrency: number;
   batch: number;
@@ -51,7 +54,8 @@ export interface RoundsOptions {
 /** One push of one round. */
 export interface FormatPush {
   round: number;
-  format: PushFormat;
+  /** The format pushed to loge, or the floor server that took the JSON push. */
+  format: PushFormat | `floor-${FloorMode}`;
   linesPerSec: number;
   /** The server's CPU seconds during the push and until every line was in a file, by group. */
   cpu: GroupSeconds;
@@ -93,47 +97,83 @@ async function pushOnce(
 /** Lines per second of log time in the pushed corpus. */
 const LOG_RATE = 1000;
 
+/** A server a round pushes into: loge with a format's flags, or a floor server. */
+interface Target {
+  label: FormatPush["format"];
+  /** The format of the pushes. */
+  format: PushFormat;
+  args: string[];
+  /** The script run in loge's place. */
+  main?: string;
+}
+
 /**
  * Runs the rounds: in each, every format in turn pushes the corpus into a fresh server on a
- * fresh folder, which is stopped and removed after.
+ * fresh folder, which is stopped and removed after; then each floor server
+ * (`floor_server.ts`) takes the JSON push at the rate loge took it in that round.
  *
- * @throws {Error} If a server fails to start or a push is not acknowledged whole.
+ * @throws {Error} If a server fails to start or a push is not acknowledged whole, or if floors
+ * are asked for without the JSON format.
  */
 export async function formatRounds(
   o: RoundsOptions,
   progress: (message: string) => void = () => {},
 ): Promise<FormatPush[]> {
+  if (o.floors.length > 0 && !o.formats.includes("json")) {
+    throw new Error("floors take the JSON push at loge's rate: the formats must include json");
+  }
   // The corpus's log time ends now.
   const start = (BigInt(Date.now()) - BigInt(Math.ceil(o.lines / LOG_RATE)) * 1000n) * 1_000_000n;
   const pushes: FormatPush[] = [];
+  const measure = async (round: number, target: Target) => {
+    const dir = await Deno.makeTempDir({ prefix: "loge-formats-" });
+    const server = await launchServer(dir, target.args, undefined, target.main);
+    try {
+      const pid = server.process.pid;
+      const sampler = new RssSampler(pid, 200, { parts: true });
+      sampler.start();
+      const measured = await pushOnce(o, target.format, server.url, pid, start).catch(
+        async (error: unknown) => {
+          await sampler.stop().catch(() => {});
+          throw error;
+        },
+      );
+      const { peakKiB, parts } = await sampler.stop();
+      if (parts === undefined) {
+        throw new Error(`${target.label}: the server's memory map was not read`);
+      }
+      // MB of 10^6 bytes, as the bench reports.
+      const mb = (kiB: number) => round1((kiB * 1024) / 1e6);
+      const peakParts = Object.fromEntries(
+        Object.entries(parts).map(([kind, kiB]) => [kind, mb(kiB)]),
+      ) as unknown as MemoryParts;
+      pushes.push({
+        round,
+        format: target.label,
+        ...measured,
+        peakRssMB: mb(peakKiB),
+        peakParts,
+      });
+      progress(`round ${round}, ${target.label}: ${formatInt(measured.linesPerSec)} lines/s`);
+      await stopServer(server);
+    } finally {
+      await killServer(server);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  };
   for (let round = 1; round <= o.rounds; round++) {
     for (const format of o.formats) {
-      const dir = await Deno.makeTempDir({ prefix: "loge-formats-" });
-      const server = await launchServer(dir, serverArgsFor(format));
-      try {
-        const pid = server.process.pid;
-        const sampler = new RssSampler(pid, 200, { parts: true });
-        sampler.start();
-        const measured = await pushOnce(o, format, server.url, pid, start).catch(
-          async (error: unknown) => {
-            await sampler.stop().catch(() => {});
-            throw error;
-          },
-        );
-        const { peakKiB, parts } = await sampler.stop();
-        if (parts === undefined) throw new Error(`${format}: the server's memory map was not read`);
-        // MB of 10^6 bytes, as the bench reports.
-        const mb = (kiB: number) => round1((kiB * 1024) / 1e6);
-        const peakParts = Object.fromEntries(
-          Object.entries(parts).map(([kind, kiB]) => [kind, mb(kiB)]),
-        ) as unknown as MemoryParts;
-        pushes.push({ round, format, ...measured, peakRssMB: mb(peakKiB), peakParts });
-        progress(`round ${round}, ${format}: ${formatInt(measured.linesPerSec)} lines/s`);
-        await stopServer(server);
-      } finally {
-        await killServer(server);
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
+      await measure(round, { label: format, format, args: serverArgsFor(format) });
+    }
+    const json = pushes.find((p) => p.round === round && p.format === "json");
+    for (const mode of o.floors) {
+      const rate = String(Math.round(json!.linesPerSec));
+      await measure(round, {
+        label: `floor-${mode}`,
+        format: "json",
+        args: ["--floor", mode, "--floor-rate", rate],
+        main: FLOOR_SERVER,
+      });
     }
   }
   return pushes;
@@ -163,7 +203,7 @@ function median(xs: readonly number[]): number {
  */
 export function roundsTable(pushes: readonly FormatPush[], lines: number): string {
   const formats = [...new Set(pushes.map((p) => p.format))];
-  const of = (format: PushFormat) => pushes.filter((p) => p.format === format);
+  const of = (format: FormatPush["format"]) => pushes.filter((p) => p.format === format);
   const base = of(formats[0]);
   const baseMedian = median(base.map((p) => p.linesPerSec));
   const rows = formats.map((format) => {
@@ -255,6 +295,10 @@ Flags:
   --rounds N        rounds (default 3)
   --formats LIST    comma-separated, the first compared with (default
                     json,loki-protobuf,otlp-protobuf,es-bulk; any of ${PUSH_FORMATS.join(", ")})
+  --floors LIST     comma-separated floor servers (${FLOOR_MODES.join(", ")}; default none): after
+                    the formats, each round pushes the JSON corpus into each at the rate loge
+                    took it, to show what this platform holds doing less than loge does
+                    (bench/floor_server.ts); needs json among the formats
   --clients N       push client processes (default 2)
   --concurrency N   requests in flight per client (default 4)
   --batch N         lines per push request (default 1000)
@@ -267,6 +311,7 @@ function parseOptions(args: string[]): RoundsOptions & { json: boolean } | undef
     lines: { type: "string", default: "1000000" },
     rounds: { type: "string", default: "3" },
     formats: { type: "string", default: "json,loki-protobuf,otlp-protobuf,es-bulk" },
+    floors: { type: "string", default: "" },
     clients: { type: "string", default: "2" },
     concurrency: { type: "string", default: "4" },
     batch: { type: "string", default: "1000" },
@@ -282,10 +327,24 @@ function parseOptions(args: string[]): RoundsOptions & { json: boolean } | undef
       `Invalid --formats "${values.formats}": expected formats among ${PUSH_FORMATS.join(", ")}`,
     );
   }
+  const floors = values.floors === ""
+    ? []
+    : values.floors.split(",").map((f) => f.trim()) as FloorMode[];
+  if (floors.some((f) => !FLOOR_MODES.includes(f))) {
+    throw new UsageError(
+      `Invalid --floors "${values.floors}": expected floors among ${FLOOR_MODES.join(", ")}`,
+    );
+  }
+  if (floors.length > 0 && !formats.includes("json")) {
+    throw new UsageError(
+      `Invalid --floors "${values.floors}": floors take the JSON push, so --formats must include json`,
+    );
+  }
   return {
     lines: intFlag("lines", values.lines, 1),
     rounds: intFlag("rounds", values.rounds, 1),
     formats,
+    floors,
     clients: intFlag("clients", values.clients, 1),
     concurrency: intFlag("concurrency", values.concurrency, 1),
     batch: intFlag("batch", values.batch, 1),

@@ -149,6 +149,7 @@ Deno.test("formatRounds() pushes every format into a fresh server each round", a
     lines: 3000,
     rounds: 2,
     formats: ["json", "es-bulk"],
+    floors: [],
     clients: 1,
     concurrency: 2,
     batch: 500,
@@ -175,6 +176,34 @@ Deno.test("formatRounds() pushes every format into a fresh server each round", a
   assert.equal(progress.length, 4);
 });
 
+Deno.test("formatRounds() pushes into each floor server at the JSON push's rate", async () => {
+  const pushes = await formatRounds({
+    lines: 3000,
+    rounds: 1,
+    formats: ["json"],
+    floors: ["receive", "parse", "worker"],
+    clients: 1,
+    concurrency: 2,
+    batch: 500,
+    seed: 7,
+  });
+  assert.deepEqual(pushes.map((p) => p.format), [
+    "json",
+    "floor-receive",
+    "floor-parse",
+    "floor-worker",
+  ]);
+  // formatRounds waited until each floor counted every line and, for the worker, wrote it.
+  const json = pushes[0];
+  for (const floor of pushes.slice(1)) {
+    assert.ok(
+      floor.linesPerSec <= json.linesPerSec * 1.01,
+      `${floor.format} went faster than loge`,
+    );
+    assert.ok(floor.peakRssMB > 20, `${floor.peakRssMB} MB`);
+  }
+});
+
 Deno.test("bench:formats refuses a bad flag with exit code 2 and names it", async () => {
   const run = (args: string[]) =>
     new Deno.Command(Deno.execPath(), { args: ["run", "-A", MAIN, ...args] }).output();
@@ -183,6 +212,8 @@ Deno.test("bench:formats refuses a bad flag with exit code 2 and names it", asyn
       [["--formats", "json,nope"], /Invalid --formats "json,nope"/],
       [["--rounds", "0"], /Invalid --rounds "0": expected an integer >= 1/],
       [["--bogus"], /Unknown option '--bogus'/],
+      [["--floors", "parse,nope"], /Invalid --floors "parse,nope": expected floors among/],
+      [["--floors", "parse", "--formats", "es-bulk"], /--formats must include json/],
     ] as const
   ) {
     const out = await run([...args]);

@@ -17,7 +17,8 @@ const running = new Set<TestServer>();
 
 /**
  * Starts `loge serve --port 0 --output-path <dir> ...args` and waits until it listens; `env`
- * adds to the environment it inherits (e.g. the credentials of an S3 server).
+ * adds to the environment it inherits (e.g. the credentials of an S3 server), and `main` runs
+ * another script in loge's place (`floor_server.ts`).
  *
  * @example
  * ```ts ignore
@@ -31,8 +32,9 @@ export async function launchServer(
   dir: string,
   args: string[],
   env?: Record<string, string>,
+  main?: string,
 ): Promise<TestServer> {
-  const server = await startServer({ dir, args, env });
+  const server = await startServer({ dir, args, env, main });
   running.add(server);
   return server;
 }

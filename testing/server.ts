@@ -23,17 +23,18 @@ export interface TestServer {
 
 /**
  * Starts `deno run -A main.ts serve --port 0 --output-path <dir> ...args` and
- * waits for its listening line.
+ * waits for its listening line; `main` runs another script in place of
+ * `main.ts` (the bench's floor server).
  */
 export async function startServer(
-  options: { dir?: string; args?: string[]; env?: Record<string, string> } = {},
+  options: { dir?: string; args?: string[]; env?: Record<string, string>; main?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? await Deno.makeTempDir({ prefix: "loge-test-" });
   const process = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
-      MAIN,
+      options.main ?? MAIN,
       "serve",
       "--port",
       "0",
