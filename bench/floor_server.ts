@@ -8,7 +8,8 @@
  * - `parse`: reads each body whole and parses it with `JSON.parse`;
  * - `worker`: parses, gathers the lines in batches of 24,000 (loge's `--flush-coalesce`) and
  *   posts each batch to one worker, which joins and encodes the lines, compresses them with zstd
- *   at level 3 and appends them to a file: the shape of loge's flush, without its WAL, catalog,
+ *   at level 3 in frames of 256 KiB (loge's largest block, with its window) and appends them to
+ *   a file: the shape of loge's flush, without its WAL, catalog,
  *   columns, filters, compaction, queries or head.
  *
  * Pushes are answered at no more than `--floor-rate` lines a second (the rate loge reached in the
@@ -91,6 +92,11 @@ class Pacer {
   }
 }
 
+/** The most bytes a zstd frame holds: loge's largest block. */
+const BLOCK_BYTES = 256 * 1024;
+/** Level 3 with a window of one block, as loge compresses such a block (`segment_writer.ts`). */
+const BLOCK_PARAMS = { [constants.ZSTD_c_compressionLevel]: 3, [constants.ZSTD_c_windowLog]: 18 };
+
 /** The worker half of `worker` mode: batches in, compressed frames appended to a file. */
 function runWorker(): void {
   const scope = self as unknown as Worker;
@@ -102,10 +108,12 @@ function runWorker(): void {
       return;
     }
     const bytes = new TextEncoder().encode(e.data.join("\n"));
-    const frame = zstdCompressSync(bytes, {
-      params: { [constants.ZSTD_c_compressionLevel]: 3 },
-    });
-    for (let at = 0; at < frame.length;) at += file!.writeSync(frame.subarray(at));
+    for (let from = 0; from < bytes.length; from += BLOCK_BYTES) {
+      const frame = zstdCompressSync(bytes.subarray(from, from + BLOCK_BYTES), {
+        params: BLOCK_PARAMS,
+      });
+      for (let at = 0; at < frame.length;) at += file!.writeSync(frame.subarray(at));
+    }
     scope.postMessage(e.data.length);
   };
 }

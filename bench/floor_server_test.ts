@@ -3,9 +3,13 @@ import { zstdDecompressSync } from "node:zlib";
 import { countPairs, FLOOR_SERVER } from "./floor_server.ts";
 import { startServer } from "../testing/server.ts";
 
-/** A JSON push body of `n` lines over two streams, some lines holding `[`, quotes and digits. */
-function body(n: number): { text: string; lines: string[] } {
+/**
+ * A JSON push body of `n` lines over two streams, some lines holding `[`, quotes and digits, and
+ * the second `long` characters long.
+ */
+function body(n: number, long = 0): { text: string; lines: string[] } {
   const lines = Array.from({ length: n }, (_, i) => i % 3 === 0 ? `a ["${i}"] [\\"` : `line ${i}`);
+  if (long > 0) lines[1] = "x".repeat(long);
   const values = (from: number) =>
     lines.flatMap((l, i) =>
       i % 2 === from ? [[String(1_795_219_200_000_000_000n + BigInt(i)), l]] : []
@@ -42,7 +46,7 @@ Deno.test("the worker floor writes every pushed line to its file and answers sta
     args: ["--floor", "worker", "--floor-rate", "100000"],
   });
   try {
-    const { text, lines } = body(50);
+    const { text, lines } = body(50, 300_000); // two frames: a frame holds 256 KiB
     const res = await fetch(`${server.url}/api/v1/push`, { method: "POST", body: text });
     assert.equal(res.status, 204);
     await res.body?.cancel();
