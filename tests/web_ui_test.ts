@@ -428,3 +428,86 @@ Deno.test("web UI: an answer that --max-response-size cut short offers older lin
     await Deno.remove(server.dir, { recursive: true });
   }
 });
+
+Deno.test("web UI: a live tail that reconnects to more lines than --max-response-size holds marks the skipped ones, then goes on", async () => {
+  const args = ["--max-response-size", "40000"];
+  let server = await startServer({ args });
+  const browser = await launch();
+  try {
+    const push = async (values: [string, string][]) =>
+      assert.equal(
+        (await pushJson(server.url, { streams: [{ stream: { app: "big" }, values }] })).status,
+        200,
+      );
+    const queryable = async (needle: string) => {
+      for (
+        let i = 0;
+        (await queryLines(server.url, `{app="big"} |= "${needle}"`)).length === 0;
+        i++
+      ) {
+        if (i === 100) throw new Error(`"${needle}" did not become queryable`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const start = nowNs() - 60_000n * MS;
+    await push([[String(start), "shown before the tail"]]);
+    await queryable("shown before");
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const subscribed = () => page.waitForResponse((r) => r.url().includes("/api/v1/tail?"));
+    const first = subscribed();
+    await page.goto(`${server.url}/?q=${encodeURIComponent('{app="big"}')}&range=1h&live=1`);
+    assert.equal((await first).status(), 200);
+    await page.locator("#lines .row").first().waitFor();
+    assert.deepEqual(await rowTexts(page), ["shown before the tail"]);
+
+    // The server restarts (the stream ends), and the page's next stream is held until 30 lines of
+    // 5,000 characters have arrived. It replays from the newest line shown: the newest 7 fit
+    // 40,000 characters with their labels, as in a query, and the 23 before them are marked as
+    // skipped.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => release = resolve);
+    await page.route("**/api/v1/tail?*", async (route) => {
+      await held;
+      await route.continue();
+    });
+    assert.equal(await server.stop(), 0, server.stderr());
+    await page.waitForFunction(
+      'document.querySelector("#tail-status").textContent.includes("reconnecting")',
+    );
+    const port = new URL(server.url).port;
+    server = await startServer({ dir: server.dir, args: [...args, "--port", port] });
+    const values = Array.from({ length: 30 }, (_, i): [string, string] => [
+      String(start + BigInt(i + 1) * MS),
+      `line ${String(i).padStart(2, "0")} `.padEnd(5000, "x"),
+    ]);
+    await push(values);
+    await queryable("line 29");
+    const again = subscribed();
+    release();
+    assert.equal((await again).status(), 200);
+    await page.waitForFunction('document.querySelectorAll("#lines .row").length === 8');
+    const shown = () =>
+      page.locator("#lines > li").evaluateAll((items) =>
+        items.map((li) =>
+          li.classList.contains("gap") ? "gap" : li.querySelector(".line")!.textContent!.slice(0, 8)
+        )
+      );
+    const newest = values.slice(23).map(([, line]) => line.slice(0, 8));
+    assert.deepEqual(await shown(), ["shown be", "gap", ...newest]);
+    assert.equal(
+      await page.textContent("#lines li.gap"),
+      "… lines since the last shown that one answer cannot hold are skipped",
+    );
+
+    // The tail goes on after its cut replay: a line pushed now comes after them.
+    await push([[String(nowNs()), "tailed after the cut"]]);
+    await page.locator("#lines .row .line", { hasText: "tailed after the cut" }).waitFor({
+      timeout: 10_000,
+    });
+    assert.deepEqual(await shown(), ["shown be", "gap", ...newest, "tailed a"]);
+  } finally {
+    await browser.close();
+    await server.stop();
+    await Deno.remove(server.dir, { recursive: true });
+  }
+});

@@ -61,7 +61,7 @@ export const rowEntries = new WeakMap();
 
 /**
  * The current run (a newer one supersedes it) and the live tail.
- * @type {{ run: { id: number, controller: AbortController }, tail: { controller: AbortController | null, paused: boolean, pending: (Entry | null)[] }, highlighters: RegExp[] }}
+ * @type {{ run: { id: number, controller: AbortController }, tail: { controller: AbortController | null, paused: boolean, pending: (Entry | string)[] }, highlighters: RegExp[] }}
  */
 export const current = {
   run: { id: 0, controller: new AbortController() },

@@ -23,6 +23,10 @@ import { showFailure } from "./status.js";
 const TAIL_REPLAY = 1000;
 const TAIL_MAX_ROWS = 2000;
 const RECONNECT_MS = 2000;
+/** Where the server dropped lines for this tail. */
+const FELL_BEHIND = "… some lines were skipped (the tail fell behind)";
+/** Where a (re)connection's replay started past lines that one answer could not hold. */
+const REPLAY_CUT = "… lines since the last shown that one answer cannot hold are skipped";
 
 /** Follows the server's stream of new lines. */
 export function startTail() {
@@ -86,11 +90,12 @@ async function readStream(signal) {
     if (event === "end") throw new Error(`Live tail ended: ${batch.error}`);
     /** @type {Entry[]} */
     const got = batch.entries.map(toEntry);
-    /** @type {(Entry | null)[]} */
+    /** @type {(Entry | string)[]} */
     const fresh = batch.replay ? dedupe(got, edge) : got;
     // Lines the server could not keep for us, or replayed lines beyond the limit or its size bound.
-    if (batch.dropped > 0 || (batch.replay && (got.length === TAIL_REPLAY || batch.truncated))) {
-      fresh.unshift(null);
+    if (batch.dropped > 0) fresh.unshift(FELL_BEHIND);
+    else if (batch.replay && (got.length === TAIL_REPLAY || batch.truncated)) {
+      fresh.unshift(REPLAY_CUT);
     }
     // The next stream starts from the newest time shown (lines arrive in any time order).
     const newest = got.reduce((ts, e) => (e.ts > ts ? e.ts : ts), edge.ts);
@@ -102,10 +107,10 @@ async function readStream(signal) {
 }
 
 /**
- * Appends tailed lines (oldest first; null marks skipped lines), or holds
- * them while the user reads above.
+ * Appends tailed lines (oldest first; a string marks skipped lines, and says
+ * why), or holds them while the user reads above.
  *
- * @param {(Entry | null)[]} entries
+ * @param {(Entry | string)[]} entries
  */
 function receive(entries) {
   const { tail } = current;
@@ -119,7 +124,7 @@ function receive(entries) {
   el.lines.querySelector(".empty-results")?.remove();
   el.lines.append(
     ...entries.map((e) => {
-      if (!e) return h("li.gap", {}, "… some lines were skipped (the tail fell behind)");
+      if (typeof e === "string") return h("li.gap", {}, e);
       const row = renderRow(e);
       row.classList.add("fresh");
       return row;
