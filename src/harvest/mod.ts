@@ -257,9 +257,28 @@ const ACCEPT_RETRY_MS = 100;
  * {@linkcode MAX_PENDING_MESSAGE} of a message without its end is counted
  * malformed and closed, and one past {@linkcode MAX_CONNECTIONS} open is
  * closed on arrival and counted refused: peers cannot fill memory or file
- * descriptors.
+ * descriptors. Returns the stop: it closes the listener and the connections,
+ * and resolves once every message read before has gone to `take`, so that
+ * the batch stored after it holds them all.
+ *
+ * @example
+ * ```ts
+ * import { listenStream } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const taken: string[] = [];
+ * const counted = { malformed() {}, refused() {} };
+ * const stop = listenStream("unix", `${dir}/s`, (m) => void taken.push(m), false, counted);
+ * const conn = await Deno.connect({ transport: "unix", path: `${dir}/s` });
+ * await conn.write(new TextEncoder().encode("one\ntwo\n"));
+ * while (taken.length < 2) await new Promise((r) => setTimeout(r, 10));
+ * await stop();
+ * conn.close();
+ * assert.deepEqual(taken, ["one", "two"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
-function listenStream(
+export function listenStream(
   scheme: "tcp" | "unix",
   address: string,
   take: (text: string) => Promise<void> | undefined,
@@ -275,6 +294,8 @@ function listenStream(
     ? Deno.listen({ transport: "tcp", ...hostPort(address)! })
     : Deno.listen({ transport: "unix", path: address });
   const connections = new Set<Deno.Conn>();
+  /** Each connection's reading, until it has handed on what it read. */
+  const readers = new Set<Promise<void>>();
   let closed = false;
   const accepting = (async () => {
     let refusing = false;
@@ -295,7 +316,7 @@ function listenStream(
       }
       refusing = false;
       connections.add(conn);
-      void (async () => {
+      const reading = (async () => {
         const framer = syslog ? new SyslogFramer() : undefined;
         let rest = "";
         try {
@@ -320,6 +341,8 @@ function listenStream(
           connections.delete(conn);
         }
       })();
+      readers.add(reading);
+      void reading.finally(() => readers.delete(reading));
     }
   })();
   return async () => {
@@ -331,6 +354,9 @@ function listenStream(
       } catch { /* closed */ }
     }
     await accepting;
+    // A connection may be midway through a chunk of messages (a full batch makes it wait for
+    // storage): the stop stores what it read only once it has handed it all on.
+    await Promise.all(readers);
   };
 }
 
