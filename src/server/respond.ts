@@ -33,8 +33,43 @@ export function stringify(value: unknown): string {
  * ```
  */
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(stringify(body), {
+  const text = stringify(body);
+  return new Response(text.length > SENT_WHOLE ? utf8Pieces(text) : text, {
     status,
     headers: { "content-type": "application/json", ...headers },
   });
+}
+
+/** The longest text (UTF-16 code units) a response encodes whole. */
+const SENT_WHOLE = 1024 * 1024;
+/** Code units encoded at a time when a text is longer. */
+const PIECE = 256 * 1024;
+
+/**
+ * `text` as UTF-8, a piece at a time as the connection takes it: a response
+ * of a 64 MiB answer would otherwise hold its whole UTF-8 copy beside the
+ * text (`--max-response-size`).
+ *
+ * @example
+ * ```ts
+ * import { utf8Pieces } from "./respond.ts";
+ * import assert from "node:assert/strict";
+ * const text = "é".repeat(300_000) + "😀".repeat(200_000);
+ * assert.equal(await new Response(utf8Pieces(text)).text(), text);
+ * ```
+ */
+export function utf8Pieces(text: string): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      let end = Math.min(at + PIECE, text.length);
+      // A surrogate pair stays in one piece: each half alone would encode as U+FFFD.
+      const last = text.charCodeAt(end - 1);
+      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
+      controller.enqueue(encoder.encode(text.slice(at, end)));
+      at = end;
+      if (at === text.length) controller.close();
+    },
+  }, { highWaterMark: 0 });
 }
