@@ -6,7 +6,7 @@
  *
  * - `receive`: reads each body's chunks and drops them, counting the lines in them;
  * - `parse`: reads each body whole and parses it with `JSON.parse`;
- * - `worker`: parses, gathers the lines in batches of 24,000 (loge's `--flush-coalesce`) and
+ * - `worker`: parses, gathers the lines in batches of 24,000 (the most rows of a loge flush file) and
  *   posts each batch to one worker, which joins and encodes the lines, compresses them with zstd
  *   at level 3 in frames of 256 KiB (loge's largest block, with its window) and appends them to
  *   a file: the shape of loge's flush, without its WAL, catalog,
@@ -35,17 +35,18 @@ export type FloorMode = typeof FLOOR_MODES[number];
 /** The path of this script, which `startServer` runs in place of loge's `main.ts`. */
 export const FLOOR_SERVER: string = new URL(import.meta.url).pathname;
 
-/** Lines a batch gathers before it goes to the worker, as loge's default `--flush-coalesce`. */
+/** Lines a batch gathers before it goes to the worker: the most rows of a loge flush file. */
 const BATCH_ROWS = 24_000;
-/** A batch with fewer rows goes when no push came for this long. */
-const IDLE_FLUSH_MS = 200;
+/** A batch with fewer rows goes when no push came for this long (loge's `--flush-coalesce`). */
+const IDLE_FLUSH_MS = 500;
 
 const OPEN_BRACKET = 0x5b;
 const QUOTE = 0x22;
 
 /**
- * Lines in a chunk of a JSON push body: each `[ts, line]` pair opens with `["` and a digit, which a
- * JSON string cannot hold (its quotes are escaped). `carry` is the chunk before's last two bytes
+ * Lines in a chunk of a compact JSON push body (as the bench's clients send it, with no white space
+ * between tokens): each `[ts, line]` pair opens with `["` and a digit, which a JSON string cannot
+ * hold (its quotes are escaped). `carry` is the chunk before's last two bytes
  * as `prev2 << 8 | prev1`, so a pair split between chunks counts once; returns the count and the
  * new carry.
  *
@@ -53,8 +54,9 @@ const QUOTE = 0x22;
  * ```ts
  * import { countPairs } from "./floor_server.ts";
  * const bytes = new TextEncoder().encode('{"streams":[{"stream":{},"values":[["1","a"],["2","b ["]]}]}');
+ * import assert from "node:assert/strict";
  * const first = countPairs(bytes.subarray(0, 37), 0); // splits the first `["1`
- * console.log(first.count + countPairs(bytes.subarray(37), first.carry).count); // 2
+ * assert.equal(first.count + countPairs(bytes.subarray(37), first.carry).count, 2);
  * ```
  */
 export function countPairs(chunk: Uint8Array, carry: number): { count: number; carry: number } {
@@ -107,7 +109,7 @@ function runWorker(): void {
       file = Deno.openSync(e.data.path, { create: true, append: true });
       return;
     }
-    const bytes = new TextEncoder().encode(e.data.join("\n"));
+    const bytes = new TextEncoder().encode(`${e.data.join("\n")}\n`);
     for (let from = 0; from < bytes.length; from += BLOCK_BYTES) {
       const frame = zstdCompressSync(bytes.subarray(from, from + BLOCK_BYTES), {
         params: BLOCK_PARAMS,

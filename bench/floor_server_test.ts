@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { zstdDecompressSync } from "node:zlib";
 import { countPairs, FLOOR_SERVER } from "./floor_server.ts";
 import { startServer } from "../testing/server.ts";
+import { serverStats, waitFlushed } from "./server_control.ts";
 
 /**
  * A JSON push body of `n` lines over two streams, some lines holding `[`, quotes and digits, and
@@ -50,12 +51,8 @@ Deno.test("the worker floor writes every pushed line to its file and answers sta
     const res = await fetch(`${server.url}/api/v1/push`, { method: "POST", body: text });
     assert.equal(res.status, 204);
     await res.body?.cancel();
-    let stats: { rows_total: number; rows_in_memory: number };
-    do {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      stats = await (await fetch(`${server.url}/api/v1/stats`)).json();
-    } while (stats.rows_in_memory > 0);
-    assert.equal(stats.rows_total, 50);
+    await waitFlushed(server.url, 50);
+    assert.equal((await serverStats(server.url)).rows_total, 50);
     const written = new TextDecoder().decode(
       zstdDecompressSync(await Deno.readFile(`${server.dir}/floor.zst`)),
     );
@@ -63,7 +60,7 @@ Deno.test("the worker floor writes every pushed line to its file and answers sta
     const expected = JSON.parse(text).streams.flatMap((s: { values: string[][] }) =>
       s.values.map((v) => v[1])
     );
-    assert.deepEqual(written.split("\n"), expected);
+    assert.equal(written, `${expected.join("\n")}\n`);
     assert.deepEqual([...expected].sort(), [...lines].sort());
   } finally {
     await server.stop();

@@ -308,6 +308,11 @@ export function listenStream(
         if (!closed) await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
         continue;
       }
+      if (closed) {
+        // Accepted just as the stop began: the stop would wait for its peer to hang up.
+        conn.close();
+        break;
+      }
       if (connections.size >= MAX_CONNECTIONS) {
         counted.refused(refusing);
         refusing = true;

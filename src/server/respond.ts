@@ -5,6 +5,8 @@
  * @module
  */
 
+import { encodeUtf8 } from "../utf8.ts";
+
 const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
 
 /**
@@ -40,6 +42,9 @@ export function json(body: unknown, status = 200, headers: HeadersInit = {}): Re
   });
 }
 
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
+
 /** The longest text (UTF-16 code units) a response encodes whole. */
 const SENT_WHOLE = 1024 * 1024;
 /** Code units encoded at a time when a text is longer. */
@@ -54,20 +59,18 @@ const PIECE = 256 * 1024;
  * ```ts
  * import { utf8Pieces } from "./respond.ts";
  * import assert from "node:assert/strict";
- * const text = "é".repeat(300_000) + "😀".repeat(200_000);
- * assert.equal(await new Response(utf8Pieces(text)).text(), text);
+ * const text = "é".repeat(300_000) + "😀".repeat(200_000) + "\ud800";
+ * assert.equal(await new Response(utf8Pieces(text)).text(), text.slice(0, -1) + "\ufffd");
  * ```
  */
 export function utf8Pieces(text: string): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
   let at = 0;
   return new ReadableStream({
     pull(controller) {
       let end = Math.min(at + PIECE, text.length);
       // A surrogate pair stays in one piece: each half alone would encode as U+FFFD.
-      const last = text.charCodeAt(end - 1);
-      if (end < text.length && last >= 0xd800 && last <= 0xdbff) end++;
-      controller.enqueue(encoder.encode(text.slice(at, end)));
+      if (isHighSurrogate(text.charCodeAt(end - 1)) && isLowSurrogate(text.charCodeAt(end))) end++;
+      controller.enqueue(encodeUtf8(text.slice(at, end)));
       at = end;
       if (at === text.length) controller.close();
     },

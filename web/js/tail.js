@@ -94,9 +94,7 @@ async function readStream(signal) {
     const fresh = batch.replay ? dedupe(got, edge) : got;
     // Lines the server could not keep for us, or replayed lines beyond the limit or its size bound.
     if (batch.dropped > 0) fresh.unshift(FELL_BEHIND);
-    else if (batch.replay && (got.length === TAIL_REPLAY || batch.truncated)) {
-      fresh.unshift(REPLAY_CUT);
-    }
+    if (batch.replay && (got.length === TAIL_REPLAY || batch.truncated)) fresh.unshift(REPLAY_CUT);
     // The next stream starts from the newest time shown (lines arrive in any time order).
     const newest = got.reduce((ts, e) => (e.ts > ts ? e.ts : ts), edge.ts);
     if (newest >= /** @type {Boundary} */ (shown.newest).ts) {
@@ -117,7 +115,8 @@ function receive(entries) {
   if (tail.paused) {
     tail.pending.push(...entries);
     tail.pending.splice(0, tail.pending.length - TAIL_MAX_ROWS);
-    el.resume.textContent = `Paused · ${tail.pending.length} new lines ↓`;
+    const lines = tail.pending.filter((e) => typeof e !== "string").length;
+    el.resume.textContent = `Paused · ${lines} new lines ↓`;
     el.resume.hidden = false;
     return;
   }
