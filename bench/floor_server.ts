@@ -26,6 +26,7 @@
 
 import { constants, zstdCompressSync } from "node:zlib";
 import { intFlag, parseFlags, UsageError } from "./flags.ts";
+import { frameParams } from "../src/storage/segment_writer.ts";
 
 /** What a floor server does with a push, least first. */
 export const FLOOR_MODES = ["receive", "parse", "worker"] as const;
@@ -53,8 +54,8 @@ const QUOTE = 0x22;
  * @example
  * ```ts
  * import { countPairs } from "./floor_server.ts";
- * const bytes = new TextEncoder().encode('{"streams":[{"stream":{},"values":[["1","a"],["2","b ["]]}]}');
  * import assert from "node:assert/strict";
+ * const bytes = new TextEncoder().encode('{"streams":[{"stream":{},"values":[["1","a"],["2","b ["]]}]}');
  * const first = countPairs(bytes.subarray(0, 37), 0); // splits the first `["1`
  * assert.equal(first.count + countPairs(bytes.subarray(37), first.carry).count, 2);
  * ```
@@ -96,8 +97,11 @@ class Pacer {
 
 /** The most bytes a zstd frame holds: loge's largest block. */
 const BLOCK_BYTES = 256 * 1024;
-/** Level 3 with a window of one block, as loge compresses such a block (`segment_writer.ts`). */
-const BLOCK_PARAMS = { [constants.ZSTD_c_compressionLevel]: 3, [constants.ZSTD_c_windowLog]: 18 };
+/** Level 3, as loge compresses such a block. */
+const BLOCK_PARAMS = {
+  [constants.ZSTD_c_compressionLevel]: 3,
+  ...frameParams(BLOCK_BYTES, 3),
+};
 
 /** The worker half of `worker` mode: batches in, compressed frames appended to a file. */
 function runWorker(): void {

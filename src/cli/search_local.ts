@@ -113,7 +113,6 @@ export async function searchLocal(options: LocalSearchOptions): Promise<SelectRe
     // The server's warning of its cut counts its hot lines alone: this answer's replaces it.
     const serverCut = cut && cutWarning(hot.length, limit);
     const all = [...warnings.filter((w) => w !== serverCut), ...result.warnings];
-    if (result.cut) all.push(cutWarning(result.entries.length, limit));
     return { entries: result.entries, warnings: all, cut: result.cut };
   } finally {
     await cache.close();

@@ -15,7 +15,7 @@ import { LOCAL } from "../storage/source/opener.ts";
 import { countOverTime, type CountQuery, type Counts } from "./metric/count_over_time.ts";
 import { evaluateMetric, type MetricQuery, type MetricResult } from "./metric/evaluate.ts";
 import type { EngineContext } from "./plan.ts";
-import { cutWarning, type LogQuery, selectLines, type SelectResult } from "./select.ts";
+import { type LogQuery, selectLines, type SelectResult } from "./select.ts";
 import type { LabelMatcher } from "./ast.ts";
 import { type IndexStats, indexStats, labelNames, labelValues, streamsIn } from "./streams.ts";
 import { minePatterns, type PatternQuery, type Patterns } from "./patterns.ts";
@@ -88,11 +88,7 @@ export class QueryEngine {
    */
   async select(query: LogQuery): Promise<SelectResult> {
     this.#checkRange(query);
-    const result = await selectLines(this.#ctx, query);
-    if (result.cut !== undefined) {
-      result.warnings.push(cutWarning(result.entries.length, query.limit));
-    }
-    return result;
+    return await selectLines(this.#ctx, query);
   }
 
   /** Queries that read lines cover at most `--max-query-range`. */
@@ -114,8 +110,7 @@ export class QueryEngine {
     const { entries, warnings, unread, cut } = await selectLines(this.#ctx, query, {
       read: (entry) => entry.location === LOCAL,
     });
-    // The warning is for clients that do not stop at `cut`; `loge search --local` answers its own.
-    if (cut !== undefined) warnings.push(cutWarning(entries.length, query.limit));
+    // The cut's warning is for clients that do not stop at `cut`; `loge search --local` answers its own.
     return { entries, warnings, cold: unread, cut };
   }
 

@@ -42,7 +42,8 @@ export interface SelectResult {
   /**
    * The first line the answer's size bound left out (`--max-response-size`,
    * {@linkcode TopEntries.cut}): the answer stops before it, short of its
-   * limit, and a client that pages goes on from there.
+   * limit, a warning says so ({@linkcode cutWarning}), and a client that
+   * pages goes on from there.
    */
   cut?: LogEntry;
 }
@@ -186,7 +187,10 @@ async function topLines(
         top.settle();
       }
     }
-    return { entries: top.sorted(), warnings, read, cut: top.cut };
+    const entries = top.sorted();
+    const left = top.cut;
+    if (left !== undefined) warnings.push(cutWarning(entries.length, query.limit));
+    return { entries, warnings, read, cut: left };
   } finally {
     done();
   }

@@ -62,8 +62,16 @@ export function blockZstdLevel(rawLength: number, level: number): number {
  * accepts, also shrinks the tables, but to a window just over the input,
  * which costs ~1% on blocks of 16–64 KiB.) Inputs over 256 KiB keep zstd's
  * defaults.
+ *
+ * @example
+ * ```ts
+ * import { frameParams } from "./segment_writer.ts";
+ * import { constants } from "node:zlib";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(frameParams(256 * 1024, 3), { [constants.ZSTD_c_windowLog]: 18 });
+ * ```
  */
-function frameParams(length: number, level: number): Record<number, number> {
+export function frameParams(length: number, level: number): Record<number, number> {
   if (length > 256 * 1024) return {};
   const windowLog = Math.min(18, Math.max(10, Math.ceil(Math.log2(Math.max(length, 1))) + 2));
   const params: Record<number, number> = { [constants.ZSTD_c_windowLog]: windowLog };

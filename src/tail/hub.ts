@@ -11,7 +11,7 @@
  */
 
 import type { PushPayload } from "../ingest/payload.ts";
-import { cutWarning, type LogQuery, type SelectResult } from "../query/engine.ts";
+import type { LogQuery, SelectResult } from "../query/engine.ts";
 import type { StreamLabels } from "../storage/catalog.ts";
 import { ShuttingDownError } from "../ingest/ingester.ts";
 import type { TailSelection } from "./filter.ts";
@@ -140,12 +140,7 @@ export class TailHub {
       limit: replay.limit,
       direction: "backward",
     }).then(
-      ({ entries, warnings, cut }) =>
-        cut === undefined ? tail.replayed(entries.reverse(), warnings) : tail.replayed(
-          entries.reverse(),
-          [...warnings, cutWarning(entries.length, replay.limit)],
-          true,
-        ),
+      ({ entries, warnings, cut }) => tail.replayed(entries.reverse(), warnings, cut !== undefined),
       (error) => tail.end({ reason: "failed", message: `replay failed: ${error?.message}` }),
     );
     return tail;
